@@ -1,0 +1,46 @@
+# The wearable pump monitor. `make demo` shows it working; `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: all venv test lint typecheck pytest demo bench mpy deploy clean
+
+all: test
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
+	@touch $@
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	cd firmware && ../$(BIN)/pyright -p pyrightconfig.json
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+demo: $(STAMP)
+	$(BIN)/python -m pumpmon.demo
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+mpy: $(STAMP)
+	$(BIN)/python -m pumpmon.build mpy
+
+BOARD ?= devkitc_hx711
+PORT ?= auto
+deploy: mpy
+	$(BIN)/python -m pumpmon.build deploy --board $(BOARD) --port $(PORT)
+
+clean:
+	rm -rf build demo_out .pytest_cache

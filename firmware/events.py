@@ -1,0 +1,110 @@
+# The pump monitor's vocabulary: event, cue, button and fault codes, and their names.
+#
+# One module for the firmware and the host tools (the log codec stores these codes; replay
+# prints their names). Codes are append-only: never renumber, the logs on flash keep them.
+from micropython import const
+
+# Events (what the pipeline observed or did). 0 means "nothing".
+EV_NONE = const(0)
+EV_LETDOWN = const(1)  # a milk ejection began (arg: peak-to-date flow, mg/s)
+EV_TAPER = const(2)  # flow fell to a trickle after a high-flow period
+EV_CUE = const(3)  # a vibration cue was given (arg: cue code)
+EV_PHASE = const(4)  # the coach changed phase (arg: phase code)
+EV_MOTION = const(5)  # wearer moving / tilted: weight readings held (arg: 1 start, 0 end)
+EV_FAULT = const(6)  # a sensor or storage fault (arg: fault code)
+EV_BUTTON = const(7)  # a button press (arg: press kind)
+EV_CUE_RESULT = const(8)  # what a cue brought: arg = mg expressed in the window after it
+EV_SESSION_START = const(9)
+EV_SESSION_END = const(10)  # arg: 1 when ended by `done`, 0 otherwise
+
+EVENT_NAMES = (
+    "none",
+    "letdown",
+    "taper",
+    "cue",
+    "phase",
+    "motion",
+    "fault",
+    "button",
+    "cue_result",
+    "session_start",
+    "session_end",
+)
+
+# Cues (each is a distinct vibration pattern; see docs/cues.md).
+CUE_NONE = const(0)
+CUE_STIMULATE = const(1)  # no letdown yet: massage, warmth, a photo of the baby
+CUE_LETDOWN = const(2)  # milk is flowing: compress
+CUE_MASSAGE = const(3)  # flow has tapered: massage, then compress again
+CUE_HAND_EXPRESS = const(4)  # massage rounds spent: finish by hand expression
+CUE_DONE = const(5)  # the session is over
+CUE_FAULT = const(6)  # a sensor failed: check the bottle / device
+CUE_STORAGE_FULL = const(7)  # flash almost full: pull sessions to a computer
+CUE_SINGLE_PUMP = const(8)  # switch to single pumping, both hands on one breast
+
+CUE_NAMES = (
+    "none",
+    "stimulate",
+    "letdown",
+    "massage",
+    "hand_express",
+    "done",
+    "fault",
+    "storage_full",
+    "single_pump",
+)
+
+# Coach phases.
+PH_IDLE = const(0)
+PH_STIMULATION = const(1)  # waiting for the first letdown
+PH_EXPRESSING = const(2)  # milk flowing: compress
+PH_MASSAGE = const(3)  # flow tapered: massage round
+PH_HAND_EXPRESSION = const(4)  # final hand expression step
+PH_DONE = const(5)
+PH_SINGLE_PUMP = const(6)
+
+PHASE_NAMES = (
+    "idle",
+    "stimulation",
+    "expressing",
+    "massage",
+    "hand_expression",
+    "done",
+    "single_pump",
+)
+
+# Button press kinds.
+BTN_NONE = const(0)
+BTN_SHORT = const(1)  # acknowledge a cue
+BTN_LONG = const(2)  # start / stop a session
+BTN_DOUBLE = const(3)  # mark a moment
+
+BUTTON_NAMES = ("none", "short", "long", "double")
+
+# Faults.
+FAULT_NONE = const(0)
+FAULT_SENSOR_TIMEOUT = const(1)  # ADC gave no sample within its deadline
+FAULT_SENSOR_RANGE = const(2)  # reading out of range / saturated / bottle removed
+FAULT_CONFIG = const(3)  # configuration file missing, corrupt or out of range
+FAULT_STORAGE = const(4)  # flash write failed
+FAULT_STORAGE_LOW = const(5)  # little space left
+FAULT_CLOCK = const(6)  # wall clock not set
+FAULT_ACCEL = const(7)  # accelerometer absent or failed
+
+FAULT_NAMES = (
+    "none",
+    "sensor_timeout",
+    "sensor_range",
+    "config",
+    "storage",
+    "storage_low",
+    "clock",
+    "accel",
+)
+
+
+def name(table, code):
+    """Name for `code` in one of the tables above; unknown codes read as `code_<n>`."""
+    if 0 <= code < len(table):
+        return table[code]
+    return "code_%d" % code

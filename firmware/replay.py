@@ -1,0 +1,103 @@
+# Replay: run the firmware's own session pipeline over a binary trace on stdin and print one
+# JSON object per line (design contract 3). Unix port only; `pumpmon replay` prepares the
+# binary trace from a CSV (and reports bad input) and runs this.
+#
+#     micropython replay.py [CONFIG.json] < trace.bin
+#
+# Time is the trace's own clock: a 20-minute session replays in well under a second.
+import sys
+
+import config
+import events as ev
+from drivers.trace import TraceSource
+from session import Session
+
+
+def _t(t_ms):
+    # seconds with millisecond precision, without floats
+    return "%d.%03d" % (t_ms // 1000, t_ms % 1000)
+
+
+def _ml(mg):
+    # mL from mg of milk (density 1.03 g/mL), printed with 2 decimals
+    centi_ml = (mg * 100 + 515) // 1030
+    sign = "-" if centi_ml < 0 else ""
+    centi_ml = abs(centi_ml)
+    return "%s%d.%02d" % (sign, centi_ml // 100, centi_ml % 100)
+
+
+class JsonLinesSink:
+    """Prints each event as a JSON line (rare: allocation here is not per sample)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.cue_times_ms = {}
+
+    def emit(self, t_ms, code, ch, arg):
+        w = self.out.write
+        if code == ev.EV_LETDOWN or code == ev.EV_TAPER:
+            w('{"t_s": %s, "event": "%s", "channel": %d, "flow_g_s": %s}\n'
+              % (_t(t_ms), ev.EVENT_NAMES[code], ch + 1, _t(arg)))
+        elif code == ev.EV_CUE:
+            self.cue_times_ms[arg] = t_ms
+            w('{"t_s": %s, "event": "cue", "cue": "%s"}\n' % (_t(t_ms), ev.name(ev.CUE_NAMES, arg)))
+        elif code == ev.EV_PHASE:
+            w('{"t_s": %s, "event": "phase", "phase": "%s"}\n'
+              % (_t(t_ms), ev.name(ev.PHASE_NAMES, arg)))
+        elif code == ev.EV_CUE_RESULT:
+            w('{"t_s": %s, "event": "cue_result", "cue": "%s", "cue_t_s": %s, "volume_ml": %s}\n'
+              % (_t(t_ms), ev.name(ev.CUE_NAMES, ch), _t(self.cue_times_ms.get(ch, 0)), _ml(arg)))
+        elif code == ev.EV_FAULT:
+            w('{"t_s": %s, "event": "fault", "fault": "%s", "channel": %d}\n'
+              % (_t(t_ms), ev.name(ev.FAULT_NAMES, arg), ch + 1))
+        elif code == ev.EV_MOTION:
+            w('{"t_s": %s, "event": "motion", "moving": %s}\n'
+              % (_t(t_ms), "true" if arg else "false"))
+        elif code == ev.EV_BUTTON:
+            w('{"t_s": %s, "event": "button", "press": "%s"}\n'
+              % (_t(t_ms), ev.name(ev.BUTTON_NAMES, arg)))
+        # session_start / session_end: the summary line says it
+
+
+def summary_line(s):
+    by_bottle = ", ".join(_ml(f.volume_mg) for f in s.flows)
+    first = _t(s.t_first_letdown_ms - s.t_start_ms) if s.t_first_letdown_ms >= 0 else "null"
+    return (
+        '{"t_s": %s, "event": "summary", "volume_ml": %s, "volume_ml_by_bottle": [%s], '
+        '"letdowns": %d, "letdowns_by_bottle": [%s], "tapers": %d, "cues": %d, '
+        '"first_letdown_s": %s, "duration_s": %s, "complete": true}\n'
+        % (_t(s.t_last_ms), _ml(s.volume_mg()), by_bottle, sum(s.letdowns),
+           ", ".join(str(n) for n in s.letdowns), sum(s.tapers), s.cues, first,
+           _t(s.duration_ms()))
+    )
+
+
+def run(stream, cfg, out):
+    src = TraceSource(stream)
+    sink = JsonLinesSink(out)
+    s = Session(cfg, src.channels, sink, has_accel=src.has_accel)
+    if not src.advance():
+        raise ValueError("the trace has no samples")
+    field = src.field
+    s.start(src.t_ms, field(1), field(2))
+    on_sample = s.on_sample
+    while True:
+        on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
+        if not src.advance():
+            break
+    s.finish(s.t_last_ms)
+    out.write(summary_line(s))
+    return s
+
+
+def main(argv):
+    cfg = {}
+    if len(argv) > 1:
+        cfg, problems = config.load(argv[1])
+        for p in problems:
+            sys.stderr.write("config: %s\n" % p)
+    run(sys.stdin.buffer, cfg, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,106 @@
+# Samplers: where the app's samples come from, with every wait bounded.
+#
+#     r = sampler.wait(max_wait_ms)   # SAMPLE: t_ms, w_mg[], accel_mgee[] are fresh
+#                                     # WAITING: nothing yet (waited at most max_wait_ms)
+#                                     # ENDED: the trace is over; FAULT: the ADC went silent
+#
+# AdcSampler reads real load cells (HX711 / NAU7802 drivers: ready(), read() -> counts)
+# through Scale objects; TraceSampler replays a binary trace (drivers.trace) paced by the
+# clock at `speed` times real time. Both fill preallocated arrays: no allocation per sample.
+# Time comes from the injected `ticks_ms` / `ticks_diff` / `sleep_ms` (the time module's).
+import array
+
+from micropython import const
+
+SAMPLE = const(1)
+WAITING = const(0)
+ENDED = const(-1)
+FAULT = const(-2)
+
+
+class TraceSampler:
+    def __init__(self, source, speed_x1000, ticks_ms, ticks_diff, sleep_ms):
+        self.src = source
+        self.channels = source.channels
+        self.has_accel = source.has_accel
+        self.speed_x1000 = max(1, speed_x1000)
+        self._ticks_ms = ticks_ms
+        self._ticks_diff = ticks_diff
+        self._sleep_ms = sleep_ms
+        self.w_mg = array.array("i", (0, 0))
+        self.accel_mgee = array.array("i", (0, 0, 1000))
+        self.t_ms = 0
+        self._t0_real = 0
+        self._t0_trace = -1
+
+    def start(self):
+        self._t0_real = self._ticks_ms()
+        self._t0_trace = self.src.peek_t_ms()
+
+    def wait(self, max_wait_ms):
+        src = self.src
+        nxt = src.peek_t_ms()
+        if nxt < 0:
+            return ENDED
+        if self._t0_trace < 0:
+            self.start()
+        due_ms = (nxt - self._t0_trace) * 1000 // self.speed_x1000
+        late_ms = self._ticks_diff(self._ticks_ms(), self._t0_real) - due_ms
+        if late_ms < 0:
+            self._sleep_ms(min(-late_ms, max_wait_ms))
+            late_ms = self._ticks_diff(self._ticks_ms(), self._t0_real) - due_ms
+            if late_ms < 0:
+                return WAITING
+        src.advance()
+        self.t_ms = src.t_ms
+        self.w_mg[0] = src.field(1)
+        self.w_mg[1] = src.field(2)
+        if self.has_accel:
+            self.accel_mgee[0] = src.field(3)
+            self.accel_mgee[1] = src.field(4)
+            self.accel_mgee[2] = src.field(5)
+        return SAMPLE
+
+
+class AdcSampler:
+    def __init__(self, adcs, scales, accel, ticks_ms, ticks_diff, sleep_ms, timeout_ms=1000):
+        if not adcs:
+            raise ValueError("the board has no load cell ADC")
+        self.adcs = adcs
+        self.scales = scales
+        self.accel = accel
+        self.channels = len(adcs)
+        self.has_accel = accel is not None
+        self.timeout_ms = timeout_ms
+        self._ticks_ms = ticks_ms
+        self._ticks_diff = ticks_diff
+        self._sleep_ms = sleep_ms
+        self.w_mg = array.array("i", (0, 0))
+        self.accel_mgee = array.array("i", (0, 0, 1000))
+        self.t_ms = 0
+        self._t0 = 0
+        self._last_ms = 0
+
+    def start(self):
+        self._t0 = self._ticks_ms()
+        self._last_ms = 0
+
+    def wait(self, max_wait_ms):
+        now = self._ticks_diff(self._ticks_ms(), self._t0)
+        deadline = now + max_wait_ms
+        adcs = self.adcs
+        while not adcs[0].ready():
+            if self._ticks_diff(self._ticks_ms(), self._t0) >= deadline:
+                if now - self._last_ms > self.timeout_ms:
+                    return FAULT
+                return WAITING
+            self._sleep_ms(1)
+        self.t_ms = self._ticks_diff(self._ticks_ms(), self._t0)
+        self._last_ms = self.t_ms
+        scales = self.scales
+        self.w_mg[0] = scales[0].to_mg(adcs[0].read())
+        if self.channels > 1:
+            self.w_mg[1] = scales[1].to_mg(adcs[1].read())
+        if self.accel is not None:
+            self.accel.read_mgee_into(self.accel_mgee)
+        return SAMPLE

@@ -1,0 +1,125 @@
+# One pumping session: weight (mg) per bottle -> flow -> detect -> coach, reported to a sink.
+#
+#     s = Session(cfg, n_channels=2, sink=sink, has_accel=True)
+#     s.start(t_ms)
+#     for each sample: s.on_sample(t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee)
+#     s.on_button(t_ms, BTN_SHORT)       # from the button, any time
+#     s.finish(t_ms)                     # summary figures are attributes afterwards
+#
+# Everything the session observes or decides goes out through one call,
+# `sink.emit(t_ms, ev_code, ch, arg)` with integer arguments: replay prints it as JSON
+# Lines, the device app logs it and plays cues. For EV_CUE_RESULT, `ch` carries the cue code
+# and `arg` the milligrams expressed in the window after that cue.
+#
+# The per-sample path (on_sample) allocates nothing: integer arithmetic, preallocated
+# objects, bound-method calls. Limits: one or two bottles.
+import coach as coach_mod
+import detect
+import events as ev
+import flow
+import motion as motion_mod
+
+
+class Session:
+    def __init__(self, cfg, n_channels, sink, has_accel=False):
+        if n_channels not in (1, 2):
+            raise ValueError("a session has 1 or 2 bottles, not %r" % n_channels)
+        self.cfg = cfg
+        self.n_channels = n_channels
+        self.sink = sink
+        self.flows = [flow.FlowStage(cfg) for _ in range(n_channels)]
+        self.detector = detect.Detector(cfg, n_channels)
+        self.motion = motion_mod.Motion(cfg) if has_accel else None
+        self.coach = coach_mod.Coach(cfg)
+        self.letdowns = [0] * n_channels
+        self.tapers = [0] * n_channels
+        self.cues = 0
+        self.faults = 0
+        self.t_start_ms = 0
+        self.t_last_ms = 0
+        self.t_first_letdown_ms = -1
+        self.started = False
+        self.finished = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, t_ms, w1_mg=0, w2_mg=0):
+        self.t_start_ms = t_ms
+        self.t_last_ms = t_ms
+        self.flows[0].reset(t_ms, w1_mg)
+        if self.n_channels == 2:
+            self.flows[1].reset(t_ms, w2_mg)
+        self.coach.start(t_ms)
+        self.started = True
+        self.sink.emit(t_ms, ev.EV_SESSION_START, 0, self.n_channels)
+        self._drain_coach(t_ms)
+
+    def finish(self, t_ms, by_done=False):
+        if self.finished:
+            return
+        self.finished = True
+        self.t_last_ms = t_ms
+        self._drain_coach(t_ms)
+        self.sink.emit(t_ms, ev.EV_SESSION_END, 0, 1 if by_done else 0)
+
+    # -- per sample ------------------------------------------------------------------------
+    def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):
+        self.t_last_ms = t_ms
+        m = self.motion
+        if m is not None:
+            m.update(t_ms, ax_mgee, ay_mgee, az_mgee)
+        self._channel(t_ms, 0, w1_mg, m)
+        if self.n_channels == 2:
+            self._channel(t_ms, 1, w2_mg, m)
+        self._drain_coach(t_ms)
+
+    def _channel(self, t_ms, ch, w_mg, m):
+        f = self.flows[ch]
+        f.update(t_ms, w_mg, m)
+        code = self.detector.update(t_ms, ch, f)
+        if code != ev.EV_NONE:
+            if code == ev.EV_LETDOWN:
+                self.letdowns[ch] += 1
+                if self.t_first_letdown_ms < 0:
+                    self.t_first_letdown_ms = t_ms
+            elif code == ev.EV_TAPER:
+                self.tapers[ch] += 1
+            self.sink.emit(t_ms, code, ch, f.flow_mg_s)
+            self.coach.on_detection(t_ms, code, ch)
+
+    def _drain_coach(self, t_ms):
+        c = self.coach
+        cue = c.tick(t_ms, self.volume_mg())
+        if cue != ev.CUE_NONE:
+            self.cues += 1
+            self.sink.emit(t_ms, ev.EV_CUE, 0, cue)
+        phase = c.pop_phase_change()
+        if phase >= 0:
+            self.sink.emit(t_ms, ev.EV_PHASE, 0, phase)
+        if c.has_result():  # rare: a cue's window closed
+            t_cue_ms, cue_code, mg = c.pop_result()
+            self.sink.emit(t_ms, ev.EV_CUE_RESULT, cue_code, mg)
+
+    # -- other inputs ----------------------------------------------------------------------
+    def on_button(self, t_ms, kind):
+        self.sink.emit(t_ms, ev.EV_BUTTON, 0, kind)
+        self.coach.on_button(t_ms, kind)
+        self._drain_coach(t_ms)
+
+    def on_fault(self, t_ms, fault, ch=0):
+        self.faults += 1
+        self.sink.emit(t_ms, ev.EV_FAULT, ch, fault)
+        self.coach.on_fault(t_ms, fault)
+        self._drain_coach(t_ms)
+
+    # -- figures ---------------------------------------------------------------------------
+    def volume_mg(self):
+        if self.n_channels == 2:
+            return self.flows[0].volume_mg + self.flows[1].volume_mg
+        return self.flows[0].volume_mg
+
+    def duration_ms(self):
+        return self.t_last_ms - self.t_start_ms
+
+    @property
+    def done(self):
+        return self.coach.finished

@@ -1,0 +1,58 @@
+"""The `pumpmon` command line: one thin function per command (mpremote's shape)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command name -> module under pumpmon that provides add_arguments(parser) and run(args) -> int
+COMMANDS = {
+    "replay": ("pumpmon.cmd_replay", "run the firmware over a trace CSV, print JSON Lines"),
+    "emulate": ("pumpmon.emulate", "run the firmware as a device on a pseudo-terminal"),
+    "pull": ("pumpmon.pull", "copy new sessions from the device into the archive"),
+    "sessions": ("pumpmon.cmd_archive", "list archived sessions"),
+    "show": ("pumpmon.cmd_archive", "one session's timeline"),
+    "export": ("pumpmon.cmd_archive", "export sessions as CSV or JSON"),
+    "plot": ("pumpmon.plot", "plot a session to a PNG"),
+    "trends": ("pumpmon.cmd_archive", "daily totals and trends"),
+    "time": ("pumpmon.cmd_device", "device clock: `pumpmon time sync`"),
+    "config": ("pumpmon.cmd_device", "device configuration: show | set KEY=VALUE"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pumpmon", description="Host tools for the wearable pump monitor."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name != module_name:
+                raise
+            continue  # command not built yet
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p, name)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("pumpmon: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

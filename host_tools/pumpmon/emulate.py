@@ -1,0 +1,326 @@
+"""`pumpmon emulate`: the whole firmware in the unix port, as a device on a pseudo-terminal.
+
+    pumpmon emulate [--trace FILE | --idle] [--speed X] [--flash FILE] [--then-exit] [--quiet]
+
+The first line on stdout is the device path; `mpremote connect <path> resume ...` and
+`pumpmon pull --port <path>` then work against it as against a board on USB.
+
+How: `micropython -i firmware/unix/emulator_boot.py` runs on one pseudo-terminal (its
+flash is a littlefs image file mounted at "/"), and this process relays bytes between that
+terminal and a second one, whose path it prints. The relay plays the part of the USB
+serial link: the device never blocks when no host is attached (like USB CDC, output with no
+reader is dropped after a small buffer), its console lines are echoed here until a host
+starts talking, and Ctrl-C here asks the app to close its session log before the process
+is stopped. Limits: one client at a time, as on a real serial port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tty
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from . import unixport
+from .trace import TraceError, read_csv
+
+DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
+STALE_OUTPUT_BYTES = 4096  # device output kept for a host that has not connected yet
+STOP_GRACE_S = 3.0
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+class Emulator:
+    def __init__(
+        self,
+        trace: str | Path | None = None,
+        idle: bool = False,
+        speed: float = 1.0,
+        flash: str | Path | None = None,
+        then_exit: bool = False,
+        console: Callable[[str], None] | None = None,
+    ):
+        if speed <= 0:
+            raise EmulatorError("--speed must be above 0 (1 = real time)")
+        self.idle = idle
+        self.trace = None if idle else Path(trace) if trace else DEMO_TRACE
+        self.speed = speed
+        self.then_exit = then_exit
+        self.console = console
+        self._tmp = tempfile.TemporaryDirectory(prefix="pumpmon-emulate-")
+        self.host_dir = Path(self._tmp.name)
+        self.flash = Path(flash) if flash else self.host_dir / "flash.img"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.device_path = ""
+        self._dev_master = -1
+        self._client_master = -1
+        self._client_slave = -1
+        self._to_client: deque[bytes] = deque()
+        self._to_client_bytes = 0
+        self._line = b""
+        self._client_spoke = False
+        self.dropped_bytes = 0
+
+    # -- setup --------------------------------------------------------------------------
+    def _write_run_files(self) -> None:
+        board = {"name": "sim", "scale": "trace", "accel": "trace", "motor": "fake",
+                 "button": "fake"}
+        if self.trace is not None:
+            trace = read_csv(self.trace)  # TraceError: the caller reports it
+            (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
+            board.update(
+                trace="/host/trace.bin",
+                speed_x1000=max(1, round(self.speed * 1000)),
+                exit_after_session=self.then_exit,
+            )
+        (self.host_dir / "board.json").write_text(json.dumps(board))
+
+    def start(self) -> str:
+        self._write_run_files()
+        if self.flash.parent and not self.flash.parent.exists():
+            raise EmulatorError(f"--flash {self.flash}: folder {self.flash.parent} does not exist")
+        dev_master, dev_slave = os.openpty()
+        tty.setraw(dev_slave)
+        client_master, client_slave = os.openpty()
+        tty.setraw(client_slave)
+        for fd in (dev_master, client_master):
+            os.set_blocking(fd, False)
+        env = unixport.micropython_env()  # compiles the firmware to .mpy when stale
+        cmd = unixport.command(
+            ["-i", str(unixport.UNIX_FAKES / "emulator_boot.py"), str(self.flash.resolve()),
+             str(unixport.COMPILED), str(self.host_dir)]
+        )
+        self.proc = subprocess.Popen(
+            cmd, stdin=dev_slave, stdout=dev_slave, stderr=dev_slave,
+            env=env, cwd=str(self.host_dir), start_new_session=True,
+        )
+        os.close(dev_slave)
+        self._dev_master = dev_master
+        self._client_master = client_master
+        self._client_slave = client_slave  # kept open: the link stays up between clients
+        self.device_path = os.ttyname(client_slave)
+        return self.device_path
+
+    # -- relay --------------------------------------------------------------------------
+    def _from_device(self, data: bytes) -> None:
+        self._to_client.append(data)
+        self._to_client_bytes += len(data)
+        if not self._client_spoke:
+            # nobody is listening yet: keep only the newest bytes, like a USB CDC buffer
+            while self._to_client_bytes > STALE_OUTPUT_BYTES and len(self._to_client) > 1:
+                self._to_client_bytes -= len(self._to_client.popleft())
+            if self.console is not None:
+                self._echo(data)
+
+    def _echo(self, data: bytes) -> None:
+        self._line += data
+        *lines, self._line = self._line.split(b"\n")
+        for raw in lines:
+            text = raw.decode("utf-8", "replace").rstrip("\r")
+            if text and self.console is not None:
+                self.console(text)
+
+    def _flush_to_client(self) -> None:
+        while self._to_client:
+            chunk = self._to_client[0]
+            try:
+                n = os.write(self._client_master, chunk)
+            except BlockingIOError:
+                if not self._client_spoke:
+                    self.dropped_bytes += self._to_client_bytes
+                    self._to_client.clear()
+                    self._to_client_bytes = 0
+                return
+            except OSError:
+                return
+            self._to_client_bytes -= n
+            if n < len(chunk):
+                self._to_client[0] = chunk[n:]
+                return
+            self._to_client.popleft()
+
+    def _to_device(self, data: bytes) -> None:
+        if not self._client_spoke:
+            self._client_spoke = True
+            if self.console is not None:
+                self.console("[emulator] a host is talking to the device; console echo off")
+        view = memoryview(data)
+        deadline = time.monotonic() + 5
+        while view:
+            try:
+                n = os.write(self._dev_master, view)
+                view = view[n:]
+            except BlockingIOError:
+                if time.monotonic() > deadline or self.proc is None or self.proc.poll() is not None:
+                    return
+                self._pump_device(0.01)
+
+    def _pump_device(self, timeout_s: float) -> bool:
+        """Move what the device printed; False once the device side is gone."""
+        r, _, _ = select.select([self._dev_master], [], [], timeout_s)
+        if not r:
+            return True
+        try:
+            data = os.read(self._dev_master, 65536)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        self._from_device(data)
+        return True
+
+    def step(self, timeout_s: float = 0.05) -> bool:
+        """One round of the relay; False when the device process has ended."""
+        want_write = [self._client_master] if self._to_client else []
+        r, w, _ = select.select([self._dev_master, self._client_master], want_write, [],
+                                timeout_s)
+        if self._dev_master in r:
+            try:
+                data = os.read(self._dev_master, 65536)
+                if data:
+                    self._from_device(data)
+            except BlockingIOError:
+                pass
+            except OSError:  # EIO: the device process closed its terminal
+                return self._alive()
+        if self._client_master in r:
+            try:
+                data = os.read(self._client_master, 65536)
+                if data:
+                    self._to_device(data)
+            except (BlockingIOError, OSError):
+                pass
+        if w or self._to_client:
+            self._flush_to_client()
+        return self._alive()
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+        while not should_stop():
+            if not self.step():
+                self._drain_device()
+                break
+        return self.stop()
+
+    def _drain_device(self) -> None:
+        for _ in range(20):
+            if not self._pump_device(0.01):
+                break
+        self._flush_to_client()
+        if self._line and self.console is not None and not self._client_spoke:
+            self._echo(b"\n")
+
+    # -- stop ---------------------------------------------------------------------------
+    def stop(self) -> int:
+        """Ask the app to close its log (a byte on the USB link), then end the process."""
+        proc = self.proc
+        code = 0
+        if proc is not None:
+            if proc.poll() is None:
+                try:
+                    os.write(self._dev_master, b"\x03")
+                except OSError:
+                    pass
+                deadline = time.monotonic() + STOP_GRACE_S
+                while proc.poll() is None and time.monotonic() < deadline:
+                    self._pump_device(0.05)
+                    if self._line.endswith(b">>> ") or self._to_client and b">>> " in (
+                        self._to_client[-1]
+                    ):
+                        break
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    try:
+                        proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait(timeout=5)
+                code = 0
+            else:
+                code = proc.returncode
+            self._drain_device()
+            self.proc = None
+        for fd in (self._dev_master, self._client_master, self._client_slave):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._dev_master = self._client_master = self._client_slave = -1
+        self._tmp.cleanup()
+        return code
+
+    def kill(self) -> None:
+        """Pull the plug (SIGKILL): a power cut, for tests."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# -- command line ------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--trace", metavar="FILE",
+                       help="trace CSV to run as the session (default: a bundled session)")
+    which.add_argument("--idle", action="store_true",
+                       help="run no session; only serve USB (a board sitting on the desk)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="session clock speed, 1 = real time (default), 60 = a minute a second")
+    p.add_argument("--flash", metavar="FILE",
+                   help="littlefs flash image, created when missing and kept between runs "
+                        "(default: a temporary one)")
+    p.add_argument("--then-exit", action="store_true",
+                   help="exit once the session's log is closed")
+    p.add_argument("--quiet", action="store_true", help="do not echo the device console")
+
+
+def run(args: argparse.Namespace) -> int:
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        emu = Emulator(trace=args.trace, idle=args.idle, speed=args.speed, flash=args.flash,
+                       then_exit=args.then_exit, console=None if args.quiet else say)
+        path = emu.start()
+    except (TraceError, EmulatorError) as e:
+        sys.stderr.write(f"pumpmon emulate: {e}\n")
+        return 2
+    except (OSError, unixport.UnixPortMissing) as e:
+        sys.stderr.write(f"pumpmon emulate: cannot start the device: {e}\n")
+        return 1
+    print(path, flush=True)
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = emu.run(lambda: stop["now"])
+    if not stop["now"] and code not in (0, None):
+        sys.stderr.write(f"pumpmon emulate: the device stopped with status {code}\n")
+        return 1
+    return 0

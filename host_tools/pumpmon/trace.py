@@ -1,0 +1,166 @@
+"""Trace CSV -> the binary trace the firmware replays (firmware/drivers/trace.py).
+
+The CSV of design contract 3: a header row; `t_s` (seconds, increasing); `weight_g` (tared
+bottle 1, grams); optional `weight2_g`; optional `ax_g`, `ay_g`, `az_g` (all three). Any
+sample rate from 5 to 100 Hz, gaps allowed. Everything is checked here, on the host, so a
+bad trace is one clear line naming the line and the fix, never a traceback from the device.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"PMTR"
+VERSION = 1
+FLAG_CH2 = 1
+FLAG_ACCEL = 2
+RECORD = struct.Struct("<6i")
+ACCEL_COLUMNS = ("ax_g", "ay_g", "az_g")
+LIMIT_G = 100_000.0  # |weight| beyond this is not a bottle on a load cell
+LIMIT_ACCEL_G = 64.0
+
+
+class TraceError(ValueError):
+    """A trace that cannot be replayed; str() is the one-line message for the user."""
+
+
+@dataclass
+class Trace:
+    t_ms: list[int]
+    w1_mg: list[int]
+    w2_mg: list[int] | None
+    accel_mgee: list[tuple[int, int, int]] | None
+
+    @property
+    def channels(self) -> int:
+        return 2 if self.w2_mg is not None else 1
+
+    def __len__(self) -> int:
+        return len(self.t_ms)
+
+    def to_binary(self) -> bytes:
+        flags = (FLAG_CH2 if self.w2_mg is not None else 0) | (
+            FLAG_ACCEL if self.accel_mgee is not None else 0
+        )
+        out = io.BytesIO()
+        out.write(MAGIC + bytes([VERSION, flags, 0, 0]))
+        w2 = self.w2_mg or [0] * len(self.t_ms)
+        acc = self.accel_mgee or [(0, 0, 0)] * len(self.t_ms)
+        pack = RECORD.pack
+        for t, a, b, (x, y, z) in zip(self.t_ms, self.w1_mg, w2, acc, strict=True):
+            out.write(pack(t, a, b, x, y, z))
+        return out.getvalue()
+
+
+def _number(text: str, column: str, where: str, limit: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise TraceError(
+            f"{where}: {column} is {text.strip()!r}, not a number; "
+            "write plain decimal numbers (e.g. 12.5), one per column"
+        ) from None
+    if not math.isfinite(value):
+        raise TraceError(f"{where}: {column} is {text.strip()!r}; write a finite number")
+    if abs(value) > limit:
+        raise TraceError(f"{where}: {column} = {value:g} is out of range (|value| <= {limit:g})")
+    return value
+
+
+def parse_csv(text: str, name: str = "trace") -> Trace:
+    """Parse and check a trace CSV; raises TraceError with the line and the fix."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise TraceError(
+            f"{name}: the file is empty; a trace needs a header row (t_s,weight_g,...) "
+            "and at least one sample"
+        )
+    reader = csv.reader(lines)
+    header_line = 0
+    header: list[str] = []
+    for header_line, row in enumerate(reader, start=1):
+        if any(cell.strip() for cell in row):
+            header = [cell.strip().lower() for cell in row]
+            break
+    for column in ("t_s", "weight_g"):
+        if column not in header:
+            raise TraceError(
+                f"{name} line {header_line}: no `{column}` column in the header "
+                f"({','.join(header)}); the header must name t_s and weight_g "
+                "(and optionally weight2_g, ax_g, ay_g, az_g)"
+            )
+    col = {c: header.index(c) for c in header}
+    has_w2 = "weight2_g" in col
+    accel_present = [c for c in ACCEL_COLUMNS if c in col]
+    if accel_present and len(accel_present) != 3:
+        missing = ", ".join(c for c in ACCEL_COLUMNS if c not in col)
+        raise TraceError(
+            f"{name} line {header_line}: accelerometer columns must come as a set; "
+            f"add {missing} or remove {', '.join(accel_present)}"
+        )
+    has_accel = len(accel_present) == 3
+    t_ms: list[int] = []
+    w1: list[int] = []
+    w2: list[int] | None = [] if has_w2 else None
+    acc: list[tuple[int, int, int]] | None = [] if has_accel else None
+    last_t = -math.inf
+    last_line = header_line
+    for line_no, row in enumerate(reader, start=header_line + 1):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{name} line {line_no}"
+        if len(row) < len(header):
+            raise TraceError(
+                f"{where}: {len(row)} values for {len(header)} columns; "
+                "every row needs a value in every column"
+            )
+        t = _number(row[col["t_s"]], "t_s", where, 1e7)
+        if t <= last_t:
+            raise TraceError(
+                f"{where}: t_s = {t:g} does not increase (previous {last_t:g}, line "
+                f"{last_line}); sort the rows by time and drop duplicates"
+            )
+        last_t, last_line = t, line_no
+        t_ms.append(round(t * 1000))
+        w1.append(round(_number(row[col["weight_g"]], "weight_g", where, LIMIT_G) * 1000))
+        if w2 is not None:
+            w2.append(round(_number(row[col["weight2_g"]], "weight2_g", where, LIMIT_G) * 1000))
+        if acc is not None:
+            acc.append(
+                tuple(  # type: ignore[arg-type]
+                    round(_number(row[col[c]], c, where, LIMIT_ACCEL_G) * 1000)
+                    for c in ACCEL_COLUMNS
+                )
+            )
+        if len(t_ms) > 1 and t_ms[-1] <= t_ms[-2]:
+            raise TraceError(
+                f"{where}: t_s = {t:g} is within a millisecond of the previous sample; "
+                "samples must be at least 1 ms apart"
+            )
+    if not t_ms:
+        raise TraceError(f"{name}: a header but no samples; add rows of t_s,weight_g,...")
+    return Trace(t_ms, w1, w2, acc)
+
+
+def read_csv(path: str | Path) -> Trace:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TraceError(f"{p}: no such file; give the path of a trace CSV") from None
+    except IsADirectoryError:
+        raise TraceError(f"{p}: is a directory; give the path of a trace CSV file") from None
+    except UnicodeDecodeError as e:
+        raise TraceError(
+            f"{p}: not a text CSV (byte {e.start} is not UTF-8); export the trace as CSV"
+        ) from None
+    except OSError as e:
+        raise TraceError(f"{p}: cannot read it ({e.strerror})") from None
+    return parse_csv(text, name=str(p))

