@@ -10,16 +10,19 @@
 # takes over, so a pull never finds a half-written session.
 # Limits: one session at a time; the per-sample path allocates nothing, the console and the
 # log's block flushes allocate at their own (slower) pace.
+import gc
 import sys
 import time
 
-import config
+import button
 import events as ev
+import haptics
 from session import Session
 
 BOARD_FILE = "/board.json"
 CONFIG_FILE = "/config.json"
 SESSIONS_DIR = "/sessions"
+FIRMWARE_VERSION = "0.1.0"
 
 _WAIT_MS = 50  # longest wait between checks of the button, the haptics and the host
 
@@ -64,9 +67,6 @@ class App:
         self.console = console
         self._ticks_ms = ticks_ms
         self._ticks_diff = ticks_diff
-        import haptics
-        import button
-
         self.haptics = haptics.Haptics(hw.motor, cfg)
         self.button = button.Button(hw.button, cfg) if hw.button is not None else None
         self.sink = DeviceSink(self)
@@ -76,37 +76,55 @@ class App:
     def _host_wants_repl(self):
         return self.host is not None and self.host.attention()
 
+    def _open_log(self, sampler, header):
+        """Open the session file; on a full flash give `storage_full` and run unlogged."""
+        store = self.store
+        if store is None:
+            return None
+        try:
+            store.open(0, sampler.channels, header.get("period_ms", 100),
+                       has_accel=sampler.has_accel, device_id=header.get("device_id", ""),
+                       firmware=FIRMWARE_VERSION, board=header.get("board", ""),
+                       config_digest=header.get("config_digest", 0),
+                       start_time_s=wall_clock_s())
+        except OSError as e:  # StorageFull, or the flash failed
+            self.console("log: %s" % e)
+            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_STORAGE_FULL)
+            return None
+        if store.space_short:
+            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_STORAGE_FULL)
+        return store
+
     def run_session(self, header):
-        """One session, start to end. Returns why it ended: done|button|host|trace|fault."""
+        """One session, start to end. Returns why it ended: done|button|host|trace."""
         sampler = self.sampler_factory()
         session = Session(self.cfg, sampler.channels, self.sink, has_accel=sampler.has_accel)
-        log = None
-        if self.store is not None:
-            log = self.store.open_session(header, sampler.channels, sampler.has_accel)
-            self.sink.log = log
+        log = self._open_log(sampler, header)
+        self.sink.log = log
         sampler.start()
         reason = "trace"
         t_ms = 0
-        t_check = -_WAIT_MS
+        t_check = time.ticks_ms()
         w = sampler.w_mg
         a = sampler.accel_mgee
         on_sample = session.on_sample
         btn = self.button
+        end_on_done = self.cfg.get("end_on_done", True)
+        started = False
         try:
-            first = True
             while True:
                 r = sampler.wait(_WAIT_MS)
                 if r == 1:  # SAMPLE
                     t_ms = sampler.t_ms
-                    if first:
+                    if not started:
                         session.start(t_ms, w[0], w[1])
-                        first = False
+                        started = True
                     on_sample(t_ms, w[0], w[1], a[0], a[1], a[2])
                     if log is not None:
                         log.sample(t_ms, w[0], w[1])
                         if sampler.has_accel:
                             log.accel(t_ms, a[0], a[1], a[2])
-                elif r == -1:  # ENDED
+                elif r == -1:  # ENDED (a trace)
                     reason = "trace"
                     break
                 elif r == -2:  # FAULT: the ADC went silent
@@ -121,9 +139,7 @@ class App:
                             reason = "button"
                             break
                 self.haptics.tick(t_ms)
-                if log is not None:
-                    log.poll(t_ms)
-                if session.done and self.cfg.get("end_on_done", True):
+                if end_on_done and session.done and not self.haptics.busy:
                     reason = "done"
                     break
                 if self._ticks_diff(self._ticks_ms(), t_check) >= _WAIT_MS:
@@ -136,33 +152,33 @@ class App:
         finally:
             session.finish(t_ms, by_done=(reason == "done"))
             self.haptics.stop()
+            sid = -1
             if log is not None:
-                log.close(summary_of(session, reason))
-                self.sink.log = None
+                sid = log.close({"t_ms": t_ms, "volume_mg": [f.volume_mg for f in session.flows],
+                                 "done": reason == "done"})
+            self.sink.log = None
         self.sessions += 1
         self.stop_reason = reason
-        self.console("session %s: %s mL, %d letdowns, %s, ended by %s"
-                     % (log.name if log is not None else "-", _ml_text(session.volume_mg()),
-                        sum(session.letdowns), _clock(session.duration_ms()), reason))
+        self.console("session %d: %s mL, %d letdowns, %s long, ended by %s"
+                     % (sid, _ml_text(session.volume_mg()), sum(session.letdowns),
+                        _clock(session.duration_ms()), reason))
         return reason
+
+
+def wall_clock_s():
+    """Seconds since 2000-01-01 UTC (the log format's epoch) when the clock has been set
+    (`pumpmon time sync`), else None. Ports differ in their own epoch (1970 or 2000)."""
+    t = int(time.time())
+    if time.gmtime(t)[0] < 2024:
+        return None
+    if time.gmtime(0)[0] == 1970:
+        t -= 946684800
+    return t
 
 
 def _ml_text(mg):
     tenth = (mg * 10 + 515) // 1030
     return "%d.%d" % (tenth // 10, tenth % 10)
-
-
-def summary_of(session, reason):
-    return {
-        "volume_mg": [f.volume_mg for f in session.flows],
-        "letdowns": list(session.letdowns),
-        "tapers": list(session.tapers),
-        "cues": session.cues,
-        "duration_ms": session.duration_ms(),
-        "first_letdown_ms": (session.t_first_letdown_ms - session.t_start_ms
-                             if session.t_first_letdown_ms >= 0 else -1),
-        "ended_by": reason,
-    }
 
 
 def load_json(path, default):
@@ -175,31 +191,48 @@ def load_json(path, default):
         return default
 
 
+_trace_played = False
+
+
 def main():
     """Boot: board, configuration, storage; then serve sessions until the host takes over."""
+    global _trace_played
     import board as board_mod
     import hostlink
     import logstore
 
     board_cfg = load_json(BOARD_FILE, None)
     if board_cfg is None:
-        print("pumpmon: no %s; copy boards/<your board>.json there (make deploy does)" % BOARD_FILE)
+        print("pumpmon: no %s; copy boards/<your board>.json there (make deploy does)"
+              % BOARD_FILE)
         return
+    import config
+
     cfg, problems = config.load(CONFIG_FILE)
     if problems:
         config.explain(problems)
+    config_digest = int(config.digest(cfg), 16)
+    del config, sys.modules["config"]  # ~12 KB back: only the settings dict is kept
+    gc.collect()
     hw = board_mod.bring_up(board_cfg)
-    store = logstore.Store(SESSIONS_DIR, cfg)
+    store = logstore.LogStore(SESSIONS_DIR)
     host = hostlink.HostLink(sys.stdin)
     app = App(hw, cfg, store, hw.sampler_factory(cfg), host)
-    header = {"board": board_cfg.get("name", "?"), "config_digest": config.digest(cfg)}
+    header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
+              "period_ms": int(board_cfg.get("period_ms", 100)),
+              "device_id": getattr(hw, "device_id", "")}
     if problems:
         app.sink.emit(0, ev.EV_FAULT, 0, ev.FAULT_CONFIG)
-    if board_cfg.get("trace"):
-        # the emulator's sim board: the trace is the session
-        app.run_session(header)
-        if board_cfg.get("exit_after_session"):
-            sys.exit(0)
+    if hw.trace is not None:
+        # the emulator's sim board: the trace is one session, played once per boot
+        if not _trace_played:
+            _trace_played = True
+            if app.run_session(header) == "host":
+                return
+            if board_cfg.get("exit_after_session"):
+                sys.exit(0)
+        while not app._host_wants_repl():  # then sit on the desk, serving USB
+            time.sleep_ms(_WAIT_MS)
         return
     while True:
         if app._host_wants_repl():

@@ -4,12 +4,14 @@
 #     s.tare(counts_at_empty)          # or s.tare_from(driver, samples=16)
 #     w_mg = s.to_mg(counts)           # per sample: one subtract, one multiply, one shift
 #
-# The factor is held as a multiply-and-shift pair chosen so that (counts - tare) * mult
-# stays below 2**29 for the full range of a 24-bit ADC: no bigints, no floats per sample.
-# Limits: the shift loses at most 1 part in `mult` of resolution (>= 1/256 by construction).
+# The factor is held as mult / 2**shift with a 17-bit mult (precision 1 part in 65536), and
+# the count difference d (|d| < 2**24 from a 24-bit ADC) is split into d >> 12 and d & 4095,
+# so each product stays below 2**29: no bigints (the ESP32's small ints end at 2**30), no
+# floats per sample. Truncation costs at most 2 mg. Limits: |counts - tare| < 2**24.
 
-_LIMIT = 1 << 29
-_ADC_SPAN = 1 << 24  # largest |counts - tare| from a 24-bit ADC
+_MULT_BITS = 17
+_LO_BITS = 12
+_LO_MASK = (1 << _LO_BITS) - 1
 
 
 class Scale:
@@ -18,18 +20,21 @@ class Scale:
         self.set_factor(mg_per_count)
 
     def set_factor(self, mg_per_count):
-        """Store mg/count as mult / 2**shift with the largest mult that cannot overflow."""
+        """Store mg/count as mult / 2**shift with mult in [2**16, 2**17)."""
         if not mg_per_count or mg_per_count != mg_per_count:  # 0 or NaN
             raise ValueError("calibration factor must be a non-zero number of mg per count")
+        if abs(mg_per_count) > 1e6 or abs(mg_per_count) < 1e-6:
+            raise ValueError("calibration factor %r mg/count is out of range" % mg_per_count)
         self.mg_per_count = mg_per_count
         shift = 0
-        # grow the shift while the worst-case product stays below the small-int limit
-        while shift < 24 and abs(mg_per_count) * (1 << (shift + 1)) * _ADC_SPAN < _LIMIT:
+        magnitude = abs(mg_per_count)
+        while magnitude * (1 << shift) < (1 << (_MULT_BITS - 1)):
             shift += 1
+        while magnitude * (1 << shift) >= (1 << _MULT_BITS) and shift > -40:
+            shift -= 1
         self.shift = shift
-        self.mult = int(round(mg_per_count * (1 << shift)))
-        if self.mult == 0:
-            raise ValueError("calibration factor %r mg/count is too small" % mg_per_count)
+        self.mult = int(round(mg_per_count * 2 ** shift))
+        self._hi_shift = shift - _LO_BITS  # may be negative for big factors
 
     def tare(self, counts):
         self.tare_counts = int(counts)
@@ -41,7 +46,19 @@ class Scale:
         return self.tare_counts
 
     def to_mg(self, counts):
-        return ((counts - self.tare_counts) * self.mult) >> self.shift
+        d = counts - self.tare_counts
+        negative = d < 0
+        if negative:
+            d = -d
+        hi = self.mult * (d >> _LO_BITS)  # < 2**17 * 2**12
+        lo = self.mult * (d & _LO_MASK)  # < 2**17 * 2**12
+        shift = self.shift
+        if shift >= 0:
+            mg = (hi >> self._hi_shift if self._hi_shift >= 0 else hi << -self._hi_shift) + (
+                lo >> shift)
+        else:
+            mg = (hi << -self._hi_shift) + (lo << -shift)
+        return -mg if negative else mg
 
     def calibrate(self, counts_with_load, load_mg):
         """Set the factor from one reading with a known load (after tare)."""

@@ -24,7 +24,6 @@ class Session:
     def __init__(self, cfg, n_channels, sink, has_accel=False):
         if n_channels not in (1, 2):
             raise ValueError("a session has 1 or 2 bottles, not %r" % n_channels)
-        self.cfg = cfg
         self.n_channels = n_channels
         self.sink = sink
         self.flows = [flow.FlowStage(cfg) for _ in range(n_channels)]
@@ -58,7 +57,17 @@ class Session:
             return
         self.finished = True
         self.t_last_ms = t_ms
+        c = self.coach
         self._drain_coach(t_ms)
+        c.stop(t_ms)  # closes a cue-result window still open; no further cue
+        while c.has_result():
+            result = c.pop_result()
+            if result is not None:
+                self.sink.emit(t_ms, ev.EV_CUE_RESULT, result[1], result[2])
+        phase = c.pop_phase_change()
+        while phase >= 0:
+            self.sink.emit(t_ms, ev.EV_PHASE, 0, phase)
+            phase = c.pop_phase_change()
         self.sink.emit(t_ms, ev.EV_SESSION_END, 0, 1 if by_done else 0)
 
     # -- per sample ------------------------------------------------------------------------
@@ -89,15 +98,18 @@ class Session:
     def _drain_coach(self, t_ms):
         c = self.coach
         cue = c.tick(t_ms, self.volume_mg())
+        # a new cue may close the previous cue's window: report that result first, so
+        # readers pair each result with the cue before it
+        if c.has_result():  # rare: a cue's window closed
+            result = c.pop_result()
+            if result is not None:
+                self.sink.emit(t_ms, ev.EV_CUE_RESULT, result[1], result[2])
         if cue != ev.CUE_NONE:
             self.cues += 1
             self.sink.emit(t_ms, ev.EV_CUE, 0, cue)
         phase = c.pop_phase_change()
         if phase >= 0:
             self.sink.emit(t_ms, ev.EV_PHASE, 0, phase)
-        if c.has_result():  # rare: a cue's window closed
-            t_cue_ms, cue_code, mg = c.pop_result()
-            self.sink.emit(t_ms, ev.EV_CUE_RESULT, cue_code, mg)
 
     # -- other inputs ----------------------------------------------------------------------
     def on_button(self, t_ms, kind):

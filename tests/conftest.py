@@ -11,7 +11,6 @@ import json
 import textwrap
 
 import pytest
-
 from pumpmon import unixport
 
 

@@ -9,9 +9,8 @@
 import os
 import sys
 
-import vfs
-
 import flashdev
+import vfs
 
 _flash_path, _fw_dir, _host_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 _bdev = flashdev.FileFlash(_flash_path)  # opened before the host's root is unmounted
@@ -29,4 +28,19 @@ with open("/board.json", "w") as _dst:
     _dst.write(_board)
 del _src, _dst, _board
 
-import main  # noqa: E402,F401  (runs the app; returns to the REPL when the host takes over)
+# A board gets a default /config.json from `make deploy`; a new emulated flash gets the same.
+try:
+    os.stat("/config.json")
+except OSError:
+    import config
+
+    with open("/config.json", "w") as _dst:
+        _dst.write(config.dumps(config.defaults()))
+    del config, sys.modules["config"], _dst
+
+try:
+    import main  # noqa: E402,F401  (runs the app; returns to the REPL when the host takes over)
+except SystemExit:
+    # `-i` would drop to the REPL even after sys.exit(); the emulator answers this line with
+    # Ctrl-D, which ends the unix port as a board's power switch would.
+    print("pumpmon-emulator: device exit")

@@ -36,6 +36,7 @@ from .trace import TraceError, read_csv
 DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
 STALE_OUTPUT_BYTES = 4096  # device output kept for a host that has not connected yet
 STOP_GRACE_S = 3.0
+EXIT_MARKER = b"pumpmon-emulator: device exit"  # printed by emulator_boot.py on sys.exit()
 
 
 class EmulatorError(RuntimeError):
@@ -71,6 +72,8 @@ class Emulator:
         self._to_client_bytes = 0
         self._line = b""
         self._client_spoke = False
+        self._tail = b""
+        self._exiting = False
         self.dropped_bytes = 0
 
     # -- setup --------------------------------------------------------------------------
@@ -80,8 +83,10 @@ class Emulator:
         if self.trace is not None:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
+            steps = sorted(b - a for a, b in zip(trace.t_ms, trace.t_ms[1:], strict=False))
             board.update(
                 trace="/host/trace.bin",
+                period_ms=steps[len(steps) // 2] if steps else 100,
                 speed_x1000=max(1, round(self.speed * 1000)),
                 exit_after_session=self.then_exit,
             )
@@ -99,7 +104,8 @@ class Emulator:
             os.set_blocking(fd, False)
         env = unixport.micropython_env()  # compiles the firmware to .mpy when stale
         cmd = unixport.command(
-            ["-i", str(unixport.UNIX_FAKES / "emulator_boot.py"), str(self.flash.resolve()),
+            heap=unixport.EMULATOR_HEAP,
+            args=["-i", str(unixport.UNIX_FAKES / "emulator_boot.py"), str(self.flash.resolve()),
              str(unixport.COMPILED), str(self.host_dir)]
         )
         self.proc = subprocess.Popen(
@@ -115,6 +121,13 @@ class Emulator:
 
     # -- relay --------------------------------------------------------------------------
     def _from_device(self, data: bytes) -> None:
+        seen = self._tail + data
+        if EXIT_MARKER in seen:
+            try:
+                os.write(self._dev_master, b"\x04")  # Ctrl-D at the REPL: the port exits
+            except OSError:
+                pass
+        self._tail = seen[-len(EXIT_MARKER):]
         self._to_client.append(data)
         self._to_client_bytes += len(data)
         if not self._client_spoke:
@@ -128,6 +141,10 @@ class Emulator:
         self._line += data
         *lines, self._line = self._line.split(b"\n")
         for raw in lines:
+            if EXIT_MARKER in raw:
+                self._exiting = True  # what follows is the REPL closing: not shown
+            if self._exiting:
+                continue
             text = raw.decode("utf-8", "replace").rstrip("\r")
             if text and self.console is not None:
                 self.console(text)
@@ -163,7 +180,7 @@ class Emulator:
                 n = os.write(self._dev_master, view)
                 view = view[n:]
             except BlockingIOError:
-                if time.monotonic() > deadline or self.proc is None or self.proc.poll() is not None:
+                if time.monotonic() > deadline or not self._alive():
                     return
                 self._pump_device(0.01)
 

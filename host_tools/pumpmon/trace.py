@@ -85,10 +85,11 @@ def parse_csv(text: str, name: str = "trace") -> Trace:
     reader = csv.reader(lines)
     header_line = 0
     header: list[str] = []
-    for header_line, row in enumerate(reader, start=1):
+    while not header:  # the first non-blank row is the header
+        row = next(reader)
+        header_line = reader.line_num
         if any(cell.strip() for cell in row):
             header = [cell.strip().lower() for cell in row]
-            break
     for column in ("t_s", "weight_g"):
         if column not in header:
             raise TraceError(
@@ -112,7 +113,8 @@ def parse_csv(text: str, name: str = "trace") -> Trace:
     acc: list[tuple[int, int, int]] | None = [] if has_accel else None
     last_t = -math.inf
     last_line = header_line
-    for line_no, row in enumerate(reader, start=header_line + 1):
+    for row in reader:
+        line_no = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         where = f"{name} line {line_no}"

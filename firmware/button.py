@@ -1,0 +1,84 @@
+# One push button: debounce and press classification (short / long / double), polled.
+#
+#     b = Button(pin, cfg)                 # pin: anything with .value() -> 0/1 (machine.Pin)
+#     kind = b.update(t_ms)                # call often (every 10-50 ms is ideal)
+#     if kind != BTN_NONE: log it, then act on it
+#
+# Kinds (events.BTN_*): LONG is reported while the button is still held, as soon as it has been
+# down for button_long_ms (start / stop a session: the wearer feels it take effect). SHORT is
+# reported once no second press followed within button_double_gap_ms (acknowledge a cue).
+# DOUBLE is reported when the second press goes down (mark a moment). Every press yields
+# exactly one kind; `presses` counts them and `t_press_ms` is when the last one went down.
+#
+# Limits: polled, not interrupt-driven: the poll interval adds to the debounce time and a
+# press shorter than one poll interval can be missed (keep polls under ~50 ms). Allocation
+# free: integers and booleans only. Time comes from the caller (an injected clock).
+from events import BTN_DOUBLE, BTN_LONG, BTN_NONE, BTN_SHORT
+
+
+class Button:
+    def __init__(self, pin, cfg=None):
+        g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
+        self.pin = pin
+        self.active_low = bool(g("button_active_low", True))
+        self.debounce_ms = int(g("button_debounce_ms", 30))
+        self.long_ms = int(g("button_long_ms", 1500))
+        self.double_gap_ms = int(g("button_double_gap_ms", 350))
+        self.presses = 0
+        self.t_press_ms = 0
+        self.reset(0)
+
+    def reset(self, t_ms):
+        """Forget any press in progress (e.g. after a sleep)."""
+        self._raw = False  # last raw reading (pressed?)
+        self._t_raw_ms = t_ms  # when the raw reading last changed
+        self.pressed = False  # debounced level
+        self._t_down_ms = 0  # when the debounced press began
+        self._long_sent = False  # this press already reported as LONG
+        self._second = False  # this press is the second of a double (already reported)
+        self._short_pending = False  # a short press waits to see whether a second follows
+        self._t_up_ms = 0  # when that short press was released
+        self._t_first_ms = 0  # when that short press went down
+
+    def update(self, t_ms):
+        """Sample the pin; returns the press kind completed now (BTN_NONE mostly)."""
+        v = self.pin.value()
+        raw = (v == 0) if self.active_low else (v != 0)
+        if raw != self._raw:
+            self._raw = raw
+            self._t_raw_ms = t_ms
+        if raw != self.pressed and t_ms - self._t_raw_ms >= self.debounce_ms:
+            self.pressed = raw
+            t_edge = self._t_raw_ms  # the level changed when it was first seen
+            if raw:  # went down
+                self._t_down_ms = t_edge
+                self._long_sent = False
+                if self._short_pending and t_edge - self._t_up_ms <= self.double_gap_ms:
+                    self._short_pending = False
+                    self._second = True
+                    return self._count(t_edge, BTN_DOUBLE)
+                self._second = False
+                if self._short_pending:  # too late for a double: the first was a short
+                    self._short_pending = False
+                    return self._count(self._t_first_ms, BTN_SHORT)
+            else:  # released
+                if not self._long_sent and not self._second:
+                    self._short_pending = True
+                    self._t_first_ms = self._t_down_ms
+                    self._t_up_ms = t_edge
+                self._second = False
+            return BTN_NONE
+        if self.pressed:
+            if not self._long_sent and not self._second and t_ms - self._t_down_ms >= self.long_ms:
+                self._long_sent = True
+                return self._count(self._t_down_ms, BTN_LONG)
+        elif self._short_pending and not raw and t_ms - self._t_up_ms > self.double_gap_ms:
+            # (while the pin reads pressed, a second press may still be debouncing: wait)
+            self._short_pending = False
+            return self._count(self._t_first_ms, BTN_SHORT)
+        return BTN_NONE
+
+    def _count(self, t_down_ms, kind):
+        self.presses += 1
+        self.t_press_ms = t_down_ms
+        return kind

@@ -1,0 +1,451 @@
+# The hands-on pumping coach: detections + button + time -> protocol phase and cues.
+#
+#     c = Coach(cfg)
+#     c.start(t_ms)
+#     per sample:  c.on_detection(t_ms, code, ch)       # EV_LETDOWN / EV_TAPER, when any
+#                  cue = c.tick(t_ms, volume_mg)        # CUE_* to give now, or CUE_NONE
+#                  ph = c.pop_phase_change()            # PH_* entered, or -1
+#                  if c.has_result(): t_cue_ms, cue, mg = c.pop_result()   # rare
+#     c.on_button(t_ms, kind); c.on_fault(t_ms, fault)   # any time
+#     c.stop(t_ms)                                       # session ended for another reason
+#
+# The protocol (Morton's hands-on pumping; a physician's "no longer than about 15 minutes"):
+#
+#   stimulation --letdown--> expressing --taper--> massage round --letdown--> expressing ...
+#        |  `stimulate` at stimulate_after_s          | taper again: `massage` again, same round
+#        |                                            | rounds spent, or no letdown within
+#        |                                            v massage_round_s
+#        |                          [single pumping --taper / single_pump_s-->] hand expression
+#        |                                                                        |
+#        +--------------- max_session_s (any phase) --> done <-- taper, or flow stopped
+#
+# Cues: `letdown` on entering expressing; `massage` on a taper while rounds remain;
+# `single_pump` / `hand_express` for the final steps; `done` at the end (sets `finished`);
+# `fault` for sensor / storage faults (rate limited); `storage_full` for FAULT_STORAGE_LOW.
+# Guarantees: no `massage` / `hand_express` before the first letdown (a taper while still
+# waiting for the first letdown is ignored: nothing has flowed); a taper in an active phase
+# queues its answer at once, so it is given at the next tick (same sample). Two bottles taper
+# separately: a second taper that adds nothing new (during a massage round with no letdown
+# since it began, or within taper_merge_s of the taper that began the single-pump / hand
+# expression step) repeats that step's cue instead of moving on.
+#
+# Cue results: a `massage`, `single_pump` or `hand_express` cue opens a window of
+# cue_result_s; the volume growth over it (closed early by the next step's cue or the end of
+# the session; a repeated cue within the same step does not reopen it) becomes a result
+# (t_cue_ms, cue, mg) for EV_CUE_RESULT. A window closed by on_detection / stop() uses the
+# volume of the latest tick (one sample old).
+#
+# AutoStart (below) starts a session by itself when a bottle's weight settles and flow begins.
+# Keys are read with cfg.get(key, default), the defaults being config's schema (a test checks
+# they agree); this module does not import config, so the app may drop config after boot.
+#
+# Limits: one session at a time; bottles are not told apart beyond the taper merging above.
+# tick() and the on_* calls allocate nothing in steady state (integers, preallocated
+# bytearrays); only closing a cue-result window allocates (a tuple, a few times a session).
+from events import (
+    BTN_DOUBLE,
+    BTN_LONG,
+    BTN_SHORT,
+    CUE_DONE,
+    CUE_FAULT,
+    CUE_HAND_EXPRESS,
+    CUE_LETDOWN,
+    CUE_MASSAGE,
+    CUE_NONE,
+    CUE_SINGLE_PUMP,
+    CUE_STIMULATE,
+    CUE_STORAGE_FULL,
+    EV_LETDOWN,
+    EV_TAPER,
+    FAULT_CLOCK,
+    FAULT_CONFIG,
+    FAULT_NONE,
+    FAULT_STORAGE_LOW,
+    PH_DONE,
+    PH_EXPRESSING,
+    PH_HAND_EXPRESSION,
+    PH_IDLE,
+    PH_MASSAGE,
+    PH_SINGLE_PUMP,
+    PH_STIMULATION,
+)
+from haptics import URGENCY
+from micropython import const
+
+_N_CUES = const(9)
+_QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
+_PHASES = const(4)  # phase changes waiting for pop_phase_change()
+
+
+class Coach:
+    def __init__(self, cfg=None):
+        g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
+        self.stimulate_after_ms = int(g("stimulate_after_s", 180)) * 1000
+        self.stimulate_repeat_ms = int(g("stimulate_repeat_s", 0)) * 1000
+        self.max_session_ms = int(g("max_session_s", 900)) * 1000
+        self.massage_rounds = int(g("massage_rounds", 2))
+        self.massage_round_ms = int(g("massage_round_s", 240)) * 1000
+        self.single_pump_step = g("after_massage", "hand_express") == "single_pump"
+        self.single_pump_ms = int(g("single_pump_s", 240)) * 1000
+        self.hand_express_stop_ms = int(g("hand_express_stop_s", 120)) * 1000
+        self.flow_stopped_mg = int(g("flow_stopped_mg", 1000))
+        self.cue_result_ms = int(g("cue_result_s", 180)) * 1000
+        self.taper_merge_ms = int(g("taper_merge_s", 60)) * 1000
+        self.fault_cue_gap_ms = int(g("fault_cue_gap_s", 60)) * 1000
+        self._cue_on = bytearray(_N_CUES)
+        on = self._cue_on  # which cues are given
+        on[CUE_STIMULATE] = 1 if g("cue_stimulate", True) else 0
+        on[CUE_LETDOWN] = 1 if g("cue_letdown", True) else 0
+        on[CUE_MASSAGE] = 1 if g("cue_massage", True) else 0
+        on[CUE_SINGLE_PUMP] = 1 if g("cue_single_pump", True) else 0
+        on[CUE_HAND_EXPRESS] = 1 if g("cue_hand_express", True) else 0
+        on[CUE_DONE] = 1 if g("cue_done", True) else 0
+        on[CUE_FAULT] = 1 if g("cue_fault", True) else 0
+        on[CUE_STORAGE_FULL] = 1 if g("cue_storage_full", True) else 0
+        self._queue = bytearray(_QUEUE)
+        self._phase_q = bytearray(_PHASES)
+        self._results = []
+        self._reset(0)
+
+    def _reset(self, t_ms):
+        self.phase = PH_IDLE
+        self.finished = False
+        self.ended_by_user = False
+        self.t_start_ms = t_ms
+        self.t_phase_ms = t_ms  # when the current phase began
+        self.t_first_letdown_ms = -1
+        self.letdowns = 0
+        self.tapers = 0
+        self.rounds_done = 0  # massage rounds begun
+        self.acks = 0  # short presses
+        self.marks = 0  # double presses
+        self.fault = FAULT_NONE  # the latest fault not cleared
+        self._single_done = False
+        self._step = 0  # protocol steps taken (massage rounds, single pump, hand expression)
+        self._t_step_ms = t_ms  # when the current step began
+        self._flow_in_step = False  # a letdown came during the current step
+        self._t_stimulate_ms = 0
+        self._stimulate_due = False
+        self._t_fault_cue_ms = 0
+        self._fault_cued = FAULT_NONE
+        self._v_last_mg = 0  # volume at the latest tick
+        self._v_ref_mg = 0  # hand expression: volume when flow was last seen growing
+        self._t_ref_ms = t_ms
+        self._qn = 0
+        self._pn = 0
+        self._res_cue = CUE_NONE  # cue whose result window is open
+        self._res_step = 0  # ... and the step it belongs to
+        self._res_t_ms = 0
+        self._res_v0_mg = 0
+        del self._results[:]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, t_ms):
+        """Begin a session: waiting for the first letdown."""
+        self._reset(t_ms)
+        self._t_stimulate_ms = t_ms + self.stimulate_after_ms
+        self._stimulate_due = True
+        self._set_phase(t_ms, PH_STIMULATION)
+
+    def stop(self, t_ms):
+        """The session ends for a reason other than `done` (button, trace end): no cue."""
+        if self.phase == PH_IDLE or self.finished:
+            return
+        self.finished = True
+        self._set_phase(t_ms, PH_DONE)
+        self._drop_protocol_cues()
+        self._close_result()
+
+    @property
+    def active(self):
+        return self.phase != PH_IDLE and not self.finished
+
+    # -- inputs ------------------------------------------------------------------------------
+    def on_detection(self, t_ms, code, ch):
+        """A letdown or taper from the detector (ch: 0-based bottle, not used)."""
+        if not self.active:
+            return
+        ph = self.phase
+        if code == EV_LETDOWN:
+            self.letdowns += 1
+            self._flow_in_step = True
+            if self.t_first_letdown_ms < 0:
+                self.t_first_letdown_ms = t_ms
+            if ph == PH_STIMULATION or ph == PH_MASSAGE:
+                self._set_phase(t_ms, PH_EXPRESSING)
+                self._cue(CUE_LETDOWN)
+            elif ph == PH_SINGLE_PUMP:
+                self.t_phase_ms = t_ms  # flow is back: keep single pumping while it lasts
+            elif ph == PH_HAND_EXPRESSION:
+                self._t_ref_ms = t_ms  # hand expression is working
+        elif code == EV_TAPER:
+            self.tapers += 1
+            if ph == PH_EXPRESSING:
+                self._after_taper(t_ms)
+            elif ph == PH_MASSAGE:
+                # no letdown since the round began: still tapered (often the other bottle's
+                # taper). Answer it with the round's cue; the round goes on.
+                self._cue(CUE_MASSAGE)
+            elif ph == PH_SINGLE_PUMP or ph == PH_HAND_EXPRESSION:
+                if not self._flow_in_step and t_ms - self._t_step_ms < self.taper_merge_ms:
+                    # the other bottle tapering just after the one that began this step
+                    self._cue(CUE_SINGLE_PUMP if ph == PH_SINGLE_PUMP else CUE_HAND_EXPRESS)
+                elif ph == PH_SINGLE_PUMP:
+                    self._hand_expression(t_ms)
+                else:
+                    self._done(t_ms)
+            # PH_STIMULATION: no letdown yet, nothing to massage for
+
+    def on_button(self, t_ms, kind):
+        """A press: LONG starts / stops the session, SHORT acknowledges, DOUBLE marks."""
+        if kind == BTN_LONG:
+            if self.active:
+                self.ended_by_user = True
+                self.stop(t_ms)
+            else:
+                self.start(t_ms)
+        elif kind == BTN_SHORT:
+            self.acks += 1
+        elif kind == BTN_DOUBLE:
+            self.marks += 1
+
+    def on_fault(self, t_ms, fault):
+        """A fault (FAULT_*); FAULT_NONE clears it. Rate-limited `fault` cue; phase kept."""
+        if fault == FAULT_NONE:
+            self.fault = FAULT_NONE
+            return
+        self.fault = fault
+        if fault == FAULT_CLOCK or fault == FAULT_CONFIG:
+            return  # not the wearer's to fix mid-session; logged by the caller
+        if fault == self._fault_cued and t_ms - self._t_fault_cue_ms < self.fault_cue_gap_ms:
+            return
+        self._fault_cued = fault
+        self._t_fault_cue_ms = t_ms
+        self._cue(CUE_STORAGE_FULL if fault == FAULT_STORAGE_LOW else CUE_FAULT)
+
+    # -- per sample --------------------------------------------------------------------------
+    def tick(self, t_ms, volume_mg):
+        """Time-driven steps; returns the most urgent queued cue, or CUE_NONE."""
+        self._v_last_mg = volume_mg
+        if self.phase != PH_IDLE and not self.finished:
+            if t_ms - self.t_start_ms >= self.max_session_ms:
+                self._done(t_ms)
+            else:
+                ph = self.phase
+                if ph == PH_STIMULATION:
+                    if self._stimulate_due and t_ms >= self._t_stimulate_ms:
+                        self._cue(CUE_STIMULATE)
+                        if self.stimulate_repeat_ms > 0:
+                            self._t_stimulate_ms = t_ms + self.stimulate_repeat_ms
+                        else:
+                            self._stimulate_due = False
+                elif ph == PH_MASSAGE:
+                    if t_ms - self.t_phase_ms >= self.massage_round_ms:
+                        self._final_step(t_ms)  # flow no longer returns
+                elif ph == PH_SINGLE_PUMP:
+                    if t_ms - self.t_phase_ms >= self.single_pump_ms:
+                        self._hand_expression(t_ms)
+                elif ph == PH_HAND_EXPRESSION:
+                    if volume_mg - self._v_ref_mg >= self.flow_stopped_mg:
+                        self._v_ref_mg = volume_mg
+                        self._t_ref_ms = t_ms
+                    elif t_ms - self._t_ref_ms >= self.hand_express_stop_ms:
+                        self._done(t_ms)
+        if self._res_cue != CUE_NONE and t_ms - self._res_t_ms >= self.cue_result_ms:
+            self._close_result()
+        if self._qn == 0:
+            return CUE_NONE
+        q = self._queue
+        cue = q[0]
+        n = self._qn - 1
+        for i in range(n):
+            q[i] = q[i + 1]
+        self._qn = n
+        if cue == CUE_MASSAGE or cue == CUE_HAND_EXPRESS or cue == CUE_SINGLE_PUMP:
+            if cue != self._res_cue or self._res_step != self._step:  # not a repeat
+                self._close_result()
+                self._res_cue = cue
+                self._res_step = self._step
+                self._res_t_ms = t_ms
+                self._res_v0_mg = volume_mg
+        return cue
+
+    # -- outputs for the session -------------------------------------------------------------
+    def pop_phase_change(self):
+        """The oldest phase entered since the last call (PH_*), or -1."""
+        if self._pn == 0:
+            return -1
+        q = self._phase_q
+        ph = q[0]
+        n = self._pn - 1
+        for i in range(n):
+            q[i] = q[i + 1]
+        self._pn = n
+        return ph
+
+    def has_result(self):
+        return len(self._results) > 0
+
+    def pop_result(self):
+        """(t_cue_ms, cue, mg) for the oldest closed cue-result window, or None."""
+        if self._results:
+            return self._results.pop(0)
+        return None
+
+    # -- the protocol ------------------------------------------------------------------------
+    def _new_step(self, t_ms, phase):
+        self._step += 1
+        self._t_step_ms = t_ms
+        self._flow_in_step = False
+        self._set_phase(t_ms, phase)
+
+    def _after_taper(self, t_ms):
+        if self.rounds_done < self.massage_rounds:
+            self.rounds_done += 1
+            self._new_step(t_ms, PH_MASSAGE)
+            self._cue(CUE_MASSAGE)
+        else:
+            self._final_step(t_ms)
+
+    def _final_step(self, t_ms):
+        if self.single_pump_step and not self._single_done:
+            self._single_done = True
+            self._new_step(t_ms, PH_SINGLE_PUMP)
+            self._cue(CUE_SINGLE_PUMP)
+        else:
+            self._hand_expression(t_ms)
+
+    def _hand_expression(self, t_ms):
+        self._new_step(t_ms, PH_HAND_EXPRESSION)
+        self._v_ref_mg = self._v_last_mg
+        self._t_ref_ms = t_ms
+        self._cue(CUE_HAND_EXPRESS)
+
+    def _done(self, t_ms):
+        self.finished = True
+        self._set_phase(t_ms, PH_DONE)
+        self._drop_protocol_cues()
+        self._cue(CUE_DONE)
+        self._close_result()
+
+    def _drop_protocol_cues(self):
+        """The session is over: steps not yet given are moot (fault / storage cues stay)."""
+        q = self._queue
+        keep = 0
+        for i in range(self._qn):
+            c = q[i]
+            if c == CUE_FAULT or c == CUE_STORAGE_FULL:
+                q[keep] = c
+                keep += 1
+        self._qn = keep
+
+    def _set_phase(self, t_ms, phase):
+        if phase == self.phase:
+            return
+        self.phase = phase
+        self.t_phase_ms = t_ms
+        q = self._phase_q
+        n = self._pn
+        if n == _PHASES:  # full: drop the oldest
+            for i in range(n - 1):
+                q[i] = q[i + 1]
+            n -= 1
+        q[n] = phase
+        self._pn = n + 1
+
+    def _cue(self, cue):
+        """Queue `cue` (when it is on), most urgent first; full: the least urgent is dropped."""
+        if not self._cue_on[cue]:
+            return
+        q = self._queue
+        n = self._qn
+        u = URGENCY[cue]
+        i = 0
+        while i < n and URGENCY[q[i]] >= u:
+            i += 1
+        if n == _QUEUE:
+            if i == n:
+                return  # less urgent than everything waiting
+            n -= 1
+        j = n
+        while j > i:
+            q[j] = q[j - 1]
+            j -= 1
+        q[i] = cue
+        self._qn = n + 1
+
+    def _close_result(self):
+        if self._res_cue == CUE_NONE:
+            return
+        mg = self._v_last_mg - self._res_v0_mg
+        self._results.append((self._res_t_ms, self._res_cue, mg if mg > 0 else 0))
+        self._res_cue = CUE_NONE
+
+
+class AutoStart:
+    """Start a session by itself: a bottle's weight settles, then flow begins.
+
+        a = AutoStart(cfg)
+        while idle, per sample:  if a.update(t_ms, w_mg): start the session (then a.reset())
+
+    Settled: the weight stays within auto_start_band_mg of its running average for
+    auto_start_settle_s. Flow begun: it then stays at least auto_start_rise_mg above the settled
+    weight for auto_start_hold_ms (a knock or a press on the bottle is shorter). A drop below
+    the settled weight (bottle lifted) starts over. Integers only; nothing allocated.
+    Limits: walking or a hand resting on the bottle for longer than the hold time can start a
+    session; the wearer can stop it with a long press.
+    """
+
+    def __init__(self, cfg=None):
+        g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
+        self.enabled = bool(g("auto_start", False))
+        self.settle_ms = int(g("auto_start_settle_s", 5)) * 1000
+        self.band_mg = int(g("auto_start_band_mg", 1500))
+        self.rise_mg = int(g("auto_start_rise_mg", 3000))
+        self.hold_ms = int(g("auto_start_hold_ms", 3000))
+        self.reset()
+
+    def reset(self):
+        self._have = False
+        self._avg_mg = 0  # running average while settling (1/8 per sample)
+        self._t_ref_ms = 0  # when the weight last left the band
+        self.settled = False
+        self.base_mg = 0
+        self._t_rise_ms = -1
+
+    def update(self, t_ms, w_mg):
+        """Feed one weight (mg, tared, all bottles); True once: start a session now."""
+        if not self.enabled:
+            return False
+        if not self._have:
+            self._have = True
+            self._avg_mg = w_mg
+            self._t_ref_ms = t_ms
+            return False
+        if not self.settled:
+            d = w_mg - self._avg_mg
+            if d > self.band_mg or d < -self.band_mg:
+                self._avg_mg = w_mg
+                self._t_ref_ms = t_ms
+                return False
+            self._avg_mg += d >> 3
+            if t_ms - self._t_ref_ms >= self.settle_ms:
+                self.settled = True
+                self.base_mg = self._avg_mg
+                self._t_rise_ms = -1
+            return False
+        d = w_mg - self.base_mg
+        if d < -self.band_mg:  # lifted or emptied: settle again
+            self.settled = False
+            self._avg_mg = w_mg
+            self._t_ref_ms = t_ms
+            return False
+        if d >= self.rise_mg:
+            if self._t_rise_ms < 0:
+                self._t_rise_ms = t_ms
+            elif t_ms - self._t_rise_ms >= self.hold_ms:
+                self.reset()
+                return True
+        else:
+            self._t_rise_ms = -1
+        return False

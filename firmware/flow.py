@@ -1,0 +1,567 @@
+# Robust flow (mg/s) and expressed volume (mg) for one bottle, from tared weight samples.
+#
+#     f = FlowStage(cfg)
+#     f.reset(t_ms, w_mg)                   # at session start, after tare
+#     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None
+#     f.flow_mg_s, f.volume_mg, f.holding
+#
+# Method (docs/detection.md says why): samples are binned into fixed time bins (200 ms,
+# trimmed mean: min and max dropped when a bin has >= 3 samples), bins into 1-s blocks
+# (trimmed mean of the bins, plus the bins' range as a spread). The cost per sample is a few
+# integer operations whatever the sample rate; the real work runs once per block. Each block
+# is tested against the prediction `level + flow * dt`: a block that jumps (press, tilt,
+# bottle lifted), spreads (walking, knocks) or comes while the accelerometer says the
+# wearer moves is *held*: it does not move the flow, the level or the volume. A hold ends when
+# blocks return to the prediction; a new level that stays put for `flow_rebase_s` is taken as
+# an offset (the milk during the hold is credited at the flow from before it). Accepted
+# blocks feed a Theil-Sen (median of pairwise slopes) estimate of flow over the last
+# `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the level is the
+# median intercept at the newest block. The volume is the level, never allowed to fall
+# (milk only accumulates), except when a downward step proves an earlier rise was not milk.
+#
+# Limits: one bottle per object; the volume lags the truth by about half a block; milk that
+# arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
+# ramps slower than the flow can rise (under ~1.5 g over several seconds) is not recognised
+# from the weight alone. All per-sample arithmetic is on small ints (|x| < 2**29): weights
+# are clamped to +-1,000,000 mg around a running reference, bins to 250 samples.
+#
+# Configuration keys (read once, in __init__), with units:
+#   flow_bin_ms          int ms   200     time bin for samples
+#   flow_block_bins      int      5       bins per block (block = 1 s with the defaults)
+#   flow_window_blocks   int      8       Theil-Sen window for flow_mg_s (3..12)
+#   flow_fast_blocks     int      5       Theil-Sen window for fast_mg_s (3..12)
+#   flow_jump_mg         int mg   1200    a block this far from the prediction (+4 x noise)
+#                                         is an artifact (press, tilt, knock)
+#   flow_spread_mg       int mg   1500    a block whose bins spread this much over twice the
+#                                         usual spread is an artifact (walking, knocks)
+#   flow_noise_mg        int mg   150     starting guess of block noise (learned after)
+#   flow_rebase_s        int s    10      a held level this steady this long becomes an offset
+#   flow_max_mg_s        int mg/s 2000    highest flow credited across a gap or hold
+#   flow_env_blocks      int      4       lower envelope (running minimum) over this many blocks
+#   flow_unsettle_mg     int mg   700     a fall this far (+3 x noise) below the recent top
+#                                         marks the weight unsettled (no letdown decisions)
+#   bottle_mg            int mg   125000  empty bottle + flange on the cell (tilt correction)
+#   tilt_min_cos_q10     int      870     tilt beyond this cosine (x1024, ~30 deg) is held
+#   flow_tilt_change_q10 int      6       a block whose tilt cosine (x1024) changes more than
+#                                         this is not quiet (the detector ignores it)
+from array import array
+
+from micropython import const
+
+_CLAMP_MG = const(1000000)  # per-sample weight offset from the running reference
+_MAX_BIN_SAMPLES = const(250)  # 250 * 1e6 < 2**29
+_CLAMP_DIFF_MG = const(400000)  # pairwise differences before *1000
+_CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
+_HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
+_MAX_WIN = const(12)
+
+
+def _select_median(buf, n):
+    # In-place insertion sort of buf[0:n] (n <= 66), returns the median. No allocation.
+    i = 1
+    while i < n:
+        x = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > x:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = x
+        i += 1
+    h = n >> 1
+    if n & 1:
+        return buf[h]
+    return (buf[h - 1] + buf[h]) >> 1
+
+
+class FlowStage:
+    def __init__(self, cfg):
+        g = cfg.get
+        self._bin_ms = g("flow_bin_ms", 200)
+        self._block_bins = g("flow_block_bins", 5)
+        self.block_ms = self._bin_ms * self._block_bins
+        self._win = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
+        self._fast = min(max(g("flow_fast_blocks", 5), 3), _MAX_WIN)
+        self._jump_mg = g("flow_jump_mg", 1200)
+        self._spread_margin_mg = g("flow_spread_mg", 1500)
+        self._noise0_mg = g("flow_noise_mg", 150)
+        self._rebase_blocks = max(1, g("flow_rebase_s", 10) * 1000 // self.block_ms)
+        self._max_flow_mg_s = g("flow_max_mg_s", 2000)
+        self._bottle_mg = g("bottle_mg", 125000)
+        self._tilt_min = g("tilt_min_cos_q10", 870)
+        self._tilt_change = g("flow_tilt_change_q10", 6)
+        self._anchor_blocks = max(1, g("flow_anchor_s", 20) * 1000 // self.block_ms)
+        self._quiet_cos = g("flow_quiet_cos_q10", 1000)
+        self._rough_x_q4 = g("flow_rough_x_q4", 40)
+        self._rough_mg = g("flow_rough_mg", 150)
+        self._rough_hang_blocks = g("flow_rough_hang_blocks", 3)
+        n = max(self._win, self._fast)
+        self._n = n
+        self._ring_v = array("i", [0] * n)  # accepted block values, mg (offset removed)
+        self._ring_k = array("i", [-1] * n)  # their block numbers (-1: empty)
+        self._pairs = array("i", [0] * (n * (n - 1) // 2 + 1))
+        self._box1 = array("i", [0] * 5)  # median-filtered bins, mg
+        self._box2 = array("i", [0] * 5)  # 5-bin sums of them (< 5 * 2**22)
+        self._env_n = max(1, g("flow_env_blocks", 4))
+        self._unsettle_mg = g("flow_unsettle_mg", 700)
+        self._env = array("i", [0] * self._env_n)
+        self._hist = array("i", [0] * _HIST)  # level after each accepted block
+        self._rb = array("i", [0] * self._block_bins)  # per-bin roughness in this block, mg
+        self.reset(0, 0)
+
+    def reset(self, t_ms, w_mg):
+        self._t0_ms = t_ms
+        self._ref_mg = w_mg  # running reference that keeps sums small
+        self._offset_mg = 0  # absorbed non-milk level shifts
+        for i in range(self._n):
+            self._ring_k[i] = -1
+        for i in range(_HIST):
+            self._hist[i] = 0
+        self._hist_n = 0
+        self._hist_i = 0
+        # bin / block accumulators
+        self._bin_no = -1
+        self._block_no = -1
+        self._nb = 0
+        self._b_n = 0
+        self._b_sum = 0
+        self._b_min = 0
+        self._b_max = 0
+        self._b_dist = 0
+        self._blk_dist = 0
+        self._dist_bins = 0
+        self._r1 = 0
+        self._r2 = 0
+        self._nraw = 0
+        self._fi = 0
+        self._nf = 0
+        self._s1 = 0
+        self._s2 = 0
+        for i in range(5):
+            self._box1[i] = 0
+            self._box2[i] = 0
+        self._lo = 1 << 29
+        self._hi = -(1 << 29)
+        self._env_i = 0
+        self._env_fill = 0
+        # estimates
+        self.flow_mg_s = 0
+        self.fast_mg_s = 0
+        self.level_mg = 0
+        self.volume_mg = 0
+        self.holding = False
+        self.blocks = 0  # blocks processed (accepted or held): the detector's clock
+        self.accepted = 0  # accepted blocks since reset
+        self.t_block_ms = t_ms
+        self.noise_mg = self._noise0_mg
+        self._spread_floor_mg = 4 * self._noise0_mg
+        self._level_k = -1
+        self._hold_k = -1
+        self._cand_v = 0
+        self._cand_k = 0
+        self._cand_n = 0
+        self.calm_blocks = 0  # accepted blocks in a row since the last hold
+        self._anchored = False  # volume re-anchored on the weight in this calm stretch
+        self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
+        self.holds = 0  # holds begun (a figure for tests and the benchmark)
+        self.block_v_mg = 0  # newest block's filtered value (offset removed), mg
+        self.block_k = -1  # its block number since reset
+        self.block_quiet = False  # no unusual spread or tilt change within it
+        self._c_lo = 1024
+        self._c_hi = 0
+        self._m1 = 0  # the two previous median-filtered bins (roughness)
+        self._m2 = 0
+        self._d2_n = 0  # bins in this block with a roughness in _rb
+        self.rough_mg = 0  # the newest block's mean |second difference|, mg
+        self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
+        self._rough_blocks = 0  # blocks judged so far (fast learning at first)
+        self._rough_hang = 0  # blocks still not quiet after a rough one
+
+    # -- per sample -----------------------------------------------------------------------
+    def update(self, t_ms, w_mg, motion):
+        rel = t_ms - self._t0_ms
+        if rel < 0:
+            return
+        b = rel // self._bin_ms
+        if b != self._bin_no:
+            self._close_bin()
+            blk = b // self._block_bins
+            if blk != self._block_no:
+                if self._block_no >= 0:
+                    self._close_block(self._block_no)
+                self._block_no = blk
+            self._bin_no = b
+        if motion is not None:
+            if motion.moving:
+                self._b_dist = 1
+            c = motion.tilt_cos_q10
+            if c < 1024:
+                if c < self._tilt_min:
+                    self._b_dist = 1
+                else:
+                    # the cell reads (bottle + milk) * cos - bottle: undo it.
+                    # (w + bottle) <= 2.5e6 and (1024 - c) <= 154: product < 2**29
+                    m = w_mg + self._bottle_mg
+                    if m < 0:
+                        m = 0
+                    elif m > 2500000:
+                        m = 2500000
+                    w_mg += (m * (1024 - c)) // c
+            if c < self._c_lo:
+                self._c_lo = c
+            if c > self._c_hi:
+                self._c_hi = c
+        x = w_mg - self._ref_mg
+        if x > _CLAMP_MG:
+            x = _CLAMP_MG
+        elif x < -_CLAMP_MG:
+            x = -_CLAMP_MG
+        n = self._b_n
+        if n == 0:
+            self._b_min = x
+            self._b_max = x
+        elif n >= _MAX_BIN_SAMPLES:
+            return
+        elif x < self._b_min:
+            self._b_min = x
+        elif x > self._b_max:
+            self._b_max = x
+        self._b_sum += x
+        self._b_n = n + 1
+
+    def _close_bin(self):
+        n = self._b_n
+        if n == 0:
+            return
+        if n >= 3:
+            x = (self._b_sum - self._b_min - self._b_max) // (n - 2)
+        else:
+            x = self._b_sum // n
+        x += self._ref_mg - self._offset_mg  # absolute, offset removed
+        # roughness, part 1: the bin's range of raw samples (walking, knocks, strokes shake
+        # the reading within 200 ms; milk cannot)
+        if self._d2_n < self._block_bins:
+            self._rb[self._d2_n] = self._b_max - self._b_min if n >= 2 else 0
+            self._d2_n += 1
+        self._b_n = 0
+        self._b_sum = 0
+        if self._b_dist:
+            self._dist_bins = 10  # the triangle below spans 10 bins
+        self._b_dist = 0
+        # median of three bins: a one-bin spike never reaches the filter (one bin of delay)
+        a = self._r2
+        b = self._r1
+        self._r2 = b
+        self._r1 = x
+        self._nraw += 1
+        if self._nraw < 3:
+            return
+        if a > b:
+            a, b = b, a
+        m = x if x < b else b
+        if m < a:
+            m = a
+        # two 5-bin boxcars: a 2-s triangle that averages the 0.8-2 Hz pump ripple and
+        # walking away before the blocks sample it once a second (no aliasing)
+        i = self._fi
+        self._s1 += m - self._box1[i]
+        self._box1[i] = m
+        self._s2 += self._s1 - self._box2[i]
+        self._box2[i] = self._s1
+        self._fi = (i + 1) % 5
+        if self._nf < 10:
+            self._nf += 1
+        # roughness, part 2: |second difference| of consecutive filtered bins (what a 1-sample
+        # bin cannot show in its range). Milk, even a changing flow, leaves it at the noise
+        if self._nraw >= 5 and self._d2_n > 0:
+            d2 = m - 2 * self._m1 + self._m2
+            if d2 < 0:
+                d2 = -d2
+            if d2 > 1000000:
+                d2 = 1000000
+            self._rb[self._d2_n - 1] += d2
+        self._m2 = self._m1
+        self._m1 = m
+        if m < self._lo:
+            self._lo = m
+        if m > self._hi:
+            self._hi = m
+        if self._dist_bins > 0:
+            self._dist_bins -= 1
+            self._blk_dist = 1
+        self._nb += 1
+
+    def _close_block(self, k):
+        if self._nb == 0 or self._nf < 10:
+            self._nb = 0
+            self._lo = 1 << 29
+            self._hi = -(1 << 29)
+            return
+        v = self._s2 // 25
+        spread = self._hi - self._lo
+        self._nb = 0
+        self._lo = 1 << 29
+        self._hi = -(1 << 29)
+        dist = self._blk_dist
+        self._blk_dist = 0
+        rough = self._rough_check(dist)
+        if rough:
+            dist = 1
+        # the filtered block value before the envelope: the detector's input (fast, unbiased)
+        self.block_v_mg = v
+        self.block_k = k
+        # quiet: the bins spread no more than usual (no walking or knock the filter could
+        # leave a trace of) and the tilt did not change within the block (a turning bottle
+        # is corrected late); the detector drops its evidence otherwise
+        self.block_quiet = (
+            spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
+            and self._c_hi - self._c_lo <= self._tilt_change
+            and self._c_lo >= self._quiet_cos
+            and not rough
+            and self._rough_hang == 0
+        )
+        if rough:
+            self._rough_hang = self._rough_hang_blocks
+        elif self._rough_hang > 0:
+            self._rough_hang -= 1
+        self._c_lo = 1024
+        self._c_hi = 0
+        # lower envelope over the last few blocks: hand pressure and knocks only ever add
+        # weight for a few seconds, milk never leaves, so the running minimum follows the milk
+        env = self._env
+        n = self._env_n
+        env[self._env_i] = v
+        self._env_i = (self._env_i + 1) % n
+        if self._env_fill < n:
+            self._env_fill += 1
+        e = v
+        top = v
+        for i in range(self._env_fill):
+            x = env[i]
+            if x < e:
+                e = x
+            if x > top:
+                top = x
+        # milk never leaves the bottle: a fall from the recent top means something pressed
+        # on it (hand pressure strokes) and the rises just before were not milk either
+        if top - v > self._unsettle_mg + 3 * self.noise_mg:
+            self.unsettled = self._env_n * 2
+        elif self.unsettled > 0:
+            self.unsettled -= 1
+        self._block(k, e, spread, dist)
+
+    # -- per block (once a second) ----------------------------------------------------------
+    def _block(self, k, v, spread, dist):
+        self.blocks += 1
+        self.t_block_ms = self._t0_ms + (k + 1) * self.block_ms
+        if self._level_k < 0:
+            if dist:
+                self.holding = True
+                return
+            self.level_mg = v
+            self._ref_mg = v + self._offset_mg
+            self._push(k, v)
+            self._level_k = k
+            self.holding = False
+            return
+        dt = k - self._level_k
+        if dt > 3600:
+            dt = 3600
+        flow = self.flow_mg_s
+        if flow < 0:
+            flow = 0
+        per_block = flow * self.block_ms // 1000  # <= 2e4 after the clamp below
+        if per_block > 20000:
+            per_block = 20000
+        pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
+        r = v - pred
+        tol = self._jump_mg + 4 * self.noise_mg
+        # across a gap or a hold the flow may have changed: widen upwards by a slack
+        slack = (150 + (flow >> 1)) * self.block_ms // 1000 * (dt - 1)
+        ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
+        if ok and -tol <= r <= tol + slack:
+            if dt == 1:
+                a = r if r >= 0 else -r
+                self.noise_mg += (min(a, 4 * tol) - self.noise_mg) >> 4
+                if self.noise_mg > 1000:
+                    self.noise_mg = 1000
+            self._spread_floor_mg += (spread - self._spread_floor_mg) >> 4
+            self.holding = False
+            self._cand_n = 0
+            self._accept(k, v)
+            self.calm_blocks += 1
+            return
+        # held: an artifact is in progress
+        self.calm_blocks = 0
+        self._anchored = False
+        if not self.holding:
+            self.holding = True
+            self.holds += 1
+            self._hold_k = k
+            self._cand_n = 0
+        if not ok:
+            self._cand_n = 0
+            return
+        # a steady new level? count blocks consistent with the first of them
+        if self._cand_n > 0:
+            c = v - self._cand_v
+            if -tol <= c <= tol + self._max_flow_mg_s * self.block_ms // 1000 * (k - self._cand_k):
+                self._cand_n += 1
+            else:
+                self._cand_n = 0
+        if self._cand_n == 0:
+            self._cand_v = v
+            self._cand_k = k
+            self._cand_n = 1
+        if self._cand_n >= self._rebase_blocks:
+            self._rebase(k, v, pred, tol)
+
+    def _rebase(self, k, v, pred, tol):
+        # The weight settled at a level the milk cannot explain. Downwards, and no lower
+        # than the level a minute ago: the earlier rise was an artifact (a slow press), so
+        # believe the weight. Otherwise credit the prediction and absorb the rest.
+        oldest = self._hist_oldest()
+        if v < pred - tol and v >= oldest - tol:
+            target = v if v > oldest else oldest
+            self.volume_mg = target if target > 0 else 0
+            for i in range(self._n):  # the blocks before were not milk: forget them
+                self._ring_k[i] = -1
+        else:
+            lv = self.level_mg
+            top = lv + ((self._max_flow_mg_s * self.block_ms // 1000) >> 1) * (k - self._level_k)
+            if lv - tol <= v <= top + tol:
+                target = v  # the milk can explain it: believe the weight
+            else:
+                target = pred if pred >= lv else lv
+        self._offset_mg += v - target
+        for i in range(self._n):  # slopes across the step would be nonsense: start afresh
+            self._ring_k[i] = -1
+        self.holding = False
+        self._cand_n = 0
+        self._accept(k, target)
+
+    def _rough_check(self, dist):
+        # Is this block rough (the reading shaking: walking, knocks, strokes)? Per bin: its
+        # range of raw samples + |second difference| of the filtered bins; per block the
+        # median over its bins (a single spike does not count). The usual
+        # roughness is tracked as a running median (steps of 1/64, 1/8 for the first 16
+        # blocks) over undisturbed blocks, so a walk of a minute moves it by under 2x.
+        n = self._d2_n
+        if n == 0:
+            self.rough_mg = 0
+            return False
+        r = _select_median(self._rb, n)  # one spike shakes one bin only
+        self._d2_n = 0
+        self.rough_mg = r
+        fl = self._rough_floor
+        if not dist:
+            step = (fl >> 3) if self._rough_blocks < 16 else (fl >> 6)
+            if step < 1:
+                step = 1
+            if r > fl:
+                fl += step
+            elif r < fl:
+                fl -= step
+            self._rough_floor = fl
+            self._rough_blocks += 1
+        return r > fl * self._rough_x_q4 // 16 + self._rough_mg
+
+    def _flow_blk_mg(self):
+        # milk arriving within one block at the current (fast) flow: it spreads the bins too
+        f = self.fast_mg_s
+        if f < 0:
+            f = 0
+        elif f > _CLAMP_SLOPE_MG_S:
+            f = _CLAMP_SLOPE_MG_S
+        return f * self.block_ms // 1000
+
+    def _hist_oldest(self):
+        if self._hist_n == 0:
+            return self.level_mg
+        if self._hist_n < _HIST:
+            return self._hist[0]
+        return self._hist[self._hist_i]
+
+    def _accept(self, k, v):
+        self._push(k, v)
+        self._estimate(k)
+        self._level_k = k
+        self._ref_mg = self.level_mg + self._offset_mg
+        self.accepted += 1
+        lv = self.level_mg
+        if self.calm_blocks >= self._anchor_blocks and self.unsettled == 0:
+            # a quiet stretch: every artifact has passed and the reading is the milk (plus
+            # drift) again. Anchor on it, not on the offsets absorbed during holds (each one
+            # a guess): the volume is the settled weight minus the tare, rising within the
+            # stretch (milk only accumulates), re-anchored at the start of the next one
+            raw = lv + self._offset_mg
+            if raw < 0:
+                raw = 0
+            if not self._anchored or raw > self.volume_mg:
+                self.volume_mg = raw
+                self._anchored = True
+        elif lv > self.volume_mg:
+            self.volume_mg = lv
+        h = self._hist_i
+        self._hist[h] = lv
+        self._hist_i = (h + 1) % _HIST
+        if self._hist_n < _HIST:
+            self._hist_n += 1
+
+    def _push(self, k, v):
+        i = k % self._n
+        self._ring_k[i] = k
+        self._ring_v[i] = v
+
+    def _slope(self, k, win):
+        # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k].
+        rk = self._ring_k
+        rv = self._ring_v
+        n = self._n
+        pairs = self._pairs
+        m = 0
+        lo_k = k - win
+        for a in range(n):
+            ka = rk[a]
+            if ka <= lo_k or ka > k:
+                continue
+            va = rv[a]
+            for b in range(n):
+                kb = rk[b]
+                if kb <= ka or kb > k:
+                    continue
+                d = rv[b] - va
+                if d > _CLAMP_DIFF_MG:
+                    d = _CLAMP_DIFF_MG
+                elif d < -_CLAMP_DIFF_MG:
+                    d = -_CLAMP_DIFF_MG
+                pairs[m] = d * 1000 // ((kb - ka) * self.block_ms)
+                m += 1
+        if m == 0:
+            return None
+        return _select_median(pairs, m)
+
+    def _estimate(self, k):
+        s = self._slope(k, self._win)
+        if s is None:
+            self.level_mg = self._ring_v[k % self._n]
+            return
+        if s > _CLAMP_SLOPE_MG_S:
+            s = _CLAMP_SLOPE_MG_S
+        elif s < -_CLAMP_SLOPE_MG_S:
+            s = -_CLAMP_SLOPE_MG_S
+        f = self._slope(k, self._fast)
+        self.fast_mg_s = s if f is None else f
+        self.flow_mg_s = s
+        # level at block k: median of v_i + s * (k - k_i)
+        rk = self._ring_k
+        rv = self._ring_v
+        pairs = self._pairs
+        m = 0
+        lo_k = k - self._win
+        for a in range(self._n):
+            ka = rk[a]
+            if ka <= lo_k or ka > k:
+                continue
+            pairs[m] = rv[a] + s * (k - ka) * self.block_ms // 1000  # 2e4*12*1000 < 2**29
+            m += 1
+        self.level_mg = _select_median(pairs, m)

@@ -1,0 +1,210 @@
+"""`pumpmon time sync|show` and `pumpmon config show|set KEY=VALUE ...`: the device's clock and
+configuration, over the same USB transport as `pumpmon pull`.
+
+    pumpmon time sync [--port DEV]          # set the device clock (UTC) from this computer
+    pumpmon time show [--port DEV]          # how far the device clock is from this computer
+    pumpmon config show [--port DEV] [--json]
+    pumpmon config set KEY=VALUE [KEY=VALUE ...] [--port DEV]
+
+The configuration is checked with the firmware's own schema (firmware/config.py, imported
+here): an unknown key, a wrong type or an out-of-range value is refused with the schema's
+message and nothing is written. /config.json is written atomically (temporary file, CRC
+check, rename) and the app is restarted so the new values apply from the next session.
+
+The clock: sessions store their start as UTC, so the device clock is set to UTC through
+machine.RTC (ESP32). Limits: in the emulator the clock is the computer's own, so `time sync`
+changes nothing there but reports the offset all the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import datetime as dt
+import difflib
+import json
+import sys
+import time
+
+from .fwimport import firmware_module
+from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
+
+CONFIG_FILE = "/config.json"  # firmware/app.py
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    if name == "time":
+        sub.add_parser("sync", help="set the device clock from this computer (UTC)")
+        sub.add_parser("show", help="compare the device clock with this computer's")
+    else:
+        show = sub.add_parser("show", help="every setting, its value, units and meaning")
+        show.add_argument("--json", action="store_true", help="the values as a JSON object")
+        st = sub.add_parser("set", help="change settings: KEY=VALUE ...")
+        st.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    for sp in sub.choices.values():
+        sp.add_argument("--port", metavar="DEV",
+                        help="serial port of the device (default: find it on USB)")
+        sp.add_argument("--no-restart", action="store_true",
+                        help="leave the device at its REPL afterwards")
+
+
+# -- the clock ---------------------------------------------------------------------------
+def rtc_tuple(when: dt.datetime) -> tuple[int, ...]:
+    """machine.RTC().datetime() tuple for a UTC time: (year, month, day, weekday (Monday 0),
+    hours, minutes, seconds, microseconds)."""
+    when = when.astimezone(dt.UTC)
+    return (when.year, when.month, when.day, when.weekday(), when.hour, when.minute,
+            when.second, when.microsecond)
+
+
+def device_unix_time(dev: Device) -> float:
+    """The device clock as Unix time (its epoch is 1970 or 2000 depending on the port)."""
+    t, epoch_year = dev.eval("(__import__('time').time(),__import__('time').gmtime(0)[0])")
+    offset = calendar.timegm((epoch_year, 1, 1, 0, 0, 0))
+    return t + offset
+
+
+def time_sync(dev: Device, say=print) -> float:
+    """Set the device clock; returns the offset (s) it had before."""
+    before = device_unix_time(dev) - time.time()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        dev.exec("import machine\nmachine.RTC().datetime(%r)" % (rtc_tuple(now),))
+    except DeviceCodeError as e:
+        raise DeviceError("the device has no settable clock (machine.RTC failed: %s)"
+                          % e.args[0].splitlines()[-1]) from None
+    after = device_unix_time(dev) - time.time()
+    say("device clock set to %s UTC (it was %+.0f s off; now %+.0f s)"
+        % (now.strftime("%Y-%m-%d %H:%M:%S"), before, after))
+    return before
+
+
+# -- the configuration -------------------------------------------------------------------
+def parse_pairs(pairs: list[str], config) -> dict:
+    """{key: value} from KEY=VALUE texts, typed by the schema. ValueError says what is wrong."""
+    out = {}
+    keys = [e[0] for e in config.SCHEMA]
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError("%r is not KEY=VALUE" % pair)
+        key, text = (s.strip() for s in pair.split("=", 1))
+        e = config.entry(key)
+        if e is None:
+            near = difflib.get_close_matches(key, keys, n=3)
+            raise ValueError("no setting %r%s; `pumpmon config show` lists them"
+                             % (key, " (did you mean %s?)" % ", ".join(near) if near else ""))
+        kind = e[1]
+        if kind == "bool":
+            low = text.lower()
+            if low in _TRUE:
+                out[key] = True
+            elif low in _FALSE:
+                out[key] = False
+            else:
+                raise ValueError("%s must be true or false, not %r" % (key, text))
+        elif kind == "int":
+            try:
+                out[key] = int(text)
+            except ValueError:
+                raise ValueError("%s must be a whole number (%s), not %r"
+                                 % (key, e[5], text)) from None
+        else:
+            out[key] = text
+    return out
+
+
+def read_device_config(dev: Device) -> tuple[dict, dict, list[str]]:
+    """(raw JSON object on the device, validated cfg, problems)."""
+    config = firmware_module("config")
+    exists = dev.eval("__import__('os').stat(%r)[6] if %r in __import__('os').listdir('/') "
+                      "else -1" % (CONFIG_FILE, CONFIG_FILE.lstrip("/")))
+    if exists < 0:
+        return {}, config.defaults(), []
+    text = dev.read_file(CONFIG_FILE).decode("utf-8", "replace")
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = {}
+    cfg, problems = config.loads(text)
+    return (raw if isinstance(raw, dict) else {}), cfg, problems
+
+
+def config_show(dev: Device, as_json: bool) -> int:
+    config = firmware_module("config")
+    raw, cfg, problems = read_device_config(dev)
+    if as_json:
+        print(json.dumps(cfg, indent=1))
+    else:
+        for e in config.SCHEMA:
+            key, _kind, default, _low, _high, units, doc = e
+            value = cfg[key]
+            mark = "" if value == default else "   (default %s)" % json.dumps(default)
+            print("%-24s %-14s%s%s" % (key, json.dumps(value) + (" " + units if units else ""),
+                                       mark, ""))
+            print("    %s" % doc)
+    for p in problems:
+        print("config on the device: %s" % p, file=sys.stderr)
+    return 0
+
+
+def config_set(dev: Device, pairs: list[str]) -> int:
+    config = firmware_module("config")
+    try:
+        changes = parse_pairs(pairs, config)
+    except ValueError as e:
+        print("pumpmon config set: %s; nothing was changed" % e, file=sys.stderr)
+        return 2
+    raw, cfg, _problems = read_device_config(dev)
+    merged = {k: v for k, v in raw.items() if config.entry(k) is not None}
+    merged.update(changes)
+    new_cfg, problems = config.validate(merged)
+    mine = [p for p in problems if any(p.startswith(k + " ") for k in changes)]
+    if mine:
+        for p in mine:
+            print("pumpmon config set: %s" % p.split(": using")[0], file=sys.stderr)
+        print("pumpmon config set: nothing was changed", file=sys.stderr)
+        return 2
+    dev.write_file(CONFIG_FILE, config.dumps(new_cfg).encode())
+    for k in changes:
+        old = cfg.get(k)
+        print("%s: %s -> %s" % (k, json.dumps(old), json.dumps(new_cfg[k])))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    name = args.command
+    try:
+        if name == "config" and args.action == "set":
+            config = firmware_module("config")
+            try:  # refuse bad input before touching the device
+                parse_pairs(args.pairs, config)
+            except ValueError as e:
+                print("pumpmon config set: %s; nothing was changed" % e, file=sys.stderr)
+                return 2
+        dev = Device.connect(args.port)
+        try:
+            if name == "time":
+                if args.action == "sync":
+                    time_sync(dev)
+                else:
+                    off = device_unix_time(dev) - time.time()
+                    print("device clock is %+.1f s from this computer's" % off)
+                code = 0
+            elif args.action == "show":
+                code = config_show(dev, args.json)
+            else:
+                code = config_set(dev, args.pairs)
+            if not args.no_restart:
+                dev.start_app()
+            return code
+        finally:
+            dev.close()
+    except DeviceGone as e:
+        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
+        return 1
+    except DeviceError as e:
+        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
+        return 2

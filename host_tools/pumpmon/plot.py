@@ -1,0 +1,150 @@
+"""`pumpmon plot ID -o FILE.png`: one session on one time axis (matplotlib, Agg backend).
+
+Top: the weight of each bottle (g). Bottom: the flow (g/s), the slope of the weight over a
+5 s window. Across both: letdowns (solid green lines), tapers (dashed orange lines), and cues
+(purple triangles along the top, named). Volumes in the title in mL or oz.
+
+Limits: the flow drawn here is a plain least-squares slope for the picture, not the
+firmware's robust estimate (which is what the letdown and taper marks come from).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .archive import Archive, ArchiveError
+from .cmd_archive import local_time, mmss, timeline, unit_label, vol
+
+LETDOWN_COLOR = "#1a9850"
+TAPER_COLOR = "#f46d43"
+CUE_COLOR = "#7b3294"
+BOTTLE_COLORS = ("#2c7bb6", "#d7191c")
+FLOW_WINDOW_S = 5.0
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument("id", metavar="ID", help="session id (see `pumpmon sessions`)")
+    p.add_argument("-o", "--output", metavar="FILE.png", required=True, help="PNG to write")
+    p.add_argument("--archive", metavar="DIR",
+                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
+    p.add_argument("--units", choices=("ml", "oz"), default="ml", help="volume unit (mL)")
+
+
+def flow_g_s(t_s: list[float], w_g: list[float], window_s: float = FLOW_WINDOW_S) -> list[float]:
+    """Least-squares slope of weight over a centred window, clamped at zero (g/s)."""
+    n = len(t_s)
+    out = [0.0] * n
+    lo = 0
+    hi = 0
+    half = window_s / 2
+    # running sums over the window [lo, hi)
+    st = sw = stt = stw = 0.0
+    for i in range(n):
+        while hi < n and t_s[hi] <= t_s[i] + half:
+            t, w = t_s[hi], w_g[hi]
+            st += t
+            sw += w
+            stt += t * t
+            stw += t * w
+            hi += 1
+        while t_s[lo] < t_s[i] - half:
+            t, w = t_s[lo], w_g[lo]
+            st -= t
+            sw -= w
+            stt -= t * t
+            stw -= t * w
+            lo += 1
+        m = hi - lo
+        den = m * stt - st * st
+        if m >= 3 and den > 1e-9:
+            out[i] = max(0.0, (m * stw - st * sw) / den)
+    return out
+
+
+def render(row: dict, session: dict, path: str, units: str = "ml") -> dict:
+    """Draw the session into the PNG at `path`. Returns how many of each mark were drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t_ms = session.get("t_ms") or []
+    t_min = [t / 60000.0 for t in t_ms]
+    weights = session.get("w_mg") or []
+    fig, (ax_w, ax_f) = plt.subplots(2, 1, sharex=True, figsize=(11, 6.5),
+                                     gridspec_kw={"height_ratios": [3, 2]})
+    for ch, col in enumerate(weights):
+        w_g = [v / 1000.0 for v in col]
+        label = "bottle %d (%s)" % (ch + 1, "left" if ch == 0 else "right")
+        ax_w.plot(t_min, w_g, lw=0.8, color=BOTTLE_COLORS[ch % 2], label=label)
+        ax_f.plot(t_min, flow_g_s([t / 1000.0 for t in t_ms], w_g), lw=0.9,
+                  color=BOTTLE_COLORS[ch % 2], label=label)
+    ax_w.set_ylabel("weight (g)")
+    ax_f.set_ylabel("flow (g/s)")
+    ax_f.set_xlabel("time since start (min)")
+    marks = {"letdown": 0, "taper": 0, "cue": 0}
+    seen_label = set()
+    for item in timeline(session):
+        x = item["t_s"] / 60.0
+        kind = item["event"]
+        if kind in ("letdown", "taper"):
+            style = dict(color=LETDOWN_COLOR, ls="-", lw=1.3) if kind == "letdown" else dict(
+                color=TAPER_COLOR, ls="--", lw=1.3)
+            for ax in (ax_w, ax_f):
+                ax.axvline(x, **style, label=kind if (kind, ax) not in seen_label else None)
+                seen_label.add((kind, ax))
+            marks[kind] += 1
+        elif kind == "cue":
+            # x in data, y in axes units: every cue sits on the top edge of the weight plot
+            edge = ax_w.get_xaxis_transform()
+            ax_w.plot([x], [1.0], marker="v", ms=9, color=CUE_COLOR, clip_on=False,
+                      transform=edge, ls="none",
+                      label="cue" if "cue" not in seen_label else None)
+            seen_label.add("cue")
+            ax_w.annotate(item["cue"].replace("_", " "), (x, 1.0), xycoords=edge,
+                          xytext=(0, 8), textcoords="offset points", rotation=60, fontsize=7,
+                          color=CUE_COLOR, ha="left", va="bottom", annotation_clip=False)
+            marks["cue"] += 1
+    u = unit_label(units)
+    fig.suptitle("session %s, %s: %s %s (left %s, right %s), %d letdowns, length %s" % (
+        row["id"], local_time(row), vol(row["volume_ml"], units), u,
+        vol(row["volume_left_ml"], units), vol(row["volume_right_ml"], units),
+        row["letdowns"] or 0, mmss(row["duration_s"])), fontsize=10)
+    ax_w.legend(loc="lower right", fontsize=8)
+    ax_f.legend(loc="upper right", fontsize=8)
+    ax_w.grid(alpha=0.3)
+    ax_f.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return marks
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        arc = Archive.open(args.archive, create=False)
+    except ArchiveError as e:
+        print("pumpmon plot: %s" % e, file=sys.stderr)
+        return 1
+    try:
+        row = arc.find(args.id)
+        session = arc.load(row)
+    except ArchiveError as e:
+        print("pumpmon plot: %s" % e, file=sys.stderr)
+        return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
+    finally:
+        arc.close()
+    if not args.output.lower().endswith(".png"):
+        print("pumpmon plot: the output must be a .png file, not %s" % args.output,
+              file=sys.stderr)
+        return 2
+    try:
+        marks = render(row, session, args.output, args.units)
+    except OSError as e:
+        print("pumpmon plot: cannot write %s: %s" % (args.output, e.strerror or e),
+              file=sys.stderr)
+        return 1
+    print("wrote %s (%d letdowns, %d tapers, %d cues marked)"
+          % (args.output, marks["letdown"], marks["taper"], marks["cue"]))
+    return 0

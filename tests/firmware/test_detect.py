@@ -1,0 +1,156 @@
+"""Detector (firmware/detect.py) on synthetic ejections, run in the MicroPython unix port.
+
+A milk ejection here follows the physiology notes: a raised-cosine rise over `rise_s` to a
+peak flow, then an exponential decay. Samples get HX711-like noise and pump ripple.
+"""
+
+from __future__ import annotations
+
+SYNTH = """
+import json, math, random
+from flow import FlowStage
+from detect import Detector
+
+def gauss():
+    u = random.random() or 1e-9
+    return math.sqrt(-2 * math.log(u)) * math.cos(6.2832 * random.random())
+
+def mass_g(t, ejections):
+    m = 0.0
+    for onset, rise, peak, tau in ejections:
+        u = t - onset
+        if u <= 0:
+            continue
+        if u < rise:
+            m += peak * (u / 2 - rise / 6.2832 * math.sin(3.14159 * u / rise))
+        else:
+            m += peak * rise / 2 + peak * tau * (1 - math.exp(-(u - rise) / tau))
+    return m
+
+def session(channels, seconds, rate_hz=10, sigma_g=0.25, ripple_g=0.5, press=None,
+            step=None):
+    # channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
+    # step: (start_s, grams) a weight step that stays (something rests on the bottle)
+    n = len(channels)
+    fs = [FlowStage({}) for _ in range(n)]
+    det = Detector({}, n)
+    for f in fs:
+        f.reset(0, 0)
+    events = [[] for _ in range(n)]
+    for i in range(seconds * rate_hz):
+        t_ms = i * 1000 // rate_hz
+        t = t_ms / 1000
+        for ch in range(n):
+            g = mass_g(t, channels[ch]) + sigma_g * gauss()
+            g += ripple_g * math.sin(6.2832 * 1.1 * t)
+            if press and press[0] <= t < press[1]:
+                g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
+            if step and t >= step[0]:
+                g += step[1]
+            fs[ch].update(t_ms, int(g * 1000), None)
+            code = det.update(t_ms, ch, fs[ch])
+            if code:
+                events[ch].append([code, t])
+    return events
+
+random.seed(11)
+"""
+
+
+def _letdowns(events):
+    return [t for code, t in events if code == 1]
+
+
+def _tapers(events):
+    return [t for code, t in events if code == 2]
+
+
+def test_one_ejection_gives_one_letdown_then_one_taper(mpy_json):
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(60.0, 15.0, 0.5, 40.0)]], 240)))
+"""
+    )[0]
+    lds = _letdowns(events)
+    assert len(lds) == 1, events
+    assert 60 - 3 <= lds[0] <= 60 + 20, events
+    tps = _tapers(events)
+    # true flow falls below 0.1 g/s at 60 + 15 + 40 ln 5 = 139 s
+    assert len(tps) == 1, events
+    assert 139 - 5 <= tps[0] <= 139 + 45, events
+
+
+def test_a_second_ejection_on_a_decaying_flow_is_a_new_letdown(mpy_json):
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(40.0, 12.0, 0.6, 60.0), (120.0, 12.0, 0.45, 50.0)]], 240)))
+"""
+    )[0]
+    lds = _letdowns(events)
+    # at 120 s the first ejection still gives ~0.2 g/s: the second is a re-acceleration
+    assert len(lds) == 2, events
+    assert 40 - 3 <= lds[0] <= 40 + 20, events
+    assert 120 - 3 <= lds[1] <= 120 + 20, events
+
+
+def test_a_late_ejection_after_flow_stopped_is_found(mpy_json):
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(30.0, 10.0, 0.5, 25.0), (300.0, 15.0, 0.3, 30.0)]], 400)))
+"""
+    )[0]
+    lds = _letdowns(events)
+    assert len(lds) == 2, events
+    assert 300 - 3 <= lds[1] <= 300 + 20, events
+    assert len(_tapers(events)) == 2, events
+
+
+def test_no_milk_with_hand_pressure_gives_no_events(mpy_json):
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[]], 300, press=(100.0, 160.0, 5.0))))
+"""
+    )[0]
+    assert events == [], events
+
+
+def test_both_bottles_report_their_own_letdown(mpy_json):
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(50.0, 15.0, 0.5, 40.0)], [(51.0, 15.0, 0.2, 40.0)]], 150)))
+"""
+    )
+    left, right = _letdowns(events[0]), _letdowns(events[1])
+    assert len(left) == 1 and len(right) == 1, events
+    assert 47 <= left[0] <= 70 and 48 <= right[0] <= 71, events
+
+
+def test_a_weight_step_no_milk_could_make_is_not_a_letdown(mpy_json):
+    # 1.0 g within a fraction of a second (under the flow stage's hold threshold): faster
+    # than any ejection can raise the weight
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[]], 200, step=(100.0, 1.0))))
+"""
+    )[0]
+    assert _letdowns(events) == [], events
+
+
+def test_weak_ejections_on_both_bottles_are_found_together(mpy_json):
+    # 0.15 g/s peaks rising over 20 s under 0.3 g noise: the joint evidence finds both
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(60.0, 20.0, 0.15, 60.0)], [(61.0, 20.0, 0.15, 60.0)]], 150,
+                         sigma_g=0.3)))
+"""
+    )
+    left, right = _letdowns(events[0]), _letdowns(events[1])
+    assert len(left) == 1 and len(right) == 1, events
+    assert 57 <= left[0] <= 80 and 58 <= right[0] <= 81, events

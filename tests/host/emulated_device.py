@@ -1,0 +1,42 @@
+"""Test helper: an emulated pump monitor (`pumpmon emulate --idle`) holding given session files.
+
+    with emulated_device(image) as emu:      # emu.device_path is the pty to connect to
+        ...
+    emu.kill()                               # pull the plug (SIGKILL) mid-test
+
+The relay runs in a thread for the life of the block; the flash image persists, so a second
+block on the same image is the device after a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from pumpmon import flashimage
+from pumpmon.emulate import Emulator
+
+START_TIME_S = 800_000_000  # 2025-05-08, seconds since 2000-01-01 UTC
+
+
+def session_files(n: int, minutes: float = 3, incomplete: tuple[int, ...] = ()) -> dict:
+    """{device path: bytes} of sessions 1..n, one hour apart, some cut short."""
+    return {
+        flashimage.SESSION_DIR + "/" + flashimage.session_name(i): flashimage.synthetic_session(
+            i, START_TIME_S + i * 3600, minutes=minutes, seed=i, complete=i not in incomplete)
+        for i in range(1, n + 1)
+    }
+
+
+@contextlib.contextmanager
+def emulated_device(image):
+    emu = Emulator(idle=True, flash=image)
+    emu.start()
+    stop = threading.Event()
+    relay = threading.Thread(target=emu.run, args=(stop.is_set,), daemon=True)
+    relay.start()
+    try:
+        yield emu
+    finally:
+        stop.set()
+        relay.join(timeout=30)

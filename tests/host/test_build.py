@@ -1,0 +1,156 @@
+"""pumpmon.build: `make mpy` (mpy-cross for the ESP32) and `make deploy` (mpremote)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from pumpmon import build
+from pumpmon.fwimport import firmware_module
+from pumpmon.unixport import BOARDS, FIRMWARE
+
+MPY_VERSION = 6
+ARCH_XTENSAWIN = 10  # mpy header: byte 2 bits 2..7 when a module has native code
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mpy")
+    build.build_mpy(out)
+    return out
+
+
+def test_mpy_writes_a_mpy_for_every_firmware_module(built):
+    modules = {p for p in FIRMWARE.rglob("*.py") if "__pycache__" not in p.parts}
+    expected = {
+        p.relative_to(FIRMWARE).with_suffix(".mpy")
+        for p in modules
+        if "unix" not in p.relative_to(FIRMWARE).parts[:-1]
+        and p.relative_to(FIRMWARE).as_posix() not in ("main.py", "boot.py")
+    }
+    written = {p.relative_to(built) for p in built.rglob("*.mpy")}
+    assert written == expected
+    assert Path("drivers/hx711.mpy") in written and Path("board.mpy") in written
+
+
+def test_mpy_leaves_out_the_unix_fakes_and_keeps_main_as_source(built):
+    assert not (built / "unix").exists()
+    assert (built / "main.py").read_text() == (FIRMWARE / "main.py").read_text()
+    assert not (built / "main.mpy").exists()
+
+
+def test_every_mpy_has_the_micropython_1_29_header(built):
+    for path in built.rglob("*.mpy"):
+        head = path.read_bytes()[:3]
+        assert head[:1] == b"M" and head[1] == MPY_VERSION, path
+
+
+def test_mpy_compiles_for_xtensawin(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "fast.py").write_text(
+        "import micropython\n@micropython.native\ndef twice(x):\n    return 2 * x\n"
+    )
+    out = tmp_path / "out"
+    build.build_mpy(out, root=src)
+    assert (out / "fast.mpy").read_bytes()[2] >> 2 == ARCH_XTENSAWIN
+
+
+def test_a_module_that_does_not_compile_is_named_in_the_error(tmp_path):
+    src = tmp_path / "src"
+    (src / "drivers").mkdir(parents=True)
+    (src / "drivers" / "broken.py").write_text("def f(:\n")
+    with pytest.raises(build.BuildError, match="firmware/drivers/broken.py"):
+        build.build_mpy(tmp_path / "out", root=src)
+
+
+def test_make_mpy_command_line_reports_the_module_count(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pumpmon.build", "mpy", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    n = len(list((tmp_path / "o").rglob("*.mpy")))
+    assert f"{n} modules compiled for xtensawin" in proc.stdout
+
+
+def test_deploy_copies_firmware_board_file_and_default_config(built, tmp_path):
+    calls = []
+
+    def fake_run(cmd):
+        calls.append(cmd)
+        return SimpleNamespace(returncode=0)
+
+    # stage files go next to the build dir: use a copy in tmp
+    build_dir = tmp_path / "mpy"
+    build_dir.mkdir()
+    (build_dir / "events.mpy").write_bytes((built / "events.mpy").read_bytes())
+    (build_dir / "drivers").mkdir()
+    (build_dir / "drivers" / "hx711.mpy").write_bytes((built / "drivers/hx711.mpy").read_bytes())
+    build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run)
+
+    cleanup, copy, reset = calls
+    assert cleanup[2:6] == ["mpremote", "connect", "/dev/ttyUSB7", "exec"]
+    assert "'drivers/hx711.py'" in cleanup[6] and "'events.py'" in cleanup[6]
+    assert copy[4:9] == ["/dev/ttyUSB7", "fs", "cp", "-r", str(build_dir / "drivers")]
+    assert copy[-1] == ":"
+    staged = {Path(p).name: Path(p) for p in copy[9:-1]}
+    assert json.loads(staged["board.json"].read_text())["name"] == "devkitc_hx711"
+    config = firmware_module("config")
+    assert json.loads(staged["config.json"].read_text()) == config.defaults()
+    assert reset[-1] == "reset"
+
+
+def test_deploy_keep_config_copies_no_config(built, tmp_path):
+    cmds = build.deploy_commands("atoms3_hx711", "/dev/ttyACM0", built, tmp_path,
+                                 keep_config=True)
+    assert not any(arg.endswith("config.json") for arg in cmds[1])
+
+
+def test_deploy_to_an_unknown_board_lists_the_known_ones(built, tmp_path):
+    with pytest.raises(build.BuildError) as err:
+        build.deploy_commands("esp8266_toaster", "/dev/null", built, tmp_path)
+    for name in ("devkitc_hx711", "xiao_s3_nau7802", "atoms3_hx711"):
+        assert name in str(err.value)
+
+
+def test_deploy_before_make_mpy_says_to_build_first(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(build.BuildError, match="make mpy"):
+        build.deploy_commands("devkitc_hx711", "/dev/null", tmp_path / "empty", tmp_path)
+
+
+def port(device, vid):
+    return SimpleNamespace(device=device, vid=vid)
+
+
+def test_port_auto_picks_the_one_esp32_serial_port():
+    ports = [port("/dev/ttyS0", None), port("/dev/ttyACM0", 0x303A), port("/dev/ttyUSB9", 0x2341)]
+    assert build.find_port(lambda: ports) == "/dev/ttyACM0"
+
+
+def test_port_auto_refuses_to_guess_between_two_boards_or_none():
+    two = [port("/dev/ttyUSB0", 0x10C4), port("/dev/ttyUSB1", 0x1A86)]
+    with pytest.raises(build.BuildError, match="several boards"):
+        build.find_port(lambda: two)
+    with pytest.raises(build.BuildError, match="no ESP32 board"):
+        build.find_port(lambda: [])
+
+
+@pytest.mark.parametrize("name", ["devkitc_hx711", "xiao_s3_nau7802", "atoms3_hx711"])
+def test_board_files_name_their_pins_and_parts(name):
+    desc = json.loads((BOARDS / f"{name}.json").read_text())
+    assert desc["name"] == name
+    assert desc["scales"] and desc["button"]["pin"] >= 0 and desc["motor"]
+    pins = [s[k] for s in desc["scales"] for k in ("sck", "dout") if k in s]
+    pins += [desc["button"]["pin"], desc["battery"]["pin"]]
+    if desc["motor"].get("type", "pwm") == "pwm":
+        pins.append(desc["motor"]["pin"])
+    for bus in ("i2c", "i2c_internal"):
+        if bus in desc:
+            pins += [desc[bus]["scl"], desc[bus]["sda"]]
+    assert len(pins) == len(set(pins)), f"{name}: a GPIO is used twice: {pins}"

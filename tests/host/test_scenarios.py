@@ -1,0 +1,197 @@
+"""The scenario generator (bench/scenarios.py): contract, determinism, truth, calibration."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from pumpmon import trace as trace_mod  # noqa: E402
+
+from bench import scenarios as sc  # noqa: E402
+
+
+def _cheap(seed, kind, **kw):
+    """A low-rate session: the truth does not depend on the rate, and 5 Hz is fast."""
+    kw.setdefault("rate_hz", 5)
+    return sc.generate(seed, kind, **kw)
+
+
+def test_same_seed_and_kind_give_the_same_trace_and_truth():
+    a = _cheap(4, "many", n_bottles=2, has_accel=True)
+    b = _cheap(4, "many", n_bottles=2, has_accel=True)
+    c = _cheap(5, "many", n_bottles=2, has_accel=True)
+    assert a.csv_text() == b.csv_text()
+    assert a.truth.to_dict() == b.truth.to_dict()
+    assert a.csv_text() != c.csv_text()
+
+
+def test_csv_follows_the_trace_contract_with_every_optional_column(tmp_path):
+    s = sc.generate(2, "few", rate_hz=20, n_bottles=2, has_accel=True, duration_s=300.0)
+    path = s.to_csv(tmp_path / "t.csv")
+    header = path.read_text().splitlines()[0]
+    assert header == "t_s,weight_g,weight2_g,ax_g,ay_g,az_g"
+    tr = trace_mod.read_csv(path)  # the host's own contract checks: raises on violations
+    assert tr.channels == 2 and tr.accel_mgee is not None
+    steps = [b - a for a, b in zip(tr.t_ms, tr.t_ms[1:])]
+    assert min(steps) >= 10  # 20 Hz: 50 ms (gaps make some steps longer)
+    assert statistics.median(steps) == 50
+
+
+def test_csv_without_second_bottle_or_accelerometer_has_only_the_required_columns(tmp_path):
+    s = _cheap(1, "few", n_bottles=1, has_accel=False, duration_s=120.0)
+    assert s.csv_text().splitlines()[0] == "t_s,weight_g"
+
+
+@pytest.mark.parametrize("kind", sc.PHENOTYPES)
+def test_true_volume_is_the_integral_of_true_flow_over_milk_density(kind):
+    s = _cheap(3, kind, n_bottles=1)
+    b = s.breasts[0]
+    t_end = s.t_s[-1]
+    step = 0.05
+    integral = sum(b.flow_g_s((i + 0.5) * step) * step for i in range(int(t_end / step)))
+    assert s.truth.volume_ml[0] == pytest.approx(integral / sc.MILK_DENSITY_G_ML, rel=0.01)
+    assert s.truth.total_volume_ml == pytest.approx(sum(s.truth.volume_ml), abs=0.01)
+
+
+def test_a_letdown_onset_is_where_that_ejections_flow_begins_to_rise():
+    s = _cheap(2, "many", n_bottles=1)
+    onsets = s.truth.onsets_s[0]
+    assert len(onsets) >= 5
+    for e in s.breasts[0].ejections:
+        assert round(e.onset_s, 2) in onsets
+        assert e.flow_g_s(e.onset_s - 0.1) == 0.0
+        assert 0 < e.flow_g_s(e.onset_s + 1.0) < e.flow_g_s(e.onset_s + 3.0)
+
+
+def test_a_taper_is_where_smoothed_flow_falls_below_0_1_g_s_after_high_flow():
+    s = _cheap(1, "few", n_bottles=1)
+    b = s.breasts[0]
+    tapers = s.truth.tapers_s[0]
+    assert tapers
+    for t in tapers:
+        assert b.flow_g_s(t - 6.0) >= sc.HIGH_FLOW_G_S * 0.95
+        assert b.flow_g_s(t + 6.0) < sc.HIGH_FLOW_G_S
+
+
+def test_continuous_flow_has_no_taper_between_its_ejections():
+    for seed in range(1, 4):
+        s = _cheap(seed, "continuous", n_bottles=1)
+        first, last = s.truth.onsets_s[0][0], s.truth.onsets_s[0][-1]
+        assert not [t for t in s.truth.tapers_s[0] if first + 30 < t < last], seed
+
+
+def test_late_ejection_comes_at_least_3_minutes_after_flow_stopped():
+    for seed in range(1, 5):
+        s = _cheap(seed, "late_me", n_bottles=1)
+        late = s.truth.onsets_s[0][-1]
+        before = [t for t in s.truth.tapers_s[0] if t < late]
+        assert before and late - before[-1] >= 180.0, seed
+
+
+def test_phenotype_ejection_counts_follow_their_definitions():
+    for seed in range(1, 6):
+        assert len(_cheap(seed, "few", n_bottles=1).truth.onsets_s[0]) <= 4
+        assert len(_cheap(seed, "many", n_bottles=1).truth.onsets_s[0]) >= 5
+        assert 2 <= len(_cheap(seed, "late_lactation", n_bottles=1).truth.onsets_s[0]) <= 5
+        assert _cheap(seed, "low_volume", n_bottles=1).truth.volume_ml[0] < 25.0
+
+
+def test_first_ejection_carries_about_41_to_47_percent_of_the_volume():
+    shares = []
+    for seed in range(1, 30):
+        s = _cheap(seed, ("few", "many", "late_lactation")[seed % 3], n_bottles=1)
+        masses = [e.mass_g(1e6) for e in s.breasts[0].ejections]
+        if len(masses) >= 3:
+            shares.append(masses[0] / sum(masses))
+    assert len(shares) >= 10
+    # drawn in 41-47 %; clipping of peak and decay to physiological ranges moves it a little
+    assert 0.40 <= statistics.median(shares) <= 0.48
+    assert min(shares) >= 0.3 and max(shares) <= 0.6
+
+
+def test_mothers_draw_peak_flow_and_volume_near_the_published_figures():
+    peaks, volumes, counts = [], [], []
+    for seed in range(1, 41):
+        s = _cheap(seed, ("few", "many")[seed % 2], n_bottles=1, duration_s=900.0)
+        peaks.append(max(e.peak_g_s for e in s.breasts[0].ejections))
+        volumes.append(s.truth.volume_ml[0] * sc.MILK_DENSITY_G_ML)
+        counts.append(len(s.truth.onsets_s[0]))
+    assert 0.3 <= statistics.mean(peaks) <= 0.75  # 0.5 +- 0.2 g/s (first ME the largest)
+    assert 40.0 <= statistics.mean(volumes) <= 100.0  # 69.8 +- 42.5 g per breast
+    assert 3.0 <= statistics.mean(counts) <= 7.0  # 4.2 +- 2.0 per 15 min
+
+
+def test_second_bottle_shares_nearly_all_onsets_with_the_first():
+    shared = total = 0
+    for seed in range(1, 8):
+        s = _cheap(seed, "many", n_bottles=2)
+        o1, o2 = s.truth.onsets_s
+        total += len(o2)
+        shared += sum(1 for t in o2 if any(abs(t - u) <= 4.0 for u in o1))
+    assert shared / total >= 0.9
+
+
+def test_no_milk_sessions_have_no_truth_events_but_every_artifact():
+    for seed in range(1, 5):
+        s = _cheap(seed, "control", n_bottles=1)
+        assert s.truth.phenotype == "no_milk"
+        assert s.truth.onsets_s == [[]] and s.truth.tapers_s == [[]]
+        assert s.truth.total_volume_ml == 0.0
+        kinds = {a["kind"] for a in s.truth.artifacts}
+        assert {"walk", "tilt", "gap", "hand_pressure"} <= kinds
+        assert max(abs(w) for w in s.weight_g[0]) > 3.0  # spikes / tilt / walking show
+
+
+def test_tilt_lowers_the_reading_by_bottle_plus_milk_times_one_minus_cos():
+    s = sc.generate(1, "control", rate_hz=20, n_bottles=1, has_accel=True)
+    bottle_g = s.params["bottle_g"][0]
+    checked = 0
+    for a in s.truth.artifacts:
+        if a["kind"] != "tilt" or a["end_s"] - a["start_s"] < 6:
+            continue
+        others = [
+            o
+            for o in s.truth.artifacts
+            if o is not a and o["start_s"] < a["end_s"] + 5 and o["end_s"] > a["start_s"] - 5
+        ]
+        if others:
+            continue
+        mid = [w for t, w in zip(s.t_s, s.weight_g[0]) if a["start_s"] + 2 < t < a["end_s"] - 2]
+        pre = [w for t, w in zip(s.t_s, s.weight_g[0]) if a["start_s"] - 4 < t < a["start_s"]]
+        drop = statistics.median(pre) - statistics.median(mid)
+        expected = bottle_g * (1 - math.cos(math.radians(a["angle_deg"])))
+        assert drop == pytest.approx(expected, abs=1.5)
+        # and the accelerometer's gravity vector turned by the same angle
+        az = [z for t, z in zip(s.t_s, s.accel_g[2]) if a["start_s"] + 2 < t < a["end_s"] - 2]
+        assert statistics.median(az) == pytest.approx(
+            math.cos(math.radians(a["angle_deg"])), abs=0.03
+        )
+        checked += 1
+    assert checked, "no isolated tilt in this session: pick another seed"
+
+
+def test_bench_set_is_fixed_and_covers_rates_bottles_accelerometer_and_lengths():
+    entries = sc.bench_set()
+    assert entries == sc.bench_set()
+    milk = [e for e in entries if e["kind"] != "control"]
+    control = [e for e in entries if e["kind"] == "control"]
+    assert len(milk) >= 40 and len(control) >= 8
+    assert {e["kind"] for e in milk} == set(sc.PHENOTYPES)
+    assert {e["rate_hz"] for e in entries} == set(sc.RATES_HZ)
+    assert {e["n_bottles"] for e in entries} == {1, 2}
+    assert {e["has_accel"] for e in entries} == {True, False}
+    assert any(900.0 <= e["duration_s"] <= 1200.0 for e in entries)
+    assert len({(e["kind"], e["seed"]) for e in entries}) == len(entries)
+
+
+def test_unknown_kind_is_refused_with_the_valid_kinds_named():
+    with pytest.raises(ValueError, match="few"):
+        sc.generate(1, "sometimes")

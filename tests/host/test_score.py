@@ -1,0 +1,188 @@
+"""Scoring (bench/score.py), the baselines (bench/baselines.py) and the bench runner."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from pumpmon.trace import Trace  # noqa: E402
+
+from bench import __main__ as bench_main  # noqa: E402
+from bench import baselines, score  # noqa: E402
+from bench.scenarios import Truth  # noqa: E402
+
+
+def _truth(onsets, tapers, volume=50.0, phenotype="few"):
+    return Truth(phenotype, onsets, tapers, [volume / len(onsets)] * len(onsets), volume)
+
+
+# -- matching ------------------------------------------------------------------------------
+
+
+def test_match_is_one_to_one_two_detections_of_one_onset_make_one_match():
+    assert score.match([101.0, 104.0], [100.0], score.LETDOWN_WINDOW_S) == [(100.0, 101.0)]
+
+
+def test_letdown_window_is_minus_3_to_plus_20_seconds_inclusive():
+    w = score.LETDOWN_WINDOW_S
+    assert score.match([97.0], [100.0], w) == [(100.0, 97.0)]
+    assert score.match([96.9], [100.0], w) == []
+    assert score.match([120.0], [100.0], w) == [(100.0, 120.0)]
+    assert score.match([120.1], [100.0], w) == []
+
+
+def test_taper_window_is_minus_5_to_plus_45_seconds():
+    w = score.TAPER_WINDOW_S
+    assert score.match([95.0, 145.0], [100.0, 140.0], w) == [(100.0, 95.0), (140.0, 145.0)]
+    assert score.match([94.0], [100.0], w) == []
+    assert score.match([146.0], [100.0], w) == []
+
+
+def test_match_is_maximal_when_windows_overlap():
+    # nearest-first would give 9 s to the onset at 10 s and leave the one at 0 s unmatched
+    pairs = score.match([9.0, 12.0], [0.0, 10.0], score.LETDOWN_WINDOW_S)
+    assert len(pairs) == 2
+
+
+def test_percentile_interpolates_and_handles_no_values():
+    assert score.percentile([], 50) is None
+    assert score.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert score.percentile([float(i) for i in range(11)], 90) == pytest.approx(9.0)
+
+
+# -- parsing the firmware's replay output ----------------------------------------------------
+
+
+def test_parse_replay_puts_events_without_channel_on_channel_1_and_skips_unknown_ones():
+    text = "\n".join(
+        [
+            '{"t_s": 80.5, "event": "letdown", "channel": 2, "flow_g_s": 0.2}',
+            '{"t_s": 81.0, "event": "letdown"}',
+            '{"t_s": 90.0, "event": "phase", "phase": "expressing"}',
+            '{"t_s": 95.0, "event": "some_future_event"}',
+            '{"t_s": 200.0, "event": "taper", "channel": 1}',
+            '{"t_s": 201.0, "event": "cue", "cue": "massage"}',
+            '{"t_s": 900.0, "event": "summary", "volume_ml": 61.25, "letdowns": 2}',
+        ]
+    )
+    p = score.parse_replay(text)
+    assert p.letdowns_s == [[81.0], [80.5]]
+    assert p.tapers_s == [[200.0], []]
+    assert p.volume_ml == 61.25
+    assert p.other["cues"][0]["cue"] == "massage"
+
+
+def test_parse_replay_rejects_a_line_that_is_not_json_naming_the_line():
+    with pytest.raises(ValueError, match="line 2"):
+        score.parse_replay('{"event": "letdown", "t_s": 1}\nTraceback (most recent call last)')
+
+
+# -- the scorecard ---------------------------------------------------------------------------
+
+
+def test_scorecard_pools_precision_recall_f1_and_latency_over_sessions_and_channels():
+    card = score.Scorecard()
+    # session 1, two bottles: 3 true onsets, 2 found (one late by 25 s: a miss + a false one)
+    t1 = _truth([[100.0, 300.0], [101.0]], [[200.0], [201.0]], volume=40.0)
+    p1 = score.Prediction([[104.0, 325.0], [110.0]], [[210.0], []], 38.0)
+    card.add(t1, p1)
+    # session 2, one bottle: 1 true onset found 6 s late, taper found 30 s late
+    t2 = _truth([[50.0]], [[150.0]], volume=10.0)
+    p2 = score.Prediction([[56.0]], [[180.0]], 13.5)
+    card.add(t2, p2)
+    f = card.figures()
+    # letdowns: 4 true, 4 detected, 3 matched (latencies 4, 9, 6)
+    assert f["me_precision"] == 0.75 and f["me_recall"] == 0.75 and f["me_f1"] == 0.75
+    assert f["me_latency_med_s"] == 6.0
+    assert f["me_latency_p90_s"] == pytest.approx(8.4)
+    # tapers: 3 true, 2 detected, 2 matched -> F1 = 4 / 5
+    assert f["taper_f1"] == 0.8 and f["taper_latency_med_s"] == 20.0
+    assert f["volume_err_med_ml"] == 2.75 and f["volume_err_max_ml"] == 3.5
+    assert f["control_false_per_session"] is None
+
+
+def test_events_in_no_milk_sessions_count_as_false_events_not_in_precision():
+    card = score.Scorecard()
+    ctrl = Truth("no_milk", [[], []], [[], []], [0.0, 0.0], 0.0)
+    card.add(ctrl, score.Prediction([[30.0], [31.0, 500.0]], [[60.0], []], 0.4))
+    card.add(ctrl, score.Prediction([[], []], [[], []], 0.0))
+    f = card.figures()
+    assert f["control_false_per_session"] == 2.0  # 4 events over 2 sessions
+    assert f["me_precision"] is None and f["me_f1"] is None
+    assert f["volume_err_max_ml"] == 0.4
+
+
+def test_a_failed_run_is_counted_missing_not_scored_as_silence():
+    card = score.Scorecard()
+    card.add(_truth([[100.0]], [[200.0]]), None)
+    f = card.figures()
+    assert f["sessions_missing"] == 1 and f["sessions_scored"] == 0
+    assert f["me_recall"] is None
+
+
+# -- the baselines ---------------------------------------------------------------------------
+
+
+def test_simple_kalman_filter_follows_the_arduino_library_update():
+    kf = baselines.SimpleKalmanFilter(0.5, 0.5, 0.01)
+    assert kf.update(1.0) == pytest.approx(0.5)
+    # err_estimate = (1 - 0.5) * 0.5 + |0 - 0.5| * 0.01 = 0.255; gain = 0.255 / 0.755
+    assert kf.update(1.0) == pytest.approx(0.5 + 0.255 / 0.755 * 0.5)
+
+
+def _ramp_trace(noise_g=0.0):
+    """Flat 60 s, 0.5 g/s for 60 s, flat 60 s, at 10 Hz."""
+    t_ms, w_mg = [], []
+    for i in range(1800):
+        t = i / 10
+        w = 0.0 if t < 60 else (0.5 * (t - 60) if t < 120 else 30.0)
+        w += noise_g * (1 if i % 2 else -1)
+        t_ms.append(i * 100)
+        w_mg.append(round(w * 1000))
+    return Trace(t_ms, w_mg, None, None)
+
+
+@pytest.mark.parametrize("name", sorted(baselines.BASELINES))
+def test_each_baseline_finds_a_clean_flow_onset_and_the_volume(name):
+    pred = baselines.BASELINES[name](_ramp_trace())
+    assert len(pred.letdowns_s[0]) == 1 and 60.0 <= pred.letdowns_s[0][0] <= 66.0
+    assert pred.volume_ml == pytest.approx(30.0 / 1.03, abs=0.1)
+
+
+def test_lsq_slope_baseline_reports_the_taper_when_a_clean_flow_stops():
+    pred = baselines.lsq_slope(_ramp_trace())
+    assert len(pred.tapers_s[0]) == 1 and 120.0 <= pred.tapers_s[0][0] <= 126.0
+
+
+def test_gaggiuino_baseline_only_updates_on_distinct_readings():
+    # after the ramp the reading never changes again, so its flow estimate stays where it was
+    pred = baselines.gaggiuino(_ramp_trace())
+    assert pred.tapers_s[0] == []
+
+
+def test_gaggiuino_baseline_is_fooled_by_noise_because_negative_flow_is_clamped():
+    # +-0.3 g alternating noise and no milk: clamped dW/dt averages ~3 g/s, far above 0.1
+    trace = Trace(
+        [i * 100 for i in range(600)], [300 if i % 2 else -300 for i in range(600)], None, None
+    )
+    assert baselines.gaggiuino(trace).letdowns_s[0]
+
+
+# -- the runner ------------------------------------------------------------------------------
+
+
+def test_bench_skips_a_missing_section_and_ends_with_one_json_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(bench_main, "SECTIONS", ["bench.no_such_section"])
+    rc = bench_main.main(["--out", str(tmp_path)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert rc == 0
+    assert any("no_such_section: skipped" in line for line in out)
+    figures = json.loads(out[-1])
+    assert figures["bench_quick"] is False
