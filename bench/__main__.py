@@ -30,6 +30,7 @@ SECTIONS = [
     "bench.coach_checks",
     "bench.log_size",
     "bench.pull_speed",
+    "bench.replay_speed",
 ]
 
 

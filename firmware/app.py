@@ -82,7 +82,7 @@ class App:
         if store is None:
             return None
         try:
-            store.open(0, sampler.channels, header.get("period_ms", 100),
+            store.open(0, sampler.channels, header.get("period_us", 100000),
                        has_accel=sampler.has_accel, device_id=header.get("device_id", ""),
                        firmware=FIRMWARE_VERSION, board=header.get("board", ""),
                        config_digest=header.get("config_digest", 0),
@@ -165,6 +165,16 @@ class App:
         return reason
 
 
+def nominal_period_us(board_cfg):
+    """The sample period the log codes deviations from: the board file's `period_us` (the
+    emulator writes it from the trace), else the first ADC's rate (HX711 RATE pin low: 10 SPS)."""
+    if board_cfg.get("period_us"):
+        return int(board_cfg["period_us"])
+    scales = board_cfg.get("scales") or [{}]
+    rate_sps = scales[0].get("rate_sps") or 10
+    return 1000000 // int(rate_sps)
+
+
 def wall_clock_s():
     """Seconds since 2000-01-01 UTC (the log format's epoch) when the clock has been set
     (`pumpmon time sync`), else None. Ports differ in their own epoch (1970 or 2000)."""
@@ -219,7 +229,7 @@ def main():
     host = hostlink.HostLink(sys.stdin)
     app = App(hw, cfg, store, hw.sampler_factory(cfg), host)
     header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
-              "period_ms": int(board_cfg.get("period_ms", 100)),
+              "period_us": nominal_period_us(board_cfg),
               "device_id": getattr(hw, "device_id", "")}
     if problems:
         app.sink.emit(0, ev.EV_FAULT, 0, ev.FAULT_CONFIG)

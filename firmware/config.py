@@ -121,11 +121,10 @@ ld_rearm_mg_s|int|30|0|1000|mg/s|... and at least this much
 ld_max_accel_mg_s2|int|250|10|5000|mg/s2|limit on the flow acceleration the letdown detector uses
     (see firmware/detect.py)
 ld_noise_floor_mg|int|20|1|1000|mg|lowest block noise believed (drip quantisation)
-taper_win_blocks|int|12|4|32|blocks|flow window for the taper
-taper_high_mg_s|int|120|20|2000|mg/s|a high-flow period is at least this ...
-taper_high_blocks|int|4|1|60|blocks|... for this many blocks
+taper_high_mg_s|int|100|20|2000|mg/s|a high-flow period is at least this ...
+taper_high_blocks|int|5|1|60|blocks|... for this many blocks
 taper_mg_s|int|100|10|2000|mg/s|a taper is the flow under this ...
-taper_blocks|int|3|1|60|blocks|... for this many blocks
+taper_blocks|int|6|1|60|blocks|... for this many blocks
 # motion (firmware/motion.py documents these)
 motion_mgee|int|80|10|2000|milli-g|mean shaking above this is motion
 motion_hang_ms|int|2000|0|30000|ms|motion stays on this long after the shaking stopped
@@ -164,8 +163,18 @@ def _parse(row):
 
 def entries():
     """Each schema entry (key, type, default, low, high, units, description), in order."""
+    # walks the table with find() instead of split(): one line alive at a time, so a small
+    # heap is not asked for the whole table's lines at once
+    table = _TABLE
+    end = len(table)
+    start = 0
     row = ""
-    for line in _TABLE.split("\n"):
+    while start < end:
+        stop = table.find("\n", start)
+        if stop < 0:
+            stop = end
+        line = table[start:stop]
+        start = stop + 1
         if line.startswith(" "):
             row += " " + line.strip()  # the description goes on
             continue

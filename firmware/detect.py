@@ -28,16 +28,21 @@
 # channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
 # (at least `ld_rearm_mg_s`) and `ld_gap_s` have passed: one ejection, one event.
 #
-# A rise is also checked against physics: since the evidence began (m blocks) milk can raise
-# the residual by at most a_max m^2 / 2 (`ld_max_accel_mg_s2`: 1.2 g/s reached over 8 s) plus
-# 4 noise units, and a block below the previous one by over 4 noise units is not milk: either
-# one drops the evidence and restarts the baseline (a press, knock or step is starting). So
-# does a block the flow stage marks not quiet (unusual spread of its bins, tilt changing).
+# A crossing counts only while milk is still arriving (the slope of the newest blocks
+# significantly above zero: a step or a wander that stopped is not an ejection), and no block
+# adds more than 3 noise units to the evidence. A rise is also checked against physics: since
+# the evidence began (m blocks) milk can raise the residual by at most a_max m^2 / 2
+# (`ld_max_accel_mg_s2`: 1.2 g/s reached over 8 s) plus 4 noise units, and a block below
+# the previous one by over 4 noise units is not milk: either one drops the evidence and
+# restarts the baseline (a press, knock or step is starting). So does a block the flow stage
+# marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
+# degrees, the accelerometer saying the wearer moves).
 #
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
-# holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks,
-# after the bottle's first letdown (high flow comes from an ejection); its taper is the flow
-# then under `taper_mg_s` (research threshold 0.1 g/s) for `taper_blocks` blocks.
+# holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
+# (a leaky count: a block below takes one off; none while the weight is unsettled, i.e. under
+# massage strokes: their rises are not milk); its taper is the flow then under `taper_mg_s`
+# (research threshold 0.1 g/s) for `taper_blocks` blocks in a row. One taper per period.
 #
 # Causality: decisions are made at the sample that closes a block. A joint decision is made
 # at the last channel's call; a letdown it gives to an earlier channel is returned at that
@@ -52,8 +57,8 @@
 #   ld_base_blocks       int blocks 20   baseline window (10..32)
 #   ld_min_base_blocks   int blocks 10   good blocks needed in the baseline before deciding
 #   ld_guard_blocks      int blocks 2    the baseline ends this far before the newest block
-#   ld_k_q4              int 1/16 sd 8   CUSUM allowance k (noise units x 16)
-#   ld_h_q4              int 1/16 sd 80  CUSUM threshold h (noise units x 16)
+#   ld_k_q4              int 1/16 sd 24  CUSUM allowance k (noise units x 16)
+#   ld_h_q4              int 1/16 sd 64  CUSUM threshold h (noise units x 16)
 #   ld_part_pct          int %      25   share of h a bottle's own CUSUM needs in a joint call
 #   ld_sync_s            int s      10   window after the other bottle's letdown ...
 #   ld_sync_pct          int %      50   ... in which this share of h is enough
@@ -63,10 +68,10 @@
 #   ld_noise_floor_mg    int mg     20   lowest block noise believed (drip quantisation)
 #   ld_max_accel_mg_s2   int mg/s^2 250  fastest flow change of an ejection (physics check)
 #   flow_bin_ms, flow_block_bins         read to know the block length (flow.py documents them)
-#   taper_high_mg_s      int mg/s   120  a high-flow period is at least this flow ...
-#   taper_high_blocks    int blocks 4    ... for this many blocks
+#   taper_high_mg_s      int mg/s   100  a high-flow period is at least this flow ...
+#   taper_high_blocks    int blocks 5    ... for this many blocks (periods < 5 s do not count)
 #   taper_mg_s           int mg/s   100  a taper is the flow under this ...
-#   taper_blocks         int blocks 3    ... for this many blocks
+#   taper_blocks         int blocks 6    ... for this many blocks
 from array import array
 
 from micropython import const
@@ -79,6 +84,9 @@ _RING = const(64)  # good blocks kept per channel
 _VCLAMP = const(65535)  # window values relative to the newest, mg
 _ZCLAMP = const(320)  # +-20 noise units, x16
 _MAX_WIN = const(32)
+_RISE_BLOCKS = const(5)  # a letdown needs the least-squares slope of the newest 5 blocks ...
+_RISE_Q4 = const(24)  # ... at least 1.5 standard errors (x16) above zero (still rising)
+_ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence
 
 
 class Detector:
@@ -100,30 +108,31 @@ class Detector:
         # fastest flow change of an ejection (1.2 g/s over 8 s, raised cosine: ~240 mg/s^2),
         # per block^2 in mg
         self._amax = g("ld_max_accel_mg_s2", 250) * blk_s // 1000 * blk_s // 1000
-        self._high = g("taper_high_mg_s", 120)
-        self._high_blocks = g("taper_high_blocks", 4)
+        self._high = g("taper_high_mg_s", 100)
+        self._high_blocks = g("taper_high_blocks", 5)
         self._taper = g("taper_mg_s", 100)
-        self._taper_blocks = g("taper_blocks", 3)
+        self._taper_blocks = g("taper_blocks", 6)
         n = n_channels
         self.n_channels = n
-        self._ring = array("i", [0] * (n * _RING))
-        self._pos = array("i", [0] * n)  # index of the newest value in the channel's ring
-        self._good = array("i", [0] * n)  # good blocks in a row (capped at _RING)
+        m = 2 * n  # paths: 0..n-1 the filtered blocks, n..2n-1 the stroke envelope
+        self._ring = array("i", [0] * (m * _RING))
+        self._pos = array("i", [0] * m)  # index of the newest value in the path's ring
+        self._good = array("i", [0] * m)  # good blocks in a row (capped at _RING)
         self._seen = array("i", [-1] * n)  # flow_stage.block_k last looked at
-        self._m2 = array("i", [0] * n)  # EWMA of |second difference| x 16, mg
-        self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
-        self._s = array("i", [0] * n)  # CUSUM, noise units x 16
-        self._slen = array("i", [0] * n)  # blocks the CUSUM has been positive
-        self._ra = array("i", [0] * n)  # EWMA of |residual| x16, mg
-        self._z = array("i", [0] * n)  # newest standardized residual, x16
-        self._zk = array("i", [-1] * n)  # its block number
+        self._m2 = array("i", [0] * m)  # EWMA of |second difference| x 16, mg
+        self.noise_mg = array("i", [0] * m)  # block noise (sd), mg
+        self._s = array("i", [0] * m)  # CUSUM, noise units x 16
+        self._slen = array("i", [0] * m)  # blocks the CUSUM has been positive
+        self._ra = array("i", [0] * m)  # EWMA of |residual| x16, mg
+        self._z = array("i", [0] * m)  # newest standardized residual, x16
+        self._zk = array("i", [-1] * m)  # its block number
         self._sj = 0  # joint CUSUM
         self._sjlen = 0
-        self._armed = bytearray(n)
+        self._armed = bytearray(m)
         self._pending = bytearray(n)
-        self._peak = array("i", [0] * n)
-        self._last_ld_ms = array("i", [_NEVER] * n)
-        self._fast = array("i", [0] * n)  # 8-block flow, mg/s
+        self._peak = array("i", [0] * m)
+        self._last_ld_ms = array("i", [_NEVER] * m)
+        self._fast = array("i", [0] * m)  # 8-block flow, mg/s
         self._high_run = array("i", [0] * n)
         self._in_high = bytearray(n)
         self._low_run = array("i", [0] * n)
@@ -131,13 +140,14 @@ class Detector:
         self.tapers = array("i", [0] * n)
         self._fit_pred = 0
         self._fit_b8 = 0
-        self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
-        self._rise_n = min(max(g("ld_rise_blocks", 5), 3), 12)
-        self._rise_q = g("ld_rise_q4", 24)
+        self._base_mg = array("i", [0] * m)  # baseline extrapolated to the newest block, mg
+        self._sd = array("i", [100] * m)  # residual scale used by the newest decision, mg
+        self._rise_n = _RISE_BLOCKS
+        self._rise_q = _RISE_Q4
         # one block adds at most this to the evidence: milk rises smoothly, so the evidence
         # of an ejection builds over several blocks; a single jump (a press) cannot decide
-        self._zmax = min(g("ld_zmax_q4", 48), _ZCLAMP)
-        for ch in range(n):
+        self._zmax = _ZMAX_Q4
+        for ch in range(m):
             self._armed[ch] = 1
             self._m2[ch] = 160 * 16  # ~100 mg until learned
             self._ra[ch] = 120 * 16
@@ -147,6 +157,7 @@ class Detector:
         if self._pending[ch]:
             self._pending[ch] = 0
             self._fire(t_ms, ch)
+            fs.milk_started(self._base_mg[ch])
             return _EV_LETDOWN
         k = fs.block_k
         if k == self._seen[ch]:
@@ -155,20 +166,43 @@ class Detector:
         self._seen[ch] = k
         code = _EV_NONE
         if not fs.holding and fs.accepted >= 3:
-            code = self._taper_check(ch, fs.flow_mg_s)
-        if fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1:
+            code = self._taper_check(ch, fs.flow_mg_s, fs.unsettled)
+        n = self.n_channels
+        e = ch + n
+        fired = 0
+        main_ok = not (fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1)
+        if main_ok:
+            self._push(ch, fs.block_v_mg)
+            self._slope8(ch, fs.block_ms)
+            if self._letdown(t_ms, ch, k):
+                fired = 1
+        else:
             self._restart(ch)
-            return code
-        self._push(ch, fs.block_v_mg)
-        bms = fs.block_ms
-        good = self._good[ch]
-        if good >= 8:
-            self._fit(ch, 0, 8, 0)
-            self._fast[ch] = self._fit_b8 * 125 // bms
-        if self._letdown(t_ms, ch, k):
+        # the stroke-envelope path: follows the milk under massage strokes (and knocks), a
+        # few seconds later than the main path. Its baseline runs whenever the reading does
+        # not shake or tilt; it decides only while the main path cannot (massage, motion,
+        # a hold, the main baseline restarting)
+        if fs.env_ok and k == last + 1:
+            self._push(e, fs.env_low_mg)
+            self._slope8(e, fs.block_ms)
+            if main_ok and self._good[ch] >= self._min_base:
+                self._s[e] = 0
+                self._slen[e] = 0
+            elif self._letdown(t_ms, e, k) and not fired:
+                fired = 2
+        else:
+            self._restart(e)
+        if fired:
             self._fire(t_ms, ch)
+            if fired == 1 or self._good[ch] >= self._min_base:
+                fs.milk_started(self._base_mg[ch])
             return _EV_LETDOWN
         return code
+
+    def _slope8(self, p, bms):
+        if self._good[p] >= 8:
+            self._fit(p, 0, 8, 0)
+            self._fast[p] = self._fit_b8 * 125 // bms
 
     # -- per block ---------------------------------------------------------------------------
     def _restart(self, ch):
@@ -256,6 +290,7 @@ class Detector:
             return False
         n = avail if avail < self._base else self._base
         self._fit(ch, end, n, 1)
+        self._base_mg[ch] = self._fit_pred  # the level without the change under test
         res = self._ring[ch * _RING + self._pos[ch]] - self._fit_pred
         if res > 100000:
             res = 100000
@@ -324,16 +359,17 @@ class Detector:
                 if fired:
                     self._sj = 0
         need = self._h
-        for o in range(self.n_channels):
-            if o != ch and t_ms - self._last_ld_ms[o] <= self._sync_ms:
+        n = self.n_channels
+        for o in range(n):
+            if o != ch % n and t_ms - self._last_ld_ms[o] <= self._sync_ms:
                 need = self._h_sync
         return self._s[ch] >= need and self._rising(ch)
 
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a
-        # least-squares slope over the last `ld_rise_blocks` blocks at least `ld_rise_q4`/16
-        # standard errors above zero). A step (press, settling after motion) or a wander
-        # that already stopped is not an ejection.
+        # least-squares slope over the last 5 blocks at least 1.5 standard errors above
+        # zero). A step (press, settling after motion) or a wander that stopped is not an
+        # ejection.
         n = self._rise_n
         if self._good[ch] < n:
             return False
@@ -350,23 +386,33 @@ class Detector:
         return lhs >= q * q
 
     def _fire(self, t_ms, ch):
-        self._armed[ch] = 0
-        self._s[ch] = 0
-        self._slen[ch] = 0
-        self._peak[ch] = self._fast[ch]
-        self._last_ld_ms[ch] = t_ms
+        # one ejection, one event: both paths of the bottle wait for it to pass
+        p = ch
+        while p < 2 * self.n_channels:
+            self._armed[p] = 0
+            self._s[p] = 0
+            self._slen[p] = 0
+            self._peak[p] = self._fast[p]
+            self._last_ld_ms[p] = t_ms
+            p += self.n_channels
         self.letdowns[ch] += 1
 
-    def _taper_check(self, ch, flow):
+    def _taper_check(self, ch, flow, unsettled):
         if not self._in_high[ch]:
+            if unsettled > 0:
+                # the weight fell: something pressed on the bottle, and the rise before was
+                # not milk either. No high-flow period starts under massage strokes
+                self._high_run[ch] = 0
+                return _EV_NONE
             # high flow comes from an ejection: none before the bottle's first letdown
-            if flow >= self._high and self.letdowns[ch] > 0:
+            # leaky count: a block of noise below the threshold does not restart it
+            if flow >= self._high:
                 self._high_run[ch] += 1
                 if self._high_run[ch] >= self._high_blocks:
                     self._in_high[ch] = 1
                     self._low_run[ch] = 0
-            else:
-                self._high_run[ch] = 0
+            elif self._high_run[ch] > 0:
+                self._high_run[ch] -= 1
             return _EV_NONE
         if flow < self._taper:
             self._low_run[ch] += 1

@@ -4,20 +4,30 @@
 #     f.reset(t_ms, w_mg)                   # at session start, after tare
 #     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None
 #     f.flow_mg_s, f.volume_mg, f.holding
+#     f.milk_started(base_mg)               # the detector, at a bottle's first letdown
 #
 # Method (docs/detection.md says why): samples are binned into fixed time bins (200 ms,
 # trimmed mean: min and max dropped when a bin has >= 3 samples), bins into 1-s blocks
-# (trimmed mean of the bins, plus the bins' range as a spread). The cost per sample is a few
-# integer operations whatever the sample rate; the real work runs once per block. Each block
-# is tested against the prediction `level + flow * dt`: a block that jumps (press, tilt,
-# bottle lifted), spreads (walking, knocks) or comes while the accelerometer says the
-# wearer moves is *held*: it does not move the flow, the level or the volume. A hold ends when
-# blocks return to the prediction; a new level that stays put for `flow_rebase_s` is taken as
-# an offset (the milk during the hold is credited at the flow from before it). Accepted
-# blocks feed a Theil-Sen (median of pairwise slopes) estimate of flow over the last
-# `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the level is the
-# median intercept at the newest block. The volume is the level, never allowed to fall
-# (milk only accumulates), except when a downward step proves an earlier rise was not milk.
+# (median of 3 bins, 2-s triangle filter, sampled once a second; the bins' range is the
+# block's spread). The cost per sample is a few integer operations whatever the sample rate;
+# the real work runs once per block. Each block is tested against the prediction
+# `level + flow * dt`: a block that jumps (press, tilt, bottle lifted), spreads or shakes
+# (walking, knocks: *rough*, the median over its bins of the bin's sample range + |second
+# difference| far above the usual) or comes while the accelerometer says the bottle tilts
+# past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. The
+# accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
+# under hand massage still follows the milk. A hold ends when blocks return to the
+# prediction; a new level that stays put for `flow_rebase_s` is taken as an offset (the milk
+# during the hold is credited at the flow from before it). Accepted blocks feed a Theil-Sen
+# (median of pairwise slopes) estimate of flow over the last `flow_window_blocks` blocks and
+# a faster one over `flow_fast_blocks`; the level is the median intercept at the newest
+# block. The volume is the level, never allowed to fall (milk only accumulates), except when
+# a downward step proves an earlier rise was not milk; after 20 s without a hold it is
+# re-anchored on the settled weight (the offsets absorbed during holds are guesses; the
+# weight once artifacts have passed is not), minus a tare: before the first ejection
+# (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the
+# tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
+# baseline at the onset.
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -54,6 +64,17 @@ _CLAMP_DIFF_MG = const(400000)  # pairwise differences before *1000
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
 _MAX_WIN = const(12)
+_QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
+# than an onset's milk, so the block is not quiet (no letdown decisions)
+_ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
+_DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
+_DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
+# follows the settled weight no faster
+_MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
+_ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
+_ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
+_STROKE_BLOCKS = const(7)  # lower envelope window: longer than one massage stroke (3-6 s)
+_ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 
 
 def _select_median(buf, n):
@@ -89,11 +110,8 @@ class FlowStage:
         self._bottle_mg = g("bottle_mg", 125000)
         self._tilt_min = g("tilt_min_cos_q10", 870)
         self._tilt_change = g("flow_tilt_change_q10", 6)
-        self._anchor_blocks = max(1, g("flow_anchor_s", 20) * 1000 // self.block_ms)
-        self._quiet_cos = g("flow_quiet_cos_q10", 1000)
-        self._rough_x_q4 = g("flow_rough_x_q4", 40)
-        self._rough_mg = g("flow_rough_mg", 150)
-        self._rough_hang_blocks = g("flow_rough_hang_blocks", 3)
+        self._drift_blk_mg = _DRIFT_MG_S * self.block_ms // 1000
+        self._anchor_blocks = max(1, _ANCHOR_S * 1000 // self.block_ms)
         n = max(self._win, self._fast)
         self._n = n
         self._ring_v = array("i", [0] * n)  # accepted block values, mg (offset removed)
@@ -105,6 +123,7 @@ class FlowStage:
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
+        self._stroke = array("i", [0] * _STROKE_BLOCKS)  # lowest bin per block, raw frame
         self._rb = array("i", [0] * self._block_bins)  # per-bin roughness in this block, mg
         self.reset(0, 0)
 
@@ -129,6 +148,9 @@ class FlowStage:
         self._b_dist = 0
         self._blk_dist = 0
         self._dist_bins = 0
+        self._b_move = 0
+        self._blk_move = 0
+        self._move_bins = 0
         self._r1 = 0
         self._r2 = 0
         self._nraw = 0
@@ -161,6 +183,10 @@ class FlowStage:
         self._cand_n = 0
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
         self._anchored = False  # volume re-anchored on the weight in this calm stretch
+        self._milk = False  # the first ejection was reported (milk_started) or flow seen
+        self._milk_run = 0  # accepted blocks in a row with ejection-like flow
+        self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
+        self._tare_lv = 0  # the same in the level's (offset-removed) frame, mg
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.block_v_mg = 0  # newest block's filtered value (offset removed), mg
@@ -175,6 +201,13 @@ class FlowStage:
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
         self._rough_hang = 0  # blocks still not quiet after a rough one
+        self._bmin = 1 << 29  # lowest filtered bin in this block
+        for i in range(_STROKE_BLOCKS):
+            self._stroke[i] = 0
+        self._stroke_i = 0
+        self._stroke_n = 0
+        self.env_low_mg = 0  # lower envelope over one stroke (raw frame), mg
+        self.env_ok = False  # the envelope of the newest block is usable (no shaking, tilt)
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
@@ -192,7 +225,7 @@ class FlowStage:
             self._bin_no = b
         if motion is not None:
             if motion.moving:
-                self._b_dist = 1
+                self._b_move = 1
             c = motion.tilt_cos_q10
             if c < 1024:
                 if c < self._tilt_min:
@@ -247,6 +280,9 @@ class FlowStage:
         if self._b_dist:
             self._dist_bins = 10  # the triangle below spans 10 bins
         self._b_dist = 0
+        if self._b_move:
+            self._move_bins = 10
+        self._b_move = 0
         # median of three bins: a one-bin spike never reaches the filter (one bin of delay)
         a = self._r2
         b = self._r1
@@ -281,6 +317,8 @@ class FlowStage:
             self._rb[self._d2_n - 1] += d2
         self._m2 = self._m1
         self._m1 = m
+        if m < self._bmin:
+            self._bmin = m
         if m < self._lo:
             self._lo = m
         if m > self._hi:
@@ -288,6 +326,9 @@ class FlowStage:
         if self._dist_bins > 0:
             self._dist_bins -= 1
             self._blk_dist = 1
+        if self._move_bins > 0:
+            self._move_bins -= 1
+            self._blk_move = 1
         self._nb += 1
 
     def _close_block(self, k):
@@ -303,7 +344,24 @@ class FlowStage:
         self._hi = -(1 << 29)
         dist = self._blk_dist
         self._blk_dist = 0
-        rough = self._rough_check(dist)
+        # lower envelope over one massage stroke: the lowest filtered bin of the last
+        # _STROKE_BLOCKS blocks (raw frame: offsets do not move it). Hand pressure only adds
+        # weight and lets go between strokes, so this follows the milk under the strokes
+        bm = self._bmin + self._offset_mg
+        self._bmin = 1 << 29
+        sb = self._stroke
+        sb[self._stroke_i] = bm
+        self._stroke_i = (self._stroke_i + 1) % _STROKE_BLOCKS
+        if self._stroke_n < _STROKE_BLOCKS:
+            self._stroke_n += 1
+        e = bm
+        for i in range(self._stroke_n):
+            if sb[i] < e:
+                e = sb[i]
+        self.env_low_mg = e
+        moved = self._blk_move
+        self._blk_move = 0
+        rough = self._rough_check(dist or moved)
         if rough:
             dist = 1
         # the filtered block value before the envelope: the detector's input (fast, unbiased)
@@ -315,12 +373,21 @@ class FlowStage:
         self.block_quiet = (
             spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
             and self._c_hi - self._c_lo <= self._tilt_change
-            and self._c_lo >= self._quiet_cos
+            and self._c_lo >= _QUIET_COS_Q10
+            and not moved
             and not rough
             and self._rough_hang == 0
         )
+        # the envelope is usable unless the reading shakes or the bottle is tilted / turning
+        self.env_ok = (
+            not rough
+            and self._rough_hang == 0
+            and self._c_lo >= _QUIET_COS_Q10
+            and self._c_hi - self._c_lo <= self._tilt_change
+            and not dist
+        )
         if rough:
-            self._rough_hang = self._rough_hang_blocks
+            self._rough_hang = _ROUGH_HANG_BLOCKS
         elif self._rough_hang > 0:
             self._rough_hang -= 1
         self._c_lo = 1024
@@ -422,7 +489,8 @@ class FlowStage:
         oldest = self._hist_oldest()
         if v < pred - tol and v >= oldest - tol:
             target = v if v > oldest else oldest
-            self.volume_mg = target if target > 0 else 0
+            vol = target - self._tare_lv
+            self.volume_mg = vol if vol > 0 else 0
             for i in range(self._n):  # the blocks before were not milk: forget them
                 self._ring_k[i] = -1
         else:
@@ -463,7 +531,7 @@ class FlowStage:
                 fl -= step
             self._rough_floor = fl
             self._rough_blocks += 1
-        return r > fl * self._rough_x_q4 // 16 + self._rough_mg
+        return r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
 
     def _flow_blk_mg(self):
         # milk arriving within one block at the current (fast) flow: it spreads the bins too
@@ -488,24 +556,83 @@ class FlowStage:
         self._ref_mg = self.level_mg + self._offset_mg
         self.accepted += 1
         lv = self.level_mg
-        if self.calm_blocks >= self._anchor_blocks and self.unsettled == 0:
-            # a quiet stretch: every artifact has passed and the reading is the milk (plus
-            # drift) again. Anchor on it, not on the offsets absorbed during holds (each one
-            # a guess): the volume is the settled weight minus the tare, rising within the
-            # stretch (milk only accumulates), re-anchored at the start of the next one
-            raw = lv + self._offset_mg
-            if raw < 0:
-                raw = 0
-            if not self._anchored or raw > self.volume_mg:
-                self.volume_mg = raw
-                self._anchored = True
-        elif lv > self.volume_mg:
-            self.volume_mg = lv
         h = self._hist_i
         self._hist[h] = lv
         self._hist_i = (h + 1) % _HIST
         if self._hist_n < _HIST:
             self._hist_n += 1
+        # a quiet stretch (_ANCHOR_S without a hold, the weight settled): every
+        # artifact has passed and the reading is the milk (plus drift) again. Anchor the
+        # volume on it, not on the offsets absorbed during holds (each one a guess): the
+        # settled weight minus the tare, rising within the stretch (milk only accumulates),
+        # re-anchored at the start of the next one. Between stretches: the offset-corrected
+        # level, never falling.
+        raw = lv + self._offset_mg
+        if self.unsettled > 0:
+            return  # a press is being released: neither level is the milk
+        if not self._milk:
+            if self.flow_mg_s >= _MILK_MG_S:
+                self._milk_run += 1
+            else:
+                self._milk_run = 0
+            if self._milk_run >= 3:
+                # milk flows, found by the detector or not: the tare is the level from before
+                # the flow rose (the window of the flow estimate and then some)
+                self.milk_started(self._hist_back(2 * self._win))
+            else:
+                # no ejection yet, so no milk: a settled level is the warm-up drift, and the
+                # tare follows it as fast as a drift can go
+                d = self._drift_blk_mg
+                t = self._tare_raw
+                if raw > t + d:
+                    raw = t + d
+                elif raw < t - d:
+                    raw = t - d
+                self._set_tare(raw)
+                raw = lv + self._offset_mg
+        raw -= self._tare_raw
+        if raw < 0:
+            raw = 0
+        if self._anchored:
+            if raw > self.volume_mg:
+                self.volume_mg = raw
+        elif self.calm_blocks >= self._anchor_blocks:
+            self.volume_mg = raw
+            self._anchored = True
+        elif lv - self._tare_lv > self.volume_mg:
+            self.volume_mg = lv - self._tare_lv
+
+    def milk_started(self, base_mg):
+        # The detector found the first ejection; `base_mg` is its baseline (the level without
+        # the milk, filtered-block frame) at the decision. The tare stops following the
+        # weight and is set to that baseline: the milk since the onset counts, drift before it
+        # does not.
+        if self._milk:
+            return
+        self._milk = True
+        # the baseline differs from the tare followed so far by noise and a few seconds of
+        # drift at most: a bigger difference is an artifact in the baseline (a tilt, a hold)
+        t = base_mg + self._offset_mg
+        lim = 3 * self.noise_mg + 10 * self._drift_blk_mg
+        if t > self._tare_raw + lim:
+            t = self._tare_raw + lim
+        elif t < self._tare_raw - lim:
+            t = self._tare_raw - lim
+        self._set_tare(t)
+
+    def _set_tare(self, t):
+        if t > _DRIFT_MAX_MG:
+            t = _DRIFT_MAX_MG
+        elif t < -_DRIFT_MAX_MG:
+            t = -_DRIFT_MAX_MG
+        self._tare_raw = t
+        self._tare_lv = t - self._offset_mg
+
+    def _hist_back(self, n):
+        # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
+        if n >= self._hist_n:
+            return self._hist_oldest()
+        return self._hist[(self._hist_i - 1 - n) % _HIST]
 
     def _push(self, k, v):
         i = k % self._n

@@ -83,7 +83,7 @@ def build_session(cfg_path, channels, sink, has_accel):
         cfg, problems = config.load(cfg_path)
         for p in problems:
             sys.stderr.write("config: %s\n" % p)
-        del sys.modules["config"]
+        del config, sys.modules["config"]  # the local name too, or the module stays alive
         gc.collect()
     from session import Session  # imported once the config module is gone
 

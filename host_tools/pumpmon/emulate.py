@@ -84,9 +84,12 @@ class Emulator:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
             steps = sorted(b - a for a, b in zip(trace.t_ms, trace.t_ms[1:], strict=False))
+            # the nominal period (the log stores only deviations from it): the median step,
+            # refined to microseconds over the steps near it (80 Hz is 12.5 ms)
+            near = [x for x in steps if abs(x - steps[len(steps) // 2]) <= 1] if steps else []
             board.update(
                 trace="/host/trace.bin",
-                period_ms=steps[len(steps) // 2] if steps else 100,
+                period_us=round(1000 * sum(near) / len(near)) if near else 100_000,
                 speed_x1000=max(1, round(self.speed * 1000)),
                 exit_after_session=self.then_exit,
             )

@@ -28,9 +28,10 @@ def mass_g(t, ejections):
     return m
 
 def session(channels, seconds, rate_hz=10, sigma_g=0.25, ripple_g=0.5, press=None,
-            step=None):
+            step=None, walk=None):
     # channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
-    # step: (start_s, grams) a weight step that stays (something rests on the bottle)
+    # step: (start_s, grams) a weight step that stays (something rests on the bottle);
+    # walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     n = len(channels)
     fs = [FlowStage({}) for _ in range(n)]
     det = Detector({}, n)
@@ -47,6 +48,9 @@ def session(channels, seconds, rate_hz=10, sigma_g=0.25, ripple_g=0.5, press=Non
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
             if step and t >= step[0]:
                 g += step[1]
+            if walk and walk[0] <= t < walk[1]:
+                ph = 6.2832 * walk[3] * t
+                g += walk[2] * (math.sin(ph) + 0.3 * math.sin(2 * ph))
             fs[ch].update(t_ms, int(g * 1000), None)
             code = det.update(t_ms, ch, fs[ch])
             if code:
@@ -154,3 +158,14 @@ print(json.dumps(session([[(60.0, 20.0, 0.15, 60.0)], [(61.0, 20.0, 0.15, 60.0)]
     left, right = _letdowns(events[0]), _letdowns(events[1])
     assert len(left) == 1 and len(right) == 1, events
     assert 57 <= left[0] <= 80 and 58 <= right[0] <= 81, events
+
+
+def test_walking_on_both_bottles_without_accelerometer_gives_no_events(mpy_json):
+    # shared motion is never evidence of milk: ~2 Hz, several grams, on both bottles at once
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[], []], 240, rate_hz=20, walk=(100.0, 150.0, 4.0, 1.9))))
+"""
+    )
+    assert events == [[], []], events

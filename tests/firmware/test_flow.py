@@ -200,3 +200,53 @@ print(json.dumps([after - before, fs[0].flow_mg_s]))
     alloc, flow_mg_s = out
     assert alloc == 0, out
     assert 250 <= flow_mg_s <= 350, out
+
+
+def test_walking_without_accelerometer_is_held_and_adds_no_volume(mpy_json):
+    out = mpy_json(
+        SYNTH
+        + """
+import json
+fs = FlowStage({})
+fs.reset(0, 0)
+held = 0
+for i in range(200 * 20):
+    t_ms = i * 50
+    t = t_ms / 1000
+    extra = 0.0
+    if 60 <= t < 120:
+        ph = 6.2832 * 2.1 * t
+        extra = 2.5 * (math.sin(ph) + 0.3 * math.sin(2 * ph))
+    fs.update(t_ms, reading_mg(t, extra_g=extra), None)
+    if 80 <= t < 110 and fs.holding and i % 20 == 0:
+        held += 1
+print(json.dumps([held, fs.volume_mg]))
+"""
+    )
+    held, volume_mg = out
+    assert held >= 25, out  # nearly every block of the walk is held
+    assert volume_mg <= 400, out
+
+
+def test_volume_is_re_anchored_on_the_settled_weight_after_a_long_disturbance(mpy_json):
+    # a 60-s lean without accelerometer (the reading falls by 8 g, then returns) while milk
+    # flows at 0.1 g/s: whatever the holds guessed, once the weight has settled for
+    # flow_anchor_s the volume is the weight again
+    out = mpy_json(
+        SYNTH
+        + """
+import json
+fs = FlowStage({})
+fs.reset(0, 0)
+for i in range(240 * 10):
+    t_ms = i * 100
+    t = t_ms / 1000
+    extra = -8.0 if 60 <= t < 120 else 0.0
+    fs.update(t_ms, reading_mg(t, flow_g_s=0.1, start_s=30, extra_g=extra), None)
+print(json.dumps([fs.volume_mg, fs.holds]))
+"""
+    )
+    volume_mg, holds = out
+    assert holds >= 1, out
+    # 0.1 g/s for 210 s = 21 g; the level lags the newest sample by ~0.5 g at this flow
+    assert abs(volume_mg - 20500) <= 1000, out
