@@ -201,6 +201,31 @@ def load_json(path, default):
         return default
 
 
+def autostart_check(hw, cfg):
+    """With `auto_start` on, a function of t_ms that is True when a session should start by
+    itself (a bottle's weight settles, then flow begins: coach.AutoStart); else None.
+    The first ADC keeps sampling while idle, so the board does not light-sleep then."""
+    if not cfg.get("auto_start", False) or not hw.scales:
+        return None
+    from coach import AutoStart
+    from scale import Scale
+
+    adc = hw.scales[0]
+    adc.power_up()
+    scale = Scale(hw.calibration[0])
+    scale.tare(adc.read())  # relative weight is all AutoStart needs
+    hw.light_sleep = False
+    auto = AutoStart(cfg)
+
+    def check(t_ms):
+        if adc.ready() and auto.update(t_ms, scale.to_mg(adc.read())):
+            auto.reset()
+            return True
+        return False
+
+    return check
+
+
 _trace_played = False
 
 
@@ -244,9 +269,10 @@ def main():
         while not app._host_wants_repl():  # then sit on the desk, serving USB
             time.sleep_ms(_WAIT_MS)
         return
+    auto = autostart_check(hw, cfg)
     while True:
         if app._host_wants_repl():
             return
-        if hw.wait_for_start(app, _WAIT_MS):
+        if hw.wait_for_start(app, _WAIT_MS) or (auto is not None and auto(time.ticks_ms())):
             if app.run_session(header) == "host":
                 return
