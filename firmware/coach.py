@@ -68,8 +68,8 @@ from events import (
     PH_MASSAGE,
     PH_SINGLE_PUMP,
     PH_STIMULATION,
+    URGENCY,
 )
-from haptics import URGENCY
 from micropython import const
 
 _N_CUES = const(9)

@@ -327,21 +327,28 @@ def load(path):
     return loads(text)
 
 
-def dumps(cfg):
-    """JSON text of a configuration, keys in schema order (for writing the file)."""
-    parts = []
+def _items(cfg):
+    """(key, JSON text of its value) in schema order; cfg's value, else the default."""
     for e in entries():
         key = e[_KEY]
-        parts.append("  %s: %s" % (json.dumps(key), json.dumps(value(cfg, key))))
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+        v = cfg[key] if cfg is not None and key in cfg else e[_DEFAULT]
+        yield key, json.dumps(v)
+
+
+def dumps(cfg):
+    """JSON text of a configuration, keys in schema order (for writing the file)."""
+    return "{\n" + ",\n".join('  "%s": %s' % kv for kv in _items(cfg)) + "\n}\n"
 
 
 def digest(cfg):
-    """8 hex digits identifying a configuration (for session headers): same values, same digest."""
+    """8 hex digits identifying a configuration (for session headers): same values, same digest.
+    Hashed key by key, so a small heap never holds the whole text at once."""
     import hashlib
     from binascii import hexlify
 
-    h = hashlib.sha256(dumps(cfg).encode())
+    h = hashlib.sha256()
+    for kv in _items(cfg):
+        h.update(("%s=%s;" % kv).encode())
     return hexlify(h.digest()[:4]).decode()
 
 

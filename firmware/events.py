@@ -54,6 +54,10 @@ CUE_NAMES = (
     "single_pump",
 )
 
+# How urgent each cue is (index: cue code): a more urgent cue interrupts a playing one and
+# goes first in the coach's queue. fault and storage_full outrank the protocol's cues.
+URGENCY = bytes((0, 2, 1, 3, 4, 5, 6, 2, 3))
+
 # Coach phases.
 PH_IDLE = const(0)
 PH_STIMULATION = const(1)  # waiting for the first letdown

@@ -26,13 +26,13 @@ from events import (
     CUE_SINGLE_PUMP,
     CUE_STIMULATE,
     CUE_STORAGE_FULL,
+    URGENCY,
 )
 from micropython import const
 
 _N_CUES = const(9)  # cue codes 0..8
 
-# Urgency per cue code (higher wins). Shared with the coach's cue queue.
-URGENCY = bytes((0, 2, 1, 3, 4, 5, 6, 2, 3))
+# Urgency per cue code (higher wins): events.URGENCY, shared with the coach's cue queue.
 
 _S = const(120)  # a short tap
 _L = const(500)  # a long buzz
