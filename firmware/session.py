@@ -85,6 +85,11 @@ class Session:
         f = self.flows[ch]
         f.update(t_ms, w_mg, m)
         code = self.detector.update(t_ms, ch, f)
+        if code == ev.EV_TAPER and self.t_first_letdown_ms < 0:
+            # a taper is flow falling after a letdown brought it: with no letdown yet in this
+            # session there is nothing to taper from (and the coach may not cue massage
+            # before the first letdown), so it is not reported
+            code = ev.EV_NONE
         if code != ev.EV_NONE:
             if code == ev.EV_LETDOWN:
                 self.letdowns[ch] += 1
