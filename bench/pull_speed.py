@@ -22,7 +22,6 @@ import filecmp
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -57,12 +56,8 @@ def run(ctx=None) -> dict:
         for dst, data in files.items():
             (originals / Path(dst).name).write_bytes(data)
 
-        emu = Emulator(idle=True, flash=image)
-        port = emu.start()
-        stop = threading.Event()
-        relay = threading.Thread(target=emu.run, args=(stop.is_set,), daemon=True)
-        relay.start()
-        try:
+        with Emulator(idle=True, flash=image).serving() as emu:
+            port = emu.device_path
             # wake the device once (the app hands over its REPL), so neither tool pays that
             subprocess.run([_mpremote(), "connect", port, "resume", "exec", "pass"],
                            capture_output=True, timeout=60, check=True)
@@ -102,9 +97,6 @@ def run(ctx=None) -> dict:
                                 "import os\nfor n in os.listdir('/sessions'):\n"
                                 " if n.endswith('.ack'): os.remove('/sessions/'+n)"],
                                capture_output=True, timeout=60)
-        finally:
-            stop.set()
-            relay.join(timeout=30)
     best_mp = min(t_mp)
     best_pull = min(t_pull)
     mp_kb_s = total / 1024 / best_mp

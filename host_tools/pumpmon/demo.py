@@ -15,7 +15,6 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -54,16 +53,8 @@ def main() -> int:
         return 1
 
     print("== 2. The device sits on the desk; pumpmon pulls its log over emulated USB")
-    idle = Emulator(idle=True, flash=flash)
-    port = idle.start()
-    stop = threading.Event()
-    relay = threading.Thread(target=idle.run, args=(stop.is_set,), daemon=True)
-    relay.start()
-    try:
-        pull = _pumpmon("pull", "--port", port, "--archive", str(archive))
-    finally:
-        stop.set()
-        relay.join(timeout=15)
+    with Emulator(idle=True, flash=flash).serving() as idle:
+        pull = _pumpmon("pull", "--port", idle.device_path, "--archive", str(archive))
     print("   " + (pull.stdout.strip() or pull.stderr.strip()).replace("\n", "\n   "))
     if pull.returncode != 0:
         return _fail("pumpmon pull", pull)

@@ -17,6 +17,7 @@ is stopped. Limits: one client at a time, as on a real serial port.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -24,10 +25,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tty
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import unixport
@@ -291,6 +293,20 @@ class Emulator:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=5)
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[Emulator]:
+        """Start the device and relay for it in a background thread for the life of the block
+        (the demo, the bench, tests); the device is stopped at the end of the block."""
+        self.start()
+        stop = threading.Event()
+        relay = threading.Thread(target=self.run, args=(stop.is_set,), daemon=True)
+        relay.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            relay.join(timeout=30)
 
     def __enter__(self) -> Emulator:
         self.start()

@@ -10,9 +10,6 @@ block on the same image is the device after a restart.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
 from pumpmon import flashimage
 from pumpmon.emulate import Emulator
 
@@ -28,15 +25,6 @@ def session_files(n: int, minutes: float = 3, incomplete: tuple[int, ...] = ()) 
     }
 
 
-@contextlib.contextmanager
 def emulated_device(image):
-    emu = Emulator(idle=True, flash=image)
-    emu.start()
-    stop = threading.Event()
-    relay = threading.Thread(target=emu.run, args=(stop.is_set,), daemon=True)
-    relay.start()
-    try:
-        yield emu
-    finally:
-        stop.set()
-        relay.join(timeout=30)
+    """An idle emulated device on `image`, relayed in a thread for the life of the block."""
+    return Emulator(idle=True, flash=image).serving()

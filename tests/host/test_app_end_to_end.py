@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -34,16 +33,8 @@ def sessions(archive: Path) -> list[dict]:
 
 
 def pull_from(flash: Path, archive: Path) -> subprocess.CompletedProcess[str]:
-    emu = Emulator(idle=True, flash=flash)
-    port = emu.start()
-    stop = threading.Event()
-    relay = threading.Thread(target=emu.run, args=(stop.is_set,), daemon=True)
-    relay.start()
-    try:
-        return pumpmon("pull", "--port", port, "--archive", str(archive))
-    finally:
-        stop.set()
-        relay.join(timeout=HANG_GUARD_S)
+    with Emulator(idle=True, flash=flash).serving() as emu:
+        return pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
 
 
 def test_a_session_recorded_by_the_app_is_pulled_with_its_events(tmp_path):
@@ -99,17 +90,9 @@ def test_power_cut_mid_session_keeps_the_session_marked_incomplete(tmp_path):
 
 def test_pull_during_a_session_closes_the_log_cleanly_first(tmp_path):
     flash, archive = tmp_path / "flash.img", tmp_path / "archive"
-    emu = Emulator(trace=DEMO_TRACE, speed=20, flash=flash)
-    port = emu.start()
-    stop = threading.Event()
-    relay = threading.Thread(target=emu.run, args=(stop.is_set,), daemon=True)
-    relay.start()
-    try:
+    with Emulator(trace=DEMO_TRACE, speed=20, flash=flash).serving() as emu:
         time.sleep(2)  # the session is under way (about 40 s of session time)
-        pull = pumpmon("pull", "--port", port, "--archive", str(archive))
-    finally:
-        stop.set()
-        relay.join(timeout=HANG_GUARD_S)
+        pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
     assert pull.returncode == 0, pull.stdout + pull.stderr
     (s,) = sessions(archive)
     assert s["complete"] is True  # closed by the app, not cut
