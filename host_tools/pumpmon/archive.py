@@ -180,6 +180,9 @@ class Archive:
     def open(cls, root: str | Path | None = None, create: bool = True) -> Archive:
         root = Path(root) if root else default_dir()
         index = root / INDEX_NAME
+        if root.exists() and not root.is_dir():
+            raise ArchiveError("%s is a file, not an archive folder: pass --archive DIR with a "
+                               "folder (a new one is fine)" % root)
         if not create and not index.exists():
             raise ArchiveError("no archive at %s yet: run `pumpmon pull` first (or pass "
                                "--archive DIR)" % root)

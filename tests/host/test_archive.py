@@ -179,3 +179,16 @@ def test_trends_gives_daily_totals_sessions_and_left_right(arc_dir, capsys):
 def test_index_is_plain_sqlite_readable_by_other_tools(arc_dir):
     db = sqlite3.connect(str(arc_dir / "index.sqlite3"))
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 4
+
+
+def test_an_archive_path_that_is_a_file_is_refused_with_a_message(tmp_path):
+    import subprocess
+    import sys
+
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("keep me")
+    proc = subprocess.run([sys.executable, "-m", "pumpmon.cli", "sessions", "--archive",
+                           str(not_a_folder)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "is a file, not an archive folder" in proc.stderr
+    assert not_a_folder.read_text() == "keep me"  # nothing lost
