@@ -191,14 +191,21 @@ def _ml_text(mg):
     return "%d.%d" % (tenth // 10, tenth % 10)
 
 
-def load_json(path, default):
-    try:
-        import json
+def load_board(path):
+    """(board dict, None) from the board file, or (None, what is wrong and what to do)."""
+    import json
 
+    try:
         with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return default
+            board = json.load(f)
+    except OSError:
+        return None, ("no %s: copy boards/<your board>.json there (`make deploy` does)"
+                      % path)
+    except ValueError as e:
+        return None, "%s is not valid JSON (%s): copy it again from boards/" % (path, e)
+    if not isinstance(board, dict):
+        return None, "%s must hold a JSON object: copy it again from boards/" % path
+    return board, None
 
 
 def autostart_check(hw, cfg):
@@ -236,10 +243,9 @@ def main():
     import hostlink
     import logstore
 
-    board_cfg = load_json(BOARD_FILE, None)
+    board_cfg, problem = load_board(BOARD_FILE)
     if board_cfg is None:
-        print("pumpmon: no %s; copy boards/<your board>.json there (make deploy does)"
-              % BOARD_FILE)
+        print("pumpmon:", problem)
         return
     import config
 
@@ -249,7 +255,13 @@ def main():
     config_digest = int(config.digest(cfg), 16)
     del config, sys.modules["config"]  # ~12 KB back: only the settings dict is kept
     gc.collect()
-    hw = board_mod.bring_up(board_cfg)
+    try:
+        hw = board_mod.bring_up(board_cfg)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        # a part that does not answer, or a board file that names wrong pins: say which,
+        # and stay at the REPL so the file can be fixed over USB
+        print("pumpmon: the board in %s did not come up: %s" % (BOARD_FILE, e))
+        return
     store = logstore.LogStore(SESSIONS_DIR)
     host = hostlink.HostLink(sys.stdin)
     app = App(hw, cfg, store, hw.sampler_factory(cfg), host)

@@ -41,3 +41,22 @@ def test_auto_start_is_off_by_default(mpy):
         print(app.autostart_check(HW(), {}))
     """)
     assert out.strip() == "None"
+
+
+def test_a_corrupt_or_missing_board_file_is_a_clear_message(mpy, tmp_path):
+    board = tmp_path / "board.json"
+    missing = tmp_path / "no_such_board.json"
+    out = mpy(f"""
+        import app
+        with open("{board}", "w") as f:
+            f.write("{{not json")
+        print(app.load_board("{board}")[1])
+        print(app.load_board("{missing}")[1])
+        with open("{board}", "w") as f:
+            f.write("[1, 2]")
+        print(app.load_board("{board}")[1])
+    """)
+    corrupt, absent, not_object = out.strip().splitlines()
+    assert "not valid JSON" in corrupt and "boards/" in corrupt
+    assert absent.startswith(f"no {missing}") and "make deploy" in absent
+    assert "JSON object" in not_object
