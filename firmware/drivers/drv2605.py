@@ -20,6 +20,8 @@ import time
 
 from micropython import const
 
+from drivers.i2creg import I2CRegisters
+
 ADDRESS = const(0x5A)
 
 _STATUS = const(0x00)
@@ -44,7 +46,7 @@ _CONTROL3_ERM_OPEN_LOOP = const(0x20)
 _RESET_TIMEOUT_MS = const(50)
 
 
-class DRV2605:
+class DRV2605(I2CRegisters):
     """play_effect(n, ...), playing(), stop(); on(pct)/off() like vibration.Motor."""
 
     def __init__(self, i2c, address=ADDRESS, actuator="erm", library=1):
@@ -54,9 +56,7 @@ class DRV2605:
             library = 6
         if not 1 <= library <= 7:
             raise ValueError("DRV2605 library must be 1..7 (1-5 ERM, 6 LRA)")
-        self._i2c = i2c
-        self._address = address
-        self._reg = bytearray(1)
+        super().__init__(i2c, address)
         self.level_pct = 0
         try:
             status = self._read(_STATUS)
@@ -91,14 +91,6 @@ class DRV2605:
         self._write(_LIBRARY, library)
         self.actuator = actuator
         self._mode = _MODE_INTERNAL
-
-    def _read(self, reg):
-        self._i2c.readfrom_mem_into(self._address, reg, self._reg)
-        return self._reg[0]
-
-    def _write(self, reg, value):
-        self._reg[0] = value
-        self._i2c.writeto_mem(self._address, reg, self._reg)
 
     def _set_mode(self, mode):
         if mode != self._mode:

@@ -19,6 +19,8 @@ import time
 
 from micropython import const
 
+from drivers.i2creg import I2CRegisters
+
 ADDRESS = const(0x68)
 WHO_AM_I_VALUE = const(0x19)
 
@@ -41,15 +43,13 @@ _LSB_PER_G = (16384, 8192, 4096, 2048)
 _RESET_TIMEOUT_MS = const(100)
 
 
-class MPU6886:
+class MPU6886(I2CRegisters):
     """ready(), read_mgee_into(out), power_down()/power_up()."""
 
     def __init__(self, i2c, address=ADDRESS, range_g=4):
         if range_g not in _RANGE_FS:
             raise ValueError("MPU6886 range_g must be 2, 4, 8 or 16")
-        self._i2c = i2c
-        self._address = address
-        self._reg = bytearray(1)
+        super().__init__(i2c, address)
         self._data = bytearray(6)
         try:
             who = self._read(_WHO_AM_I)
@@ -74,14 +74,6 @@ class MPU6886:
         self._write(_SMPLRT_DIV, 0x05)
         self._lsb_per_g = _LSB_PER_G[_RANGE_FS[range_g]]
         self.range_g = range_g
-
-    def _read(self, reg):
-        self._i2c.readfrom_mem_into(self._address, reg, self._reg)
-        return self._reg[0]
-
-    def _write(self, reg, value):
-        self._reg[0] = value
-        self._i2c.writeto_mem(self._address, reg, self._reg)
 
     def ready(self):
         return bool(self._read(_INT_STATUS) & 0x01)

@@ -25,6 +25,8 @@ import time
 
 from micropython import const
 
+from drivers.i2creg import I2CRegisters
+
 ADDRESS = const(0x2A)
 
 _PU_CTRL = const(0x00)
@@ -55,7 +57,7 @@ _GAINS = (1, 2, 4, 8, 16, 32, 64, 128)
 _RATES = {10: 0b000, 20: 0b001, 40: 0b010, 80: 0b011, 320: 0b111}
 
 
-class NAU7802:
+class NAU7802(I2CRegisters):
     """One NAU7802: ready(), read() -> signed counts, channel, power_down()/power_up()."""
 
     def __init__(self, i2c, address=ADDRESS, gain=128, rate_sps=80, channel=0,
@@ -64,10 +66,8 @@ class NAU7802:
             raise ValueError("NAU7802 gain must be one of 1, 2, 4, ..., 128")
         if rate_sps not in _RATES:
             raise ValueError("NAU7802 rate_sps must be 10, 20, 40, 80 or 320")
-        self._i2c = i2c
-        self._address = address
+        super().__init__(i2c, address)
         self.timeout_ms = timeout_ms
-        self._reg = bytearray(1)
         self._data = bytearray(3)
         self.gain = gain
         self.rate_sps = rate_sps
@@ -97,14 +97,6 @@ class NAU7802:
             self.calibrate()
 
     # -- registers
-    def _read(self, reg):
-        self._i2c.readfrom_mem_into(self._address, reg, self._reg)
-        return self._reg[0]
-
-    def _write(self, reg, value):
-        self._reg[0] = value
-        self._i2c.writeto_mem(self._address, reg, self._reg)
-
     def _wait(self, reg, mask, want_set, timeout_ms, what):
         start = time.ticks_ms()
         while bool(self._read(reg) & mask) != want_set:
