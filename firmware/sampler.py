@@ -18,18 +18,25 @@ ENDED = const(-1)
 FAULT = const(-2)
 
 
-class TraceSampler:
-    def __init__(self, source, speed_x1000, ticks_ms, ticks_diff, sleep_ms):
-        self.src = source
-        self.channels = source.channels
-        self.has_accel = source.has_accel
-        self.speed_x1000 = max(1, speed_x1000)
+class _Sampler:
+    """What the app reads after SAMPLE: t_ms, w_mg[channel], accel_mgee[axis]."""
+
+    def __init__(self, channels, has_accel, ticks_ms, ticks_diff, sleep_ms):
+        self.channels = channels
+        self.has_accel = has_accel
         self._ticks_ms = ticks_ms
         self._ticks_diff = ticks_diff
         self._sleep_ms = sleep_ms
         self.w_mg = array.array("i", (0, 0))
         self.accel_mgee = array.array("i", (0, 0, 1000))
         self.t_ms = 0
+
+
+class TraceSampler(_Sampler):
+    def __init__(self, source, speed_x1000, ticks_ms, ticks_diff, sleep_ms):
+        super().__init__(source.channels, source.has_accel, ticks_ms, ticks_diff, sleep_ms)
+        self.src = source
+        self.speed_x1000 = max(1, speed_x1000)
         self._t0_real = 0
         self._t0_trace = -1
 
@@ -62,22 +69,15 @@ class TraceSampler:
         return SAMPLE
 
 
-class AdcSampler:
+class AdcSampler(_Sampler):
     def __init__(self, adcs, scales, accel, ticks_ms, ticks_diff, sleep_ms, timeout_ms=1000):
         if not adcs:
             raise ValueError("the board has no load cell ADC")
+        super().__init__(len(adcs), accel is not None, ticks_ms, ticks_diff, sleep_ms)
         self.adcs = adcs
         self.scales = scales
         self.accel = accel
-        self.channels = len(adcs)
-        self.has_accel = accel is not None
         self.timeout_ms = timeout_ms
-        self._ticks_ms = ticks_ms
-        self._ticks_diff = ticks_diff
-        self._sleep_ms = sleep_ms
-        self.w_mg = array.array("i", (0, 0))
-        self.accel_mgee = array.array("i", (0, 0, 1000))
-        self.t_ms = 0
         self._t0 = 0
         self._last_ms = 0
 
