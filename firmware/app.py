@@ -98,7 +98,12 @@ class App:
     def run_session(self, header):
         """One session, start to end. Returns why it ended: done|button|host|trace."""
         sampler = self.sampler_factory()
-        session = Session(self.cfg, sampler.channels, self.sink, has_accel=sampler.has_accel)
+        sensors = [None] * sampler.channels  # flow sensors by the bottle they sit on
+        for sensor in getattr(self.hw, "flow_sensors", ()):
+            if 0 <= getattr(sensor, "channel", 0) < sampler.channels:
+                sensors[sensor.channel] = sensor
+        session = Session(self.cfg, sampler.channels, self.sink, has_accel=sampler.has_accel,
+                          flow_sensors=sensors)
         log = self._open_log(sampler, header)
         self.sink.log = log
         sampler.start()
@@ -154,7 +159,8 @@ class App:
             self.haptics.stop()
             sid = -1
             if log is not None:
-                sid = log.close({"t_ms": t_ms, "volume_mg": [f.volume_mg for f in session.flows],
+                sid = log.close({"t_ms": t_ms, "volume_mg": [session.channel_volume_mg(ch)
+                                                             for ch in range(sampler.channels)],
                                  "done": reason == "done"})
             self.sink.log = None
         self.sessions += 1

@@ -77,6 +77,8 @@ auto_start_band_mg|int|1500|200|20000|mg|how still a settled weight is
 auto_start_rise_mg|int|3000|500|50000|mg|flow has begun when the weight rose this much over the
     settled weight ...
 auto_start_hold_ms|int|3000|500|30000|ms|... and stayed up this long
+fusion_sensor_share_pct|int|50|0|100|%|with a flow sensor on a bottle: its share of the flow
+    shown (the rest is the load cell's); while the load cell is disturbed it is 100
 end_on_done|bool|true||||end the session by itself after the `done` cue (else a long press ends it)
 # display and storage
 units|str|ml|ml,oz|||volume unit shown to people

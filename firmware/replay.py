@@ -60,7 +60,7 @@ class JsonLinesSink:
 
 
 def summary_line(s):
-    by_bottle = ", ".join(_ml(f.volume_mg) for f in s.flows)
+    by_bottle = ", ".join(_ml(s.channel_volume_mg(ch)) for ch in range(s.n_channels))
     first = _t(s.t_first_letdown_ms - s.t_start_ms) if s.t_first_letdown_ms >= 0 else "null"
     return (
         '{"t_s": %s, "event": "summary", "volume_ml": %s, "volume_ml_by_bottle": [%s], '

@@ -21,7 +21,7 @@ import motion as motion_mod
 
 
 class Session:
-    def __init__(self, cfg, n_channels, sink, has_accel=False):
+    def __init__(self, cfg, n_channels, sink, has_accel=False, flow_sensors=None):
         if n_channels not in (1, 2):
             raise ValueError("a session has 1 or 2 bottles, not %r" % n_channels)
         self.n_channels = n_channels
@@ -30,6 +30,14 @@ class Session:
         self.detector = detect.Detector(cfg, n_channels)
         self.motion = motion_mod.Motion(cfg) if has_accel else None
         self.coach = coach_mod.Coach(cfg)
+        # a flow sensor on a bottle (drop counter, inline sensor) is fused with its weight
+        self.fusions = [None] * n_channels  # type: list  # FlowFusion or None per bottle
+        if flow_sensors:
+            from fusion import FlowFusion
+
+            for ch, sensor in enumerate(flow_sensors[:n_channels]):
+                if sensor is not None:
+                    self.fusions[ch] = FlowFusion(sensor, cfg)
         self.letdowns = [0] * n_channels
         self.tapers = [0] * n_channels
         self.cues = 0
@@ -84,6 +92,9 @@ class Session:
     def _channel(self, t_ms, ch, w_mg, m):
         f = self.flows[ch]
         f.update(t_ms, w_mg, m)
+        fu = self.fusions[ch]
+        if fu is not None:
+            fu.update(t_ms, f)
         code = self.detector.update(t_ms, ch, f)
         if code == ev.EV_TAPER and self.t_first_letdown_ms < 0:
             # a taper is flow falling after a letdown brought it: with no letdown yet in this
@@ -129,10 +140,14 @@ class Session:
         self._drain_coach(t_ms)
 
     # -- figures ---------------------------------------------------------------------------
+    def channel_volume_mg(self, ch):
+        fu = self.fusions[ch]
+        return fu.volume_mg if fu is not None else self.flows[ch].volume_mg
+
     def volume_mg(self):
         if self.n_channels == 2:
-            return self.flows[0].volume_mg + self.flows[1].volume_mg
-        return self.flows[0].volume_mg
+            return self.channel_volume_mg(0) + self.channel_volume_mg(1)
+        return self.channel_volume_mg(0)
 
     def duration_ms(self):
         return self.t_last_ms - self.t_start_ms

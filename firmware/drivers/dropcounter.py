@@ -9,7 +9,7 @@
 #
 # Why: at the start of a letdown milk comes as separate drops (~0.05 g each, a few per second),
 # below what a load cell resolves in a few seconds; a break-beam sees every one at once. It is
-# a second flow source next to the weight (fused in the flow stage), good at low flows.
+# a second flow source next to the weight (fused with it by fusion.py), good at low flows.
 #
 # The IRQ handler stores the drop time (from the injected clock) in a preallocated ring and
 # counts; it ignores edges closer than min_gap_ms to the previous drop (one drop can flicker

@@ -49,17 +49,22 @@ for i in range(3000):              # settle: 5 minutes, milk flowing
     t = i * 100
     seed = (seed * 1103515245 + 12345) & 0x3FFFFFFF
     s.on_sample(t, weight_mg(t, seed), weight_mg(t, seed >> 3), 0, 0, 1000)
-gc.collect()
-gc.disable()
-before = gc.mem_alloc()
-events_before = sink.n
-for i in range(9000, 11000):       # 2000 samples after the milk stopped: nothing to report
-    t = i * 100
-    seed = (seed * 1103515245 + 12345) & 0x3FFFFFFF
-    s.on_sample(t, weight_mg(t, seed), weight_mg(t, seed >> 3), 0, 0, 1000)
-after = gc.mem_alloc()
-gc.enable()
-print(after - before, sink.n - events_before)
+def measure(seed):                 # locals only: a new global would grow the module's dict
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    events_before = sink.n
+    i = 9000
+    while i < 11000:               # 2000 samples after the milk stopped: nothing to report
+        t = i * 100
+        seed = (seed * 1103515245 + 12345) & 0x3FFFFFFF
+        s.on_sample(t, weight_mg(t, seed), weight_mg(t, seed >> 3), 0, 0, 1000)
+        i += 1
+    used = gc.mem_alloc() - before
+    gc.enable()
+    return used, sink.n - events_before
+
+print("%d %d" % measure(seed))
 """, heap="256K")
     allocated, events = (int(x) for x in out.split())
     if events == 0:
