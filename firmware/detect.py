@@ -8,7 +8,7 @@
 # trimmed bins, median of 3, 2-s triangle, offset removed), its block number and `holding` /
 # `unsettled`. docs/detection.md says why the method works; in short:
 #
-# Letdown = a sequential change-point test. Each channel keeps the last 64 good blocks. A
+# Letdown = a sequential change-point test. Each channel keeps the last 32 blocks. A
 # straight line (level + slope) is fitted by least squares to a baseline window of up to
 # `ld_base_blocks` blocks that ends `ld_guard_blocks` before the newest one (or where the
 # evidence began, whichever is older: the baseline never swallows the change it tests) and is
@@ -38,6 +38,14 @@
 # marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
 # degrees, the accelerometer saying the wearer moves).
 #
+# Slow path (onsets the CUSUM cannot see: under massage strokes, while moving, after a hold):
+# the ring keeps every block that is not held; the lower envelope (minimum over 5 blocks)
+# follows the milk under strokes of a few seconds. A letdown is its least-squares slope over
+# 10 envelope values reaching a sustained flow (>= 60 mg/s) well above its slope over the 10
+# before (flow was low or decaying), still rising and without a one-block step, for 3 blocks,
+# and not in the first 10 blocks of a massage (the strokes' residue builds up as they start).
+# It decides ~12-20 s after the onset; only while the channel is armed.
+#
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
 # holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
 # (a leaky count: a block below takes one off; none while the weight is unsettled, i.e. under
@@ -48,8 +56,11 @@
 # at the last channel's call; a letdown it gives to an earlier channel is returned at that
 # channel's next call (one sample later).
 # Limits: an ejection whose milk stays within ~4 noise units for its first seconds is found
-# late (latency grows as noise^(1/3)); one that starts during massage strokes is found when
-# they stop; a hold restarts the baseline (no decision for ~12 s after it).
+# late (latency grows as noise^(1/3)); one that starts during massage strokes is found by the
+# slow path only if its flow is strong (its envelope rises in steps of the stroke period);
+# a hold restarts the CUSUM's baseline (no decision for ~12 s after it).
+# Integers (slow path): envelope values relative to the newest block, clamped to +-65,535 mg;
+# slope sums <= 50 x 65,535; one-block rise x 1000 < 1.4e8.
 # Integers: values are relative to the window's newest block, clamped to +-65,535 mg; the
 # slope sums are <= 32 * 32 / 2 * 65,535 * 4 < 2**28; z is clamped to +-20 noise units.
 #
@@ -80,13 +91,29 @@ _EV_NONE = const(0)
 _EV_LETDOWN = const(1)
 _EV_TAPER = const(2)
 _NEVER = const(-100000000)
-_RING = const(64)  # good blocks kept per channel
+_RING = const(32)  # blocks kept per channel (held ones skipped)
 _VCLAMP = const(65535)  # window values relative to the newest, mg
 _ZCLAMP = const(320)  # +-20 noise units, x16
 _MAX_WIN = const(32)
 _RISE_BLOCKS = const(5)  # a letdown needs the least-squares slope of the newest 5 blocks ...
 _RISE_Q4 = const(24)  # ... at least 1.5 standard errors (x16) above zero (still rising)
-_ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence
+_ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
+# rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
+# slow path (onsets under massage strokes, movement, after holds): the lower envelope is the
+# minimum over 5 blocks (pressure only adds weight, milk never leaves); its least-squares
+# slope over the newest 10 envelope values ("now") must be, for 3 blocks in a row:
+_ENV_BLOCKS = const(5)
+_SLOW_W = const(10)
+_SLOW_MG_S = const(60)  # at least 60 mg/s (a sustained flow; warm-up drift is <= 40) ...
+_SLOW_MAX_MG_S = const(1500)  # ... and at most this (faster is a step, not milk);
+_SLOW_RISE_MG_S = const(80)  # at least 80 mg/s above 150 % of the slope over the 10
+_SLOW_BEFORE_PCT = const(150)  # envelope values before (flow was low or decaying);
+_SLOW_LATE_PCT = const(80)  # the newest 5 values' slope >= 80 % of it (still rising);
+_SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a step); in a
+# quiet stretch the block values themselves still rising (the CUSUM's test: a step stopped);
+_SLOW_RUN = const(3)
+_SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes' residue in
+# the envelope builds up as they start)
 
 
 class Detector:
@@ -114,25 +141,25 @@ class Detector:
         self._taper_blocks = g("taper_blocks", 6)
         n = n_channels
         self.n_channels = n
-        m = 2 * n  # paths: 0..n-1 the filtered blocks, n..2n-1 the stroke envelope
-        self._ring = array("i", [0] * (m * _RING))
-        self._pos = array("i", [0] * m)  # index of the newest value in the path's ring
-        self._good = array("i", [0] * m)  # good blocks in a row (capped at _RING)
+        self._ring = array("i", [0] * (n * _RING))
+        self._pos = array("i", [0] * n)  # index of the newest value in the channel's ring
+        self._good = array("i", [0] * n)  # good blocks in a row (capped at _RING)
+        self._srun = array("i", [0] * n)  # slow path: blocks in a row its test passed
         self._seen = array("i", [-1] * n)  # flow_stage.block_k last looked at
-        self._m2 = array("i", [0] * m)  # EWMA of |second difference| x 16, mg
-        self.noise_mg = array("i", [0] * m)  # block noise (sd), mg
-        self._s = array("i", [0] * m)  # CUSUM, noise units x 16
-        self._slen = array("i", [0] * m)  # blocks the CUSUM has been positive
-        self._ra = array("i", [0] * m)  # EWMA of |residual| x16, mg
-        self._z = array("i", [0] * m)  # newest standardized residual, x16
-        self._zk = array("i", [-1] * m)  # its block number
+        self._m2 = array("i", [0] * n)  # EWMA of |second difference| x 16, mg
+        self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
+        self._s = array("i", [0] * n)  # CUSUM, noise units x 16
+        self._slen = array("i", [0] * n)  # blocks the CUSUM has been positive
+        self._ra = array("i", [0] * n)  # EWMA of |residual| x16, mg
+        self._z = array("i", [0] * n)  # newest standardized residual, x16
+        self._zk = array("i", [-1] * n)  # its block number
         self._sj = 0  # joint CUSUM
         self._sjlen = 0
-        self._armed = bytearray(m)
+        self._armed = bytearray(n)
         self._pending = bytearray(n)
-        self._peak = array("i", [0] * m)
-        self._last_ld_ms = array("i", [_NEVER] * m)
-        self._fast = array("i", [0] * m)  # 8-block flow, mg/s
+        self._peak = array("i", [0] * n)
+        self._last_ld_ms = array("i", [_NEVER] * n)
+        self._fast = array("i", [0] * n)  # 8-block flow, mg/s
         self._high_run = array("i", [0] * n)
         self._in_high = bytearray(n)
         self._low_run = array("i", [0] * n)
@@ -140,14 +167,9 @@ class Detector:
         self.tapers = array("i", [0] * n)
         self._fit_pred = 0
         self._fit_b8 = 0
-        self._base_mg = array("i", [0] * m)  # baseline extrapolated to the newest block, mg
-        self._sd = array("i", [100] * m)  # residual scale used by the newest decision, mg
-        self._rise_n = _RISE_BLOCKS
-        self._rise_q = _RISE_Q4
-        # one block adds at most this to the evidence: milk rises smoothly, so the evidence
-        # of an ejection builds over several blocks; a single jump (a press) cannot decide
-        self._zmax = _ZMAX_Q4
-        for ch in range(m):
+        self._base_mg = array("i", [0] * n)  # baseline extrapolated to the newest block, mg
+        self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
+        for ch in range(n):
             self._armed[ch] = 1
             self._m2[ch] = 160 * 16  # ~100 mg until learned
             self._ra[ch] = 120 * 16
@@ -167,42 +189,33 @@ class Detector:
         code = _EV_NONE
         if not fs.holding and fs.accepted >= 3:
             code = self._taper_check(ch, fs.flow_mg_s, fs.unsettled)
-        n = self.n_channels
-        e = ch + n
-        fired = 0
-        main_ok = not (fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1)
-        if main_ok:
-            self._push(ch, fs.block_v_mg)
-            self._slope8(ch, fs.block_ms)
-            if self._letdown(t_ms, ch, k):
-                fired = 1
-        else:
+        g = self._good[ch]
+        if fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1:
             self._restart(ch)
-        # the stroke-envelope path: follows the milk under massage strokes (and knocks), a
-        # few seconds later than the main path. Its baseline runs whenever the reading does
-        # not shake or tilt; it decides only while the main path cannot (massage, motion,
-        # a hold, the main baseline restarting)
-        if fs.env_ok and k == last + 1:
-            self._push(e, fs.env_low_mg)
-            self._slope8(e, fs.block_ms)
-            if main_ok and self._good[ch] >= self._min_base:
-                self._s[e] = 0
-                self._slen[e] = 0
-            elif self._letdown(t_ms, e, k) and not fired:
-                fired = 2
-        else:
-            self._restart(e)
-        if fired:
-            self._fire(t_ms, ch)
-            if fired == 1 or self._good[ch] >= self._min_base:
+            # not-good blocks in a row, counted negative (the slow path waits at the start
+            # of massage: the strokes' residue in the envelope builds up over ~10 s)
+            g = (g if g < 0 else 0) - 1
+            self._good[ch] = g if g > -_RING else -_RING
+            if fs.holding:
+                return code
+            self._push(ch, fs.block_v_mg)
+            if self._slow(t_ms, ch, fs.block_ms):
+                self._fire(t_ms, ch)
                 fs.milk_started(self._base_mg[ch])
+                return _EV_LETDOWN
+            return code
+        self._push(ch, fs.block_v_mg)
+        bms = fs.block_ms
+        self._good_block(ch)
+        good = self._good[ch]
+        if good >= 8:
+            self._fit(ch, 0, 8, 0)
+            self._fast[ch] = self._fit_b8 * 125 // bms
+        if self._letdown(t_ms, ch, k) or self._slow(t_ms, ch, bms):
+            self._fire(t_ms, ch)
+            fs.milk_started(self._base_mg[ch])
             return _EV_LETDOWN
         return code
-
-    def _slope8(self, p, bms):
-        if self._good[p] >= 8:
-            self._fit(p, 0, 8, 0)
-            self._fast[p] = self._fit_b8 * 125 // bms
 
     # -- per block ---------------------------------------------------------------------------
     def _restart(self, ch):
@@ -215,7 +228,13 @@ class Detector:
         p = (self._pos[ch] + 1) % _RING
         self._pos[ch] = p
         self._ring[ch * _RING + p] = v
+
+    def _good_block(self, ch):
+        p = self._pos[ch]
+        v = self._ring[ch * _RING + p]
         g = self._good[ch]
+        if g < 0:
+            g = 0
         if g < _RING:
             g += 1
             self._good[ch] = g
@@ -324,8 +343,8 @@ class Detector:
             self._sj = 0
             return False
         z = res * 16 // sd
-        if z > self._zmax:
-            z = self._zmax
+        if z > _ZMAX_Q4:
+            z = _ZMAX_Q4
         elif z < -_ZCLAMP:
             z = -_ZCLAMP
         self._z[ch] = z
@@ -359,18 +378,90 @@ class Detector:
                 if fired:
                     self._sj = 0
         need = self._h
-        n = self.n_channels
-        for o in range(n):
-            if o != ch % n and t_ms - self._last_ld_ms[o] <= self._sync_ms:
+        for o in range(self.n_channels):
+            if o != ch and t_ms - self._last_ld_ms[o] <= self._sync_ms:
                 need = self._h_sync
         return self._s[ch] >= need and self._rising(ch)
+
+    def _env_slope(self, ch, end, w):
+        # least-squares slope (mg per block x8) of the lower envelope (minimum over
+        # _ENV_BLOCKS blocks) at ages end .. end + w - 1; _fit_pred: its largest rise in one
+        # block (mg)
+        r = self._ring
+        b = ch * _RING
+        p = self._pos[ch]
+        ref = r[b + p]
+        c = 2 * end + w - 1
+        sxv = 0
+        jump = 0
+        last = 0
+        x = end
+        while x < end + w:
+            e = _VCLAMP
+            j = x
+            while j < x + _ENV_BLOCKS:
+                v = r[b + (p - j) % _RING] - ref
+                if v < e:
+                    e = v
+                j += 1
+            if e < -_VCLAMP:
+                e = -_VCLAMP
+            if x > end and last - e > jump:
+                jump = last - e
+            last = e
+            sxv += (2 * x - c) * e
+            x += 1
+        self._fit_pred = jump
+        return -(sxv * 4) // (w * (w * w - 1) // 12)
+
+    def _slow(self, t_ms, ch, bms):
+        # The slow path, for onsets the CUSUM cannot see (under massage strokes, during
+        # movement, right after a hold): pressure only adds weight for a few seconds, so the
+        # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
+        # rising to a sustained flow, from a slope that was lower, is an onset (the module
+        # constants above list the conditions). It shares the re-arming with the CUSUM.
+        if not self._armed[ch] or self._seen[ch] < 2 * _SLOW_W + _ENV_BLOCKS:
+            self._srun[ch] = 0
+            return False
+        if t_ms - self._last_ld_ms[ch] < self._gap_ms:
+            return False
+        g = self._good[ch]
+        before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
+        late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
+        now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
+        jump = self._fit_pred * 1000 // bms  # mg/s
+        if (
+            _SLOW_MG_S <= now <= _SLOW_MAX_MG_S
+            and late * _SLOW_LATE_PCT >= now * 100
+            and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
+            and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
+            and not -_SLOW_WAIT < g < 0
+            and (g < _RISE_BLOCKS or self._rising(ch))
+        ):
+            self._srun[ch] += 1
+        else:
+            self._srun[ch] = 0
+        if self._srun[ch] < _SLOW_RUN:
+            return False
+        self._srun[ch] = 0
+        # the level without the milk: the envelope before the rise
+        r = self._ring
+        b = ch * _RING
+        e = _VCLAMP * 16
+        j = self._pos[ch] - _SLOW_W - _ENV_BLOCKS
+        while j < self._pos[ch] - _SLOW_W:
+            j += 1
+            if r[b + j % _RING] < e:
+                e = r[b + j % _RING]
+        self._base_mg[ch] = e
+        return True
 
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a
         # least-squares slope over the last 5 blocks at least 1.5 standard errors above
         # zero). A step (press, settling after motion) or a wander that stopped is not an
         # ejection.
-        n = self._rise_n
+        n = _RISE_BLOCKS
         if self._good[ch] < n:
             return False
         self._fit(ch, 0, n, 0)
@@ -380,21 +471,21 @@ class Detector:
         sd = self._sd[ch]
         # b8 / 8 >= q * sd / sqrt(sxx)  <=>  b8^2 * sxx >= (8 q sd)^2 (b8 > 0)
         if b8 <= 0:
-            return self._rise_q == 0
-        lhs = b8 * b8 // 64 * sxx
-        q = self._rise_q * sd // 16
+            return False
+        if b8 > 20000:  # 2.5 g/s: rising, whatever the noise (keeps b8^2 small)
+            return True
+        lhs = b8 * b8 // 64 * sxx  # <= 4e8 / 64 * 10 < 2**29 (sxx = 10 for 5 blocks)
+        q = _RISE_Q4 * sd // 16
+        if q > 20000:
+            q = 20000
         return lhs >= q * q
 
     def _fire(self, t_ms, ch):
-        # one ejection, one event: both paths of the bottle wait for it to pass
-        p = ch
-        while p < 2 * self.n_channels:
-            self._armed[p] = 0
-            self._s[p] = 0
-            self._slen[p] = 0
-            self._peak[p] = self._fast[p]
-            self._last_ld_ms[p] = t_ms
-            p += self.n_channels
+        self._armed[ch] = 0
+        self._s[ch] = 0
+        self._slen[ch] = 0
+        self._peak[ch] = self._fast[ch]
+        self._last_ld_ms[ch] = t_ms
         self.letdowns[ch] += 1
 
     def _taper_check(self, ch, flow, unsettled):
@@ -404,8 +495,8 @@ class Detector:
                 # not milk either. No high-flow period starts under massage strokes
                 self._high_run[ch] = 0
                 return _EV_NONE
-            # high flow comes from an ejection: none before the bottle's first letdown
-            # leaky count: a block of noise below the threshold does not restart it
+            # leaky count: a block of noise below the threshold does not restart it (no
+            # letdown is required first: a missed onset should not cost its taper too)
             if flow >= self._high:
                 self._high_run[ch] += 1
                 if self._high_run[ch] >= self._high_blocks:

@@ -73,7 +73,6 @@ _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
 _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
-_STROKE_BLOCKS = const(7)  # lower envelope window: longer than one massage stroke (3-6 s)
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 
 
@@ -123,7 +122,6 @@ class FlowStage:
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
-        self._stroke = array("i", [0] * _STROKE_BLOCKS)  # lowest bin per block, raw frame
         self._rb = array("i", [0] * self._block_bins)  # per-bin roughness in this block, mg
         self.reset(0, 0)
 
@@ -197,17 +195,10 @@ class FlowStage:
         self._m1 = 0  # the two previous median-filtered bins (roughness)
         self._m2 = 0
         self._d2_n = 0  # bins in this block with a roughness in _rb
-        self.rough_mg = 0  # the newest block's mean |second difference|, mg
+        self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
         self._rough_hang = 0  # blocks still not quiet after a rough one
-        self._bmin = 1 << 29  # lowest filtered bin in this block
-        for i in range(_STROKE_BLOCKS):
-            self._stroke[i] = 0
-        self._stroke_i = 0
-        self._stroke_n = 0
-        self.env_low_mg = 0  # lower envelope over one stroke (raw frame), mg
-        self.env_ok = False  # the envelope of the newest block is usable (no shaking, tilt)
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
@@ -317,8 +308,6 @@ class FlowStage:
             self._rb[self._d2_n - 1] += d2
         self._m2 = self._m1
         self._m1 = m
-        if m < self._bmin:
-            self._bmin = m
         if m < self._lo:
             self._lo = m
         if m > self._hi:
@@ -344,21 +333,6 @@ class FlowStage:
         self._hi = -(1 << 29)
         dist = self._blk_dist
         self._blk_dist = 0
-        # lower envelope over one massage stroke: the lowest filtered bin of the last
-        # _STROKE_BLOCKS blocks (raw frame: offsets do not move it). Hand pressure only adds
-        # weight and lets go between strokes, so this follows the milk under the strokes
-        bm = self._bmin + self._offset_mg
-        self._bmin = 1 << 29
-        sb = self._stroke
-        sb[self._stroke_i] = bm
-        self._stroke_i = (self._stroke_i + 1) % _STROKE_BLOCKS
-        if self._stroke_n < _STROKE_BLOCKS:
-            self._stroke_n += 1
-        e = bm
-        for i in range(self._stroke_n):
-            if sb[i] < e:
-                e = sb[i]
-        self.env_low_mg = e
         moved = self._blk_move
         self._blk_move = 0
         rough = self._rough_check(dist or moved)
@@ -377,14 +351,6 @@ class FlowStage:
             and not moved
             and not rough
             and self._rough_hang == 0
-        )
-        # the envelope is usable unless the reading shakes or the bottle is tilted / turning
-        self.env_ok = (
-            not rough
-            and self._rough_hang == 0
-            and self._c_lo >= _QUIET_COS_Q10
-            and self._c_hi - self._c_lo <= self._tilt_change
-            and not dist
         )
         if rough:
             self._rough_hang = _ROUGH_HANG_BLOCKS

@@ -122,6 +122,32 @@ print(json.dumps(session([[]], 300, press=(100.0, 160.0, 5.0))))
     assert events == [], events
 
 
+def test_an_ejection_that_starts_under_massage_strokes_is_found(mpy_json):
+    # 2-g strokes every 4 s from 40 s to 160 s (the weight never settles, so the CUSUM on the
+    # block values is blind) and an ejection at 80 s: the slow path (the lower envelope's
+    # slope rising to a sustained flow) finds it within the 20 s the scoring allows
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(80.0, 15.0, 0.6, 60.0)]], 200, press=(40.0, 160.0, 2.0))))
+"""
+    )[0]
+    lds = _letdowns(events)
+    assert len(lds) == 1, events
+    assert 80 - 3 <= lds[0] <= 80 + 20, events
+
+
+def test_massage_strokes_growing_without_milk_give_no_letdown(mpy_json):
+    # as 8-g strokes start, their residue in the lower envelope rises in steps: not milk
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[]], 300, press=(40.0, 200.0, 8.0))))
+"""
+    )[0]
+    assert _letdowns(events) == [], events
+
+
 def test_both_bottles_report_their_own_letdown(mpy_json):
     events = mpy_json(
         SYNTH
@@ -169,3 +195,29 @@ print(json.dumps(session([[], []], 240, rate_hz=20, walk=(100.0, 150.0, 4.0, 1.9
 """
     )
     assert events == [[], []], events
+
+
+def test_warm_up_drift_before_the_first_letdown_is_not_counted_as_milk(mpy_json):
+    # +3 g of warm-up drift (time constant 100 s) and one ejection at 150 s: the tare follows
+    # the drift until the letdown, so the volume is the milk (+ the drift left after 150 s,
+    # 0.7 g), not the milk + 3 g
+    out = mpy_json(
+        SYNTH
+        + """
+fs = FlowStage({})
+det = Detector({}, 1)
+fs.reset(0, 0)
+ej = [(150.0, 15.0, 0.4, 40.0)]
+for i in range(400 * 10):
+    t_ms = i * 100
+    t = t_ms / 1000
+    g = mass_g(t, ej) + 3.0 * (1 - math.exp(-t / 100.0)) + 0.25 * gauss()
+    g += 0.5 * math.sin(6.2832 * 1.1 * t)
+    fs.update(t_ms, int(g * 1000), None)
+    det.update(t_ms, 0, fs)
+print(json.dumps([fs.volume_mg, int(mass_g(400.0, ej) * 1000), det.letdowns[0]]))
+"""
+    )
+    volume_mg, milk_mg, letdowns = out
+    assert letdowns == 1, out
+    assert abs(volume_mg - milk_mg) <= 1000, out
