@@ -27,12 +27,15 @@
 # weight once artifacts have passed is not), minus a tare: before the first ejection
 # (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the
 # tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
-# baseline at the onset.
+# baseline at the onset, and moves on along an exponential approach (nominal time constant
+# 240 s) by the drift still to come: the tare so far x a / (1 - a), a = exp(-t / tau).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
 # ramps slower than the flow can rise (under ~1.5 g over several seconds) is not recognised
-# from the weight alone. All per-sample arithmetic is on small ints (|x| < 2**29): weights
+# from the weight alone; the drift after the first letdown is extrapolated with a nominal
+# time constant (a 2-min drift is over-corrected, a 7-min one under-corrected). All
+# per-sample arithmetic is on small ints (|x| < 2**29): weights
 # are clamped to +-1,000,000 mg around a running reference, bins to 250 samples.
 #
 # Configuration keys (read once, in __init__), with units:
@@ -74,6 +77,9 @@ _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported
 _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
+_DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
+_DRIFT_SKIP = const(24)  # levels this recent at the first letdown may hold milk: not drift
+_DRIFT_STEP = const(5)  # the drift rate is taken from levels this many blocks apart
 
 
 def _select_median(buf, n):
@@ -185,6 +191,8 @@ class FlowStage:
         self._milk_run = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
         self._tare_lv = 0  # the same in the level's (offset-removed) frame, mg
+        self._drift_q8 = 0  # warm-up drift still to come after the first letdown, mg x 256
+        self._drift_acc_q8 = 0  # its part credited to the tare since, not yet whole mg
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.block_v_mg = 0  # newest block's filtered value (offset removed), mg
@@ -385,6 +393,19 @@ class FlowStage:
     # -- per block (once a second) ----------------------------------------------------------
     def _block(self, k, v, spread, dist):
         self.blocks += 1
+        if self._drift_q8:
+            # the drift goes on after the first letdown: move the tare along its exponential
+            r = self._drift_q8
+            d = r // (_DRIFT_TAU_S * 1000 // self.block_ms)  # |r| <= 5000 x 256
+            if d == 0:
+                self._drift_q8 = 0
+            else:
+                self._drift_q8 = r - d
+                self._drift_acc_q8 += d
+                d = self._drift_acc_q8 >> 8 if d > 0 else -((-self._drift_acc_q8) >> 8)
+                if d:
+                    self._drift_acc_q8 -= d << 8
+                    self._set_tare(self._tare_raw + d)
         self.t_block_ms = self._t0_ms + (k + 1) * self.block_ms
         if self._level_k < 0:
             if dist:
@@ -585,6 +606,21 @@ class FlowStage:
         elif t < self._tare_raw - lim:
             t = self._tare_raw - lim
         self._set_tare(t)
+        # Warm-up drift approaches its end value exponentially from the start of the session:
+        # after t blocks a share 1 - a of it has come (a = exp(-t / tau)), so what is still to
+        # come is the drift so far (the tare) times a / (1 - a).
+        t = self._tare_raw
+        tau = _DRIFT_TAU_S * 1000 // self.block_ms
+        if self.blocks < tau >> 2:
+            return  # too early: the drift so far is mostly noise, and a / (1 - a) is large
+        a = 4096
+        for _ in range(self.blocks):
+            a -= a // tau
+        r = (t << 8) // (4096 - a) * a
+        lim = (_DRIFT_MAX_MG - (t if t > 0 else -t)) << 8
+        if lim <= 0:
+            return
+        self._drift_q8 = -lim if r < -lim else (lim if r > lim else r)
 
     def _set_tare(self, t):
         if t > _DRIFT_MAX_MG:

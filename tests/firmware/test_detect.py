@@ -198,9 +198,9 @@ print(json.dumps(session([[], []], 240, rate_hz=20, walk=(100.0, 150.0, 4.0, 1.9
 
 
 def test_warm_up_drift_before_the_first_letdown_is_not_counted_as_milk(mpy_json):
-    # +3 g of warm-up drift (time constant 100 s) and one ejection at 150 s: the tare follows
-    # the drift until the letdown, so the volume is the milk (+ the drift left after 150 s,
-    # 0.7 g), not the milk + 3 g
+    # +3 g of warm-up drift (time constant 200 s) and one ejection at 150 s: the tare follows
+    # the drift until the letdown (1.6 g), then goes on along an exponential approach (1.0 g
+    # more by 400 s), so the volume is the milk, not the milk + 2.6 g or + 1 g
     out = mpy_json(
         SYNTH
         + """
@@ -211,7 +211,7 @@ ej = [(150.0, 15.0, 0.4, 40.0)]
 for i in range(400 * 10):
     t_ms = i * 100
     t = t_ms / 1000
-    g = mass_g(t, ej) + 3.0 * (1 - math.exp(-t / 100.0)) + 0.25 * gauss()
+    g = mass_g(t, ej) + 3.0 * (1 - math.exp(-t / 200.0)) + 0.25 * gauss()
     g += 0.5 * math.sin(6.2832 * 1.1 * t)
     fs.update(t_ms, int(g * 1000), None)
     det.update(t_ms, 0, fs)
@@ -220,4 +220,4 @@ print(json.dumps([fs.volume_mg, int(mass_g(400.0, ej) * 1000), det.letdowns[0]])
     )
     volume_mg, milk_mg, letdowns = out
     assert letdowns == 1, out
-    assert abs(volume_mg - milk_mg) <= 1000, out
+    assert abs(volume_mg - milk_mg) <= 600, out
