@@ -48,9 +48,12 @@
 #
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
 # holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
-# (a leaky count: a block below takes one off; none while the weight is unsettled, i.e. under
-# massage strokes: their rises are not milk); its taper is the flow then under `taper_mg_s`
-# (research threshold 0.1 g/s) for `taper_blocks` blocks in a row. One taper per period.
+# (a leaky count: a block below takes one off), not before 6 accepted blocks after a hold (a
+# re-based step is not flow), and while the weight is unsettled (massage strokes) only on a
+# bottle that already had a letdown, for 10 blocks (only a negative flow takes one off); its
+# taper is the flow then under `taper_mg_s` (research threshold 0.1 g/s) for `taper_blocks`
+# blocks in a row (a high block under massage strokes does not restart that run). One taper
+# per period.
 #
 # Causality: decisions are made at the sample that closes a block. A joint decision is made
 # at the last channel's call; a letdown it gives to an earlier channel is returned at that
@@ -114,6 +117,13 @@ _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a st
 _SLOW_RUN = const(3)
 _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes' residue in
 # the envelope builds up as they start)
+
+# Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
+# flow no longer spans a hold (6 accepted blocks since it: a re-based step made false
+# periods), and under massage strokes (weight unsettled) only on a bottle that already had a
+# letdown, after 10 blocks at the threshold (the strokes scatter the estimate both ways)
+_TAPER_CALM_BLOCKS = const(6)
+_TAPER_MASSAGE_BLOCKS = const(10)
 
 
 class Detector:
@@ -188,7 +198,7 @@ class Detector:
         self._seen[ch] = k
         code = _EV_NONE
         if not fs.holding and fs.accepted >= 3:
-            code = self._taper_check(ch, fs.flow_mg_s, fs.unsettled)
+            code = self._taper_check(ch, fs.flow_mg_s, fs.unsettled, fs.calm_blocks)
         g = self._good[ch]
         if fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1:
             self._restart(ch)
@@ -488,21 +498,29 @@ class Detector:
         self._last_ld_ms[ch] = t_ms
         self.letdowns[ch] += 1
 
-    def _taper_check(self, ch, flow, unsettled):
+    def _taper_check(self, ch, flow, unsettled, calm):
         if not self._in_high[ch]:
-            if unsettled > 0:
-                # the weight fell: something pressed on the bottle, and the rise before was
-                # not milk either. No high-flow period starts under massage strokes
-                self._high_run[ch] = 0
+            if calm < _TAPER_CALM_BLOCKS:
+                # the 8-block flow still spans a hold's re-based step: not milk yet
                 return _EV_NONE
+            need = self._high_blocks
+            if unsettled > 0:
+                # the weight fell: something pressed on the bottle. Massage strokes' rises
+                # are not milk, but an ejection can start under massage: a period starts
+                # there only on a bottle that already had milk, and needs twice as long
+                if self.letdowns[ch] == 0:
+                    self._high_run[ch] = 0
+                    return _EV_NONE
+                need = _TAPER_MASSAGE_BLOCKS
             # leaky count: a block of noise below the threshold does not restart it (no
-            # letdown is required first: a missed onset should not cost its taper too)
+            # letdown is required first: a missed onset should not cost its taper too);
+            # under massage only a falling estimate takes one off (the strokes scatter it)
             if flow >= self._high:
                 self._high_run[ch] += 1
-                if self._high_run[ch] >= self._high_blocks:
+                if self._high_run[ch] >= need:
                     self._in_high[ch] = 1
                     self._low_run[ch] = 0
-            elif self._high_run[ch] > 0:
+            elif self._high_run[ch] > 0 and (unsettled == 0 or flow < 0):
                 self._high_run[ch] -= 1
             return _EV_NONE
         if flow < self._taper:
@@ -512,6 +530,8 @@ class Detector:
                 self._high_run[ch] = 0
                 self.tapers[ch] += 1
                 return _EV_TAPER
-        else:
+        elif unsettled == 0:
+            # under massage strokes a high block does not restart the low run: the strokes
+            # lift the estimate, the milk has tapered
             self._low_run[ch] = 0
         return _EV_NONE

@@ -221,3 +221,20 @@ print(json.dumps([fs.volume_mg, int(mass_g(400.0, ej) * 1000), det.letdowns[0]])
     volume_mg, milk_mg, letdowns = out
     assert letdowns == 1, out
     assert abs(volume_mg - milk_mg) <= 600, out
+
+
+def test_an_ejection_under_massage_after_a_letdown_gets_its_own_taper(mpy_json):
+    # the first ejection tapers at ~80 s, the wearer massages from 90 s to 260 s (4-g strokes
+    # every 4 s: the weight never settles) and a second ejection at 120 s flows >= 0.1 g/s
+    # until 135 + 40 ln 4 = 190 s: its high-flow period starts and ends under the strokes
+    events = mpy_json(
+        SYNTH
+        + """
+print(json.dumps(session([[(30.0, 10.0, 0.5, 25.0), (120.0, 15.0, 0.4, 40.0)]], 300,
+                         press=(90.0, 260.0, 4.0))))
+"""
+    )[0]
+    tps = _tapers(events)
+    assert len(tps) == 2, events
+    assert 80 - 5 <= tps[0] <= 80 + 45, events
+    assert 190 - 5 <= tps[1] <= 190 + 45, events
