@@ -1,7 +1,8 @@
 """`pumpmon plot ID -o FILE.png`: one session on one time axis (matplotlib, Agg backend).
 
 Top: the weight of each bottle (g). Bottom: the flow (g/s), the slope of the weight over a
-5 s window. Across both: letdowns (solid green lines), tapers (dashed orange lines), and cues
+10 s window, after a 1.5 s running median has taken out single-sample spikes (a raw slope
+turns a 50 g spike into a "flow" of several g/s and buries the real 0.1-1 g/s). Across both: letdowns (solid green lines), tapers (dashed orange lines), and cues
 (purple triangles along the top, named). Volumes in the title in mL or oz.
 
 Limits: the flow drawn here is a plain least-squares slope for the picture, not the
@@ -11,6 +12,7 @@ firmware's robust estimate (which is what the letdown and taper marks come from)
 from __future__ import annotations
 
 import argparse
+import bisect
 import sys
 
 from .archive import Archive, ArchiveError
@@ -20,7 +22,8 @@ LETDOWN_COLOR = "#1a9850"
 TAPER_COLOR = "#f46d43"
 CUE_COLOR = "#7b3294"
 BOTTLE_COLORS = ("#2c7bb6", "#d7191c")
-FLOW_WINDOW_S = 5.0
+FLOW_WINDOW_S = 10.0
+DESPIKE_WINDOW_S = 1.5
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -31,8 +34,28 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--units", choices=("ml", "oz"), default="ml", help="volume unit (mL)")
 
 
+def running_median(t_s: list[float], w_g: list[float],
+                   window_s: float = DESPIKE_WINDOW_S) -> list[float]:
+    """Median of the weights in a centred window (sorted window kept with bisect)."""
+    n = len(t_s)
+    out = [0.0] * n
+    window: list[float] = []
+    lo = hi = 0
+    half = window_s / 2
+    for i in range(n):
+        while hi < n and t_s[hi] <= t_s[i] + half:
+            bisect.insort(window, w_g[hi])
+            hi += 1
+        while t_s[lo] < t_s[i] - half:
+            del window[bisect.bisect_left(window, w_g[lo])]
+            lo += 1
+        out[i] = window[len(window) // 2]
+    return out
+
+
 def flow_g_s(t_s: list[float], w_g: list[float], window_s: float = FLOW_WINDOW_S) -> list[float]:
-    """Least-squares slope of weight over a centred window, clamped at zero (g/s)."""
+    """Least-squares slope of the despiked weight over a centred window, clamped at 0 (g/s)."""
+    w_g = running_median(t_s, w_g)
     n = len(t_s)
     out = [0.0] * n
     lo = 0
