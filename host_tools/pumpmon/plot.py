@@ -2,8 +2,9 @@
 
 Top: the weight of each bottle (g). Bottom: the flow (g/s), the slope of the weight over a
 10 s window, after a 1.5 s running median has taken out single-sample spikes (a raw slope
-turns a 50 g spike into a "flow" of several g/s and buries the real 0.1-1 g/s). Across both: letdowns (solid green lines), tapers (dashed orange lines), and cues
-(purple triangles along the top, named). Volumes in the title in mL or oz.
+turns a 50 g spike into a "flow" of several g/s and buries the real 0.1-1 g/s). Across
+both: letdowns (solid green lines), tapers (dashed orange lines), and cues (purple triangles
+along the top, named). Volumes in the title in mL or oz.
 
 Limits: the flow drawn here is a plain least-squares slope for the picture, not the
 firmware's robust estimate (which is what the letdown and taper marks come from).
