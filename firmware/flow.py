@@ -28,7 +28,10 @@
 # (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the
 # tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
 # baseline at the onset, and moves on along an exponential approach (nominal time constant
-# 240 s) by the drift still to come: the tare so far x a / (1 - a), a = exp(-t / tau).
+# 240 s) by the drift still to come: the tare so far x a / (1 - a), a = exp(-t / tau), the
+# ratio capped at 3.5 (t = tau / 4). While a hold lasts, the volume is credited at the flow
+# of the last quiet stretch (30 blocks at most); under massage strokes (unsettled) it may
+# rise to the lowest level of the last 64 accepted blocks (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -78,8 +81,9 @@ _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 _DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
-_DRIFT_SKIP = const(24)  # levels this recent at the first letdown may hold milk: not drift
-_DRIFT_STEP = const(5)  # the drift rate is taken from levels this many blocks apart
+_DRIFT_MIN_S = const(30)  # no drift extrapolation before: the tare has followed too little
+_CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this many blocks
+_CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
 
 
 def _select_median(buf, n):
@@ -187,6 +191,9 @@ class FlowStage:
         self._cand_n = 0
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
         self._anchored = False  # volume re-anchored on the weight in this calm stretch
+        self._vol_k = 0  # block of the last volume update from the weight
+        self._vol_base_mg = 0  # the volume then
+        self._vol_blk_mg = 0  # the milk per block then (flow before an artifact), mg
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
         self._milk_run = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
@@ -447,6 +454,7 @@ class FlowStage:
         # held: an artifact is in progress
         self.calm_blocks = 0
         self._anchored = False
+        self._credit(k)
         if not self.holding:
             self.holding = True
             self.holds += 1
@@ -556,7 +564,20 @@ class FlowStage:
         # level, never falling.
         raw = lv + self._offset_mg
         if self.unsettled > 0:
-            return  # a press is being released: neither level is the milk
+            # a press is being released: the newest levels are not the milk, but pressure
+            # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
+            # at most the milk: the volume may rise to it (massage that goes on for minutes
+            # while milk flows, e.g. to the end of the session)
+            if self._milk and self._hist_n == _HIST:
+                low = lv
+                for n in range(1, _HIST):
+                    x = self._hist[(h - n) % _HIST]
+                    if x < low:
+                        low = x
+                low -= self._tare_lv
+                if low > self.volume_mg:
+                    self.volume_mg = low
+            return
         if not self._milk:
             if self.flow_mg_s >= _MILK_MG_S:
                 self._milk_run += 1
@@ -588,6 +609,26 @@ class FlowStage:
             self._anchored = True
         elif lv - self._tare_lv > self.volume_mg:
             self.volume_mg = lv - self._tare_lv
+        self._vol_k = k
+        self._vol_base_mg = self.volume_mg
+        f = self.flow_mg_s
+        if f < _CREDIT_MIN_MG_S or not self._anchored:
+            f = 0
+        elif f > 20000:
+            f = 20000
+        self._vol_blk_mg = f * self.block_ms // 1000
+
+    def _credit(self, k):
+        # A hold hides the weight. While it lasts, milk that was flowing keeps arriving:
+        # credit it at the flow from the last quiet stretch (>= _CREDIT_MIN_MG_S), for at
+        # most _CREDIT_BLOCKS blocks, so that a session ending during a hold still counts it.
+        # Only provisional: the next quiet stretch re-anchors the volume on the weight.
+        n = k - self._vol_k
+        if n > _CREDIT_BLOCKS:
+            n = _CREDIT_BLOCKS
+        v = self._vol_base_mg + self._vol_blk_mg * n  # <= 2e4 x 60 + volume
+        if v > self.volume_mg:
+            self.volume_mg = v
 
     def milk_started(self, base_mg):
         # The detector found the first ejection; `base_mg` is its baseline (the level without
@@ -598,9 +639,10 @@ class FlowStage:
             return
         self._milk = True
         # the baseline differs from the tare followed so far by noise and a few seconds of
-        # drift at most: a bigger difference is an artifact in the baseline (a tilt, a hold)
+        # drift at most: a bigger difference is an artifact in the baseline (a tilt, a hold);
+        # the tare already follows the drift, so only the noise is allowed
         t = base_mg + self._offset_mg
-        lim = 3 * self.noise_mg + 10 * self._drift_blk_mg
+        lim = 3 * self.noise_mg
         if t > self._tare_raw + lim:
             t = self._tare_raw + lim
         elif t < self._tare_raw - lim:
@@ -611,10 +653,14 @@ class FlowStage:
         # come is the drift so far (the tare) times a / (1 - a).
         t = self._tare_raw
         tau = _DRIFT_TAU_S * 1000 // self.block_ms
-        if self.blocks < tau >> 2:
-            return  # too early: the drift so far is mostly noise, and a / (1 - a) is large
+        if self.blocks < _DRIFT_MIN_S * 1000 // self.block_ms:
+            return  # too early: the tare has followed too little of the drift to tell
+        # before tau / 4 the drift so far is partly noise and a / (1 - a) large: the ratio is
+        # capped at its value there (3.5)
         a = 4096
-        for _ in range(self.blocks):
+        n = self.blocks
+        m = tau >> 2
+        for _ in range(n if n > m else m):
             a -= a // tau
         r = (t << 8) // (4096 - a) * a
         lim = (_DRIFT_MAX_MG - (t if t > 0 else -t)) << 8
