@@ -20,7 +20,7 @@ VERSION = const(1)
 FLAG_CH2 = const(1)
 FLAG_ACCEL = const(2)
 FIELDS = const(6)
-_BLOCK_RECORDS = const(128)
+_BLOCK_RECORDS = const(32)  # 768 bytes: small next to a 64 KB heap, still few reads
 
 
 class TraceError(ValueError):
