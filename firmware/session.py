@@ -29,10 +29,12 @@ class Session:
             raise ValueError("a session has 1 or 2 bottles, not %r" % n_channels)
         self.n_channels = n_channels
         self.sink = sink
+        # the coach first: its many attributes grow its dict by reallocation, which in a
+        # small heap is best done before the flow and detector arrays are placed
+        self.coach = coach_mod.Coach(cfg)
         self.flows = [flow.FlowStage(cfg) for _ in range(n_channels)]
         self.detector = detect.Detector(cfg, n_channels)
         self.motion = motion_mod.Motion(cfg) if has_accel else None
-        self.coach = coach_mod.Coach(cfg)
         # a flow sensor on a bottle (drop counter, inline sensor) is fused with its weight
         self.fusions = [None] * n_channels  # type: list  # FlowFusion or None per bottle
         if flow_sensors:
