@@ -21,6 +21,7 @@ import motion as motion_mod
 from micropython import const
 
 _COACH_EVERY_MS = const(100)
+_MOTION_EVERY_MS = const(40)
 
 
 class Session:
@@ -51,6 +52,7 @@ class Session:
         self.t_last_ms = 0
         self.t_first_letdown_ms = -1
         self._t_coach_ms = 0
+        self._t_motion_ms = -_MOTION_EVERY_MS
         self.started = False
         self.finished = False
 
@@ -89,7 +91,9 @@ class Session:
     def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):
         self.t_last_ms = t_ms
         m = self.motion
-        if m is not None:
+        if m is not None and t_ms - self._t_motion_ms >= _MOTION_EVERY_MS:
+            # 25 Hz is plenty for walking (~2 Hz) and tilt; an 80 Hz input costs no more
+            self._t_motion_ms = t_ms
             m.update(t_ms, ax_mgee, ay_mgee, az_mgee)
         seen = self._channel(t_ms, 0, w1_mg, m)
         if self.n_channels == 2:
