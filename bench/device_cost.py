@@ -25,7 +25,10 @@ MicroPython script, in two runs of the MicroPython unix port:
      and the 3 KB trace buffer. peak_live_heap_bytes: the highest value right after those
      collects. session_64k_ok: the whole 20-minute session completed in 64 KB.
    When it does not fit in 64 KB, the peak is measured again with the emulator's usual
-   96 KB heap (peak_heap_run_heapsize says which) and session_64k_ok is false.
+   heap (unixport.DEFAULT_HEAP; peak_heap_run_heapsize says which) and session_64k_ok is false.
+   smallest_heap_kb: when it fits in 64 KB, the same run is repeated with smaller heaps
+   (bisection, 1-KB steps) to find the smallest -X heapsize in which it completes: 64 minus
+   it is the headroom left for growth. Fragmentation counts here, not just the live bytes.
 
 Limits: the unix port is 64-bit, so objects are larger than on the ESP32 (the heap figures
 are an upper bound) and it runs on a PC (the microseconds are not the ESP32's).
@@ -55,6 +58,7 @@ TRACE_ENTRY = {
 }
 BLOCK = 1000
 WARMUP = 1000
+SMALLEST_FROM_KB = 32  # the smallest-heap search starts here (a heap this small fails today)
 
 _COMMON = r"""
 import gc
@@ -174,46 +178,55 @@ print(json.dumps({
 """
 )
 
-# Run 2: streamed like `pumpmon replay`, in a 64 KB heap; peak heap.
+# Run 2: streamed like `pumpmon replay`, in a 64 KB heap; peak heap. The loop runs in a
+# function, as replay.run does: its variables are locals, so the harness itself allocates
+# nothing while the session runs (a global first assigned in the loop would grow the
+# module's dict mid-session, and in a small heap that one allocation is what fails).
 _PEAK = (
     _COMMON
     + r"""
 from drivers.trace import TraceSource
 gc.collect()
 base = gc.mem_alloc()
-f = open(TRACE, "rb")
-src = TraceSource(f)
-cfg = {}  # every module's defaults are the schema's (tests/firmware/test_config.py)
-sink = CountingSink()
-s = Session(cfg, src.channels, sink, has_accel=src.has_accel)
-src.advance()
-field = src.field
-s.start(src.t_ms, field(1), field(2))
-gc.collect()  # construction garbage is not the session's working set
-on_sample = s.on_sample
-mem_alloc = gc.mem_alloc
-peak = 0
-peak_live = 0
-n = 0
-while True:
-    on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
-    m = mem_alloc()
-    if m > peak:
-        peak = m
-    n += 1
-    if n & 255 == 0:
-        gc.collect()
+
+def stream(f):
+    src = TraceSource(f)
+    cfg = {}  # every module's defaults are the schema's (tests/firmware/test_config.py)
+    sink = CountingSink()
+    s = Session(cfg, src.channels, sink, has_accel=src.has_accel)
+    src.advance()
+    field = src.field
+    s.start(src.t_ms, field(1), field(2))
+    gc.collect()  # construction garbage is not the session's working set
+    on_sample = s.on_sample
+    mem_alloc = gc.mem_alloc
+    peak = 0
+    peak_live = 0
+    n = 0
+    while True:
+        on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
         m = mem_alloc()
-        if m > peak_live:
-            peak_live = m
-    if not src.advance():
-        break
-s.finish(s.t_last_ms)
+        if m > peak:
+            peak = m
+        n += 1
+        if n & 255 == 0:
+            gc.collect()
+            m = mem_alloc()
+            if m > peak_live:
+                peak_live = m
+        if not src.advance():
+            break
+    s.finish(s.t_last_ms)
+    return (n, peak, peak_live, sink.letdowns, s.duration_ms())
+
+f = open(TRACE, "rb")
+r = stream(f)
 f.close()
+gc.collect()
 print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "base": %%d, "heap_total": %%d, '
       '"letdowns": %%d, "duration_ms": %%d, "mem_start": %%d, "mem_imported": %%d}' %% (
-      n, peak, peak_live, base, gc.mem_alloc() + gc.mem_free(), sink.letdowns,
-      s.duration_ms(), mem_start, mem_imported))
+      r[0], r[1], r[2], base, gc.mem_alloc() + gc.mem_free(), r[3], r[4], mem_start,
+      mem_imported))
 """
 )
 
@@ -265,6 +278,20 @@ def _run(ctx: BenchContext, name: str, code: str, heap: str) -> tuple[dict | Non
         return None, "unexpected output: %r" % proc.stdout[-200:]
 
 
+def _smallest_heap_kb(ctx: BenchContext, code: str, lo_kb: int, hi_kb: int) -> int:
+    """The smallest -X heapsize (whole KB) in [lo_kb, hi_kb] in which `code` completes, by
+    bisection: `hi_kb` is known to complete; lo_kb is returned when it completes too."""
+    if _run(ctx, "bench_peak", code, "%dK" % lo_kb)[0] is not None:
+        return lo_kb
+    while hi_kb - lo_kb > 1:
+        mid = (lo_kb + hi_kb) // 2
+        if _run(ctx, "bench_peak", code, "%dK" % mid)[0] is not None:
+            hi_kb = mid
+        else:
+            lo_kb = mid
+    return hi_kb
+
+
 def run(ctx: BenchContext) -> dict:
     path = _trace_file(ctx)
     log("bench: device cost: cost run (heap 2M) and peak run (heap 64K) in the unix port...")
@@ -284,6 +311,10 @@ def run(ctx: BenchContext) -> dict:
         if peak is None:
             peak_err += "; with %s: %s" % (peak_heap, peak96_err)
 
+    smallest_kb = None
+    if peak is not None and peak_heap == "64K":
+        smallest_kb = _smallest_heap_kb(ctx, peak_code, SMALLEST_FROM_KB, 64)
+
     out: dict = {
         "alloc_bytes_per_sample": None,
         "alloc_worst_block_bytes_per_sample": None,
@@ -295,6 +326,7 @@ def run(ctx: BenchContext) -> dict:
         "session_64k_ok": peak is not None and peak_heap == "64K",
         "peak_heap_run_heapsize": None,
         "firmware_import_heap_bytes": None,
+        "smallest_heap_kb": smallest_kb,
     }
     print()
     print("== device cost: the per-sample path in the MicroPython unix port")
@@ -349,6 +381,12 @@ def run(ctx: BenchContext) -> dict:
                 out["firmware_import_heap_bytes"],
                 peak["heap_total"],
             )
+        )
+    if smallest_kb is not None:
+        print(
+            "   smallest heap that completes the same streamed session: %d KB (1-KB steps"
+            " from %d KB; headroom under 64 KB: %d KB)"
+            % (smallest_kb, SMALLEST_FROM_KB, 64 - smallest_kb)
         )
     print("   " + ctx.reproduce("device_cost"))
     return out

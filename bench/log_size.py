@@ -45,8 +45,9 @@ PARTITION_BYTES = 2 * 1024 * 1024
 Q_MG = firmware_module("logstore").Q_MG  # the step the device stores weights with
 
 
-def _events(ctx: BenchContext, name: str, ev) -> list[tuple[int, int, int, int]] | None:
-    """Events of the firmware's replay of `name` (codes from events.py), or None."""
+def _events(ctx: BenchContext, name: str, evn) -> list[tuple[int, int, int, int]] | None:
+    """Events of the firmware's replay of `name` (codes: the index of each name in
+    eventnames.py's tables), or None."""
     path = ctx.out_dir / "replay" / (name + ".jsonl")
     if ctx._replays is None or not path.exists():
         return None
@@ -57,16 +58,16 @@ def _events(ctx: BenchContext, name: str, ev) -> list[tuple[int, int, int, int]]
         except json.JSONDecodeError:
             continue
         kind = rec.get("event")
-        if kind not in ev.EVENT_NAMES or kind == "summary":
+        if kind not in evn.EVENT_NAMES or kind == "summary":
             continue
-        code = ev.EVENT_NAMES.index(kind)
+        code = evn.EVENT_NAMES.index(kind)
         t_ms = int(round(float(rec.get("t_s", 0)) * 1000))
         ch = int(rec.get("channel", 0)) - 1 if "channel" in rec else 255
         arg = 0
-        if kind == "cue" and rec.get("cue") in ev.CUE_NAMES:
-            arg = ev.CUE_NAMES.index(rec["cue"])
-        elif kind == "phase" and rec.get("phase") in ev.PHASE_NAMES:
-            arg = ev.PHASE_NAMES.index(rec["phase"])
+        if kind == "cue" and rec.get("cue") in evn.CUE_NAMES:
+            arg = evn.CUE_NAMES.index(rec["cue"])
+        elif kind == "phase" and rec.get("phase") in evn.PHASE_NAMES:
+            arg = evn.PHASE_NAMES.index(rec["phase"])
         out.append((t_ms, code, ch & 0xFF, arg))
     return out
 
@@ -158,7 +159,7 @@ def _sessions_that_fit(sizes: list[int]) -> int:
 
 def run(ctx: BenchContext) -> dict:
     lc = firmware_module("logcodec")
-    ev = firmware_module("events")
+    evn = firmware_module("eventnames")
     total_bytes = 0
     total_samples = 0
     rows = []
@@ -169,7 +170,7 @@ def run(ctx: BenchContext) -> dict:
     for i, rec in enumerate(ctx.scenarios()):
         tr = trace_mod.read_csv(rec.csv_path)
         rate = int(rec.meta.get("rate_hz") or rec.params.get("rate_hz") or 10)
-        events = _events(ctx, rec.name, ev)
+        events = _events(ctx, rec.name, evn)
         with_events += events is not None
         data = _encode(lc, tr, events, 1000000 // rate, i + 1)
         n = len(tr.t_ms) * tr.channels

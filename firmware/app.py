@@ -15,6 +15,7 @@ import sys
 import time
 
 import button
+import eventnames as evn
 import events as ev
 import haptics
 from session import Session
@@ -46,14 +47,14 @@ class DeviceSink:
             log.event(t_ms, code, ch, arg)
         if code == ev.EV_CUE:
             self.app.haptics.play(t_ms, arg)
-            self.console("[%s] cue: %s" % (_clock(t_ms), ev.name(ev.CUE_NAMES, arg)))
+            self.console("[%s] cue: %s" % (_clock(t_ms), evn.name(evn.CUE_NAMES, arg)))
         elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:
-            self.console("[%s] %s (bottle %d)" % (_clock(t_ms), ev.EVENT_NAMES[code], ch + 1))
+            self.console("[%s] %s (bottle %d)" % (_clock(t_ms), evn.EVENT_NAMES[code], ch + 1))
         elif code == ev.EV_CUE_RESULT:
             self.console("[%s] the %s step brought %d mL"
-                         % (_clock(t_ms), ev.name(ev.CUE_NAMES, ch), (arg + 515) // 1030))
+                         % (_clock(t_ms), evn.name(evn.CUE_NAMES, ch), (arg + 515) // 1030))
         elif code == ev.EV_FAULT:
-            self.console("[%s] fault: %s" % (_clock(t_ms), ev.name(ev.FAULT_NAMES, arg)))
+            self.console("[%s] fault: %s" % (_clock(t_ms), evn.name(evn.FAULT_NAMES, arg)))
 
 
 class App:
@@ -216,11 +217,11 @@ def load_board(path):
 
 def autostart_check(hw, cfg):
     """With `auto_start` on, a function of t_ms that is True when a session should start by
-    itself (a bottle's weight settles, then flow begins: coach.AutoStart); else None.
+    itself (a bottle's weight settles, then flow begins: autostart.AutoStart); else None.
     The first ADC keeps sampling while idle, so the board does not light-sleep then."""
     if not cfg.get("auto_start", False) or not hw.scales:
         return None
-    from coach import AutoStart
+    from autostart import AutoStart
     from scale import Scale
 
     adc = hw.scales[0]

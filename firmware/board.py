@@ -200,7 +200,8 @@ def _build_motor(spec, buses):
 
 def _bring_up_sim(desc):
     from drivers.button_pin import ButtonPin
-    from drivers.trace import TraceAccel, TraceScale, TraceSource
+    from drivers.trace import TraceSource
+    from drivers.trace_parts import TraceAccel, TraceScale
     from drivers.vibration import Motor
 
     src = None

@@ -35,42 +35,44 @@
 # (t_cue_ms, cue, mg) for EV_CUE_RESULT. A window closed by on_detection / stop() uses the
 # volume of the latest tick (one sample old).
 #
-# AutoStart (below) starts a session by itself when a bottle's weight settles and flow begins.
-# Keys are read with cfg.get(key, default), the defaults being config's schema (a test checks
-# they agree); this module does not import config, so the app may drop config after boot.
+# autostart.AutoStart starts a session by itself when a bottle's weight settles and flow
+# begins (its own module: the session does not carry it). Keys are read with
+# cfg.get(key, default), the defaults being config's schema (a test checks they agree); this
+# module does not import config, so the app may drop config after boot.
 #
 # Limits: one session at a time; bottles are not told apart beyond the taper merging above.
 # tick() and the on_* calls allocate nothing in steady state (integers, preallocated
 # bytearrays); only closing a cue-result window allocates (a tuple, a few times a session).
-from events import (
-    BTN_DOUBLE,
-    BTN_LONG,
-    BTN_SHORT,
-    CUE_DONE,
-    CUE_FAULT,
-    CUE_HAND_EXPRESS,
-    CUE_LETDOWN,
-    CUE_MASSAGE,
-    CUE_NONE,
-    CUE_SINGLE_PUMP,
-    CUE_STIMULATE,
-    CUE_STORAGE_FULL,
-    EV_LETDOWN,
-    EV_TAPER,
-    FAULT_CLOCK,
-    FAULT_CONFIG,
-    FAULT_NONE,
-    FAULT_STORAGE_LOW,
-    PH_DONE,
-    PH_EXPRESSING,
-    PH_HAND_EXPRESSION,
-    PH_IDLE,
-    PH_MASSAGE,
-    PH_SINGLE_PUMP,
-    PH_STIMULATION,
-    URGENCY,
-)
+from events import URGENCY
 from micropython import const
+
+# The codes this module uses, private copies of events.py's: folded into the bytecode, they
+# take no heap (tests/host/test_event_codes.py checks that they agree).
+_EV_LETDOWN = const(1)
+_EV_TAPER = const(2)
+_CUE_NONE = const(0)
+_CUE_STIMULATE = const(1)
+_CUE_LETDOWN = const(2)
+_CUE_MASSAGE = const(3)
+_CUE_HAND_EXPRESS = const(4)
+_CUE_DONE = const(5)
+_CUE_FAULT = const(6)
+_CUE_STORAGE_FULL = const(7)
+_CUE_SINGLE_PUMP = const(8)
+_PH_IDLE = const(0)
+_PH_STIMULATION = const(1)
+_PH_EXPRESSING = const(2)
+_PH_MASSAGE = const(3)
+_PH_HAND_EXPRESSION = const(4)
+_PH_DONE = const(5)
+_PH_SINGLE_PUMP = const(6)
+_BTN_SHORT = const(1)
+_BTN_LONG = const(2)
+_BTN_DOUBLE = const(3)
+_FAULT_NONE = const(0)
+_FAULT_CONFIG = const(3)
+_FAULT_STORAGE_LOW = const(5)
+_FAULT_CLOCK = const(6)
 
 _N_CUES = const(9)
 _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
@@ -94,21 +96,21 @@ class Coach:
         self.fault_cue_gap_ms = int(g("fault_cue_gap_s", 60)) * 1000
         self._cue_on = bytearray(_N_CUES)
         on = self._cue_on  # which cues are given
-        on[CUE_STIMULATE] = 1 if g("cue_stimulate", True) else 0
-        on[CUE_LETDOWN] = 1 if g("cue_letdown", True) else 0
-        on[CUE_MASSAGE] = 1 if g("cue_massage", True) else 0
-        on[CUE_SINGLE_PUMP] = 1 if g("cue_single_pump", True) else 0
-        on[CUE_HAND_EXPRESS] = 1 if g("cue_hand_express", True) else 0
-        on[CUE_DONE] = 1 if g("cue_done", True) else 0
-        on[CUE_FAULT] = 1 if g("cue_fault", True) else 0
-        on[CUE_STORAGE_FULL] = 1 if g("cue_storage_full", True) else 0
+        on[_CUE_STIMULATE] = 1 if g("cue_stimulate", True) else 0
+        on[_CUE_LETDOWN] = 1 if g("cue_letdown", True) else 0
+        on[_CUE_MASSAGE] = 1 if g("cue_massage", True) else 0
+        on[_CUE_SINGLE_PUMP] = 1 if g("cue_single_pump", True) else 0
+        on[_CUE_HAND_EXPRESS] = 1 if g("cue_hand_express", True) else 0
+        on[_CUE_DONE] = 1 if g("cue_done", True) else 0
+        on[_CUE_FAULT] = 1 if g("cue_fault", True) else 0
+        on[_CUE_STORAGE_FULL] = 1 if g("cue_storage_full", True) else 0
         self._queue = bytearray(_QUEUE)
         self._phase_q = bytearray(_PHASES)
         self._results = []
         self._reset(0)
 
     def _reset(self, t_ms):
-        self.phase = PH_IDLE
+        self.phase = _PH_IDLE
         self.finished = False
         self.ended_by_user = False
         self.t_start_ms = t_ms
@@ -119,7 +121,7 @@ class Coach:
         self.rounds_done = 0  # massage rounds begun
         self.acks = 0  # short presses
         self.marks = 0  # double presses
-        self.fault = FAULT_NONE  # the latest fault not cleared
+        self.fault = _FAULT_NONE  # the latest fault not cleared
         self._single_done = False
         self._step = 0  # protocol steps taken (massage rounds, single pump, hand expression)
         self._t_step_ms = t_ms  # when the current step began
@@ -127,13 +129,13 @@ class Coach:
         self._t_stimulate_ms = 0
         self._stimulate_due = False
         self._t_fault_cue_ms = 0
-        self._fault_cued = FAULT_NONE
+        self._fault_cued = _FAULT_NONE
         self._v_last_mg = 0  # volume at the latest tick
         self._v_ref_mg = 0  # hand expression: volume when flow was last seen growing
         self._t_ref_ms = t_ms
         self._qn = 0
         self._pn = 0
-        self._res_cue = CUE_NONE  # cue whose result window is open
+        self._res_cue = _CUE_NONE  # cue whose result window is open
         self._res_step = 0  # ... and the step it belongs to
         self._res_t_ms = 0
         self._res_v0_mg = 0
@@ -145,20 +147,20 @@ class Coach:
         self._reset(t_ms)
         self._t_stimulate_ms = t_ms + self.stimulate_after_ms
         self._stimulate_due = True
-        self._set_phase(t_ms, PH_STIMULATION)
+        self._set_phase(t_ms, _PH_STIMULATION)
 
     def stop(self, t_ms):
         """The session ends for a reason other than `done` (button, trace end): no cue."""
-        if self.phase == PH_IDLE or self.finished:
+        if self.phase == _PH_IDLE or self.finished:
             return
         self.finished = True
-        self._set_phase(t_ms, PH_DONE)
+        self._set_phase(t_ms, _PH_DONE)
         self._drop_protocol_cues()
         self._close_result()
 
     @property
     def active(self):
-        return self.phase != PH_IDLE and not self.finished
+        return self.phase != _PH_IDLE and not self.finished
 
     # -- inputs ------------------------------------------------------------------------------
     def on_detection(self, t_ms, code, ch):
@@ -166,102 +168,102 @@ class Coach:
         if not self.active:
             return
         ph = self.phase
-        if code == EV_LETDOWN:
+        if code == _EV_LETDOWN:
             self.letdowns += 1
             self._flow_in_step = True
             if self.t_first_letdown_ms < 0:
                 self.t_first_letdown_ms = t_ms
-            if ph == PH_STIMULATION or ph == PH_MASSAGE:
-                self._set_phase(t_ms, PH_EXPRESSING)
-                self._cue(CUE_LETDOWN)
-            elif ph == PH_SINGLE_PUMP:
+            if ph == _PH_STIMULATION or ph == _PH_MASSAGE:
+                self._set_phase(t_ms, _PH_EXPRESSING)
+                self._cue(_CUE_LETDOWN)
+            elif ph == _PH_SINGLE_PUMP:
                 self.t_phase_ms = t_ms  # flow is back: keep single pumping while it lasts
-            elif ph == PH_HAND_EXPRESSION:
+            elif ph == _PH_HAND_EXPRESSION:
                 self._t_ref_ms = t_ms  # hand expression is working
-        elif code == EV_TAPER:
+        elif code == _EV_TAPER:
             self.tapers += 1
-            if ph == PH_EXPRESSING:
+            if ph == _PH_EXPRESSING:
                 self._after_taper(t_ms)
-            elif ph == PH_MASSAGE:
+            elif ph == _PH_MASSAGE:
                 # no letdown since the round began: still tapered (often the other bottle's
                 # taper). Answer it with the round's cue; the round goes on.
-                self._cue(CUE_MASSAGE)
-            elif ph == PH_SINGLE_PUMP or ph == PH_HAND_EXPRESSION:
+                self._cue(_CUE_MASSAGE)
+            elif ph == _PH_SINGLE_PUMP or ph == _PH_HAND_EXPRESSION:
                 if not self._flow_in_step and t_ms - self._t_step_ms < self.taper_merge_ms:
                     # the other bottle tapering just after the one that began this step
-                    self._cue(CUE_SINGLE_PUMP if ph == PH_SINGLE_PUMP else CUE_HAND_EXPRESS)
-                elif ph == PH_SINGLE_PUMP:
+                    self._cue(_CUE_SINGLE_PUMP if ph == _PH_SINGLE_PUMP else _CUE_HAND_EXPRESS)
+                elif ph == _PH_SINGLE_PUMP:
                     self._hand_expression(t_ms)
                 else:
                     self._done(t_ms)
-            # PH_STIMULATION: no letdown yet, nothing to massage for
+            # _PH_STIMULATION: no letdown yet, nothing to massage for
 
     def on_button(self, t_ms, kind):
         """A press: LONG starts / stops the session, SHORT acknowledges, DOUBLE marks."""
-        if kind == BTN_LONG:
+        if kind == _BTN_LONG:
             if self.active:
                 self.ended_by_user = True
                 self.stop(t_ms)
             else:
                 self.start(t_ms)
-        elif kind == BTN_SHORT:
+        elif kind == _BTN_SHORT:
             self.acks += 1
-        elif kind == BTN_DOUBLE:
+        elif kind == _BTN_DOUBLE:
             self.marks += 1
 
     def on_fault(self, t_ms, fault):
-        """A fault (FAULT_*); FAULT_NONE clears it. Rate-limited `fault` cue; phase kept."""
-        if fault == FAULT_NONE:
-            self.fault = FAULT_NONE
+        """A fault (FAULT_*); _FAULT_NONE clears it. Rate-limited `fault` cue; phase kept."""
+        if fault == _FAULT_NONE:
+            self.fault = _FAULT_NONE
             return
         self.fault = fault
-        if fault == FAULT_CLOCK or fault == FAULT_CONFIG:
+        if fault == _FAULT_CLOCK or fault == _FAULT_CONFIG:
             return  # not the wearer's to fix mid-session; logged by the caller
         if fault == self._fault_cued and t_ms - self._t_fault_cue_ms < self.fault_cue_gap_ms:
             return
         self._fault_cued = fault
         self._t_fault_cue_ms = t_ms
-        self._cue(CUE_STORAGE_FULL if fault == FAULT_STORAGE_LOW else CUE_FAULT)
+        self._cue(_CUE_STORAGE_FULL if fault == _FAULT_STORAGE_LOW else _CUE_FAULT)
 
     # -- per sample --------------------------------------------------------------------------
     def tick(self, t_ms, volume_mg):
-        """Time-driven steps; returns the most urgent queued cue, or CUE_NONE."""
+        """Time-driven steps; returns the most urgent queued cue, or _CUE_NONE."""
         self._v_last_mg = volume_mg
-        if self.phase != PH_IDLE and not self.finished:
+        if self.phase != _PH_IDLE and not self.finished:
             if t_ms - self.t_start_ms >= self.max_session_ms:
                 self._done(t_ms)
             else:
                 ph = self.phase
-                if ph == PH_STIMULATION:
+                if ph == _PH_STIMULATION:
                     if self._stimulate_due and t_ms >= self._t_stimulate_ms:
-                        self._cue(CUE_STIMULATE)
+                        self._cue(_CUE_STIMULATE)
                         if self.stimulate_repeat_ms > 0:
                             self._t_stimulate_ms = t_ms + self.stimulate_repeat_ms
                         else:
                             self._stimulate_due = False
-                elif ph == PH_MASSAGE:
+                elif ph == _PH_MASSAGE:
                     if t_ms - self.t_phase_ms >= self.massage_round_ms:
                         self._final_step(t_ms)  # flow no longer returns
-                elif ph == PH_SINGLE_PUMP:
+                elif ph == _PH_SINGLE_PUMP:
                     if t_ms - self.t_phase_ms >= self.single_pump_ms:
                         self._hand_expression(t_ms)
-                elif ph == PH_HAND_EXPRESSION:
+                elif ph == _PH_HAND_EXPRESSION:
                     if volume_mg - self._v_ref_mg >= self.flow_stopped_mg:
                         self._v_ref_mg = volume_mg
                         self._t_ref_ms = t_ms
                     elif t_ms - self._t_ref_ms >= self.hand_express_stop_ms:
                         self._done(t_ms)
-        if self._res_cue != CUE_NONE and t_ms - self._res_t_ms >= self.cue_result_ms:
+        if self._res_cue != _CUE_NONE and t_ms - self._res_t_ms >= self.cue_result_ms:
             self._close_result()
         if self._qn == 0:
-            return CUE_NONE
+            return _CUE_NONE
         q = self._queue
         cue = q[0]
         n = self._qn - 1
         for i in range(n):
             q[i] = q[i + 1]
         self._qn = n
-        if cue == CUE_MASSAGE or cue == CUE_HAND_EXPRESS or cue == CUE_SINGLE_PUMP:
+        if cue == _CUE_MASSAGE or cue == _CUE_HAND_EXPRESS or cue == _CUE_SINGLE_PUMP:
             if cue != self._res_cue or self._res_step != self._step:  # not a repeat
                 self._close_result()
                 self._res_cue = cue
@@ -302,30 +304,30 @@ class Coach:
     def _after_taper(self, t_ms):
         if self.rounds_done < self.massage_rounds:
             self.rounds_done += 1
-            self._new_step(t_ms, PH_MASSAGE)
-            self._cue(CUE_MASSAGE)
+            self._new_step(t_ms, _PH_MASSAGE)
+            self._cue(_CUE_MASSAGE)
         else:
             self._final_step(t_ms)
 
     def _final_step(self, t_ms):
         if self.single_pump_step and not self._single_done:
             self._single_done = True
-            self._new_step(t_ms, PH_SINGLE_PUMP)
-            self._cue(CUE_SINGLE_PUMP)
+            self._new_step(t_ms, _PH_SINGLE_PUMP)
+            self._cue(_CUE_SINGLE_PUMP)
         else:
             self._hand_expression(t_ms)
 
     def _hand_expression(self, t_ms):
-        self._new_step(t_ms, PH_HAND_EXPRESSION)
+        self._new_step(t_ms, _PH_HAND_EXPRESSION)
         self._v_ref_mg = self._v_last_mg
         self._t_ref_ms = t_ms
-        self._cue(CUE_HAND_EXPRESS)
+        self._cue(_CUE_HAND_EXPRESS)
 
     def _done(self, t_ms):
         self.finished = True
-        self._set_phase(t_ms, PH_DONE)
+        self._set_phase(t_ms, _PH_DONE)
         self._drop_protocol_cues()
-        self._cue(CUE_DONE)
+        self._cue(_CUE_DONE)
         self._close_result()
 
     def _drop_protocol_cues(self):
@@ -334,7 +336,7 @@ class Coach:
         keep = 0
         for i in range(self._qn):
             c = q[i]
-            if c == CUE_FAULT or c == CUE_STORAGE_FULL:
+            if c == _CUE_FAULT or c == _CUE_STORAGE_FULL:
                 q[keep] = c
                 keep += 1
         self._qn = keep
@@ -375,77 +377,9 @@ class Coach:
         self._qn = n + 1
 
     def _close_result(self):
-        if self._res_cue == CUE_NONE:
+        if self._res_cue == _CUE_NONE:
             return
         mg = self._v_last_mg - self._res_v0_mg
         self._results.append((self._res_t_ms, self._res_cue, mg if mg > 0 else 0))
-        self._res_cue = CUE_NONE
+        self._res_cue = _CUE_NONE
 
-
-class AutoStart:
-    """Start a session by itself: a bottle's weight settles, then flow begins.
-
-        a = AutoStart(cfg)
-        while idle, per sample:  if a.update(t_ms, w_mg): start the session (then a.reset())
-
-    Settled: the weight stays within auto_start_band_mg of its running average for
-    auto_start_settle_s. Flow begun: it then stays at least auto_start_rise_mg above the settled
-    weight for auto_start_hold_ms (a knock or a press on the bottle is shorter). A drop below
-    the settled weight (bottle lifted) starts over. Integers only; nothing allocated.
-    Limits: walking or a hand resting on the bottle for longer than the hold time can start a
-    session; the wearer can stop it with a long press.
-    """
-
-    def __init__(self, cfg=None):
-        g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
-        self.enabled = bool(g("auto_start", False))
-        self.settle_ms = int(g("auto_start_settle_s", 5)) * 1000
-        self.band_mg = int(g("auto_start_band_mg", 1500))
-        self.rise_mg = int(g("auto_start_rise_mg", 3000))
-        self.hold_ms = int(g("auto_start_hold_ms", 3000))
-        self.reset()
-
-    def reset(self):
-        self._have = False
-        self._avg_mg = 0  # running average while settling (1/8 per sample)
-        self._t_ref_ms = 0  # when the weight last left the band
-        self.settled = False
-        self.base_mg = 0
-        self._t_rise_ms = -1
-
-    def update(self, t_ms, w_mg):
-        """Feed one weight (mg, tared, all bottles); True once: start a session now."""
-        if not self.enabled:
-            return False
-        if not self._have:
-            self._have = True
-            self._avg_mg = w_mg
-            self._t_ref_ms = t_ms
-            return False
-        if not self.settled:
-            d = w_mg - self._avg_mg
-            if d > self.band_mg or d < -self.band_mg:
-                self._avg_mg = w_mg
-                self._t_ref_ms = t_ms
-                return False
-            self._avg_mg += d >> 3
-            if t_ms - self._t_ref_ms >= self.settle_ms:
-                self.settled = True
-                self.base_mg = self._avg_mg
-                self._t_rise_ms = -1
-            return False
-        d = w_mg - self.base_mg
-        if d < -self.band_mg:  # lifted or emptied: settle again
-            self.settled = False
-            self._avg_mg = w_mg
-            self._t_ref_ms = t_ms
-            return False
-        if d >= self.rise_mg:
-            if self._t_rise_ms < 0:
-                self._t_rise_ms = t_ms
-            elif t_ms - self._t_rise_ms >= self.hold_ms:
-                self.reset()
-                return True
-        else:
-            self._t_rise_ms = -1
-        return False

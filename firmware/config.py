@@ -69,7 +69,7 @@ button_debounce_ms|int|30|5|200|ms|a level must hold this long to count
 button_long_ms|int|1500|500|5000|ms|held this long: a long press (start / stop a session)
 button_double_gap_ms|int|350|150|1000|ms|a second press within this gap makes a double press (mark
     a moment)
-# automatic start (coach.AutoStart, wired in app.py)
+# automatic start (autostart.AutoStart, wired in app.py)
 auto_start|bool|false||||start a session by itself when a bottle's weight settles and flow begins
 auto_start_settle_s|int|5|1|60|s|the weight must stay within auto_start_band_mg this long to count
     as settled
@@ -124,7 +124,7 @@ ld_max_accel_mg_s2|int|250|10|5000|mg/s2|limit on the flow acceleration the letd
     (see firmware/detect.py)
 ld_noise_floor_mg|int|20|1|1000|mg|lowest block noise believed (drip quantisation)
 taper_high_mg_s|int|100|20|2000|mg/s|a high-flow period is at least this ...
-taper_high_blocks|int|5|1|60|blocks|... for this many blocks
+taper_high_blocks|int|4|1|60|blocks|... for this many blocks
 taper_mg_s|int|100|10|2000|mg/s|a taper is the flow under this ...
 taper_blocks|int|6|1|60|blocks|... for this many blocks
 # motion (firmware/motion.py documents these)

@@ -52,8 +52,10 @@
 # re-based step is not flow), and while the weight is unsettled (massage strokes) only on a
 # bottle that already had a letdown, for 10 blocks (only a negative flow takes one off); its
 # taper is the flow then under `taper_mg_s` (research threshold 0.1 g/s) for `taper_blocks`
-# blocks in a row (a high block under massage strokes does not restart that run). One taper
-# per period.
+# blocks (a leaky count too: a block above takes one off; under massage strokes a high block
+# does not count at all). One taper per period. For 20 blocks after a taper a new period
+# needs the flow 40 mg/s above the threshold (hysteresis): the flow is still decaying near the
+# threshold there and the estimate's scatter (+-30-40 mg/s) would re-enter and taper again.
 #
 # Causality: decisions are made at the sample that closes a block. A joint decision is made
 # at the last channel's call; a letdown it gives to an earlier channel is returned at that
@@ -83,9 +85,11 @@
 #   ld_max_accel_mg_s2   int mg/s^2 250  fastest flow change of an ejection (physics check)
 #   flow_bin_ms, flow_block_bins         read to know the block length (flow.py documents them)
 #   taper_high_mg_s      int mg/s   100  a high-flow period is at least this flow ...
-#   taper_high_blocks    int blocks 5    ... for this many blocks (periods < 5 s do not count)
+#   taper_high_blocks    int blocks 4    ... for this many blocks (periods < 5 s do not count;
+#                                        the estimate is ~8-10 s wide: a 5-s period of the
+#                                        5-s mean flow shows as ~4 blocks above the threshold)
 #   taper_mg_s           int mg/s   100  a taper is the flow under this ...
-#   taper_blocks         int blocks 6    ... for this many blocks
+#   taper_blocks         int blocks 6    ... for this many blocks (leaky: one above takes one off)
 from array import array
 
 from micropython import const
@@ -124,6 +128,13 @@ _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes
 # letdown, after 10 blocks at the threshold (the strokes scatter the estimate both ways)
 _TAPER_CALM_BLOCKS = const(6)
 _TAPER_MASSAGE_BLOCKS = const(10)
+# Re-entry after a taper (hysteresis): the flow at a taper is still decaying slowly near the
+# threshold (an ejection decays over 15-140 s), and the 8-block estimate scatters +-30-40 mg/s
+# around it, so it re-crossed the threshold for a few blocks and gave a second taper for one
+# ejection. For 20 blocks after a taper (a new ejection needs its 8-25 s rise from a trickle
+# before its flow is high) a new period needs the flow 40 mg/s above the threshold.
+_TAPER_AFTER_BLOCKS = const(20)
+_TAPER_REENTRY_MG_S = const(40)
 
 
 class Detector:
@@ -146,7 +157,7 @@ class Detector:
         # per block^2 in mg
         self._amax = g("ld_max_accel_mg_s2", 250) * blk_s // 1000 * blk_s // 1000
         self._high = g("taper_high_mg_s", 100)
-        self._high_blocks = g("taper_high_blocks", 5)
+        self._high_blocks = g("taper_high_blocks", 4)
         self._taper = g("taper_mg_s", 100)
         self._taper_blocks = g("taper_blocks", 6)
         n = n_channels
@@ -173,11 +184,14 @@ class Detector:
         self._high_run = array("i", [0] * n)
         self._in_high = bytearray(n)
         self._low_run = array("i", [0] * n)
+        self._after_taper = array("i", [0] * n)  # blocks left in which re-entry needs a margin
         self.letdowns = array("i", [0] * n)
         self.tapers = array("i", [0] * n)
         self._fit_pred = 0
+        self._fit_end = 0
         self._fit_b8 = 0
-        self._base_mg = array("i", [0] * n)  # baseline extrapolated to the newest block, mg
+        self._base_mg = array("i", [0] * n)  # the level before the milk (baseline), mg ...
+        self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
         self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
         for ch in range(n):
             self._armed[ch] = 1
@@ -189,7 +203,7 @@ class Detector:
         if self._pending[ch]:
             self._pending[ch] = 0
             self._fire(t_ms, ch)
-            fs.milk_started(self._base_mg[ch])
+            fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
         k = fs.block_k
         if k == self._seen[ch]:
@@ -211,7 +225,7 @@ class Detector:
             self._push(ch, fs.block_v_mg)
             if self._slow(t_ms, ch, fs.block_ms):
                 self._fire(t_ms, ch)
-                fs.milk_started(self._base_mg[ch])
+                fs.milk_started(self._base_mg[ch], self._base_age[ch])
                 return _EV_LETDOWN
             return code
         self._push(ch, fs.block_v_mg)
@@ -223,7 +237,7 @@ class Detector:
             self._fast[ch] = self._fit_b8 * 125 // bms
         if self._letdown(t_ms, ch, k) or self._slow(t_ms, ch, bms):
             self._fire(t_ms, ch)
-            fs.milk_started(self._base_mg[ch])
+            fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
         return code
 
@@ -291,6 +305,7 @@ class Detector:
         self._fit_b8 = b8
         if want_pred:
             self._fit_pred = ref + sv // n + b8 * c // 16
+            self._fit_end = ref + sv // n + b8 * (n - 1) // 16  # the value at age `end`
 
     def _letdown(self, t_ms, ch, k):
         good = self._good[ch]
@@ -319,7 +334,10 @@ class Detector:
             return False
         n = avail if avail < self._base else self._base
         self._fit(ch, end, n, 1)
-        self._base_mg[ch] = self._fit_pred  # the level without the change under test
+        # the level without the change under test, where the evidence began (extrapolating
+        # the baseline's slope to the newest block would add its error x the evidence's age)
+        self._base_mg[ch] = self._fit_end
+        self._base_age[ch] = end
         res = self._ring[ch * _RING + self._pos[ch]] - self._fit_pred
         if res > 100000:
             res = 100000
@@ -464,6 +482,7 @@ class Detector:
             if r[b + j % _RING] < e:
                 e = r[b + j % _RING]
         self._base_mg[ch] = e
+        self._base_age[ch] = _SLOW_W
         return True
 
     def _rising(self, ch):
@@ -500,6 +519,11 @@ class Detector:
 
     def _taper_check(self, ch, flow, unsettled, calm):
         if not self._in_high[ch]:
+            after = self._after_taper[ch]
+            if after > 0:
+                # just after a taper: the decaying flow's scatter is not a new period
+                self._after_taper[ch] = after - 1
+                flow -= _TAPER_REENTRY_MG_S
             if calm < _TAPER_CALM_BLOCKS:
                 # the 8-block flow still spans a hold's re-based step: not milk yet
                 return _EV_NONE
@@ -528,10 +552,13 @@ class Detector:
             if self._low_run[ch] >= self._taper_blocks:
                 self._in_high[ch] = 0
                 self._high_run[ch] = 0
+                self._after_taper[ch] = _TAPER_AFTER_BLOCKS
                 self.tapers[ch] += 1
                 return _EV_TAPER
-        elif unsettled == 0:
-            # under massage strokes a high block does not restart the low run: the strokes
+        elif unsettled == 0 and self._low_run[ch] > 0:
+            # a leaky count: a slowly decaying flow near the threshold reads above it now and
+            # then (the estimate's scatter); a block above takes one off instead of restarting
+            # the run. Under massage strokes a high block does not count at all: the strokes
             # lift the estimate, the milk has tapered
-            self._low_run[ch] = 0
+            self._low_run[ch] -= 1
         return _EV_NONE

@@ -1,7 +1,11 @@
-# The pump monitor's vocabulary: event, cue, button and fault codes, and their names.
+# The pump monitor's vocabulary: event, cue, phase, button and fault codes.
 #
-# One module for the firmware and the host tools (the log codec stores these codes; replay
-# prints their names). Codes are append-only: never renumber, the logs on flash keep them.
+# One module for the firmware and the host tools (the log codec stores these codes). Codes
+# are append-only: never renumber, the logs on flash keep them. Their printed names live in
+# eventnames.py, imported only where names are printed (replay, the console, the host).
+# Modules on the session path (session, coach, detect) keep private copies of the codes
+# they use (`_EV_LETDOWN = const(1)`: folded into their bytecode, no dict entry, no lookup);
+# tests/host/test_event_codes.py checks that every copy agrees with this module.
 from micropython import const
 
 # Events (what the pipeline observed or did). 0 means "nothing".
@@ -17,20 +21,6 @@ EV_CUE_RESULT = const(8)  # what a cue brought: arg = mg expressed in the window
 EV_SESSION_START = const(9)
 EV_SESSION_END = const(10)  # arg: 1 when ended by `done`, 0 otherwise
 
-EVENT_NAMES = (
-    "none",
-    "letdown",
-    "taper",
-    "cue",
-    "phase",
-    "motion",
-    "fault",
-    "button",
-    "cue_result",
-    "session_start",
-    "session_end",
-)
-
 # Cues (each is a distinct vibration pattern; see docs/cues.md).
 CUE_NONE = const(0)
 CUE_STIMULATE = const(1)  # no letdown yet: massage, warmth, a photo of the baby
@@ -41,18 +31,6 @@ CUE_DONE = const(5)  # the session is over
 CUE_FAULT = const(6)  # a sensor failed: check the bottle / device
 CUE_STORAGE_FULL = const(7)  # flash almost full: pull sessions to a computer
 CUE_SINGLE_PUMP = const(8)  # switch to single pumping, both hands on one breast
-
-CUE_NAMES = (
-    "none",
-    "stimulate",
-    "letdown",
-    "massage",
-    "hand_express",
-    "done",
-    "fault",
-    "storage_full",
-    "single_pump",
-)
 
 # How urgent each cue is (index: cue code): a more urgent cue interrupts a playing one and
 # goes first in the coach's queue. fault and storage_full outrank the protocol's cues.
@@ -67,23 +45,11 @@ PH_HAND_EXPRESSION = const(4)  # final hand expression step
 PH_DONE = const(5)
 PH_SINGLE_PUMP = const(6)
 
-PHASE_NAMES = (
-    "idle",
-    "stimulation",
-    "expressing",
-    "massage",
-    "hand_expression",
-    "done",
-    "single_pump",
-)
-
 # Button press kinds.
 BTN_NONE = const(0)
 BTN_SHORT = const(1)  # acknowledge a cue
 BTN_LONG = const(2)  # start / stop a session
 BTN_DOUBLE = const(3)  # mark a moment
-
-BUTTON_NAMES = ("none", "short", "long", "double")
 
 # Faults.
 FAULT_NONE = const(0)
@@ -95,20 +61,3 @@ FAULT_STORAGE_LOW = const(5)  # little space left
 FAULT_CLOCK = const(6)  # wall clock not set
 FAULT_ACCEL = const(7)  # accelerometer absent or failed
 
-FAULT_NAMES = (
-    "none",
-    "sensor_timeout",
-    "sensor_range",
-    "config",
-    "storage",
-    "storage_low",
-    "clock",
-    "accel",
-)
-
-
-def name(table, code):
-    """Name for `code` in one of the tables above; unknown codes read as `code_<n>`."""
-    if 0 <= code < len(table):
-        return table[code]
-    return "code_%d" % code

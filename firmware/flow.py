@@ -81,6 +81,10 @@ _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 _DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
+_SPIKE_MG = const(15000)  # a sample this far from both its neighbour before and the
+# filtered level is a glitch (HX711 spikes: 3-60 g; walking and strokes stay within ~10 g)
+_DRIFT_PRIOR_Q = const(25)  # (typical drift / tare error)^2 = (1.5 g / 0.3 g)^2: the
+# shrinkage of the drift extrapolation (below)
 _DRIFT_MIN_S = const(30)  # no drift extrapolation before: the tare has followed too little
 _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this many blocks
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
@@ -132,6 +136,7 @@ class FlowStage:
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
+        self._hist_tare = array("i", [0] * _HIST)  # the tare then (raw frame)
         self._rb = array("i", [0] * self._block_bins)  # per-bin roughness in this block, mg
         self.reset(0, 0)
 
@@ -161,6 +166,7 @@ class FlowStage:
         self._move_bins = 0
         self._r1 = 0
         self._r2 = 0
+        self._prev_mg = 0  # the sample before (offset removed), mg
         self._nraw = 0
         self._fi = 0
         self._nf = 0
@@ -249,6 +255,16 @@ class FlowStage:
                 self._c_lo = c
             if c > self._c_hi:
                 self._c_hi = c
+        # a single-sample spike (HX711 glitch, 3-60 g): far from both the sample before and
+        # the filtered level. Dropped before the bins when large: two of them within one
+        # 200-ms bin or two adjacent bins would pass the median of three
+        xa = w_mg - self._offset_mg
+        d = xa - self._prev_mg
+        self._prev_mg = xa
+        if (d > _SPIKE_MG or d < -_SPIKE_MG) and self._nraw >= 3:
+            d = xa - self._m1
+            if d > _SPIKE_MG or d < -_SPIKE_MG:
+                return
         x = w_mg - self._ref_mg
         if x > _CLAMP_MG:
             x = _CLAMP_MG
@@ -553,6 +569,7 @@ class FlowStage:
         lv = self.level_mg
         h = self._hist_i
         self._hist[h] = lv
+        self._hist_tare[h] = self._tare_raw
         self._hist_i = (h + 1) % _HIST
         if self._hist_n < _HIST:
             self._hist_n += 1
@@ -586,7 +603,7 @@ class FlowStage:
             if self._milk_run >= 3:
                 # milk flows, found by the detector or not: the tare is the level from before
                 # the flow rose (the window of the flow estimate and then some)
-                self.milk_started(self._hist_back(2 * self._win))
+                self.milk_started(self._hist_back(2 * self._win), 2 * self._win)
             else:
                 # no ejection yet, so no milk: a settled level is the warm-up drift, and the
                 # tare follows it as fast as a drift can go
@@ -630,23 +647,27 @@ class FlowStage:
         if v > self.volume_mg:
             self.volume_mg = v
 
-    def milk_started(self, base_mg):
+    def milk_started(self, base_mg, age_blocks):
         # The detector found the first ejection; `base_mg` is its baseline (the level without
-        # the milk, filtered-block frame) at the decision. The tare stops following the
-        # weight and is set to that baseline: the milk since the onset counts, drift before it
-        # does not.
+        # the milk, filtered-block frame) `age_blocks` blocks before the decision, where its
+        # evidence began. The tare stops following the weight and is set to that baseline:
+        # the milk since the onset counts, drift before it does not.
         if self._milk:
             return
         self._milk = True
-        # the baseline differs from the tare followed so far by noise and a few seconds of
-        # drift at most: a bigger difference is an artifact in the baseline (a tilt, a hold);
-        # the tare already follows the drift, so only the noise is allowed
+        # the baseline differs from the settled level of that time by noise at most: a bigger
+        # difference is an artifact in the baseline (a tilt, a hold). The tare followed so far
+        # is no reference: a weak ejection found late has raised it already (it follows a
+        # rise of up to the fastest drift)
+        ref = self._tare_raw
+        if age_blocks < self._hist_n:
+            ref = self._hist_tare[(self._hist_i - 1 - age_blocks) % _HIST]
         t = base_mg + self._offset_mg
         lim = 3 * self.noise_mg
-        if t > self._tare_raw + lim:
-            t = self._tare_raw + lim
-        elif t < self._tare_raw - lim:
-            t = self._tare_raw - lim
+        if t > ref + lim:
+            t = ref + lim
+        elif t < ref - lim:
+            t = ref - lim
         self._set_tare(t)
         # Warm-up drift approaches its end value exponentially from the start of the session:
         # after t blocks a share 1 - a of it has come (a = exp(-t / tau)), so what is still to
@@ -655,14 +676,20 @@ class FlowStage:
         tau = _DRIFT_TAU_S * 1000 // self.block_ms
         if self.blocks < _DRIFT_MIN_S * 1000 // self.block_ms:
             return  # too early: the tare has followed too little of the drift to tell
-        # before tau / 4 the drift so far is partly noise and a / (1 - a) large: the ratio is
-        # capped at its value there (3.5)
+        # The tare so far is a noisy measurement of f x D (f = 1 - a, D the whole drift):
+        # noise, wander and the first grams of a late-found ejection move it by ~0.3 g, while
+        # drifts are ~1.5 g. The least-squares (shrunk) estimate of what is still to come,
+        # a x D, is then tare x a f Q / (f^2 Q + 1), Q = (1.5 / 0.3)^2: close to a / (1 - a)
+        # once much of the drift has come, much smaller early (a / (1 - a) multiplied the
+        # tare's error by 3.5 at a minute: 1-3 g of volume error on sessions not seen in
+        # tuning)
         a = 4096
-        n = self.blocks
-        m = tau >> 2
-        for _ in range(n if n > m else m):
+        for _ in range(self.blocks):
             a -= a // tau
-        r = (t << 8) // (4096 - a) * a
+        f = 4096 - a  # share of the drift come so far, q12
+        # ((a f) >> 12) x Q x 4096 <= 1024 x 25 x 4096 ~ 1.05e8
+        g = ((a * f) >> 12) * _DRIFT_PRIOR_Q * 4096 // (((f * f) >> 12) * _DRIFT_PRIOR_Q + 4096)
+        r = (t * g) >> 4  # mg x 256; |t| <= 5000, g < 4096 x 4: < 2**27
         lim = (_DRIFT_MAX_MG - (t if t > 0 else -t)) << 8
         if lim <= 0:
             return

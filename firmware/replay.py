@@ -8,6 +8,7 @@
 import gc
 import sys
 
+import eventnames as evn
 import events as ev
 from drivers.trace import TraceSource
 
@@ -36,26 +37,27 @@ class JsonLinesSink:
         w = self.out.write
         if code == ev.EV_LETDOWN or code == ev.EV_TAPER:
             w('{"t_s": %s, "event": "%s", "channel": %d, "flow_g_s": %s}\n'
-              % (_t(t_ms), ev.EVENT_NAMES[code], ch + 1, _t(arg)))
+              % (_t(t_ms), evn.EVENT_NAMES[code], ch + 1, _t(arg)))
         elif code == ev.EV_CUE:
             self.cue_times_ms[arg] = t_ms
             w('{"t_s": %s, "event": "cue", "cue": "%s"}\n'
-              % (_t(t_ms), ev.name(ev.CUE_NAMES, arg)))
+              % (_t(t_ms), evn.name(evn.CUE_NAMES, arg)))
         elif code == ev.EV_PHASE:
             w('{"t_s": %s, "event": "phase", "phase": "%s"}\n'
-              % (_t(t_ms), ev.name(ev.PHASE_NAMES, arg)))
+              % (_t(t_ms), evn.name(evn.PHASE_NAMES, arg)))
         elif code == ev.EV_CUE_RESULT:
             w('{"t_s": %s, "event": "cue_result", "cue": "%s", "cue_t_s": %s, "volume_ml": %s}\n'
-              % (_t(t_ms), ev.name(ev.CUE_NAMES, ch), _t(self.cue_times_ms.get(ch, 0)), _ml(arg)))
+              % (_t(t_ms), evn.name(evn.CUE_NAMES, ch), _t(self.cue_times_ms.get(ch, 0)),
+                 _ml(arg)))
         elif code == ev.EV_FAULT:
             w('{"t_s": %s, "event": "fault", "fault": "%s", "channel": %d}\n'
-              % (_t(t_ms), ev.name(ev.FAULT_NAMES, arg), ch + 1))
+              % (_t(t_ms), evn.name(evn.FAULT_NAMES, arg), ch + 1))
         elif code == ev.EV_MOTION:
             w('{"t_s": %s, "event": "motion", "moving": %s}\n'
               % (_t(t_ms), "true" if arg else "false"))
         elif code == ev.EV_BUTTON:
             w('{"t_s": %s, "event": "button", "press": "%s"}\n'
-              % (_t(t_ms), ev.name(ev.BUTTON_NAMES, arg)))
+              % (_t(t_ms), evn.name(evn.BUTTON_NAMES, arg)))
         # session_start / session_end: the summary line says it
 
 

@@ -1,10 +1,13 @@
 # Sim "ADC": replays a recorded or generated trace as if it came from the load cells.
 #
 #     src = TraceSource(open("trace.bin", "rb"))
-#     scales = [TraceScale(src, 0), TraceScale(src, 1)]
 #     while src.advance():          # next record; False at the end of the trace
 #         t_ms = src.t_ms
-#         counts = scales[0].read()
+#         w1_mg = src.field(1)      # fields: t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee
+#
+# The sim board reads it through driver-shaped objects (drivers/trace_parts.py: TraceScale,
+# TraceAccel), kept apart so that replay, which reads the fields directly, does not carry
+# them in its heap.
 #
 # The binary trace is what the host makes of a trace CSV (host_tools/pumpmon/trace.py):
 # a 8-byte header b"PMTR", version (u8), flags (u8: bit0 second bottle, bit1 accelerometer),
@@ -75,34 +78,3 @@ class TraceSource:
             return -1
         return self._buf[self._i * FIELDS]
 
-
-class TraceScale:
-    """One bottle's load cell, read from the trace (driver API of drivers.hx711.HX711)."""
-
-    def __init__(self, source, channel):
-        self._source = source
-        self._index = 1 + channel
-
-    def ready(self):
-        return True
-
-    def read(self):
-        return self._source.field(self._index)
-
-    def power_down(self):
-        pass
-
-    def power_up(self):
-        pass
-
-
-class TraceAccel:
-    """The accelerometer columns of the trace, in milli-g (driver API of drivers.lis3dh)."""
-
-    def __init__(self, source):
-        self._source = source
-
-    def read_mgee_into(self, out):
-        out[0] = self._source.field(3)
-        out[1] = self._source.field(4)
-        out[2] = self._source.field(5)

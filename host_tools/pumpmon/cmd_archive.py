@@ -97,24 +97,25 @@ def session_json(row: dict, units: str) -> dict:
 def timeline(session: dict) -> list[dict]:
     """Events of a decoded session as dicts: t_s, event, and its details in words."""
     ev = firmware_module("events")
+    evn = firmware_module("eventnames")
     out = []
     for t_ms, code, ch, arg in session.get("events") or []:
-        item = {"t_s": round(t_ms / 1000.0, 1), "event": ev.name(ev.EVENT_NAMES, code)}
+        item = {"t_s": round(t_ms / 1000.0, 1), "event": evn.name(evn.EVENT_NAMES, code)}
         if code in (ev.EV_LETDOWN, ev.EV_TAPER):
             item["bottle"] = ch + 1 if ch != 255 else None
             if code == ev.EV_LETDOWN:
                 item["flow_g_s"] = round(arg / 1000.0, 2)
         elif code == ev.EV_CUE:
-            item["cue"] = ev.name(ev.CUE_NAMES, arg)
+            item["cue"] = evn.name(evn.CUE_NAMES, arg)
         elif code == ev.EV_CUE_RESULT:
-            item["cue"] = ev.name(ev.CUE_NAMES, ch)
+            item["cue"] = evn.name(evn.CUE_NAMES, ch)
             item["volume_ml"] = round(arg / 1030.0, 1)
         elif code == ev.EV_PHASE:
-            item["phase"] = ev.name(ev.PHASE_NAMES, arg)
+            item["phase"] = evn.name(evn.PHASE_NAMES, arg)
         elif code == ev.EV_FAULT:
-            item["fault"] = ev.name(ev.FAULT_NAMES, arg)
+            item["fault"] = evn.name(evn.FAULT_NAMES, arg)
         elif code == ev.EV_BUTTON:
-            item["press"] = ev.name(ev.BUTTON_NAMES, arg)
+            item["press"] = evn.name(evn.BUTTON_NAMES, arg)
         elif code == ev.EV_MOTION:
             item["moving"] = bool(arg)
         elif code == ev.EV_SESSION_END:

@@ -1,4 +1,5 @@
-"""firmware/coach.py in the unix port: every protocol transition, cues, results, AutoStart.
+"""firmware/coach.py in the unix port: every protocol transition, cues, results;
+firmware/autostart.py (AutoStart).
 
 A scripted driver feeds the coach detections, presses, faults and a milk flow rate, ticks it
 every 100 ms like the session does, and reports what came out (cues, phases, results).
@@ -13,7 +14,7 @@ from pumpmon.fwimport import firmware_module
 ev = firmware_module("events")
 
 DRIVER = """
-import json, coach, config, events as ev
+import json, coach, config, events as ev, eventnames as evn
 cfg, problems = config.validate(json.loads(%r))
 assert not problems, problems
 c = coach.Coach(cfg)
@@ -35,15 +36,15 @@ for t in range(0, %d, %d):
     vol += rate * %d // 1000
     cue = c.tick(t, vol)
     if cue:
-        out.append([t, "cue", ev.CUE_NAMES[cue]])
+        out.append([t, "cue", evn.CUE_NAMES[cue]])
     ph = c.pop_phase_change()
     while ph >= 0:
-        out.append([t, "phase", ev.PHASE_NAMES[ph]])
+        out.append([t, "phase", evn.PHASE_NAMES[ph]])
         ph = c.pop_phase_change()
     while c.has_result():
         t_cue, cue, mg = c.pop_result()
-        out.append([t, "result", ev.CUE_NAMES[cue], t_cue, mg])
-print(json.dumps({"out": out, "finished": c.finished, "phase": ev.PHASE_NAMES[c.phase],
+        out.append([t, "result", evn.CUE_NAMES[cue], t_cue, mg])
+print(json.dumps({"out": out, "finished": c.finished, "phase": evn.PHASE_NAMES[c.phase],
                   "rounds": c.rounds_done, "acks": c.acks, "marks": c.marks}))
 """
 
@@ -256,7 +257,7 @@ def test_press_during_a_cue_stops_the_vibration_and_the_session_goes_on(mpy):
     """Coach + haptics as the app wires them: the short press acknowledges the massage cue."""
     out = mpy(
         """
-        import coach, haptics, events as ev
+        import coach, haptics, events as ev, eventnames as evn
         class Motor:
             def __init__(self): self.level = 0; self.ons = 0
             def on(self, pct): self.level = pct; self.ons += 1
@@ -267,16 +268,16 @@ def test_press_during_a_cue_stops_the_vibration_and_the_session_goes_on(mpy):
             if t == 60000: c.on_detection(t, ev.EV_LETDOWN, 0)
             if t == 200000: c.on_detection(t, ev.EV_TAPER, 0)
             if t == 200200:
-                print("during", ev.CUE_NAMES[h.playing], m.level)
+                print("during", evn.CUE_NAMES[h.playing], m.level)
                 h.ack(t); c.on_button(t, ev.BTN_SHORT)
-                print("after", ev.CUE_NAMES[h.playing], m.level)
+                print("after", evn.CUE_NAMES[h.playing], m.level)
                 ons = m.ons
             if t == 430000:  # before the round times out: was the massage cue repeated?
-                print("repeats", m.ons - ons, ev.PHASE_NAMES[c.phase])
+                print("repeats", m.ons - ons, evn.PHASE_NAMES[c.phase])
             cue = c.tick(t, 0)
             if cue: h.play(t, cue)
             h.tick(t)
-        print("later", ev.PHASE_NAMES[c.phase])
+        print("later", evn.PHASE_NAMES[c.phase])
         """
     )
     assert out.splitlines() == [
@@ -434,8 +435,8 @@ def test_tick_and_detections_allocate_nothing_in_steady_state(mpy):
 # -- automatic start -----------------------------------------------------------------------
 
 AUTOSTART = """
-import json, coach
-a = coach.AutoStart(dict({"auto_start": True}, **json.loads(%r)))
+import json, autostart
+a = autostart.AutoStart(dict({"auto_start": True}, **json.loads(%r)))
 w = json.loads(%r)   # [t_ms, w_mg] samples
 for t, mg in w:
     if a.update(t, mg):

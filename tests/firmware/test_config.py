@@ -152,7 +152,7 @@ def test_device_parts_run_on_a_corrupt_configuration(mpy, tmp_path):
     path.write_text('{"max_session_s": "long", "haptic_intensity_pct": 400, "button_long_ms": ')
     out = mpy(
         """
-        import config, coach, haptics, button, events as ev
+        import config, coach, haptics, button, eventnames as evn
         cfg, problems = config.load(%r)
         lines = []
         config.explain(problems, lines.append)
@@ -166,7 +166,7 @@ def test_device_parts_run_on_a_corrupt_configuration(mpy, tmp_path):
         c.start(0)
         cue = c.tick(180000, 0)
         h.play(180000, cue)
-        print(len(lines), lines[0][:8], ev.CUE_NAMES[cue], m.pct, b.update(0))
+        print(len(lines), lines[0][:8], evn.CUE_NAMES[cue], m.pct, b.update(0))
         """
         % str(path)
     )

@@ -85,6 +85,26 @@ print(json.dumps(session([[(60.0, 15.0, 0.5, 40.0)]], 240)))
     assert 139 - 5 <= tps[0] <= 139 + 45, events
 
 
+def test_a_slowly_decaying_flow_near_the_threshold_gives_one_taper_not_two(mpy_json):
+    # the flow falls through 0.1 g/s at 40 + 15 + 90 ln 3 = 154 s and decays slowly after it:
+    # the 8-block estimate's scatter re-crossed the threshold and gave a second taper (seeds
+    # 1 and 8 did, before the re-entry hysteresis)
+    runs = mpy_json(
+        SYNTH
+        + """
+out = []
+for seed in (1, 8):
+    random.seed(seed)
+    out.append(session([[(40.0, 15.0, 0.3, 90.0)]], 300)[0])
+print(json.dumps(out))
+"""
+    )
+    for events in runs:
+        tps = _tapers(events)
+        assert len(tps) == 1, events
+        assert 154 - 5 <= tps[0] <= 154 + 45, events
+
+
 def test_a_second_ejection_on_a_decaying_flow_is_a_new_letdown(mpy_json):
     events = mpy_json(
         SYNTH

@@ -8,6 +8,7 @@ import pytest
 from pumpmon.fwimport import firmware_module
 
 ev = firmware_module("events")
+evn = firmware_module("eventnames")
 haptics_host = firmware_module("haptics")
 
 DRIVER = """
@@ -216,9 +217,9 @@ def test_docs_cues_table_lists_every_cue_with_its_pattern():
         m = re.match(r"\| `(\w+)` \| `([^`]*)`", line)
         if m:
             rows[m.group(1)] = m.group(2)
-    assert set(rows) == set(ev.CUE_NAMES[1:])
+    assert set(rows) == set(evn.CUE_NAMES[1:])
     for cue, felt in rows.items():
-        pattern = haptics_host.PATTERNS[ev.CUE_NAMES.index(cue)]
+        pattern = haptics_host.PATTERNS[evn.CUE_NAMES.index(cue)]
         elements = re.findall(r"·|—+", felt)
         assert len(elements) == len(pattern[0::2]), cue
         for symbol, on_ms in zip(elements, pattern[0::2]):

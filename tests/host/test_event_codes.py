@@ -1,0 +1,70 @@
+"""The event, cue, phase, button and fault codes: one meaning wherever they are written.
+
+events.py holds the codes; eventnames.py their printed names; the session-path modules keep
+private copies (`_EV_LETDOWN = const(1)`, folded into their bytecode so they cost no heap).
+These tests read the sources, so a copy or a name that drifts from events.py fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pumpmon.fwimport import firmware_module
+from pumpmon.unixport import FIRMWARE
+
+ev = firmware_module("events")
+evn = firmware_module("eventnames")
+
+# code prefix in events.py -> its names table in eventnames.py
+TABLES = {
+    "EV": "EVENT_NAMES",
+    "CUE": "CUE_NAMES",
+    "PH": "PHASE_NAMES",
+    "BTN": "BUTTON_NAMES",
+    "FAULT": "FAULT_NAMES",
+}
+_PRIVATE_CODE = re.compile(r"^_((?:EV|CUE|PH|BTN|FAULT)_\w+) = const\((-?\d+)\)", re.M)
+
+
+def _codes(prefix: str) -> dict[str, int]:
+    return {
+        name: value
+        for name, value in vars(ev).items()
+        if name.startswith(prefix + "_") and isinstance(value, int)
+    }
+
+
+def test_every_code_has_its_name_at_its_index_in_eventnames():
+    """EV_SESSION_START is EVENT_NAMES[9] == "session_start": the name is the code's
+    lower-cased suffix, and each table has exactly one name per code."""
+    for prefix, table_name in TABLES.items():
+        codes = _codes(prefix)
+        table = getattr(evn, table_name)
+        assert sorted(codes.values()) == list(range(len(table))), table_name
+        for name, code in codes.items():
+            assert table[code] == name[len(prefix) + 1 :].lower(), (name, table[code])
+
+
+def test_unknown_codes_are_named_by_number():
+    assert evn.name(evn.CUE_NAMES, len(evn.CUE_NAMES)) == "code_%d" % len(evn.CUE_NAMES)
+    assert evn.name(evn.FAULT_NAMES, -1) == "code_-1"
+    assert evn.name(evn.PHASE_NAMES, ev.PH_MASSAGE) == "massage"
+
+
+def test_private_copies_of_codes_in_firmware_modules_equal_events_py():
+    """session.py, coach.py, detect.py fold the codes they use as private constants; every
+    such copy must name a code of events.py and carry its value."""
+    checked = 0
+    problems = []
+    for path in sorted(FIRMWARE.rglob("*.py")):
+        for name, value in _PRIVATE_CODE.findall(path.read_text()):
+            checked += 1
+            if not hasattr(ev, name):
+                problems.append("%s: _%s is not a code in events.py" % (path.name, name))
+            elif getattr(ev, name) != int(value):
+                problems.append(
+                    "%s: _%s = %s but events.%s = %d"
+                    % (path.name, name, value, name, getattr(ev, name))
+                )
+    assert checked >= 30, "the scan found too few copies: has the constant style changed?"
+    assert problems == []
