@@ -28,6 +28,11 @@
 # channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
 # (at least `ld_rearm_mg_s`) and `ld_gap_s` have passed: one ejection, one event.
 #
+# The residual scale is the residuals' own (EWMA of |res|) but at most twice the block
+# noise: an ejection's residuals and the concave decay after it would otherwise inflate it
+# for tens of blocks, and hide the next onset. A lone bottle's crossing is confirmed one block
+# later: the weight must not have fallen by 2 noise units (milk never leaves; the first
+# stroke of a massage rises like an onset for 2-3 s, then lets go).
 # A crossing counts only while milk is still arriving (the slope of the newest blocks
 # significantly above zero: a step or a wander that stopped is not an ejection), and no block
 # adds more than 3 noise units to the evidence. A rise is also checked against physics: since
@@ -104,6 +109,7 @@ _ZCLAMP = const(320)  # +-20 noise units, x16
 _MAX_WIN = const(32)
 _RISE_BLOCKS = const(5)  # a letdown needs the least-squares slope of the newest 5 blocks ...
 _RISE_Q4 = const(24)  # ... at least 1.5 standard errors (x16) above zero (still rising)
+_SD_CAP = const(2)  # the residual scale is at most twice the block noise
 _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
 # slow path (onsets under massage strokes, movement, after holds): the lower envelope is the
@@ -178,6 +184,8 @@ class Detector:
         self._sjlen = 0
         self._armed = bytearray(n)
         self._pending = bytearray(n)
+        self._confirm = bytearray(n)  # a lone crossing waits one block for its confirmation
+        self._confirm_v = array("i", [0] * n)  # the block value at the crossing, mg
         self._peak = array("i", [0] * n)
         self._last_ld_ms = array("i", [_NEVER] * n)
         self._fast = array("i", [0] * n)  # 8-block flow, mg/s
@@ -243,6 +251,7 @@ class Detector:
 
     # -- per block ---------------------------------------------------------------------------
     def _restart(self, ch):
+        self._confirm[ch] = 0
         self._good[ch] = 0
         self._s[ch] = 0
         self._slen[ch] = 0
@@ -353,6 +362,10 @@ class Detector:
         ra += (a * 16 - ra) >> 5
         self._ra[ch] = ra
         sd = ra * 5 >> 6  # sd = 1.25 x mean |res|
+        if sd > _SD_CAP * self.noise_mg[ch]:
+            # an ejection's own residuals (and the concave decay after it) inflate the
+            # scale for tens of blocks: the next onset would be found late or not at all
+            sd = _SD_CAP * self.noise_mg[ch]
         if sd < self.noise_mg[ch]:
             sd = self.noise_mg[ch]
         self._sd[ch] = sd
@@ -409,7 +422,21 @@ class Detector:
         for o in range(self.n_channels):
             if o != ch and t_ms - self._last_ld_ms[o] <= self._sync_ms:
                 need = self._h_sync
-        return self._s[ch] >= need and self._rising(ch)
+        if self._confirm[ch]:
+            # a lone bottle's crossing one block ago: milk never leaves the bottle, so the
+            # weight must not have fallen since (the first stroke of a massage rises like an
+            # onset for 2-3 s, then falls)
+            self._confirm[ch] = 0
+            v = self._ring[ch * _RING + self._pos[ch]]
+            if v >= self._confirm_v[ch] - 2 * sd:
+                return True
+        if self._s[ch] >= need and self._rising(ch):
+            if need == self._h:
+                self._confirm[ch] = 1
+                self._confirm_v[ch] = self._ring[ch * _RING + self._pos[ch]]
+                return False
+            return True
+        return False
 
     def _env_slope(self, ch, end, w):
         # least-squares slope (mg per block x8) of the lower envelope (minimum over
@@ -511,6 +538,7 @@ class Detector:
 
     def _fire(self, t_ms, ch):
         self._armed[ch] = 0
+        self._confirm[ch] = 0
         self._s[ch] = 0
         self._slen[ch] = 0
         self._peak[ch] = self._fast[ch]

@@ -27,11 +27,15 @@
 # weight once artifacts have passed is not), minus a tare: before the first ejection
 # (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the
 # tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
-# baseline at the onset, and moves on along an exponential approach (nominal time constant
-# 240 s) by the drift still to come: the tare so far x a / (1 - a), a = exp(-t / tau), the
-# ratio capped at 3.5 (t = tau / 4). While a hold lasts, the volume is credited at the flow
-# of the last quiet stretch (30 blocks at most); under massage strokes (unsettled) it may
-# rise to the lowest level of the last 64 accepted blocks (pressure only adds weight).
+# baseline where its evidence began (checked against the tare of that time, kept per
+# block), and moves on along an exponential approach (nominal time constant 240 s) by the
+# drift still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1)
+# x tare (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
+# a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
+# both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
+# lasts, the volume is credited at the flow of the last quiet stretch (30 blocks at most);
+# under massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted
+# blocks (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that

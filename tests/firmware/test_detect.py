@@ -28,10 +28,11 @@ def mass_g(t, ejections):
     return m
 
 def session(channels, seconds, rate_hz=10, sigma_g=0.25, ripple_g=0.5, press=None,
-            step=None, walk=None):
+            step=None, walk=None, bump=None):
     # channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
     # step: (start_s, grams) a weight step that stays (something rests on the bottle);
     # walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
+    # bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
     n = len(channels)
     fs = [FlowStage({}) for _ in range(n)]
     det = Detector({}, n)
@@ -46,6 +47,8 @@ def session(channels, seconds, rate_hz=10, sigma_g=0.25, ripple_g=0.5, press=Non
             g += ripple_g * math.sin(6.2832 * 1.1 * t)
             if press and press[0] <= t < press[1]:
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
+            if bump and bump[0] <= t < bump[0] + bump[1]:
+                g += bump[2] * math.sin(3.14159 * (t - bump[0]) / bump[1]) ** 2
             if step and t >= step[0]:
                 g += step[1]
             if walk and walk[0] <= t < walk[1]:
@@ -258,3 +261,39 @@ print(json.dumps(session([[(30.0, 10.0, 0.5, 25.0), (120.0, 15.0, 0.4, 40.0)]], 
     assert len(tps) == 2, events
     assert 80 - 5 <= tps[0] <= 80 + 45, events
     assert 190 - 5 <= tps[1] <= 190 + 45, events
+
+
+def test_the_first_stroke_of_a_massage_without_milk_is_not_a_letdown(mpy_json):
+    # one smooth press: the weight rises by 0.8 g over 2.5-3 s like an onset, then lets go.
+    # Milk never leaves the bottle: the decision waits one block and sees the fall
+    runs = mpy_json(
+        SYNTH
+        + """
+out = []
+for seed in (1, 2, 3, 4):
+    for length_s in (5.0, 6.0):
+        random.seed(seed)
+        out.append(session([[]], 120, sigma_g=0.1, ripple_g=0.3, bump=(70.0, length_s, 0.8)))
+print(json.dumps(out))
+"""
+    )[0]
+    for events in runs:
+        assert _letdowns(events) == [], runs
+
+
+def test_closely_spaced_ejections_are_each_found_in_time(mpy_json):
+    # the `many` pattern: an ejection every ~55 s, each weaker. The residuals of one ejection
+    # (and the concave decay after it) must not inflate the noise scale the next is tested
+    # against
+    events = mpy_json(
+        SYNTH
+        + """
+ej = [(40.0, 15.0, 0.6, 25.0), (95.0, 15.0, 0.35, 20.0), (150.0, 15.0, 0.3, 20.0),
+      (205.0, 15.0, 0.25, 20.0)]
+random.seed(4)
+print(json.dumps(session([ej], 280, sigma_g=0.2, ripple_g=0.3)))
+"""
+    )[0]
+    lds = _letdowns(events)
+    for onset in (40.0, 95.0, 150.0, 205.0):
+        assert any(onset - 3 <= t <= onset + 20 for t in lds), (onset, events)
