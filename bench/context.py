@@ -62,8 +62,10 @@ class BenchContext:
         jobs: int = 2,
         quick: bool = False,
         argv_hint: str = "",
+        seeds: int | None = None,
     ):
-        self.out_dir = Path(out_dir)
+        self.seeds = seeds
+        self.out_dir = Path(out_dir) if seeds is None else Path(out_dir) / ("seeds-%d" % seeds)
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
         self.figures: dict = {}
@@ -78,11 +80,16 @@ class BenchContext:
         cmd = ".venv/bin/python -m bench --only %s" % section
         if self.quick:
             cmd += " --quick"
+        if self.seeds is not None:
+            cmd += " --seeds %d" % self.seeds
         return "reproduce: %s   (all sections: make bench)" % cmd
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
-        entries = scn_mod.bench_set()
+        if self.seeds is not None:
+            entries = scn_mod.held_out_set(self.seeds)
+        else:
+            entries = scn_mod.bench_set()
         if self.quick:
             # two of each phenotype and two controls: for a fast look, not for the figures
             seen: dict[str, int] = {}

@@ -675,3 +675,20 @@ def bench_set() -> list[dict]:
             }
         )
     return entries
+
+
+HELD_OUT_PER_PHENOTYPE = 5
+HELD_OUT_CONTROLS = 6
+
+
+def held_out_set(first_seed: int) -> list[dict]:
+    """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
+    phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
+    duration drawn by the generator itself (not assigned round-robin as in bench_set).
+    Use a first seed >= 100 (the bench set uses 1-8)."""
+    entries = []
+    for kind in KINDS:
+        n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
+        for seed in range(first_seed, first_seed + n):
+            entries.append({"seed": seed, "kind": kind})
+    return entries

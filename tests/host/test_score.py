@@ -186,3 +186,23 @@ def test_bench_skips_a_missing_section_and_ends_with_one_json_line(monkeypatch, 
     assert any("no_such_section: skipped" in line for line in out)
     figures = json.loads(out[-1])
     assert figures["bench_quick"] is False
+
+
+# -- the scenario sets ---------------------------------------------------------------------
+
+
+def test_a_held_out_set_shares_no_session_with_the_fixed_set():
+    from bench import scenarios
+
+    fixed = {(e["kind"], e["seed"]) for e in scenarios.bench_set()}
+    held = scenarios.held_out_set(100)
+    assert len(held) == 6 * scenarios.HELD_OUT_PER_PHENOTYPE + scenarios.HELD_OUT_CONTROLS
+    assert not fixed & {(e["kind"], e["seed"]) for e in held}
+
+
+def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--seeds", "5", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "overlaps the fixed bench set" in err and "use 100 or more" in err
