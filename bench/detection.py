@@ -49,7 +49,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-FLOOR_MILK_G = (0.2, 0.3)  # ~3-4 noise units of a 1-s block (50-100 mg on a still bottle)
+FLOOR_MILK_G = (0.1, 0.2, 0.3)  # 0.2-0.3 g: ~3-4 noise units of a still bottle's 1-s block
 
 
 def onset_floor(recs) -> dict:
