@@ -109,7 +109,9 @@ _ZCLAMP = const(320)  # +-20 noise units, x16
 _MAX_WIN = const(32)
 _RISE_BLOCKS = const(5)  # a letdown needs the least-squares slope of the newest 5 blocks ...
 _RISE_Q4 = const(24)  # ... at least 1.5 standard errors (x16) above zero (still rising)
-_SD_CAP = const(2)  # the residual scale is at most twice the block noise
+_SD_CAP = const(2)  # the residual scale is at most twice the block noise, or 100 mg: the
+_SD_CAP_MIN_MG = const(100)  # pump ripple aliased through the triangle and the 1-s blocks
+# wobbles by up to ~50-100 mg over 3-5 s, which second differences do not measure
 _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
 # slow path (onsets under massage strokes, movement, after holds): the lower envelope is the
@@ -362,10 +364,13 @@ class Detector:
         ra += (a * 16 - ra) >> 5
         self._ra[ch] = ra
         sd = ra * 5 >> 6  # sd = 1.25 x mean |res|
-        if sd > _SD_CAP * self.noise_mg[ch]:
+        cap = _SD_CAP * self.noise_mg[ch]
+        if cap < _SD_CAP_MIN_MG:
+            cap = _SD_CAP_MIN_MG
+        if sd > cap:
             # an ejection's own residuals (and the concave decay after it) inflate the
             # scale for tens of blocks: the next onset would be found late or not at all
-            sd = _SD_CAP * self.noise_mg[ch]
+            sd = cap
         if sd < self.noise_mg[ch]:
             sd = self.noise_mg[ch]
         self._sd[ch] = sd
