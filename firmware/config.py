@@ -246,22 +246,18 @@ def _check(e, raw):
             )
         return raw, None
     # int: accept a float only when it is a whole number (180.0); bools are not numbers here
-    if raw is True or raw is False or not isinstance(raw, (int, float)):
+    whole = raw is not True and raw is not False and isinstance(raw, (int, float))
+    if whole and isinstance(raw, float):
+        # NaN and the infinities first: int() of them raises
+        whole = raw == raw and raw not in (float("inf"), float("-inf")) and raw == int(raw)
+    if not whole:
         return default, "%s must be a whole number (%s), not %r: using %r" % (
             key,
             units,
             raw,
             default,
         )
-    if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")) or raw != int(raw):
-            return default, "%s must be a whole number (%s), not %r: using %r" % (
-                key,
-                units,
-                raw,
-                default,
-            )
-        raw = int(raw)
+    raw = int(raw)
     if raw < low or raw > high:
         return default, "%s = %d %s is out of range %d..%d: using %r" % (
             key,
