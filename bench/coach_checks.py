@@ -116,7 +116,7 @@ def check_session(events: list[dict], cfg: dict, no_milk: bool) -> dict:
 
 
 def run(ctx: BenchContext) -> dict:
-    config = firmware_module("config")
+    config = firmware_module("shared.config")
     cfg = config.defaults()
     recs = ctx.scenarios()
     preds = ctx.replays()  # runs the replays when no earlier section has

@@ -65,8 +65,8 @@ import gc
 gc.collect()
 mem_start = gc.mem_alloc()
 import time, array
-import events as ev
-from session import Session
+from shared import events as ev
+from pipeline.session import Session
 gc.collect()
 mem_imported = gc.mem_alloc()
 

@@ -4,7 +4,7 @@
 
 Every session of the bench's realistic set (bench.scenarios: noise, spikes, drift, ripple,
 walking, tilt, gaps; 5-80 Hz; 1 or 2 bottles; accelerometer in some) is encoded by
-firmware/logcodec.py (imported under CPython, byte for byte what the device's log store
+firmware/shared/logcodec.py (imported under CPython, byte for byte what the device's log store
 writes: header, segments, summary), with its events taken from the firmware's replay of that
 trace when the bench has run the replays (else without events, and the table says so). Each
 file is decoded again and compared with the input (quantised to the step the device stores,
@@ -42,7 +42,7 @@ from bench.context import BenchContext, log
 SESSION_S = 1200
 RATE_HZ = 10
 PARTITION_BYTES = 2 * 1024 * 1024
-Q_MG = firmware_module("logstore").Q_MG  # the step the device stores weights with
+Q_MG = firmware_module("device.logstore").Q_MG  # the step the device stores weights with
 
 
 def _events(ctx: BenchContext, name: str, evn) -> list[tuple[int, int, int, int]] | None:
@@ -72,7 +72,7 @@ def _events(ctx: BenchContext, name: str, evn) -> list[tuple[int, int, int, int]
     return out
 
 
-def _encode(lc, tr: trace_mod.Trace, events, period_us: int, session_id: int) -> bytes:
+def _encode(ld, tr: trace_mod.Trace, events, period_us: int, session_id: int) -> bytes:
     n_ch = tr.channels
     w2 = tr.w2_mg or [0] * len(tr.t_ms)
     samples = list(zip(tr.t_ms, tr.w1_mg, w2))
@@ -102,9 +102,9 @@ def _encode(lc, tr: trace_mod.Trace, events, period_us: int, session_id: int) ->
         done=True,
         volume_mg=vols,
     )
-    data = lc.encode_session(header, samples, accel, events or (), summary)
+    data = ld.encode_session(header, samples, accel, events or (), summary)
     # the codec must give back what it was given, or the size means nothing
-    got = lc.decode(data)
+    got = ld.decode(data)
     if got["t_ms"] != list(tr.t_ms) or not got["complete"]:
         raise AssertionError("log codec round trip lost samples or the summary")
     for ch, col in enumerate([tr.w1_mg, w2][:n_ch]):
@@ -158,8 +158,9 @@ def _sessions_that_fit(sizes: list[int]) -> int:
 
 
 def run(ctx: BenchContext) -> dict:
-    lc = firmware_module("logcodec")
-    evn = firmware_module("eventnames")
+    lc = firmware_module("shared.logcodec")
+    ld = firmware_module("shared.logdecode")
+    evn = firmware_module("shared.eventnames")
     total_bytes = 0
     total_samples = 0
     rows = []
@@ -172,7 +173,7 @@ def run(ctx: BenchContext) -> dict:
         rate = int(rec.meta.get("rate_hz") or rec.params.get("rate_hz") or 10)
         events = _events(ctx, rec.name, evn)
         with_events += events is not None
-        data = _encode(lc, tr, events, 1000000 // rate, i + 1)
+        data = _encode(ld, tr, events, 1000000 // rate, i + 1)
         n = len(tr.t_ms) * tr.channels
         total_bytes += len(data)
         total_samples += n
@@ -182,7 +183,7 @@ def run(ctx: BenchContext) -> dict:
         if rate % RATE_HZ == 0:
             tr10 = _decimate(tr, rate // RATE_HZ)
             ev10 = events
-            d10 = _encode(lc, tr10, ev10, 1000000 // RATE_HZ, i + 1)
+            d10 = _encode(ld, tr10, ev10, 1000000 // RATE_HZ, i + 1)
             head = len(
                 lc.header_frame(
                     1,
@@ -207,7 +208,7 @@ def run(ctx: BenchContext) -> dict:
 
     bps = total_bytes / total_samples
     print(
-        "\n== log_size: session log bytes through firmware/logcodec.py "
+        "\n== log_size: session log bytes through firmware/shared/logcodec.py "
         "(weights stored in %d mg steps)" % Q_MG
     )
     print("%-22s %5s %3s %5s %9s %9s" % ("session", "Hz", "ch", "accel", "bytes", "B/sample"))

@@ -14,11 +14,10 @@ import gc
 import sys
 import time
 
-import button
-import eventnames as evn
-import events as ev
-import haptics
-from session import Session
+from device import button, haptics
+from pipeline.session import Session
+from shared import eventnames as evn
+from shared import events as ev
 
 BOARD_FILE = "/board.json"
 CONFIG_FILE = "/config.json"
@@ -221,8 +220,8 @@ def autostart_check(hw, cfg):
     The first ADC keeps sampling while idle, so the board does not light-sleep then."""
     if not cfg.get("auto_start", False) or not hw.scales:
         return None
-    from autostart import AutoStart
-    from scale import Scale
+    from pipeline.autostart import AutoStart
+    from pipeline.scale import Scale
 
     adc = hw.scales[0]
     adc.power_up()
@@ -246,21 +245,22 @@ _trace_played = False
 def main():
     """Boot: board, configuration, storage; then serve sessions until the host takes over."""
     global _trace_played
-    import board as board_mod
-    import hostlink
-    import logstore
+    from device import board as board_mod
+    from device import hostlink, logstore
 
     board_cfg, problem = load_board(BOARD_FILE)
     if board_cfg is None:
         print("pumpmon:", problem)
         return
-    import config
+    import shared
+    from shared import config
 
     cfg, problems = config.load(CONFIG_FILE)
     if problems:
         config.explain(problems)
     config_digest = int(config.digest(cfg), 16)
-    del config, sys.modules["config"]  # ~12 KB back: only the settings dict is kept
+    del config  # ~12 KB back: only the settings dict is kept
+    shared.unload("config")
     gc.collect()
     try:
         hw = board_mod.bring_up(board_cfg)

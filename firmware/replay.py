@@ -8,9 +8,9 @@
 import gc
 import sys
 
-import eventnames as evn
-import events as ev
 from drivers.trace import TraceSource
+from shared import eventnames as evn
+from shared import events as ev
 
 
 def _t(t_ms):
@@ -80,14 +80,16 @@ def build_session(cfg_path, channels, sink, has_accel):
     which leaves ~18 KB more heap for the session."""
     cfg = {}
     if cfg_path:
-        import config
+        import shared
+        from shared import config
 
         cfg, problems = config.load(cfg_path)
         for p in problems:
             sys.stderr.write("config: %s\n" % p)
-        del config, sys.modules["config"]  # the local name too, or the module stays alive
+        del config  # the local name too, or the module stays alive
+        shared.unload("config")
         gc.collect()
-    from session import Session  # imported once the config module is gone
+    from pipeline.session import Session  # imported once the config module is gone
 
     return Session(cfg, channels, sink, has_accel=has_accel)
 

@@ -32,11 +32,13 @@ del _src, _dst, _board
 try:
     os.stat("/config.json")
 except OSError:
-    import config
+    import shared
+    from shared import config
 
     with open("/config.json", "w") as _dst:
         _dst.write(config.dumps(config.defaults()))
-    del config, sys.modules["config"], _dst
+    del config, _dst
+    shared.unload("config")
 
 try:
     import main  # noqa: E402,F401  (runs the app; returns to the REPL when the host takes over)

@@ -21,7 +21,7 @@ Units: volumes are kept in mL (milk density 1.03 g/mL: 1 mL = 1030 mg). Bottle 1
 left and bottle 2 as right (the convention the host tools use: wear them that way round).
 
 Limits: one writer at a time (SQLite serialises writers; a second pull waits up to 10 s).
-Sessions decode with the firmware's own codec (firmware/logcodec.py); a session that is
+Sessions decode with the firmware's own codec (firmware/shared/logdecode.py); a session that is
 damaged is still archived byte for byte and flagged.
 """
 
@@ -34,7 +34,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .fwimport import firmware_module
+from .shared import events, logdecode
 
 MG_PER_ML = 1030  # milk: 1.03 g/mL
 ML_PER_OZ = 29.5735
@@ -82,11 +82,11 @@ def default_dir() -> Path:
 
 
 def _codec():
-    return firmware_module("logcodec")
+    return logdecode
 
 
 def _events():
-    return firmware_module("events")
+    return events
 
 
 def decode(data: bytes) -> dict:

@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .shared import config
 from .unixport import BOARDS, FIRMWARE, REPO
 
 BUILD_MPY = REPO / "build" / "mpy"
@@ -141,9 +142,6 @@ def deploy_commands(board: str, port: str, build_dir: Path, stage_dir: Path,
     copy += [str(p) for p in sorted(build_dir.iterdir())]
     copy += [str(stage_dir / "board.json")]
     if not keep_config:
-        from .fwimport import firmware_module
-
-        config = firmware_module("config")
         (stage_dir / "config.json").write_text(config.dumps(config.defaults()))
         copy += [str(stage_dir / "config.json")]
     cmds.append(copy + [":"])

@@ -23,7 +23,9 @@ import json
 import sys
 from collections import OrderedDict
 
-from .archive import ML_PER_OZ, Archive, ArchiveError, firmware_module
+from .archive import ML_PER_OZ, Archive, ArchiveError
+from .shared import eventnames as evn
+from .shared import events as ev
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -96,8 +98,6 @@ def session_json(row: dict, units: str) -> dict:
 
 def timeline(session: dict) -> list[dict]:
     """Events of a decoded session as dicts: t_s, event, and its details in words."""
-    ev = firmware_module("events")
-    evn = firmware_module("eventnames")
     out = []
     for t_ms, code, ch, arg in session.get("events") or []:
         item = {"t_s": round(t_ms / 1000.0, 1), "event": evn.name(evn.EVENT_NAMES, code)}

@@ -26,7 +26,7 @@ import json
 import sys
 import time
 
-from .fwimport import firmware_module
+from .shared import config
 from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
 
 CONFIG_FILE = "/config.json"  # firmware/app.py
@@ -118,7 +118,6 @@ def parse_pairs(pairs: list[str], config) -> dict:
 
 def read_device_config(dev: Device) -> tuple[dict, dict, list[str]]:
     """(raw JSON object on the device, validated cfg, problems)."""
-    config = firmware_module("config")
     exists = dev.eval("__import__('os').stat(%r)[6] if %r in __import__('os').listdir('/') "
                       "else -1" % (CONFIG_FILE, CONFIG_FILE.lstrip("/")))
     if exists < 0:
@@ -133,7 +132,6 @@ def read_device_config(dev: Device) -> tuple[dict, dict, list[str]]:
 
 
 def config_show(dev: Device, as_json: bool) -> int:
-    config = firmware_module("config")
     raw, cfg, problems = read_device_config(dev)
     if as_json:
         print(json.dumps(cfg, indent=1))
@@ -151,7 +149,6 @@ def config_show(dev: Device, as_json: bool) -> int:
 
 
 def config_set(dev: Device, pairs: list[str]) -> int:
-    config = firmware_module("config")
     try:
         changes = parse_pairs(pairs, config)
     except ValueError as e:
@@ -178,7 +175,6 @@ def run(args: argparse.Namespace) -> int:
     name = args.command
     try:
         if name == "config" and args.action == "set":
-            config = firmware_module("config")
             try:  # refuse bad input before touching the device
                 parse_pairs(args.pairs, config)
             except ValueError as e:

@@ -6,7 +6,7 @@
 For tests and the benchmark: a pull needs sessions on a device, and writing them over the
 serial link would itself be a slow pull in reverse. `put_files` mounts the littlefs image in
 the unix port (firmware/unix/flashdev.py, the emulator's own block device) and copies the
-files in one run. Sessions are encoded by the firmware's codec (firmware/logcodec.py), so
+files in one run. Sessions are encoded by the firmware's codec (firmware/shared/logcodec.py), so
 they are byte for byte what the device's log store writes.
 
 Limits: the synthetic session is a plausible shape (letdowns, tapers, cues, two bottles,
@@ -22,7 +22,9 @@ import tempfile
 from pathlib import Path
 
 from . import unixport
-from .fwimport import firmware_module
+from .shared import events as ev
+from .shared import logcodec as codec
+from .shared import logdecode
 
 SESSION_DIR = "/sessions"
 EPOCH_2000_UNIX_S = 946684800  # 2000-01-01T00:00:00Z, the log's wall-clock epoch
@@ -38,8 +40,6 @@ def synthetic_session(session_id: int, start_time_s: int | None = None, minutes:
                       device_id: str = "240ac4000001") -> bytes:
     """A session file: two bottles at 1000/period_ms Hz, letdowns, tapers, cues and their
     results, and (when complete) a summary. start_time_s: seconds since 2000-01-01 UTC."""
-    ev = firmware_module("events")
-    codec = firmware_module("logcodec")
     rng = random.Random(seed)
     end_ms = int(minutes * 60_000)
     # letdowns: first after 40..150 s, then every 150..300 s; each a burst of flow that tapers
@@ -106,7 +106,7 @@ def synthetic_session(session_id: int, start_time_s: int | None = None, minutes:
         t_cut = samples[cut][0]
         samples = samples[:cut]
         events = [e for e in events if e[0] <= t_cut and e[1] != ev.EV_SESSION_END]
-    return codec.encode_session(header, samples, events=events, summary=summary)
+    return logdecode.encode_session(header, samples, events=events, summary=summary)
 
 
 _PUT = """

@@ -1,7 +1,8 @@
-"""Import the firmware's plain-logic modules (events, log codec, config schema) in CPython.
+"""Import the firmware's plain-logic modules (`pipeline`, `device`) under CPython: for the
+tests and the benchmarks only. The host tools themselves import only `pumpmon.shared`.
 
-The design keeps one copy of each format: the host imports the firmware's own modules. They
-use `micropython.const`, so a tiny stand-in for the `micropython` module is installed first.
+The firmware imports its shared code as the top-level package `shared`; here that name is
+bound to `pumpmon.shared`, so a pipeline module and the host see one copy of the event codes.
 """
 
 from __future__ import annotations
@@ -10,22 +11,13 @@ import importlib
 import sys
 import types
 
+from . import shared
 from .unixport import FIRMWARE
 
 
-def _install_micropython_shim() -> None:
-    if "micropython" in sys.modules:
-        return
-    shim = types.ModuleType("micropython")
-    shim.const = lambda value: value  # type: ignore[attr-defined]
-    shim.native = lambda f: f  # type: ignore[attr-defined]
-    shim.viper = lambda f: f  # type: ignore[attr-defined]
-    sys.modules["micropython"] = shim
-
-
 def firmware_module(name: str) -> types.ModuleType:
-    """The firmware module `name` (e.g. "events", "logcodec"), imported under CPython."""
-    _install_micropython_shim()
+    """The firmware module `name` (e.g. "pipeline.coach", "device.haptics") under CPython."""
+    sys.modules.setdefault("shared", shared)
     path = str(FIRMWARE)
     if path not in sys.path:
         sys.path.append(path)

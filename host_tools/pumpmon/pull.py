@@ -182,8 +182,8 @@ def _confirm(dev: Device, session_ids: list[int]) -> None:
     """Tell the device's log store the host holds these sessions (firmware/logstore.py)."""
     if not session_ids:
         return
-    dev.exec("import logstore\n_s=logstore.LogStore(%r)\nfor _i in %r:\n _s.confirm(_i)\n"
-             "del _s\n" % (SESSIONS_DIR, session_ids))
+    dev.exec("from device import logstore\n_s=logstore.LogStore(%r)\n"
+             "for _i in %r:\n _s.confirm(_i)\ndel _s\n" % (SESSIONS_DIR, session_ids))
 
 
 def run(args: argparse.Namespace) -> int:

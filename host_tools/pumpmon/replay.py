@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import unixport
+from .shared import config
 from .trace import TraceError, read_csv
 
 EXIT_BAD_INPUT = 2
@@ -27,8 +28,6 @@ class ConfigError(ValueError):
 
 def load_config(path: str | Path) -> dict:
     """Read and validate a configuration file with the firmware's own schema."""
-    from .fwimport import firmware_module
-
     p = Path(path)
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
@@ -42,7 +41,6 @@ def load_config(path: str | Path) -> dict:
         raise ConfigError(f"{p}: cannot read it ({e})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the configuration must be a JSON object of key: value")
-    config = firmware_module("config")
     cfg, problems = config.validate(raw)
     if problems:
         raise ConfigError(f"{p}: " + "; ".join(str(x) for x in problems))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 DRIVER = """
-import json, button, config
+import json
+from shared import config
+from device import button
 cfg, _ = config.validate(json.loads(%r))
 class Pin:
     # level from a list of [t_ms, level] changes; starts released (1: pull-up, active low)
@@ -94,7 +96,8 @@ def test_slow_polling_still_classifies_all_three_kinds(mpy_json):
 def test_update_allocates_nothing(mpy):
     out = mpy(
         """
-        import gc, button
+        import gc
+        from device import button
         class Pin:
             def __init__(self): self.v = 1
             def value(self): return self.v

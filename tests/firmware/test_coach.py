@@ -11,10 +11,12 @@ import json
 
 from pumpmon.fwimport import firmware_module
 
-ev = firmware_module("events")
+ev = firmware_module("shared.events")
 
 DRIVER = """
-import json, coach, config, events as ev, eventnames as evn
+import json
+from shared import config, events as ev, eventnames as evn
+from pipeline import coach
 cfg, problems = config.validate(json.loads(%r))
 assert not problems, problems
 c = coach.Coach(cfg)
@@ -257,7 +259,9 @@ def test_press_during_a_cue_stops_the_vibration_and_the_session_goes_on(mpy):
     """Coach + haptics as the app wires them: the short press acknowledges the massage cue."""
     out = mpy(
         """
-        import coach, haptics, events as ev, eventnames as evn
+        from pipeline import coach
+        from device import haptics
+        from shared import events as ev, eventnames as evn
         class Motor:
             def __init__(self): self.level = 0; self.ons = 0
             def on(self, pct): self.level = pct; self.ons += 1
@@ -404,7 +408,9 @@ def test_random_scripts_keep_the_protocol_guarantees(mpy_json):
 def test_tick_and_detections_allocate_nothing_in_steady_state(mpy):
     out = mpy(
         """
-        import gc, coach, events as ev
+        import gc
+        from shared import events as ev
+        from pipeline import coach
         def measure():
             c = coach.Coach({"cue_result_s": 900, "max_session_s": 3600})
             c.start(0)
@@ -435,7 +441,8 @@ def test_tick_and_detections_allocate_nothing_in_steady_state(mpy):
 # -- automatic start -----------------------------------------------------------------------
 
 AUTOSTART = """
-import json, autostart
+import json
+from pipeline import autostart
 a = autostart.AutoStart(dict({"auto_start": True}, **json.loads(%r)))
 w = json.loads(%r)   # [t_ms, w_mg] samples
 for t, mg in w:
@@ -499,7 +506,7 @@ def _check_session(lines, no_milk=False):
         sys.path.insert(0, str(REPO))
     from bench.coach_checks import check_session
 
-    config = firmware_module("config")
+    config = firmware_module("shared.config")
     events = [dict(zip(("t_s", "event", "x"), line)) for line in lines]
     for e in events:  # the third field names the cue or phase
         x = e.pop("x", None)

@@ -11,10 +11,11 @@ import json
 import pytest
 from pumpmon.fwimport import firmware_module
 
-config = firmware_module("config")
+config = firmware_module("shared.config")
 
 LOAD_IN_PORT = """
-import json, config
+import json
+from shared import config
 cfg, problems = config.load(%r)
 print(json.dumps({"cfg": cfg, "problems": problems}))
 """
@@ -112,7 +113,7 @@ def test_unknown_keys_and_non_object_json_are_reported():
 def test_validation_agrees_between_device_and_host(mpy_json):
     data = {"max_session_s": 5, "units": "oz", "cue_letdown": False, "x": 1, "button_long_ms": 9e9}
     r = mpy_json(
-        "import json, config\ncfg, p = config.validate(json.loads(%r))\n"
+        "import json\nfrom shared import config\ncfg, p = config.validate(json.loads(%r))\n"
         "print(json.dumps({'cfg': cfg, 'problems': p, 'digest': config.digest(cfg)}))"
         % json.dumps(data)
     )
@@ -152,7 +153,9 @@ def test_device_parts_run_on_a_corrupt_configuration(mpy, tmp_path):
     path.write_text('{"max_session_s": "long", "haptic_intensity_pct": 400, "button_long_ms": ')
     out = mpy(
         """
-        import config, coach, haptics, button, eventnames as evn
+        from shared import config, eventnames as evn
+        from pipeline import coach
+        from device import haptics, button
         cfg, problems = config.load(%r)
         lines = []
         config.explain(problems, lines.append)
@@ -179,7 +182,7 @@ def test_device_parts_run_on_a_corrupt_configuration(mpy, tmp_path):
 def test_partial_dict_falls_back_to_schema_defaults(mpy):
     out = mpy(
         """
-        import coach
+        from pipeline import coach
         c = coach.Coach({"max_session_s": 600})
         print(c.max_session_ms, c.stimulate_after_ms)
         """
@@ -196,7 +199,7 @@ def _keys_read_by_the_firmware():
 
     call = re.compile(r"""\b(?:cfg\.get|g)\(\s*"([a-z0-9_]+)"\s*,\s*([^()]+?)\s*\)""")
     found = []
-    for path in sorted(FIRMWARE.glob("*.py")):
+    for path in sorted(FIRMWARE.rglob("*.py")):
         if path.name == "config.py":
             continue
         for key, default in call.findall(path.read_text()):

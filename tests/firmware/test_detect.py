@@ -8,8 +8,8 @@ from __future__ import annotations
 
 SYNTH = """
 import json, math, random
-from flow import FlowStage
-from detect import Detector
+from pipeline.flow import FlowStage
+from pipeline.detect import Detector
 
 def gauss():
     u = random.random() or 1e-9

@@ -7,7 +7,7 @@ from drv_helpers import fw
 from pumpmon.unixport import BOARDS
 
 LOAD = """
-import board
+from device import board
 desc = board.load({path!r})
 """
 
@@ -133,7 +133,7 @@ def trace_file(tmp_path):
 
 def test_sim_board_replays_the_trace_with_fake_motor_and_button(mpy_json, trace_file):
     out = mpy_json(fw(f"""
-import board
+from device import board
 hw = board.bring_up({{"name": "sim", "scale": "trace", "accel": "trace", "motor": "fake",
                      "button": "fake", "trace": {str(trace_file)!r}, "speed_x1000": 1000000}})
 s = hw.sampler_factory({{}})()

@@ -7,7 +7,7 @@ from fake_hx711 import FakeHX711
 from drivers.hx711 import HX711
 from drivers.vibration import Motor
 from drivers.button_pin import ButtonPin
-from power import Power
+from device.power import Power
 chip = FakeHX711(18, 19)
 hx = HX711(machine.Pin(18), machine.Pin(19))
 motor = Motor(machine.Pin(27))

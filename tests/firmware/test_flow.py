@@ -10,8 +10,8 @@ from __future__ import annotations
 # seeded), 1.1 Hz pump ripple. Returns the tared reading in mg at t seconds.
 SYNTH = """
 import math, random
-from flow import FlowStage
-from motion import Motion
+from pipeline.flow import FlowStage
+from pipeline.motion import Motion
 
 def gauss():
     u = random.random() or 1e-9
@@ -141,7 +141,7 @@ def test_motion_flags_walking_and_measures_tilt(mpy_json):
     out = mpy_json(
         """
 import json, math
-from motion import Motion
+from pipeline.motion import Motion
 m = Motion({})
 flags = []
 for i in range(50 * 20):
@@ -169,9 +169,9 @@ def test_no_allocation_per_sample_in_steady_state(mpy_json):
     out = mpy_json(
         """
 import gc, json
-from flow import FlowStage
-from detect import Detector
-from motion import Motion
+from pipeline.flow import FlowStage
+from pipeline.detect import Detector
+from pipeline.motion import Motion
 fs = [FlowStage({}), FlowStage({})]
 det = Detector({}, 2)
 mo = Motion({})

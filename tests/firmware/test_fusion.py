@@ -2,7 +2,7 @@
 
 FAKES = """
 import gc
-from fusion import FlowFusion
+from pipeline.fusion import FlowFusion
 
 class Sensor:                     # drivers.dropcounter / slf3s API: read(), volume_mg, valid
     def __init__(self):
@@ -96,7 +96,7 @@ print(measure())
 
 def test_the_session_reports_the_fused_volume_for_a_bottle_with_a_sensor(mpy):
     out = mpy(FAKES + """
-from session import Session
+from pipeline.session import Session
 class Sink:
     def emit(self, *a):
         pass

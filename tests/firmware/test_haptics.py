@@ -7,12 +7,14 @@ import json
 import pytest
 from pumpmon.fwimport import firmware_module
 
-ev = firmware_module("events")
-evn = firmware_module("eventnames")
-haptics_host = firmware_module("haptics")
+ev = firmware_module("shared.events")
+evn = firmware_module("shared.eventnames")
+haptics_host = firmware_module("device.haptics")
 
 DRIVER = """
-import json, haptics, config, events as ev
+import json
+from shared import config, events as ev
+from device import haptics
 cfg, _ = config.validate(json.loads(%r))
 now = [0]
 class Motor:
@@ -93,7 +95,8 @@ def test_intensity_setting_reaches_the_motor(mpy_json):
 def test_play_returns_at_once_and_tick_runs_the_pattern(mpy):
     out = mpy(
         """
-        import haptics, events as ev
+        from device import haptics
+        from shared import events as ev
         class Motor:
             def __init__(self): self.level = 0
             def on(self, pct): self.level = pct
@@ -178,7 +181,8 @@ def test_coarse_ticks_stretch_steps_but_skip_none(mpy_json):
 def test_tick_and_play_allocate_nothing(mpy):
     out = mpy(
         """
-        import gc, haptics
+        import gc
+        from device import haptics
         class Motor:
             def on(self, pct): pass
             def off(self): pass

@@ -12,7 +12,7 @@ BIG_HEAP = "4M"
 # A session with what the device meets: jittery and 12.5 ms clocks, gaps, negative and
 # large weights, spikes, an accelerometer, events. Built identically in both Pythons.
 _SESSION = r"""
-import logcodec
+from shared import logcodec, logdecode
 def records(period_us, n, seed):
     x = seed
     t = 1000
@@ -60,10 +60,10 @@ for period_us, n_ch in ((100000, 2), (12500, 1), (200000, 2)):
               firmware="1.0", board="devkitc", config_digest=0xDEADBEEF, start_time_s=800000000,
               has_accel=True)
     evs = [(samples[10][0], 1, 0, 420), (samples[10][0], 3, 255, 2), (samples[-1][0], 7, 255, -1)]
-    data = logcodec.encode_session(hf, samples, acc, evs, dict(end_t_ms=samples[-1][0],
+    data = logdecode.encode_session(hf, samples, acc, evs, dict(end_t_ms=samples[-1][0],
         n_samples=len(samples), n_events=3, letdowns=1, cues=1, faults=0, done=True,
         volume_mg=[1234, 5678][:n_ch]))
-    d = logcodec.decode(data)
+    d = logdecode.decode(data)
     print(json.dumps({"n_ch": n_ch,
         "ok_t": d["t_ms"] == [s[0] for s in samples],
         "ok_w": all(d["w_mg"][ch] == [((s[1 + ch] + 25) // 50) * 50 for s in samples]
@@ -99,7 +99,8 @@ for period_us, n_ch in ((100000, 2), (12500, 1), (200000, 2)):
 def test_encoder_allocates_nothing_per_sample_accel_or_event(mpy_json):
     got = mpy_json(
         r"""
-import gc, json, logcodec
+import gc, json
+from shared import logcodec, logdecode
 enc = logcodec.SegmentEncoder(2, 100000, 50, max_samples=4000, weight_bytes=8192,
                               time_bytes=2048, accel_bytes=2048, event_bytes=1024)
 t = 0
@@ -128,10 +129,11 @@ print(json.dumps({"alloc": after - before, "full": enc.needs_seal(), "n": enc.n_
 def test_incomplete_session_decodes_and_is_marked_incomplete(mpy_json):
     got = mpy_json(
         r"""
-import json, logcodec
+import json
+from shared import logcodec, logdecode
 hf = dict(session_id=9, n_channels=1, period_us=100000, q_mg=50)
-data = logcodec.encode_session(hf, [(i * 100, i * 10, 0) for i in range(300)])
-d = logcodec.decode(data)
+data = logdecode.encode_session(hf, [(i * 100, i * 10, 0) for i in range(300)])
+d = logdecode.decode(data)
 print(json.dumps({"complete": d["complete"], "n": len(d["t_ms"]), "summary": d["summary"]}))
 """,
         heap=BIG_HEAP,
@@ -142,16 +144,17 @@ print(json.dumps({"complete": d["complete"], "n": len(d["t_ms"]), "summary": d["
 def test_damaged_frame_is_skipped_and_the_frames_after_it_are_kept(mpy_json):
     got = mpy_json(
         r"""
-import json, logcodec
+import json
+from shared import logcodec, logdecode
 hf = dict(session_id=9, n_channels=1, period_us=100000, q_mg=50)
 samples = [(i * 100, (i % 40) * 100, 0) for i in range(3000)]
-data = logcodec.encode_session(hf, samples, max_samples=500, summary=dict(end_t_ms=300000,
+data = logdecode.encode_session(hf, samples, max_samples=500, summary=dict(end_t_ms=300000,
     n_samples=3000, n_events=0, letdowns=0, cues=0, faults=0, done=False, volume_mg=[0]))
-frames = [(off, len(p)) for off, _t, p in logcodec.iter_frames(data)]
+frames = [(off, len(p)) for off, _t, p in logdecode.iter_frames(data)]
 off, n = frames[2]  # the second segment
 bad = bytearray(data)
 bad[off + 40] ^= 0x10
-d = logcodec.decode(bytes(bad))
+d = logdecode.decode(bytes(bad))
 print(json.dumps({"frames": len(frames), "segments": d["segments"], "n": len(d["t_ms"]),
                   "complete": d["complete"], "first_lost": d["t_ms"][500],
                   "skipped": d["skipped_bytes"], "seg_bytes": n + 9}))
@@ -176,7 +179,7 @@ import binascii
 samples, acc = records(12500, 1500, 5)
 hf = dict(session_id=77, n_channels=2, period_us=12500, q_mg=50, device_id="x",
           has_accel=True)
-data = logcodec.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)])
+data = logdecode.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)])
 print(len(data), binascii.crc32(data))
 """
     )
@@ -184,12 +187,12 @@ print(len(data), binascii.crc32(data))
     assert proc.returncode == 0, proc.stderr
     n, crc = map(int, proc.stdout.split())
 
-    lc = firmware_module("logcodec")
     scope: dict = {}
-    exec(_SESSION.replace("import logcodec\n", ""), scope)
+    exec(_SESSION.replace("from shared import logcodec, logdecode\n", ""), scope)
     samples, acc = scope["records"](12500, 1500, 5)
     hf = dict(session_id=77, n_channels=2, period_us=12500, q_mg=50, device_id="x", has_accel=True)
-    data = lc.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)])
+    ld = firmware_module("shared.logdecode")
+    data = ld.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)])
     import binascii
 
     assert (len(data), binascii.crc32(data)) == (n, crc)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 _PRELUDE = r"""
 import json, os, gc
-import flashdev, logstore, logcodec
-import events as ev
+import flashdev
+from shared import logdecode
+from device import logstore
+from shared import events as ev
 fs = flashdev.mount_image(None, size_bytes=%d, mount_at="/flash")
 def record(st, n, t0=0, sid_out=None):
     sid = st.open(t0, 2, 100000, has_accel=True, device_id="dev-7", firmware="1.2",
@@ -18,7 +20,7 @@ def record(st, n, t0=0, sid_out=None):
     return sid, t
 def decode_file(path):
     with open(path, "rb") as f:
-        return logcodec.decode(f.read())
+        return logdecode.decode(f.read())
 """
 
 

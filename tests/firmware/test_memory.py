@@ -7,8 +7,8 @@ test measures the firmware, not a data loader.
 
 SESSION = """
 import gc, micropython
-from session import Session
-import events as ev
+from pipeline.session import Session
+from shared import events as ev
 
 class Sink:
     def __init__(self):

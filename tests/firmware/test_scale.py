@@ -7,7 +7,7 @@ import pytest
 def test_to_mg_matches_the_float_factor_across_the_24_bit_range(mpy_json, mg_per_count):
     got = mpy_json(f"""
         import json
-        from scale import Scale
+        from pipeline.scale import Scale
         s = Scale({mg_per_count}, tare_counts=-1234)
         worst = 0
         biggest = 0
@@ -25,7 +25,7 @@ def test_to_mg_matches_the_float_factor_across_the_24_bit_range(mpy_json, mg_per
 
 def test_tare_from_takes_the_median_of_readings(mpy):
     out = mpy("""
-        from scale import Scale
+        from pipeline.scale import Scale
         readings = iter([100, 102, 5000, 101, 99, 103, 100, -4000, 101])
         s = Scale(1.0)
         print(s.tare_from(lambda: next(readings), samples=9))
@@ -35,7 +35,7 @@ def test_tare_from_takes_the_median_of_readings(mpy):
 
 def test_a_zero_calibration_factor_is_refused_with_a_message(mpy):
     out = mpy("""
-        from scale import Scale
+        from pipeline.scale import Scale
         try:
             Scale(0)
         except ValueError as e:

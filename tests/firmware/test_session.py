@@ -1,8 +1,8 @@
 """Session wiring: what the pipeline reports, in what order, through the one sink."""
 
 PIPE = """
-import events as ev
-from session import Session
+from shared import events as ev
+from pipeline.session import Session
 
 class Sink:
     def __init__(self):

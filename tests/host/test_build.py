@@ -34,7 +34,7 @@ def test_mpy_writes_a_mpy_for_every_firmware_module(built):
     }
     written = {p.relative_to(built) for p in built.rglob("*.mpy")}
     assert written == expected
-    assert Path("drivers/hx711.mpy") in written and Path("board.mpy") in written
+    assert Path("drivers/hx711.mpy") in written and Path("device/board.mpy") in written
 
 
 def test_mpy_leaves_out_the_unix_fakes_and_keeps_main_as_source(built):
@@ -88,19 +88,20 @@ def test_deploy_copies_firmware_board_file_and_default_config(built, tmp_path):
     # stage files go next to the build dir: use a copy in tmp
     build_dir = tmp_path / "mpy"
     build_dir.mkdir()
-    (build_dir / "events.mpy").write_bytes((built / "events.mpy").read_bytes())
+    (build_dir / "shared").mkdir()
+    (build_dir / "shared" / "events.mpy").write_bytes((built / "shared/events.mpy").read_bytes())
     (build_dir / "drivers").mkdir()
     (build_dir / "drivers" / "hx711.mpy").write_bytes((built / "drivers/hx711.mpy").read_bytes())
     build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run)
 
     cleanup, copy, reset = calls
     assert cleanup[2:6] == ["mpremote", "connect", "/dev/ttyUSB7", "exec"]
-    assert "'drivers/hx711.py'" in cleanup[6] and "'events.py'" in cleanup[6]
+    assert "'drivers/hx711.py'" in cleanup[6] and "'shared/events.py'" in cleanup[6]
     assert copy[4:9] == ["/dev/ttyUSB7", "fs", "cp", "-r", str(build_dir / "drivers")]
     assert copy[-1] == ":"
     staged = {Path(p).name: Path(p) for p in copy[9:-1]}
     assert json.loads(staged["board.json"].read_text())["name"] == "devkitc_hx711"
-    config = firmware_module("config")
+    config = firmware_module("shared.config")
     assert json.loads(staged["config.json"].read_text()) == config.defaults()
     assert reset[-1] == "reset"
 

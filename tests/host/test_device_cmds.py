@@ -34,7 +34,7 @@ def _device_config_text(port):
 
 def _keys():
     """One schema entry of each kind (int, bool, str) that the tests change."""
-    schema = firmware_module("config").SCHEMA
+    schema = firmware_module("shared.config").SCHEMA
     int_e = next(e for e in schema if e[1] == "int" and e[4] - e[3] >= 2)
     bool_e = next(e for e in schema if e[1] == "bool")
     str_e = next(e for e in schema if e[1] == "str")
@@ -51,7 +51,7 @@ def test_config_set_writes_values_the_firmware_loads_without_problems(device, ca
                           "%s=%s" % (str_e[0], new_str), "--port", device)
     assert code == 0, err
     assert "%s: %d -> %d" % (int_e[0], int_e[2], new_int) in out
-    cfg, problems = firmware_module("config").loads(_device_config_text(device))
+    cfg, problems = firmware_module("shared.config").loads(_device_config_text(device))
     assert problems == []
     assert (cfg[int_e[0]], cfg[bool_e[0]], cfg[str_e[0]]) == (new_int, new_bool, new_str)
     code, out, _err = _run(capsys, "config", "show", "--json", "--port", device)
@@ -84,7 +84,7 @@ def test_config_set_refuses_bad_values_and_changes_nothing(device, capsys, pair,
 def test_config_show_lists_every_schema_key_with_its_meaning(device, capsys):
     code, out, _err = _run(capsys, "config", "show", "--port", device)
     assert code == 0
-    for e in firmware_module("config").SCHEMA:
+    for e in firmware_module("shared.config").SCHEMA:
         assert e[0] in out
         assert e[6][:30] in out
 

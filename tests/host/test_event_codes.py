@@ -12,8 +12,8 @@ import re
 from pumpmon.fwimport import firmware_module
 from pumpmon.unixport import FIRMWARE
 
-ev = firmware_module("events")
-evn = firmware_module("eventnames")
+ev = firmware_module("shared.events")
+evn = firmware_module("shared.eventnames")
 
 # code prefix in events.py -> its names table in eventnames.py
 TABLES = {

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pumpmon.fwimport import firmware_module
 
-lc = firmware_module("logcodec")
+lc = firmware_module("shared.logcodec")
+ld = firmware_module("shared.logdecode")
 
 _HEADER = dict(
     session_id=12, n_channels=2, period_us=100000, q_mg=50, device_id="fuzz", has_accel=True
@@ -39,11 +40,11 @@ def _session(n: int = 1500) -> bytes:
         done=True,
         volume_mg=[0, 0],
     )
-    return lc.encode_session(_HEADER, samples, accel, events, summary, max_samples=256)
+    return ld.encode_session(_HEADER, samples, accel, events, summary, max_samples=256)
 
 
 CLEAN = _session()
-CLEAN_FRAMES = [(off, t, bytes(p)) for off, t, p in lc.iter_frames(CLEAN)]
+CLEAN_FRAMES = [(off, t, bytes(p)) for off, t, p in ld.iter_frames(CLEAN)]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -56,19 +57,19 @@ def test_clean_session_has_the_frames_the_fuzz_tests_rely_on():
     kinds = [t for _o, t, _p in CLEAN_FRAMES]
     assert kinds[0] == lc.FT_HEADER and kinds[-1] == lc.FT_SUMMARY
     assert kinds.count(lc.FT_SEGMENT) >= 5
-    assert lc.decode(CLEAN)["complete"]
+    assert ld.decode(CLEAN)["complete"]
 
 
 @SETTINGS
 @given(st.binary(max_size=4000))
 def test_random_bytes_never_crash_the_decoder(data):
-    _check(lc.decode(data))
+    _check(ld.decode(data))
 
 
 @SETTINGS
 @given(st.binary(max_size=300), st.binary(max_size=300))
 def test_random_bytes_around_a_session_leave_its_frames_intact(before, after):
-    got = lc.decode(before + CLEAN + after)
+    got = ld.decode(before + CLEAN + after)
     _check(got)
     assert got["complete"] and len(got["t_ms"]) == 1500
 
@@ -76,10 +77,10 @@ def test_random_bytes_around_a_session_leave_its_frames_intact(before, after):
 @SETTINGS
 @given(st.integers(min_value=0, max_value=len(CLEAN)))
 def test_truncated_session_returns_every_frame_before_the_cut(cut):
-    frames = [(o, t, bytes(p)) for o, t, p in lc.iter_frames(CLEAN[:cut])]
+    frames = [(o, t, bytes(p)) for o, t, p in ld.iter_frames(CLEAN[:cut])]
     whole = [f for f in CLEAN_FRAMES if f[0] + len(f[2]) + lc.FRAME_OVERHEAD <= cut]
     assert frames == whole
-    got = lc.decode(CLEAN[:cut])
+    got = ld.decode(CLEAN[:cut])
     _check(got)
     assert got["damaged_segments"] == 0
     assert got["complete"] == (cut == len(CLEAN))
@@ -92,12 +93,12 @@ def test_bit_flips_lose_only_the_frames_they_hit(bits):
     for b in bits:
         bad[b // 8] ^= 0x80 >> (b % 8)
     hit = {b // 8 for b in bits}
-    frames = {(o, t, bytes(p)) for o, t, p in lc.iter_frames(bytes(bad))}
+    frames = {(o, t, bytes(p)) for o, t, p in ld.iter_frames(bytes(bad))}
     for off, t, p in CLEAN_FRAMES:
         end = off + len(p) + lc.FRAME_OVERHEAD
         if not any(off <= h < end for h in hit):
             assert (off, t, p) in frames, "an untouched frame at %d was lost" % off
-    got = lc.decode(bytes(bad))
+    got = ld.decode(bytes(bad))
     _check(got)
 
 
@@ -129,7 +130,7 @@ def test_crc_valid_frames_with_garbage_payloads_never_crash_the_decoder(data):
     frames = CLEAN_FRAMES
     i = data.draw(st.integers(min_value=1, max_value=len(frames) - 1))
     spliced = CLEAN[: frames[i][0]] + junk + CLEAN[frames[i][0] :]
-    got = lc.decode(spliced)
+    got = ld.decode(spliced)
     _check(got)
     n_segments = sum(1 for f in CLEAN_FRAMES if f[1] == lc.FT_SEGMENT)
     assert got["header"]["session_id"] == 12

@@ -30,8 +30,8 @@ LOSS_LIMIT_MS = 2000
 _DEVICE = r"""
 import sys
 import flashdev
-import logstore
-import events as ev
+from device import logstore
+from shared import events as ev
 fs = flashdev.mount_image(%(img)r, size_bytes=%(size)d, mount_at="/flash")
 st = logstore.LogStore("/flash/sessions")
 x = %(seed)d
@@ -63,7 +63,7 @@ while True:
 _CHECK = r"""
 import json, os
 import flashdev
-import logcodec
+from shared import logdecode
 fs = flashdev.mount_image(%(img)r, size_bytes=%(size)d, mount_at="/flash")
 out = []
 for name in sorted(os.listdir("/flash/sessions")):
@@ -71,7 +71,7 @@ for name in sorted(os.listdir("/flash/sessions")):
         continue
     with open("/flash/sessions/" + name, "rb") as f:
         data = f.read()
-    d = logcodec.decode(data)
+    d = logdecode.decode(data)
     t = d["t_ms"]
     out.append({"sid": int(name[:-4]), "header": d["header"] is not None,
                 "complete": d["complete"], "n": len(t), "last_t": t[-1] if t else 0,

@@ -24,9 +24,9 @@
 # statvfs (which walks littlefs: ms on the device) only before a session, never per sample.
 import os
 
-import events as ev
-import logcodec
 from micropython import const
+from shared import events as ev
+from shared import logcodec
 
 _ENOSPC = const(28)
 _EEXIST = const(17)

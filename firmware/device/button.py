@@ -13,7 +13,7 @@
 # Limits: polled, not interrupt-driven: the poll interval adds to the debounce time and a
 # press shorter than one poll interval can be missed (keep polls under ~50 ms). Allocation
 # free: integers and booleans only. Time comes from the caller (an injected clock).
-from events import BTN_DOUBLE, BTN_LONG, BTN_NONE, BTN_SHORT
+from shared.events import BTN_DOUBLE, BTN_LONG, BTN_NONE, BTN_SHORT
 
 
 class Button:

@@ -22,8 +22,8 @@
 # step writes it; tare happens at each session start (median of 8 readings).
 import time
 
-import events as ev
 from machine import ADC, I2C, Pin
+from shared import events as ev
 
 _TARE_SAMPLES = 8
 
@@ -67,7 +67,7 @@ class Board:
     # -- what app.py calls -----------------------------------------------------------------
     def sampler_factory(self, cfg):
         """A zero-argument function that makes the sampler for one session."""
-        import sampler
+        from device import sampler
 
         if self.trace is not None:
             src = self.trace
@@ -79,7 +79,7 @@ class Board:
             return make_trace_sampler
 
         def make_adc_sampler():
-            import scale
+            from pipeline import scale
 
             scales = []
             for adc, mg_per_count in zip(self.scales, self.calibration):
@@ -225,7 +225,8 @@ def bring_up(desc):
         return _bring_up_sim(desc)
     from drivers.battery import Battery
     from drivers.button_pin import ButtonPin
-    from power import Power
+
+    from device.power import Power
 
     name = desc.get("name", "?")
     missing = []

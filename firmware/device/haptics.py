@@ -16,7 +16,8 @@
 #
 # Limits: timing resolution is the tick interval; a step never gets skipped, a late tick only
 # stretches it, so patterns stay recognisable when ticked at 10 Hz. tick() allocates nothing.
-from events import (
+from micropython import const
+from shared.events import (
     CUE_DONE,
     CUE_FAULT,
     CUE_HAND_EXPRESS,
@@ -28,7 +29,6 @@ from events import (
     CUE_STORAGE_FULL,
     URGENCY,
 )
-from micropython import const
 
 _N_CUES = const(9)  # cue codes 0..8
 

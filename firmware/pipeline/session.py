@@ -15,11 +15,11 @@
 # objects, bound-method calls. Limits: one or two bottles.
 import gc
 
-import coach as coach_mod
-import detect
-import flow
-import motion as motion_mod
 from micropython import const
+
+from pipeline import coach as coach_mod
+from pipeline import detect, flow
+from pipeline import motion as motion_mod
 
 # The codes this module uses, private copies of events.py's: folded into the bytecode, they
 # take no heap (tests/host/test_event_codes.py checks that they agree).
@@ -77,7 +77,7 @@ class Session:
         if has_accel:
             self.motion = motion_mod.Motion(cfg)
         if flow_sensors:
-            from fusion import FlowFusion
+            from pipeline.fusion import FlowFusion
 
             for ch, sensor in enumerate(flow_sensors[:n_channels]):
                 if sensor is not None:

@@ -43,8 +43,8 @@
 # Limits: one session at a time; bottles are not told apart beyond the taper merging above.
 # tick() and the on_* calls allocate nothing in steady state (integers, preallocated
 # bytearrays); only closing a cue-result window allocates (a tuple, a few times a session).
-from events import URGENCY
 from micropython import const
+from shared.events import URGENCY
 
 # The codes this module uses, private copies of events.py's: folded into the bytecode, they
 # take no heap (tests/host/test_event_codes.py checks that they agree).
