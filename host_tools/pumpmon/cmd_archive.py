@@ -269,12 +269,13 @@ def _sample_rows(session: dict, row: dict, units: str):
     ei = 0
     for i, t in enumerate(t_ms):
         here = []
-        while ei < len(events) and events[ei]["t_s"] * 1000 <= t + 1e-6:
+        last = i == len(t_ms) - 1  # events after the last sample go on the last row
+        while ei < len(events) and (last or events[ei]["t_s"] * 1000 <= t + 1e-6):
             e = events[ei]
             detail = e.get("cue") or e.get("phase") or e.get("fault") or e.get("press")
             text = "%s:%s" % (e["event"], detail) if detail else e["event"]
             if e.get("bottle"):
-                text += "@" + bottle_name(e["bottle"] - 1, side).replace(" ", "_")
+                text += "@" + bottle_name(e["bottle"] - 1, side).replace(" ", "")
             here.append(text)
             ei += 1
         yield ([round(t_s[i], 3), local_iso(start + t_s[i]) if start is not None else ""]
