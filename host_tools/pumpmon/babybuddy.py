@@ -61,6 +61,7 @@ ENV_CHILD = "PUMPMON_BABYBUDDY_CHILD"
 TIMEOUT_S = 10.0
 TAGS = ["pumpmon"]
 AMOUNT_MATCH_ML = 0.05  # an entry at the same start with this amount is the one we sent
+ROUNDED_START_S = 60  # after an overlap, an entry this near with our amount is ours too
 
 
 class BabyBuddyError(RuntimeError):
@@ -265,6 +266,17 @@ class Client:
         return [e for e in results if isinstance(e, dict) and _instant(e.get("start")) == want
                 and e.get("child") in (child, None)]
 
+    def entries_near(self, child: int, start: str, within_s: float) -> list[dict]:
+        """The child's entries starting within `within_s` of `start` (a server that stored
+        the start rounded)."""
+        t = _instant(start)
+        lo, hi = (dt.datetime.fromtimestamp(x, dt.UTC).isoformat().replace("+00:00", "Z")
+                  for x in (t - within_s, t + within_s))
+        got = self._call("GET", {"child": child, "start_min": lo, "start_max": hi})
+        results = got.get("results", []) if isinstance(got, dict) else (got or [])
+        return [e for e in results if isinstance(e, dict) and _instant(e.get("start")) is not None
+                and abs(_instant(e.get("start")) - t) <= within_s]
+
     def add(self, body: dict) -> dict:
         entry = self._call("POST", body=body)
         if not isinstance(entry, dict) or "id" not in entry:
@@ -402,6 +414,17 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
                     try:
                         entry = client.add(body)
                     except BadRequest as e:
+                        near = [x for x in client.entries_near(child, body["start"],
+                                                               ROUNDED_START_S)
+                                if _same_amount(x, body)] if "non_field_errors" in e.fields \
+                            else []
+                        if near:  # ours, stored with its start rounded by the server
+                            notes.record_push(r["sha256"], target, int(near[0]["id"]))
+                            adopted += 1
+                            print("session %s was already in Baby Buddy as entry %s: "
+                                  "recorded, not sent again" % (r["id"], near[0]["id"]),
+                                  file=out)
+                            continue
                         if "child" in e.fields:
                             raise BabyBuddyError(
                                 "Baby Buddy has no child %d (server: %s): --child is the "

@@ -220,7 +220,7 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
     for item in timeline(session):
         t = mmss(item["t_s"])
         if row.get("start_unix_s") is not None:
-            t = "%s %s" % (t, _clock_hm(row["start_unix_s"] + item["t_s"]))
+            t = "%5s %s" % (t, _clock_hm(row["start_unix_s"] + item["t_s"]))
         e = item["event"]
         where = bottle_name(item["bottle"] - 1, side) if item.get("bottle") else "both bottles"
         if e == "letdown":

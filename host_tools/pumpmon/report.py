@@ -118,7 +118,8 @@ def daily_plot(days: list[dict], units: str) -> str:
     ax.bar([i + 0.2 for i in x], right, width=0.4, color=BOTTLE_COLORS[1], label="right")
     ax.set_xticks(x, [d["date"][5:] for d in days], rotation=45 if len(days) > 10 else 0,
                   fontsize=8)
-    ax.set_xlim(-0.7, max(len(days), 5) - 0.3)  # a day or two: bars of a sensible width
+    pad = max(0.0, (5 - len(days)) / 2)  # a day or two: bars of a sensible width, centred
+    ax.set_xlim(-0.7 - pad, len(days) - 0.3 + pad)
     ax.set_ylabel("per day (%s)" % unit_label(units))
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(axis="y", alpha=0.3)
@@ -201,9 +202,10 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     if not rows:
         out.append("<p>No sessions in this period.</p>")
     else:
-        out.append("<p>%d sessions over %d days: %s %s in all, %s %s a day on average, "
+        out.append("<p>%s over %s: %s %s in all, %s %s a day on average, "
                    "%.1f sessions a day.</p>" % (
-                       len(rows), len(days), fmt(vol(total_ml, units)), u,
+                       _count(len(rows), "session"), _count(len(days), "day"),
+                       fmt(vol(total_ml, units)), u,
                        fmt(vol(total_ml / len(days), units)), u, len(rows) / len(days)))
         out.append('<figure><img alt="daily totals, left and right" src="%s">'
                    "<figcaption>Milk per day, left and right breast.</figcaption></figure>"
@@ -263,6 +265,10 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     return "\n".join(out) + "\n"
 
 
+def _count(n: int, word: str) -> str:
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def _typical(rows: list[dict], sessions: dict) -> dict | None:
     usable = [r for r in rows if r["complete"] and sessions.get(r["id"])
               and (sessions[r["id"]].get("t_ms") or [])]
@@ -317,6 +323,6 @@ def run(args: argparse.Namespace) -> int:
         print("pumpmon report: cannot write %s: %s" % (args.output, e.strerror or e),
               file=sys.stderr)
         return 1
-    print("wrote %s (%d sessions, %.0f KB, self-contained: open it in a browser, print it to "
-          "PDF or attach it)" % (args.output, len(rows), len(page) / 1024))
+    print("wrote %s (%s, %.0f KB, self-contained: open it in a browser, print it to "
+          "PDF or attach it)" % (args.output, _count(len(rows), "session"), len(page) / 1024))
     return 0

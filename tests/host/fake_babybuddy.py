@@ -8,7 +8,8 @@ It follows the contract the issue read from Baby Buddy 2.10.0's source:
 - `/api/pumping/` only with the trailing slash; without it, a 500 HTML page (no redirect);
 - `Authorization: Token <key>`, else 403 `{"detail": ...}`;
 - OPTIONS gives DRF metadata whose POST fields have `start`/`end` (2.x) or `time` (1.x);
-- GET ?child=&start= filters the child's entries by the exact start instant (paginated);
+- GET ?child=&start= filters the child's entries by the exact start instant, start_min and
+  start_max by a range (paginated, all on one page here);
 - POST: `child` must be an existing integer id; `start`/`end` ISO 8601 (a naive time is UTC);
   a start in the future (server clock) is a 400 on `start`; over 24 h a 400 on `end`; an entry
   overlapping another of the same child is a 400 `non_field_errors`. 400 messages are in French
@@ -39,6 +40,7 @@ class FakeBabyBuddy:
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, headers)
         self.lose_next_answer = False
         self.now = None  # server clock override (datetime, aware)
+        self.round_start_to_minute = False  # store starts rounded down (a server that does)
         self._lock = threading.Lock()
         fake = self
 
@@ -88,6 +90,12 @@ class FakeBabyBuddy:
                 if "start" in query:
                     want = _parse(query["start"][0])
                     found = [e for e in found if _parse(e["start"]) == want]
+                if "start_min" in query:
+                    lo = _parse(query["start_min"][0])
+                    found = [e for e in found if _parse(e["start"]) >= lo]
+                if "start_max" in query:
+                    hi = _parse(query["start_max"][0])
+                    found = [e for e in found if _parse(e["start"]) <= hi]
                 self._send(200, {"count": len(found), "next": None, "previous": None,
                                  "results": found})
 
@@ -120,6 +128,8 @@ class FakeBabyBuddy:
                                 and start < _parse(e["end"]):
                             return self._send(400, {"non_field_errors": [
                                 "Une autre entrée chevauche la période indiquée."]})
+                    if fake.round_start_to_minute:
+                        start = start.replace(second=0, microsecond=0)
                     entry = {"id": len(fake.entries) + 1, "child": child,
                              "amount": float(body.get("amount")),
                              "start": start.astimezone(dt.UTC).isoformat(),

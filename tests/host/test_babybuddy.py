@@ -103,6 +103,17 @@ def test_a_lost_answer_after_the_entry_was_stored_is_not_posted_again(arc_dir, c
             assert sorted(notes.pushed("%s child=1" % bb.url).values()) == [1, 2, 3]
 
 
+def test_a_lost_answer_from_a_server_that_rounds_the_start_is_not_posted_twice(arc_dir,
+                                                                              capsys):
+    with FakeBabyBuddy(token=TOKEN) as bb:
+        bb.round_start_to_minute = True  # the exact-start look-up misses our entry
+        bb.lose_next_answer = True
+        assert _push(capsys, arc_dir, bb.url)[0] == 1
+        code, out, err = _push(capsys, arc_dir, bb.url)
+        assert code == 0, err
+        assert len(bb.entries) == 3 and "already in Baby Buddy as entry 1" in out
+
+
 def test_a_push_cut_between_the_server_and_the_record_posts_nothing_twice(
         arc_dir, capsys, monkeypatch):
     real = Annotations.record_push

@@ -96,7 +96,7 @@ def test_report_days_and_since_pick_the_period(arc_dir, tmp_path, capsys):
     assert code == 0 and "(0 sessions" in text
     assert "No sessions in this period" in out.read_text()
     code, text, _err = _report(capsys, arc_dir, out, "--since", "2025-05-08T10:00:00+00:00")
-    assert code == 0 and "(1 sessions" in text
+    assert code == 0 and "(1 session," in text
     code, _text, err = _report(capsys, arc_dir, out, "--since", "last tuesday")
     assert code == 2 and "is not a date" in err and len(err.strip().splitlines()) == 1
     code, _text, err = _report(capsys, arc_dir, tmp_path / "r.pdf")
