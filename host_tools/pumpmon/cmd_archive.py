@@ -278,7 +278,8 @@ def _sample_rows(session: dict, row: dict, units: str):
                 text += "@" + bottle_name(e["bottle"] - 1, side).replace(" ", "")
             here.append(text)
             ei += 1
-        yield ([round(t_s[i], 3), local_iso(start + t_s[i]) if start is not None else ""]
+        yield ([round(t_s[i], 3),
+                local_iso(start + t_s[i], "milliseconds") if start is not None else ""]
                + [round(col[i], 2) for col in weights_g]
                + [vol(col[i], units) for col in cumulative]
                + [flow(col[i], units) for col in flows]

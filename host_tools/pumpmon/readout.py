@@ -77,11 +77,11 @@ def clock(unix_s: float) -> str:
     return "%s %s" % (when.strftime("%H:%M:%S"), offset_text(when))
 
 
-def local_iso(unix_s: float | None) -> str:
+def local_iso(unix_s: float | None, timespec: str = "seconds") -> str:
     """ISO 8601 in local time with the offset, for exports; "" when there is no clock."""
     if unix_s is None:
         return ""
-    return local_dt(unix_s).isoformat(timespec="seconds")
+    return local_dt(unix_s).isoformat(timespec=timespec)
 
 
 def mmss(seconds: float | None) -> str:

@@ -9,35 +9,22 @@ import socket
 import stat
 
 import pytest
-from emulated_device import START_TIME_S, session_files
+from emulated_device import START_TIME_S, archive_of
 from fake_babybuddy import FakeBabyBuddy
-from pumpmon import cli, flashimage
+from pumpmon import cli
 from pumpmon.annotations import Annotations
 from pumpmon.archive import EPOCH_2000_UNIX_S, Archive
 
-DEVICE = "240ac4000001"
 TOKEN = "tok-3f9a1c7e5b2d"
+
+
+pytestmark = pytest.mark.usefixtures("no_babybuddy_settings")
 
 
 @pytest.fixture
 def arc_dir(tmp_path):
     """Sessions 1-3 complete, 4 cut short, 5 without a clock time."""
-    root = tmp_path / "arc"
-    files = session_files(4, minutes=4, incomplete=(4,))
-    files["/sessions/%s" % flashimage.session_name(5)] = flashimage.synthetic_session(
-        5, None, minutes=4, seed=5)
-    with Archive.open(root) as arc:
-        for path, data in files.items():
-            arc.add(DEVICE, path.rsplit("/", 1)[1], data)
-    return root
-
-
-@pytest.fixture(autouse=True)
-def no_settings(tmp_path, monkeypatch):
-    """No user's own Baby Buddy settings leak in."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for var in ("PUMPMON_BABYBUDDY_URL", "PUMPMON_BABYBUDDY_TOKEN", "PUMPMON_BABYBUDDY_CHILD"):
-        monkeypatch.delenv(var, raising=False)
+    return archive_of(tmp_path / "arc", 5, incomplete=(4,), no_clock=(5,))
 
 
 def _push(capsys, arc_dir, url, *extra, token=TOKEN, child="1"):

@@ -14,6 +14,7 @@ from pumpmon.annotations import Annotations
 from pumpmon.archive import Archive
 
 TOKEN = "tok-77aa"
+pytestmark = pytest.mark.usefixtures("no_babybuddy_settings")
 
 
 @pytest.fixture
@@ -23,13 +24,6 @@ def image(tmp_path):
     path = tmp_path / "flash.img"
     flashimage.put_files(path, files)
     return path
-
-
-@pytest.fixture(autouse=True)
-def no_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for var in ("PUMPMON_BABYBUDDY_URL", "PUMPMON_BABYBUDDY_TOKEN", "PUMPMON_BABYBUDDY_CHILD"):
-        monkeypatch.delenv(var, raising=False)
 
 
 def test_pull_keeps_the_devices_units_and_bottle_side_and_push_sends_the_sessions(

@@ -12,40 +12,25 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from emulated_device import session_files
-from pumpmon import cli, flashimage
+from emulated_device import archive_of
+from pumpmon import cli
 from pumpmon.annotations import Annotations
 from pumpmon.archive import MG_PER_ML, Archive
 from pumpmon.fwimport import firmware_module
 from pumpmon.plot import cumulative_ml, render, series
 from pumpmon.readout import flow, select, vol
 
-DEVICE = "240ac4000001"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+pytestmark = pytest.mark.usefixtures("berlin")
 
 
 @pytest.fixture
 def arc_dir(tmp_path):
-    """Sessions 1-3 complete (08:13, 09:13, 10:13 UTC on 2025-05-08... one hour apart),
-    4 cut short, 5 with no clock time."""
-    root = tmp_path / "arc"
-    files = session_files(4, minutes=4, incomplete=(4,))
-    files["/sessions/%s" % flashimage.session_name(5)] = flashimage.synthetic_session(
-        5, None, minutes=4, seed=5)
-    with Archive.open(root) as arc:
-        for path, data in files.items():
-            arc.add(DEVICE, path.rsplit("/", 1)[1], data)
-    return root
-
-
-@pytest.fixture(autouse=True)
-def berlin(monkeypatch):
-    """A local time zone with an offset (May: +02:00), whatever the test machine's is."""
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    """Sessions 1-4 (07:13 to 10:13 UTC on 2025-05-08, one hour apart; 4 cut short) and 5
+    with no clock time."""
+    return archive_of(tmp_path / "arc", 5, incomplete=(4,), no_clock=(5,))
 
 
 def _run(capsys, *argv):
@@ -140,7 +125,8 @@ def test_session_csv_has_clock_time_cumulative_ml_flow_and_the_bottle_of_each_ev
         arc_dir, capsys):
     code, out, _e = _run(capsys, "export", "1", "--format", "csv", "--archive", str(arc_dir))
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert rows[0]["clock time (local, ISO 8601)"] == "2025-05-08T09:13:20+02:00"
+    assert rows[0]["clock time (local, ISO 8601)"] == "2025-05-08T09:13:20.000+02:00"
+    assert rows[1]["clock time (local, ISO 8601)"] == "2025-05-08T09:13:20.100+02:00"
     row = _row(arc_dir, "1")
     last = rows[-1]
     for ch, side in ((1, "left"), (2, "right")):

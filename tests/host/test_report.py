@@ -9,38 +9,24 @@ import shutil
 import subprocess
 
 import pytest
-from emulated_device import session_files
+from emulated_device import archive_of
 from pumpmon import cli
 from pumpmon.annotations import Annotations
 from pumpmon.archive import Archive
 from pumpmon.cmd_archive import step_results
 from pumpmon.plot import BOTTLE_COLORS
 
-DEVICE = "240ac4000001"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @pytest.fixture(scope="module")
 def arc_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("arc")
+    root = archive_of(tmp_path_factory.mktemp("arc"), 4, minutes=6, incomplete=(4,))
     with Archive.open(root) as arc:
-        for path, data in session_files(4, minutes=6, incomplete=(4,)).items():
-            arc.add(DEVICE, path.rsplit("/", 1)[1], data)
         row = arc.find("2")
     with Annotations.open(root) as notes:
         notes.set_note(row["sha256"], "after a warm compress <b>")
     return root
-
-
-@pytest.fixture
-def local_tz(monkeypatch):
-    import time
-
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def _report(capsys, arc_dir, out, *extra):
@@ -60,7 +46,7 @@ class _Refs(html.parser.HTMLParser):
 
 
 def test_report_is_one_self_contained_page_with_each_sessions_figures(arc_dir, tmp_path, capsys,
-                                                                     local_tz):
+                                                                     berlin):
     out = tmp_path / "report.html"
     code, text, err = _report(capsys, arc_dir, out)
     assert code == 0, err
