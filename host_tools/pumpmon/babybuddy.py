@@ -53,7 +53,7 @@ from pathlib import Path
 from .annotations import Annotations, AnnotationsError, annotate
 from .archive import Archive, ArchiveError
 from .cmd_archive import step_results
-from .readout import breasts, clock, local_iso, mmss, parse_when, vol
+from .readout import breasts, clock, count, local_iso, mmss, parse_when, vol
 
 ENV_URL = "PUMPMON_BABYBUDDY_URL"
 ENV_TOKEN = "PUMPMON_BABYBUDDY_TOKEN"
@@ -306,7 +306,7 @@ def entry_notes(row: dict, session: dict | None) -> str:
                                                                  ("right", right_ml))
              if v is not None]
     if sides:
-        parts.append(", ".join(sides).capitalize() + ".")
+        parts.append(_sentence(", ".join(sides)))
     n = row["letdowns"] or 0
     if n and row["first_letdown_s"] is not None:
         first = "first %s after the start" % mmss(row["first_letdown_s"])
@@ -317,13 +317,17 @@ def entry_notes(row: dict, session: dict | None) -> str:
         parts.append("No letdown detected.")
     steps = step_results(session or {})
     if steps:
-        parts.append("; ".join("%s at %s brought %s mL" % (i["cue"].replace("_", " "),
+        parts.append(_sentence("; ".join("%s at %s brought %s mL" % (i["cue"].replace("_", " "),
                                                             mmss(i["cue_t_s"]),
                                                             vol(i["volume_ml"], "ml"))
-                               for i in steps).capitalize() + ".")
+                               for i in steps)))
     if row.get("note"):
         parts.append("Note: %s" % row["note"])
     return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def entry_body(row: dict, session: dict | None, child: int) -> dict:
@@ -383,12 +387,12 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
                     print("would send session %s: %s to %s, %s mL; notes: %s" % (
                         r["id"], body["start"], body["end"], body["amount"], body["notes"]),
                         file=out)
-                print("dry run: %d sessions to send, %d already sent; nothing was sent"
-                      % (len(todo), len(ready) - len(todo)), file=out)
+                print("dry run: %s to send, %d already sent; nothing was sent"
+                      % (count(len(todo), "session"), len(ready) - len(todo)), file=out)
                 return 0
             if not todo:
-                print("nothing new to send: %d sessions already in Baby Buddy" % len(ready),
-                      file=out)
+                print("nothing new to send: %s already in Baby Buddy"
+                      % count(len(ready), "session"), file=out)
                 return 0
             client = Client(settings["url"], settings["token"], timeout_s)
             sent = adopted = 0
@@ -439,14 +443,15 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
                     print("sent session %s (%s, %s mL) as entry %s" % (
                         r["id"], body["start"], body["amount"], entry["id"]), file=out)
             except BabyBuddyError as e:
-                print("pumpmon babybuddy push: %s (%d sessions sent before this)"
-                      % (e, sent), file=err)
+                print("pumpmon babybuddy push: %s (%s sent before this)"
+                      % (e, count(sent, "session")), file=err)
                 return 1
             finally:
                 for line in refused:
                     print("pumpmon babybuddy push: %s" % line, file=err)
-            print("%d sessions sent to Baby Buddy at %s (child %d), %d found there already, "
-                  "%d refused" % (sent, client.base, child, adopted, len(refused)), file=out)
+            print("%s sent to Baby Buddy at %s (child %d), %d found there already, "
+                  "%d refused" % (count(sent, "session"), client.base, child, adopted,
+                                  len(refused)), file=out)
             return 1 if refused else 0
 
 

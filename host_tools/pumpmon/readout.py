@@ -46,6 +46,11 @@ def flow_label(units: str) -> str:
     return unit_label(units) + "/min"
 
 
+def count(n: int, word: str) -> str:
+    """"1 session", "3 sessions"."""
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def fmt(v: float | None) -> str:
     return "-" if v is None else ("%g" % v)
 

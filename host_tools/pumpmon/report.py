@@ -36,6 +36,7 @@ from .readout import (
     bottle_name,
     breasts,
     clock,
+    count,
     flow,
     flow_label,
     fmt,
@@ -204,7 +205,7 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     else:
         out.append("<p>%s over %s: %s %s in all, %s %s a day on average, "
                    "%.1f sessions a day.</p>" % (
-                       _count(len(rows), "session"), _count(len(days), "day"),
+                       count(len(rows), "session"), count(len(days), "day"),
                        fmt(vol(total_ml, units)), u,
                        fmt(vol(total_ml / len(days), units)), u, len(rows) / len(days)))
         out.append('<figure><img alt="daily totals, left and right" src="%s">'
@@ -265,10 +266,6 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     return "\n".join(out) + "\n"
 
 
-def _count(n: int, word: str) -> str:
-    return "%d %s%s" % (n, word, "" if n == 1 else "s")
-
-
 def _typical(rows: list[dict], sessions: dict) -> dict | None:
     usable = [r for r in rows if r["complete"] and sessions.get(r["id"])
               and (sessions[r["id"]].get("t_ms") or [])]
@@ -324,5 +321,5 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print("wrote %s (%s, %.0f KB, self-contained: open it in a browser, print it to "
-          "PDF or attach it)" % (args.output, _count(len(rows), "session"), len(page) / 1024))
+          "PDF or attach it)" % (args.output, count(len(rows), "session"), len(page) / 1024))
     return 0
