@@ -82,6 +82,8 @@ fusion_sensor_share_pct|int|50|0|100|%|with a flow sensor on a bottle: its share
 end_on_done|bool|true||||end the session by itself after the `done` cue (else a long press ends it)
 # display and storage
 units|str|ml|ml,oz|||volume unit shown to people
+bottle1_side|str|left|left,right|||the breast bottle 1 is worn on (bottle 2: the other); the host
+    reports left and right with it
 storage_reserve_kb|int|64|8|1024|KiB|flash kept free: below it, old pulled sessions are pruned and
     `storage_full` is cued
 # scale calibration (app.py; set by the calibration procedure)

@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from . import __version__
+
 # command name -> module under pumpmon that provides add_arguments(parser) and run(args) -> int
 COMMANDS = {
     "replay": ("pumpmon.cmd_replay", "run the firmware over a trace CSV, print JSON Lines"),
@@ -18,6 +20,10 @@ COMMANDS = {
     "trends": ("pumpmon.cmd_archive", "daily totals and trends"),
     "time": ("pumpmon.cmd_device", "device clock: `pumpmon time sync`"),
     "config": ("pumpmon.cmd_device", "device configuration: show | set KEY=VALUE"),
+    "note": ("pumpmon.cmd_note", "add a note to a session (shown, exported, sent)"),
+    "side": ("pumpmon.cmd_note", "which breast bottle 1 was on for one session"),
+    "report": ("pumpmon.report", "one HTML page of the sessions to share (print to PDF)"),
+    "babybuddy": ("pumpmon.babybuddy", "send sessions to Baby Buddy: push | setup"),
 }
 
 
@@ -25,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pumpmon", description="Host tools for the wearable pump monitor."
     )
+    parser.add_argument("--version", action="version", version="pumpmon " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:

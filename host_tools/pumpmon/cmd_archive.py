@@ -1,14 +1,17 @@
 """`pumpmon sessions | show | export | trends`: read the archive (no device needed).
 
-    pumpmon sessions [--archive DIR] [--json] [--units ml|oz] [--reindex]
+    pumpmon sessions [--archive DIR] [--json] [--units ml|oz] [--reindex] [--since D] [--until D]
     pumpmon show ID [--units ml|oz]
-    pumpmon export ID|--all --format csv|json [-o FILE] [--units ml|oz]
-    pumpmon trends [--json] [--units ml|oz]
+    pumpmon export ID|--all --format csv|json [-o FILE] [--units ml|oz] [--since D] [--until D]
+    pumpmon trends [--json] [--units ml|oz] [--since D] [--until D] [--days N]
 
 The index answers `sessions` and `trends` without decoding files; `show` and `export` decode
-the session with the firmware's codec. Times are shown in the computer's local time zone and
-exported in UTC (ISO 8601). Volumes in mL (1.03 g/mL) or US fluid ounces. The wording states
-amounts and times only; it never grades them.
+the session with the firmware's codec. Times are shown in the computer's local time zone with
+its UTC offset and exported both in UTC and in local time with the offset (ISO 8601).
+Volumes in mL (1.03 g/mL) or US fluid ounces (`--units`, else the device's `units` setting),
+flows in mL/min (or oz/min). Left and right follow the device's `bottle1_side` and any
+per-session choice (`pumpmon side`). The wording states amounts and times only; it never
+grades them.
 
 Exit status: 0; 1 the archive or a session cannot be read; 2 bad usage (unknown id, ...).
 """
@@ -17,13 +20,30 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import io
 import json
 import sys
 from collections import OrderedDict
 
-from .archive import ML_PER_OZ, Archive, ArchiveError
+from .annotations import AnnotationsError, annotate
+from .archive import Archive, ArchiveError
+from .readout import (
+    add_filter_arguments,
+    add_units_argument,
+    bottle_name,
+    breasts,
+    flow,
+    flow_label,
+    local_dt,
+    local_iso,
+    local_time,
+    mmss,
+    select,
+    unit_label,
+    units_for,
+    vol,
+)
+from .readout import fmt as _fmt
 from .shared import eventnames as evn
 from .shared import events as ev
 
@@ -31,7 +51,9 @@ from .shared import events as ev
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--archive", metavar="DIR",
                    help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
-    p.add_argument("--units", choices=("ml", "oz"), default="ml", help="volume unit (mL)")
+    add_units_argument(p)
+    if name in ("sessions", "export", "trends"):
+        add_filter_arguments(p, days=name != "export")
     if name == "sessions":
         p.add_argument("--json", action="store_true",
                        help="a JSON array, one object per session")
@@ -50,39 +72,26 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
-def vol(ml: float | None, units: str) -> float | None:
-    if ml is None:
-        return None
-    return round(ml / ML_PER_OZ, 2) if units == "oz" else round(ml, 1)
-
-
-def unit_label(units: str) -> str:
-    return "oz" if units == "oz" else "mL"
-
-
-def local_time(row: dict) -> str:
-    if row.get("start_unix_s") is None:
-        return "clock not set"
-    return dt.datetime.fromtimestamp(row["start_unix_s"]).strftime("%Y-%m-%d %H:%M")
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    return "%d:%02d" % (s // 60, s % 60)
+def _rows(arc: Archive, args: argparse.Namespace) -> list[dict]:
+    """The sessions the filters keep, with notes and sides (ValueError: a bad filter)."""
+    rows = select(arc.list(), getattr(args, "since", None), getattr(args, "until", None),
+                  getattr(args, "days", None))
+    return annotate(arc.root, rows)
 
 
 def session_json(row: dict, units: str) -> dict:
     """The public fields of one session (the `sessions --json` object)."""
     u = unit_label(units).lower()
+    side = row.get("bottle1_side") or "left"
+    left_ml, right_ml = breasts(row, side)
     return {
         "id": row["id"],
         "start": row["start"],
+        "start_local": local_iso(row.get("start_unix_s")) or None,
         "duration_s": row["duration_s"],
         "volume_%s" % u: vol(row["volume_ml"], units),
-        "volume_left_%s" % u: vol(row["volume_left_ml"], units),
-        "volume_right_%s" % u: vol(row["volume_right_ml"], units),
+        "volume_left_%s" % u: vol(left_ml, units),
+        "volume_right_%s" % u: vol(right_ml, units),
         **({"volume_ml": vol(row["volume_ml"], "ml")} if units != "ml" else {}),
         "volume_estimated": bool(row["volume_estimated"]),
         "letdowns": row["letdowns"],
@@ -93,6 +102,8 @@ def session_json(row: dict, units: str) -> dict:
         "damaged": bool(row["damaged"]),
         "device": row["device"],
         "session_number": row["session_id"],
+        "bottle1_side": side,
+        "note": row.get("note"),
     }
 
 
@@ -105,6 +116,7 @@ def timeline(session: dict) -> list[dict]:
             item["bottle"] = ch + 1 if ch != 255 else None
             if code == ev.EV_LETDOWN:
                 item["flow_g_s"] = round(arg / 1000.0, 2)
+                item["flow_ml_min"] = flow(arg / 1000.0, "ml")
         elif code == ev.EV_CUE:
             item["cue"] = evn.name(evn.CUE_NAMES, arg)
         elif code == ev.EV_CUE_RESULT:
@@ -124,22 +136,41 @@ def timeline(session: dict) -> list[dict]:
     return out
 
 
+def step_results(session: dict) -> list[dict]:
+    """What each massage / hand-expression step brought: {"cue", "cue_t_s", "t_s",
+    "volume_ml"}, the cue's time taken from the latest cue of that kind before the result
+    (the session emits a result before any new cue; docs/architecture.md)."""
+    last_cue: dict[str, float] = {}
+    out = []
+    for item in timeline(session):
+        if item["event"] == "cue":
+            last_cue[item["cue"]] = item["t_s"]
+        elif item["event"] == "cue_result":
+            out.append({"cue": item["cue"], "cue_t_s": last_cue.get(item["cue"], item["t_s"]),
+                        "t_s": item["t_s"], "volume_ml": item["volume_ml"]})
+    return out
+
+
 # -- commands ----------------------------------------------------------------------------
 def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
     if args.reindex:
         added = arc.reindex()
         print("reindexed: %d session files added to the index" % added, file=sys.stderr)
-    rows = arc.list()
+    rows = _rows(arc, args)
     if args.json:
         json.dump([session_json(r, args.units) for r in rows], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if not rows:
+        if arc.count():
+            print("no sessions in that time span (%d in the archive at %s)"
+                  % (arc.count(), arc.root))
+            return 0
         print("no sessions in the archive at %s yet: `pumpmon pull` copies them from the "
               "device" % arc.root)
         return 0
     u = unit_label(args.units)
-    print("%-12s %-16s %8s %9s %9s %9s %8s %12s  %s" % (
+    print("%-12s %-23s %8s %9s %9s %9s %8s %12s  %s" % (
         "id", "start", "length", "total " + u, "left " + u, "right " + u, "letdowns",
         "1st letdown", "note"))
     for r in rows:
@@ -150,31 +181,36 @@ def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
             notes.append("volume from weights")
         if r["damaged"]:
             notes.append("damaged")
-        print("%-12s %-16s %8s %9s %9s %9s %8d %12s  %s" % (
+        if r.get("note"):
+            notes.append(r["note"])
+        left_ml, right_ml = breasts(r, r["bottle1_side"])
+        print("%-12s %-23s %8s %9s %9s %9s %8d %12s  %s" % (
             r["id"], local_time(r), mmss(r["duration_s"]), _fmt(vol(r["volume_ml"], args.units)),
-            _fmt(vol(r["volume_left_ml"], args.units)),
-            _fmt(vol(r["volume_right_ml"], args.units)), r["letdowns"] or 0,
-            mmss(r["first_letdown_s"]), ", ".join(notes)))
+            _fmt(vol(left_ml, args.units)), _fmt(vol(right_ml, args.units)), r["letdowns"] or 0,
+            mmss(r["first_letdown_s"]), "; ".join(notes)))
     print("%d sessions" % len(rows))
     return 0
 
 
-def _fmt(v: float | None) -> str:
-    return "-" if v is None else ("%g" % v)
-
-
 def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
-    row = arc.find(args.id)
+    row = annotate(arc.root, [arc.find(args.id)])[0]
     session = arc.load(row)
+    side = row["bottle1_side"]
     u = unit_label(args.units)
+    fu = flow_label(args.units)
     print("session %s  (%s, device %s, number %s)" % (row["id"], local_time(row),
                                                      row["device"], row["session_id"]))
     print("length %s, %d letdowns, first letdown after %s" % (
         mmss(row["duration_s"]), row["letdowns"] or 0, mmss(row["first_letdown_s"])))
     est = " (from the weights: the session was cut short)" if row["volume_estimated"] else ""
-    print("volume: %s %s in all; bottle 1 (left) %s %s, bottle 2 (right) %s %s%s" % (
-        _fmt(vol(row["volume_ml"], args.units)), u, _fmt(vol(row["volume_left_ml"], args.units)),
-        u, _fmt(vol(row["volume_right_ml"], args.units)), u, est))
+    n_ch = len(session.get("w_mg") or []) or row.get("n_channels") or 2
+    per_bottle = [row["volume_left_ml"], row["volume_right_ml"]][:n_ch]
+    print("volume: %s %s in all; %s%s" % (
+        _fmt(vol(row["volume_ml"], args.units)), u,
+        ", ".join("%s %s %s" % (bottle_name(ch, side), _fmt(vol(v, args.units)), u)
+                  for ch, v in enumerate(per_bottle)), est))
+    if row.get("note"):
+        print("note: %s" % row["note"])
     if not row["complete"]:
         print("the session ended without its closing summary (power cut or reset)")
     if row["damaged"]:
@@ -183,12 +219,15 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
     print("timeline:")
     for item in timeline(session):
         t = mmss(item["t_s"])
+        if row.get("start_unix_s") is not None:
+            t = "%5s %s" % (t, _clock_hm(row["start_unix_s"] + item["t_s"]))
         e = item["event"]
+        where = bottle_name(item["bottle"] - 1, side) if item.get("bottle") else "both bottles"
         if e == "letdown":
-            print("  %6s  letdown (bottle %s, flow %.2f g/s)" % (t, item["bottle"],
-                                                                  item["flow_g_s"]))
+            print("  %6s  letdown (%s, flow %s %s)" % (
+                t, where, _fmt(flow(item["flow_g_s"], args.units)), fu))
         elif e == "taper":
-            print("  %6s  flow tapered (bottle %s)" % (t, item["bottle"]))
+            print("  %6s  flow tapered (%s)" % (t, where))
         elif e == "cue":
             print("  %6s  cue: %s" % (t, item["cue"].replace("_", " ")))
         elif e == "cue_result":
@@ -209,25 +248,46 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample_rows(session: dict, units: str):
-    """Rows of (t_s, weight per bottle in g, event names at that sample)."""
+def _clock_hm(unix_s: float) -> str:
+    return local_dt(unix_s).strftime("%H:%M:%S")
+
+
+def _sample_rows(session: dict, row: dict, units: str):
+    """Per sample: time since start, clock time, weight, cumulative volume and flow per bottle,
+    and the events at that sample with the bottle each concerns."""
+    from .plot import cumulative_ml, flow_g_s  # plot imports this module
+
     t_ms = session.get("t_ms") or []
     w = session.get("w_mg") or []
+    t_s = [t / 1000.0 for t in t_ms]
+    weights_g = [[v / 1000.0 for v in col] for col in w]
+    cumulative = [cumulative_ml(t_s, col) for col in weights_g]
+    flows = [flow_g_s(t_s, col) for col in weights_g]
+    start = row.get("start_unix_s")
+    side = row.get("bottle1_side") or "left"
     events = timeline(session)
     ei = 0
     for i, t in enumerate(t_ms):
         here = []
-        while ei < len(events) and events[ei]["t_s"] * 1000 <= t + 1e-6:
+        last = i == len(t_ms) - 1  # events after the last sample go on the last row
+        while ei < len(events) and (last or events[ei]["t_s"] * 1000 <= t + 1e-6):
             e = events[ei]
             detail = e.get("cue") or e.get("phase") or e.get("fault") or e.get("press")
-            here.append("%s:%s" % (e["event"], detail) if detail else e["event"])
+            text = "%s:%s" % (e["event"], detail) if detail else e["event"]
+            if e.get("bottle"):
+                text += "@" + bottle_name(e["bottle"] - 1, side).replace(" ", "")
+            here.append(text)
             ei += 1
-        yield [round(t / 1000.0, 3)] + [round(col[i] / 1000.0, 2) for col in w] + [
-            " ".join(here)]
+        yield ([round(t_s[i], 3),
+                local_iso(start + t_s[i], "milliseconds") if start is not None else ""]
+               + [round(col[i], 2) for col in weights_g]
+               + [vol(col[i], units) for col in cumulative]
+               + [flow(col[i], units) for col in flows]
+               + [" ".join(here)])
 
 
 def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
-    rows = arc.list() if args.all else [arc.find(args.id)]
+    rows = _rows(arc, args) if args.all else annotate(arc.root, [arc.find(args.id)])
     out = io.StringIO()
     u = unit_label(args.units)
     if args.format == "json":
@@ -245,23 +305,32 @@ def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
     elif args.all:
         # one row per session
         w = csv.writer(out)
-        w.writerow(["id", "start (UTC, ISO 8601)", "start (local)", "duration (s)",
-                    "volume (%s)" % u, "left (%s)" % u, "right (%s)" % u, "letdowns",
-                    "first letdown (s)", "tapers", "cues", "complete", "volume estimated"])
+        w.writerow(["id", "start (UTC, ISO 8601)", "start (local, ISO 8601)", "duration (s)",
+                    "volume (%s)" % u, "left (%s)" % u, "right (%s)" % u, "bottle 1 side",
+                    "letdowns", "first letdown (s)", "tapers", "cues", "complete", "damaged",
+                    "volume estimated", "note"])
         for r in rows:
-            w.writerow([r["id"], r["start"] or "", local_time(r), r["duration_s"],
-                        vol(r["volume_ml"], args.units), vol(r["volume_left_ml"], args.units),
-                        vol(r["volume_right_ml"], args.units), r["letdowns"],
+            left_ml, right_ml = breasts(r, r["bottle1_side"])
+            w.writerow([r["id"], r["start"] or "", local_iso(r["start_unix_s"]),
+                        r["duration_s"], vol(r["volume_ml"], args.units),
+                        vol(left_ml, args.units), vol(right_ml, args.units), r["bottle1_side"],
+                        r["letdowns"],
                         r["first_letdown_s"] if r["first_letdown_s"] is not None else "",
                         r["tapers"], r["cues"], "yes" if r["complete"] else "no",
-                        "yes" if r["volume_estimated"] else "no"])
+                        "yes" if r["damaged"] else "no",
+                        "yes" if r["volume_estimated"] else "no", r["note"] or ""])
     else:
-        s = arc.load(rows[0])
+        r = rows[0]
+        s = arc.load(r)
         n_ch = len(s.get("w_mg") or [])
+        names = [bottle_name(c, r["bottle1_side"]) for c in range(n_ch)]
         w = csv.writer(out)
-        w.writerow(["time (s)"] + ["bottle %d weight (g)" % (c + 1) for c in range(n_ch)]
+        w.writerow(["time (s)", "clock time (local, ISO 8601)"]
+                   + ["%s weight (g)" % n for n in names]
+                   + ["%s cumulative (%s)" % (n, u) for n in names]
+                   + ["%s flow (%s)" % (n, flow_label(args.units)) for n in names]
                    + ["events"])
-        for rec in _sample_rows(s, args.units):
+        for rec in _sample_rows(s, r, args.units):
             w.writerow(rec)
     text = out.getvalue()
     if args.output:
@@ -280,18 +349,19 @@ def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
 
 def trends(rows: list[dict]) -> dict:
     """Per day (local date of the start): sessions, total, left, right, mean time to first
-    letdown. Sessions without a wall-clock time are counted apart."""
+    letdown. Sessions without a wall-clock time are counted apart. Rows may carry
+    `bottle1_side` (see annotations.annotate); without it bottle 1 is left."""
     days: OrderedDict[str, dict] = OrderedDict()
-    no_clock = 0
     for r in sorted((r for r in rows if r.get("start_unix_s") is not None),
                     key=lambda r: r["start_unix_s"]):
-        day = dt.datetime.fromtimestamp(r["start_unix_s"]).date().isoformat()
+        day = local_dt(r["start_unix_s"]).date().isoformat()
         d = days.setdefault(day, {"date": day, "sessions": 0, "volume_ml": 0.0,
                                   "left_ml": 0.0, "right_ml": 0.0, "_first": []})
+        left_ml, right_ml = breasts(r, r.get("bottle1_side") or "left")
         d["sessions"] += 1
         d["volume_ml"] += r["volume_ml"] or 0.0
-        d["left_ml"] += r["volume_left_ml"] or 0.0
-        d["right_ml"] += r["volume_right_ml"] or 0.0
+        d["left_ml"] += left_ml or 0.0
+        d["right_ml"] += right_ml or 0.0
         if r["first_letdown_s"] is not None:
             d["_first"].append(r["first_letdown_s"])
     no_clock = sum(1 for r in rows if r.get("start_unix_s") is None)
@@ -306,7 +376,7 @@ def trends(rows: list[dict]) -> dict:
 
 
 def cmd_trends(arc: Archive, args: argparse.Namespace) -> int:
-    t = trends(arc.list())
+    t = trends(_rows(arc, args))
     if args.json:
         if args.units == "oz":
             for d in t["days"]:
@@ -318,7 +388,7 @@ def cmd_trends(arc: Archive, args: argparse.Namespace) -> int:
         return 0
     u = unit_label(args.units)
     if not t["days"]:
-        print("no sessions with a wall-clock time yet")
+        print("no sessions with a wall-clock time in that span yet")
     else:
         print("%-10s %8s %10s %10s %10s %14s" % ("day", "sessions", "total " + u, "left " + u,
                                                  "right " + u, "1st letdown"))
@@ -357,8 +427,12 @@ def run(args: argparse.Namespace) -> int:
         print("pumpmon %s: %s" % (name, e), file=sys.stderr)
         return 1
     try:
+        args.units = units_for(args.units, arc.root)
         return COMMANDS[name](arc, args)
-    except ArchiveError as e:
+    except ValueError as e:  # a bad --since / --until / --days
+        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
+        return 2
+    except (ArchiveError, AnnotationsError) as e:
         print("pumpmon %s: %s" % (name, e), file=sys.stderr)
         return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
     finally:

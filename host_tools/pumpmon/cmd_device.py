@@ -3,7 +3,7 @@ configuration, over the same USB transport as `pumpmon pull`.
 
     pumpmon time sync [--port DEV]          # set the device clock (UTC) from this computer
     pumpmon time show [--port DEV]          # how far the device clock is from this computer
-    pumpmon config show [--port DEV] [--json]
+    pumpmon config show [--port DEV] [--json] [--all]
     pumpmon config set KEY=VALUE [KEY=VALUE ...] [--port DEV]
 
 The configuration is checked with the firmware's own schema (firmware/config.py, imported
@@ -30,6 +30,15 @@ from .shared import config
 from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
 
 CONFIG_FILE = "/config.json"  # firmware/app.py
+# What a wearer sets (`config show`); the rest (calibration, flow and detector internals,
+# wiring) is listed by `config show --all`.
+WEARER_KEYS = (
+    "units", "bottle1_side", "max_session_s", "stimulate_after_s", "stimulate_repeat_s",
+    "massage_rounds", "massage_round_s", "after_massage", "single_pump_s", "hand_express_stop_s",
+    "cue_stimulate", "cue_letdown", "cue_massage", "cue_single_pump", "cue_hand_express",
+    "cue_done", "haptic_intensity_pct", "haptic_repeat", "haptic_repeat_after_s", "auto_start",
+    "end_on_done",
+)
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -42,6 +51,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     else:
         show = sub.add_parser("show", help="every setting, its value, units and meaning")
         show.add_argument("--json", action="store_true", help="the values as a JSON object")
+        show.add_argument("--all", action="store_true",
+                          help="every setting, the calibration and detector internals too")
         st = sub.add_parser("set", help="change settings: KEY=VALUE ...")
         st.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     for sp in sub.choices.values():
@@ -131,18 +142,31 @@ def read_device_config(dev: Device) -> tuple[dict, dict, list[str]]:
     return (raw if isinstance(raw, dict) else {}), cfg, problems
 
 
-def config_show(dev: Device, as_json: bool) -> int:
+def config_lines(cfg: dict, schema, show_all: bool) -> list[str]:
+    """`config show` text: each setting, its value and unit, its meaning."""
+    lines = []
+    for e in schema:
+        key, _kind, default, _low, _high, units, doc = e
+        if not show_all and key not in WEARER_KEYS:
+            continue
+        value = cfg[key]
+        mark = "" if value == default else "   (default %s)" % json.dumps(default)
+        lines.append("%-24s %-14s%s" % (key, json.dumps(value) + (" " + units if units else ""),
+                                        mark))
+        lines.append("    %s" % doc)
+    if not show_all:
+        lines.append("(%d more: calibration, flow and detector settings; `pumpmon config show "
+                     "--all` lists them)" % (len(schema) - sum(1 for e in schema
+                                                               if e[0] in WEARER_KEYS)))
+    return lines
+
+
+def config_show(dev: Device, as_json: bool, show_all: bool = False) -> int:
     raw, cfg, problems = read_device_config(dev)
     if as_json:
-        print(json.dumps(cfg, indent=1))
+        print(json.dumps(cfg, indent=1))  # every key: for scripts
     else:
-        for e in config.SCHEMA:
-            key, _kind, default, _low, _high, units, doc = e
-            value = cfg[key]
-            mark = "" if value == default else "   (default %s)" % json.dumps(default)
-            print("%-24s %-14s%s%s" % (key, json.dumps(value) + (" " + units if units else ""),
-                                       mark, ""))
-            print("    %s" % doc)
+        print("\n".join(config_lines(cfg, config.SCHEMA, show_all)))
     for p in problems:
         print("config on the device: %s" % p, file=sys.stderr)
     return 0
@@ -190,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
                     print("device clock is %+.1f s from this computer's" % off)
                 code = 0
             elif args.action == "show":
-                code = config_show(dev, args.json)
+                code = config_show(dev, args.json, args.all)
             else:
                 code = config_set(dev, args.pairs)
             if not args.no_restart:

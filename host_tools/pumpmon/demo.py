@@ -5,7 +5,8 @@
    shown as it fires, with the session clock.
 2. A second boot of the same flash sits idle on its emulated USB port; `pumpmon pull`
    copies the session log into an archive, verified.
-3. `pumpmon show` prints the session; `pumpmon plot` writes a PNG.
+3. `pumpmon show` prints the session; `pumpmon plot` writes a PNG; `pumpmon report` writes the
+   page a parent would send to a lactation consultant.
 Everything lands in ./demo_out/.
 """
 
@@ -77,11 +78,16 @@ def main() -> int:
     plot = _pumpmon("plot", sid, "-o", str(png), "--archive", str(archive))
     if plot.returncode != 0:
         return _fail("pumpmon plot", plot)
+    report = OUT / "report.html"
+    made = _pumpmon("report", "--archive", str(archive), "-o", str(report))
+    if made.returncode != 0:
+        return _fail("pumpmon report", made)
     s = sessions[-1]
     print("\n== Summary")
     print(f"   expressed {s['volume_ml']:.1f} mL in {s['duration_s'] / 60:.1f} min, "
           f"{s['letdowns']} letdowns")
     print(f"   plot: {png.resolve()}")
+    print(f"   report: {report.resolve()}  (open it in a browser; it prints to PDF)")
     print(f"   archive: {archive.resolve()}  (try: .venv/bin/pumpmon sessions --archive "
           f"{archive})")
     print(f"   demo took {time.monotonic() - t0:.0f} s")

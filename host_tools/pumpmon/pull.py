@@ -26,6 +26,7 @@ import sys
 import time
 
 from .archive import Archive, ArchiveError
+from .sharedsettings import remember_device_settings
 from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
 
 SESSIONS_DIR = "/sessions"
@@ -44,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--no-restart", action="store_true",
                    help="leave the device at its REPL instead of starting the app again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--push", action="store_true",
+                   help="then send new sessions to Baby Buddy (`pumpmon babybuddy push`); "
+                        "a failed push does not fail the pull")
 
 
 class _Progress:
@@ -144,6 +148,7 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
             pruned = _prune(dev, archive, device, held)
             say("pruned %d archived sessions from the device (each checked against the "
                 "archive's copy first)" % pruned)
+        remember_device_settings(dev, archive.root, [r["sha256"] for r in copied], say)
         if restart:
             dev.start_app()
         return 1 if (damaged or failures) else 0
@@ -193,8 +198,13 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("pumpmon pull: %s\n" % e)
         return 2
     try:
-        return pull(args.port, archive, prune=args.prune, restart=not args.no_restart,
+        code = pull(args.port, archive, prune=args.prune, restart=not args.no_restart,
                     progress=not args.quiet)
+        if args.push:
+            from .babybuddy import push_after_pull
+
+            push_after_pull(archive.root)  # reports its own problems; never fails the pull
+        return code
     except DeviceGone as e:
         sys.stderr.write("pumpmon pull: %s\n" % e)
         return 1

@@ -28,3 +28,19 @@ def session_files(n: int, minutes: float = 3, incomplete: tuple[int, ...] = ()) 
 def emulated_device(image):
     """An idle emulated device on `image`, relayed in a thread for the life of the block."""
     return Emulator(idle=True, flash=image).serving()
+
+
+def archive_of(root, n: int, minutes: float = 4, incomplete: tuple[int, ...] = (),
+               no_clock: tuple[int, ...] = (), device: str = "240ac4000001"):
+    """An archive at `root` holding sessions 1..n (those in `no_clock` without a clock time)."""
+    from pumpmon.archive import Archive
+
+    files = session_files(n, minutes=minutes, incomplete=incomplete)
+    for i in no_clock:
+        files[flashimage.SESSION_DIR + "/" + flashimage.session_name(i)] = \
+            flashimage.synthetic_session(i, None, minutes=minutes, seed=i,
+                                         complete=i not in incomplete)
+    with Archive.open(root) as arc:
+        for path, data in files.items():
+            arc.add(device, path.rsplit("/", 1)[1], data)
+    return root

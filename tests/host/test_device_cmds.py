@@ -8,7 +8,7 @@ import json
 import pytest
 from emulated_device import emulated_device
 from pumpmon import cli, flashimage
-from pumpmon.cmd_device import rtc_tuple
+from pumpmon.cmd_device import WEARER_KEYS, rtc_tuple
 from pumpmon.fwimport import firmware_module
 from pumpmon.transport import Device
 
@@ -81,12 +81,28 @@ def test_config_set_refuses_bad_values_and_changes_nothing(device, capsys, pair,
     assert _device_config_text(device) == before
 
 
-def test_config_show_lists_every_schema_key_with_its_meaning(device, capsys):
-    code, out, _err = _run(capsys, "config", "show", "--port", device)
+def test_config_show_all_lists_every_schema_key_with_its_meaning(device, capsys):
+    code, out, _err = _run(capsys, "config", "show", "--all", "--port", device)
     assert code == 0
     for e in firmware_module("shared.config").SCHEMA:
         assert e[0] in out
         assert e[6][:30] in out
+
+
+def test_config_show_lists_only_what_a_wearer_sets(device, capsys):
+    code, out, _err = _run(capsys, "config", "show", "--port", device)
+    assert code == 0
+    shown = {line.split()[0] for line in out.splitlines() if line and not line[0].isspace()
+             and not line.startswith("(")}
+    assert shown == set(WEARER_KEYS)
+    assert "ld_k_q4" not in out and "cal_mg_per_count_1" not in out
+    assert "config show --all" in out
+
+
+def test_wearer_keys_are_all_in_the_firmware_schema():
+    schema_keys = {e[0] for e in firmware_module("shared.config").SCHEMA}
+    assert set(WEARER_KEYS) <= schema_keys
+    assert {"units", "bottle1_side"} <= set(WEARER_KEYS)
 
 
 def test_time_sync_reports_the_device_clock_against_this_computer(device, capsys):

@@ -71,12 +71,15 @@ def test_export_csv_of_a_session_has_units_in_headers_and_every_sample(arc_dir, 
                         "--archive", str(arc_dir))
     assert code == 0
     rows = list(csv.reader(io.StringIO(out.read_text())))
-    assert rows[0] == ["time (s)", "bottle 1 weight (g)", "bottle 2 weight (g)", "events"]
+    assert rows[0] == ["time (s)", "clock time (local, ISO 8601)", "bottle 1 (left) weight (g)",
+                       "bottle 2 (right) weight (g)", "bottle 1 (left) cumulative (mL)",
+                       "bottle 2 (right) cumulative (mL)", "bottle 1 (left) flow (mL/min)",
+                       "bottle 2 (right) flow (mL/min)", "events"]
     with Archive.open(arc_dir) as arc:
         session = arc.load(arc.find("1"))
     assert len(rows) - 1 == len(session["t_ms"])
-    assert float(rows[1][1]) == pytest.approx(session["w_mg"][0][0] / 1000, abs=0.01)
-    assert sum("letdown" in r[3] for r in rows[1:]) == sum(
+    assert float(rows[1][2]) == pytest.approx(session["w_mg"][0][0] / 1000, abs=0.01)
+    assert sum(r[8].count("letdown@bottle") for r in rows[1:]) == sum(
         1 for e in session["events"] if e[1] == 1)
 
 
