@@ -1,7 +1,8 @@
 """Host tools for the wearable pump monitor (`pumpmon`).
 
 `pumpmon.shared` is the firmware's own `firmware/shared/` package (event codes, configuration
-schema, log format), mapped in by pyproject.toml: one copy of each format for device and host.
+schema, log format), reached through the link host_tools/pumpmon/shared: one copy of each
+format for device and host.
 Its modules use `micropython.const`, so a stand-in for the `micropython` module is installed
 here, before anything imports them.
 """

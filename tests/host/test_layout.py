@@ -93,7 +93,7 @@ def test_host_tools_import_the_firmware_only_as_pumpmon_shared():
         firmware_names.update(p.stem for p in layer_modules(layer))
     broken = []
     for path in sorted((REPO / "host_tools" / "pumpmon").rglob("*.py")):
-        if path.name == "fwimport.py":
+        if path.name == "fwimport.py" or "shared" in path.relative_to(REPO).parts:
             continue
         text = path.read_text()
         if "sys.path" in text:
