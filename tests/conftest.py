@@ -1,21 +1,132 @@
-"""Test harness: firmware tests run inside the MicroPython unix port, driven from pytest.
+"""Test harness: firmware tests are MicroPython files run in the unix port, driven from pytest.
 
-`mpy(code)` runs `code` in the unix port (firmware and its unix fakes on the path) and
-returns what it printed; a non-zero exit fails the test with the port's own traceback.
-`mpy_json(code)` returns the last printed line parsed as JSON, for structured results.
+tests/firmware/mp/test_*.py are plain MicroPython modules of `test_*` functions. pytest
+collects each function as its own item (the file is read, not imported, by CPython); the
+first item of a file to run runs the whole file once in the unix port through
+tests/firmware/mp/mptest.py, and each item then reports its own result with the port's
+traceback and what the test printed. The files are compiled to .mpy first, as the firmware
+is, so a small heap holds the code under test rather than the compiler.
+
+A module-level `HEAP = {"test_name": "64K"}` in a test file runs each named test in a
+process of its own with that heap (the default is unixport.DEFAULT_HEAP).
+
+`mpy(code)` / `mpy_json(code)` run a code string in the unix port; they remain for branches
+written before the conversion: new firmware tests go in tests/firmware/mp/.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 from pumpmon import unixport
 
+TESTS = Path(__file__).resolve().parent
+MP_TESTS = TESTS / "firmware" / "mp"
+FAKES = TESTS / "firmware" / "fakes"
+COMPILED_TESTS = unixport.REPO / "build" / "unix-mpy-tests"
+_MARK = "@@mptest "
+
 
 class MicroPythonError(AssertionError):
     pass
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if module_path.parent == MP_TESTS:
+        return MpFile.from_parent(parent, path=module_path)
+    return None
+
+
+class MpFile(pytest.File):
+    """A MicroPython test file: one item per top-level `test_*` function."""
+
+    def collect(self):
+        tree = ast.parse(self.path.read_text(), str(self.path))
+        self.heaps: dict[str, str] = {}
+        self.results: dict[str, tuple[str, str]] = {}
+        self.runs: dict[str, str] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
+                "HEAP"
+            ]:
+                self.heaps = ast.literal_eval(node.value)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield MpItem.from_parent(self, name=node.name, lineno=node.lineno)
+
+    def result(self, item: MpItem) -> tuple[str, str]:
+        """(status, output) of `item`, running its group of tests in the port if not yet run."""
+        if item.name not in self.results:
+            heap = self.heaps.get(item.name)
+            if heap is not None:
+                group = [item.name]
+            else:
+                selected = {i.name for i in item.session.items if i.parent is self}
+                group = [n for n in selected if n not in self.heaps and n not in self.results]
+            self._run(group, heap or unixport.DEFAULT_HEAP, item)
+        return self.results[item.name]
+
+    def _run(self, names: list[str], heap: str, item: MpItem) -> None:
+        unixport.compile_tree(MP_TESTS, COMPILED_TESTS, "tests/firmware/mp/")
+        code = f"import mptest\nmptest.main({self.path.stem!r}, {sorted(names)!r})"
+        with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
+            os.environ["MPTEST_TMP"] = tmp  # mptest.tmpdir() makes a folder per test in it
+            try:
+                proc = unixport.run_code(
+                    code, heap=heap, timeout_s=900, extra_path=[COMPILED_TESTS, FAKES]
+                )
+            finally:
+                del os.environ["MPTEST_TMP"]
+        current, output = None, []
+        for line in proc.stdout.splitlines():
+            if line.startswith(_MARK):
+                word, name = line[len(_MARK) :].split(" ", 1)
+                if word == "start":
+                    current, output = name, []
+                else:
+                    self.results[name] = (word, "\n".join(output))
+                    current = None
+            elif current is not None:
+                output.append(line)
+        for name in names:
+            if name not in self.results:  # the port stopped before this test reported
+                lost = "\n".join(output) if name == current else ""
+                self.results[name] = (
+                    "fail",
+                    f"the unix port exited {proc.returncode} before this test reported\n"
+                    f"{lost}\n--- stderr\n{proc.stderr}",
+                )
+
+
+class MpTestFailure(Exception):
+    pass
+
+
+class MpItem(pytest.Item):
+    def __init__(self, *, lineno: int, **kw):
+        super().__init__(**kw)
+        self.lineno = lineno
+
+    def runtest(self):
+        status, output = self.parent.result(self)  # type: ignore[union-attr]
+        if status != "pass":
+            raise MpTestFailure(output)
+        if output:
+            print(output)  # what the test printed, shown with -s
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, MpTestFailure):
+            return f"{self.name} failed in the MicroPython unix port:\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, self.lineno - 1, self.name
 
 
 def _run(code: str, heap: str = unixport.DEFAULT_HEAP, stdin: str | None = None) -> str:

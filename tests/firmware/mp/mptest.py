@@ -1,0 +1,71 @@
+"""A tiny test runner for the MicroPython unix port (the PyPI port has no `unittest`).
+
+    micropython -c "import mptest; mptest.main('test_flow', ['test_a', 'test_b'])"
+
+imports the module, and runs each named `test_*` function (all of them when no names are
+given) after the module's `setup()` if it has one, with a garbage collection between tests.
+Each result is one line: `@@mptest pass NAME` or, after the port's own traceback,
+`@@mptest fail NAME`; what a test prints comes between its `@@mptest start NAME` and its
+result. tests/conftest.py reads these lines and makes one pytest item of each test.
+
+`heap_locked()` is a context manager around a steady-state loop: any allocation inside it
+raises MemoryError at the line that allocates, as micropython-lib's usb-device tests check.
+`tmpdir()` is a fresh folder for the running test (under $MPTEST_TMP, set by conftest).
+"""
+
+import gc
+import os
+import sys
+
+import micropython
+
+_MARK = "@@mptest"
+_current = [None]
+
+
+class heap_locked:
+    """`with heap_locked():` fails with MemoryError at any allocation in the block."""
+
+    def __enter__(self):
+        gc.collect()
+        micropython.heap_lock()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):  # named arguments: *args would allocate
+        micropython.heap_unlock()
+        return False
+
+
+def tmpdir():
+    """A fresh, empty folder for the running test; returns its path."""
+    base = os.getenv("MPTEST_TMP") or "/tmp"
+    path = base + "/" + _current[0]
+    try:
+        os.mkdir(path)
+    except OSError:  # already there: a second call in the same test
+        pass
+    return path
+
+
+def _tests(module):
+    names = [n for n in dir(module) if n.startswith("test_")]
+    names.sort()
+    return names
+
+
+def main(module_name, names=None):
+    module = __import__(module_name)
+    setup = getattr(module, "setup", None)
+    for name in names or _tests(module):
+        _current[0] = name
+        print(_MARK, "start", name)
+        gc.collect()
+        try:
+            if setup is not None:
+                setup()
+            getattr(module, name)()
+        except Exception as e:  # a failing test is reported, the others still run
+            sys.print_exception(e, sys.stdout)
+            print(_MARK, "fail", name)
+        else:
+            print(_MARK, "pass", name)
