@@ -8,7 +8,9 @@ traceback and what the test printed. The files are compiled to .mpy first, as th
 is, so a small heap holds the code under test rather than the compiler.
 
 A module-level `HEAP = {"test_name": "64K"}` in a test file runs each named test in a
-process of its own with that heap (the default is unixport.DEFAULT_HEAP).
+process of its own with that heap (the default is unixport.DEFAULT_HEAP), and
+`PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
+calling the function with that value: pytest's parametrize.
 
 `mpy(code)` / `mpy_json(code)` run a code string in the unix port; they remain for branches
 written before the conversion: new firmware tests go in tests/firmware/mp/.
@@ -48,33 +50,48 @@ class MpFile(pytest.File):
 
     def collect(self):
         tree = ast.parse(self.path.read_text(), str(self.path))
-        self.heaps: dict[str, str] = {}
-        self.results: dict[str, tuple[str, str]] = {}
-        self.runs: dict[str, str] = {}
+        literals = {}
         for node in tree.body:
-            if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
-                "HEAP"
-            ]:
-                self.heaps = ast.literal_eval(node.value)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                name = getattr(node.targets[0], "id", "")
+                if name in ("HEAP", "PARAMS"):
+                    literals[name] = ast.literal_eval(node.value)
+        self.heaps: dict[str, str] = literals.get("HEAP", {})
+        params: dict[str, list] = literals.get("PARAMS", {})
+        self.results: dict[str, tuple[str, str]] = {}
+        self.port_names: dict[str, str] = {}  # item name -> the name mptest.main is given
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                yield MpItem.from_parent(self, name=node.name, lineno=node.lineno)
+                if node.name not in params:
+                    self.port_names[node.name] = node.name
+                    yield MpItem.from_parent(self, name=node.name, lineno=node.lineno)
+                    continue
+                for i, value in enumerate(params[node.name]):
+                    ident = str(value) if isinstance(value, int | float | str) else str(i)
+                    name = f"{node.name}[{ident}]"
+                    self.port_names[name] = f"{node.name}[{i}]"
+                    yield MpItem.from_parent(self, name=name, lineno=node.lineno)
 
     def result(self, item: MpItem) -> tuple[str, str]:
         """(status, output) of `item`, running its group of tests in the port if not yet run."""
         if item.name not in self.results:
-            heap = self.heaps.get(item.name)
+            heap = self.heaps.get(_function(item.name))
             if heap is not None:
                 group = [item.name]
             else:
-                selected = {i.name for i in item.session.items if i.parent is self}
-                group = [n for n in selected if n not in self.heaps and n not in self.results]
-            self._run(group, heap or unixport.DEFAULT_HEAP, item)
+                selected = [i.name for i in item.session.items if i.parent is self]
+                group = [
+                    n
+                    for n in selected
+                    if _function(n) not in self.heaps and n not in self.results
+                ]
+            self._run(group, heap or unixport.DEFAULT_HEAP)
         return self.results[item.name]
 
-    def _run(self, names: list[str], heap: str, item: MpItem) -> None:
+    def _run(self, names: list[str], heap: str) -> None:
         unixport.compile_tree(MP_TESTS, COMPILED_TESTS, "tests/firmware/mp/")
-        code = f"import mptest\nmptest.main({self.path.stem!r}, {sorted(names)!r})"
+        item_names = {self.port_names[n]: n for n in names}
+        code = f"import mptest\nmptest.main({self.path.stem!r}, {list(item_names)!r})"
         with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
             os.environ["MPTEST_TMP"] = tmp  # mptest.tmpdir() makes a folder per test in it
             try:
@@ -87,6 +104,7 @@ class MpFile(pytest.File):
         for line in proc.stdout.splitlines():
             if line.startswith(_MARK):
                 word, name = line[len(_MARK) :].split(" ", 1)
+                name = item_names.get(name, name)
                 if word == "start":
                     current, output = name, []
                 else:
@@ -102,6 +120,10 @@ class MpFile(pytest.File):
                     f"the unix port exited {proc.returncode} before this test reported\n"
                     f"{lost}\n--- stderr\n{proc.stderr}",
                 )
+
+
+def _function(item_name: str) -> str:
+    return item_name.split("[", 1)[0]
 
 
 class MpTestFailure(Exception):

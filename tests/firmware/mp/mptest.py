@@ -4,6 +4,7 @@
 
 imports the module, and runs each named `test_*` function (all of them when no names are
 given) after the module's `setup()` if it has one, with a garbage collection between tests.
+`test_x[2]` calls `test_x(PARAMS["test_x"][2])`, PARAMS being a dict in the module.
 Each result is one line: `@@mptest pass NAME` or, after the port's own traceback,
 `@@mptest fail NAME`; what a test prints comes between its `@@mptest start NAME` and its
 result. tests/conftest.py reads these lines and makes one pytest item of each test.
@@ -48,9 +49,23 @@ def tmpdir():
 
 
 def _tests(module):
-    names = [n for n in dir(module) if n.startswith("test_")]
-    names.sort()
+    params = getattr(module, "PARAMS", {})
+    names = []
+    for n in sorted(dir(module)):
+        if n.startswith("test_"):
+            if n in params:
+                names += ["%s[%d]" % (n, i) for i in range(len(params[n]))]
+            else:
+                names.append(n)
     return names
+
+
+def _call(module, name):
+    if name.endswith("]"):
+        function, index = name[:-1].split("[")
+        getattr(module, function)(module.PARAMS[function][int(index)])
+    else:
+        getattr(module, name)()
 
 
 def main(module_name, names=None):
@@ -63,7 +78,7 @@ def main(module_name, names=None):
         try:
             if setup is not None:
                 setup()
-            getattr(module, name)()
+            _call(module, name)
         except Exception as e:  # a failing test is reported, the others still run
             sys.print_exception(e, sys.stdout)
             print(_MARK, "fail", name)
