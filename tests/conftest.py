@@ -12,6 +12,9 @@ process of its own with that heap (the default is unixport.DEFAULT_HEAP), and
 `PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
 calling the function with that value: pytest's parametrize.
 
+`mpy_call(module, function, *args)` calls a function of a tests/firmware/mp module in the
+port (arguments and result as JSON), for tests that compare the port with CPython.
+
 `mpy(code)` / `mpy_json(code)` run a code string in the unix port; they remain for branches
 written before the conversion: new firmware tests go in tests/firmware/mp/.
 """
@@ -81,9 +84,7 @@ class MpFile(pytest.File):
             else:
                 selected = [i.name for i in item.session.items if i.parent is self]
                 group = [
-                    n
-                    for n in selected
-                    if _function(n) not in self.heaps and n not in self.results
+                    n for n in selected if _function(n) not in self.heaps and n not in self.results
                 ]
             self._run(group, heap or unixport.DEFAULT_HEAP)
         return self.results[item.name]
@@ -177,3 +178,24 @@ def mpy_json():
         return json.loads(out[-1])
 
     return run
+
+
+def call_in_port(module: str, function: str, *args, heap: str = unixport.DEFAULT_HEAP):
+    """`module.function(*args)` in the unix port (a tests/firmware/mp module); its result."""
+    unixport.compile_tree(MP_TESTS, COMPILED_TESTS, "tests/firmware/mp/")
+    code = (
+        f"import json, sys, {module}\n"
+        f"print(json.dumps({module}.{function}(*json.loads(sys.stdin.read()))))"
+    )
+    proc = unixport.run_code(
+        code, heap=heap, stdin=json.dumps(args), extra_path=[COMPILED_TESTS, FAKES]
+    )
+    if proc.returncode != 0:
+        raise MicroPythonError(f"unix port exited {proc.returncode}\n{proc.stdout}{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def mpy_call():
+    """Call a function of a tests/firmware/mp module in the unix port; returns its result."""
+    return call_in_port
