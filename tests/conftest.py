@@ -8,7 +8,8 @@ traceback and what the test printed. The files are compiled to .mpy first, as th
 is, so a small heap holds the code under test rather than the compiler.
 
 A module-level `HEAP = {"test_name": "64K"}` in a test file runs each named test in a
-process of its own with that heap (the default is unixport.DEFAULT_HEAP), and
+process of its own with that heap, and `"*"` the heap for the file's other tests (the default
+is unixport.DEFAULT_HEAP); and
 `PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
 calling the function with that value: pytest's parametrize.
 
@@ -82,11 +83,12 @@ class MpFile(pytest.File):
             if heap is not None:
                 group = [item.name]
             else:
+                heap = self.heaps.get("*", unixport.DEFAULT_HEAP)
                 selected = [i.name for i in item.session.items if i.parent is self]
                 group = [
                     n for n in selected if _function(n) not in self.heaps and n not in self.results
                 ]
-            self._run(group, heap or unixport.DEFAULT_HEAP)
+            self._run(group, heap)
         return self.results[item.name]
 
     def _run(self, names: list[str], heap: str) -> None:

@@ -3,7 +3,8 @@
     micropython -c "import mptest; mptest.main('test_flow', ['test_a', 'test_b'])"
 
 imports the module, and runs each named `test_*` function (all of them when no names are
-given) after the module's `setup()` if it has one, with a garbage collection between tests.
+given) between the module's `setup()` and `teardown()` if it has them (teardown runs
+whatever the result), with a garbage collection between tests.
 `test_x[2]` calls `test_x(PARAMS["test_x"][2])`, PARAMS being a dict in the module.
 Each result is one line: `@@mptest pass NAME` or, after the port's own traceback,
 `@@mptest fail NAME`; what a test prints comes between its `@@mptest start NAME` and its
@@ -71,6 +72,7 @@ def _call(module, name):
 def main(module_name, names=None):
     module = __import__(module_name)
     setup = getattr(module, "setup", None)
+    teardown = getattr(module, "teardown", None)
     for name in names or _tests(module):
         _current[0] = name
         print(_MARK, "start", name)
@@ -79,8 +81,19 @@ def main(module_name, names=None):
             if setup is not None:
                 setup()
             _call(module, name)
+            if teardown is not None:
+                teardown()
         except Exception as e:  # a failing test is reported, the others still run
             sys.print_exception(e, sys.stdout)
+            if teardown is not None:
+                _quietly(teardown)
             print(_MARK, "fail", name)
         else:
             print(_MARK, "pass", name)
+
+
+def _quietly(teardown):
+    try:
+        teardown()
+    except Exception as e:  # the test's own failure is the one to report
+        print("teardown also failed:", repr(e))
