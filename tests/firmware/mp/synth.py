@@ -43,11 +43,6 @@ def run(fs, rate_hz, seconds, motion=None, **kw):
     return fs
 
 
-def lcg(seed):
-    """The next state of the integer noise generator the memory checks use (no floats)."""
-    return (seed * 1103515245 + 12345) & 0x3FFFFFFF
-
-
 def mass_g(t, ejections):
     """Milk in the bottle at t s from milk ejections (onset_s, rise_s, peak_g_s, tau_s):
     a raised-cosine rise over `rise_s` to the peak flow, then an exponential decay."""
