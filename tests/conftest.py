@@ -11,7 +11,8 @@ A module-level `HEAP = {"test_name": "64K"}` in a test file runs each named test
 process of its own with that heap, and `"*"` the heap for the file's other tests (the default
 is unixport.DEFAULT_HEAP); and
 `PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
-calling the function with that value: pytest's parametrize.
+calling the function with that value: pytest's parametrize. `ISOLATE = True` runs each test
+of the file in a process of its own (the driver tests: the fake `machine` keeps state).
 
 `mpy_call(module, function, *args)` calls a function of a tests/firmware/mp module in the
 port (arguments and result as JSON), for tests that compare the port with CPython.
@@ -58,10 +59,11 @@ class MpFile(pytest.File):
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 name = getattr(node.targets[0], "id", "")
-                if name in ("HEAP", "PARAMS"):
+                if name in ("HEAP", "PARAMS", "ISOLATE"):
                     literals[name] = ast.literal_eval(node.value)
         self.heaps: dict[str, str] = literals.get("HEAP", {})
         params: dict[str, list] = literals.get("PARAMS", {})
+        self.isolate: bool = literals.get("ISOLATE", False)
         self.results: dict[str, tuple[str, str]] = {}
         self.port_names: dict[str, str] = {}  # item name -> the name mptest.main is given
         for node in tree.body:
@@ -80,8 +82,9 @@ class MpFile(pytest.File):
         """(status, output) of `item`, running its group of tests in the port if not yet run."""
         if item.name not in self.results:
             heap = self.heaps.get(_function(item.name))
-            if heap is not None:
+            if heap is not None or self.isolate:
                 group = [item.name]
+                heap = heap or self.heaps.get("*", unixport.DEFAULT_HEAP)
             else:
                 heap = self.heaps.get("*", unixport.DEFAULT_HEAP)
                 selected = [i.name for i in item.session.items if i.parent is self]

@@ -12,7 +12,9 @@ result. tests/conftest.py reads these lines and makes one pytest item of each te
 
 `heap_locked()` is a context manager around a steady-state loop: any allocation inside it
 raises MemoryError at the line that allocates, as micropython-lib's usb-device tests check.
-`tmpdir()` is a fresh folder for the running test (under $MPTEST_TMP, set by conftest).
+`raises(OSError, fn, ...)` / `error_text(...)`: the exception a call must raise, as
+pytest.raises. `tmpdir()` is a fresh folder for the running test (under $MPTEST_TMP, set by
+conftest).
 """
 
 import gc
@@ -36,6 +38,20 @@ class heap_locked:
     def __exit__(self, exc_type, exc, tb):  # named arguments: *args would allocate
         micropython.heap_unlock()
         return False
+
+
+def raises(exc_type, fn, *args, **kw):
+    """The `exc_type` exception `fn(*args, **kw)` raises; AssertionError if it raises none."""
+    try:
+        fn(*args, **kw)
+    except exc_type as e:
+        return e
+    raise AssertionError("%s did not raise %s" % (fn, exc_type.__name__))
+
+
+def error_text(exc_type, fn, *args, **kw):
+    """str() of the `exc_type` exception `fn(*args, **kw)` raises (see `raises`)."""
+    return str(raises(exc_type, fn, *args, **kw))
 
 
 def tmpdir():
