@@ -100,12 +100,13 @@ class MpFile(pytest.File):
         code = f"import mptest\nmptest.main({self.path.stem!r}, {list(item_names)!r})"
         with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
             os.environ["MPTEST_TMP"] = tmp  # mptest.tmpdir() makes a folder per test in it
+            os.environ["MPTEST_REPO"] = str(unixport.REPO)  # mptest.repo_path()
             try:
                 proc = unixport.run_code(
                     code, heap=heap, timeout_s=900, extra_path=[COMPILED_TESTS, FAKES]
                 )
             finally:
-                del os.environ["MPTEST_TMP"]
+                del os.environ["MPTEST_TMP"], os.environ["MPTEST_REPO"]
         current, output = None, []
         for line in proc.stdout.splitlines():
             if line.startswith(_MARK):

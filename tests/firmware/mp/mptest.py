@@ -54,6 +54,11 @@ def error_text(exc_type, fn, *args, **kw):
     return str(raises(exc_type, fn, *args, **kw))
 
 
+def repo_path(relative):
+    """The path of a file in the repository (boards/..., docs/...): $MPTEST_REPO/relative."""
+    return os.getenv("MPTEST_REPO") + "/" + relative
+
+
 def tmpdir():
     """A fresh, empty folder for the running test; returns its path."""
     base = os.getenv("MPTEST_TMP") or "/tmp"
