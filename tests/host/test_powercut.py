@@ -4,10 +4,11 @@ decode, and at most the last 2 s of session time may be lost.
 
 The device side (tests/firmware/mp/powercut.py) is a unix-port process writing through
 device/logstore.py onto firmware/unix/flashdev.py's FileFlash (every littlefs program goes
-straight to the image file, so a kill leaves what a power cut would). It runs sessions back to back at an
-accelerated clock (no sleeping) and prints each sample's t_ms after handing it to the log.
-The kill delays are seeded; which sample a kill lands on depends on the machine's speed, so
-the test keeps cutting until it has 50 cuts that landed inside a session (at most 90 tries).
+straight to the image file, so a kill leaves what a power cut would). It runs sessions back
+to back at an accelerated clock (no sleeping) and prints each sample's t_ms after handing
+it to the log. The kill delays are seeded; which sample a kill lands on depends on the
+machine's speed, so the test keeps cutting until it has 50 cuts that landed inside a
+session (at most 90 tries).
 """
 
 from __future__ import annotations

@@ -34,6 +34,16 @@ def walking_g(t):
     return 2.5 * (math.sin(ph) + 0.3 * math.sin(2 * ph))
 
 
+def samples(seconds, rate_hz, extra=None, **bottle):
+    """Yield (i, t_ms, t_s, w_mg) of the synthetic bottle (`bottle`: reading_mg's arguments),
+    `extra(t_s)` grams added on top when given (the artifact under test)."""
+    for i in range(seconds * rate_hz):
+        t_ms = i * 1000 // rate_hz
+        t = t_ms / 1000
+        extra_g = extra(t) if extra else 0.0
+        yield i, t_ms, t, reading_mg(t, extra_g=extra_g, **bottle)
+
+
 def run(fs, rate_hz, seconds, motion=None, **kw):
     """Feed FlowStage `fs` `seconds` of the synthetic bottle at `rate_hz`."""
     n = seconds * rate_hz

@@ -10,7 +10,7 @@ from mptest import heap_locked
 from pipeline.detect import Detector
 from pipeline.flow import FlowStage
 from pipeline.motion import Motion
-from synth import milk_g, reading_mg, run, seed, walking_g
+from synth import milk_g, reading_mg, run, samples, seed, walking_g
 
 
 def setup():
@@ -35,9 +35,7 @@ def test_steady_flow_is_estimated_at_any_sample_rate():
 
 def test_volume_ignores_single_sample_spikes():
     fs = _stage()
-    for i in range(10 * 300):
-        t_ms = i * 100
-        w = reading_mg(t_ms / 1000, flow_g_s=0.05, start_s=0)
+    for i, t_ms, _t, w in samples(300, 10, flow_g_s=0.05, start_s=0):
         if i % 97 == 50:
             w += 40000 if i % 2 else -30000  # a 40 g or -30 g single-sample spike
         fs.update(t_ms, w, None)
@@ -50,11 +48,12 @@ def test_hand_pressure_is_held_and_never_adds_volume():
     fs = _stage()
     held = 0
     max_vol_during = 0
-    for i in range(10 * 120):
-        t_ms = i * 100
-        t = t_ms / 1000
-        press = 6.0 if 60 <= t < 70 else 0.0  # 6 g of hand pressure for 10 s, no milk
-        fs.update(t_ms, reading_mg(t, extra_g=press), None)
+
+    def press(t):  # 6 g of hand pressure for 10 s, no milk
+        return 6.0 if 60 <= t < 70 else 0.0
+
+    for _i, t_ms, t, w in samples(120, 10, press):
+        fs.update(t_ms, w, None)
         if 61 <= t < 70:
             held += fs.holding
             max_vol_during = max(max_vol_during, fs.volume_mg)
@@ -136,11 +135,12 @@ def test_no_allocation_per_sample_in_steady_state():
 def test_walking_without_accelerometer_is_held_and_adds_no_volume():
     fs = _stage()
     held = 0
-    for i in range(200 * 20):
-        t_ms = i * 50
-        t = t_ms / 1000
-        extra = walking_g(t) if 60 <= t < 120 else 0.0
-        fs.update(t_ms, reading_mg(t, extra_g=extra), None)
+
+    def walking(t):
+        return walking_g(t) if 60 <= t < 120 else 0.0
+
+    for i, t_ms, t, w in samples(200, 20, walking):
+        fs.update(t_ms, w, None)
         if 80 <= t < 110 and fs.holding and i % 20 == 0:
             held += 1
     out = (held, fs.volume_mg)
@@ -153,11 +153,12 @@ def test_volume_is_re_anchored_on_the_settled_weight_after_a_long_disturbance():
     # flows at 0.1 g/s: whatever the holds guessed, once the weight has settled for
     # flow_anchor_s the volume is the weight again
     fs = _stage()
-    for i in range(240 * 10):
-        t_ms = i * 100
-        t = t_ms / 1000
-        extra = -8.0 if 60 <= t < 120 else 0.0
-        fs.update(t_ms, reading_mg(t, flow_g_s=0.1, start_s=30, extra_g=extra), None)
+
+    def lean(t):
+        return -8.0 if 60 <= t < 120 else 0.0
+
+    for _i, t_ms, _t, w in samples(240, 10, lean, flow_g_s=0.1, start_s=30):
+        fs.update(t_ms, w, None)
     out = (fs.volume_mg, fs.holds)
     assert fs.holds >= 1, out
     # 0.1 g/s for 210 s = 21 g; the level lags the newest sample by ~0.5 g at this flow
@@ -171,15 +172,14 @@ def test_milk_keeps_counting_while_a_hold_lasts_to_the_end_of_the_session():
     # at the flow from before the hold.
     fs = _stage()
     vol_before = 0
-    for i in range(140 * 20):
-        t_ms = i * 50
-        t = t_ms / 1000
-        extra = 0.0
-        if t >= 120:
-            extra = walking_g(t)
-        else:
+
+    def walking(t):
+        return walking_g(t) if t >= 120 else 0.0
+
+    for _i, t_ms, t, w in samples(140, 20, walking, flow_g_s=0.3, start_s=10):
+        if t < 120:
             vol_before = fs.volume_mg
-        fs.update(t_ms, reading_mg(t, flow_g_s=0.3, start_s=10, extra_g=extra), None)
+        fs.update(t_ms, w, None)
     out = (vol_before, fs.volume_mg, fs.holding)
     assert fs.holding is True, out
     # 20 s of walking at 0.3 g/s = 6 g (the credit starts at the last accepted block)
@@ -193,11 +193,12 @@ def test_volume_follows_the_lowest_level_under_long_massage_strokes():
     # milk: the volume keeps rising under the strokes instead of freezing at 100 s.
     fs = _stage()
     unsettled = 0
-    for i in range(240 * 10):
-        t_ms = i * 100
-        t = t_ms / 1000
-        extra = 3.0 if t >= 100 and (t_ms // 1000) % 5 < 2 else 0.0
-        fs.update(t_ms, reading_mg(t, flow_g_s=0.2, start_s=10, extra_g=extra), None)
+
+    def strokes(t):
+        return 3.0 if t >= 100 and int(t) % 5 < 2 else 0.0
+
+    for _i, t_ms, t, w in samples(240, 10, strokes, flow_g_s=0.2, start_s=10):
+        fs.update(t_ms, w, None)
         if t >= 200:
             unsettled += fs.unsettled > 0
     out = (fs.volume_mg, unsettled)
@@ -212,9 +213,7 @@ def test_two_spikes_a_sample_apart_do_not_hold_or_move_the_flow():
     # bins, which the median of three cannot remove; large ones are dropped per sample
     fs = _stage()
     holds = flow = 0
-    for i in range(10 * 200):
-        t_ms = i * 100
-        w = reading_mg(t_ms / 1000, flow_g_s=0.2, start_s=20, sigma_g=0.1)
+    for i, t_ms, _t, w in samples(200, 10, flow_g_s=0.2, start_s=20, sigma_g=0.1):
         if i in (1204, 1206):
             w -= 20000
         fs.update(t_ms, w, None)
@@ -233,11 +232,10 @@ def test_the_tare_is_taken_from_before_a_late_found_onset():
     # onset: the tare must come from then, or the first grams of milk are lost
     fs = _stage()
     bottle = {"flow_g_s": 0.06, "start_s": 60, "sigma_g": 0.1, "ripple_g": 0.1}
-    run(fs, 10, 90, **bottle)
-    fs.milk_started(0, 30)  # baseline 0 mg, where the evidence began 30 blocks ago
-    for i in range(90 * 10, 150 * 10):
-        t_ms = i * 100
-        fs.update(t_ms, reading_mg(t_ms / 1000, **bottle), None)
+    for i, t_ms, _t, w in samples(150, 10, **bottle):
+        if i == 90 * 10:
+            fs.milk_started(0, 30)  # baseline 0 mg, where the evidence began 30 blocks ago
+        fs.update(t_ms, w, None)
     out = (fs.volume_mg, fs._tare_raw)
     assert abs(fs._tare_raw) <= 300, out  # the tare followed ~1 g of milk by 90 s
     assert abs(fs.volume_mg - 5400) <= 800, out  # 0.06 g/s x 90 s, minus the lag
