@@ -20,7 +20,7 @@ BOARDS = REPO / "boards"
 # The heap for replay and the firmware tests: ESP32-like. Objects on this 64-bit port are
 # 1.6-2x bigger than on the chip, and the firmware's code lives in the heap (a board can run
 # it from flash), so this is no tighter than a board. The memory budget proper is its own
-# check: a 20-minute session in a 64 KB heap (tests/firmware/test_memory.py, `make bench`).
+# check: a 20-minute session in a 64 KB heap (tests/firmware/mp/test_memory.py, `make bench`).
 DEFAULT_HEAP = "128K"
 # The emulator also loads the unix-only fakes (machine ~24 KB, the flash block device, the
 # emulator boot) that a board does not have. A plain ESP32 leaves ~110-130 KB free and
