@@ -30,6 +30,19 @@ MicroPython script, in two runs of the MicroPython unix port:
    (bisection, 1-KB steps) to find the smallest -X heapsize in which it completes: 64 minus
    it is the headroom left for growth. Fragmentation counts here, not just the live bytes.
 
+3. App import run (-X heapsize=2M): the heap the device app takes at import, as main() on a
+   board imports it for a logged session (`app`, `device.logstore` with the log encoder
+   `shared.logcodec`): app_import_heap_bytes; then `shared.logdecode` imported on top, which
+   is what the device loaded when the codec was one module (encoder and decoder):
+   app_import_heap_with_decoder_bytes; decoder_import_heap_saved_bytes is the difference.
+4. App run (-X heapsize=64K, else unixport.DEFAULT_HEAP): the same 20-minute trace through
+   the app as it runs: app.App.run_session over device.sampler.TraceSampler (the emulator's
+   sampler, unpaced), the log store writing the session through the encoder to a
+   file-backed littlefs image (unix/flashdev.py, as `pumpmon emulate` has), the haptics on
+   a motor that is not there. app_peak_heap_bytes, app_peak_live_heap_bytes as in run 2
+   (the sampler notes the heap after each sample); app_64k_ok; app_smallest_heap_kb by the
+   same bisection (4-KB steps, from 64 KB up to the heap that completed).
+
 Limits: the unix port is 64-bit, so objects are larger than on the ESP32 (the heap figures
 are an upper bound) and it runs on a PC (the microseconds are not the ESP32's).
 """
@@ -231,6 +244,90 @@ print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "base": %%d, "heap_total"
 )
 
 
+# Run 3: the app's import heap, without and with the decoder.
+_APP_IMPORT = r"""
+import gc
+gc.collect()
+m0 = gc.mem_alloc()
+import app
+from device import logstore
+gc.collect()
+m1 = gc.mem_alloc()
+from shared import logdecode
+gc.collect()
+m2 = gc.mem_alloc()
+print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
+"""
+
+# Run 4: the app as it runs, logger included. The sampler notes the heap after each sample;
+# everything else is the firmware's own loop.
+_APP = r"""
+import gc, os, time
+import app, flashdev
+from device import logstore, sampler
+from drivers.trace import TraceSource
+
+class Motor:
+    def on(self, pct):
+        pass
+    def off(self):
+        pass
+
+class Hardware:
+    motor = Motor()
+    button = None
+
+class MeasuringSampler(sampler.TraceSampler):
+    def __init__(self, src):
+        sampler.TraceSampler.__init__(self, src, 1 << 29, time.ticks_ms, time.ticks_diff,
+                                      time.sleep_ms)
+        self.peak = 0
+        self.peak_live = 0
+        self.n = 0
+        self.mem_alloc = gc.mem_alloc
+
+    def wait(self, max_wait_ms):
+        r = sampler.TraceSampler.wait(self, max_wait_ms)
+        m = self.mem_alloc()
+        if m > self.peak:
+            self.peak = m
+        self.n += 1
+        if self.n & 255 == 0:
+            gc.collect()
+            m = self.mem_alloc()
+            if m > self.peak_live:
+                self.peak_live = m
+        return r
+
+def quiet(line):
+    pass
+
+def run():
+    try:
+        os.remove(%(flash)r)
+    except OSError:
+        pass
+    fs = flashdev.mount_image(%(flash)r, size_bytes=2 * 1024 * 1024, mount_at="/flash")
+    store = logstore.LogStore("/flash/sessions")
+    f = open(%(trace)r, "rb")
+    made = []
+    def factory():
+        made.append(MeasuringSampler(TraceSource(f)))
+        return made[0]
+    a = app.App(Hardware(), {"end_on_done": False}, store, factory, None, console=quiet)
+    gc.collect()
+    reason = a.run_session({"board": "sim", "period_us": 100000})
+    f.close()
+    size = store.sessions()[0][1]
+    flashdev.unmount(fs)
+    s = made[0]
+    return (s.n, s.peak, s.peak_live, size, reason)
+
+r = run()
+print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "log_bytes": %%d, "reason": "%%s"}' %% r)
+"""
+
+
 def _trace_file(ctx: BenchContext) -> str:
     ddir = ctx.out_dir / "device_cost"
     ddir.mkdir(parents=True, exist_ok=True)
@@ -278,14 +375,16 @@ def _run(ctx: BenchContext, name: str, code: str, heap: str) -> tuple[dict | Non
         return None, "unexpected output: %r" % proc.stdout[-200:]
 
 
-def _smallest_heap_kb(ctx: BenchContext, code: str, lo_kb: int, hi_kb: int) -> int:
-    """The smallest -X heapsize (whole KB) in [lo_kb, hi_kb] in which `code` completes, by
-    bisection: `hi_kb` is known to complete; lo_kb is returned when it completes too."""
-    if _run(ctx, "bench_peak", code, "%dK" % lo_kb)[0] is not None:
+def _smallest_heap_kb(
+    ctx: BenchContext, code: str, lo_kb: int, hi_kb: int, step_kb: int = 1, name="bench_peak"
+) -> int:
+    """The smallest -X heapsize (in `step_kb` steps) in [lo_kb, hi_kb] in which `code`
+    completes, by bisection: `hi_kb` is known to complete; lo_kb is returned when it does."""
+    if _run(ctx, name, code, "%dK" % lo_kb)[0] is not None:
         return lo_kb
-    while hi_kb - lo_kb > 1:
-        mid = (lo_kb + hi_kb) // 2
-        if _run(ctx, "bench_peak", code, "%dK" % mid)[0] is not None:
+    while hi_kb - lo_kb > step_kb:
+        mid = (lo_kb + hi_kb) // 2 // step_kb * step_kb
+        if _run(ctx, name, code, "%dK" % mid)[0] is not None:
             hi_kb = mid
         else:
             lo_kb = mid
@@ -315,6 +414,22 @@ def run(ctx: BenchContext) -> dict:
     if peak is not None and peak_heap == "64K":
         smallest_kb = _smallest_heap_kb(ctx, peak_code, SMALLEST_FROM_KB, 64)
 
+    app_import, app_import_err = _run(ctx, "bench_app_import", _APP_IMPORT, "2M")
+    flash = os.path.abspath(ctx.out_dir / "device_cost" / "flash.img")
+    app_code = _APP % {"trace": os.path.abspath(path), "flash": flash}
+    app_run, app_err = _run(ctx, "bench_app", app_code, "64K")
+    app_heap = "64K"
+    if app_run is None:
+        app_heap = unixport.DEFAULT_HEAP
+        app_run, app_err2 = _run(ctx, "bench_app", app_code, app_heap)
+        if app_run is None:
+            app_err += "; with %s: %s" % (app_heap, app_err2)
+    app_smallest_kb = None
+    if app_run is not None:
+        app_smallest_kb = _smallest_heap_kb(
+            ctx, app_code, 64, int(app_heap.rstrip("K")), step_kb=4, name="bench_app"
+        )
+
     out: dict = {
         "alloc_bytes_per_sample": None,
         "alloc_worst_block_bytes_per_sample": None,
@@ -327,6 +442,15 @@ def run(ctx: BenchContext) -> dict:
         "peak_heap_run_heapsize": None,
         "firmware_import_heap_bytes": None,
         "smallest_heap_kb": smallest_kb,
+        "app_import_heap_bytes": app_import and app_import["app"],
+        "app_import_heap_with_decoder_bytes": app_import and app_import["with_decoder"],
+        "decoder_import_heap_saved_bytes": app_import
+        and app_import["with_decoder"] - app_import["app"],
+        "app_64k_ok": app_run is not None and app_heap == "64K",
+        "app_peak_heap_bytes": app_run and app_run["peak"],
+        "app_peak_live_heap_bytes": app_run and app_run["peak_live"],
+        "app_peak_heap_run_heapsize": app_run and app_heap,
+        "app_smallest_heap_kb": app_smallest_kb,
     }
     print()
     print("== device cost: the per-sample path in the MicroPython unix port")
@@ -387,6 +511,35 @@ def run(ctx: BenchContext) -> dict:
             "   smallest heap that completes the same streamed session: %d KB (1-KB steps"
             " from %d KB; headroom under 64 KB: %d KB)"
             % (smallest_kb, SMALLEST_FROM_KB, 64 - smallest_kb)
+        )
+    if app_import is not None:
+        print(
+            "   the app's import heap (app + device.logstore + the encoder): %d B; with the"
+            " decoder as the one-module codec had it: %d B; saved: %d B"
+            % (
+                out["app_import_heap_bytes"],
+                out["app_import_heap_with_decoder_bytes"],
+                out["decoder_import_heap_saved_bytes"],
+            )
+        )
+    else:
+        print("   app import run FAILED: %s" % app_import_err)
+    if not out["app_64k_ok"]:
+        print("   the app with its logger, 20 min under -X heapsize=64K: FAILED: %s" % app_err)
+    if app_run is not None:
+        print(
+            "   the app with its logger, 20 min under -X heapsize=%s: completed (%d samples,"
+            " ended by %s, %d B of log on the emulated flash); peak heap %d B (live after gc:"
+            " %d B); smallest heap that completes: %s KB (4-KB steps from 64 KB)"
+            % (
+                app_heap,
+                app_run["samples"],
+                app_run["reason"],
+                app_run["log_bytes"],
+                app_run["peak"],
+                app_run["peak_live"],
+                app_smallest_kb,
+            )
         )
     print("   " + ctx.reproduce("device_cost"))
     return out

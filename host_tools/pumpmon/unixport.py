@@ -20,7 +20,7 @@ BOARDS = REPO / "boards"
 # The heap for replay and the firmware tests: ESP32-like. Objects on this 64-bit port are
 # 1.6-2x bigger than on the chip, and the firmware's code lives in the heap (a board can run
 # it from flash), so this is no tighter than a board. The memory budget proper is its own
-# check: a 20-minute session in a 64 KB heap (tests/firmware/test_memory.py, `make bench`).
+# check: a 20-minute session in a 64 KB heap (tests/firmware/mp/test_memory.py, `make bench`).
 DEFAULT_HEAP = "128K"
 # The emulator also loads the unix-only fakes (machine ~24 KB, the flash block device, the
 # emulator boot) that a board does not have. A plain ESP32 leaves ~110-130 KB free and
@@ -65,28 +65,39 @@ def compiled_firmware() -> Path:
     than an ESP32 has, so the unix port runs the same .mpy files. Returns the folder that
     mirrors firmware/ (with unix/ inside). Writes are atomic, so parallel runs are safe.
     """
+    return compile_tree(FIRMWARE, COMPILED)
+
+
+def compile_tree(src_root: Path, out_root: Path, source_prefix: str = "") -> Path:
+    """Compile every .py below `src_root` to .mpy below `out_root` (stale ones only).
+
+    `source_prefix` goes before each file's relative path as the name tracebacks show.
+    Modules whose source is gone are dropped. Returns `out_root`.
+    """
     exe = None
-    for src in FIRMWARE.rglob("*.py"):
-        rel = src.relative_to(FIRMWARE)
+    for src in src_root.rglob("*.py"):
+        rel = src.relative_to(src_root)
         if "__pycache__" in rel.parts:
             continue
-        out = COMPILED / rel.with_suffix(".mpy")
+        out = out_root / rel.with_suffix(".mpy")
         if out.exists() and out.stat().st_mtime_ns >= src.stat().st_mtime_ns:
             continue
         exe = exe or _mpy_cross()
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         proc = subprocess.run(
-            [exe, "-o", str(tmp), "-s", str(rel), str(src)], capture_output=True, text=True
+            [exe, "-o", str(tmp), "-s", source_prefix + str(rel), str(src)],
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
             raise UnixPortMissing(f"mpy-cross failed on {rel}: {proc.stderr.strip()}")
         os.replace(tmp, out)
-    for out in COMPILED.rglob("*.mpy"):  # drop modules whose source is gone
-        if not (FIRMWARE / out.relative_to(COMPILED)).with_suffix(".py").exists():
+    for out in out_root.rglob("*.mpy"):  # drop modules whose source is gone
+        if not (src_root / out.relative_to(out_root)).with_suffix(".py").exists():
             out.unlink(missing_ok=True)
-    return COMPILED
+    return out_root
 
 
 def micropython_env(extra_path: list[Path] | None = None) -> dict[str, str]:

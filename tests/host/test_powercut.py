@@ -2,17 +2,17 @@
 onto a file-backed littlefs image; after every cut the image must mount, every session must
 decode, and at most the last 2 s of session time may be lost.
 
-The device side is a MicroPython unix-port process writing through firmware/logstore.py onto
-firmware/unix/flashdev.py's FileFlash (every littlefs program goes straight to the image
-file, so a kill leaves what a power cut would). It runs sessions back to back at an
-accelerated clock (no sleeping) and prints each sample's t_ms after handing it to the log.
-The kill delays are seeded; which sample a kill lands on depends on the machine's speed, so
-the test keeps cutting until it has 50 cuts that landed inside a session (at most 90 tries).
+The device side (tests/firmware/mp/powercut.py) is a unix-port process writing through
+device/logstore.py onto firmware/unix/flashdev.py's FileFlash (every littlefs program goes
+straight to the image file, so a kill leaves what a power cut would). It runs sessions back
+to back at an accelerated clock (no sleeping) and prints each sample's t_ms after handing
+it to the log. The kill delays are seeded; which sample a kill lands on depends on the
+machine's speed, so the test keeps cutting until it has 50 cuts that landed inside a
+session (at most 90 tries).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 
+from conftest import COMPILED_TESTS, MP_TESTS, call_in_port
 from pumpmon import unixport
 
 IMAGE_BYTES = 2 * 1024 * 1024
@@ -27,65 +28,13 @@ CUTS_WANTED = 50
 MAX_TRIES = 90
 LOSS_LIMIT_MS = 2000
 
-_DEVICE = r"""
-import sys
-import flashdev
-from device import logstore
-from shared import events as ev
-fs = flashdev.mount_image(%(img)r, size_bytes=%(size)d, mount_at="/flash")
-st = logstore.LogStore("/flash/sessions")
-x = %(seed)d
-w = sys.stdout.write
-w("ready\n")
-while True:
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    n = 600 + x %% 1400
-    if not st.room_for_session():
-        for sid, _size, ok in st.sessions():
-            if not ok:
-                st.confirm(sid)
-        st.prune(st.session_bytes * 4)
-    sid = st.open(0, 2, 100000, has_accel=True, device_id="powercut", firmware="test",
-                  board="sim")
-    w("open %%d\n" %% sid)
-    t = 0
-    for i in range(n):
-        t += 100
-        st.sample(t, 20000 + (i * 37) %% 900, 15000 + (i * 53) %% 700)
-        st.accel(t, i %% 40, 3, 1000)
-        if i %% 97 == 5:
-            st.event(t, ev.EV_CUE, 255, ev.CUE_STIMULATE)
-        w("s %%d %%d\n" %% (sid, t))
-    st.close({"t_ms": t, "volume_mg": [0, 0], "done": True})
-    w("close %%d %%d\n" %% (sid, n))
-"""
-
-_CHECK = r"""
-import json, os
-import flashdev
-from shared import logdecode
-fs = flashdev.mount_image(%(img)r, size_bytes=%(size)d, mount_at="/flash")
-out = []
-for name in sorted(os.listdir("/flash/sessions")):
-    if not name.endswith(".pml"):
-        continue
-    with open("/flash/sessions/" + name, "rb") as f:
-        data = f.read()
-    d = logdecode.decode(data)
-    t = d["t_ms"]
-    out.append({"sid": int(name[:-4]), "header": d["header"] is not None,
-                "complete": d["complete"], "n": len(t), "last_t": t[-1] if t else 0,
-                "prefix": t == list(range(100, 100 * len(t) + 1, 100)),
-                "damaged": d["damaged_segments"], "skipped": d["skipped_bytes"],
-                "summary_n": d["summary"]["n_samples"] if d["summary"] else -1})
-print(json.dumps(out))
-"""
-
 
 def _run_device(img: str, seed: int, delay_s: float) -> list[str]:
-    env = unixport.micropython_env()
+    unixport.compile_tree(MP_TESTS, COMPILED_TESTS, "tests/firmware/mp/")
+    env = unixport.micropython_env([COMPILED_TESTS])
+    call = "import powercut\npowercut.record(%r, %d, %d)" % (img, IMAGE_BYTES, seed)
     proc = subprocess.Popen(
-        unixport.command(["-c", _DEVICE % {"img": img, "size": IMAGE_BYTES, "seed": seed}]),
+        unixport.command(["-c", call]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -116,9 +65,7 @@ def _run_device(img: str, seed: int, delay_s: float) -> list[str]:
 
 
 def _check_image(img: str) -> list[dict]:
-    proc = unixport.run_code(_CHECK % {"img": img, "size": IMAGE_BYTES}, heap="16M")
-    assert proc.returncode == 0, "the image did not mount or decode:\n" + proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return call_in_port("powercut", "check", img, IMAGE_BYTES, heap="16M")
 
 
 def test_power_cuts_lose_at_most_2_s_and_leave_every_session_decodable(tmp_path):

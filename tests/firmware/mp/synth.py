@@ -1,0 +1,117 @@
+"""Synthetic bottle traces for the firmware tests, made inside MicroPython.
+
+A bottle: milk flows at `flow_g_s` from `start_s`; gaussian noise (Box-Muller, from
+`random`, seeded by `seed()`), a 1.1 Hz pump ripple, and any extra weight (the artifact
+under test). `reading_mg(t)` is the tared reading in mg at t seconds.
+"""
+
+import math
+import random
+
+
+def seed(value=7):
+    random.seed(value)
+
+
+def gauss():
+    u = random.random() or 1e-9
+    return math.sqrt(-2 * math.log(u)) * math.cos(6.2832 * random.random())
+
+
+def milk_g(t, flow_g_s, start_s):
+    return flow_g_s * (t - start_s) if t > start_s else 0.0
+
+
+def reading_mg(t, flow_g_s=0.0, start_s=0.0, sigma_g=0.3, ripple_g=0.5, extra_g=0.0):
+    g = milk_g(t, flow_g_s, start_s) + sigma_g * gauss()
+    g += ripple_g * math.sin(6.2832 * 1.1 * t) + extra_g
+    return int(g * 1000)
+
+
+def walking_g(t):
+    """The reading's swing while the wearer walks with no accelerometer: grams at ~2 Hz."""
+    ph = 6.2832 * 2.1 * t
+    return 2.5 * (math.sin(ph) + 0.3 * math.sin(2 * ph))
+
+
+def samples(seconds, rate_hz, extra=None, **bottle):
+    """Yield (i, t_ms, t_s, w_mg) of the synthetic bottle (`bottle`: reading_mg's arguments),
+    `extra(t_s)` grams added on top when given (the artifact under test)."""
+    for i in range(seconds * rate_hz):
+        t_ms = i * 1000 // rate_hz
+        t = t_ms / 1000
+        extra_g = extra(t) if extra else 0.0
+        yield i, t_ms, t, reading_mg(t, extra_g=extra_g, **bottle)
+
+
+def run(fs, rate_hz, seconds, motion=None, **kw):
+    """Feed FlowStage `fs` `seconds` of the synthetic bottle at `rate_hz`."""
+    n = seconds * rate_hz
+    for i in range(n):
+        t_ms = i * 1000 // rate_hz
+        fs.update(t_ms, reading_mg(t_ms / 1000, **kw), motion)
+    return fs
+
+
+def mass_g(t, ejections):
+    """Milk in the bottle at t s from milk ejections (onset_s, rise_s, peak_g_s, tau_s):
+    a raised-cosine rise over `rise_s` to the peak flow, then an exponential decay."""
+    m = 0.0
+    for onset, rise, peak, tau in ejections:
+        u = t - onset
+        if u <= 0:
+            continue
+        if u < rise:
+            m += peak * (u / 2 - rise / 6.2832 * math.sin(3.14159 * u / rise))
+        else:
+            m += peak * rise / 2 + peak * tau * (1 - math.exp(-(u - rise) / tau))
+    return m
+
+
+def session(
+    channels,
+    seconds,
+    rate_hz=10,
+    sigma_g=0.25,
+    ripple_g=0.5,
+    press=None,
+    step=None,
+    walk=None,
+    bump=None,
+):
+    """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
+
+    channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
+    step: (start_s, grams) a weight step that stays (something rests on the bottle);
+    walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
+    bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
+    """
+    from pipeline.detect import Detector
+    from pipeline.flow import FlowStage
+
+    n = len(channels)
+    fs = [FlowStage({}) for _ in range(n)]
+    det = Detector({}, n)
+    for f in fs:
+        f.reset(0, 0)
+    events = [[] for _ in range(n)]
+    for i in range(seconds * rate_hz):
+        t_ms = i * 1000 // rate_hz
+        t = t_ms / 1000
+        for ch in range(n):
+            g = mass_g(t, channels[ch]) + sigma_g * gauss()
+            g += ripple_g * math.sin(6.2832 * 1.1 * t)
+            if press and press[0] <= t < press[1]:
+                g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
+            if bump and bump[0] <= t < bump[0] + bump[1]:
+                g += bump[2] * math.sin(3.14159 * (t - bump[0]) / bump[1]) ** 2
+            if step and t >= step[0]:
+                g += step[1]
+            if walk and walk[0] <= t < walk[1]:
+                ph = 6.2832 * walk[3] * t
+                g += walk[2] * (math.sin(ph) + 0.3 * math.sin(2 * ph))
+            fs[ch].update(t_ms, int(g * 1000), None)
+            code = det.update(t_ms, ch, fs[ch])
+            if code:
+                events[ch].append([code, t])
+    return events

@@ -1,0 +1,177 @@
+"""Detector (pipeline/detect.py) on synthetic ejections, in the MicroPython unix port.
+
+A milk ejection here follows the physiology notes (synth.mass_g): a raised-cosine rise over
+`rise_s` to a peak flow, then an exponential decay. Samples get HX711-like noise and pump
+ripple.
+"""
+
+import math
+
+from pipeline.detect import Detector
+from pipeline.flow import FlowStage
+from shared import events as ev
+from synth import gauss, mass_g, seed, session
+
+
+def setup():
+    seed(11)
+
+
+def _letdowns(events):
+    return [t for code, t in events if code == ev.EV_LETDOWN]
+
+
+def _tapers(events):
+    return [t for code, t in events if code == ev.EV_TAPER]
+
+
+def _one_letdown_within(events, onset_s, late_s=20):
+    lds = _letdowns(events)
+    assert len(lds) == 1, events
+    assert onset_s - 3 <= lds[0] <= onset_s + late_s, events
+
+
+def test_one_ejection_gives_one_letdown_then_one_taper():
+    events = session([[(60.0, 15.0, 0.5, 40.0)]], 240)[0]
+    _one_letdown_within(events, 60)
+    tps = _tapers(events)
+    # true flow falls below 0.1 g/s at 60 + 15 + 40 ln 5 = 139 s
+    assert len(tps) == 1, events
+    assert 139 - 5 <= tps[0] <= 139 + 45, events
+
+
+def test_a_slowly_decaying_flow_near_the_threshold_gives_one_taper_not_two():
+    # the flow falls through 0.1 g/s at 40 + 15 + 90 ln 3 = 154 s and decays slowly after it:
+    # the 8-block estimate's scatter re-crossed the threshold and gave a second taper (seeds
+    # 1 and 8 did, before the re-entry hysteresis)
+    for s in (1, 8):
+        seed(s)
+        events = session([[(40.0, 15.0, 0.3, 90.0)]], 300)[0]
+        tps = _tapers(events)
+        assert len(tps) == 1, events
+        assert 154 - 5 <= tps[0] <= 154 + 45, events
+
+
+def test_a_second_ejection_on_a_decaying_flow_is_a_new_letdown():
+    events = session([[(40.0, 12.0, 0.6, 60.0), (120.0, 12.0, 0.45, 50.0)]], 240)[0]
+    lds = _letdowns(events)
+    # at 120 s the first ejection still gives ~0.2 g/s: the second is a re-acceleration
+    assert len(lds) == 2, events
+    assert 40 - 3 <= lds[0] <= 40 + 20, events
+    assert 120 - 3 <= lds[1] <= 120 + 20, events
+
+
+def test_a_late_ejection_after_flow_stopped_is_found():
+    events = session([[(30.0, 10.0, 0.5, 25.0), (300.0, 15.0, 0.3, 30.0)]], 400)[0]
+    lds = _letdowns(events)
+    assert len(lds) == 2, events
+    assert 300 - 3 <= lds[1] <= 300 + 20, events
+    assert len(_tapers(events)) == 2, events
+
+
+def test_no_milk_with_hand_pressure_gives_no_events():
+    events = session([[]], 300, press=(100.0, 160.0, 5.0))[0]
+    assert events == [], events
+
+
+def test_an_ejection_that_starts_under_massage_strokes_is_found():
+    # 2-g strokes every 4 s from 40 s to 160 s (the weight never settles, so the CUSUM on the
+    # block values is blind) and an ejection at 80 s: the slow path (the lower envelope's
+    # slope rising to a sustained flow) finds it within the 20 s the scoring allows
+    events = session([[(80.0, 15.0, 0.6, 60.0)]], 200, press=(40.0, 160.0, 2.0))[0]
+    _one_letdown_within(events, 80)
+
+
+def test_massage_strokes_growing_without_milk_give_no_letdown():
+    # as 8-g strokes start, their residue in the lower envelope rises in steps: not milk
+    events = session([[]], 300, press=(40.0, 200.0, 8.0))[0]
+    assert _letdowns(events) == [], events
+
+
+def test_both_bottles_report_their_own_letdown():
+    events = session([[(50.0, 15.0, 0.5, 40.0)], [(51.0, 15.0, 0.2, 40.0)]], 150)
+    left, right = _letdowns(events[0]), _letdowns(events[1])
+    assert len(left) == 1 and len(right) == 1, events
+    assert 47 <= left[0] <= 70 and 48 <= right[0] <= 71, events
+
+
+def test_a_weight_step_no_milk_could_make_is_not_a_letdown():
+    # 1.0 g within a fraction of a second (under the flow stage's hold threshold): faster
+    # than any ejection can raise the weight
+    events = session([[]], 200, step=(100.0, 1.0))[0]
+    assert _letdowns(events) == [], events
+
+
+def test_weak_ejections_on_both_bottles_are_found_together():
+    # 0.15 g/s peaks rising over 20 s under 0.3 g noise: the joint evidence finds both
+    events = session([[(60.0, 20.0, 0.15, 60.0)], [(61.0, 20.0, 0.15, 60.0)]], 150, sigma_g=0.3)
+    left, right = _letdowns(events[0]), _letdowns(events[1])
+    assert len(left) == 1 and len(right) == 1, events
+    assert 57 <= left[0] <= 80 and 58 <= right[0] <= 81, events
+
+
+def test_walking_on_both_bottles_without_accelerometer_gives_no_events():
+    # shared motion is never evidence of milk: ~2 Hz, several grams, on both bottles at once
+    events = session([[], []], 240, rate_hz=20, walk=(100.0, 150.0, 4.0, 1.9))
+    assert events == [[], []], events
+
+
+def test_warm_up_drift_before_the_first_letdown_is_not_counted_as_milk():
+    # +3 g of warm-up drift (time constant 200 s) and one ejection at 150 s: the tare follows
+    # the drift until the letdown (1.6 g), then goes on along an exponential approach (1.0 g
+    # more by 400 s), so the volume is the milk, not the milk + 2.6 g or + 1 g
+    fs = FlowStage({})
+    det = Detector({}, 1)
+    fs.reset(0, 0)
+    ej = [(150.0, 15.0, 0.4, 40.0)]
+    for i in range(400 * 10):
+        t_ms = i * 100
+        t = t_ms / 1000
+        g = mass_g(t, ej) + 3.0 * (1 - math.exp(-t / 200.0)) + 0.25 * gauss()
+        g += 0.5 * math.sin(6.2832 * 1.1 * t)
+        fs.update(t_ms, int(g * 1000), None)
+        det.update(t_ms, 0, fs)
+    milk_mg = int(mass_g(400.0, ej) * 1000)
+    out = (fs.volume_mg, milk_mg, det.letdowns[0])
+    assert det.letdowns[0] == 1, out
+    assert abs(fs.volume_mg - milk_mg) <= 600, out
+
+
+def test_an_ejection_under_massage_after_a_letdown_gets_its_own_taper():
+    # the first ejection tapers at ~80 s, the wearer massages from 90 s to 260 s (4-g strokes
+    # every 4 s: the weight never settles) and a second ejection at 120 s flows >= 0.1 g/s
+    # until 135 + 40 ln 4 = 190 s: its high-flow period starts and ends under the strokes
+    ej = [(30.0, 10.0, 0.5, 25.0), (120.0, 15.0, 0.4, 40.0)]
+    events = session([ej], 300, press=(90.0, 260.0, 4.0))[0]
+    tps = _tapers(events)
+    assert len(tps) == 2, events
+    assert 80 - 5 <= tps[0] <= 80 + 45, events
+    assert 190 - 5 <= tps[1] <= 190 + 45, events
+
+
+def test_the_first_stroke_of_a_massage_without_milk_is_not_a_letdown():
+    # one smooth press: the weight rises by 0.8 g over 2.5-3 s like an onset, then lets go.
+    # Milk never leaves the bottle: the decision waits one block and sees the fall.
+    # The string version meant to check seeds 1-4 x strokes of 5 and 6 s, but its `[0]`
+    # kept only the first run (seed 1, 5 s), which is what it checked and what is kept
+    # here; seed 3 with a 6-s stroke gives a letdown at 75 s (reported to detection).
+    seed(1)
+    events = session([[]], 120, sigma_g=0.1, ripple_g=0.3, bump=(70.0, 5.0, 0.8))
+    assert _letdowns(events[0]) == [], events
+
+
+def test_closely_spaced_ejections_are_each_found_in_time():
+    # the `many` pattern: an ejection every ~55 s, each weaker. The residuals of one ejection
+    # (and the concave decay after it) must not inflate the noise scale the next is tested
+    # against
+    ej = [
+        (40.0, 15.0, 0.6, 25.0),
+        (95.0, 15.0, 0.35, 20.0),
+        (150.0, 15.0, 0.3, 20.0),
+        (205.0, 15.0, 0.25, 20.0),
+    ]
+    seed(4)
+    events = session([ej], 280, sigma_g=0.2, ripple_g=0.3)[0]
+    lds = _letdowns(events)
+    for onset in (40.0, 95.0, 150.0, 205.0):
+        assert any(onset - 3 <= t <= onset + 20 for t in lds), (onset, events)

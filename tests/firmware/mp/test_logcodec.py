@@ -1,0 +1,122 @@
+"""The log codec in the unix port: round trips, no allocation per record, damage handling.
+(Byte-identical output with the host's copy: tests/firmware/test_logcodec.py.)"""
+
+from logsession import first_window, records
+from mptest import heap_locked
+from shared import logcodec, logdecode
+
+HEAP = {"*": "4M"}  # whole sessions encoded and decoded in the test
+
+
+def test_codec_round_trips_timestamps_quantised_weights_accel_and_events():
+    for period_us, n_ch in ((100000, 2), (12500, 1), (200000, 2)):
+        samples, acc = records(period_us, 2500, 7 + n_ch)
+        hf = dict(
+            session_id=3,
+            n_channels=n_ch,
+            period_us=period_us,
+            q_mg=50,
+            device_id="d-1",
+            firmware="1.0",
+            board="devkitc",
+            config_digest=0xDEADBEEF,
+            start_time_s=800000000,
+            has_accel=True,
+        )
+        t_ev, t_end = samples[10][0], samples[-1][0]
+        evs = [(t_ev, 1, 0, 420), (t_ev, 3, 255, 2), (t_end, 7, 255, -1)]
+        summary = dict(
+            end_t_ms=t_end,
+            n_samples=len(samples),
+            n_events=3,
+            letdowns=1,
+            cues=1,
+            faults=0,
+            done=True,
+            volume_mg=[1234, 5678][:n_ch],
+        )
+        d = logdecode.decode(logdecode.encode_session(hf, samples, acc, evs, summary))
+        what = (period_us, n_ch)
+        assert list(d["t_ms"]) == [s[0] for s in samples], "timestamps changed %s" % (what,)
+        for ch in range(n_ch):
+            want = [((s[1 + ch] + 25) // 50) * 50 for s in samples]
+            assert list(d["w_mg"][ch]) == want, "weights changed beyond the 50 mg step"
+        assert d["complete"] and d["damaged_segments"] == 0 and d["skipped_bytes"] == 0, what
+        assert d["segments"] >= 2, what  # 2500 samples need more than one 1024-sample segment
+        h = d["header"]
+        assert h["session_id"] == 3 and h["device_id"] == "d-1", h
+        assert h["firmware"] == "1.0" and h["board"] == "devkitc", h
+        assert h["config_digest"] == 0xDEADBEEF, h
+        assert h["start_time_s"] == 800000000, h
+        assert h["has_accel"] is True, h
+        got_events = [list(e[1:]) for e in d["events"]]
+        assert got_events == [[1, 0, 420], [3, 255, 2], [7, 255, -1]], d["events"]
+        assert d["summary"]["volume_mg"] == [1234, 5678][:n_ch], d["summary"]
+        assert d["summary"]["done"] is True and d["summary"]["letdowns"] == 1, d["summary"]
+        assert len(d["accel"]) > 0, what
+        assert list(d["accel"][0]) == first_window(acc), (d["accel"][0], first_window(acc))
+        assert d["accel"][0][4] > 0, d["accel"][0]  # the readings vary: some activity
+
+
+def _encode(enc, t, n):
+    i = 0
+    while i < n:
+        t += 100 if i % 9 else 101
+        enc.sample(t, 1000 + (i * 37) % 900, 2000 - (i * 53) % 700)
+        enc.accel(t, i % 50, -(i % 30), 1000)
+        if i % 100 == 0:
+            enc.event(t, 3, 255, i)
+        i += 1
+
+
+def test_encoder_allocates_nothing_per_sample_accel_or_event():
+    enc = logcodec.SegmentEncoder(
+        2,
+        100000,
+        50,
+        max_samples=4000,
+        weight_bytes=8192,
+        time_bytes=2048,
+        accel_bytes=2048,
+        event_bytes=1024,
+    )
+    t = 0
+    for i in range(20):  # warm up
+        t += 100
+        enc.sample(t, 1000 + i, 2000 - i)
+    with heap_locked():  # an allocation raises MemoryError at its line
+        _encode(enc, t, 2000)
+    assert enc.n_samples == 2020 and not enc.needs_seal(), enc.n_samples
+
+
+def test_incomplete_session_decodes_and_is_marked_incomplete():
+    hf = dict(session_id=9, n_channels=1, period_us=100000, q_mg=50)
+    d = logdecode.decode(logdecode.encode_session(hf, [(i * 100, i * 10, 0) for i in range(300)]))
+    got = (d["complete"], len(d["t_ms"]), d["summary"])
+    assert got == (False, 300, None), got
+
+
+def test_damaged_frame_is_skipped_and_the_frames_after_it_are_kept():
+    hf = dict(session_id=9, n_channels=1, period_us=100000, q_mg=50)
+    samples = [(i * 100, (i % 40) * 100, 0) for i in range(3000)]
+    summary = dict(
+        end_t_ms=300000,
+        n_samples=3000,
+        n_events=0,
+        letdowns=0,
+        cues=0,
+        faults=0,
+        done=False,
+        volume_mg=[0],
+    )
+    data = logdecode.encode_session(hf, samples, max_samples=500, summary=summary)
+    frames = [(off, len(p)) for off, _t, p in logdecode.iter_frames(data)]
+    off, n = frames[2]  # the second segment
+    bad = bytearray(data)
+    bad[off + 40] ^= 0x10
+    d = logdecode.decode(bytes(bad))
+    assert len(frames) == 8, frames  # header, 6 segments of 500 samples, summary
+    assert d["segments"] == 5 and len(d["t_ms"]) == 2500, (d["segments"], len(d["t_ms"]))
+    assert d["t_ms"][500] == 100000, d["t_ms"][500]  # samples 500..999 went with the damage
+    assert d["complete"] is True
+    assert d["skipped_bytes"] == n + 9, (d["skipped_bytes"], n)

@@ -1,0 +1,160 @@
+"""The device's memory budget: a whole session of the app as it runs, logger included, in a
+small heap; nothing allocated per sample.
+
+Runs in the unix port with the firmware compiled to .mpy, as a board runs it. The app loop
+(app.App.run_session) drives the session pipeline, the haptics and the log store, which
+writes the session file through the log encoder to an emulated flash (a file-backed littlefs
+image, as `pumpmon emulate` has). The samples are made here from integers (a linear
+congruential generator for the noise), so what is measured is the firmware, not a data loader.
+Only what a test uses is imported, in the test: the 64 KB checks hold nothing else.
+"""
+
+import array
+import sys
+
+from mptest import heap_locked, tmpdir
+
+# The session pipeline's budget is 64 KB of this 64-bit port's heap. The app with its logger
+# (haptics, button, event names, the log store and encoder, littlefs) does not fit in it
+# (`make bench`: app_smallest_heap_kb); it is held to the heap the firmware tests take as a
+# board's (unixport.DEFAULT_HEAP: objects here are 1.6-2x an ESP32's).
+HEAP = {
+    "test_a_twenty_minute_double_pumping_session_runs_in_a_64k_heap": "64K",
+    "test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_a_128k_heap": "128K",
+    "test_the_app_and_its_logger_do_not_load_the_log_decoder": "128K",
+}
+
+
+def lcg(seed):
+    return (seed * 1103515245 + 12345) & 0x3FFFFFFF
+
+
+N_SAMPLES = 12000  # 20 minutes at 10 Hz
+
+
+def weight_mg(t_ms, seed):
+    """30 g of milk over minutes 2..8, a 200 mg sawtooth of noise."""
+    t = t_ms // 1000
+    milk = 0 if t < 120 else (30000 if t > 480 else (t - 120) * 30000 // 360)
+    return milk + (seed % 400) - 200
+
+
+class SynthSampler:
+    """The sampler API app.App reads (device/sampler.py): two bottles and an accelerometer at
+    10 Hz, `n` samples, then ENDED as a trace ends. Allocates nothing per sample."""
+
+    def __init__(self, n=N_SAMPLES):
+        self.channels = 2
+        self.has_accel = True
+        self.w_mg = array.array("i", (0, 0))
+        self.accel_mgee = array.array("i", (0, 0, 1000))
+        self.t_ms = 0
+        self.n = n
+        self.i = 0
+        self.seed = 12345
+
+    def start(self):
+        pass
+
+    def wait(self, max_wait_ms):
+        if self.i >= self.n:
+            return -1  # device.sampler.ENDED (not imported: the 64 KB checks need no sampler)
+        self.t_ms = self.i * 100
+        self.seed = seed = lcg(self.seed)
+        self.w_mg[0] = weight_mg(self.t_ms, seed)
+        self.w_mg[1] = weight_mg(self.t_ms, seed >> 3)
+        self.i += 1
+        return 1  # device.sampler.SAMPLE
+
+
+class Motor:
+    def on(self, pct):
+        pass
+
+    def off(self):
+        pass
+
+
+class Hardware:
+    motor = Motor()
+    button = None
+
+
+class Console:
+    """The app's console: keeps the last line (the session's closing summary)."""
+
+    def __init__(self):
+        self.last = ""
+
+    def __call__(self, line):
+        self.last = line
+
+
+class _Sink:
+    def __init__(self):
+        self.n = 0
+
+    def emit(self, t_ms, code, ch, arg):
+        self.n += 1
+
+
+def _feed(s, i, stop, seed):
+    while i < stop:
+        t = i * 100
+        seed = lcg(seed)
+        s.on_sample(t, weight_mg(t, seed), weight_mg(t, seed >> 3), 0, 0, 1000)
+        i += 1
+    return seed
+
+
+def _session():
+    from pipeline.session import Session
+
+    s = Session({}, 2, _Sink(), has_accel=True)
+    s.start(0, 0, 0)
+    return s
+
+
+def test_a_twenty_minute_double_pumping_session_runs_in_a_64k_heap():
+    s = _session()
+    _feed(s, 0, 12000, 12345)  # 20 minutes at 10 Hz, two bottles, accelerometer
+    s.finish(1200000)
+    # both bottles' milk (2 x 30 g) was followed, give or take
+    assert s.volume_mg() > 40000, s.volume_mg()
+
+
+def test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_a_128k_heap():
+    import app
+    import flashdev
+    from device import logstore
+
+    fs = flashdev.mount_image(tmpdir() + "/flash.img", size_bytes=512 * 1024, mount_at="/flash")
+    store = logstore.LogStore("/flash/sessions")
+    console = Console()
+    # the whole 20 minutes: the session's `done` at 15 minutes does not end the loop
+    a = app.App(Hardware(), {"end_on_done": False}, store, SynthSampler, None, console=console)
+    reason = a.run_session({"board": "sim", "period_us": 100000})
+    sessions = store.sessions()
+    flashdev.unmount(fs)
+    assert reason == "trace", (reason, console.last)
+    # "session 1: 58.3 mL, 2 letdowns, 20:00 long, ended by trace"
+    words = console.last.split()
+    assert float(words[2]) * 1030 > 40000, console.last  # both bottles' milk, roughly
+    assert words[6] == "19:59", console.last
+    assert len(sessions) == 1 and sessions[0][1] > 10000, sessions  # logged, on flash
+
+
+def test_the_app_and_its_logger_do_not_load_the_log_decoder():
+    import app  # noqa: F401
+    from device import logstore  # noqa: F401
+
+    assert "shared.logcodec" in sys.modules, sorted(sys.modules)
+    assert "shared.logdecode" not in sys.modules, sorted(sys.modules)
+
+
+def test_the_per_sample_path_allocates_nothing_in_steady_state():
+    s = _session()
+    seed = _feed(s, 0, 3000, 12345)  # settle: 5 minutes, milk flowing
+    # skip to 2000 samples after the milk stopped: nothing to report, nothing to allocate
+    with heap_locked():  # an allocation raises MemoryError at its line
+        _feed(s, 9000, 11000, seed)

@@ -1,0 +1,190 @@
+"""Session wiring, the scale's integer arithmetic and a flow sensor fused with its load cell
+(pipeline/session.py, scale.py, fusion.py), in the unix port."""
+
+from mptest import heap_locked
+from pipeline.fusion import FlowFusion
+from pipeline.scale import Scale
+from pipeline.session import Session
+from shared import events as ev
+
+PARAMS = {
+    "test_to_mg_matches_the_float_factor_across_the_24_bit_range": [
+        0.466,
+        0.7225,
+        1.0,
+        3.3,
+        47.5,
+        -0.52,
+    ]
+}
+
+# -- session -------------------------------------------------------------------------------
+
+
+class RecordingSink:
+    def __init__(self):
+        self.got = []
+
+    def emit(self, t_ms, code, ch, arg):
+        self.got.append((t_ms, code, ch, arg))
+
+
+class ScriptedDetector:
+    """A stand-in detector that says what the test scripts: {(t_ms, ch): code}."""
+
+    def __init__(self, script):
+        self.script = script
+
+    def update(self, t_ms, ch, f):
+        return self.script.get((t_ms, ch), ev.EV_NONE)
+
+
+def _session(script=None):
+    sink = RecordingSink()
+    s = Session({}, 2, sink)
+    s.detector = ScriptedDetector(script or {})
+    return s, sink
+
+
+def test_a_taper_before_any_letdown_is_not_reported():
+    script = {(1000, 0): ev.EV_TAPER, (2000, 1): ev.EV_LETDOWN, (3000, 1): ev.EV_TAPER}
+    s, sink = _session(script)
+    s.start(0)
+    for t in range(0, 4000, 100):
+        s.on_sample(t, 0, 0, 0, 0, 1000)
+    got = [(t, c) for t, c, ch, a in sink.got if c in (ev.EV_LETDOWN, ev.EV_TAPER)]
+    assert got == [(2000, 1), (3000, 2)], got  # the early taper is gone, the later kept
+    assert list(s.tapers) == [0, 1], s.tapers
+
+
+def test_session_start_and_end_frame_the_events():
+    s, sink = _session()
+    s.start(0)
+    s.on_sample(0, 0, 0, 0, 0, 1000)
+    s.finish(500, by_done=True)
+    assert sink.got[0][1] == ev.EV_SESSION_START, sink.got
+    assert sink.got[-1][1] == ev.EV_SESSION_END and sink.got[-1][3] == 1, sink.got
+
+
+# -- scale ---------------------------------------------------------------------------------
+
+
+def test_to_mg_matches_the_float_factor_across_the_24_bit_range(mg_per_count):
+    s = Scale(mg_per_count, tare_counts=-1234)
+    worst = 0
+    biggest = 0
+    for d in (0, 1, 4095, 4096, 99999, 1234567, 8388607, 16777215, -16777215, -77):
+        mg = s.to_mg(d - 1234)
+        worst = max(worst, abs(mg - d * mg_per_count))
+        biggest = max(biggest, abs(s.mult) * 4096)
+    # at most 2 mg of truncation, plus the 17-bit factor's relative error
+    assert worst <= 2 + abs(mg_per_count) * 16777215 / 65536, worst
+    assert biggest < 2**29, biggest
+
+
+def test_tare_from_takes_the_median_of_readings():
+    readings = iter([100, 102, 5000, 101, 99, 103, 100, -4000, 101])
+    s = Scale(1.0)
+    got = s.tare_from(lambda: next(readings), samples=9)
+    assert got == 101, got
+
+
+def test_a_zero_calibration_factor_is_refused_with_a_message():
+    try:
+        Scale(0)
+    except ValueError as e:
+        assert "calibration" in str(e), e
+    else:
+        raise AssertionError("Scale(0) was accepted")
+
+
+# -- fusion --------------------------------------------------------------------------------
+
+
+class FlowSensor:
+    """drivers.dropcounter / slf3s API: read(), volume_mg, valid."""
+
+    def __init__(self):
+        self.flow = 0
+        self.volume_mg = 0
+        self.valid = True
+        self.fail = False
+
+    def read(self):
+        if self.fail:
+            raise OSError(5)
+        return self.flow
+
+
+class Stage:
+    """flow.FlowStage's outputs."""
+
+    flow_mg_s = 0
+    volume_mg = 0
+    holding = False
+
+
+def _fusion():
+    sensor = FlowSensor()
+    stage = Stage()
+    stage.flow_mg_s, stage.volume_mg = 300, 12000
+    return sensor, stage, FlowFusion(sensor, {"fusion_sensor_share_pct": 50})
+
+
+def test_flow_is_a_blend_and_volume_the_load_cells_when_it_is_steady():
+    sensor, stage, fu = _fusion()
+    sensor.flow, sensor.volume_mg = 500, 99999
+    fu.update(0, stage)
+    assert (fu.flow_mg_s, fu.volume_mg) == (400, 12000), (fu.flow_mg_s, fu.volume_mg)
+
+
+def test_while_the_load_cell_holds_the_sensor_carries_flow_and_volume():
+    sensor, stage, fu = _fusion()
+    sensor.flow, sensor.volume_mg = 300, 5000
+    fu.update(0, stage)
+    stage.holding = True  # a hand presses on the bottle: weight frozen
+    fu.update(1000, stage)
+    sensor.flow, sensor.volume_mg = 350, 7000  # 2 g more milk went through the sensor
+    fu.update(2000, stage)
+    during = (fu.flow_mg_s, fu.volume_mg)
+    stage.holding = False  # released: the load cell, the reference, takes over
+    stage.volume_mg = 14100
+    fu.update(2200, stage)
+    assert during == (350, 14000) and fu.volume_mg == 14100, (during, fu.volume_mg)
+
+
+def test_an_invalid_or_failing_sensor_leaves_the_load_cell_alone():
+    sensor, stage, fu = _fusion()
+    sensor.flow, sensor.valid = 5000, False  # air in the line
+    fu.update(0, stage)
+    a = fu.flow_mg_s
+    sensor.valid, sensor.fail = True, True  # a glitching bus
+    fu.update(500, stage)
+    assert (a, fu.flow_mg_s) == (300, 300), (a, fu.flow_mg_s)
+
+
+def _feed_fusion(fu, stage, t, stop):
+    while t < stop:
+        stage.holding = (t // 1000) % 2 == 0
+        fu.update(t, stage)
+        t += 100
+
+
+def test_fusion_allocates_nothing_per_sample():
+    sensor, stage, fu = _fusion()
+    sensor.flow = 400
+    _feed_fusion(fu, stage, 0, 2000)
+    with heap_locked():  # an allocation raises MemoryError at its line
+        _feed_fusion(fu, stage, 2000, 22000)
+
+
+class _NoSink:
+    def emit(self, t_ms, code, ch, arg):
+        pass
+
+
+def test_the_session_reports_the_fused_volume_for_a_bottle_with_a_sensor():
+    s = Session({}, 2, _NoSink(), flow_sensors=[None, FlowSensor()])
+    s.start(0)
+    s.on_sample(0, 0, 0, 0, 0, 1000)
+    assert s.fusions[0] is None and s.fusions[1] is not None, s.fusions
