@@ -77,7 +77,10 @@ def compiled_firmware() -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         proc = subprocess.run(
-            [exe, "-o", str(tmp), "-s", str(rel), str(src)], capture_output=True, text=True
+            # -march=host: the native / viper functions (drivers, log encoder) run here as they
+            # do on a board (which gets -march=xtensawin from `make mpy`)
+            [exe, "-march=host", "-o", str(tmp), "-s", str(rel), str(src)],
+            capture_output=True, text=True
         )
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ out([chip.regs[0x01], chip.regs[0x02] & 0x70, chip.regs[0x15], chip.regs[0x1C] &
      chip.regs[0x00] & 0x96, chip.converting, chip.calibrations, chip.gain])
 """)
     ctrl1, crs, adc_reg, pga_cap, pu, converting, cals, gain = out
-    assert ctrl1 == (0b100 << 3) | 0b110  # LDO 3.3 V, gain 64
+    assert ctrl1 == (0b101 << 3) | 0b110  # LDO 3.0 V (headroom on a 3.3 V supply), gain 64
     assert crs == 0  # 10 SPS
     assert adc_reg == 0x30 and pga_cap == 0x80
     assert pu == 0x96  # AVDDS | CS | PUA | PUD

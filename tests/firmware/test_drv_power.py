@@ -36,7 +36,7 @@ out([woke, seen, p.wake_source, chip.resets, hx.powered, machine.wake_reason()])
     assert seen == {"time_ms": 5000, "adc_down": True, "motor_duty": 0, "asleep": True}
     assert source == "gpio"  # esp32.wake_on_gpio: any pin, light sleep
     assert resets == 1 and powered is True  # powered up again (the chip reset)
-    assert reason == 2  # machine.PIN_WAKE
+    assert reason == 7  # ESP_SLEEP_WAKEUP_GPIO (not machine.PIN_WAKE, 2): a wake_on_gpio wake
 
 
 def test_sleep_without_a_press_ends_on_the_timer(mpy_json):
