@@ -30,6 +30,9 @@ MicroPython script, in two runs of the MicroPython unix port:
    (bisection, 1-KB steps) to find the smallest -X heapsize in which it completes: 64 minus
    it is the headroom left for growth. Fragmentation counts here, not just the live bytes.
 
+3. The whole device path at 10 and 80 Hz, the ESP32 CPU duty and the battery model:
+   bench/device_power.py (its header says what is measured and what is assumed).
+
 Limits: the unix port is 64-bit, so objects are larger than on the ESP32 (the heap figures
 are an upper bound) and it runs on a PC (the microseconds are not the ESP32's).
 """
@@ -388,5 +391,8 @@ def run(ctx: BenchContext) -> dict:
             " from %d KB; headroom under 64 KB: %d KB)"
             % (smallest_kb, SMALLEST_FROM_KB, 64 - smallest_kb)
         )
+    from bench import device_power
+
+    out.update(device_power.run(ctx, lambda name, code, heap: _run(ctx, name, code, heap)))
     print("   " + ctx.reproduce("device_cost"))
     return out

@@ -5,7 +5,7 @@
 #     p = Power(scales=hw.scales, motor=hw.motor, button=hw.button, accel=hw.accel)
 #     p.host = hostlink.HostLink(sys.stdin)        # never sleep while a host is attached
 #     woke_by_button = p.sleep(max_ms=30_000)      # returns after waking; parts powered up
-#     p.rest(ms)                                   # during a session: until the next conversion
+#     p.rest(left_ms, due_ms)                      # in a session: until the next conversion
 #
 # Board bring-up level: like board.py it may import `machine` (lightsleep, wake_reason) and
 # `esp32` (wake sources); nothing above it does. Wake source: `esp32.wake_on_gpio` when the
@@ -51,7 +51,7 @@ def _has_gpio_wake():
 
 class Power:
     def __init__(self, scales=(), motor=None, button=None, accel=None, flow_sensors=(),
-                 host=None):
+                 host=None, vbus_pin=None):
         self.scales = list(scales)
         self.motor = motor
         self.button = button  # drivers.button_pin.ButtonPin (pin, wake_level)
@@ -63,6 +63,7 @@ class Power:
         self.sleeps = 0
         self.asleep = False
         self.rest_sleep = True  # light sleep between samples (when no host is attached)
+        self.vbus_pin = vbus_pin  # VBUS sense pin from the board file (for hostlink.HostLink)
         # the ADC whose data-ready pin wakes a rest (HX711 DOUT), and pins held in sleep
         self._ready = None
         self._held = []
@@ -153,24 +154,28 @@ class Power:
         return machine.wake_reason() in _PIN_REASONS or self.button.pressed()
 
     # -- during a session ----------------------------------------------------------------
-    def rest(self, ms):
-        """Rest the CPU for up to ms while the ADC converts: light sleep with the ADC's
-        data-ready pin (and the button) as wake sources when no host is attached and no cue
-        plays; else a blocking wait of more than one tick (FreeRTOS idles), or, under a
-        tick, a short wait (which the port busy-spins: counted in t_spin_ms)."""
-        if ms <= 0:
+    def rest(self, left_ms, due_ms):
+        """Rest the CPU while the ADC converts, for at most left_ms; due_ms is when the next
+        conversion is expected (from the ADC's rate). Light sleep when no host is attached and
+        no cue plays: until the ADC's data-ready pin (and the button) wakes it, or, without
+        such a pin, until due_ms. Else a blocking wait of more than one tick when due_ms allows
+        it (FreeRTOS idles), or a short wait, which the port busy-spins (t_spin_ms)."""
+        if left_ms <= 0:
             return
         t0 = time.ticks_ms()
         hap = self.haptics
         if self.rest_sleep and self.may_sleep() and (hap is None or not hap.busy):
+            ms = left_ms if self._ready is not None else min(left_ms, max(due_ms, 1))
             self._rest_sleep(ms)
             self.t_rest_sleep_ms += time.ticks_diff(time.ticks_ms(), t0)
             return
-        if ms > TICK_MS:
-            time.sleep_ms(ms)
+        if due_ms > TICK_MS:
+            # over a tick: mp_hal_delay_ms blocks the task for whole ticks (the HX711 keeps
+            # its conversion until read; the overshoot stays under the 12.5 ms of 80 SPS)
+            time.sleep_ms(min(left_ms, due_ms))
             self.t_rest_wait_ms += time.ticks_diff(time.ticks_ms(), t0)
         else:
-            time.sleep_ms(ms)
+            time.sleep_ms(1)
             self.t_spin_ms += time.ticks_diff(time.ticks_ms(), t0)
 
     def _rest_sleep(self, ms):
