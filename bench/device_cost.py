@@ -42,6 +42,8 @@ MicroPython script, in two runs of the MicroPython unix port:
    a motor that is not there. app_peak_heap_bytes, app_peak_live_heap_bytes as in run 2
    (the sampler notes the heap after each sample); app_64k_ok; app_smallest_heap_kb by the
    same bisection (4-KB steps, from 64 KB up to the heap that completed).
+5. The whole device path at 10 and 80 Hz, the ESP32 CPU duty and the battery model:
+   bench/device_power.py (its header says what is measured and what is assumed).
 
 Limits: the unix port is 64-bit, so objects are larger than on the ESP32 (the heap figures
 are an upper bound) and it runs on a PC (the microseconds are not the ESP32's).
@@ -541,5 +543,8 @@ def run(ctx: BenchContext) -> dict:
                 app_smallest_kb,
             )
         )
+    from bench import device_power
+
+    out.update(device_power.run(ctx, lambda name, code, heap: _run(ctx, name, code, heap)))
     print("   " + ctx.reproduce("device_cost"))
     return out

@@ -270,8 +270,12 @@ def main():
         print("pumpmon: the board in %s did not come up: %s" % (BOARD_FILE, e))
         return
     store = logstore.LogStore(SESSIONS_DIR)
-    host = hostlink.HostLink(sys.stdin)
+    power = getattr(hw, "power", None)
+    host = hostlink.HostLink(sys.stdin, vbus_pin=getattr(power, "vbus_pin", None))
     app = App(hw, cfg, store, hw.sampler_factory(cfg), host)
+    if power is not None:
+        power.host = host  # never light-sleep while a host is attached
+        power.haptics = app.haptics  # nor while a cue plays
     header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
               "period_us": nominal_period_us(board_cfg),
               "device_id": getattr(hw, "device_id", "")}

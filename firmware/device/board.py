@@ -26,6 +26,7 @@ from machine import ADC, I2C, Pin
 from shared import events as ev
 
 _TARE_SAMPLES = 8
+_POLL_MS = 20  # button polls while idle: > 1 FreeRTOS tick (10 ms), < the 30 ms debounce x 2
 
 
 def load(path):
@@ -46,7 +47,7 @@ class Board:
 
     def __init__(self, name, scales, calibration, accel=None, flow_sensors=(), motor=None,
                  button=None, battery=None, power=None, missing=(), trace=None,
-                 speed_x1000=1000, light_sleep=False, sleep_after_ms=60_000):
+                 speed_x1000=1000, light_sleep=False, sleep_after_ms=60_000, period_ms=100):
         self.name = name
         self.scales = scales
         self.calibration = calibration  # mg per count, per scale
@@ -62,6 +63,7 @@ class Board:
         self.light_sleep = light_sleep
         self.sleep_after_ms = sleep_after_ms
         self.sleep_max_ms = 30_000
+        self.period_ms = period_ms  # the first ADC's conversion period
         self._idle_since = time.ticks_ms()
 
     # -- what app.py calls -----------------------------------------------------------------
@@ -86,14 +88,20 @@ class Board:
                 s = scale.Scale(mg_per_count)
                 s.tare_from(adc.read, samples=_TARE_SAMPLES)
                 scales.append(s)
+            rest = self.power.rest if self.power is not None else None
             return sampler.AdcSampler(self.scales, scales, self.accel, time.ticks_ms,
-                                      time.ticks_diff, time.sleep_ms)
+                                      time.ticks_diff, time.sleep_ms, rest=rest,
+                                      period_ms=self.period_ms)
 
         return make_adc_sampler
 
     def wait_for_start(self, app, wait_ms):
         """Poll the button for up to wait_ms: True on a long press (start a session). After
-        sleep_after_ms without a press, light-sleep (when the board allows) until the button."""
+        sleep_after_ms without a press, light-sleep (when the board allows and no host is
+        attached) until the button. A wake by the timer (sleep_max_ms, to look at the host and
+        the battery) goes back to sleep at the next call; only a press restarts the idle time.
+        Polls every _POLL_MS: longer than a FreeRTOS tick, so the port blocks instead of
+        busy-spinning."""
         btn = app.button
         t_end = time.ticks_add(time.ticks_ms(), wait_ms)
         while time.ticks_diff(t_end, time.ticks_ms()) > 0:
@@ -103,13 +111,15 @@ class Board:
                     self._idle_since = time.ticks_ms()
                     if kind == ev.BTN_LONG:
                         return True
-            time.sleep_ms(10)
+            time.sleep_ms(_POLL_MS)
         if (self.light_sleep and self.power is not None and btn is not None
                 and not btn.pressed
-                and time.ticks_diff(time.ticks_ms(), self._idle_since) >= self.sleep_after_ms):
-            self.power.sleep(self.sleep_max_ms)
+                and time.ticks_diff(time.ticks_ms(), self._idle_since) >= self.sleep_after_ms
+                and self.power.may_sleep()):
+            woke_by_button = self.power.sleep(self.sleep_max_ms)
             btn.reset(time.ticks_ms())
-            self._idle_since = time.ticks_ms()
+            if woke_by_button:
+                self._idle_since = time.ticks_ms()
         return False
 
 
@@ -265,9 +275,13 @@ def bring_up(desc):
         spec = desc["battery"]
         adc = ADC(Pin(_num(spec["pin"])), atten=ADC.ATTN_11DB)
         battery = Battery(adc, divider_x1000=_num(spec.get("divider_x1000", 2000)))
+    vbus_pin = None
+    if desc.get("vbus"):  # a divider from USB 5 V to a GPIO: high while a host/charger is on
+        vbus_pin = Pin(_num(desc["vbus"]["pin"]), Pin.IN)
     power = Power(scales=scales, motor=motor, button=button, accel=accel,
-                  flow_sensors=flow_sensors)
+                  flow_sensors=flow_sensors, vbus_pin=vbus_pin)
     return Board(name, scales, calibration, accel=accel, flow_sensors=flow_sensors,
                  motor=motor, button=button, battery=battery, power=power, missing=missing,
                  light_sleep=bool(desc.get("light_sleep", True)),
-                 sleep_after_ms=_num(desc.get("sleep_after_s", 60)) * 1000)
+                 sleep_after_ms=_num(desc.get("sleep_after_s", 60)) * 1000,
+                 period_ms=1000 // _num(desc["scales"][0].get("rate_sps", 10)))

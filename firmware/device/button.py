@@ -10,10 +10,22 @@
 # DOUBLE is reported when the second press goes down (mark a moment). Every press yields
 # exactly one kind; `presses` counts them and `t_press_ms` is when the last one went down.
 #
+# Times may be raw time.ticks_ms() values: they wrap every 2**30 ms (12.4 days) on the ESP32,
+# so every difference goes through _since() (modular, valid below 2**29 ms apart).
+#
 # Limits: polled, not interrupt-driven: the poll interval adds to the debounce time and a
 # press shorter than one poll interval can be missed (keep polls under ~50 ms). Allocation
 # free: integers and booleans only. Time comes from the caller (an injected clock).
+from micropython import const
 from shared.events import BTN_DOUBLE, BTN_LONG, BTN_NONE, BTN_SHORT
+
+_TICKS_MASK = const(0x3FFFFFFF)  # the ESP32's ticks_ms() period is 2**30
+_TICKS_HALF = const(0x20000000)
+
+
+def _since(t_ms, t0_ms):
+    """t_ms - t0_ms across a ticks wrap (as time.ticks_diff on the ESP32)."""
+    return ((t_ms - t0_ms + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
 
 
 class Button:
@@ -47,13 +59,13 @@ class Button:
         if raw != self._raw:
             self._raw = raw
             self._t_raw_ms = t_ms
-        if raw != self.pressed and t_ms - self._t_raw_ms >= self.debounce_ms:
+        if raw != self.pressed and _since(t_ms, self._t_raw_ms) >= self.debounce_ms:
             self.pressed = raw
             t_edge = self._t_raw_ms  # the level changed when it was first seen
             if raw:  # went down
                 self._t_down_ms = t_edge
                 self._long_sent = False
-                if self._short_pending and t_edge - self._t_up_ms <= self.double_gap_ms:
+                if self._short_pending and _since(t_edge, self._t_up_ms) <= self.double_gap_ms:
                     self._short_pending = False
                     self._second = True
                     return self._count(t_edge, BTN_DOUBLE)
@@ -69,10 +81,11 @@ class Button:
                 self._second = False
             return BTN_NONE
         if self.pressed:
-            if not self._long_sent and not self._second and t_ms - self._t_down_ms >= self.long_ms:
+            if (not self._long_sent and not self._second
+                    and _since(t_ms, self._t_down_ms) >= self.long_ms):
                 self._long_sent = True
                 return self._count(self._t_down_ms, BTN_LONG)
-        elif self._short_pending and not raw and t_ms - self._t_up_ms > self.double_gap_ms:
+        elif self._short_pending and not raw and _since(t_ms, self._t_up_ms) > self.double_gap_ms:
             # (while the pin reads pressed, a second press may still be debouncing: wait)
             self._short_pending = False
             return self._count(self._t_first_ms, BTN_SHORT)

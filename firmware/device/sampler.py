@@ -8,6 +8,9 @@
 # through Scale objects; TraceSampler replays a binary trace (drivers.trace) paced by the
 # clock at `speed` times real time. Both fill preallocated arrays: no allocation per sample.
 # Time comes from the injected `ticks_ms` / `ticks_diff` / `sleep_ms` (the time module's).
+# Between conversions AdcSampler rests the CPU through the injected `rest(left_ms, due_ms)`
+# (power.Power.rest: light sleep, or a wait of more than a FreeRTOS tick); without one it
+# polls every millisecond (which the ESP32 port busy-spins).
 import array
 
 from micropython import const
@@ -70,7 +73,8 @@ class TraceSampler(_Sampler):
 
 
 class AdcSampler(_Sampler):
-    def __init__(self, adcs, scales, accel, ticks_ms, ticks_diff, sleep_ms, timeout_ms=1000):
+    def __init__(self, adcs, scales, accel, ticks_ms, ticks_diff, sleep_ms, timeout_ms=1000,
+                 rest=None, period_ms=100):
         if not adcs:
             raise ValueError("the board has no load cell ADC")
         super().__init__(len(adcs), accel is not None, ticks_ms, ticks_diff, sleep_ms)
@@ -78,6 +82,8 @@ class AdcSampler(_Sampler):
         self.scales = scales
         self.accel = accel
         self.timeout_ms = timeout_ms
+        self.period_ms = period_ms  # the ADC's conversion period (its rate)
+        self._rest = rest
         self._t0 = 0
         self._last_ms = 0
 
@@ -89,12 +95,17 @@ class AdcSampler(_Sampler):
         now = self._ticks_diff(self._ticks_ms(), self._t0)
         deadline = now + max_wait_ms
         adcs = self.adcs
+        rest = self._rest
         while not adcs[0].ready():
-            if self._ticks_diff(self._ticks_ms(), self._t0) >= deadline:
+            t = self._ticks_diff(self._ticks_ms(), self._t0)
+            if t >= deadline:
                 if now - self._last_ms > self.timeout_ms:
                     return FAULT
                 return WAITING
-            self._sleep_ms(1)
+            if rest is None:
+                self._sleep_ms(1)
+            else:
+                rest(deadline - t, self._last_ms + self.period_ms - t)
         self.t_ms = self._ticks_diff(self._ticks_ms(), self._t0)
         self._last_ms = self.t_ms
         scales = self.scales

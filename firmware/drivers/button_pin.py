@@ -8,7 +8,9 @@
 #     btn.edges            # presses seen by the IRQ since start (a press between polls)
 #
 # Debouncing and short/long/double presses live in firmware/button.py; this file only owns the
-# pin. power.py arms `btn.pin` as the light-sleep wake source at `btn.wake_level`.
+# pin. power.py arms `btn.pin` as the light-sleep wake source at `btn.wake_level`: it calls
+# irq_off() first and irq_on() after waking, because arming a pin for a GPIO wake leaves its
+# interrupt level-triggered on the ESP32 (Pin.irq() makes it edge-triggered again).
 # Limits: the IRQ counts every press edge, bounces included (it only increments an int); use
 # it as "something happened", not as a press count. Boards with an external pull-up (AtomS3)
 # pass pull=False.
@@ -26,8 +28,15 @@ class ButtonPin:
             pin.init(Pin.IN)
         self.edges = 0
         self._handler = self._on_edge  # bound once
-        pin.irq(handler=self._handler,
-                trigger=Pin.IRQ_FALLING if active_low else Pin.IRQ_RISING)
+        self._trigger = Pin.IRQ_FALLING if active_low else Pin.IRQ_RISING
+        self.irq_on()
+
+    def irq_on(self):
+        """Count press edges (edge-triggered interrupt)."""
+        self.pin.irq(handler=self._handler, trigger=self._trigger)
+
+    def irq_off(self):
+        self.pin.irq(handler=None)
 
     def _on_edge(self, pin):
         self.edges += 1

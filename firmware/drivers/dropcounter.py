@@ -13,7 +13,10 @@
 #
 # The IRQ handler stores the drop time (from the injected clock) in a preallocated ring and
 # counts; it ignores edges closer than min_gap_ms to the previous drop (one drop can flicker
-# the beam). read() counts the drops in the window (no allocation). When the ring holds only
+# the beam). It is a hard IRQ (hard=True, where the port allows it): a soft handler runs when
+# the scheduler gets to it, so edges held back by a garbage collection or a flash write would
+# all read the same time and fall to the gap filter. The handler allocates nothing. read()
+# counts the drops in the window (no allocation). When the ring holds only
 # drops inside the window (fast flow), the rate comes from the ring's time span instead.
 #
 # Limits: drop size varies with the flange and the milk (calibrate drop_mg against the scale);
@@ -98,4 +101,7 @@ class DropCounter:
         self._pin.irq(handler=None)
 
     def power_up(self):
-        self._pin.irq(handler=self._handler, trigger=self._trigger)
+        try:
+            self._pin.irq(handler=self._handler, trigger=self._trigger, hard=True)
+        except (TypeError, ValueError):  # a port without hard pin IRQs
+            self._pin.irq(handler=self._handler, trigger=self._trigger)

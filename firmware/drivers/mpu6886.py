@@ -41,6 +41,7 @@ _GYRO_STANDBY = const(0x07)
 _RANGE_FS = {2: 0, 4: 1, 8: 2, 16: 3}
 _LSB_PER_G = (16384, 8192, 4096, 2048)
 _RESET_TIMEOUT_MS = const(100)
+_RESET_WAIT_MS = const(10)  # the chip does not answer right after DEVICE_RESET (M5Stack: 10 ms)
 
 
 class MPU6886(I2CRegisters):
@@ -60,6 +61,7 @@ class MPU6886(I2CRegisters):
             raise OSError("the device at I2C 0x%02x is not an MPU6886 (WHO_AM_I 0x%02x, "
                           "expected 0x19)" % (address, who))
         self._write(_PWR_MGMT_1, _PWR1_RESET)
+        time.sleep_ms(_RESET_WAIT_MS)
         start = time.ticks_ms()
         while self._read(_PWR_MGMT_1) & _PWR1_RESET:
             if time.ticks_diff(time.ticks_ms(), start) > _RESET_TIMEOUT_MS:

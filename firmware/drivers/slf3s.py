@@ -15,6 +15,11 @@
 # SLF3S-1300F 500 per mL/min, SLF3S-0600F 10 per uL/min; temperature 200 per degC. Flag bit 0:
 # air in line; bit 1: high flow (out of the specified range).
 #
+# Timing (Sensirion's python-i2c-sf06-lf): 1 ms after stop before the next command, the first
+# result 12 ms after start; sleep (0x3677) from idle only, and a wake by a write of one byte
+# 0x00 (not acknowledged), then 25 ms before the next command. After stop alone the sensor
+# idles at about 3 mA: power_down() stops it and puts it to sleep.
+#
 # Limits: the calibration is for water; milk (fat, viscosity) reads a few percent off, so the
 # weight stays the reference for volume. mg/s assumes 1.03 g/mL. The first result comes ~12 ms
 # after start; a read before that, or any CRC mismatch, raises OSError (a bus glitch: the
@@ -29,6 +34,11 @@ _START_WATER = b"\x36\x08"
 _START_IPA = b"\x36\x15"
 _STOP = b"\x3f\xf9"
 _RESET = b"\x06"
+_SLEEP = b"\x36\x77"
+_WAKE = b"\x00"
+_STOP_MS = const(1)
+_START_MS = const(12)
+_WAKE_MS = const(25)
 _FLAG_AIR = const(0x01)
 _FLAG_HIGH_FLOW = const(0x02)
 _DENSITY_MG_PER_ML = const(1030)
@@ -71,23 +81,39 @@ class SLF3S:
         self.channel = 0  # the bottle it measures (0-based); set by board.py
         self._t_last = None
         self._volume_rem = 0  # sub-mg remainder of the integral (mg * ms)
+        self.asleep = False
         try:
             self._i2c.writeto(address, _STOP)  # harmless when idle; a NACK means "not there"
         except OSError:
             raise OSError("SLF3S flow sensor not found at I2C address 0x%02x: check SDA/SCL, "
                           "3.3 V and the cable" % address)
+        time.sleep_ms(_STOP_MS)
         self.power_up()
 
     def power_up(self):
-        """Start continuous measurement (first result after ~12 ms)."""
+        """Wake it if asleep, start continuous measurement, wait for the first result."""
+        if self.asleep:
+            try:
+                self._i2c.writeto(self._address, _WAKE)
+            except OSError:
+                pass  # the wake byte is not acknowledged
+            time.sleep_ms(_WAKE_MS)
+            self.asleep = False
         self._i2c.writeto(self._address, self._start)
+        time.sleep_ms(_START_MS)
         self.measuring = True
         self._t_last = None
 
     def power_down(self):
-        """Stop measuring (the sensor then idles)."""
+        """Stop measuring, then sleep (from idle it would draw ~3 mA)."""
         self._i2c.writeto(self._address, _STOP)
         self.measuring = False
+        time.sleep_ms(_STOP_MS)
+        try:
+            self._i2c.writeto(self._address, _SLEEP)
+        except OSError:
+            return  # stays idle; still stopped
+        self.asleep = True
 
     def soft_reset(self):
         """General-call reset: resets every device on the bus that honours it."""

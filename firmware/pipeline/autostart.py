@@ -2,6 +2,16 @@
 #
 # Apart from coach.py so that a session does not carry this code in its heap. Keys are read
 # with cfg.get(key, default), the defaults being config's schema (a test checks they agree).
+# t_ms may be raw time.ticks_ms(): it wraps every 2**30 ms on the ESP32, so differences go
+# through _since() (modular, valid below 2**29 ms apart).
+from micropython import const
+
+_TICKS_MASK = const(0x3FFFFFFF)
+_TICKS_HALF = const(0x20000000)
+
+
+def _since(t_ms, t0_ms):
+    return ((t_ms - t0_ms + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
 
 
 class AutoStart:
@@ -33,7 +43,8 @@ class AutoStart:
         self._t_ref_ms = 0  # when the weight last left the band
         self.settled = False
         self.base_mg = 0
-        self._t_rise_ms = -1
+        self._rising = False
+        self._t_rise_ms = 0
 
     def update(self, t_ms, w_mg):
         """Feed one weight (mg, tared, all bottles); True once: start a session now."""
@@ -51,10 +62,10 @@ class AutoStart:
                 self._t_ref_ms = t_ms
                 return False
             self._avg_mg += d >> 3
-            if t_ms - self._t_ref_ms >= self.settle_ms:
+            if _since(t_ms, self._t_ref_ms) >= self.settle_ms:
                 self.settled = True
                 self.base_mg = self._avg_mg
-                self._t_rise_ms = -1
+                self._rising = False
             return False
         d = w_mg - self.base_mg
         if d < -self.band_mg:  # lifted or emptied: settle again
@@ -63,11 +74,12 @@ class AutoStart:
             self._t_ref_ms = t_ms
             return False
         if d >= self.rise_mg:
-            if self._t_rise_ms < 0:
+            if not self._rising:
+                self._rising = True
                 self._t_rise_ms = t_ms
-            elif t_ms - self._t_rise_ms >= self.hold_ms:
+            elif _since(t_ms, self._t_rise_ms) >= self.hold_ms:
                 self.reset()
                 return True
         else:
-            self._t_rise_ms = -1
+            self._rising = False
         return False

@@ -24,6 +24,7 @@ import binascii
 import struct
 from array import array
 
+import micropython
 from micropython import const
 
 FORMAT_VERSION = const(1)
@@ -84,6 +85,7 @@ class _Bits:
         self.acc = 0
         self.nacc = 0
 
+    @micropython.native  # the log's hot path: native code (unix: -march=host; boards: xtensawin)
     def put(self, value, nbits):
         # nbits <= 16 and value < 2**nbits: acc stays below 2**23
         acc = (self.acc << nbits) | value
@@ -218,6 +220,7 @@ class SegmentEncoder:
                 or len(self.ev) - self.ev_len < _ROOM_EVENT or self.n_events >= 255
                 or self.n_accel >= 65535)
 
+    @micropython.native
     def _code(self, bits, c, u):
         # adaptive Rice code of u >= 0 (u < 2**30) in context c
         ca = self.ca
@@ -258,6 +261,7 @@ class SegmentEncoder:
             self.base_t_ms = t_ms
             self.prev_ev_t_ms = t_ms
 
+    @micropython.native
     def sample(self, t_ms, w1_mg, w2_mg=0):
         """One sample: session time (ms) and the weight of each bottle (mg)."""
         if t_ms < 0:

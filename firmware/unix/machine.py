@@ -20,6 +20,23 @@
 # chip nothing preempts a critical section, in a process on a busy host it would. Chip fakes
 # timestamp edges with it, so an HX711 fake sees the same pulse widths a chip would.
 #
+# Light sleep, as the ESP32 port of MicroPython v1.29 and ESP-IDF do it:
+# - `esp32.wake_on_gpio` pins are armed with gpio_wakeup_enable(pin, LOW/HIGH_LEVEL), which
+#   also makes the pin's interrupt level-triggered; nothing turns it back until Pin.irq() is
+#   called again. A handler on a level-triggered pin held at its level fires without end: the
+#   fake raises FakeInterruptStorm (on the chip the interrupt watchdog resets it).
+# - machine.wake_reason() after such a wake is ESP-IDF's GPIO cause (WAKE_GPIO = 7), not
+#   PIN_WAKE (2, ext0).
+# - On the ESP32-S3 (`fake_soc = "esp32s3"`) the IOs are isolated in light sleep
+#   (ESP_SLEEP_GPIO_RESET_WORKAROUND): an output without `hold=True` floats (watchers see it
+#   fall to 0 as sleep begins and come back on waking) and the native USB drops
+#   (`fake_stats["usb_drops"]`).
+# Soft IRQs: `fake_defer_soft_irqs(True)` holds soft handlers back (a garbage collection or a
+# flash write delays the scheduler on the chip); they run on `fake_defer_soft_irqs(False)`.
+# Hard handlers (`hard=True`) run at the edge. Ticks: the unix port's ticks never wrap;
+# `fake_ticks_ms()` is a millisecond clock that wraps at 2**30 as the ESP32's does
+# (`fake_ticks_offset_ms` moves it, e.g. to just before a wrap); pass it as the clock.
+#
 # Limits: I2C transactions are whole-message calls on the device fake (no clock stretching, no
 # bit-level bus); Timer callbacks do not run by themselves (call `fake_fire()`); lightsleep
 # returns at once when a wake pin is at its wake level, else after time_ms (or
@@ -39,12 +56,26 @@ EXT1_WAKE = 3
 TIMER_WAKE = 4
 TOUCHPAD_WAKE = 5
 ULP_WAKE = 6
+WAKE_GPIO = 7  # ESP_SLEEP_WAKEUP_GPIO: what wake_reason() returns after an esp32.wake_on_gpio
+# wake (MicroPython has no constant for it)
 SLEEP = 2
 DEEPSLEEP = 4
 IDLE = 1
 
 PIN_OP_US = 2  # nominal cost of one pin operation inside a critical section (ESP32: ~1-3 us)
 LIGHTSLEEP_MAX_MS = 1000  # longest fake light sleep without a time: every wait is bounded
+TICKS_PERIOD = 1 << 30  # the ESP32's ticks_ms() wraps here
+fake_soc = "esp32"  # "esp32s3": IOs float and USB drops in light sleep (see the header)
+fake_ticks_offset_ms = 0
+
+
+class FakeInterruptStorm(RuntimeError):
+    pass
+
+
+def fake_ticks_ms():
+    """Milliseconds that wrap at 2**30, as time.ticks_ms() on the ESP32."""
+    return (time.ticks_ms() + fake_ticks_offset_ms) & (TICKS_PERIOD - 1)
 
 # -- pins -----------------------------------------------------------------------------------
 _mode = {}  # pin id -> mode
@@ -56,13 +87,18 @@ _irq = {}  # pin id -> [handler, trigger, pin object]
 _wake = {}  # pin id -> wake level (0/1) for light sleep
 _watchers = {}  # pin id -> [callback(pin_id, level, t_us)]
 _pending = []  # pin objects whose IRQ fired while IRQs were disabled
+_level_irq = {}  # pin id -> level at which its interrupt is level-triggered (gpio wake armed)
+_hold = {}  # pin id -> True while the pad is held (Pin.init(hold=True))
+_defer_soft = [False]  # soft IRQs held back (GC, flash write)
+_deferred = []  # pin objects whose soft handler waits for the scheduler
 
 # -- virtual time for critical sections ---------------------------------------------------------
 _irq_depth = 0
 _offset_us = 0  # virtual = wall - offset
 _crit_start_us = 0
 _crit_ops = 0
-fake_stats = {"critical_sections": 0, "max_ops_in_section": 0, "lightsleeps": 0}
+fake_stats = {"critical_sections": 0, "max_ops_in_section": 0, "lightsleeps": 0,
+              "lightsleep_ms": 0, "usb_drops": 0}
 
 
 def fake_now_us():
@@ -134,9 +170,14 @@ def _update(pid):
     level = _read(pid)
     before = _last.get(pid)
     _last[pid] = level
+    entry = _irq.get(pid)
+    if entry and entry[0] and pid in _level_irq and level == _level_irq[pid]:
+        raise FakeInterruptStorm(
+            "GPIO%s: its interrupt is level-triggered (armed as a light-sleep wake pin and not "
+            "re-armed with Pin.irq) and the pin is at that level: the handler fires without end"
+            % (pid,))
     if before is None or before == level:
         return
-    entry = _irq.get(pid)
     if not entry or not entry[0]:
         return
     edge = Pin.IRQ_RISING if level else Pin.IRQ_FALLING
@@ -144,8 +185,22 @@ def _update(pid):
         if _irq_depth:
             if entry[2] not in _pending:
                 _pending.append(entry[2])
+        elif _defer_soft[0] and not entry[3]:
+            _deferred.append(entry[2])
         else:
             entry[0](entry[2])
+
+
+def fake_defer_soft_irqs(on):
+    """True: soft IRQ handlers wait (the scheduler is held up by a GC or a flash write);
+    False: the ones that waited run now, in order, as the scheduler catches up."""
+    _defer_soft[0] = bool(on)
+    if not on:
+        while _deferred:
+            pin = _deferred.pop(0)
+            entry = _irq.get(pin._id)
+            if entry and entry[0]:
+                entry[0](pin)
 
 
 def fake_drive(pin_id, level):
@@ -171,9 +226,11 @@ def fake_reset():
     """Forget every pin, bus device, PWM and ADC value (a fresh board)."""
     global _irq_depth, _offset_us
     for table in (_mode, _pull, _latch, _ext, _last, _irq, _wake, _watchers, _i2c_devices,
-                  _spi_devices, _pwm, _adc_uv):
+                  _spi_devices, _pwm, _adc_uv, _level_irq, _hold):
         table.clear()
     del _pending[:]
+    del _deferred[:]
+    _defer_soft[0] = False
     _irq_depth = 0
     _offset_us = 0
 
@@ -206,6 +263,8 @@ class Pin:
             _mode[pid] = mode
         if pull != -1:
             _pull[pid] = pull
+        if hold is not None:
+            _hold[pid] = bool(hold)
         _update(pid)
 
     def value(self, x=None):
@@ -253,13 +312,14 @@ class Pin:
         if trigger in (Pin.WAKE_LOW, Pin.WAKE_HIGH) and wake is not None:
             if not wake & (SLEEP | DEEPSLEEP):
                 raise ValueError("bad wake value")
-            _wake[pid] = 0 if trigger == Pin.WAKE_LOW else 1
+            _wake[pid] = (0 if trigger == Pin.WAKE_LOW else 1, EXT0_WAKE)
             return None
         _wake.pop(pid, None)
+        _level_irq.pop(pid, None)  # gpio_set_intr_type: edge-triggered again
         if handler is None:
             _irq.pop(pid, None)
         else:
-            _irq[pid] = [handler, trigger, self]
+            _irq[pid] = [handler, trigger, self, bool(hard)]
             _last[pid] = _read(pid)
         return None
 
@@ -284,17 +344,18 @@ class Signal:
         self.value(0)
 
 
-def fake_set_wake(pin_id, level):
-    """Used by the esp32 fake (wake_on_ext0 / wake_on_gpio): level None clears."""
+def fake_set_wake(pin_id, level, kind=EXT0_WAKE):
+    """Used by the esp32 fake (wake_on_ext0 / wake_on_gpio): level None clears. kind is the
+    wake reason a wake by this pin reports (EXT0_WAKE, EXT1_WAKE or WAKE_GPIO)."""
     if level is None:
         _wake.pop(pin_id, None)
     else:
-        _wake[pin_id] = 1 if level else 0
+        _wake[pin_id] = (1 if level else 0, kind)
 
 
 def _wake_pin_active():
     for pid in _wake:
-        if _read(pid) == _wake[pid]:
+        if _read(pid) == _wake[pid][0]:
             return pid
     return None
 
@@ -303,22 +364,59 @@ _wake_reason = 0
 fake_sleep_hook = None  # callable(time_ms) run as the device enters light sleep
 
 
+def _float_outputs():
+    """S3 light sleep: outputs not held float; returns [(pin id, latch)] to restore."""
+    floated = []
+    for pid, mode in _mode.items():
+        if mode == Pin.OUT and not _hold.get(pid):
+            floated.append((pid, _latch.get(pid, 0)))
+    for pid, _level in floated:
+        _mode[pid] = Pin.IN
+        _update(pid)
+        for callback in _watchers.get(pid, ()):
+            callback(pid, 0, fake_now_us())
+    return floated
+
+
+def _restore_outputs(floated):
+    for pid, level in floated:
+        _mode[pid] = Pin.OUT
+        _update(pid)
+        for callback in _watchers.get(pid, ()):
+            callback(pid, level, fake_now_us())
+
+
 def lightsleep(time_ms=None):
-    """Sleep until a wake pin is at its wake level, or time_ms (bounded: LIGHTSLEEP_MAX_MS)."""
+    """Sleep until a wake pin is at its wake level, or time_ms (bounded: LIGHTSLEEP_MAX_MS).
+
+    GPIO wake pins (esp32.wake_on_gpio) become level-triggered interrupts, as
+    gpio_wakeup_enable() leaves them (see the header)."""
     global _wake_reason
     fake_stats["lightsleeps"] += 1
-    if fake_sleep_hook is not None:
-        fake_sleep_hook(time_ms)
-    limit_ms = LIGHTSLEEP_MAX_MS if time_ms is None else time_ms
+    for pid, (level, kind) in _wake.items():
+        if kind == WAKE_GPIO:
+            _level_irq[pid] = level
+    floated = []
+    if fake_soc == "esp32s3":
+        fake_stats["usb_drops"] += 1
+        floated = _float_outputs()
     start = time.ticks_ms()
-    while True:
-        if _wake_pin_active() is not None:
-            _wake_reason = PIN_WAKE
-            return
-        if time.ticks_diff(time.ticks_ms(), start) >= limit_ms:
-            _wake_reason = TIMER_WAKE
-            return
-        time.sleep_ms(1)
+    try:
+        if fake_sleep_hook is not None:
+            fake_sleep_hook(time_ms)
+        limit_ms = LIGHTSLEEP_MAX_MS if time_ms is None else time_ms
+        while True:
+            pid = _wake_pin_active()
+            if pid is not None:
+                _wake_reason = _wake[pid][1]
+                return
+            if time.ticks_diff(time.ticks_ms(), start) >= limit_ms:
+                _wake_reason = TIMER_WAKE
+                return
+            time.sleep_ms(1)
+    finally:
+        fake_stats["lightsleep_ms"] += time.ticks_diff(time.ticks_ms(), start)
+        _restore_outputs(floated)
 
 
 def deepsleep(time_ms=None):

@@ -149,15 +149,49 @@ def deploy_commands(board: str, port: str, build_dir: Path, stage_dir: Path,
     return cmds
 
 
+def wake_device(port: str) -> None:
+    """Reach the board through its REPL (retrying while it sleeps: transport.Device.connect)
+    and leave it there, awake, with its app stopped, for mpremote."""
+    from .transport import Device, DeviceError
+
+    try:
+        Device.connect(port, say=lambda msg: print(f"pumpmon.build: {msg}")).close()
+    except DeviceError as e:
+        raise BuildError(str(e)) from None
+
+
 def deploy(board: str, port: str, build_dir: Path = BUILD_MPY, keep_config: bool = False,
-           run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> None:
+           run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+           wake: Callable[[str], None] = wake_device) -> None:
+    """Copy firmware, board file and config with mpremote. A board in light sleep (its USB
+    gone, or its UART deaf) is woken first (`wake`: retries until it answers) and a failed
+    mpremote step is tried once more after waking it again."""
     if port == "auto":
-        port = find_port()
+        port = _find_port_waiting()
     stage = build_dir.parent / "deploy"
-    for cmd in deploy_commands(board, port, build_dir, stage, keep_config):
+    cmds = deploy_commands(board, port, build_dir, stage, keep_config)
+    wake(port)
+    for cmd in cmds:
         proc = run(cmd)
         if proc.returncode != 0:
+            wake(port)  # it may have gone back to sleep between two mpremote steps
+            proc = run(cmd)
+        if proc.returncode != 0:
             raise BuildError(f"mpremote failed ({proc.returncode}): {' '.join(cmd[:6])} ...")
+
+
+def _find_port_waiting(wait_s: float = 40.0) -> str:
+    """find_port(), retried while no board is on USB (an ESP32-S3 in light sleep)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return find_port()
+        except BuildError as e:
+            if "several" in str(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,10 @@ READ_CHUNK_BYTES = 768  # a multiple of 3: every base64 line decodes alone; smal
 HEAD_CRC_BYTES = 1024  # the start of a file, hashed to tell two files of one name apart
 IDLE_TIMEOUT_S = 5.0  # no byte from the device for this long: it is gone or hung
 REPL_TIMEOUT_S = 10.0  # how long the app may take to close its log and give up the REPL
+# A device in light sleep wakes at least every 30 s (sleep_max_ms) and stays awake once a byte
+# from the host gets through; meanwhile an ESP32-S3's USB port is gone and a DevKitC's UART
+# loses what is sent. Connecting retries (port lookup, open, REPL handshake) this long.
+WAKE_TIMEOUT_S = 40.0
 
 
 class DeviceError(RuntimeError):
@@ -110,6 +114,23 @@ def choose_port(port: str | None) -> str:
     return found[0][0]
 
 
+class DeviceAsleep(DeviceError):
+    """No answer that a sleeping device would also give: worth retrying until it wakes."""
+
+
+def _may_be_asleep(port: str | None, err: DeviceError) -> bool:
+    """A sleeping board: no board on USB (S3: its USB port drops in light sleep), its device
+    node gone (the same), or a port that opened but whose REPL did not answer (DevKitC)."""
+    text = str(err)
+    if isinstance(err, DeviceAsleep):
+        return True
+    if port is None:
+        return text.startswith("no pump monitor found on USB")
+    if text.startswith("no device at"):
+        return port.startswith("/dev/") or not port.startswith("/")  # a USB node, or COMn
+    return False
+
+
 def _open_error(port: str, exc: BaseException) -> DeviceError:
     text = str(exc)
     err = getattr(exc, "errno", None)
@@ -140,7 +161,30 @@ class Device:
     # -- connecting -------------------------------------------------------------------
     @classmethod
     def connect(cls, port: str | None = None, repl_timeout_s: float = REPL_TIMEOUT_S,
-                say: Callable[[str], None] | None = None) -> Device:
+                say: Callable[[str], None] | None = None,
+                wake_timeout_s: float = WAKE_TIMEOUT_S) -> Device:
+        """Connect, retrying for up to wake_timeout_s while the device may be asleep (no board
+        on USB, its port gone, or no REPL answer: docs/hardware.md, "Power")."""
+        deadline = time.monotonic() + wake_timeout_s
+        told = False
+        while True:
+            try:
+                return cls._connect_once(port, repl_timeout_s, say)
+            except DeviceError as e:
+                if not _may_be_asleep(port, e) or time.monotonic() >= deadline:
+                    if _may_be_asleep(port, e) and wake_timeout_s > 0:
+                        raise DeviceError("%s (waited %.0f s for it to wake: press its button "
+                                          "and try again)" % (e, wake_timeout_s)) from None
+                    raise
+                if say is not None and not told:
+                    say("no answer from the device: it may be asleep (it wakes at least every "
+                        "30 s); trying again for up to %.0f s" % wake_timeout_s)
+                    told = True
+                time.sleep(0.5)
+
+    @classmethod
+    def _connect_once(cls, port: str | None, repl_timeout_s: float,
+                      say: Callable[[str], None] | None) -> Device:
         path = choose_port(port)
         # Open once ourselves first: mpremote turns every open failure into "failed to
         # access", and the user needs to know which one (missing, busy, no permission).
@@ -178,7 +222,7 @@ class Device:
             while banner not in seen:
                 now = time.monotonic()
                 if now > deadline:
-                    raise DeviceError(
+                    raise DeviceAsleep(
                         "the device at %s did not hand over its REPL within %.0f s (it printed "
                         "%r): it may be busy or running other code; unplug and replug it, or "
                         "press its reset button, then try again"

@@ -86,7 +86,9 @@ def compile_tree(src_root: Path, out_root: Path, source_prefix: str = "") -> Pat
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         proc = subprocess.run(
-            [exe, "-o", str(tmp), "-s", source_prefix + str(rel), str(src)],
+            # -march=host: the native / viper functions (drivers, log encoder) run here as they
+            # do on a board (which gets -march=xtensawin from `make mpy`)
+            [exe, "-march=host", "-o", str(tmp), "-s", source_prefix + str(rel), str(src)],
             capture_output=True,
             text=True,
         )

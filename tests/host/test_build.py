@@ -92,7 +92,8 @@ def test_deploy_copies_firmware_board_file_and_default_config(built, tmp_path):
     (build_dir / "shared" / "events.mpy").write_bytes((built / "shared/events.mpy").read_bytes())
     (build_dir / "drivers").mkdir()
     (build_dir / "drivers" / "hx711.mpy").write_bytes((built / "drivers/hx711.mpy").read_bytes())
-    build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run)
+    build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run,
+                 wake=lambda port: None)
 
     cleanup, copy, reset = calls
     assert cleanup[2:6] == ["mpremote", "connect", "/dev/ttyUSB7", "exec"]

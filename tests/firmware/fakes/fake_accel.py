@@ -11,7 +11,11 @@
 # register), on SPI bit 7 means read and bit 6 (MS) auto-increment.
 # MPU6886: WHO_AM_I 0x19; PWR_MGMT_1 resets to 0x40 (asleep), DEVICE_RESET self-clears after
 # `reset_reads` reads; no new samples while SLEEP; ACCEL_XOUT_H.. big-endian at 16384 >> FS
-# LSB per g; INT_STATUS.DATA_RDY cleared on read; the pointer always auto-increments.
+# LSB per g; INT_STATUS.DATA_RDY cleared on read; the pointer always auto-increments. For
+# `reset_ms` (10 ms, M5Stack's driver waits that long) after DEVICE_RESET it NACKs.
+import errno
+import time
+
 from regdev import RegisterDevice
 
 _HR_MG = (1, 2, 4, 12)
@@ -88,8 +92,17 @@ class FakeMPU6886(RegisterDevice):
     def __init__(self):
         super().__init__(0x80)
         self.reset_reads = 2
+        self.reset_ms = 10
+        self._t_reset = None
         self._reset_countdown = 0
         self._defaults()
+
+    def _check(self):
+        super()._check()
+        if self._t_reset is not None:
+            if time.ticks_diff(time.ticks_ms(), self._t_reset) < self.reset_ms:
+                raise OSError(errno.EIO)  # resetting: no answer
+            self._t_reset = None
 
     def _defaults(self):
         for i in range(len(self.regs)):
@@ -132,4 +145,5 @@ class FakeMPU6886(RegisterDevice):
             return
         if reg == 0x6B and value & 0x80:
             self._reset_countdown = self.reset_reads
+            self._t_reset = time.ticks_ms()
         self.regs[reg] = value

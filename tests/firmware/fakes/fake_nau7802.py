@@ -9,6 +9,12 @@
 # conversions only while PUD, PUA and CS are set; CR set by a conversion and cleared by reading
 # ADCO_B0 (0x14); CALS clears itself after `cal_reads` reads of CTRL2, setting CAL_ERR when
 # `cal_error`; read-only bits (PUR, CR, CAL_ERR) ignore writes; REVISION_ID reads 0x0F.
+# Timing (SparkFun / CedarGrove drivers, datasheet): after RR=1 the chip NACKs for `reset_ms`;
+# an offset calibration started less than `settle_ms` after power-up (PUR) is taken on an
+# unsettled front end: the fake refuses it with CAL_ERR and counts it in `unsettled_cals`.
+import errno
+import time
+
 from regdev import RegisterDevice
 
 PU_CTRL = 0x00
@@ -31,6 +37,12 @@ class FakeNAU7802(RegisterDevice):
         self._pur_countdown = 0
         self._cal_countdown = 0
         self.auto = False  # True: a fresh conversion is ready at every status read
+        self.reset_ms = 1
+        self.settle_ms = 400
+        self.unsettled_cals = 0
+        self._t_reset = None
+        self._t_pur = None
+        self._cal_bad = False
         self._reset()
 
     def _reset(self):
@@ -67,6 +79,13 @@ class FakeNAU7802(RegisterDevice):
         self.regs[PU_CTRL] |= CR
         return True
 
+    def _check(self):
+        super()._check()
+        if self._t_reset is not None:
+            if time.ticks_diff(time.ticks_ms(), self._t_reset) < self.reset_ms:
+                raise OSError(errno.EIO)  # still in register reset
+            self._t_reset = None
+
     def on_read(self, reg):
         if reg == PU_CTRL and self.auto and not self.regs[PU_CTRL] & CR:
             self.convert()
@@ -74,11 +93,12 @@ class FakeNAU7802(RegisterDevice):
             self._pur_countdown -= 1
             if not self._pur_countdown:
                 self.regs[PU_CTRL] |= PUR
+                self._t_pur = time.ticks_ms()
         if reg == CTRL2 and self._cal_countdown:
             self._cal_countdown -= 1
             if not self._cal_countdown:
                 self.regs[CTRL2] &= ~0x04
-                if self.cal_error:
+                if self.cal_error or self._cal_bad:
                     self.regs[CTRL2] |= 0x08
         value = self.regs[reg]
         if reg == ADCO_B0:
@@ -90,10 +110,12 @@ class FakeNAU7802(RegisterDevice):
             if value & 0x01:
                 self._reset()
                 self.regs[PU_CTRL] = 0x01
+                self._t_reset = time.ticks_ms()
                 return
             keep = self.regs[PU_CTRL] & (PUR | CR)
             if not value & PUD:
                 keep &= ~(PUR | CR)
+                self._t_pur = None
             elif not keep & PUR and not self._pur_countdown:
                 self._pur_countdown = self.power_up_reads
             self.regs[PU_CTRL] = (value & ~(PUR | CR)) | keep
@@ -101,8 +123,13 @@ class FakeNAU7802(RegisterDevice):
             keep = self.regs[CTRL2] & 0x08
             if value & 0x04:
                 self.calibrations += 1
+                self._cal_bad = False
                 self._cal_countdown = self.cal_reads
                 keep = 0
+                if self._t_pur is None or time.ticks_diff(time.ticks_ms(),
+                                                          self._t_pur) < self.settle_ms:
+                    self.unsettled_cals += 1
+                    self._cal_bad = True
             self.regs[CTRL2] = (value & ~0x08) | keep
         elif reg == REVISION_ID or ADCO_B2 <= reg <= ADCO_B0:
             pass  # read only

@@ -7,7 +7,12 @@
 # while measuring, a read returns flow, temperature and flags words, each followed by its
 # CRC-8 (poly 0x31, init 0xFF); a read while idle NACKs (OSError); `corrupt_crc` flips the
 # next reply's first CRC; scale 500 per mL/min (1300F) or 10 per uL/min (0600F).
+# Timing and power (Sensirion python-i2c-sf06-lf): busy (NACK) for 1 ms after stop and for
+# 12 ms after start (no result yet); 0x3677 puts an idle sensor to sleep, where it answers
+# nothing until a one-byte write (0x00, itself not acknowledged) and 25 ms. `state` is
+# "measuring", "idle" (~3 mA) or "sleep"; `current_ua` follows it.
 import errno
+import time
 
 SCALE = {"1300F": 500, "0600F": 10000}
 
@@ -32,22 +37,57 @@ class FakeSLF3S:
         self.high_flow = False
         self.corrupt_crc = False
         self.commands = []
+        self.asleep = False
+        self.busy_nacks = 0
+        self._busy_until = None  # ticks_ms before which it NACKs
+
+    @property
+    def state(self):
+        return "sleep" if self.asleep else ("measuring" if self.measuring else "idle")
+
+    @property
+    def current_ua(self):
+        return {"sleep": 1, "idle": 3000, "measuring": 3600}[self.state]
+
+    def _busy(self, ms):
+        self._busy_until = time.ticks_add(time.ticks_ms(), ms)
+
+    def _check_busy(self):
+        if self._busy_until is not None:
+            if time.ticks_diff(self._busy_until, time.ticks_ms()) > 0:
+                self.busy_nacks += 1
+                raise OSError(errno.EIO)
+            self._busy_until = None
 
     def i2c_write(self, data):
+        if self.asleep:
+            if data == b"\x00":
+                self.asleep = False
+                self._busy(25)
+            raise OSError(errno.EIO)  # asleep: nothing acknowledged (the wake byte neither)
+        self._check_busy()
         if len(data) != 2:
             raise OSError(errno.EIO)
         cmd = (data[0] << 8) | data[1]
         self.commands.append(cmd)
         if cmd == 0x3608:
             self.measuring, self.medium = True, "water"
+            self._busy(12)
         elif cmd == 0x3615:
             self.measuring, self.medium = True, "ipa"
+            self._busy(12)
         elif cmd == 0x3FF9:
             self.measuring = False
+            self._busy(1)
+        elif cmd == 0x3677 and not self.measuring:
+            self.asleep = True
         else:
             raise OSError(errno.EIO)  # unknown command: NACK
 
     def i2c_read(self, n):
+        if self.asleep:
+            raise OSError(errno.EIO)
+        self._check_busy()
         if not self.measuring:
             raise OSError(errno.EIO)
         raw = max(-32768, min(32767, int(round(self.flow_ml_min * self.scale))))
