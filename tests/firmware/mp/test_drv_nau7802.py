@@ -25,7 +25,8 @@ def test_start_up_sets_ldo_gain_rate_and_starts_converting():
     i2c, chip = _chip()
     NAU7802(i2c, gain=64, rate_sps=10)
     r = chip.regs
-    assert r[0x01] == (0b101 << 3) | 0b110, r[0x01]  # LDO 3.0 V (headroom on a 3.3 V supply), gain 64
+    # LDO 3.0 V (headroom on a 3.3 V supply), gain 64
+    assert r[0x01] == (0b101 << 3) | 0b110, r[0x01]
     assert r[0x02] & 0x70 == 0, r[0x02]  # 10 SPS
     assert r[0x15] == 0x30 and r[0x1C] & 0x80 == 0x80, (r[0x15], r[0x1C])
     assert r[0x00] & 0x96 == 0x96, r[0x00]  # AVDDS | CS | PUA | PUD
