@@ -166,6 +166,7 @@ class Detector:
         # fastest flow change of an ejection (1.2 g/s over 8 s, raised cosine: ~240 mg/s^2),
         # as mg per block^2
         self._accel_max_mg = g("ld_max_accel_mg_s2", 250) * block_ms // 1000 * block_ms // 1000
+        self._block_ms = block_ms
         self._high = g("taper_high_mg_s", 100)
         self._high_blocks = g("taper_high_blocks", 4)
         self._taper = g("taper_mg_s", 100)
@@ -204,6 +205,7 @@ class Detector:
         self._base_mg = array("i", [0] * n)  # the level before the milk (baseline), mg ...
         self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
         self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
+        self.onset_ms = array("i", [0] * n)  # estimated onset of the latest letdown, ms
         for ch in range(n):
             self._armed[ch] = 1
             self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
@@ -519,6 +521,12 @@ class Detector:
         self._base_age[ch] = _SLOW_W
         return True
 
+    def found(self, t_ms, ch):
+        """Someone else (the session's safety net) found this bottle's letdown: disarm as
+        if the detector had fired, so the same ejection is not reported twice."""
+        self._restart(ch)
+        self._fire(t_ms, ch)
+
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a
         # least-squares slope over the last 5 blocks at least 1.5 standard errors above
@@ -544,6 +552,8 @@ class Detector:
         return lhs >= q * q
 
     def _fire(self, t_ms, ch):
+        # the estimated onset (the event's onset_t_s): where the evidence began
+        self.onset_ms[ch] = t_ms - (self._base_age[ch] + 1) * self._block_ms
         self._armed[ch] = 0
         self._confirm[ch] = 0
         self._cusum_q4[ch] = 0

@@ -12,6 +12,9 @@ class Sink:
 
 class Det:                      # a stand-in detector that says what the test scripts
     script = {}
+    onset_ms = [0, 0]
+    def found(self, t_ms, ch):
+        pass
     def update(self, t_ms, ch, f):
         return self.script.get((t_ms, ch), ev.EV_NONE)
 
