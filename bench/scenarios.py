@@ -124,6 +124,14 @@ class Breast:
         return m
 
 
+def breasts_from_params(params: dict) -> list[Breast]:
+    """The true flow of every bottle of a generated session, from its `params`."""
+    return [
+        Breast([Ejection(*e) for e in b["ejections"]], b["trickle_g_s"], b["trickle_from_s"])
+        for b in params.get("breasts", [])
+    ]
+
+
 @dataclass
 class Truth:
     phenotype: str
@@ -612,6 +620,15 @@ def generate(
     )
     params.update(
         {
+            # every bottle's true flow, for scores judged against it (bench/wearer.py)
+            "breasts": [
+                {
+                    "ejections": [[e.onset_s, e.rise_s, e.peak_g_s, e.tau_s] for e in b.ejections],
+                    "trickle_g_s": b.trickle_g_s,
+                    "trickle_from_s": b.trickle_from_s,
+                }
+                for b in breasts
+            ],
             "noise_g": [round(x, 3) for x in noise_g],
             "drift_g": [round(x, 2) for x in drift_g],
             "ripple_g": [round(x, 2) for x in ripple_g],

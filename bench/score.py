@@ -50,6 +50,7 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
     volume = None
     summary: dict = {}
     cues: list[dict] = []
+    phases: list[dict] = []
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
@@ -68,11 +69,15 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
             (letdowns if event == "letdown" else tapers)[ch].append(float(obj["t_s"]))
         elif event == "cue":
             cues.append(obj)
+        elif event == "phase":
+            phases.append(obj)
         elif event == "summary":
             summary = obj
             if obj.get("volume_ml") is not None:
                 volume = float(obj["volume_ml"])
-    return Prediction(letdowns, tapers, volume, {"summary": summary, "cues": cues})
+    return Prediction(
+        letdowns, tapers, volume, {"summary": summary, "cues": cues, "phases": phases}
+    )
 
 
 def match(

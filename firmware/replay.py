@@ -32,10 +32,20 @@ class JsonLinesSink:
     def __init__(self, out):
         self.out = out
         self.cue_times_ms = {}
+        self.session = None  # set once the session exists: letdowns print its onset
+
+    def attach(self, session):
+        self.session = session
 
     def emit(self, t_ms, code, ch, arg):
         w = self.out.write
-        if code == ev.EV_LETDOWN or code == ev.EV_TAPER:
+        if code == ev.EV_LETDOWN and self.session is not None:
+            # the estimated onset; `late` when it lies more than 20 s before the decision
+            onset = self.session.letdown_onset_ms[ch]
+            w('{"t_s": %s, "event": "letdown", "channel": %d, "flow_g_s": %s, "onset_t_s": %s%s}\n'
+              % (_t(t_ms), ch + 1, _t(arg), _t(onset - self.session.t_start_ms),
+                 ', "late": true' if t_ms - onset > 20000 else ""))
+        elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:
             w('{"t_s": %s, "event": "%s", "channel": %d, "flow_g_s": %s}\n'
               % (_t(t_ms), evn.EVENT_NAMES[code], ch + 1, _t(arg)))
         elif code == ev.EV_CUE:
@@ -98,6 +108,7 @@ def run(stream, cfg_path, out):
     src = TraceSource(stream)
     sink = JsonLinesSink(out)
     s = build_session(cfg_path, src.channels, sink, src.has_accel)
+    sink.attach(s)
     gc.collect()
     if not src.advance():
         raise ValueError("the trace has no samples")

@@ -25,9 +25,15 @@
 # Guarantees: no `massage` / `hand_express` before the first letdown (a taper while still
 # waiting for the first letdown is ignored: nothing has flowed); a taper in an active phase
 # queues its answer at once, so it is given at the next tick (same sample). Two bottles taper
-# separately: a second taper that adds nothing new (during a massage round with no letdown
-# since it began, or within taper_merge_s of the taper that began the single-pump / hand
-# expression step) repeats that step's cue instead of moving on.
+# separately: one step, one cue: a second taper that adds nothing new (during a massage round
+# with no letdown since it began, or within taper_merge_s of the taper that began the
+# single-pump / hand expression step) is answered by the cue already given.
+# The safety net, whatever the detector says (tick's `flow_mg_s`: the flow estimate of all
+# bottles): no `massage` or `hand_express` while the flow is >= 150 mg/s (a taper then is
+# ignored, a timed step waits); `done` before max_session_s only from hand expression once
+# the volume grew less than flow_stopped_mg over hand_express_stop_s and the flow is under
+# 100 mg/s (a taper there is not enough). The session turns milk in the bottles during
+# stimulation into the first letdown (session.py), so `stimulate` never comes after it.
 #
 # Cue results: a `massage`, `single_pump` or `hand_express` cue opens a window of
 # cue_result_s; the volume growth over it (closed early by the next step's cue or the end of
@@ -74,6 +80,8 @@ _FAULT_CONFIG = const(3)
 _FAULT_STORAGE_LOW = const(5)
 _FAULT_CLOCK = const(6)
 
+_MASSAGE_MAX_MG_S = const(150)  # no massage / hand_express at this flow or above
+_DONE_MAX_MG_S = const(100)  # no done before the maximum time at this flow or above
 _N_CUES = const(9)
 _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
 _PHASES = const(4)  # phase changes waiting for pop_phase_change()
@@ -131,6 +139,7 @@ class Coach:
         self._t_fault_cue_ms = 0
         self._fault_cued = _FAULT_NONE
         self._v_last_mg = 0  # volume at the latest tick
+        self._flow_mg_s = 0  # flow estimate of all bottles at the latest tick
         self._v_ref_mg = 0  # hand expression: volume when flow was last seen growing
         self._t_ref_ms = t_ms
         self._qn = 0
@@ -182,21 +191,19 @@ class Coach:
                 self._t_ref_ms = t_ms  # hand expression is working
         elif code == _EV_TAPER:
             self.tapers += 1
+            if self._flow_mg_s >= _MASSAGE_MAX_MG_S:
+                return  # the other bottle (or a new ejection) still flows strongly
             if ph == _PH_EXPRESSING:
                 self._after_taper(t_ms)
-            elif ph == _PH_MASSAGE:
-                # no letdown since the round began: still tapered (often the other bottle's
-                # taper). Answer it with the round's cue; the round goes on.
-                self._cue(_CUE_MASSAGE)
-            elif ph == _PH_SINGLE_PUMP or ph == _PH_HAND_EXPRESSION:
-                if not self._flow_in_step and t_ms - self._t_step_ms < self.taper_merge_ms:
-                    # the other bottle tapering just after the one that began this step
-                    self._cue(_CUE_SINGLE_PUMP if ph == _PH_SINGLE_PUMP else _CUE_HAND_EXPRESS)
-                elif ph == _PH_SINGLE_PUMP:
+            elif ph == _PH_SINGLE_PUMP:
+                if self._flow_in_step or t_ms - self._t_step_ms >= self.taper_merge_ms:
                     self._hand_expression(t_ms)
-                else:
-                    self._done(t_ms)
-            # _PH_STIMULATION: no letdown yet, nothing to massage for
+                # else: the other bottle tapering just after the one that began this step:
+                # the cue already given answers it
+            # _PH_MASSAGE: no letdown since the round began: still tapered (often the other
+            # bottle's taper); the round's cue answers it and the round goes on.
+            # _PH_HAND_EXPRESSION: a taper is not enough to stop: done comes when the volume
+            # stopped growing (tick). _PH_STIMULATION: no letdown yet, nothing to massage for
 
     def on_button(self, t_ms, kind):
         """A press: LONG starts / stops the session, SHORT acknowledges, DOUBLE marks."""
@@ -226,9 +233,11 @@ class Coach:
         self._cue(_CUE_STORAGE_FULL if fault == _FAULT_STORAGE_LOW else _CUE_FAULT)
 
     # -- per sample --------------------------------------------------------------------------
-    def tick(self, t_ms, volume_mg):
-        """Time-driven steps; returns the most urgent queued cue, or _CUE_NONE."""
+    def tick(self, t_ms, volume_mg, flow_mg_s=0):
+        """Time-driven steps; returns the most urgent queued cue, or _CUE_NONE. flow_mg_s:
+        the flow estimate of all bottles (the safety net's input)."""
         self._v_last_mg = volume_mg
+        self._flow_mg_s = flow_mg_s
         if self.phase != _PH_IDLE and not self.finished:
             if t_ms - self.t_start_ms >= self.max_session_ms:
                 self._done(t_ms)
@@ -241,17 +250,22 @@ class Coach:
                             self._t_stimulate_ms = t_ms + self.stimulate_repeat_ms
                         else:
                             self._stimulate_due = False
+                elif flow_mg_s >= _MASSAGE_MAX_MG_S:
+                    pass  # milk flows strongly: the next step waits
                 elif ph == _PH_MASSAGE:
                     if t_ms - self.t_phase_ms >= self.massage_round_ms:
                         self._final_step(t_ms)  # flow no longer returns
                 elif ph == _PH_SINGLE_PUMP:
                     if t_ms - self.t_phase_ms >= self.single_pump_ms:
                         self._hand_expression(t_ms)
-                elif ph == _PH_HAND_EXPRESSION:
+                if ph == _PH_HAND_EXPRESSION:
                     if volume_mg - self._v_ref_mg >= self.flow_stopped_mg:
                         self._v_ref_mg = volume_mg
                         self._t_ref_ms = t_ms
-                    elif t_ms - self._t_ref_ms >= self.hand_express_stop_ms:
+                    elif (
+                        t_ms - self._t_ref_ms >= self.hand_express_stop_ms
+                        and flow_mg_s < _DONE_MAX_MG_S
+                    ):
                         self._done(t_ms)
         if self._res_cue != _CUE_NONE and t_ms - self._res_t_ms >= self.cue_result_ms:
             self._close_result()

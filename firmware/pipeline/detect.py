@@ -4,9 +4,11 @@
 #     code = d.update(t_ms, ch, flow_stage)   # after flow_stage.update(); EV_NONE / EV_LETDOWN
 #                                             # / EV_TAPER for channel ch (0-based)
 #
-# Input: once per flow block (1 s) the flow stage's filtered block value (`block_v_mg`: 200-ms
-# trimmed bins, median of 3, 2-s triangle, offset removed), its block number and `holding` /
-# `unsettled`. docs/detection.md says why the method works; in short:
+# Input: the flow stage's block record (`flow_stage.block`, flow.Block), once per block (1 s):
+# its filtered value (`v_mg`: 200-ms trimmed bins, median of 3, 2-s triangle, offset removed),
+# block number `k`, `quiet`, `held`, `unsettled`, `accepted`, `calm`, `flow_mg_s` and the block
+# length `ms`. At a bottle's first letdown the detector calls `flow_stage.milk_started(base_mg,
+# age_blocks)`. docs/detection.md says why the method works; in short:
 #
 # Letdown = a sequential change-point test. Each channel keeps the last 32 blocks. A
 # straight line (level + slope) is fitted by least squares to a baseline window of up to
@@ -151,19 +153,20 @@ class Detector:
         self._base = min(max(g("ld_base_blocks", 20), 10), _MAX_WIN)
         self._min_base = min(max(g("ld_min_base_blocks", 10), 4), self._base)
         self._guard = max(g("ld_guard_blocks", 2), 0)
-        self._k = g("ld_k_q4", 24)
-        self._h = g("ld_h_q4", 64)
-        self._part = self._h * g("ld_part_pct", 25) // 100
+        self._allow_q4 = g("ld_k_q4", 24)
+        self._thresh_q4 = g("ld_h_q4", 64)
+        self._part_q4 = self._thresh_q4 * g("ld_part_pct", 25) // 100
         self._sync_ms = g("ld_sync_s", 10) * 1000
-        self._h_sync = self._h * g("ld_sync_pct", 50) // 100
+        self._thresh_sync_q4 = self._thresh_q4 * g("ld_sync_pct", 50) // 100
         self._gap_ms = g("ld_gap_s", 20) * 1000
         self._rearm_pct = g("ld_rearm_pct", 20)
         self._rearm_min = g("ld_rearm_mg_s", 30)
         self._noise_floor = g("ld_noise_floor_mg", 20)
-        blk_s = g("flow_bin_ms", 200) * g("flow_block_bins", 5)  # block length, ms
+        block_ms = g("flow_bin_ms", 200) * g("flow_block_bins", 5)
         # fastest flow change of an ejection (1.2 g/s over 8 s, raised cosine: ~240 mg/s^2),
-        # per block^2 in mg
-        self._amax = g("ld_max_accel_mg_s2", 250) * blk_s // 1000 * blk_s // 1000
+        # as mg per block^2
+        self._accel_max_mg = g("ld_max_accel_mg_s2", 250) * block_ms // 1000 * block_ms // 1000
+        self._block_ms = block_ms
         self._high = g("taper_high_mg_s", 100)
         self._high_blocks = g("taper_high_blocks", 4)
         self._taper = g("taper_mg_s", 100)
@@ -173,17 +176,16 @@ class Detector:
         self._ring = array("i", [0] * (n * _RING))
         self._pos = array("i", [0] * n)  # index of the newest value in the channel's ring
         self._good = array("i", [0] * n)  # good blocks in a row (capped at _RING)
-        self._srun = array("i", [0] * n)  # slow path: blocks in a row its test passed
+        self._slow_run = array("i", [0] * n)  # slow path: blocks in a row its test passed
         self._seen = array("i", [-1] * n)  # flow_stage.block_k last looked at
-        self._m2 = array("i", [0] * n)  # EWMA of |second difference| x 16, mg
+        self._d2_abs_q4 = array("i", [0] * n)  # EWMA of |second difference| x 16, mg
         self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
-        self._s = array("i", [0] * n)  # CUSUM, noise units x 16
-        self._slen = array("i", [0] * n)  # blocks the CUSUM has been positive
-        self._ra = array("i", [0] * n)  # EWMA of |residual| x16, mg
-        self._z = array("i", [0] * n)  # newest standardized residual, x16
-        self._zk = array("i", [-1] * n)  # its block number
-        self._sj = 0  # joint CUSUM
-        self._sjlen = 0
+        self._cusum_q4 = array("i", [0] * n)  # CUSUM, noise units x 16
+        self._cusum_len = array("i", [0] * n)  # blocks the CUSUM has been positive
+        self._res_abs_q4 = array("i", [0] * n)  # EWMA of |residual| x16, mg
+        self._z_q4 = array("i", [0] * n)  # newest standardized residual, x16
+        self._z_block = array("i", [-1] * n)  # its block number
+        self._joint_cusum_q4 = 0  # joint CUSUM
         self._armed = bytearray(n)
         self._pending = bytearray(n)
         self._confirm = bytearray(n)  # a lone crossing waits one block for its confirmation
@@ -203,10 +205,11 @@ class Detector:
         self._base_mg = array("i", [0] * n)  # the level before the milk (baseline), mg ...
         self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
         self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
+        self.onset_ms = array("i", [0] * n)  # estimated onset of the latest letdown, ms
         for ch in range(n):
             self._armed[ch] = 1
-            self._m2[ch] = 160 * 16  # ~100 mg until learned
-            self._ra[ch] = 120 * 16
+            self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
+            self._res_abs_q4[ch] = 120 * 16
 
     # -- per sample ------------------------------------------------------------------------
     def update(self, t_ms, ch, fs):
@@ -215,31 +218,32 @@ class Detector:
             self._fire(t_ms, ch)
             fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
-        k = fs.block_k
+        blk = fs.block  # the one record the detector reads (flow.Block)
+        k = blk.k
         if k == self._seen[ch]:
             return _EV_NONE
         last = self._seen[ch]
         self._seen[ch] = k
         code = _EV_NONE
-        if not fs.holding and fs.accepted >= 3:
-            code = self._taper_check(ch, fs.flow_mg_s, fs.unsettled, fs.calm_blocks)
+        if not blk.held and blk.accepted >= 3:
+            code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
         g = self._good[ch]
-        if fs.holding or fs.unsettled > 0 or not fs.block_quiet or k != last + 1:
+        if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
             self._restart(ch)
             # not-good blocks in a row, counted negative (the slow path waits at the start
             # of massage: the strokes' residue in the envelope builds up over ~10 s)
             g = (g if g < 0 else 0) - 1
             self._good[ch] = g if g > -_RING else -_RING
-            if fs.holding:
+            if blk.held:
                 return code
-            self._push(ch, fs.block_v_mg)
-            if self._slow(t_ms, ch, fs.block_ms):
+            self._push(ch, blk.v_mg)
+            if self._slow(t_ms, ch, blk.ms):
                 self._fire(t_ms, ch)
                 fs.milk_started(self._base_mg[ch], self._base_age[ch])
                 return _EV_LETDOWN
             return code
-        self._push(ch, fs.block_v_mg)
-        bms = fs.block_ms
+        self._push(ch, blk.v_mg)
+        bms = blk.ms
         self._good_block(ch)
         good = self._good[ch]
         if good >= 8:
@@ -255,9 +259,9 @@ class Detector:
     def _restart(self, ch):
         self._confirm[ch] = 0
         self._good[ch] = 0
-        self._s[ch] = 0
-        self._slen[ch] = 0
-        self._zk[ch] = -1
+        self._cusum_q4[ch] = 0
+        self._cusum_len[ch] = 0
+        self._z_block[ch] = -1
 
     def _push(self, ch, v):
         p = (self._pos[ch] + 1) % _RING
@@ -279,12 +283,12 @@ class Detector:
             d2 = v - 2 * r[b + (p - 1) % _RING] + r[b + (p - 2) % _RING]
             if d2 < 0:
                 d2 = -d2
-            m2 = self._m2[ch]
+            m2 = self._d2_abs_q4[ch]
             lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
             if d2 > lim:
                 d2 = lim
             m2 += (d2 * 16 - m2) >> 5
-            self._m2[ch] = m2
+            self._d2_abs_q4[ch] = m2
             # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
             sd = m2 * 10 >> 8
             if sd < self._noise_floor:
@@ -330,18 +334,18 @@ class Detector:
                 drop = self._rearm_min
             if f <= p - drop and t_ms - self._last_ld_ms[ch] >= self._gap_ms:
                 self._armed[ch] = 1
-                self._s[ch] = 0
-                self._slen[ch] = 0
+                self._cusum_q4[ch] = 0
+                self._cusum_len[ch] = 0
             return False
-        end = self._slen[ch]
+        end = self._cusum_len[ch]
         if end < self._guard:
             end = self._guard
         avail = good - end
         if avail < self._min_base:
             # not enough baseline (or the evidence is older than the ring): start afresh
-            self._s[ch] = 0
-            self._slen[ch] = 0
-            self._zk[ch] = -1
+            self._cusum_q4[ch] = 0
+            self._cusum_len[ch] = 0
+            self._z_block[ch] = -1
             return False
         n = avail if avail < self._base else self._base
         self._fit(ch, end, n, 1)
@@ -357,12 +361,12 @@ class Detector:
         # the residual's own scale (noise, slow wander and the baseline's error together):
         # EWMA of |res| x16, a single large residual moves it by at most 3 x its mean
         a = res if res >= 0 else -res
-        ra = self._ra[ch]
+        ra = self._res_abs_q4[ch]
         lim = (ra * 3) >> 4
         if a > lim:
             a = lim
         ra += (a * 16 - ra) >> 5
-        self._ra[ch] = ra
+        self._res_abs_q4[ch] = ra
         sd = ra * 5 >> 6  # sd = 1.25 x mean |res|
         cap = _SD_CAP * self.noise_mg[ch]
         if cap < _SD_CAP_MIN_MG:
@@ -378,55 +382,55 @@ class Detector:
         # residual can grow at most by the fastest flow change (a_max t^2 / 2) plus noise,
         # and milk never leaves, so a fall beyond the noise is not milk either. Either one is
         # an artifact starting (press, knock, step): drop the evidence and restart the baseline
-        m = self._slen[ch] + 1
-        lim = self._amax * m * m // 2 + 4 * sd
+        m = self._cusum_len[ch] + 1
+        lim = self._accel_max_mg * m * m // 2 + 4 * sd
         fall = (
             self._ring[ch * _RING + (self._pos[ch] - 1) % _RING]
             - self._ring[ch * _RING + self._pos[ch]]
         )
         if res > lim or fall > 4 * sd:
             self._restart(ch)
-            self._sj = 0
+            self._joint_cusum_q4 = 0
             return False
         z = res * 16 // sd
         if z > _ZMAX_Q4:
             z = _ZMAX_Q4
         elif z < -_ZCLAMP:
             z = -_ZCLAMP
-        self._z[ch] = z
-        self._zk[ch] = k
-        s = self._s[ch] + z - self._k
+        self._z_q4[ch] = z
+        self._z_block[ch] = k
+        s = self._cusum_q4[ch] + z - self._allow_q4
         if s > 0:
-            self._s[ch] = s
-            self._slen[ch] += 1
+            self._cusum_q4[ch] = s
+            self._cusum_len[ch] += 1
         else:
-            self._s[ch] = 0
-            self._slen[ch] = 0
+            self._cusum_q4[ch] = 0
+            self._cusum_len[ch] = 0
         # joint evidence (two bottles), updated at the last channel's block
         if self.n_channels == 2 and ch == 1:
-            if self._zk[0] == k and self._armed[0]:
-                sj = self._sj + (self._z[0] + z) * 181 // 256 - self._k
+            if self._z_block[0] == k and self._armed[0]:
+                sj = self._joint_cusum_q4 + (self._z_q4[0] + z) * 181 // 256 - self._allow_q4
                 if sj > 0:
-                    self._sj = sj
+                    self._joint_cusum_q4 = sj
                 else:
-                    self._sj = 0
+                    self._joint_cusum_q4 = 0
             else:
-                self._sj = 0
-            if self._sj >= self._h and self._rising(1):
+                self._joint_cusum_q4 = 0
+            if self._joint_cusum_q4 >= self._thresh_q4 and self._rising(1):
                 fired = False
-                if self._s[0] >= self._part and self._armed[0]:
+                if self._cusum_q4[0] >= self._part_q4 and self._armed[0]:
                     self._pending[0] = 1
                     self._armed[0] = 0
                     fired = True
-                if self._s[1] >= self._part:
-                    self._sj = 0
+                if self._cusum_q4[1] >= self._part_q4:
+                    self._joint_cusum_q4 = 0
                     return True
                 if fired:
-                    self._sj = 0
-        need = self._h
+                    self._joint_cusum_q4 = 0
+        need = self._thresh_q4
         for o in range(self.n_channels):
             if o != ch and t_ms - self._last_ld_ms[o] <= self._sync_ms:
-                need = self._h_sync
+                need = self._thresh_sync_q4
         if self._confirm[ch]:
             # a lone bottle's crossing one block ago: milk never leaves the bottle, so the
             # weight must not have fallen since (the first stroke of a massage rises like an
@@ -435,8 +439,8 @@ class Detector:
             v = self._ring[ch * _RING + self._pos[ch]]
             if v >= self._confirm_v[ch] - 2 * sd:
                 return True
-        if self._s[ch] >= need and self._rising(ch):
-            if need == self._h:
+        if self._cusum_q4[ch] >= need and self._rising(ch):
+            if need == self._thresh_q4:
                 self._confirm[ch] = 1
                 self._confirm_v[ch] = self._ring[ch * _RING + self._pos[ch]]
                 return False
@@ -481,7 +485,7 @@ class Detector:
         # rising to a sustained flow, from a slope that was lower, is an onset (the module
         # constants above list the conditions). It shares the re-arming with the CUSUM.
         if not self._armed[ch] or self._seen[ch] < 2 * _SLOW_W + _ENV_BLOCKS:
-            self._srun[ch] = 0
+            self._slow_run[ch] = 0
             return False
         if t_ms - self._last_ld_ms[ch] < self._gap_ms:
             return False
@@ -498,12 +502,12 @@ class Detector:
             and not -_SLOW_WAIT < g < 0
             and (g < _RISE_BLOCKS or self._rising(ch))
         ):
-            self._srun[ch] += 1
+            self._slow_run[ch] += 1
         else:
-            self._srun[ch] = 0
-        if self._srun[ch] < _SLOW_RUN:
+            self._slow_run[ch] = 0
+        if self._slow_run[ch] < _SLOW_RUN:
             return False
-        self._srun[ch] = 0
+        self._slow_run[ch] = 0
         # the level without the milk: the envelope before the rise
         r = self._ring
         b = ch * _RING
@@ -516,6 +520,12 @@ class Detector:
         self._base_mg[ch] = e
         self._base_age[ch] = _SLOW_W
         return True
+
+    def found(self, t_ms, ch):
+        """Someone else (the session's safety net) found this bottle's letdown: disarm as
+        if the detector had fired, so the same ejection is not reported twice."""
+        self._restart(ch)
+        self._fire(t_ms, ch)
 
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a
@@ -542,10 +552,12 @@ class Detector:
         return lhs >= q * q
 
     def _fire(self, t_ms, ch):
+        # the estimated onset (the event's onset_t_s): where the evidence began
+        self.onset_ms[ch] = t_ms - (self._base_age[ch] + 1) * self._block_ms
         self._armed[ch] = 0
         self._confirm[ch] = 0
-        self._s[ch] = 0
-        self._slen[ch] = 0
+        self._cusum_q4[ch] = 0
+        self._cusum_len[ch] = 0
         self._peak[ch] = self._fast[ch]
         self._last_ld_ms[ch] = t_ms
         self.letdowns[ch] += 1

@@ -4,16 +4,22 @@
 #     f.reset(t_ms, w_mg)                   # at session start, after tare
 #     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None
 #     f.flow_mg_s, f.volume_mg, f.holding
-#     f.milk_started(base_mg)               # the detector, at a bottle's first letdown
+#     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown
+#     f.block                               # the block record the detector reads (Block)
 #
-# Method (docs/detection.md says why): samples are binned into fixed time bins (200 ms,
-# trimmed mean: min and max dropped when a bin has >= 3 samples), bins into 1-s blocks
-# (median of 3 bins, 2-s triangle filter, sampled once a second; the bins' range is the
-# block's spread). The cost per sample is a few integer operations whatever the sample rate;
-# the real work runs once per block. Each block is tested against the prediction
-# `level + flow * dt`: a block that jumps (press, tilt, bottle lifted), spreads or shakes
-# (walking, knocks: *rough*, the median over its bins of the bin's sample range + |second
-# difference| far above the usual) or comes while the accelerometer says the bottle tilts
+# Three parts, split where the per-sample work ends:
+# - per sample: blockfilter.BlockFilter bins the samples (200 ms, trimmed mean), filters the
+#   bins (median of 3, 2-s triangle) and samples the filter once a block (1 s); it also
+#   measures the block's spread, roughness and tilt. A few integer operations per sample.
+# - once a block: hold, accept and slope (_close_block, _block, _rebase, _estimate), and the
+#   block record for the detector (Block, written at the end of each block).
+# - once a block, after acceptance: tare, drift and credit (_accept's volume, milk_started,
+#   _set_tare, _credit).
+#
+# Method (docs/detection.md says why): the bins' range is the block's spread. Each block is tested
+# against the prediction `level + flow * dt`: a block that jumps (press, tilt, bottle lifted),
+# spreads or shakes (walking, knocks: *rough*, the median over its bins of the bin's sample range +
+# |second difference| far above the usual) or comes while the accelerometer says the bottle tilts
 # past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. The
 # accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
 # under hand massage still follows the milk. A hold ends when blocks return to the
@@ -68,8 +74,8 @@ from array import array
 
 from micropython import const
 
-_CLAMP_MG = const(1000000)  # per-sample weight offset from the running reference
-_MAX_BIN_SAMPLES = const(250)  # 250 * 1e6 < 2**29
+from pipeline.blockfilter import BlockFilter, select_median
+
 _CLAMP_DIFF_MG = const(400000)  # pairwise differences before *1000
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
@@ -85,8 +91,6 @@ _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 _DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
-_SPIKE_MG = const(15000)  # a sample this far from both its neighbour before and the
-# filtered level is a glitch (HX711 spikes: 3-60 g; walking and strokes stay within ~10 g)
 _DRIFT_PRIOR_Q = const(25)  # (typical drift / tare error)^2 = (1.5 g / 0.3 g)^2: the
 # shrinkage of the drift extrapolation (below)
 _DRIFT_MIN_S = const(30)  # no drift extrapolation before: the tare has followed too little
@@ -94,29 +98,34 @@ _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this man
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
 
 
-def _select_median(buf, n):
-    # In-place insertion sort of buf[0:n] (n <= 66), returns the median. No allocation.
-    i = 1
-    while i < n:
-        x = buf[i]
-        j = i - 1
-        while j >= 0 and buf[j] > x:
-            buf[j + 1] = buf[j]
-            j -= 1
-        buf[j + 1] = x
-        i += 1
-    h = n >> 1
-    if n & 1:
-        return buf[h]
-    return (buf[h - 1] + buf[h]) >> 1
+class Block:
+    """The block record: what the detector reads of a bottle, once a block (FlowStage.block).
+
+    Written by FlowStage at the end of every block that has a value; `k` tells a new block
+    from one already seen. All integers.
+    """
+
+    def __init__(self, block_ms):
+        self.ms = block_ms  # block length, ms (constant)
+        self.clear()
+
+    def clear(self):
+        self.k = -1  # block number since the session's reset (-1: none yet)
+        self.v_mg = 0  # the filtered block value before the envelope (offset removed), mg
+        self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
+        self.held = False  # the flow stage holds an artifact (the value moves nothing)
+        self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
+        self.accepted = 0  # blocks accepted since reset
+        self.calm = 0  # accepted blocks in a row since the last hold
+        self.flow_mg_s = 0  # robust flow (8-block Theil-Sen over accepted blocks), mg/s
 
 
 class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
-        self._bin_ms = g("flow_bin_ms", 200)
-        self._block_bins = g("flow_block_bins", 5)
-        self.block_ms = self._bin_ms * self._block_bins
+        self._bf = BlockFilter(cfg)  # the per-sample part
+        self.block_ms = self._bf.block_ms
+        self.block = Block(self.block_ms)
         self._win = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
         self._fast = min(max(g("flow_fast_blocks", 5), 3), _MAX_WIN)
         self._jump_mg = g("flow_jump_mg", 1200)
@@ -124,8 +133,6 @@ class FlowStage:
         self._noise0_mg = g("flow_noise_mg", 150)
         self._rebase_blocks = max(1, g("flow_rebase_s", 10) * 1000 // self.block_ms)
         self._max_flow_mg_s = g("flow_max_mg_s", 2000)
-        self._bottle_mg = g("bottle_mg", 125000)
-        self._tilt_min = g("tilt_min_cos_q10", 870)
         self._tilt_change = g("flow_tilt_change_q10", 6)
         self._drift_blk_mg = _DRIFT_MG_S * self.block_ms // 1000
         self._anchor_blocks = max(1, _ANCHOR_S * 1000 // self.block_ms)
@@ -134,53 +141,24 @@ class FlowStage:
         self._ring_v = array("i", [0] * n)  # accepted block values, mg (offset removed)
         self._ring_k = array("i", [-1] * n)  # their block numbers (-1: empty)
         self._pairs = array("i", [0] * (n * (n - 1) // 2 + 1))
-        self._box1 = array("i", [0] * 5)  # median-filtered bins, mg
-        self._box2 = array("i", [0] * 5)  # 5-bin sums of them (< 5 * 2**22)
         self._env_n = max(1, g("flow_env_blocks", 4))
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
         self._hist_tare = array("i", [0] * _HIST)  # the tare then (raw frame)
-        self._rb = array("i", [0] * self._block_bins)  # per-bin roughness in this block, mg
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
         self._t0_ms = t_ms
-        self._ref_mg = w_mg  # running reference that keeps sums small
-        self._offset_mg = 0  # absorbed non-milk level shifts
+        self._bf.reset(t_ms, w_mg)  # its ref_mg: running reference that keeps sums small;
+        # its offset_mg: absorbed non-milk level shifts
+        self.block.clear()
         for i in range(self._n):
             self._ring_k[i] = -1
         for i in range(_HIST):
             self._hist[i] = 0
         self._hist_n = 0
         self._hist_i = 0
-        # bin / block accumulators
-        self._bin_no = -1
-        self._block_no = -1
-        self._nb = 0
-        self._b_n = 0
-        self._b_sum = 0
-        self._b_min = 0
-        self._b_max = 0
-        self._b_dist = 0
-        self._blk_dist = 0
-        self._dist_bins = 0
-        self._b_move = 0
-        self._blk_move = 0
-        self._move_bins = 0
-        self._r1 = 0
-        self._r2 = 0
-        self._prev_mg = 0  # the sample before (offset removed), mg
-        self._nraw = 0
-        self._fi = 0
-        self._nf = 0
-        self._s1 = 0
-        self._s2 = 0
-        for i in range(5):
-            self._box1[i] = 0
-            self._box2[i] = 0
-        self._lo = 1 << 29
-        self._hi = -(1 << 29)
         self._env_i = 0
         self._env_fill = 0
         # estimates
@@ -189,7 +167,7 @@ class FlowStage:
         self.level_mg = 0
         self.volume_mg = 0
         self.holding = False
-        self.blocks = 0  # blocks processed (accepted or held): the detector's clock
+        self.blocks = 0  # blocks processed (accepted or held)
         self.accepted = 0  # accepted blocks since reset
         self.t_block_ms = t_ms
         self.noise_mg = self._noise0_mg
@@ -212,14 +190,6 @@ class FlowStage:
         self._drift_acc_q8 = 0  # its part credited to the tare since, not yet whole mg
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
-        self.block_v_mg = 0  # newest block's filtered value (offset removed), mg
-        self.block_k = -1  # its block number since reset
-        self.block_quiet = False  # no unusual spread or tilt change within it
-        self._c_lo = 1024
-        self._c_hi = 0
-        self._m1 = 0  # the two previous median-filtered bins (roughness)
-        self._m2 = 0
-        self._d2_n = 0  # bins in this block with a roughness in _rb
         self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
@@ -227,162 +197,32 @@ class FlowStage:
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
-        rel = t_ms - self._t0_ms
-        if rel < 0:
-            return
-        b = rel // self._bin_ms
-        if b != self._bin_no:
-            self._close_bin()
-            blk = b // self._block_bins
-            if blk != self._block_no:
-                if self._block_no >= 0:
-                    self._close_block(self._block_no)
-                self._block_no = blk
-            self._bin_no = b
-        if motion is not None:
-            if motion.moving:
-                self._b_move = 1
-            c = motion.tilt_cos_q10
-            if c < 1024:
-                if c < self._tilt_min:
-                    self._b_dist = 1
-                else:
-                    # the cell reads (bottle + milk) * cos - bottle: undo it.
-                    # (w + bottle) <= 2.5e6 and (1024 - c) <= 154: product < 2**29
-                    m = w_mg + self._bottle_mg
-                    if m < 0:
-                        m = 0
-                    elif m > 2500000:
-                        m = 2500000
-                    w_mg += (m * (1024 - c)) // c
-            if c < self._c_lo:
-                self._c_lo = c
-            if c > self._c_hi:
-                self._c_hi = c
-        # a single-sample spike (HX711 glitch, 3-60 g): far from both the sample before and
-        # the filtered level. Dropped before the bins when large: two of them within one
-        # 200-ms bin or two adjacent bins would pass the median of three
-        xa = w_mg - self._offset_mg
-        d = xa - self._prev_mg
-        self._prev_mg = xa
-        if (d > _SPIKE_MG or d < -_SPIKE_MG) and self._nraw >= 3:
-            d = xa - self._m1
-            if d > _SPIKE_MG or d < -_SPIKE_MG:
-                return
-        x = w_mg - self._ref_mg
-        if x > _CLAMP_MG:
-            x = _CLAMP_MG
-        elif x < -_CLAMP_MG:
-            x = -_CLAMP_MG
-        n = self._b_n
-        if n == 0:
-            self._b_min = x
-            self._b_max = x
-        elif n >= _MAX_BIN_SAMPLES:
-            return
-        elif x < self._b_min:
-            self._b_min = x
-        elif x > self._b_max:
-            self._b_max = x
-        self._b_sum += x
-        self._b_n = n + 1
+        bf = self._bf
+        k = bf.advance(t_ms)
+        if k >= 0:
+            if bf.close_block():
+                self._close_block(k)
+        elif k != -1:
+            return  # before the reset time
+        bf.add(w_mg, motion)
 
-    def _close_bin(self):
-        n = self._b_n
-        if n == 0:
-            return
-        if n >= 3:
-            x = (self._b_sum - self._b_min - self._b_max) // (n - 2)
-        else:
-            x = self._b_sum // n
-        x += self._ref_mg - self._offset_mg  # absolute, offset removed
-        # roughness, part 1: the bin's range of raw samples (walking, knocks, strokes shake
-        # the reading within 200 ms; milk cannot)
-        if self._d2_n < self._block_bins:
-            self._rb[self._d2_n] = self._b_max - self._b_min if n >= 2 else 0
-            self._d2_n += 1
-        self._b_n = 0
-        self._b_sum = 0
-        if self._b_dist:
-            self._dist_bins = 10  # the triangle below spans 10 bins
-        self._b_dist = 0
-        if self._b_move:
-            self._move_bins = 10
-        self._b_move = 0
-        # median of three bins: a one-bin spike never reaches the filter (one bin of delay)
-        a = self._r2
-        b = self._r1
-        self._r2 = b
-        self._r1 = x
-        self._nraw += 1
-        if self._nraw < 3:
-            return
-        if a > b:
-            a, b = b, a
-        m = x if x < b else b
-        if m < a:
-            m = a
-        # two 5-bin boxcars: a 2-s triangle that averages the 0.8-2 Hz pump ripple and
-        # walking away before the blocks sample it once a second (no aliasing)
-        i = self._fi
-        self._s1 += m - self._box1[i]
-        self._box1[i] = m
-        self._s2 += self._s1 - self._box2[i]
-        self._box2[i] = self._s1
-        self._fi = (i + 1) % 5
-        if self._nf < 10:
-            self._nf += 1
-        # roughness, part 2: |second difference| of consecutive filtered bins (what a 1-sample
-        # bin cannot show in its range). Milk, even a changing flow, leaves it at the noise
-        if self._nraw >= 5 and self._d2_n > 0:
-            d2 = m - 2 * self._m1 + self._m2
-            if d2 < 0:
-                d2 = -d2
-            if d2 > 1000000:
-                d2 = 1000000
-            self._rb[self._d2_n - 1] += d2
-        self._m2 = self._m1
-        self._m1 = m
-        if m < self._lo:
-            self._lo = m
-        if m > self._hi:
-            self._hi = m
-        if self._dist_bins > 0:
-            self._dist_bins -= 1
-            self._blk_dist = 1
-        if self._move_bins > 0:
-            self._move_bins -= 1
-            self._blk_move = 1
-        self._nb += 1
-
+    # -- per block (once a second) ----------------------------------------------------------
     def _close_block(self, k):
-        if self._nb == 0 or self._nf < 10:
-            self._nb = 0
-            self._lo = 1 << 29
-            self._hi = -(1 << 29)
-            return
-        v = self._s2 // 25
-        spread = self._hi - self._lo
-        self._nb = 0
-        self._lo = 1 << 29
-        self._hi = -(1 << 29)
-        dist = self._blk_dist
-        self._blk_dist = 0
-        moved = self._blk_move
-        self._blk_move = 0
+        bf = self._bf
+        v = bf.v_mg
+        spread = bf.spread_mg
+        dist = bf.disturbed
+        moved = bf.moved
         rough = self._rough_check(dist or moved)
         if rough:
             dist = 1
-        # the filtered block value before the envelope: the detector's input (fast, unbiased)
-        self.block_v_mg = v
-        self.block_k = k
         # quiet: the bins spread no more than usual (no walking or knock the filter could
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
-        self.block_quiet = (
+        quiet = (
             spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
-            and self._c_hi - self._c_lo <= self._tilt_change
-            and self._c_lo >= _QUIET_COS_Q10
+            and bf.tilt_change_q10 <= self._tilt_change
+            and bf.tilt_lo_q10 >= _QUIET_COS_Q10
             and not moved
             and not rough
             and self._rough_hang == 0
@@ -391,8 +231,6 @@ class FlowStage:
             self._rough_hang = _ROUGH_HANG_BLOCKS
         elif self._rough_hang > 0:
             self._rough_hang -= 1
-        self._c_lo = 1024
-        self._c_hi = 0
         # lower envelope over the last few blocks: hand pressure and knocks only ever add
         # weight for a few seconds, milk never leaves, so the running minimum follows the milk
         env = self._env
@@ -416,8 +254,43 @@ class FlowStage:
         elif self.unsettled > 0:
             self.unsettled -= 1
         self._block(k, e, spread, dist)
+        # the block record for the detector: the filtered value before the envelope (fast,
+        # unbiased) and the stage's state after this block
+        r = self.block
+        r.k = k
+        r.v_mg = v
+        r.quiet = quiet
+        r.held = self.holding
+        r.unsettled = self.unsettled
+        r.accepted = self.accepted
+        r.calm = self.calm_blocks
+        r.flow_mg_s = self.flow_mg_s
 
-    # -- per block (once a second) ----------------------------------------------------------
+    def _rough_check(self, dist):
+        # Is this block rough (the reading shaking: walking, knocks, strokes)? The filter gives
+        # the median over the block's bins of each bin's raw range + |second difference| of
+        # the filtered bins (a single spike does not count). The usual roughness is tracked as
+        # a running median (steps of 1/64, 1/8 for the first 16 blocks) over undisturbed
+        # blocks, so a walk of a minute moves it by under 2x.
+        bf = self._bf
+        if bf.rough_bins == 0:
+            self.rough_mg = 0
+            return False
+        r = bf.rough_mg
+        self.rough_mg = r
+        fl = self._rough_floor
+        if not dist:
+            step = (fl >> 3) if self._rough_blocks < 16 else (fl >> 6)
+            if step < 1:
+                step = 1
+            if r > fl:
+                fl += step
+            elif r < fl:
+                fl -= step
+            self._rough_floor = fl
+            self._rough_blocks += 1
+        return r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
+
     def _block(self, k, v, spread, dist):
         self.blocks += 1
         if self._drift_q8:
@@ -439,7 +312,7 @@ class FlowStage:
                 self.holding = True
                 return
             self.level_mg = v
-            self._ref_mg = v + self._offset_mg
+            self._bf.ref_mg = v + self._bf.offset_mg
             self._push(k, v)
             self._level_k = k
             self.holding = False
@@ -515,38 +388,12 @@ class FlowStage:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
-        self._offset_mg += v - target
+        self._bf.offset_mg += v - target
         for i in range(self._n):  # slopes across the step would be nonsense: start afresh
             self._ring_k[i] = -1
         self.holding = False
         self._cand_n = 0
         self._accept(k, target)
-
-    def _rough_check(self, dist):
-        # Is this block rough (the reading shaking: walking, knocks, strokes)? Per bin: its
-        # range of raw samples + |second difference| of the filtered bins; per block the
-        # median over its bins (a single spike does not count). The usual
-        # roughness is tracked as a running median (steps of 1/64, 1/8 for the first 16
-        # blocks) over undisturbed blocks, so a walk of a minute moves it by under 2x.
-        n = self._d2_n
-        if n == 0:
-            self.rough_mg = 0
-            return False
-        r = _select_median(self._rb, n)  # one spike shakes one bin only
-        self._d2_n = 0
-        self.rough_mg = r
-        fl = self._rough_floor
-        if not dist:
-            step = (fl >> 3) if self._rough_blocks < 16 else (fl >> 6)
-            if step < 1:
-                step = 1
-            if r > fl:
-                fl += step
-            elif r < fl:
-                fl -= step
-            self._rough_floor = fl
-            self._rough_blocks += 1
-        return r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
 
     def _flow_blk_mg(self):
         # milk arriving within one block at the current (fast) flow: it spreads the bins too
@@ -568,7 +415,7 @@ class FlowStage:
         self._push(k, v)
         self._estimate(k)
         self._level_k = k
-        self._ref_mg = self.level_mg + self._offset_mg
+        self._bf.ref_mg = self.level_mg + self._bf.offset_mg
         self.accepted += 1
         lv = self.level_mg
         h = self._hist_i
@@ -583,7 +430,7 @@ class FlowStage:
         # settled weight minus the tare, rising within the stretch (milk only accumulates),
         # re-anchored at the start of the next one. Between stretches: the offset-corrected
         # level, never falling.
-        raw = lv + self._offset_mg
+        raw = lv + self._bf.offset_mg
         if self.unsettled > 0:
             # a press is being released: the newest levels are not the milk, but pressure
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
@@ -618,7 +465,7 @@ class FlowStage:
                 elif raw < t - d:
                     raw = t - d
                 self._set_tare(raw)
-                raw = lv + self._offset_mg
+                raw = lv + self._bf.offset_mg
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
@@ -666,7 +513,7 @@ class FlowStage:
         ref = self._tare_raw
         if age_blocks < self._hist_n:
             ref = self._hist_tare[(self._hist_i - 1 - age_blocks) % _HIST]
-        t = base_mg + self._offset_mg
+        t = base_mg + self._bf.offset_mg
         lim = 3 * self.noise_mg
         if t > ref + lim:
             t = ref + lim
@@ -705,7 +552,7 @@ class FlowStage:
         elif t < -_DRIFT_MAX_MG:
             t = -_DRIFT_MAX_MG
         self._tare_raw = t
-        self._tare_lv = t - self._offset_mg
+        self._tare_lv = t - self._bf.offset_mg
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
@@ -744,7 +591,7 @@ class FlowStage:
                 m += 1
         if m == 0:
             return None
-        return _select_median(pairs, m)
+        return select_median(pairs, m)
 
     def _estimate(self, k):
         s = self._slope(k, self._win)
@@ -770,4 +617,4 @@ class FlowStage:
                 continue
             pairs[m] = rv[a] + s * (k - ka) * self.block_ms // 1000  # 2e4*12*1000 < 2**29
             m += 1
-        self.level_mg = _select_median(pairs, m)
+        self.level_mg = select_median(pairs, m)

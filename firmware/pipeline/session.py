@@ -14,6 +14,7 @@
 # The per-sample path (on_sample) allocates nothing: integer arithmetic, preallocated
 # objects, bound-method calls. Limits: one or two bottles.
 import gc
+from array import array
 
 from micropython import const
 
@@ -36,6 +37,14 @@ _EV_SESSION_END = const(10)
 _CUE_NONE = const(0)
 
 _COACH_EVERY_MS = const(100)
+# The coach's safety net for the first letdown: milk in the bottles during stimulation is a
+# letdown whatever the detector says (no `stimulate` after it): 2 mL more than at the start
+# (2060 mg), or a bottle's flow estimate >= 100 mg/s for 3 s while its weight is settled (no
+# hold, no press released lately, the 8-block estimate clear of the last hold)
+_NET_MILK_MG = const(2060)
+_NET_FLOW_MG_S = const(100)
+_NET_FLOW_MS = const(3000)
+_NET_CALM_BLOCKS = const(8)
 _MOTION_EVERY_MS = const(40)
 
 
@@ -65,6 +74,10 @@ class Session:
         self.t_start_ms = 0
         self.t_last_ms = 0
         self.t_first_letdown_ms = -1
+        # per bottle: the estimated onset of its latest letdown (ms; the event's onset_t_s)
+        self.letdown_onset_ms = array("i", [0] * n_channels)
+        self._v0_mg = 0  # volume at the start (the safety net's reference)
+        self._t_net_ms = -1  # since when the flow has been at the safety net's threshold
         self._t_coach_ms = 0
         self._t_motion_ms = -_MOTION_EVERY_MS
         self.started = False
@@ -91,6 +104,7 @@ class Session:
         if self.n_channels == 2:
             self.flows[1].reset(t_ms, w2_mg)
         self.coach.start(t_ms)
+        self._v0_mg = self.volume_mg()
         self._t_coach_ms = t_ms
         self.started = True
         self.sink.emit(t_ms, _EV_SESSION_START, 0, self.n_channels)
@@ -146,19 +160,69 @@ class Session:
             code = _EV_NONE
         if code != _EV_NONE:
             if code == _EV_LETDOWN:
-                self.letdowns[ch] += 1
-                if self.t_first_letdown_ms < 0:
-                    self.t_first_letdown_ms = t_ms
-            elif code == _EV_TAPER:
-                self.tapers[ch] += 1
+                self._letdown(t_ms, ch, self.detector.onset_ms[ch])
+                return True
+            self.tapers[ch] += 1
             self.sink.emit(t_ms, code, ch, f.flow_mg_s)
             self.coach.on_detection(t_ms, code, ch)
             return True
         return False
 
+    def _letdown(self, t_ms, ch, onset_ms):
+        self.letdowns[ch] += 1
+        if self.t_first_letdown_ms < 0:
+            self.t_first_letdown_ms = t_ms
+        if onset_ms < self.t_start_ms:
+            onset_ms = self.t_start_ms
+        self.letdown_onset_ms[ch] = onset_ms
+        self.sink.emit(t_ms, _EV_LETDOWN, ch, self.flows[ch].flow_mg_s)
+        self.coach.on_detection(t_ms, _EV_LETDOWN, ch)
+
+    def _flow_mg_s(self):
+        f = self.flows[0].flow_mg_s
+        if self.n_channels == 2:
+            f += self.flows[1].flow_mg_s
+        return f
+
+    def _safety_net(self, t_ms, volume_mg, flow_mg_s):
+        # no letdown yet, yet milk in the bottles: that is the first letdown (on the bottle
+        # with more milk), found by the net; its onset: where a flow rising linearly from
+        # nothing to the flow now would have brought the volume
+        settled = 0
+        for f in self.flows:
+            if (
+                f.flow_mg_s >= _NET_FLOW_MG_S
+                and not f.holding
+                and f.unsettled == 0
+                and f.calm_blocks >= _NET_CALM_BLOCKS
+            ):
+                settled = 1
+        if settled:
+            if self._t_net_ms < 0:
+                self._t_net_ms = t_ms
+        else:
+            self._t_net_ms = -1
+        if volume_mg - self._v0_mg < _NET_MILK_MG and (
+            self._t_net_ms < 0 or t_ms - self._t_net_ms < _NET_FLOW_MS
+        ):
+            return
+        ch = 0
+        if self.n_channels == 2 and self.channel_volume_mg(1) > self.channel_volume_mg(0):
+            ch = 1
+        f = flow_mg_s if flow_mg_s > 50 else 50
+        back_ms = 2 * (volume_mg - self._v0_mg) // f * 1000  # <= 2 * 2e6 / 50 * 1000: int
+        if back_ms < 0:
+            back_ms = 0
+        self.detector.found(t_ms, ch)
+        self._letdown(t_ms, ch, t_ms - back_ms)
+
     def _drain_coach(self, t_ms):
         c = self.coach
-        cue = c.tick(t_ms, self.volume_mg())
+        v = self.volume_mg()
+        f = self._flow_mg_s()
+        if self.t_first_letdown_ms < 0 and c.active:
+            self._safety_net(t_ms, v, f)
+        cue = c.tick(t_ms, v, f)
         # a new cue may close the previous cue's window: report that result first, so
         # readers pair each result with the cue before it
         if c.has_result():  # rare: a cue's window closed

@@ -34,6 +34,10 @@ class ScriptedDetector:
 
     def __init__(self, script):
         self.script = script
+        self.onset_ms = [0, 0]
+
+    def found(self, t_ms, ch):
+        pass
 
     def update(self, t_ms, ch, f):
         return self.script.get((t_ms, ch), ev.EV_NONE)

@@ -1,0 +1,151 @@
+"""What the wearer feels: recall by context, wrong cues and tapers judged against the TRUE flow.
+
+    card = WearerCard()
+    card.add(truth, params, pred)   # per session: scenarios.Truth, its params, a Prediction
+    card.figures()                  # me_recall_motion, me_recall_clean, wrong_cues_per_session,
+                                    # taper_false_motion, and the counts behind them
+
+Rules (issue 12, point 6):
+- An onset is *in motion* when a walk, tilt or hand pressure on its bottle (or on both)
+  overlaps the 30 s before or after it; otherwise *clean*. Recall per context uses the
+  letdown matching of bench/score.py (-3 s .. +20 s, one-to-one).
+- Wrong cues, judged against the true flow of all bottles together: `stimulate` once 2 g of
+  milk has truly come or the true flow is >= 0.1 g/s; `letdown` with no true onset in
+  [t - 30 s, t + 3 s]; `massage` / `hand_express` while the true flow (5-s mean) is >= 0.15
+  g/s; `done` before the maximum session time (900 s, the default) while the true flow is
+  >= 0.1 g/s; and one more for each true onset that begins while the coach is in stimulation
+  or massage and gets no `letdown` cue within 30 s (onsets of the two bottles within 5 s of
+  each other are one).
+- `taper_false_motion`: tapers reported while the bottle's true flow (5-s mean) is >= 0.1 g/s.
+
+Limits: the phase at an onset comes from the replay's `phase` events; a session whose
+replay failed is not scored here.
+"""
+
+from __future__ import annotations
+
+from bench import scenarios as scn_mod
+from bench.score import LETDOWN_WINDOW_S, Prediction, match
+
+MOTION_KINDS = ("walk", "tilt", "hand_pressure")
+MOTION_NEAR_S = 30.0
+MAX_SESSION_S = 900.0
+STIM_MILK_G = 2.0
+STIM_FLOW_G_S = 0.1
+MASSAGE_FLOW_G_S = 0.15
+DONE_FLOW_G_S = 0.1
+TAPER_FLOW_G_S = 0.1
+LETDOWN_CUE_WINDOW_S = (-30.0, 3.0)
+MISSED_CUE_S = 30.0
+SAME_ONSET_S = 5.0
+
+
+def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
+    """Mean true flow over [t - half, t + half] (all given bottles), g/s."""
+    a = max(0.0, t_s - half_s)
+    b = t_s + half_s
+    return sum(br.mass_g(b) - br.mass_g(a) for br in breasts) / (b - a)
+
+
+def in_motion(truth, ch: int, onset_s: float) -> bool:
+    for a in truth.artifacts:
+        if a["kind"] not in MOTION_KINDS:
+            continue
+        if a["channel"] not in (0, ch + 1):
+            continue
+        if a["start_s"] <= onset_s + MOTION_NEAR_S and a["end_s"] >= onset_s - MOTION_NEAR_S:
+            return True
+    return False
+
+
+def _phase_at(phases: list[dict], t_s: float) -> str:
+    ph = "idle"
+    for p in phases:
+        if float(p["t_s"]) <= t_s:
+            ph = p["phase"]
+        else:
+            break
+    return ph
+
+
+class WearerCard:
+    def __init__(self):
+        self.sessions = 0
+        self.onsets = {"motion": 0, "clean": 0}
+        self.found = {"motion": 0, "clean": 0}
+        self.wrong = {
+            "stimulate": 0,
+            "letdown": 0,
+            "massage": 0,
+            "hand_express": 0,
+            "done": 0,
+            "missed_letdown": 0,
+        }
+        self.taper_false_motion = 0
+
+    def add(self, truth, params: dict, pred: Prediction | None) -> None:
+        if pred is None:
+            return
+        self.sessions += 1
+        breasts = scn_mod.breasts_from_params(params)
+        n_ch = len(truth.onsets_s)
+        if truth.phenotype != "no_milk":
+            for ch in range(n_ch):
+                dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
+                onsets = truth.onsets_s[ch]
+                matched = {t for t, _ in match(dets, onsets, LETDOWN_WINDOW_S)}
+                for t in onsets:
+                    ctx = "motion" if in_motion(truth, ch, t) else "clean"
+                    self.onsets[ctx] += 1
+                    self.found[ctx] += t in matched
+        for ch in range(min(n_ch, len(pred.tapers_s))):
+            for t in pred.tapers_s[ch]:
+                if ch < len(breasts) and _mean_flow(breasts[ch : ch + 1], t) >= TAPER_FLOW_G_S:
+                    self.taper_false_motion += 1
+        cues = [(float(c["t_s"]), c["cue"]) for c in pred.other.get("cues", [])]
+        all_onsets = sorted(t for o in truth.onsets_s for t in o)
+        for t, cue in cues:
+            flow = sum(b.flow_g_s(t) for b in breasts)
+            if cue == "stimulate":
+                milk = sum(b.mass_g(t) for b in breasts)
+                if milk >= STIM_MILK_G or flow >= STIM_FLOW_G_S:
+                    self.wrong["stimulate"] += 1
+            elif cue == "letdown":
+                lo, hi = LETDOWN_CUE_WINDOW_S
+                if not any(t + lo <= o <= t + hi for o in all_onsets):
+                    self.wrong["letdown"] += 1
+            elif cue in ("massage", "hand_express"):
+                if _mean_flow(breasts, t) >= MASSAGE_FLOW_G_S:
+                    self.wrong[cue] += 1
+            elif cue == "done":
+                if t < MAX_SESSION_S - 0.5 and flow >= DONE_FLOW_G_S:
+                    self.wrong["done"] += 1
+        # onsets that begin in stimulation or massage and get no letdown cue within 30 s
+        phases = pred.other.get("phases", [])
+        ld_cues = [t for t, c in cues if c == "letdown"]
+        last = None
+        for o in all_onsets:
+            if last is not None and o - last < SAME_ONSET_S:
+                continue
+            last = o
+            if _phase_at(phases, o) not in ("stimulation", "massage"):
+                continue
+            if not any(o - 3.0 <= t <= o + MISSED_CUE_S for t in ld_cues):
+                self.wrong["missed_letdown"] += 1
+
+    def figures(self) -> dict:
+        def ratio(a, b):
+            return round(a / b, 3) if b else None
+
+        n_wrong = sum(self.wrong.values())
+        out = {
+            "me_recall_motion": ratio(self.found["motion"], self.onsets["motion"]),
+            "me_recall_clean": ratio(self.found["clean"], self.onsets["clean"]),
+            "me_onsets_motion": self.onsets["motion"],
+            "me_onsets_clean": self.onsets["clean"],
+            "wrong_cues_per_session": ratio(n_wrong, self.sessions),
+            "taper_false_motion": self.taper_false_motion,
+        }
+        for k, v in self.wrong.items():
+            out["wrong_cues_%s" % k] = v
+        return out
