@@ -221,3 +221,40 @@ print(json.dumps({"fault": st.fault, "i": i, "n": len(d["t_ms"]),
     assert got["i"] < 39999
     assert got["header"] and got["damaged"] == 0
     assert got["n"] > 1000  # what was synced before the flash filled stays readable
+
+
+def test_an_overfull_flash_reads_as_full_and_a_session_keeps_at_least_its_summary(mpy_json):
+    got = mpy_json(
+        _code(r"""
+st = logstore.LogStore("/flash/sessions")
+n = 0
+b = bytearray(4096)
+try:
+    while True:  # the user's own files fill the flash to its last block
+        with open("/flash/photo%d.bin" % n, "wb") as f:
+            f.write(b)
+        n += 1
+except OSError:
+    pass
+free = st.free_bytes()
+try:
+    st.open(0, 2, 100000)
+    refused = False
+except OSError:
+    refused = True
+sid = st.open_summary_only(0, 2, 100000, device_id="dev-7", start_time_s=None)
+for i in range(300):
+    st.sample(i * 100, 1000 + i, 2000)
+st.event(5000, ev.EV_LETDOWN, 0, 300)
+st.close({"t_ms": 29900, "volume_mg": [5000, 6000], "done": True})
+d = decode_file(st.path(sid))
+print(json.dumps({"free": free, "refused": refused, "summary": d["summary"],
+                  "header": d["header"] is not None, "n": len(d["t_ms"])}))
+"""),
+        heap="2M",
+    )
+    assert got["free"] == 0  # not the 16 TB an unsigned "-2 blocks" used to read as
+    assert got["refused"] is True
+    assert got["header"] is True and got["n"] == 0
+    s = got["summary"]
+    assert s["volume_mg"] == [5000, 6000] and s["n_samples"] == 300 and s["letdowns"] == 1
