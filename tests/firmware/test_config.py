@@ -242,3 +242,25 @@ def test_every_schema_key_is_read_by_some_firmware_module_or_host_tool():
         if '"%s"' % e[0] not in sources and e[0] not in expected_elsewhere
     ]
     assert unread == []
+
+
+def test_rules_across_keys_put_a_contradiction_back_to_the_defaults():
+    from pumpmon.fwimport import firmware_module
+
+    config = firmware_module("config")
+    cfg, problems = config.validate({"stimulate_after_s": 1000, "max_session_s": 600})
+    assert (cfg["stimulate_after_s"], cfg["max_session_s"]) == (180, 900)
+    assert len(problems) == 1 and "stimulate_after_s (1000) must be below max_session_s" in (
+        problems[0])
+    assert config.broken_rules(config.defaults()) == []
+    cfg, problems = config.validate({"stimulate_after_s": 500, "max_session_s": 600})
+    assert problems == [] and cfg["stimulate_after_s"] == 500
+
+
+def test_the_device_loads_a_contradicting_config_on_its_defaults(mpy_json, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"stimulate_after_s": 1000, "max_session_s": 600}))
+    got = mpy_json("import config, json\ncfg, p = config.load(%r)\n"
+                   "print(json.dumps([cfg['stimulate_after_s'], cfg['max_session_s'], p]))"
+                   % str(path))
+    assert got[:2] == [180, 900] and "max_session_s" in got[2][0]
