@@ -32,6 +32,7 @@ SECTIONS = [
     "bench.log_size",
     "bench.pull_speed",
     "bench.replay_speed",
+    "bench.replay_memory",
 ]
 
 

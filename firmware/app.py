@@ -5,15 +5,22 @@
 #
 # States: idle (ADC powered down, light sleep on a board; wakes on the button, or starts by
 # itself when a bottle's weight settles and flow begins) -> session (sampling at the ADC's
-# rate) -> idle. Every wait is bounded (<= 50 ms between checks of the button and the host);
-# Ctrl-C from the host (mpremote, `pumpmon pull`) closes the session log before the REPL
-# takes over, so a pull never finds a half-written session.
+# rate) -> idle. Every wait is bounded (<= 50 ms between checks of the button and the host).
+# When the host (mpremote, `pumpmon pull`) starts talking during a session, the session is
+# PAUSED, not ended: its log is synced, the REPL is handed over, and everything stays in
+# memory; the next `app.main()` (which `pumpmon` runs when it lets go) goes on with it. Only
+# `end_session_in_progress()` (`pumpmon config set --stop-session`) ends it from the host.
+# A full flash never starts a session silently: the `not_saved` cue, and only the summary
+# is saved. Why each session ended is logged (EV_SESSION_END's arg, events.END_*).
 # Limits: one session at a time; the per-sample path allocates nothing, the console and the
-# log's block flushes allocate at their own (slower) pace.
+# log's block flushes allocate at their own (slower) pace. Samples are missed while the host
+# holds a session paused (a gap in the log); a reset while paused leaves the session cut
+# short (no summary), as a power cut does.
 import gc
 import sys
 import time
 
+import micropython
 from device import button, haptics
 from pipeline.session import Session
 from shared import eventnames as evn
@@ -25,6 +32,8 @@ SESSIONS_DIR = "/sessions"
 FIRMWARE_VERSION = "0.1.0"
 
 _WAIT_MS = 50  # longest wait between checks of the button, the haptics and the host
+_END_CODES = {"done": ev.END_DONE, "button": ev.END_BUTTON, "host": ev.END_HOST,
+              "trace": ev.END_TRACE}
 
 
 def _clock(t_ms):
@@ -72,6 +81,12 @@ class App:
         self.sink = DeviceSink(self)
         self.sessions = 0
         self.stop_reason = ""
+        # the session in progress: [session, sampler, log, t_ms, started]; kept while the
+        # host has the REPL (paused), None between sessions
+        self.paused = None  # type: list | None
+        self.header = {}  # the session header's fields (main() fills them in)
+        self.board_cfg = {}
+        self.auto = None  # type: object  # autostart_check()'s function (auto_start on)
 
     def _host_wants_repl(self):
         return self.host is not None and self.host.attention()
@@ -87,16 +102,28 @@ class App:
                        firmware=FIRMWARE_VERSION, board=header.get("board", ""),
                        config_digest=header.get("config_digest", 0),
                        start_time_s=wall_clock_s())
-        except OSError as e:  # StorageFull, or the flash failed
+        except OSError as e:  # StorageFull (nothing confirmed to prune), or the flash failed
             self.console("log: %s" % e)
-            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_STORAGE_FULL)
-            return None
+            # never silently: a cue of its own, and the session's summary kept at least
+            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_NOT_SAVED)
+            try:
+                store.open_summary_only(
+                    0, sampler.channels, header.get("period_us", 100000),
+                    has_accel=sampler.has_accel, device_id=header.get("device_id", ""),
+                    firmware=FIRMWARE_VERSION, board=header.get("board", ""),
+                    config_digest=header.get("config_digest", 0), start_time_s=wall_clock_s())
+            except OSError as e2:
+                self.console("log: not even the summary fits: %s" % e2)
+                return None
+            self.console("log: flash full: only this session's summary is saved")
+            return store
         if store.space_short:
             self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_STORAGE_FULL)
         return store
 
     def run_session(self, header):
-        """One session, start to end. Returns why it ended: done|button|host|trace."""
+        """One session, start to end (or to a pause for the host). Returns why it ended:
+        done|button|trace, or "paused" (resume_session() goes on with it)."""
         sampler = self.sampler_factory()
         sensors = [None] * sampler.channels  # flow sensors by the bottle they sit on
         for sensor in getattr(self.hw, "flow_sensors", ()):
@@ -107,15 +134,47 @@ class App:
         log = self._open_log(sampler, header)
         self.sink.log = log
         sampler.start()
+        self.paused = [session, sampler, log, 0, False]
+        return self._serve()
+
+    def resume_session(self):
+        """Go on with the session paused for the host. Returns as run_session()."""
+        p = self.paused
+        if p is None:
+            return "none"
+        p[1].resume()
+        self.sink.log = p[2]
+        self.console("session: resumed")
+        return self._serve()
+
+    def end_session(self, reason="host"):
+        """End the paused session now: its log closed, `reason` recorded."""
+        if self.paused is None:
+            return False
+        self._end(reason)
+        return True
+
+    def _serve(self):
+        # Ctrl-C from the host is a byte the host link sees, not an exception that could
+        # land half-way through a sample (restored before the REPL gets the link back)
+        micropython.kbd_intr(-1)
+        try:
+            return self._serve_loop()
+        finally:
+            micropython.kbd_intr(3)
+
+    def _serve_loop(self):
+        p = self.paused
+        if p is None:
+            return "none"
+        session, sampler, log, t_ms, started = p
         reason = "trace"
-        t_ms = 0
         t_check = time.ticks_ms()
         w = sampler.w_mg
         a = sampler.accel_mgee
         on_sample = session.on_sample
         btn = self.button
         end_on_done = self.cfg.get("end_on_done", True)
-        started = False
         try:
             while True:
                 r = sampler.wait(_WAIT_MS)
@@ -154,21 +213,37 @@ class App:
                         break
         except KeyboardInterrupt:  # Ctrl-C from the host on a board
             reason = "host"
-        finally:
-            session.finish(t_ms, by_done=(reason == "done"))
+        p[3] = t_ms
+        p[4] = started
+        if reason == "host":  # pause: keep it all, sync the log, hand the REPL over
             self.haptics.stop()
-            sid = -1
             if log is not None:
-                sid = log.close({"t_ms": t_ms, "volume_mg": [session.channel_volume_mg(ch)
-                                                             for ch in range(sampler.channels)],
-                                 "done": reason == "done"})
-            self.sink.log = None
+                log.flush(t_ms)
+            self.console("session %d paused: a computer has the USB link; it goes on when "
+                         "the app restarts" % (log.session_id if log is not None else -1))
+            return "paused"
+        self._end(reason)
+        return reason
+
+    def _end(self, reason):
+        p = self.paused
+        if p is None:
+            return
+        session, sampler, log, t_ms, _started = p
+        self.paused = None
+        session.finish(t_ms, by_done=(reason == "done"), end_reason=_END_CODES[reason])
+        self.haptics.stop()
+        sid = -1
+        if log is not None:
+            sid = log.close({"t_ms": t_ms, "volume_mg": [session.channel_volume_mg(ch)
+                                                         for ch in range(sampler.channels)],
+                             "done": reason == "done"})
+        self.sink.log = None
         self.sessions += 1
         self.stop_reason = reason
         self.console("session %d: %s mL, %d letdowns, %s long, ended by %s"
                      % (sid, _ml_text(session.volume_mg()), sum(session.letdowns),
                         _clock(session.duration_ms()), reason))
-        return reason
 
 
 def nominal_period_us(board_cfg):
@@ -240,11 +315,30 @@ def autostart_check(hw, cfg):
 
 
 _trace_played = False
+_app = None  # the running App (kept between main() calls: a paused session lives in it)
+
+
+def session_in_progress():
+    """The id of the session paused for the host (-1 when it is not being saved), or None
+    when there is none. The host asks this over the REPL (`pumpmon pull`, `config set`)."""
+    a = _app
+    if a is None or a.paused is None:
+        return None
+    log = a.paused[2]
+    return log.session_id if log is not None else -1
+
+
+def end_session_in_progress():
+    """End the paused session (reason `host`); True when there was one."""
+    return _app is not None and _app.end_session("host")
 
 
 def main():
-    """Boot: board, configuration, storage; then serve sessions until the host takes over."""
-    global _trace_played
+    """Boot: board, configuration, storage; then serve sessions until the host takes over.
+    A session paused for the host goes on first."""
+    global _trace_played, _app
+    if _app is not None and _app.paused is not None:
+        return _serve(_app, _app.resume_session())
     from device import board as board_mod
     from device import hostlink, logstore
 
@@ -276,26 +370,40 @@ def main():
     if power is not None:
         power.host = host  # never light-sleep while a host is attached
         power.haptics = app.haptics  # nor while a cue plays
-    header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
-              "period_us": nominal_period_us(board_cfg),
-              "device_id": getattr(hw, "device_id", "")}
+    app.header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
+                  "period_us": nominal_period_us(board_cfg),
+                  "device_id": getattr(hw, "device_id", "")}
+    app.board_cfg = board_cfg
+    app.auto = None
+    _app = app
     if problems:
         app.sink.emit(0, ev.EV_FAULT, 0, ev.FAULT_CONFIG)
     if hw.trace is not None:
         # the emulator's sim board: the trace is one session, played once per boot
         if not _trace_played:
             _trace_played = True
-            if app.run_session(header) == "host":
-                return
-            if board_cfg.get("exit_after_session"):
-                sys.exit(0)
+            return _serve(app, app.run_session(app.header))
+        return _serve(app, None)
+    app.auto = autostart_check(hw, cfg)
+    return _serve(app, None)
+
+
+def _serve(app, last):
+    """After a session (`last`: how it ended, None when none ran): serve sessions until the
+    host takes over."""
+    if last == "paused":
+        return
+    hw = app.hw
+    if hw.trace is not None:
+        if last is not None and app.board_cfg.get("exit_after_session"):
+            sys.exit(0)
         while not app._host_wants_repl():  # then sit on the desk, serving USB
             time.sleep_ms(_WAIT_MS)
         return
-    auto = autostart_check(hw, cfg)
+    auto = app.auto
     while True:
         if app._host_wants_repl():
             return
         if hw.wait_for_start(app, _WAIT_MS) or (auto is not None and auto(time.ticks_ms())):
-            if app.run_session(header) == "host":
+            if app.run_session(app.header) == "paused":
                 return

@@ -71,7 +71,11 @@ class JsonLinesSink:
         # session_start / session_end: the summary line says it
 
 
-def summary_line(s):
+def summary_line(s, end_ms=-1):
+    """The last line. duration_s is the session's: from its start to `end_ms` (when the
+    coach said `done`, as the device ends it), else to the last sample."""
+    if end_ms < 0:
+        end_ms = s.t_last_ms
     by_bottle = ", ".join(_ml(s.channel_volume_mg(ch)) for ch in range(s.n_channels))
     first = _t(s.t_first_letdown_ms - s.t_start_ms) if s.t_first_letdown_ms >= 0 else "null"
     return (
@@ -80,7 +84,7 @@ def summary_line(s):
         '"first_letdown_s": %s, "duration_s": %s, "complete": true}\n'
         % (_t(s.t_last_ms), _ml(s.volume_mg()), by_bottle, sum(s.letdowns),
            ", ".join(str(n) for n in s.letdowns), sum(s.tapers), s.cues, first,
-           _t(s.duration_ms()))
+           _t(end_ms - s.t_start_ms))
     )
 
 
@@ -115,12 +119,19 @@ def run(stream, cfg_path, out):
     field = src.field
     s.start(src.t_ms, field(1), field(2))
     on_sample = s.on_sample
-    while True:
+    coach = s.coach
+    more = True
+    while more and not coach.finished:
         on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
-        if not src.advance():
-            break
+        more = src.advance()
+    # the session ended at `done` (the device stops there; the rest of the trace is after
+    # it): the events go on to the trace's end as before, the duration is the session's
+    end_ms = s.t_last_ms if coach.finished else -1
+    while more:
+        on_sample(src.t_ms, field(1), field(2), field(3), field(4), field(5))
+        more = src.advance()
     s.finish(s.t_last_ms)
-    out.write(summary_line(s))
+    out.write(summary_line(s, end_ms))
     return s
 
 

@@ -24,13 +24,14 @@ from shared.events import (
     CUE_LETDOWN,
     CUE_MASSAGE,
     CUE_NONE,
+    CUE_NOT_SAVED,
     CUE_SINGLE_PUMP,
     CUE_STIMULATE,
     CUE_STORAGE_FULL,
     URGENCY,
 )
 
-_N_CUES = const(9)  # cue codes 0..8
+_N_CUES = const(10)  # cue codes 0..9
 
 # Urgency per cue code (higher wins): events.URGENCY, shared with the coach's cue queue.
 
@@ -49,6 +50,7 @@ PATTERNS = {
     CUE_FAULT: (80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80),  # ......  rapid buzzing
     CUE_STORAGE_FULL: (_S, _G, _L, _G, _S, _G, _L),  # . - . -
     CUE_SINGLE_PUMP: (_S, _G, _L),  # . -  short, long
+    CUE_NOT_SAVED: (_L, _G, _L, _G, _L),  # - - -  three long buzzes
 }
 
 

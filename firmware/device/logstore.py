@@ -9,6 +9,8 @@
 #     per sample:  store.sample(t_ms, w1_mg, w2_mg)     (allocates nothing; syncs every 1.5 s)
 #                  store.accel(t_ms, ax, ay, az) / store.event(t_ms, code, ch, arg)
 #     store.close({"t_ms": t_ms, "volume_mg": [v1, v2], "done": True})
+#     no room even after pruning: open() raises StorageFull; open_summary_only() (same
+#     arguments) then keeps the header and the summary only (a few hundred bytes)
 #     store.sessions()  -> [(session_id, size_bytes, confirmed), ...]
 #     store.confirm(sid); store.prune(need_bytes)
 #
@@ -48,6 +50,19 @@ class StorageFull(OSError):
     pass
 
 
+def free_bytes(root):
+    """Bytes free for new data on the filesystem holding `root` (littlefs's reserve left
+    out). The host asks this at each pull (`pumpmon pull` shows it)."""
+    st = os.statvfs(root)
+    free_blocks = st[3]
+    if free_blocks > st[2]:
+        # littlefs filled to its last block counts its free blocks below zero, and statvfs
+        # hands that back as a huge unsigned number: the flash is full
+        free_blocks = 0
+    free = (free_blocks - RESERVE_BLOCKS) * st[0]
+    return free if free > 0 else 0
+
+
 class LogStore:
     def __init__(self, root="/sessions", flush_ms=FLUSH_MS, session_bytes=SESSION_BYTES,
                  max_samples=1024):
@@ -62,6 +77,7 @@ class LogStore:
         self.session_id = -1
         self.fault = ev.FAULT_NONE
         self.space_short = False
+        self.summary_only = False  # open_summary_only(): header and summary, nothing else
         # a power cut while a session was being opened leaves a temporary file: drop it
         for n in os.listdir(self.root):
             if n.endswith(".new"):
@@ -126,9 +142,7 @@ class LogStore:
     def free_bytes(self):
         """Bytes free for new data on the filesystem holding the sessions (littlefs's
         reserve left out)."""
-        st = os.statvfs(self.root)
-        free = (st[3] - RESERVE_BLOCKS) * st[0]
-        return free if free > 0 else 0
+        return free_bytes(self.root)
 
     def prune(self, need_bytes):
         """Delete confirmed sessions, oldest first, until `need_bytes` are free. Sessions
@@ -172,6 +186,25 @@ class LogStore:
             raise StorageFull(_ENOSPC, "flash full: %d bytes free, a session needs %d; pull "
                               "sessions to a computer so they can be pruned"
                               % (self.free_bytes(), self.session_bytes))
+        return self._open(t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
+                          config_digest, start_time_s, q_mg, accel_period_ms)
+
+    def open_summary_only(self, t_ms, n_channels, period_us, has_accel=False, device_id="",
+                          firmware="", board="", config_digest=0, start_time_s=None,
+                          q_mg=Q_MG, accel_period_ms=logcodec.ACCEL_PERIOD_MS):
+        """Start a session file that keeps only its header and, at close, its summary (a
+        few hundred bytes): for when open() found no room. Samples and events are counted
+        for the summary, not stored. Raises OSError when not even that can be written."""
+        if self.f is not None:
+            raise ValueError("session %d is still open: close it first" % self.session_id)
+        sid = self._open(t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
+                         config_digest, start_time_s, q_mg, accel_period_ms)
+        self.summary_only = True
+        return sid
+
+    def _open(self, t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
+              config_digest, start_time_s, q_mg, accel_period_ms):
+        self.summary_only = False
         sid = self._next_id()
         with open(self.root + "/next_id", "w") as f:
             f.write("%d\n" % (sid + 1))
@@ -242,6 +275,10 @@ class LogStore:
         """One weight sample per bottle (mg) at session time t_ms. No allocation."""
         if self.f is None:
             return
+        if self.summary_only:
+            self.n_samples += 1
+            self.last_t_ms = t_ms
+            return
         enc = self.enc
         if enc.needs_seal():
             self._seal()
@@ -255,7 +292,7 @@ class LogStore:
 
     def accel(self, t_ms, ax_mgee, ay_mgee, az_mgee):
         """One accelerometer reading (milli-g); stored as one summary per window."""
-        if self.f is None:
+        if self.f is None or self.summary_only:
             return
         if self.enc.needs_seal():
             self._seal()
@@ -267,11 +304,14 @@ class LogStore:
         """An event, cue (EV_CUE), button press (EV_BUTTON) or fault (EV_FAULT)."""
         if self.f is None:
             return
-        if self.enc.needs_seal():
+        if self.summary_only:
+            pass  # counted below for the summary, not stored
+        elif self.enc.needs_seal():
             self._seal()
             if self.f is None:
                 return
-        self.enc.event(t_ms, code, ch, arg)
+        if not self.summary_only:
+            self.enc.event(t_ms, code, ch, arg)
         self.n_events += 1
         if code == ev.EV_LETDOWN:
             self.letdowns += 1
@@ -292,13 +332,16 @@ class LogStore:
             self.session_id = -1
             return sid
         enc = self.enc
-        if enc.needs_seal():
+        if self.summary_only:
+            enc.reset()  # nothing was encoded; only the summary goes after the header
+        elif enc.needs_seal():
             self._seal()
             if self.f is None:
                 self.session_id = -1
                 return sid
         try:
-            enc.flush_accel()
+            if not self.summary_only:
+                enc.flush_accel()
             f.seek(self.seg_off)
             if not enc.is_empty():
                 self.seg_off += enc.write_frame(f)

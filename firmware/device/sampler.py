@@ -1,5 +1,6 @@
 # Samplers: where the app's samples come from, with every wait bounded.
 #
+#     sampler.start(); sampler.resume()  # begin; go on after a pause for the host
 #     r = sampler.wait(max_wait_ms)   # SAMPLE: t_ms, w_mg[], accel_mgee[] are fresh
 #                                     # WAITING: nothing yet (waited at most max_wait_ms)
 #                                     # ENDED: the trace is over; FAULT: the ADC went silent
@@ -47,6 +48,10 @@ class TraceSampler(_Sampler):
         self._t0_real = self._ticks_ms()
         self._t0_trace = self.src.peek_t_ms()
 
+    def resume(self):
+        """After a pause (the host had the REPL): the trace goes on where it stopped."""
+        self.start()
+
     def wait(self, max_wait_ms):
         src = self.src
         nxt = src.peek_t_ms()
@@ -90,6 +95,10 @@ class AdcSampler(_Sampler):
     def start(self):
         self._t0 = self._ticks_ms()
         self._last_ms = 0
+
+    def resume(self):
+        """After a pause (the host had the REPL): session time went on (a gap in the log)."""
+        self._last_ms = self._ticks_diff(self._ticks_ms(), self._t0)
 
     def wait(self, max_wait_ms):
         now = self._ticks_diff(self._ticks_ms(), self._t0)

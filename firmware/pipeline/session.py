@@ -35,6 +35,8 @@ _EV_CUE_RESULT = const(8)
 _EV_SESSION_START = const(9)
 _EV_SESSION_END = const(10)
 _CUE_NONE = const(0)
+_END_OTHER = const(0)
+_END_DONE = const(1)
 
 _COACH_EVERY_MS = const(100)
 # The coach's safety net for the first letdown: milk in the bottles during stimulation is a
@@ -110,7 +112,9 @@ class Session:
         self.sink.emit(t_ms, _EV_SESSION_START, 0, self.n_channels)
         self._drain_coach(t_ms)
 
-    def finish(self, t_ms, by_done=False):
+    def finish(self, t_ms, by_done=False, end_reason=-1):
+        """End the session; end_reason (events.END_*) is logged with EV_SESSION_END (by
+        default END_DONE when by_done, else END_OTHER)."""
         if self.finished:
             return
         self.finished = True
@@ -126,7 +130,9 @@ class Session:
         while phase >= 0:
             self.sink.emit(t_ms, _EV_PHASE, 0, phase)
             phase = c.pop_phase_change()
-        self.sink.emit(t_ms, _EV_SESSION_END, 0, 1 if by_done else 0)
+        if end_reason < 0:
+            end_reason = _END_DONE if by_done else _END_OTHER
+        self.sink.emit(t_ms, _EV_SESSION_END, 0, end_reason)
 
     # -- per sample ------------------------------------------------------------------------
     def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):

@@ -16,6 +16,9 @@
 # module through host_tools/pumpmon/fwimport.py (CPython), so it must not import `machine`
 # and uses only `json` (and hashlib for digest()) from the standard library.
 #
+# Rules across keys (stimulate_after_s below max_session_s, ...) are in _RULES, checked by
+# validate() on the device and by `pumpmon config set` on the host.
+#
 # Limits: the file is a flat JSON object (no nesting); it is read once at boot, so loading may
 # allocate freely. Unknown keys are reported (they are usually typos) and ignored.
 import json
@@ -134,6 +137,17 @@ motion_mgee|int|80|10|2000|milli-g|mean shaking above this is motion
 motion_hang_ms|int|2000|0|30000|ms|motion stays on this long after the shaking stopped
 motion_up_axis|int|2|0|2|axis|0 = x, 1 = y, 2 = z: the accelerometer axis along gravity when
     upright
+"""
+
+# Rules across keys: `low|op|high|why`, op "<" or "<=". A configuration that breaks one
+# contradicts itself (the device could never do what it asks), so loading it puts the keys
+# of that rule back to their defaults (and says so), and `pumpmon config set` refuses it.
+_RULES = """\
+stimulate_after_s|<|max_session_s|the `stimulate` cue could never be given
+ld_min_base_blocks|<=|ld_base_blocks|the letdown baseline could never hold enough blocks
+ld_guard_blocks|<|ld_base_blocks|the letdown baseline would be empty
+taper_mg_s|<=|taper_high_mg_s|a taper would need the flow below the level that counts as high
+auto_start_band_mg|<|auto_start_rise_mg|a settled weight could count as flow beginning
 """
 
 _KEY = 0
@@ -272,8 +286,31 @@ def _check(e, raw):
     return raw, None
 
 
-def validate(data):
-    """(cfg, problems): every schema key checked; bad or missing ones take their default.
+def rules():
+    """Each rule across keys: (low key, op, high key, why it matters)."""
+    for line in _RULES.split("\n"):
+        if line:
+            low, op, high, why = line.split("|", 3)
+            yield low, op, high, why
+
+
+def broken_rules(cfg):
+    """[(low key, high key, message)] for each rule `cfg` breaks."""
+    out = []
+    for low, op, high, why in rules():
+        a = cfg[low]
+        b = cfg[high]
+        if a < b or (op == "<=" and a == b):
+            continue
+        out.append((low, high, "%s (%r) must be %s %s (%r): %s" % (
+            low, a, "below" if op == "<" else "at most", high, b, why)))
+    return out
+
+
+def validate(data, apply_rules=True):
+    """(cfg, problems): every schema key checked; bad or missing ones take their default;
+    then (apply_rules) the rules across keys, whose broken ones put their keys back to the
+    defaults (`pumpmon config set` checks them itself, to refuse instead).
 
     `data` is what the JSON file held. Keys it lacks are not problems (defaults are the
     point); wrong types, out-of-range values and unknown keys are, one message each.
@@ -298,6 +335,14 @@ def validate(data):
     for key in data:
         if key not in known:
             problems.append("unknown key %r ignored (check its spelling)" % (key,))
+    broken = broken_rules(cfg) if apply_rules else ()
+    while broken:  # each pass puts one rule's keys back to their defaults (which agree)
+        low, high, message = broken[0]
+        for key in (low, high):
+            cfg[key] = value(None, key)  # its default
+        problems.append("%s: using %s = %r and %s = %r" % (message, low, cfg[low], high,
+                                                           cfg[high]))
+        broken = broken_rules(cfg)
     return cfg, problems
 
 

@@ -33,7 +33,10 @@ CUE_NAMES = (
     "fault",
     "storage_full",
     "single_pump",
+    "not_saved",
 )
+
+END_NAMES = ("other", "done", "button", "host", "trace")
 
 PHASE_NAMES = (
     "idle",

@@ -19,7 +19,7 @@ EV_FAULT = const(6)  # a sensor or storage fault (arg: fault code)
 EV_BUTTON = const(7)  # a button press (arg: press kind)
 EV_CUE_RESULT = const(8)  # what a cue brought: arg = mg expressed in the window after it
 EV_SESSION_START = const(9)
-EV_SESSION_END = const(10)  # arg: 1 when ended by `done`, 0 otherwise
+EV_SESSION_END = const(10)  # arg: why it ended (END_*; 1 is `done`, as in older logs)
 
 # Cues (each is a distinct vibration pattern; see docs/cues.md).
 CUE_NONE = const(0)
@@ -31,10 +31,19 @@ CUE_DONE = const(5)  # the session is over
 CUE_FAULT = const(6)  # a sensor failed: check the bottle / device
 CUE_STORAGE_FULL = const(7)  # flash almost full: pull sessions to a computer
 CUE_SINGLE_PUMP = const(8)  # switch to single pumping, both hands on one breast
+CUE_NOT_SAVED = const(9)  # flash full, nothing confirmed to prune: only the summary is saved
 
 # How urgent each cue is (index: cue code): a more urgent cue interrupts a playing one and
 # goes first in the coach's queue. fault and storage_full outrank the protocol's cues.
-URGENCY = bytes((0, 2, 1, 3, 4, 5, 6, 2, 3))
+URGENCY = bytes((0, 2, 1, 3, 4, 5, 6, 2, 3, 6))
+
+# Why a session ended (the arg of EV_SESSION_END). Logs written before these codes carry 1
+# for `done` and 0 for any other reason, which reads as "other".
+END_OTHER = const(0)  # not recorded (an older log)
+END_DONE = const(1)  # the coach's `done`: flow stopped after the final step, or max_session_s
+END_BUTTON = const(2)  # a long press
+END_HOST = const(3)  # a computer asked for it (`pumpmon config set --stop-session`)
+END_TRACE = const(4)  # the emulator's recorded trace ran out
 
 # Coach phases.
 PH_IDLE = const(0)

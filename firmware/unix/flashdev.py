@@ -73,7 +73,8 @@ class FileFlash:
     """
 
     def __init__(self, path, size_bytes=DEFAULT_SIZE, block_size=BLOCK_SIZE):
-        if size_bytes % block_size:
+        # size_bytes None: an existing image keeps its own size (a new one is DEFAULT_SIZE)
+        if size_bytes is not None and size_bytes % block_size:
             raise ValueError("flash size %d is not a whole number of %d-byte blocks"
                              % (size_bytes, block_size))
         self.path = path
@@ -83,6 +84,7 @@ class FileFlash:
         except OSError:
             existing = -1
         if existing < 0:
+            size_bytes = size_bytes or DEFAULT_SIZE
             with open(path, "wb") as f:
                 blank = b"\xff" * block_size
                 for _ in range(size_bytes // block_size):
@@ -91,7 +93,7 @@ class FileFlash:
         if existing % block_size or existing == 0:
             raise ValueError("flash image %s is %d bytes: not a whole number of %d-byte blocks"
                              % (path, existing, block_size))
-        if existing != size_bytes:
+        if size_bytes is not None and existing != size_bytes:
             raise ValueError("flash image %s is %d bytes, expected %d: pass its size or "
                              "delete it to start a new one" % (path, existing, size_bytes))
         self.block_count = existing // block_size

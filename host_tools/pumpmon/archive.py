@@ -15,7 +15,10 @@ rebuilds the index from them.
 Safety: a session file is written under a temporary name, synced, read back and checked,
 renamed into place, and only then indexed in one transaction. A pull killed at any point
 leaves a valid archive: at worst a file without its row, which the next pull writes again
-(same name, same bytes) and indexes. Nothing here ever deletes a session.
+(same name, same bytes) and indexes. A missing or unreadable index is rebuilt from the files
+when the archive is opened (the unreadable one is kept aside). A row whose file is missing
+or changed on disk counts as not held: the next pull fetches it again. Nothing here ever
+deletes a session: `forget` moves its file to DIR/trash/<device>/.
 
 Units: volumes are kept in mL (milk density 1.03 g/mL: 1 mL = 1030 mg). Bottle 1 is reported as
 left and bottle 2 as right (the convention the host tools use: wear them that way round).
@@ -170,10 +173,64 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _connect(index: Path) -> sqlite3.Connection:
+    """The index database, its tables made when new. sqlite3.DatabaseError: unreadable."""
+    db = sqlite3.connect(str(index), timeout=10, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        cols = ", ".join("%s %s" % c for c in _COLUMNS)
+        db.execute("CREATE TABLE IF NOT EXISTS sessions (%s, "
+                   "UNIQUE(device, name, size, head_crc))" % cols)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                   (str(SCHEMA_VERSION),))
+        db.execute("CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_unix_s)")
+        # sessions removed with `pumpmon forget` (their files are in trash/): a pull leaves
+        # them on the device instead of copying them back
+        db.execute("CREATE TABLE IF NOT EXISTS forgotten (device TEXT NOT NULL, name TEXT NOT "
+                   "NULL, size INTEGER NOT NULL, head_crc INTEGER NOT NULL, crc32 INTEGER, "
+                   "file TEXT, UNIQUE(device, name, size, head_crc))")
+        # what each device said about its flash at the last pull
+        db.execute("CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, "
+                   "free_bytes INTEGER, session_bytes INTEGER, sessions_fit INTEGER, "
+                   "at TEXT)")
+        db.execute("SELECT count(*) FROM sessions").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(index: Path) -> Path:
+    """Rename an unreadable index (and its WAL files) out of the way; returns its new path."""
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    aside = index.with_name("%s.unreadable-%s" % (index.name, stamp))
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(index) + suffix)
+        if src.exists():
+            os.replace(src, Path(str(aside) + suffix))
+    return aside
+
+
+def crc32_of(path: Path) -> int | None:
+    """CRC-32 of a file's bytes; None when it cannot be read."""
+    try:
+        return binascii.crc32(path.read_bytes()) & 0xFFFFFFFF
+    except OSError:
+        return None
+
+
+def _head_crc(data: bytes) -> int:
+    return binascii.crc32(data[:1024]) & 0xFFFFFFFF
+
+
 class Archive:
     def __init__(self, root: Path, db: sqlite3.Connection):
         self.root = root
         self.db = db
+        self.rebuilt = ""  # what open() did to the index, when it had to rebuild it
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -183,33 +240,38 @@ class Archive:
         if root.exists() and not root.is_dir():
             raise ArchiveError("%s is a file, not an archive folder: pass --archive DIR with a "
                                "folder (a new one is fine)" % root)
-        if not create and not index.exists():
+        has_files = any((root / "sessions").glob("*/*.pml")) if root.is_dir() else False
+        if not create and not index.exists() and not has_files:
             raise ArchiveError("no archive at %s yet: run `pumpmon pull` first (or pass "
                                "--archive DIR)" % root)
+        rebuild = has_files and not index.exists()
         try:
             (root / "sessions").mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ArchiveError("cannot use %s as the archive: %s" % (root, e.strerror or e)
                                ) from None
         try:
-            db = sqlite3.connect(str(index), timeout=10, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            cols = ", ".join("%s %s" % c for c in _COLUMNS)
-            db.execute("CREATE TABLE IF NOT EXISTS sessions (%s, "
-                       "UNIQUE(device, name, size, head_crc))" % cols)
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                       (str(SCHEMA_VERSION),))
-            db.execute("CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_unix_s)")
-            db.execute("SELECT count(*) FROM sessions").fetchone()
+            db = _connect(index)
         except sqlite3.DatabaseError as e:
-            raise ArchiveError(
-                "the archive index %s is unreadable (%s): move it aside (the session files "
-                "next to it are untouched) and run `pumpmon sessions --reindex` to rebuild it "
-                "from them" % (index, e)) from None
-        return cls(root, db)
+            # the files are the truth, the index a cache: keep the bad one for a post-mortem,
+            # build a new one from the files
+            aside = _move_aside(index)
+            try:
+                db = _connect(index)
+            except sqlite3.DatabaseError as e2:
+                raise ArchiveError(
+                    "the archive index %s is unreadable (%s) and a new one cannot be made "
+                    "there (%s): check the disk; the session files are untouched"
+                    % (index, e, e2)) from None
+            arc = cls(root, db)
+            arc.rebuilt = "the index was unreadable (%s; kept as %s): rebuilt it from %d " \
+                "session files" % (e, aside.name, arc.reindex())
+            return arc
+        arc = cls(root, db)
+        if rebuild:
+            arc.rebuilt = "the index was missing: rebuilt it from %d session files" \
+                % arc.reindex()
+        return arc
 
     def close(self) -> None:
         self.db.close()
@@ -240,9 +302,13 @@ class Archive:
         """Archive one session file (the exact bytes from the device). Returns its row as a
         dict. Idempotent: a session already held is not written twice."""
         if head_crc is None:
-            head_crc = binascii.crc32(data[:1024]) & 0xFFFFFFFF
+            head_crc = _head_crc(data)
+        old = None
         if self.holds(device, name, len(data), head_crc):
-            return self._row_where(device, name, len(data), head_crc)
+            old = self._row_where(device, name, len(data), head_crc)
+            if self.file_state(old) == "ok":
+                return old
+            # indexed, but its file is missing or changed on this disk: write it again
         crc = binascii.crc32(data) & 0xFFFFFFFF
         summary = summarize(decode(data))
         stem = name.rsplit(".", 1)[0]
@@ -271,8 +337,81 @@ class Archive:
                 "+00:00", "Z"),
             **summary,
         }
-        self._insert(row, name, crc)
+        if old is not None:
+            keys = [k for k in row if k not in ("device", "name", "size", "head_crc")]
+            self.db.execute("UPDATE sessions SET %s WHERE id=?"
+                            % ", ".join("%s=?" % k for k in keys),
+                            [row[k] for k in keys] + [old["id"]])
+        else:
+            self._insert(row, name, crc)
         return self._row_where(device, name, len(data), head_crc)
+
+    def file_state(self, row: dict) -> str:
+        """"ok" when the session's archived file is there and matches the index's CRC-32,
+        "missing" when it is gone, "changed" when its bytes differ."""
+        path = self.root / row["file"]
+        if not path.is_file():
+            return "missing"
+        return "ok" if crc32_of(path) == row["crc32"] else "changed"
+
+    def holds_verified(self, device: str, name: str, size: int, head_crc: int) -> bool:
+        """Already archived, and its file reads back intact (else a pull fetches it again)."""
+        if not self.holds(device, name, size, head_crc):
+            return False
+        return self.file_state(self._row_where(device, name, size, head_crc)) == "ok"
+
+    def verified_crc(self, device: str, name: str, size: int, head_crc: int) -> int | None:
+        """CRC-32 of the archived file as read back now (None when there is none): what a
+        prune compares with the device's own CRC before it deletes anything. A session
+        removed with `forget` counts by its copy in the trash folder."""
+        row = self.db.execute(
+            "SELECT file, crc32 FROM sessions WHERE device=? AND name=? AND size=? AND "
+            "head_crc=? UNION ALL SELECT file, crc32 FROM forgotten WHERE device=? AND name=? "
+            "AND size=? AND head_crc=?", (device, name, size, head_crc) * 2).fetchone()
+        if row is None or row["file"] is None:
+            return None
+        got = crc32_of(self.root / row["file"])
+        return got if got == row["crc32"] else None
+
+    def is_forgotten(self, device: str, name: str, size: int, head_crc: int) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM forgotten WHERE device=? AND name=? AND size=? AND head_crc=?",
+            (device, name, size, head_crc)).fetchone() is not None
+
+    def forget(self, row: dict) -> Path | None:
+        """Remove a session from the archive: its file moves to trash/<device>/ (kept, never
+        deleted) and its index row goes; a later pull leaves it on the device. Returns where
+        the file went (None when it was already missing)."""
+        src = self.root / row["file"]
+        rel = Path("trash") / Path(row["file"]).relative_to("sessions")
+        dest = self.root / rel
+        moved = None
+        if src.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+            _fsync_dir(dest.parent)
+            moved = dest
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("INSERT OR REPLACE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)",
+                       (row["device"], row["name"], row["size"], row["head_crc"],
+                        row["crc32"], str(rel) if moved else None))
+            db.execute("DELETE FROM sessions WHERE id=?", (row["id"],))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return moved
+
+    def record_device_space(self, device: str, free_bytes: int, session_bytes: int) -> None:
+        """What the device said about its flash at this pull (`sessions` shows it)."""
+        self.db.execute("INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?, ?)", (
+            device, free_bytes, session_bytes, free_bytes // max(1, session_bytes),
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")))
+
+    def device_space(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device")]
 
     def _insert(self, row: dict, name: str, crc: int) -> None:
         db = self.db
@@ -295,12 +434,18 @@ class Archive:
         """Index every session file in the archive that has no row (after an index was lost
         or moved aside). Returns how many rows were added."""
         added = 0
+        for path in sorted((self.root / "trash").glob("*/*.pml")):
+            data = path.read_bytes()
+            name = path.stem.rsplit("-", 1)[0] + ".pml"
+            self.db.execute("INSERT OR IGNORE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)", (
+                path.parent.name, name, len(data), _head_crc(data),
+                binascii.crc32(data) & 0xFFFFFFFF, str(path.relative_to(self.root))))
         for path in sorted((self.root / "sessions").glob("*/*.pml")):
             data = path.read_bytes()
             device = path.parent.name
             stem = path.stem.rsplit("-", 1)[0]
             name = stem + ".pml"
-            head = binascii.crc32(data[:1024]) & 0xFFFFFFFF
+            head = _head_crc(data)
             if self.holds(device, name, len(data), head):
                 continue
             crc = binascii.crc32(data) & 0xFFFFFFFF

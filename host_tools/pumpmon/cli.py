@@ -18,6 +18,7 @@ COMMANDS = {
     "export": ("pumpmon.cmd_archive", "export sessions as CSV or JSON"),
     "plot": ("pumpmon.plot", "plot a session to a PNG"),
     "trends": ("pumpmon.cmd_archive", "daily totals and trends"),
+    "forget": ("pumpmon.cmd_archive", "remove a session from the archive (kept in its trash)"),
     "time": ("pumpmon.cmd_device", "device clock: `pumpmon time sync`"),
     "config": ("pumpmon.cmd_device", "device configuration: show | set KEY=VALUE"),
     "note": ("pumpmon.cmd_note", "add a note to a session (shown, exported, sent)"),
@@ -27,8 +28,15 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad flag or value is one line on stderr that says what to do (exit status 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, "%s: %s (see `%s --help`)\n" % (self.prog, message, self.prog))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pumpmon", description="Host tools for the wearable pump monitor."
     )
     parser.add_argument("--version", action="version", version="pumpmon " + __version__)

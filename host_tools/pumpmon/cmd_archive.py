@@ -4,6 +4,7 @@
     pumpmon show ID [--units ml|oz]
     pumpmon export ID|--all --format csv|json [-o FILE] [--units ml|oz] [--since D] [--until D]
     pumpmon trends [--json] [--units ml|oz] [--since D] [--until D] [--days N]
+    pumpmon forget ID          # out of the archive; the file is kept in DIR/trash/<device>/
 
 The index answers `sessions` and `trends` without decoding files; `show` and `export` decode
 the session with the firmware's codec. Times are shown in the computer's local time zone with
@@ -34,6 +35,7 @@ from .readout import (
     breasts,
     flow,
     flow_label,
+    header_damaged,
     local_dt,
     local_iso,
     local_time,
@@ -59,7 +61,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
                        help="a JSON array, one object per session")
         p.add_argument("--reindex", action="store_true",
                        help="first rebuild missing index rows from the archived files")
-    elif name == "show":
+    elif name in ("show", "forget"):
         p.add_argument("id", metavar="ID", help="session id (see `pumpmon sessions`)")
     elif name == "export":
         which = p.add_mutually_exclusive_group(required=True)
@@ -131,7 +133,8 @@ def timeline(session: dict) -> list[dict]:
         elif code == ev.EV_MOTION:
             item["moving"] = bool(arg)
         elif code == ev.EV_SESSION_END:
-            item["ended_by_done"] = bool(arg)
+            item["ended_by_done"] = arg == ev.END_DONE
+            item["ended_by"] = evn.name(evn.END_NAMES, arg)
         out.append(item)
     return out
 
@@ -152,13 +155,24 @@ def step_results(session: dict) -> list[dict]:
 
 
 # -- commands ----------------------------------------------------------------------------
+FILE_NOTES = {"missing": "archived file missing: `pumpmon pull` fetches it again",
+              "changed": "archived file damaged on this computer: `pumpmon pull` fetches it "
+                         "again"}
+
+
 def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
-    if args.reindex:
+    if args.reindex and not arc.rebuilt:
         added = arc.reindex()
         print("reindexed: %d session files added to the index" % added, file=sys.stderr)
     rows = _rows(arc, args)
+    file_state = {r["id"]: arc.file_state(r) for r in rows}
     if args.json:
-        json.dump([session_json(r, args.units) for r in rows], sys.stdout, indent=1)
+        items = []
+        for r in rows:
+            item = session_json(r, args.units)
+            item["file"] = file_state[r["id"]]  # ok | missing | changed
+            items.append(item)
+        json.dump(items, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if not rows:
@@ -168,6 +182,7 @@ def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
             return 0
         print("no sessions in the archive at %s yet: `pumpmon pull` copies them from the "
               "device" % arc.root)
+        _print_device_space(arc)
         return 0
     u = unit_label(args.units)
     print("%-12s %-23s %8s %9s %9s %9s %8s %12s  %s" % (
@@ -179,17 +194,30 @@ def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
             notes.append("cut short")
         if r["volume_estimated"]:
             notes.append("volume from weights")
-        if r["damaged"]:
+        if header_damaged(r):
+            notes.append("damaged: header unreadable")
+        elif r["damaged"]:
             notes.append("damaged")
         if r.get("note"):
             notes.append(r["note"])
+        if file_state[r["id"]] != "ok":
+            notes.append(FILE_NOTES[file_state[r["id"]]])
         left_ml, right_ml = breasts(r, r["bottle1_side"])
         print("%-12s %-23s %8s %9s %9s %9s %8d %12s  %s" % (
             r["id"], local_time(r), mmss(r["duration_s"]), _fmt(vol(r["volume_ml"], args.units)),
             _fmt(vol(left_ml, args.units)), _fmt(vol(right_ml, args.units)), r["letdowns"] or 0,
             mmss(r["first_letdown_s"]), "; ".join(notes)))
     print("%d sessions" % len(rows))
+    _print_device_space(arc)
     return 0
+
+
+def _print_device_space(arc: Archive) -> None:
+    from .pull import space_text
+
+    for d in arc.device_space():
+        print("%s (device %s, at the last pull, %s)" % (
+            space_text(d["free_bytes"], d["session_bytes"]), d["device"] or "?", d["at"]))
 
 
 def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
@@ -198,8 +226,9 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
     side = row["bottle1_side"]
     u = unit_label(args.units)
     fu = flow_label(args.units)
-    print("session %s  (%s, device %s, number %s)" % (row["id"], local_time(row),
-                                                     row["device"], row["session_id"]))
+    print("session %s  (%s, device %s, number %s)" % (
+        row["id"], local_time(row), row["device"],
+        "unknown" if row["session_id"] is None else row["session_id"]))
     print("length %s, %d letdowns, first letdown after %s" % (
         mmss(row["duration_s"]), row["letdowns"] or 0, mmss(row["first_letdown_s"])))
     est = " (from the weights: the session was cut short)" if row["volume_estimated"] else ""
@@ -213,7 +242,12 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
         print("note: %s" % row["note"])
     if not row["complete"]:
         print("the session ended without its closing summary (power cut or reset)")
-    if row["damaged"]:
+    if header_damaged(row):
+        print("this session's header is damaged: its start, number and samples cannot be read;"
+              " what follows is what could be read (%d events%s)" % (
+                  len(session.get("events") or []),
+                  ", the closing summary" if session.get("summary") else ""))
+    elif row["damaged"]:
         print("parts of this session's file are damaged; what follows is the intact part")
     print()
     print("timeline:")
@@ -241,7 +275,10 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
             print("  %6s  button: %s press" % (t, item["press"]))
         elif e == "motion":
             print("  %6s  %s" % (t, "moving: weight held" if item["moving"] else "still again"))
-        elif e in ("session_start", "session_end"):
+        elif e == "session_end":
+            print("  %6s  session end (%s)" % (t, END_WORDS.get(item["ended_by"],
+                                                              item["ended_by"])))
+        elif e == "session_start":
             print("  %6s  %s" % (t, e.replace("_", " ")))
         else:
             print("  %6s  %s" % (t, e))
@@ -250,6 +287,23 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
 
 def _clock_hm(unix_s: float) -> str:
     return local_dt(unix_s).strftime("%H:%M:%S")
+
+
+END_WORDS = {"done": "ended by the `done` cue", "button": "ended by a long press",
+             "host": "ended from the computer (--stop-session)",
+             "trace": "the emulator's trace ran out", "other": "end reason not recorded"}
+
+
+def cmd_forget(arc: Archive, args: argparse.Namespace) -> int:
+    row = arc.find(args.id)
+    moved = arc.forget(row)
+    if moved is None:
+        print("forgot session %s (its file was already gone); a pull leaves it on the device"
+              % row["id"])
+    else:
+        print("forgot session %s: its file is kept in %s; a pull leaves it on the device"
+              % (row["id"], moved))
+    return 0
 
 
 def _sample_rows(session: dict, row: dict, units: str):
@@ -364,7 +418,7 @@ def trends(rows: list[dict]) -> dict:
         d["right_ml"] += right_ml or 0.0
         if r["first_letdown_s"] is not None:
             d["_first"].append(r["first_letdown_s"])
-    no_clock = sum(1 for r in rows if r.get("start_unix_s") is None)
+    no_clock = sum(1 for r in rows if r.get("start_unix_s") is None and not header_damaged(r))
     out = []
     for d in days.values():
         first = d.pop("_first")
@@ -410,7 +464,7 @@ def cmd_trends(arc: Archive, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"sessions": cmd_sessions, "show": cmd_show, "export": cmd_export,
-            "trends": cmd_trends}
+            "trends": cmd_trends, "forget": cmd_forget}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -426,6 +480,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         print("pumpmon %s: %s" % (name, e), file=sys.stderr)
         return 1
+    if arc.rebuilt:
+        print("pumpmon: %s" % arc.rebuilt, file=sys.stderr)
     try:
         args.units = units_for(args.units, arc.root)
         return COMMANDS[name](arc, args)

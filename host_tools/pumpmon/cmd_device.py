@@ -4,11 +4,14 @@ configuration, over the same USB transport as `pumpmon pull`.
     pumpmon time sync [--port DEV]          # set the device clock (UTC) from this computer
     pumpmon time show [--port DEV]          # how far the device clock is from this computer
     pumpmon config show [--port DEV] [--json] [--all]
-    pumpmon config set KEY=VALUE [KEY=VALUE ...] [--port DEV]
+    pumpmon config set KEY=VALUE [KEY=VALUE ...] [--port DEV] [--stop-session]
 
-The configuration is checked with the firmware's own schema (firmware/config.py, imported
-here): an unknown key, a wrong type or an out-of-range value is refused with the schema's
-message and nothing is written. /config.json is written atomically (temporary file, CRC
+The configuration is checked with the firmware's own schema (firmware/shared/config.py, imported
+here): an unknown key, a wrong type, an out-of-range value or a broken rule across keys
+(stimulate_after_s below max_session_s, ...) is refused with the schema's message and
+nothing is written. A session in progress is never ended without --stop-session: without it
+`config set` changes nothing and the session goes on (`time` and `config show` pause it only
+while they talk to the device). /config.json is written atomically (temporary file, CRC
 check, rename) and the app is restarted so the new values apply from the next session.
 
 The clock: sessions store their start as UTC, so the device clock is set to UTC through
@@ -55,6 +58,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
                           help="every setting, the calibration and detector internals too")
         st = sub.add_parser("set", help="change settings: KEY=VALUE ...")
         st.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+        st.add_argument("--stop-session", action="store_true",
+                        help="end a session in progress first (without it, a running "
+                             "session is left alone and nothing is changed)")
     for sp in sub.choices.values():
         sp.add_argument("--port", metavar="DEV",
                         help="serial port of the device (default: find it on USB)")
@@ -181,8 +187,10 @@ def config_set(dev: Device, pairs: list[str]) -> int:
     raw, cfg, _problems = read_device_config(dev)
     merged = {k: v for k, v in raw.items() if config.entry(k) is not None}
     merged.update(changes)
-    new_cfg, problems = config.validate(merged)
+    new_cfg, problems = config.validate(merged, apply_rules=False)
     mine = [p for p in problems if any(p.startswith(k + " ") for k in changes)]
+    if not mine:  # the rules across keys (stimulate_after_s below max_session_s, ...)
+        mine = [m for _low, _high, m in config.broken_rules(new_cfg)]
     if mine:
         for p in mine:
             print("pumpmon config set: %s" % p.split(": using")[0], file=sys.stderr)
@@ -215,7 +223,14 @@ def run(args: argparse.Namespace) -> int:
                 code = 0
             elif args.action == "show":
                 code = config_show(dev, args.json, args.all)
+            elif dev.session_in_progress() is not None and not args.stop_session:
+                print("pumpmon config set: a session is in progress on the device (left "
+                      "running): set it again once the session has ended, or add "
+                      "--stop-session to end it now; nothing was changed", file=sys.stderr)
+                code = 2
             else:
+                if args.stop_session and dev.end_session():
+                    print("ended the session in progress (its log is closed and saved)")
                 code = config_set(dev, args.pairs)
             if not args.no_restart:
                 dev.start_app()

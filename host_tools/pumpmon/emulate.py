@@ -1,9 +1,21 @@
 """`pumpmon emulate`: the whole firmware in the unix port, as a device on a pseudo-terminal.
 
-    pumpmon emulate [--trace FILE | --idle] [--speed X] [--flash FILE] [--then-exit] [--quiet]
+    pumpmon emulate [--trace FILE | --idle] [--speed X] [--flash FILE [--format]]
+                    [--then-exit] [--quiet]
 
-The first line on stdout is the device path; `mpremote connect <path> resume ...` and
+The first line on stdout is the device path; `mpremote connect <path> ...` and
 `pumpmon pull --port <path>` then work against it as against a board on USB.
+
+The flash: `--flash FILE` creates FILE (a new 2 MB image) when it does not exist, mounts it
+when it holds a littlefs image, and refuses anything else (a folder, an empty file, a file
+of another kind) with one line and exit status 2. It never formats a file it did not create,
+unless `--format` asks for it.
+
+Soft reset: a board restarts on a soft reset (Ctrl-D at the REPL, or mpremote's default
+before each command), and so does the emulated device: the unix port itself ends there, so
+this relay starts it again on the same flash. As on a board, a soft reset from the friendly
+REPL runs the app again (not the trace: it is one session per `emulate`), one from the raw
+REPL comes back to the raw REPL.
 
 How: `micropython -i firmware/unix/emulator_boot.py` runs on one pseudo-terminal (its
 flash is a littlefs image file mounted at "/"), and this process relays bytes between that
@@ -19,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import select
 import signal
@@ -39,6 +52,41 @@ DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
 STALE_OUTPUT_BYTES = 4096  # device output kept for a host that has not connected yet
 STOP_GRACE_S = 3.0
 EXIT_MARKER = b"pumpmon-emulator: device exit"  # printed by emulator_boot.py on sys.exit()
+FLASH_MARKER = b"pumpmon-emulator: flash"  # emulator_boot.py could not mount the image
+SOFT_RESET_WINDOW_S = 2.0  # the device ended this soon after the host sent Ctrl-D: a reset
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+BLOCK_BYTES = 4096  # the flash sector (firmware/unix/flashdev.py)
+NEW_FLASH_BYTES = 2 * 1024 * 1024  # a new image: a 2 MB data partition
+LFS_MAGIC = b"littlefs"  # in the superblock entry at offset 8 of block 0 or 1
+
+
+def check_flash(path: Path, format_it: bool) -> str:
+    """What to do with a --flash FILE: "create" (missing), "format" (asked for), "mount"
+    (a littlefs image). EmulatorError (one line) for anything else: never overwrite a file
+    the user did not ask us to."""
+    if path.is_dir():
+        raise EmulatorError(f"--flash {path} is a folder: give an image file (a new name "
+                            "creates one)")
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise EmulatorError(f"--flash {path}: folder {path.parent} does not exist")
+        return "create"
+    if not path.is_file():
+        raise EmulatorError(f"--flash {path} is not a regular file: give an image file")
+    if format_it:
+        return "format"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(2 * BLOCK_BYTES)
+    except OSError as e:
+        raise EmulatorError(f"--flash {path}: cannot read it ({e.strerror or e})") from None
+    if (size == 0 or size % BLOCK_BYTES
+            or LFS_MAGIC not in (head[8:16], head[BLOCK_BYTES + 8:BLOCK_BYTES + 16])):
+        raise EmulatorError(
+            f"--flash {path} ({size} bytes) is not a littlefs flash image; refusing to touch "
+            "it: give a new file name, or add --format to erase it and make a new image")
+    return "mount"
 
 
 class EmulatorError(RuntimeError):
@@ -54,9 +102,12 @@ class Emulator:
         flash: str | Path | None = None,
         then_exit: bool = False,
         console: Callable[[str], None] | None = None,
+        format_flash: bool = False,
     ):
-        if speed <= 0:
-            raise EmulatorError("--speed must be above 0 (1 = real time)")
+        if not math.isfinite(speed) or speed <= 0:
+            raise EmulatorError("--speed must be a finite number above 0 (1 = real time), "
+                                f"not {speed!r}")
+        self.format_flash = format_flash
         self.idle = idle
         self.trace = None if idle else Path(trace) if trace else DEMO_TRACE
         self.speed = speed
@@ -77,6 +128,14 @@ class Emulator:
         self._tail = b""
         self._exiting = False
         self.dropped_bytes = 0
+        self.flash_problem = ""  # the device could not mount its flash (it said why)
+        self.soft_resets = 0
+        self._raw = False  # the host put the REPL in raw mode (Ctrl-A) last, not Ctrl-B
+        self._eot_at = -1.0  # when the host last sent Ctrl-D (soft reset when it ends)
+        self._rebooting = b""  # after a raw soft reset: output held until the raw banner
+        self._reboot_state = 0  # 1: waiting for the new REPL's prompt, 2: for the raw banner
+        self._cmd: list[str] = []
+        self._env: dict[str, str] = {}
 
     # -- setup --------------------------------------------------------------------------
     def _write_run_files(self) -> None:
@@ -98,41 +157,100 @@ class Emulator:
         (self.host_dir / "board.json").write_text(json.dumps(board))
 
     def start(self) -> str:
+        mode = check_flash(self.flash, self.format_flash)
         self._write_run_files()
-        if self.flash.parent and not self.flash.parent.exists():
-            raise EmulatorError(f"--flash {self.flash}: folder {self.flash.parent} does not exist")
-        dev_master, dev_slave = os.openpty()
-        tty.setraw(dev_slave)
+        if mode in ("create", "format"):
+            # a blank (erased) image; the device formats it as littlefs at boot
+            with open(self.flash, "wb") as f:
+                f.truncate(0)
+                blank = b"\xff" * BLOCK_BYTES
+                for _ in range(NEW_FLASH_BYTES // BLOCK_BYTES):
+                    f.write(blank)
         client_master, client_slave = os.openpty()
         tty.setraw(client_slave)
-        for fd in (dev_master, client_master):
-            os.set_blocking(fd, False)
-        env = unixport.micropython_env()  # compiles the firmware to .mpy when stale
-        cmd = unixport.command(
+        os.set_blocking(client_master, False)
+        self._env = unixport.micropython_env()  # compiles the firmware to .mpy when stale
+        self._cmd = unixport.command(
             heap=unixport.EMULATOR_HEAP,
             args=["-i", str(unixport.UNIX_FAKES / "emulator_boot.py"), str(self.flash.resolve()),
-             str(unixport.COMPILED), str(self.host_dir)]
+                  str(unixport.COMPILED), str(self.host_dir),
+                  "format" if mode in ("create", "format") else "mount"]
         )
-        self.proc = subprocess.Popen(
-            cmd, stdin=dev_slave, stdout=dev_slave, stderr=dev_slave,
-            env=env, cwd=str(self.host_dir), start_new_session=True,
-        )
-        os.close(dev_slave)
-        self._dev_master = dev_master
         self._client_master = client_master
         self._client_slave = client_slave  # kept open: the link stays up between clients
+        self._spawn([])
         self.device_path = os.ttyname(client_slave)
         return self.device_path
 
+    def _spawn(self, extra: list[str]) -> None:
+        """Start the unix port on a new device-side terminal."""
+        dev_master, dev_slave = os.openpty()
+        tty.setraw(dev_slave)
+        os.set_blocking(dev_master, False)
+        self.proc = subprocess.Popen(
+            self._cmd + extra, stdin=dev_slave, stdout=dev_slave, stderr=dev_slave,
+            env=self._env, cwd=str(self.host_dir), start_new_session=True,
+        )
+        os.close(dev_slave)
+        if self._dev_master >= 0:
+            try:
+                os.close(self._dev_master)
+            except OSError:
+                pass
+        self._dev_master = dev_master
+
+    def _soft_reset(self) -> bool:
+        """The device process ended: was it a soft reset (Ctrl-D from the host)? Then start
+        it again as a board restarts, and return True."""
+        if (self.proc is None or self.proc.returncode != 0 or self._exiting
+                or self.flash_problem or self._eot_at < 0
+                or time.monotonic() - self._eot_at > SOFT_RESET_WINDOW_S):
+            return False
+        self._eot_at = -1.0
+        self.soft_resets += 1
+        # "soft reboot" as a board says it; the app does not play the trace again
+        said = b"soft reboot\r\n" if self._raw else b"MPY: soft reboot\r\n"
+        self._to_client.append(said)
+        self._to_client_bytes += len(said)
+        self._tail = b""
+        if self._raw:  # back to the raw REPL, without running the app (as a board)
+            self._rebooting = b""
+            self._reboot_state = 1
+            self._spawn(["raw"])
+        else:
+            self._spawn(["again"])
+        return True
+
     # -- relay --------------------------------------------------------------------------
     def _from_device(self, data: bytes) -> None:
+        if self._reboot_state:
+            # after a soft reset from the raw REPL: the new process boots to the friendly
+            # REPL; put it in raw mode and show the host only what a board would
+            self._rebooting += data
+            if self._reboot_state == 1 and b">>> " in self._rebooting:
+                self._reboot_state = 2
+                self._rebooting = b""
+                try:
+                    os.write(self._dev_master, b"\x01")
+                except OSError:
+                    pass
+                return
+            at = self._rebooting.find(RAW_BANNER)
+            if self._reboot_state == 1 or at < 0:
+                return
+            data = self._rebooting[at:]
+            self._rebooting = b""
+            self._reboot_state = 0
         seen = self._tail + data
         if EXIT_MARKER in seen:
             try:
                 os.write(self._dev_master, b"\x04")  # Ctrl-D at the REPL: the port exits
             except OSError:
                 pass
-        self._tail = seen[-len(EXIT_MARKER):]
+        if FLASH_MARKER in seen and not self.flash_problem:
+            line = seen[seen.index(FLASH_MARKER):].split(b"\n")[0]
+            self.flash_problem = line.decode("utf-8", "replace").strip()
+        self._tail = seen[-max(len(EXIT_MARKER), 200):]
         self._to_client.append(data)
         self._to_client_bytes += len(data)
         if not self._client_spoke:
@@ -174,6 +292,15 @@ class Emulator:
             self._to_client.popleft()
 
     def _to_device(self, data: bytes) -> None:
+        # the REPL's mode, as a board's would follow it: Ctrl-A raw, Ctrl-B friendly (raw
+        # paste, Ctrl-E A Ctrl-A, stays raw); Ctrl-D at an idle REPL is a soft reset
+        for b in data:
+            if b == 1:
+                self._raw = True
+            elif b == 2:
+                self._raw = False
+        if b"\x04" in data:
+            self._eot_at = time.monotonic()
         if not self._client_spoke:
             self._client_spoke = True
             if self.console is not None:
@@ -237,6 +364,8 @@ class Emulator:
         while not should_stop():
             if not self.step():
                 self._drain_device()
+                if self._soft_reset():
+                    continue
                 break
         return self.stop()
 
@@ -323,23 +452,41 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
                        help="trace CSV to run as the session (default: a bundled session)")
     which.add_argument("--idle", action="store_true",
                        help="run no session; only serve USB (a board sitting on the desk)")
-    p.add_argument("--speed", type=float, default=1.0,
+    p.add_argument("--speed", type=_speed, default=1.0,
                    help="session clock speed, 1 = real time (default), 60 = a minute a second")
     p.add_argument("--flash", metavar="FILE",
                    help="littlefs flash image, created when missing and kept between runs "
-                        "(default: a temporary one)")
+                        "(default: a temporary one); anything but an image is refused")
+    p.add_argument("--format", action="store_true",
+                   help="erase --flash FILE and make a new image in it (its contents are lost)")
     p.add_argument("--then-exit", action="store_true",
                    help="exit once the session's log is closed")
     p.add_argument("--quiet", action="store_true", help="do not echo the device console")
+
+
+def _speed(text: str) -> float:
+    """--speed: a finite number above 0 (argparse prints the one-line error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (1 = real time)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a finite number above 0 (1 = real time, 60 = a minute a second)")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    if args.format and not args.flash:
+        sys.stderr.write("pumpmon emulate: --format needs --flash FILE (the image to erase)\n")
+        return 2
     try:
         emu = Emulator(trace=args.trace, idle=args.idle, speed=args.speed, flash=args.flash,
-                       then_exit=args.then_exit, console=None if args.quiet else say)
+                       then_exit=args.then_exit, console=None if args.quiet else say,
+                       format_flash=args.format)
         path = emu.start()
     except (TraceError, EmulatorError) as e:
         sys.stderr.write(f"pumpmon emulate: {e}\n")
@@ -356,6 +503,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     code = emu.run(lambda: stop["now"])
+    if emu.flash_problem:
+        sys.stderr.write(f"pumpmon emulate: {emu.flash_problem}\n")
+        return 2
     if not stop["now"] and code not in (0, None):
         sys.stderr.write(f"pumpmon emulate: the device stopped with status {code}\n")
         return 1

@@ -212,6 +212,15 @@ def run(args: argparse.Namespace) -> int:
         return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
     finally:
         arc.close()
+    if not session.get("t_ms"):
+        # nothing to draw (a damaged header leaves the samples unreadable): say what was read
+        print("pumpmon plot: session %s has no readable samples (%s), so there is nothing to "
+              "plot; what could be read: %d events%s (`pumpmon show %s`)" % (
+                  row["id"], "its file is damaged" if row["damaged"] else "none were logged",
+                  len(session.get("events") or []),
+                  ", the summary: %s mL" % row["volume_ml"] if session.get("summary") else "",
+                  row["id"]), file=sys.stderr)
+        return 1
     if not args.output.lower().endswith(".png"):
         print("pumpmon plot: the output must be a .png file, not %s" % args.output,
               file=sys.stderr)

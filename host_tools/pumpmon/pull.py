@@ -4,14 +4,18 @@
 
 1. Open the archive first (a bad archive stops us before the device is touched).
 2. Connect (auto-detects the board by its USB IDs when --port is not given). A session in
-   progress is closed cleanly by the device itself before it hands over the REPL; we say so.
+   progress is paused by the device (its log synced) while we hold the REPL, and left alone:
+   its file is not copied (it comes with the next pull) and it goes on when the app restarts.
 3. List /sessions on the device (name, size, CRC-32 of the first KB), keep those the archive
-   lacks, stream them in one transfer; each file counts only once its length and CRC-32
+   lacks or holds only in a copy that no longer reads back intact (missing or changed on this
+   disk), stream them in one transfer; each file counts only once its length and CRC-32
    match what the device computed while reading it, and it is archived atomically on arrival.
+   Sessions removed from the archive with `pumpmon forget` are not copied back.
 4. Mark every archived session as confirmed on the device (the log store may then prune it
-   when flash runs short); with --prune, delete from the device exactly the sessions the
-   archive holds and has verified, nothing else.
-5. Start the app again and let go of the port.
+   when flash runs short); with --prune, delete from the device exactly the sessions whose
+   archived file, read back now, has the CRC-32 the device computes for its own copy.
+5. Say how much flash the device has free and how many sessions fit (kept in the archive for
+   `pumpmon sessions`), start the app again and let go of the port.
 
 If the link dies part-way (unplugged, the device reset), the sessions that arrived whole are
 archived, nothing on the device has changed, the exit status is 1, and the next pull copies
@@ -88,18 +92,29 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
     t0 = time.monotonic()
     dev = Device.connect(port, say=say)
     try:
-        handed = dev.console_before_repl.decode("utf-8", "replace")
-        if "ended by host" in handed:
-            line = [ln for ln in handed.splitlines() if "ended by host" in ln][-1].strip()
-            say("a session was in progress: the device closed its log first (%s)" % line)
         device = dev.unique_id()
+        running = dev.session_in_progress()
         on_device = dev.listdir_sessions(SESSIONS_DIR, SESSION_SUFFIX)
+        if running is not None:
+            on_device = [r for r in on_device if r[0] != running_name(running)]
+            say("a session is in progress on the device: left running (it is copied by the "
+                "next pull once it has ended)")
         acked = {n[:-len(ACK_SUFFIX)] for n, _s, _c in
                  dev.listdir_sessions(SESSIONS_DIR, ACK_SUFFIX)}
-        new = [r for r in on_device if not archive.holds(device, r[0], r[1], r[2])]
+        forgotten = [r for r in on_device if archive.is_forgotten(device, r[0], r[1], r[2])]
+        on_device = [r for r in on_device if r not in forgotten]
+        bad_copy = [r for r in on_device if archive.holds(device, r[0], r[1], r[2])
+                    and not archive.holds_verified(device, r[0], r[1], r[2])]
+        new = [r for r in on_device if not archive.holds_verified(device, r[0], r[1], r[2])]
         held_before = len(on_device) - len(new)
         say("%d sessions on the device, %d already archived, copying %d"
             % (len(on_device), held_before, len(new)))
+        if bad_copy:
+            say("%d of them again, as their archived file is missing or damaged on this "
+                "computer: %s" % (len(bad_copy), ", ".join(r[0] for r in bad_copy)))
+        if forgotten:
+            say("%d sessions removed with `pumpmon forget` stay on the device, not copied"
+                % len(forgotten))
         bar = _Progress(sum(r[1] for r in new), len(new), progress)
         by_path = {SESSIONS_DIR + "/" + r[0]: r for r in new}
         copied: list[dict] = []
@@ -135,7 +150,8 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
             say("not copied: %s" % problem)
 
         # every session the archive now holds, verified: mark it on the device, prune if asked
-        held = [r for r in on_device if archive.holds(device, r[0], r[1], r[2])]
+        held = [r for r in on_device if archive.holds_verified(device, r[0], r[1], r[2])]
+        held += forgotten  # their copy is in the archive's trash folder (checked on prune)
         to_ack = [r[0] for r in held if r[0][:-len(SESSION_SUFFIX)] not in acked]
         if to_ack:
             try:
@@ -146,8 +162,16 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
                     "their space by itself (%s)" % e.args[0].splitlines()[-1])
         if prune and held:
             pruned = _prune(dev, archive, device, held)
-            say("pruned %d archived sessions from the device (each checked against the "
-                "archive's copy first)" % pruned)
+            kept = len(held) - pruned
+            say("pruned %d archived sessions from the device (each archived file read back "
+                "and checked against the device's CRC first)%s" % (
+                    pruned, "; %d kept on the device: their archived copy did not match"
+                    % kept if kept else ""))
+        space = dev.flash_space(SESSIONS_DIR)
+        if space is not None:
+            free_bytes, session_bytes = space
+            archive.record_device_space(device, free_bytes, session_bytes)
+            say(space_text(free_bytes, session_bytes))
         remember_device_settings(dev, archive.root, [r["sha256"] for r in copied], say)
         if restart:
             dev.start_app()
@@ -166,15 +190,27 @@ _CRC_FN = (
 )
 
 
+def running_name(session_id: int) -> str:
+    """The log store's file name of a session (firmware/logstore.py)."""
+    return "%08d%s" % (session_id, SESSION_SUFFIX)
+
+
+def space_text(free_bytes: int, session_bytes: int) -> str:
+    fit = free_bytes // max(1, session_bytes)
+    return "device flash: %d KB free, room for %d more session%s%s" % (
+        free_bytes // 1024, fit, "" if fit == 1 else "s",
+        " (it is full: the next session is not saved unless archived sessions can be pruned)"
+        if fit == 0 else "")
+
+
 def _prune(dev: Device, archive: Archive, device: str, held: list) -> int:
-    """Delete from the device the sessions whose whole-file CRC-32, computed on the device
-    now, equals the archived copy's. Returns how many were deleted."""
+    """Delete from the device the sessions whose archived file, read back now, has the
+    CRC-32 the device computes now for its own copy. Returns how many were deleted."""
     crcs = dev.eval("[_crc(%r+'/'+_n) for _n in %r]" % (SESSIONS_DIR, [r[0] for r in held])
                     if dev.exec(_CRC_FN) == b"" else "[]")
     names = []
     for (name, size, head_crc), crc in zip(held, crcs):
-        row = archive._row_where(device, name, size, head_crc)
-        if row["crc32"] == crc:
+        if archive.verified_crc(device, name, size, head_crc) == crc:
             names.append(name)
     if names:
         dev.exec("import os\nfor _n in %r:\n os.remove(%r+'/'+_n)\n try:\n"

@@ -68,8 +68,15 @@ def offset_text(when: dt.datetime) -> str:
     return "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
 
 
+def header_damaged(row: dict) -> bool:
+    """The session's header could not be read (so neither its start nor its number)."""
+    return bool(row.get("damaged")) and row.get("session_id") is None
+
+
 def local_time(row: dict) -> str:
     """The session's start for people: local time with the UTC offset."""
+    if header_damaged(row):
+        return "damaged: unknown"
     if row.get("start_unix_s") is None:
         return "clock not set"
     when = local_dt(row["start_unix_s"])

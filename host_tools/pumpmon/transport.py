@@ -356,6 +356,31 @@ class Device:
             ".decode())\nexcept Exception:\n print('')\n")
         return out.decode().strip()
 
+    def session_in_progress(self) -> int | None:
+        """The id of the session the app paused to hand over the REPL (-1: one that is not
+        being saved), None when no session is running (or the device has no app)."""
+        try:
+            return self.eval("(lambda m:m.session_in_progress() if hasattr(m,"
+                             "'session_in_progress') else None)(__import__('app'))")
+        except DeviceCodeError:
+            return None
+
+    def end_session(self) -> bool:
+        """End the paused session now (its log closed, end reason `host`); True if there
+        was one."""
+        out = self.exec("print(__import__('app').end_session_in_progress())")
+        return out.strip().splitlines()[-1:] == [b"True"]  # after the app's closing line
+
+    def flash_space(self, folder: str) -> tuple[int, int] | None:
+        """(free bytes, bytes one session needs) on the flash holding `folder`, from the
+        device's log store; None when the device cannot say."""
+        try:
+            got = self.eval("(lambda m:(m.free_bytes(%r),m.SESSION_BYTES))"
+                            "(__import__('logstore'))" % folder)
+        except DeviceError:
+            return None
+        return int(got[0]), int(got[1])
+
     def listdir_sessions(self, folder: str, suffix: str = ".pml") -> list[tuple[str, int, int]]:
         """[(name, size_bytes, crc32 of the first HEAD_CRC_BYTES)] of the files in `folder`
         ending in `suffix`, sorted by name. A missing folder is an empty list."""
@@ -483,10 +508,12 @@ class Device:
         (the emulator's trace board runs its one session only once)."""
         try:
             replay_board = self.eval(
-                "(lambda j:bool(j and j.get('trace')))(__import__('app').load_json"
-                "('/board.json',None))")
+                "(lambda j:bool(j and j.get('trace')))(__import__('app').load_board"
+                "('/board.json')[0])")
         except DeviceCodeError:
             replay_board = True  # no app on this device: nothing to start
+        if replay_board and self.session_in_progress() is not None:
+            replay_board = False  # its one session was paused for us: let it go on
         ser = self.transport.serial
         try:
             self.transport.exit_raw_repl()

@@ -3,7 +3,8 @@
 These run the real firmware app (firmware/app.py on the sim board) in the emulator, not
 synthetic log files: a session recorded from a trace is pulled, verified and archived with
 its events; a power cut mid-session loses at most the last 2 s of session time and the
-session is kept, marked incomplete; a pull during a session closes the log cleanly first.
+session is kept, marked incomplete; a pull during a session leaves it running, `config set`
+does not end it without --stop-session; a full flash gives its own cue and keeps the summary.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from emulated_device import session_files
+from pumpmon import flashimage
 from pumpmon.emulate import DEMO_TRACE, Emulator
 
 HANG_GUARD_S = 120
@@ -88,12 +91,102 @@ def test_power_cut_mid_session_keeps_the_session_marked_incomplete(tmp_path):
     assert s["duration_s"] >= last_seen_s - 2
 
 
-def test_pull_during_a_session_closes_the_log_cleanly_first(tmp_path):
+def _wait_for(pred, what: str, emu: Emulator | None = None) -> None:
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not pred():
+        assert time.monotonic() < deadline, what
+        if emu is not None:
+            emu.step(0.02)
+        else:
+            time.sleep(0.05)
+
+
+def _timeline(archive: Path, sid: str) -> str:
+    show = pumpmon("show", sid, "--archive", str(archive))
+    assert show.returncode == 0, show.stderr
+    return show.stdout
+
+
+def test_pull_during_a_session_leaves_it_running_and_the_next_pull_gets_it_whole(tmp_path):
+    flash, archive = tmp_path / "flash.img", tmp_path / "archive"
+    flashimage.put_files(flash, session_files(2))  # two finished sessions already there
+    # the 900 s demo session in ~15 s; the pull comes about 2 s in
+    with Emulator(trace=DEMO_TRACE, speed=60, flash=flash).serving() as emu:
+        time.sleep(2)
+        pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
+        assert pull.returncode == 0, pull.stdout + pull.stderr
+        assert "left running" in pull.stdout
+        assert [s["session_number"] for s in sessions(archive)] == [1, 2]  # not the running
+        time.sleep(900 / 60)  # the rest of the session (the pull paused it a moment)
+        _wait_for(lambda: pumpmon("pull", "--port", emu.device_path, "--archive",
+                                  str(archive)).returncode == 0 and len(sessions(archive)) == 3,
+                  "the session never ended after the pull")
+    third = sessions(archive)[2]
+    assert third["complete"] is True and third["session_number"] == 3
+    assert third["duration_s"] > 600  # it went on after the pull, it was not ended there
+    assert "ended from the computer" not in _timeline(archive, third["id"])
+
+
+def test_config_set_during_a_session_refuses_unless_asked_to_stop_it(tmp_path):
     flash, archive = tmp_path / "flash.img", tmp_path / "archive"
     with Emulator(trace=DEMO_TRACE, speed=20, flash=flash).serving() as emu:
-        time.sleep(2)  # the session is under way (about 40 s of session time)
+        time.sleep(2)
+        refused = pumpmon("config", "set", "haptic_intensity_pct=50", "--port",
+                          emu.device_path)
+        assert refused.returncode == 2
+        assert "--stop-session" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
         pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
-    assert pull.returncode == 0, pull.stdout + pull.stderr
+        assert "left running" in pull.stdout  # still going: config set did not end it
+        done = pumpmon("config", "set", "haptic_intensity_pct=50", "--stop-session",
+                       "--port", emu.device_path)
+        assert done.returncode == 0, done.stderr
+        assert "ended the session" in done.stdout
+        pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
+        assert pull.returncode == 0, pull.stdout + pull.stderr
     (s,) = sessions(archive)
-    assert s["complete"] is True  # closed by the app, not cut
-    assert s["duration_s"] > 0
+    assert s["complete"] is True
+    assert "session end (ended from the computer" in _timeline(archive, s["id"])
+
+
+_FILL = r"""
+import flashdev
+fs = flashdev.mount_image(%r, mount_at="/flash")
+n = 0
+b = bytearray(4096)
+try:
+    while True:
+        with open("/flash/photos%%d.bin" %% n, "wb") as f:
+            f.write(b)
+        n += 1
+except OSError:
+    pass
+flashdev.unmount(fs)
+print("filled", n)
+"""
+
+
+def test_a_full_flash_gives_the_not_saved_cue_and_keeps_the_summary(tmp_path):
+    from pumpmon import unixport
+
+    flash, archive = tmp_path / "flash.img", tmp_path / "archive"
+    for run in (1, 2):  # session 1 on a flash with room; then the flash fills up; session 2
+        if run == 2:
+            proc = unixport.run_code(_FILL % str(flash), heap="2M")
+            assert "filled" in proc.stdout, proc.stderr
+        lines: list[str] = []
+        with Emulator(trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True,
+                      console=lines.append) as emu:
+            deadline = time.monotonic() + HANG_GUARD_S
+            assert emu.run(lambda d=deadline: time.monotonic() > d) == 0
+    cues = [line for line in lines if "] cue: " in line]
+    assert cues and cues[0].endswith("cue: not_saved"), lines[:10]
+    said = next(line for line in lines if line.startswith("session 2:"))
+    pull = pull_from(flash, archive)
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+    assert "room for 0 more sessions" in pull.stdout
+    first, second = sessions(archive)
+    assert second["session_number"] == 2 and second["complete"] is True  # its summary
+    m = re.match(r"session 2: ([0-9.]+) mL", said)
+    assert m and abs(float(m.group(1)) - second["volume_ml"]) <= 0.1
+    assert second["volume_ml"] == first["volume_ml"]  # the same trace twice

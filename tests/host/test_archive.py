@@ -100,22 +100,9 @@ def test_show_of_an_unknown_session_fails_with_a_clear_message(arc_dir, capsys):
     assert "no session '99'" in err
 
 
-def test_an_unreadable_index_is_reported_and_the_session_files_are_kept(arc_dir, capsys):
-    files_before = sorted(p.name for p in arc_dir.rglob("*.pml"))
-    (arc_dir / "index.sqlite3").write_bytes(b"this is not a database" * 100)
-    for suffix in ("-wal", "-shm"):
-        (arc_dir / ("index.sqlite3" + suffix)).unlink(missing_ok=True)
-    code, _out, err = _run(capsys, "sessions", "--archive", str(arc_dir))
-    assert code == 1
-    assert "unreadable" in err and "reindex" in err
-    assert sorted(p.name for p in arc_dir.rglob("*.pml")) == files_before
-
-
 def test_reindex_rebuilds_the_index_from_the_session_files(arc_dir, capsys):
-    (arc_dir / "index.sqlite3").unlink()
-    for suffix in ("-wal", "-shm"):
-        (arc_dir / ("index.sqlite3" + suffix)).unlink(missing_ok=True)
     with Archive.open(arc_dir) as arc:
+        arc.db.execute("DELETE FROM sessions")  # rows lost, files kept
         assert arc.count() == 0
         assert arc.reindex() == 4
         assert arc.count() == 4
@@ -192,3 +179,104 @@ def test_an_archive_path_that_is_a_file_is_refused_with_a_message(tmp_path):
     assert proc.returncode != 0
     assert "is a file, not an archive folder" in proc.stderr
     assert not_a_folder.read_text() == "keep me"  # nothing lost
+
+
+def _drop_index(arc_dir):
+    for suffix in ("", "-wal", "-shm"):
+        (arc_dir / ("index.sqlite3" + suffix)).unlink(missing_ok=True)
+
+
+def test_with_the_index_deleted_sessions_lists_every_archived_session(arc_dir, capsys):
+    _drop_index(arc_dir)
+    code, out, err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
+    assert code == 0, err
+    assert sorted(s["id"] for s in json.loads(out)) == ["00000001", "00000002", "00000003",
+                                                       "00000004"]
+    assert "rebuilt" in err
+
+
+def test_sessions_reindex_with_no_index_rebuilds_it(arc_dir, capsys):
+    _drop_index(arc_dir)
+    code, out, err = _run(capsys, "sessions", "--reindex", "--archive", str(arc_dir))
+    assert code == 0, err
+    assert "4 sessions" in out and "no archive" not in out + err
+
+
+def test_an_unreadable_index_is_set_aside_and_rebuilt_from_the_files(arc_dir, capsys):
+    files_before = sorted(p.name for p in arc_dir.rglob("*.pml"))
+    _drop_index(arc_dir)
+    (arc_dir / "index.sqlite3").write_bytes(b"this is not a database" * 100)
+    code, out, err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
+    assert code == 0, err
+    assert len(json.loads(out)) == 4
+    assert "unreadable" in err and "rebuilt" in err
+    assert sorted(p.name for p in arc_dir.rglob("*.pml")) == files_before
+    kept = list(arc_dir.glob("index.sqlite3.unreadable-*"))
+    assert kept and kept[0].read_bytes().startswith(b"this is not a database")
+
+
+def test_sessions_marks_an_archived_file_that_is_missing_or_changed(arc_dir, capsys):
+    next(arc_dir.rglob("00000001-*.pml")).unlink()
+    victim = next(arc_dir.rglob("00000002-*.pml"))
+    raw = bytearray(victim.read_bytes())
+    raw[100] ^= 0xFF
+    victim.write_bytes(bytes(raw))
+    code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
+    assert code == 0
+    state = {s["id"]: s["file"] for s in json.loads(out)}
+    assert state == {"00000001": "missing", "00000002": "changed", "00000003": "ok",
+                     "00000004": "ok"}
+    code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir))
+    assert out.count("`pumpmon pull` fetches it again") == 2
+
+
+def test_adding_a_session_again_rewrites_a_missing_archived_file(arc_dir, files):
+    with Archive.open(arc_dir) as arc:
+        row = arc.find("1")
+        (arc_dir / row["file"]).unlink()
+        assert not arc.holds_verified(DEVICE, row["name"], row["size"], row["head_crc"])
+        again = arc.add(DEVICE, "00000001.pml", files["/sessions/00000001.pml"])
+        assert again["id"] == row["id"] and arc.count() == 4
+        assert arc.read_bytes(again) == files["/sessions/00000001.pml"]
+
+
+def test_forget_moves_the_file_to_the_trash_and_keeps_it_forgotten_after_a_reindex(
+        arc_dir, capsys):
+    code, out, err = _run(capsys, "forget", "3", "--archive", str(arc_dir))
+    assert code == 0, err
+    assert "trash" in out
+    trashed = list((arc_dir / "trash").rglob("00000003-*.pml"))
+    assert len(trashed) == 1  # kept, never deleted
+    assert not list((arc_dir / "sessions").rglob("00000003-*.pml"))
+    _drop_index(arc_dir)
+    code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
+    assert [s["id"] for s in json.loads(out)] == ["00000001", "00000002", "00000004"]
+    with Archive.open(arc_dir) as arc:
+        data = trashed[0].read_bytes()
+        assert arc.is_forgotten(DEVICE, "00000003.pml", len(data),
+                                __import__("binascii").crc32(data[:1024]))
+    code, _out, err = _run(capsys, "forget", "99", "--archive", str(arc_dir))
+    assert code == 2 and "no session" in err
+
+
+def test_a_session_whose_header_is_damaged_is_shown_as_damaged_with_what_was_read(
+        tmp_path, files, capsys):
+    data = bytearray(files["/sessions/00000002.pml"])
+    for i in range(3, 40):  # the header frame
+        data[i] ^= 0x5A
+    arc_dir = tmp_path / "arc"
+    with Archive.open(arc_dir) as arc:
+        arc.add(DEVICE, "00000002.pml", bytes(data))
+    code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir))
+    assert code == 0
+    assert "clock not set" not in out and "damaged" in out
+    code, out, err = _run(capsys, "show", "00000002", "--archive", str(arc_dir))
+    assert code == 0, err
+    assert "number None" not in out and "header is damaged" in out
+    code, out, err = _run(capsys, "plot", "00000002", "-o", str(tmp_path / "p.png"),
+                          "--archive", str(arc_dir))
+    assert code == 1
+    assert "no readable samples" in err and "Traceback" not in err
+    assert not (tmp_path / "p.png").exists()
+    code, out, _err = _run(capsys, "trends", "--archive", str(arc_dir))
+    assert "time sync" not in out  # a damaged header is not a clock that was not set

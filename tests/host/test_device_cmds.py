@@ -124,3 +124,12 @@ def test_device_commands_with_no_device_fail_clearly(tmp_path, capsys):
     code, _out, err = _run(capsys, "config", "show", "--port", str(tmp_path / "ttyNONE"))
     assert code == 2
     assert "no device at" in err
+
+
+def test_config_set_refuses_a_value_that_contradicts_another_key(device, capsys):
+    before = _device_config_text(device)
+    code, _out, err = _run(capsys, "config", "set", "stimulate_after_s=1000",
+                           "max_session_s=600", "--port", device)
+    assert code == 2
+    assert "must be below max_session_s" in err and "nothing was changed" in err
+    assert _device_config_text(device) == before

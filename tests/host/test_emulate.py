@@ -84,3 +84,85 @@ def test_emulate_rejects_a_speed_that_is_not_positive(speed):
                           capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert proc.returncode == 2
     assert "speed" in proc.stderr
+
+
+def emulate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pumpmon.cli", "emulate", "--quiet",
+                           "--then-exit", *args], capture_output=True, text=True,
+                          timeout=HANG_GUARD_S)
+
+
+@pytest.mark.parametrize("speed", ["inf", "nan", "-inf", "1e400", "fast"])
+def test_a_speed_that_is_not_a_finite_positive_number_is_one_line_and_status_2(speed):
+    proc = emulate("--speed", speed)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "speed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _not_images(tmp_path: Path) -> dict[str, tuple[Path, bytes | None]]:
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    cases = {"folder": (folder, None)}
+    for name, data in (("empty", b""), ("100k", os.urandom(100_000)),
+                       ("users_2mb", os.urandom(2 * 1024 * 1024))):
+        path = tmp_path / (name + ".img")
+        path.write_bytes(data)
+        cases[name] = (path, data)
+    return cases
+
+
+def test_flash_that_is_not_a_littlefs_image_is_refused_and_left_untouched(tmp_path):
+    for name, (path, data) in _not_images(tmp_path).items():
+        proc = emulate("--idle", "--flash", str(path))
+        assert proc.returncode == 2, (name, proc.stdout, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, (name, proc.stderr)
+        assert "Traceback" not in proc.stderr + proc.stdout
+        if data is not None:
+            assert path.read_bytes() == data, name  # never overwritten
+
+
+def test_flash_is_created_when_missing_then_mounted_and_format_only_when_asked(tmp_path):
+    image = tmp_path / "new.img"
+    proc, port = start_emulator("--idle", "--flash", str(image))
+    try:
+        out = mpremote(port, "exec", "with open('/kept.txt', 'w') as f: f.write('milk')")
+        assert out.returncode == 0, out.stderr
+    finally:
+        stop(proc)
+    assert image.stat().st_size == 2 * 1024 * 1024
+    mine = tmp_path / "mine.img"
+    mine.write_bytes(os.urandom(8192))
+    proc, port = start_emulator("--idle", "--flash", str(mine), "--format")  # asked: erased
+    stop(proc)
+    proc, port = start_emulator("--idle", "--flash", str(mine))  # now an image: mounted
+    try:
+        out = mpremote(port, "exec", "import os; print(os.listdir())")
+        assert "board.json" in out.stdout
+    finally:
+        stop(proc)
+    proc, port = start_emulator("--idle", "--flash", str(image))  # the first one, kept
+    try:
+        out = mpremote(port, "exec", "print(open('/kept.txt').read())")
+        assert out.stdout.strip() == "milk"
+    finally:
+        stop(proc)
+
+
+def test_mpremote_with_its_default_soft_reset_works_and_the_device_stays(tmp_path):
+    proc, port = start_emulator("--idle", "--flash", str(tmp_path / "flash.img"))
+    try:
+        for _ in range(2):  # `connect PORT ls` soft-resets first, as on a board
+            out = subprocess.run([str(BIN / "mpremote"), "connect", port, "ls"],
+                                 capture_output=True, text=True, timeout=HANG_GUARD_S)
+            assert out.returncode == 0, out.stdout + out.stderr
+            assert "board.json" in out.stdout and "Traceback" not in out.stderr
+        assert proc.poll() is None  # still serving
+        out = mpremote(port, "exec", "print(6*7)")
+        assert out.stdout.strip() == "42"
+        pull = subprocess.run([sys.executable, "-m", "pumpmon.cli", "pull", "--port", port,
+                               "--archive", str(tmp_path / "arc"), "--quiet"],
+                              capture_output=True, text=True, timeout=HANG_GUARD_S)
+        assert pull.returncode == 0, pull.stdout + pull.stderr
+    finally:
+        assert stop(proc) == 0

@@ -22,8 +22,9 @@ TABLES = {
     "PH": "PHASE_NAMES",
     "BTN": "BUTTON_NAMES",
     "FAULT": "FAULT_NAMES",
+    "END": "END_NAMES",
 }
-_PRIVATE_CODE = re.compile(r"^_((?:EV|CUE|PH|BTN|FAULT)_\w+) = const\((-?\d+)\)", re.M)
+_PRIVATE_CODE = re.compile(r"^_((?:EV|CUE|PH|BTN|FAULT|END)_\w+) = const\((-?\d+)\)", re.M)
 
 
 def _codes(prefix: str) -> dict[str, int]:

@@ -7,7 +7,7 @@ import serial
 from emulated_device import emulated_device, session_files
 from pumpmon import cli, flashimage, transport
 from pumpmon.archive import Archive
-from pumpmon.pull import pull
+from pumpmon.pull import _prune, pull
 from pumpmon.transport import DeviceGone
 
 N = 20
@@ -81,17 +81,67 @@ def test_pull_killed_mid_transfer_completes_after_restart_with_every_session_onc
     arc.close()
 
 
-def test_prune_deletes_only_sessions_whose_archived_copy_matches(tmp_path, image, originals):
+def test_prune_keeps_a_session_whose_archived_file_does_not_match_the_device(
+        tmp_path, image, originals):
     flashimage.put_files(image, {"/sessions/notes.txt": b"keep me"})
     with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
         assert pull(emu.device_path, arc, progress=False, say=_quiet) == 0
-        # the archive's copy of session 3 no longer matches what the device holds
-        arc.db.execute("UPDATE sessions SET crc32 = crc32 + 1 WHERE name = '00000003.pml'")
-        assert pull(emu.device_path, arc, prune=True, progress=False, say=_quiet) == 0
+        # the archive's copy of session 3 goes bad on this disk after the pull
+        victim = tmp_path / "arc" / arc.find("3")["file"]
+        raw = bytearray(victim.read_bytes())
+        raw[200] ^= 0xFF
+        victim.write_bytes(bytes(raw))
+        with transport.Device.connect(emu.device_path) as dev:
+            device = dev.unique_id()
+            held = [r for r in dev.listdir_sessions("/sessions", ".pml")]
+            assert _prune(dev, arc, device, held) == N - 1
         left = _device_names(emu.device_path)
     assert "00000003.pml" in left
     assert "notes.txt" in left
     assert sum(n.endswith(".pml") for n in left) == 1
+
+
+def test_prune_with_an_archived_file_deleted_and_another_corrupted_loses_no_session(
+        tmp_path, image, originals):
+    said: list[str] = []
+    with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
+        assert pull(emu.device_path, arc, progress=False, say=_quiet) == 0
+        (tmp_path / "arc" / arc.find("4")["file"]).unlink()
+        victim = tmp_path / "arc" / arc.find("5")["file"]
+        raw = bytearray(victim.read_bytes())
+        raw[-10] ^= 0xFF
+        victim.write_bytes(bytes(raw))
+        assert pull(emu.device_path, arc, prune=True, progress=False, say=said.append) == 0
+        left = _device_names(emu.device_path)
+        # every session is either back in the archive, verified, or still on the device
+        for path, data in originals.items():
+            name = path.rsplit("/", 1)[1]
+            row = arc.find(name[:-4])
+            assert arc.file_state(row) == "ok"
+            assert arc.read_bytes(row) == data or name in left
+    assert any("copying 2" in s for s in said), said
+    assert any("again" in s and "00000004.pml" in s and "00000005.pml" in s for s in said)
+
+
+def test_pull_says_how_much_flash_the_device_has_free_and_sessions_shows_it(
+        tmp_path, image, capsys):
+    said: list[str] = []
+    with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
+        assert pull(emu.device_path, arc, progress=False, say=said.append) == 0
+    line = next(s for s in said if s.startswith("device flash:"))
+    assert "KB free, room for" in line
+    assert cli.main(["sessions", "--archive", str(tmp_path / "arc")]) == 0
+    assert "KB free, room for" in capsys.readouterr().out
+
+
+def test_a_forgotten_session_is_not_pulled_back(tmp_path, image, capsys):
+    with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
+        assert pull(emu.device_path, arc, progress=False, say=_quiet) == 0
+        arc.forget(arc.find("2"))
+        said: list[str] = []
+        assert pull(emu.device_path, arc, progress=False, say=said.append) == 0
+        assert arc.count() == N - 1
+    assert any("forget" in s for s in said)
 
 
 def test_pull_without_prune_leaves_the_device_unchanged(tmp_path, image):

@@ -110,9 +110,76 @@ def test_replay_rejects_a_bad_config_with_status_2(tmp_path):
 def test_replay_runs_with_a_valid_config(tmp_path):
     trace = write_trace(tmp_path / "t.csv", 10, 400, False, False)
     cfg = tmp_path / "cfg.json"
-    cfg.write_text(json.dumps({"max_session_s": 120}))
+    cfg.write_text(json.dumps({"max_session_s": 120, "stimulate_after_s": 60}))
     proc = replay(str(trace), "--config", str(cfg))
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     done = [e for e in events if e["event"] == "cue" and e["cue"] == "done"]
     assert done and done[0]["t_s"] <= 125
+
+
+def test_the_summary_duration_is_the_session_s_not_the_trace_s(tmp_path):
+    # 40 minutes of trace; the session ends at `done` (max_session_s = 900 s at the latest)
+    trace = write_trace(tmp_path / "long.csv", 5, 2400, False, False)
+    proc = replay(str(trace))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    done = [e for e in events if e["event"] == "cue" and e["cue"] == "done"]
+    assert done, "the coach should end the session"
+    summary = events[-1]
+    assert summary["duration_s"] == pytest.approx(done[0]["t_s"], abs=0.5)
+    assert summary["duration_s"] <= 900.5
+
+
+def test_chunked_encoding_is_byte_for_byte_the_whole_file_encoding(tmp_path):
+    import io
+
+    from pumpmon import trace as trace_mod
+
+    path = write_trace(tmp_path / "t.csv", 10, 120, True, True)
+    text = path.read_text().splitlines()
+    text.insert(5, "")  # a blank line inside the data
+    path.write_text("\n".join(text) + "\n")
+    out = io.BytesIO()
+    n = trace_mod.write_binary(path, out, chunk_rows=7)
+    assert n == 1200
+    assert out.getvalue() == trace_mod.read_csv(path).to_binary()
+
+
+def test_chunked_encoding_names_the_file_line_of_a_fault_in_a_later_chunk(tmp_path):
+    import io
+
+    from pumpmon import trace as trace_mod
+
+    rows = ["t_s,weight_g"] + ["%d,1" % i for i in range(50)]
+    rows[31] = "20,1"  # line 32 goes back in time, across a chunk boundary (rows of 10)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(trace_mod.TraceError, match="line 32: t_s = 20 does not increase"):
+        trace_mod.write_binary(path, io.BytesIO(), chunk_rows=10)
+    rows[31] = "30,1"
+    rows[41] = "40,abc"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(trace_mod.TraceError, match="line 42"):
+        trace_mod.write_binary(path, io.BytesIO(), chunk_rows=10)
+
+
+def test_replay_memory_does_not_grow_with_the_trace(tmp_path):
+    """Peak memory of the whole replay (host and unix port), for a 2-hour 100 Hz trace
+    (720 000 rows, 17 MB): held whole it took ~250 MB, streamed it takes the same few tens
+    of MB as a short trace (bench: replay_memory measures a 10-hour trace)."""
+    path = tmp_path / "two_hours.csv"
+    with open(path, "w") as f:
+        f.write("t_s,weight_g\n")
+        for i in range(720_000):
+            f.write("%.2f,%.2f\n" % (i / 100, 0.3 * math.sin(i * 0.01)))
+    code = ("import resource, subprocess, sys\n"
+            "p = subprocess.run([sys.executable, '-m', 'pumpmon.cli', 'replay', %r],\n"
+            "                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+            "assert p.returncode == 0, p.stderr\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n" % str(path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    peak_mb = int(proc.stdout.strip()) / 1024
+    assert peak_mb < 120, "peak RSS %.0f MB" % peak_mb

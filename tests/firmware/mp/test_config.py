@@ -88,3 +88,14 @@ def validate(data):
     tests/firmware/test_config.py."""
     cfg, problems = config.validate(data)
     return {"cfg": cfg, "problems": problems, "digest": config.digest(cfg)}
+
+
+def test_the_device_loads_a_contradicting_config_on_its_defaults():
+    import json
+
+    path = tmpdir() + "/config.json"
+    with open(path, "w") as f:
+        f.write(json.dumps({"stimulate_after_s": 1000, "max_session_s": 600}))
+    cfg, problems = config.load(path)
+    assert [cfg["stimulate_after_s"], cfg["max_session_s"]] == [180, 900], cfg
+    assert "max_session_s" in problems[0], problems

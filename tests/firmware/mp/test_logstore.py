@@ -189,3 +189,34 @@ def test_flash_filling_up_mid_session_stops_logging_with_a_storage_fault():
     assert i < 39999, i
     assert d["header"] is not None and d["damaged_segments"] == 0, d["damaged_segments"]
     assert len(d["t_ms"]) > 1000, len(d["t_ms"])  # what was synced before the flash filled
+
+
+def test_an_overfull_flash_reads_as_full_and_a_session_keeps_at_least_its_summary():
+    flash()
+    st = logstore.LogStore("/flash/sessions")
+    n = 0
+    b = bytearray(4096)
+    try:
+        while True:  # the user's own files fill the flash to its last block
+            with open("/flash/photo%d.bin" % n, "wb") as f:
+                f.write(b)
+            n += 1
+    except OSError:
+        pass
+    free = st.free_bytes()
+    try:
+        st.open(0, 2, 100000)
+        refused = False
+    except OSError:
+        refused = True
+    sid = st.open_summary_only(0, 2, 100000, device_id="dev-7", start_time_s=None)
+    for i in range(300):
+        st.sample(i * 100, 1000 + i, 2000)
+    st.event(5000, ev.EV_LETDOWN, 0, 300)
+    st.close({"t_ms": 29900, "volume_mg": [5000, 6000], "done": True})
+    d = decode_file(st.path(sid))
+    assert free == 0, free  # not the 16 TB an unsigned "-2 blocks" used to read as
+    assert refused is True
+    assert d["header"] is not None and len(d["t_ms"]) == 0, d
+    s = d["summary"]
+    assert s["volume_mg"] == [5000, 6000] and s["n_samples"] == 300 and s["letdowns"] == 1, s
