@@ -376,7 +376,7 @@ class Device:
         device's log store; None when the device cannot say."""
         try:
             got = self.eval("(lambda m:(m.free_bytes(%r),m.SESSION_BYTES))"
-                            "(__import__('logstore'))" % folder)
+                            "(__import__('device.logstore').logstore)" % folder)
         except DeviceError:
             return None
         return int(got[0]), int(got[1])

@@ -6,7 +6,7 @@ from mptest import heap_locked
 from shared import config
 from shared import events as ev
 
-PARAMS = {"test_each_cue_plays_its_pattern_then_stops": [1, 2, 3, 4, 5, 6, 7, 8]}
+PARAMS = {"test_each_cue_plays_its_pattern_then_stops": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
 
 
 class LoggingMotor:
