@@ -31,8 +31,13 @@ The model, layer by layer (figures from shared/science.md):
   (milk arrives in 0.04-0.07 g drops), HX711 noise (sigma 0.15-0.35 g, i.e. ~1-2 g
   peak-to-peak; x1.3 at 80 Hz), single-sample spikes (3-60 g, 0.5-3 a minute), warm-up
   drift (up to +-4 g, time constant 2-7 min), pump ripple (0.2-1 g; 2 Hz during the first
-  2 min of stimulation, then 0.8-1.3 Hz), walking (1.7-2.2 Hz, 2-8 g, with a vertical
-  accelerometer swing of 0.15-0.4 g), tilt (15-45 deg: the reading drops by
+  2 min of stimulation, then 0.8-1.3 Hz), walking (steps at 1.7-2.2 Hz; 70 % of walks
+  *physical*: the bottle moves with the accelerometer, whose vertical reading swings by
+  0.04-0.2 g with a second harmonic of 10-35 %, and each cell reads its bottle + milk times
+  (1 + that acceleration + a coupling of 3-15 % of it, lagging 0.5-1.5 rad, that the
+  accelerometer does not see): swings of ~4-70 g that grow with the milk; the other 30 %
+  the harder *legacy* walk: 2-8 g on the cell that do not follow the accelerometer's
+  0.15-0.4 g), tilt (15-45 deg: the reading drops by
   (bottle + milk) x (1 - cos angle), bottle 100-150 g; the accelerometer's gravity vector
   turns), hand pressure while the wearer massages after flow tapers (strokes of 1-8 g
   apparent weight, 3-6 s each; without milk, while she stimulates), and
@@ -72,6 +77,7 @@ KINDS = PHENOTYPES + ("control",)
 RATES_HZ = (5, 10, 20, 80)
 
 _TRUTH_STEP_S = 0.1
+_WALK_PHYSICAL_SHARE = 0.7  # walks whose swing follows the accelerometer (the rest: legacy)
 _SMOOTH_S = 5.0
 _BRIDGE_S = 10.0
 _MIN_HIGH_S = 5.0
@@ -484,6 +490,23 @@ def generate(
         (rng.uniform(1.7, 2.2), rng.uniform(2.0, 8.0), rng.uniform(0.15, 0.4), rng.random() * 6.3)
         for _ in walks
     ]
+    # how each walk shakes the cell (a stream of its own, so the draws above and below, and
+    # with them every other part of the session, stay as they were): `physical` (the bottle
+    # is carried with the accelerometer: the cell reads (bottle + milk) x (1 + a_vertical),
+    # plus a coupling the accelerometer does not see) or `legacy` (the harder case: a swing of
+    # fixed grams that does not follow the accelerometer's vertical acceleration)
+    walk_rng = random.Random("pumpmon-bench-walk:%s:%d" % (kind, seed))
+    walk_style = [
+        (
+            "physical" if walk_rng.random() < _WALK_PHYSICAL_SHARE else "legacy",
+            walk_rng.uniform(0.04, 0.2),  # vertical acceleration of the bottle, g (fundamental)
+            walk_rng.uniform(0.1, 0.35),  # its second harmonic, share of the fundamental
+            walk_rng.random() * 6.3,  # ... and phase
+            walk_rng.uniform(0.03, 0.15),  # coupling: swing share the accelerometer misses
+            walk_rng.uniform(0.5, 1.5),  # ... and its phase lag, rad
+        )
+        for _ in walks
+    ]
     tilts = _episodes(rng, rng.randint(1, 2) if control else rng.randint(0, 2), duration_s, 5, 40)
     tilt_p = [
         (math.radians(rng.uniform(15.0, 45.0)), rng.choice((0, 1)), rng.choice((-1.0, 1.0)))
@@ -517,8 +540,14 @@ def generate(
 
     artifacts = (
         [
-            {"kind": "walk", "start_s": round(a, 2), "end_s": round(b, 2), "channel": 0}
-            for a, b in walks
+            {
+                "kind": "walk",
+                "start_s": round(a, 2),
+                "end_s": round(b, 2),
+                "channel": 0,
+                "style": sty[0],
+            }
+            for (a, b), sty in zip(walks, walk_style)
         ]
         + [
             {
@@ -558,16 +587,28 @@ def generate(
         t = i / rate_hz
         if any(a <= t < b for a, b in gaps):
             continue
-        # shared body state: walking and tilt
+        # shared body state: walking and tilt. walk_g: grams on every cell (legacy walks);
+        # walk_acc_g: the bottle's vertical acceleration in g (physical walks: each cell reads
+        # its bottle + milk times it); walk_cpl: the coupling, in g of acceleration the
+        # accelerometer does not report
         walk_g = 0.0
         walk_az = 0.0
         walk_ax = 0.0
-        for (a, b), (f, amp, acc_amp, ph) in zip(walks, walk_p):
+        walk_acc_g = 0.0
+        walk_cpl = 0.0
+        for (a, b), (f, amp, acc_amp, ph), sty in zip(walks, walk_p, walk_style):
             env = _envelope(t, a, b, 1.0)
             if env:
-                s = math.sin(two_pi * f * t + ph)
-                walk_g += env * amp * (s + 0.3 * math.sin(2 * (two_pi * f * t + ph)))
-                walk_az += env * acc_amp * s
+                th = two_pi * f * t + ph
+                s = math.sin(th)
+                if sty[0] == "legacy":
+                    walk_g += env * amp * (s + 0.3 * math.sin(2 * th))
+                    walk_az += env * acc_amp * s
+                else:
+                    acc = env * sty[1] * (s + sty[2] * math.sin(2 * th + sty[3]))
+                    walk_az += acc
+                    walk_acc_g += acc
+                    walk_cpl += env * sty[1] * sty[4] * math.sin(th - sty[5])
                 walk_ax += env * 0.1 * math.sin(math.pi * f * t + ph)
         angle = 0.0
         axis = 0
@@ -589,7 +630,7 @@ def generate(
             r -= (bottle_g[ch] + milk_q) * (1 - cos_a)
             r += drift_g[ch] * (1 - math.exp(-t / drift_tau_s[ch]))
             r += ripple_g[ch] * (math.sin(ripple_phase) + 0.25 * math.sin(2 * ripple_phase))
-            r += walk_g
+            r += walk_g + (bottle_g[ch] + milk_q) * (walk_acc_g + walk_cpl)
             for a, e, pch, peak, stroke in presses:
                 if pch == ch and a <= t < e:
                     u = (t - a) % stroke / stroke
