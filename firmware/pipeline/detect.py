@@ -53,6 +53,13 @@
 # and not in the first 10 blocks of a massage (the strokes' residue builds up as they start).
 # It decides ~12-20 s after the onset; only while the channel is armed.
 #
+# Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
+# offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
+# level is compared with that level projected by that flow. Extra milk beyond the noise, with
+# the flow after clearly above the flow before, is a letdown at once; its onset (onset_ms, the
+# event's onset_t_s) from the extra milk and the rise in flow. Not reported when that onset is
+# more than 30 s back (a `letdown` cue then is a wrong cue).
+#
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
 # holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
 # (a leaky count: a block below takes one off), not before 6 accepted blocks after a hold (a
@@ -132,6 +139,28 @@ _SLOW_RUN = const(3)
 _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes' residue in
 # the envelope builds up as they start)
 
+# Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
+# a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are
+# kept (the weight itself: v_mg + offset_mg, so what the flow stage absorbed as offsets does
+# not matter). When the weight is good again for _POST_BLOCKS blocks, its level is compared
+# with the level before projected by the flow before. Milk never leaves and a hand only adds
+# weight, so a settled level above the projection by more than the noise allows, with milk
+# still arriving faster than before, is milk only an ejection explains: a letdown at once,
+# its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
+# onset lies more than _LATE_MAX_MS back.
+_PRE_BLOCKS = const(6)
+_POST_BLOCKS = const(6)
+_RESUME_MIN_MG = const(400)  # the extra milk at least this + 4 noise units + the flow
+# before's error over the disturbance (~noise / 4 per block: an 8-block slope's SE is 0.15 sd)
+_RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drift <= 40) ...
+_RESUME_RISE_MG_S = const(40)  # ... and this much above the flow before
+_RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
+_RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
+_LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
+# cue half a minute after the milk came is a wrong cue (issue 12), and the flow stage's own
+# 60 mg/s rule has already counted the milk
+
+
 # Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
 # flow no longer spans a hold (6 accepted blocks since it: a re-based step made false
 # periods), and under massage strokes (weight unsettled) only on a bottle that already had a
@@ -206,6 +235,12 @@ class Detector:
         self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
         self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
         self.onset_ms = array("i", [0] * n)  # estimated onset of the latest letdown, ms
+        # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
+        # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
+        self._pre_mg = array("i", [0] * n)
+        self._pre_flow = array("i", [0] * n)
+        self._pre_k = array("i", [-1] * n)
+        self._pre_dist = bytearray(n)
         for ch in range(n):
             self._armed[ch] = 1
             self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
@@ -230,6 +265,7 @@ class Detector:
         g = self._good[ch]
         if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
             self._restart(ch)
+            self._pre_dist[ch] = 1
             # not-good blocks in a row, counted negative (the slow path waits at the start
             # of massage: the strokes' residue in the envelope builds up over ~10 s)
             g = (g if g < 0 else 0) - 1
@@ -249,7 +285,11 @@ class Detector:
         if good >= 8:
             self._fit(ch, 0, 8, 0)
             self._fast[ch] = self._fit_b8 * 125 // bms
-        if self._letdown(t_ms, ch, k) or self._slow(t_ms, ch, bms):
+        if (
+            self._resume(ch, k, bms, blk)
+            or self._letdown(t_ms, ch, k)
+            or self._slow(t_ms, ch, bms)
+        ):
             self._fire(t_ms, ch)
             fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
@@ -520,6 +560,65 @@ class Detector:
         self._base_mg[ch] = e
         self._base_age[ch] = _SLOW_W
         return True
+
+    def _resume(self, ch, k, bms, blk):
+        # The resume path (module constants above): True when the milk that came during the
+        # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
+        good = self._good[ch]
+        if good < _PRE_BLOCKS:
+            return False
+        fired = False
+        off = blk.offset_mg
+        if (
+            self._pre_dist[ch]
+            and good == _POST_BLOCKS
+            and self._pre_k[ch] >= 0
+            # the flow stage accepted the stretch after without a hold, and does not see the
+            # weight falling (milk never leaves: a fall is a disturbance still settling)
+            and blk.calm >= _POST_BLOCKS
+            and blk.flow_mg_s > -_RESUME_MG_S
+        ):
+            self._fit(ch, 0, _POST_BLOCKS, 1)
+            now = self._fit_pred + off  # the weight now (fit), mg
+            after = self._fit_b8 * 125 // bms  # mg/s
+            before = self._pre_flow[ch]  # mg/s, 0 .. 2000
+            dt = k - self._pre_k[ch]  # blocks
+            if self._armed[ch] and dt <= _RESUME_MAX_BLOCKS and after <= _SLOW_MAX_MG_S:
+                per_blk = before * bms // 1000  # mg per block
+                extra = now - self._pre_mg[ch] - per_blk * dt  # <= 2000 x 300
+                sd = self.noise_mg[ch]
+                if (
+                    extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4
+                    and after >= _RESUME_MG_S
+                    and after - before >= _RESUME_RISE_MG_S
+                    and extra <= 2 * after * bms // 1000 * dt + 4 * sd
+                ):
+                    back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
+                    if back <= _LATE_MAX_MS // bms:
+                        self._base_mg[ch] = self._pre_mg[ch] + per_blk * (dt - back) - off
+                        self._base_age[ch] = back
+                        fired = True
+        # the newest good stretch's level and flow: the reference for the next disturbance
+        n = good if good < 8 else 8
+        self._fit(ch, 0, n, 1)
+        self._pre_mg[ch] = self._fit_pred + off
+        f = self._fit_b8 * 125 // bms
+        self._pre_flow[ch] = 0 if f < 0 else (f if f < 2000 else 2000)
+        self._pre_k[ch] = k
+        self._pre_dist[ch] = 0
+        return fired
+
+    def _onset_back(self, extra, df, dt, bms):
+        # Blocks back to the onset of an ejection that brought `extra` mg more than the flow
+        # before while raising the flow by `df` mg per block: a rise still going on (linear
+        # over T) gives df T / 2, a rise over R that then levels off df (T - R / 2); an
+        # ejection rises over 8-25 s, so the smaller of 2 E / df and E / df + 8 s. Never
+        # before the last good stretch.
+        back = extra * 2 // df
+        b2 = extra // df + _RISE_HALF_MS // bms
+        if b2 < back:
+            back = b2
+        return back if back < dt else dt
 
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as

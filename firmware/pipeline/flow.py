@@ -118,6 +118,7 @@ class Block:
         self.accepted = 0  # blocks accepted since reset
         self.calm = 0  # accepted blocks in a row since the last hold
         self.flow_mg_s = 0  # robust flow (8-block Theil-Sen over accepted blocks), mg/s
+        self.offset_mg = 0  # the offset removed from v_mg (v_mg + offset_mg: the weight), mg
 
 
 class FlowStage:
@@ -210,6 +211,7 @@ class FlowStage:
     def _close_block(self, k):
         bf = self._bf
         v = bf.v_mg
+        off = bf.offset_mg  # v's frame (a re-base in this block changes the offset after)
         spread = bf.spread_mg
         dist = bf.disturbed
         moved = bf.moved
@@ -265,6 +267,7 @@ class FlowStage:
         r.accepted = self.accepted
         r.calm = self.calm_blocks
         r.flow_mg_s = self.flow_mg_s
+        r.offset_mg = off
 
     def _rough_check(self, dist):
         # Is this block rough (the reading shaking: walking, knocks, strokes)? The filter gives

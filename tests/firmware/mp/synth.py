@@ -78,8 +78,10 @@ def session(
     step=None,
     walk=None,
     bump=None,
+    onsets=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
+    When `onsets` is a list, each letdown's estimated onset (s) is appended to it.
 
     channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
     step: (start_s, grams) a weight step that stays (something rests on the bottle);
@@ -114,4 +116,6 @@ def session(
             code = det.update(t_ms, ch, fs[ch])
             if code:
                 events[ch].append([code, t])
+                if code == 1 and onsets is not None:
+                    onsets.append(det.onset_ms[ch] / 1000)
     return events

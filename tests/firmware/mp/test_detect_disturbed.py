@@ -1,0 +1,44 @@
+"""Letdowns whose rise is hidden by a disturbance (pipeline/detect.py's resume path, issue 12).
+
+Milk never leaves a bottle: when the weight settles after a walk, its level above the level
+before (projected by the flow before) is milk that only an ejection explains. The detector
+reports it at once, with its estimated onset (det.onset_ms: the event's onset_t_s).
+"""
+
+from shared import events as ev
+from synth import seed, session
+
+
+def setup():
+    seed(5)
+
+
+def _letdowns(events):
+    return [t for code, t in events if code == ev.EV_LETDOWN]
+
+
+def test_an_ejection_that_rises_during_a_walk_is_reported_when_the_walk_ends():
+    # a walk (4-g swing at 2 Hz, no accelerometer: held as rough) from 30 s to 75 s; an
+    # ejection starts at 58 s and its whole rise (12 s) lies inside the walk. ~5 g have come
+    # by the time the weight settles: that is a letdown at once, with its onset 20-30 s back
+    # (the event's `late`); the CUSUM restarts after the walk and sees a steady flow.
+    for s in (5, 3, 9):
+        seed(s)
+        onsets = []
+        events = session(
+            [[(58.0, 12.0, 0.4, 60.0)]], 140, walk=(30.0, 75.0, 4.0, 2.0), onsets=onsets
+        )[0]
+        lds = _letdowns(events)
+        assert len(lds) == 1, (s, events)
+        assert 75 <= lds[0] <= 75 + 12, (s, events)
+        # the onset lies inside the walk, well before the decision
+        assert 45 <= onsets[0] <= 72, (s, onsets, events)
+
+
+def test_a_walk_without_milk_after_a_flow_gives_no_letdown():
+    # flow from an earlier ejection decays during the walk: the level after is what the
+    # flow before projected (or less), so no new letdown
+    for s in (5, 3, 9):
+        seed(s)
+        events = session([[(20.0, 12.0, 0.3, 20.0)]], 160, walk=(70.0, 110.0, 4.0, 2.0))[0]
+        assert len(_letdowns(events)) == 1, (s, events)
