@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	cd firmware && ../$(BIN)/pyright -p pyrightconfig.json
+	$(BIN)/pyright -p pyproject.toml
 
 pytest: $(STAMP)
 	$(BIN)/pytest

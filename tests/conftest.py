@@ -16,9 +16,6 @@ of the file in a process of its own (the driver tests: the fake `machine` keeps 
 
 `mpy_call(module, function, *args)` calls a function of a tests/firmware/mp module in the
 port (arguments and result as JSON), for tests that compare the port with CPython.
-
-`mpy(code)` / `mpy_json(code)` run a code string in the unix port; they remain for branches
-written before the conversion: new firmware tests go in tests/firmware/mp/.
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ import ast
 import json
 import os
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -157,34 +153,6 @@ class MpItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.lineno - 1, self.name
-
-
-def _run(code: str, heap: str = unixport.DEFAULT_HEAP, stdin: str | None = None) -> str:
-    proc = unixport.run_code(textwrap.dedent(code), heap=heap, stdin=stdin)
-    if proc.returncode != 0:
-        raise MicroPythonError(
-            f"unix port exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n"
-            f"{proc.stderr}"
-        )
-    return proc.stdout
-
-
-@pytest.fixture
-def mpy():
-    """Run code in the MicroPython unix port; returns its stdout."""
-    return _run
-
-
-@pytest.fixture
-def mpy_json():
-    """Run code in the unix port; returns its last stdout line parsed as JSON."""
-
-    def run(code: str, heap: str = unixport.DEFAULT_HEAP, stdin: str | None = None):
-        out = _run(code, heap=heap, stdin=stdin).strip().splitlines()
-        assert out, "the code printed nothing"
-        return json.loads(out[-1])
-
-    return run
 
 
 def call_in_port(module: str, function: str, *args, heap: str = unixport.DEFAULT_HEAP):

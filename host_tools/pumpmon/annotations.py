@@ -27,6 +27,8 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+from .errors import PumpmonError
+
 FILE_NAME = "annotations.sqlite3"
 SIDES = ("left", "right")
 
@@ -35,7 +37,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class AnnotationsError(RuntimeError):
+class AnnotationsError(PumpmonError):
     """The annotations file cannot be used; the message says what to do."""
 
 

@@ -37,6 +37,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .errors import BAD_REQUEST, PumpmonError
 from .shared import events, logdecode
 
 MG_PER_ML = 1030  # milk: 1.03 g/mL
@@ -75,8 +76,12 @@ _COLUMNS = (
 )
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(PumpmonError):
     """The archive cannot be used as asked; the message says what to do."""
+
+
+class NoArchive(ArchiveError):
+    """Nothing has been pulled into this folder yet (not an error for `pumpmon sessions`)."""
 
 
 def default_dir() -> Path:
@@ -242,7 +247,7 @@ class Archive:
                                "folder (a new one is fine)" % root)
         has_files = any((root / "sessions").glob("*/*.pml")) if root.is_dir() else False
         if not create and not index.exists() and not has_files:
-            raise ArchiveError("no archive at %s yet: run `pumpmon pull` first (or pass "
+            raise NoArchive("no archive at %s yet: run `pumpmon pull` first (or pass "
                                "--archive DIR)" % root)
         rebuild = has_files and not index.exists()
         try:
@@ -490,9 +495,9 @@ class Archive:
                 return dict(rows[0])
             if len(rows) > 1:
                 raise ArchiveError("session number %s is ambiguous (%s): use the full id"
-                                   % (key, ", ".join(r["id"] for r in rows)))
+                                   % (key, ", ".join(r["id"] for r in rows)), BAD_REQUEST)
         raise ArchiveError("no session %r in the archive at %s: `pumpmon sessions` lists them"
-                           % (key, self.root))
+                           % (key, self.root), BAD_REQUEST)
 
     def read_bytes(self, row: dict) -> bytes:
         path = self.root / row["file"]

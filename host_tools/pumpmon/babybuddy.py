@@ -53,6 +53,7 @@ from pathlib import Path
 from .annotations import Annotations, AnnotationsError, annotate
 from .archive import Archive, ArchiveError
 from .cmd_archive import step_results
+from .errors import BAD_REQUEST, CANNOT, PumpmonError
 from .readout import breasts, clock, count, local_iso, mmss, parse_when, vol
 
 ENV_URL = "PUMPMON_BABYBUDDY_URL"
@@ -270,12 +271,14 @@ class Client:
         """The child's entries starting within `within_s` of `start` (a server that stored
         the start rounded)."""
         t = _instant(start)
+        if t is None:  # entry_body writes ISO 8601 times: never so
+            raise ValueError("not an ISO 8601 time: %r" % start)
         lo, hi = (dt.datetime.fromtimestamp(x, dt.UTC).isoformat().replace("+00:00", "Z")
                   for x in (t - within_s, t + within_s))
         got = self._call("GET", {"child": child, "start_min": lo, "start_max": hi})
         results = got.get("results", []) if isinstance(got, dict) else (got or [])
-        return [e for e in results if isinstance(e, dict) and _instant(e.get("start")) is not None
-                and abs(_instant(e.get("start")) - t) <= within_s]
+        return [e for e in results if isinstance(e, dict)
+                and (t_e := _instant(e.get("start"))) is not None and abs(t_e - t) <= within_s]
 
     def add(self, body: dict) -> dict:
         entry = self._call("POST", body=body)
@@ -394,6 +397,7 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
                 print("nothing new to send: %s already in Baby Buddy"
                       % count(len(ready), "session"), file=out)
                 return 0
+            child = int(settings["child"])  # resolve(need_all=True) made it a number
             client = Client(settings["url"], settings["token"], timeout_s)
             sent = adopted = 0
             refused = []
@@ -456,9 +460,12 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
 
 
 def _same_amount(entry: dict, body: dict) -> bool:
+    theirs = entry.get("amount")
+    if not isinstance(theirs, int | float | str):  # none, or not a number at all
+        return False
     try:
-        return abs(float(entry.get("amount")) - float(body["amount"])) <= AMOUNT_MATCH_ML
-    except (TypeError, ValueError):
+        return abs(float(theirs) - float(body["amount"])) <= AMOUNT_MATCH_ML
+    except ValueError:
         return False
 
 
@@ -497,7 +504,7 @@ def push_after_pull(archive_root) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    name = "pumpmon babybuddy %s" % args.action
+    command = "babybuddy %s" % args.action
     try:
         if args.action == "setup":
             return setup(args)
@@ -505,8 +512,6 @@ def run(args: argparse.Namespace) -> int:
         return push(args.archive, settings, since=args.since, dry_run=args.dry_run,
                     timeout_s=args.timeout)
     except ValueError as e:
-        print("%s: %s" % (name, e), file=sys.stderr)
-        return 2
+        raise PumpmonError(str(e), BAD_REQUEST, command=command) from None
     except (ArchiveError, AnnotationsError, OSError, sqlite3.Error) as e:
-        print("%s: %s" % (name, e), file=sys.stderr)
-        return 1
+        raise PumpmonError(str(e), CANNOT, command=command) from None

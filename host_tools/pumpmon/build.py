@@ -12,7 +12,8 @@ main.py and boot.py stay .py because the board runs them by name at boot.
 and a default configuration (firmware/config.py's defaults) as /config.json, with mpremote.
 It first deletes any <module>.py left on the board for a module now shipped as .mpy (a .py
 would shadow the .mpy on import). `--port auto` picks the one USB serial port that looks like
-an ESP32 (Espressif USB, CP210x, CH34x, FTDI); `--keep-config` leaves /config.json alone.
+a supported board (transport.USB_IDS: Espressif native USB, CP210x, CH340, CH9102);
+`--keep-config` leaves /config.json alone.
 
 Limits: no incremental deploy (everything is copied each time, ~10 s over USB); the board must
 already run MicroPython 1.29 (mpy version 6).
@@ -28,6 +29,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .errors import BAD_REQUEST, PumpmonError
 from .shared import config
 from .unixport import BOARDS, FIRMWARE, REPO
 
@@ -35,12 +37,16 @@ BUILD_MPY = REPO / "build" / "mpy"
 KEEP_AS_PY = ("main.py", "boot.py")
 EXCLUDED_DIRS = ("unix", "__pycache__")
 MARCH = "xtensawin"
-# USB vendor ids of the serial bridges found on ESP32 boards
-ESP_USB_VIDS = {0x303A: "Espressif", 0x10C4: "CP210x", 0x1A86: "CH34x", 0x0403: "FTDI"}
 
 
-class BuildError(RuntimeError):
-    pass
+class BuildError(PumpmonError):
+    """The firmware cannot be built or deployed as asked; the message says what to do."""
+
+    exit_code = BAD_REQUEST
+
+
+class SeveralBoards(BuildError):
+    """More than one board on USB: which one cannot be guessed (waiting will not help)."""
 
 
 def firmware_modules(root: Path = FIRMWARE) -> list[Path]:
@@ -94,21 +100,25 @@ def known_boards() -> list[str]:
 
 
 def find_port(comports: Callable[[], Sequence] | None = None) -> str:
-    """The one USB serial port that looks like an ESP32 board; BuildError otherwise."""
+    """The one USB serial port that looks like an ESP32 board (transport.USB_IDS: the boards
+    the monitor runs on); BuildError otherwise."""
+    from .transport import USB_IDS, board_ports
+
     if comports is None:
         from serial.tools import list_ports
 
         comports = list_ports.comports
-    ports = [p for p in comports() if getattr(p, "vid", None) in ESP_USB_VIDS]
+    ports = board_ports(comports())
     if len(ports) == 1:
-        return ports[0].device
+        return ports[0][0]
     if not ports:
+        looked_for = ", ".join(sorted(set(USB_IDS.values())))
         raise BuildError(
-            "no ESP32 board found on USB (looked for Espressif, CP210x, CH34x and FTDI "
-            "serial ports): plug it in, or give the port, e.g. --port /dev/ttyUSB0"
+            f"no ESP32 board found on USB (looked for {looked_for}): plug it in, or give the "
+            "port, e.g. --port /dev/ttyUSB0"
         )
-    names = ", ".join(f"{p.device} ({ESP_USB_VIDS[p.vid]})" for p in ports)
-    raise BuildError(f"several boards found ({names}): choose one with --port")
+    names = ", ".join(f"{device} ({kind})" for device, kind in ports)
+    raise SeveralBoards(f"several boards found ({names}): choose one with --port")
 
 
 def _cleanup_script(build_dir: Path) -> str:
@@ -188,8 +198,10 @@ def _find_port_waiting(wait_s: float = 40.0) -> str:
     while True:
         try:
             return find_port()
-        except BuildError as e:
-            if "several" in str(e) or time.monotonic() >= deadline:
+        except SeveralBoards:
+            raise
+        except BuildError:
+            if time.monotonic() >= deadline:
                 raise
             time.sleep(0.5)
 
@@ -217,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   + ("" if args.keep_config else ", default /config.json"))
     except BuildError as e:
         print(f"pumpmon.build: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
     return 0
 
 

@@ -1,4 +1,9 @@
-"""The `pumpmon` command line: one thin function per command (mpremote's shape)."""
+"""The `pumpmon` command line: one thin function per command (mpremote's shape).
+
+A command's `run(args)` returns its exit status, or raises errors.PumpmonError: `main`
+prints that as `pumpmon COMMAND: message` and exits with its status, as mpremote's main
+does with CommandError.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import importlib
 import sys
 
 from . import __version__
+from .errors import PumpmonError
 
 # command name -> module under pumpmon that provides add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -42,12 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="pumpmon " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name != module_name:
-                raise
-            continue  # command not built yet
+        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p, name)
         p.set_defaults(_run=module.run)
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
+    except PumpmonError as e:  # what the command could not do, and what to do: one line
+        sys.stderr.write("pumpmon %s: %s\n" % (e.command or args.command, e))
+        return e.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("pumpmon: interrupted\n")
         return 130

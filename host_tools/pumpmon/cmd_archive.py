@@ -26,8 +26,9 @@ import json
 import sys
 from collections import OrderedDict
 
-from .annotations import AnnotationsError, annotate
-from .archive import Archive, ArchiveError
+from .annotations import annotate
+from .archive import Archive, NoArchive
+from .errors import BAD_REQUEST, PumpmonError
 from .readout import (
     add_filter_arguments,
     add_units_argument,
@@ -471,25 +472,20 @@ def run(args: argparse.Namespace) -> int:
     name = args.command
     try:
         arc = Archive.open(args.archive, create=False)
-    except ArchiveError as e:
-        if name == "sessions" and "no archive at" in str(e):  # nothing pulled yet: empty
-            if args.json:
-                print("[]")
-            else:
-                print("no sessions yet: %s" % e)
-            return 0
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 1
+    except NoArchive as e:
+        if name != "sessions":
+            raise
+        if args.json:  # nothing pulled yet: no sessions
+            print("[]")
+        else:
+            print("no sessions yet: %s" % e)
+        return 0
     if arc.rebuilt:
         print("pumpmon: %s" % arc.rebuilt, file=sys.stderr)
     try:
         args.units = units_for(args.units, arc.root)
         return COMMANDS[name](arc, args)
     except ValueError as e:  # a bad --since / --until / --days
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 2
-    except (ArchiveError, AnnotationsError) as e:
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
+        raise PumpmonError(str(e), BAD_REQUEST) from None
     finally:
         arc.close()

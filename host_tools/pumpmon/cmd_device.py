@@ -29,8 +29,9 @@ import json
 import sys
 import time
 
+from .errors import BAD_REQUEST, PumpmonError
 from .shared import config
-from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
+from .transport import Device, DeviceCodeError, DeviceError
 
 CONFIG_FILE = "/config.json"  # firmware/app.py
 # What a wearer sets (`config show`); the rest (calibration, flow and detector internals,
@@ -205,41 +206,34 @@ def config_set(dev: Device, pairs: list[str]) -> int:
 
 def run(args: argparse.Namespace) -> int:
     name = args.command
+    if name == "config" and args.action == "set":
+        try:  # refuse bad input before touching the device
+            parse_pairs(args.pairs, config)
+        except ValueError as e:
+            raise PumpmonError("%s; nothing was changed" % e, BAD_REQUEST,
+                               command="config set") from None
+    dev = Device.connect(args.port)
     try:
-        if name == "config" and args.action == "set":
-            try:  # refuse bad input before touching the device
-                parse_pairs(args.pairs, config)
-            except ValueError as e:
-                print("pumpmon config set: %s; nothing was changed" % e, file=sys.stderr)
-                return 2
-        dev = Device.connect(args.port)
-        try:
-            if name == "time":
-                if args.action == "sync":
-                    time_sync(dev)
-                else:
-                    off = device_unix_time(dev) - time.time()
-                    print("device clock is %+.1f s from this computer's" % off)
-                code = 0
-            elif args.action == "show":
-                code = config_show(dev, args.json, args.all)
-            elif dev.session_in_progress() is not None and not args.stop_session:
-                print("pumpmon config set: a session is in progress on the device (left "
-                      "running): set it again once the session has ended, or add "
-                      "--stop-session to end it now; nothing was changed", file=sys.stderr)
-                code = 2
+        if name == "time":
+            if args.action == "sync":
+                time_sync(dev)
             else:
-                if args.stop_session and dev.end_session():
-                    print("ended the session in progress (its log is closed and saved)")
-                code = config_set(dev, args.pairs)
-            if not args.no_restart:
-                dev.start_app()
-            return code
-        finally:
-            dev.close()
-    except DeviceGone as e:
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 1
-    except DeviceError as e:
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 2
+                off = device_unix_time(dev) - time.time()
+                print("device clock is %+.1f s from this computer's" % off)
+            code = 0
+        elif args.action == "show":
+            code = config_show(dev, args.json, args.all)
+        elif dev.session_in_progress() is not None and not args.stop_session:
+            print("pumpmon config set: a session is in progress on the device (left "
+                  "running): set it again once the session has ended, or add "
+                  "--stop-session to end it now; nothing was changed", file=sys.stderr)
+            code = 2
+        else:
+            if args.stop_session and dev.end_session():
+                print("ended the session in progress (its log is closed and saved)")
+            code = config_set(dev, args.pairs)
+        if not args.no_restart:
+            dev.start_app()
+        return code
+    finally:
+        dev.close()

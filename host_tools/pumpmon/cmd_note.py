@@ -14,10 +14,10 @@ usage (unknown session).
 from __future__ import annotations
 
 import argparse
-import sys
 
-from .annotations import Annotations, AnnotationsError
-from .archive import Archive, ArchiveError
+from .annotations import Annotations
+from .archive import Archive
+from .errors import BAD_REQUEST, PumpmonError
 
 NOTE_MAX_CHARS = 2000
 
@@ -36,26 +36,21 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     name = args.command
-    try:
-        with Archive.open(args.archive, create=False) as arc:
-            row = arc.find(args.id)
-            with Annotations.open(arc.root) as notes:
-                if name == "note":
-                    text = " ".join(args.text).strip()
-                    if len(text) > NOTE_MAX_CHARS:
-                        print("pumpmon note: the note is %d characters; keep it under %d"
-                              % (len(text), NOTE_MAX_CHARS), file=sys.stderr)
-                        return 2
-                    notes.set_note(row["sha256"], text)
-                    print("session %s: %s" % (row["id"], "note: " + text if text
-                                              else "note removed"))
-                else:
-                    notes.set_side(row["sha256"], None if args.side == "device" else args.side)
-                    side = notes.side_of(row)
-                    print("session %s: bottle 1 on the %s, bottle 2 on the %s%s" % (
-                        row["id"], side, "right" if side == "left" else "left",
-                        " (the device's bottle1_side)" if args.side == "device" else ""))
-        return 0
-    except (ArchiveError, AnnotationsError) as e:
-        print("pumpmon %s: %s" % (name, e), file=sys.stderr)
-        return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
+    with Archive.open(args.archive, create=False) as arc:
+        row = arc.find(args.id)
+        with Annotations.open(arc.root) as notes:
+            if name == "note":
+                text = " ".join(args.text).strip()
+                if len(text) > NOTE_MAX_CHARS:
+                    raise PumpmonError("the note is %d characters; keep it under %d"
+                                       % (len(text), NOTE_MAX_CHARS), BAD_REQUEST)
+                notes.set_note(row["sha256"], text)
+                print("session %s: %s" % (row["id"], "note: " + text if text
+                                          else "note removed"))
+            else:
+                notes.set_side(row["sha256"], None if args.side == "device" else args.side)
+                side = notes.side_of(row)
+                print("session %s: bottle 1 on the %s, bottle 2 on the %s%s" % (
+                    row["id"], side, "right" if side == "left" else "left",
+                    " (the device's bottle1_side)" if args.side == "device" else ""))
+    return 0

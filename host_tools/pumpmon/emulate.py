@@ -36,7 +36,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,6 +45,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import unixport
+from .errors import BAD_REQUEST, PumpmonError
 from .trace import TraceError, read_csv
 
 DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
@@ -139,8 +139,9 @@ class Emulator:
 
     # -- setup --------------------------------------------------------------------------
     def _write_run_files(self) -> None:
-        board = {"name": "sim", "scale": "trace", "accel": "trace", "motor": "fake",
-                 "button": "fake"}
+        board: dict[str, str | int | bool] = {
+            "name": "sim", "scale": "trace", "accel": "trace", "motor": "fake",
+            "button": "fake"}
         if self.trace is not None:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
@@ -481,19 +482,16 @@ def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.format and not args.flash:
-        sys.stderr.write("pumpmon emulate: --format needs --flash FILE (the image to erase)\n")
-        return 2
+        raise PumpmonError("--format needs --flash FILE (the image to erase)", BAD_REQUEST)
     try:
         emu = Emulator(trace=args.trace, idle=args.idle, speed=args.speed, flash=args.flash,
                        then_exit=args.then_exit, console=None if args.quiet else say,
                        format_flash=args.format)
         path = emu.start()
     except (TraceError, EmulatorError) as e:
-        sys.stderr.write(f"pumpmon emulate: {e}\n")
-        return 2
+        raise PumpmonError(str(e), BAD_REQUEST) from None
     except (OSError, unixport.UnixPortMissing) as e:
-        sys.stderr.write(f"pumpmon emulate: cannot start the device: {e}\n")
-        return 1
+        raise PumpmonError(f"cannot start the device: {e}") from None
     print(path, flush=True)
     stop = {"now": False}
 
@@ -504,9 +502,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     code = emu.run(lambda: stop["now"])
     if emu.flash_problem:
-        sys.stderr.write(f"pumpmon emulate: {emu.flash_problem}\n")
-        return 2
+        raise PumpmonError(emu.flash_problem, BAD_REQUEST)
     if not stop["now"] and code not in (0, None):
-        sys.stderr.write(f"pumpmon emulate: the device stopped with status {code}\n")
-        return 1
+        raise PumpmonError(f"the device stopped with status {code}")
     return 0

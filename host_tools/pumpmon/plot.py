@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import sys
 
 from .annotations import annotate
-from .archive import MG_PER_ML, Archive, ArchiveError
+from .archive import MG_PER_ML, Archive
 from .cmd_archive import timeline
+from .errors import BAD_REQUEST, PumpmonError
 from .readout import (
     add_units_argument,
     bottle_name,
@@ -198,39 +198,25 @@ def render(row: dict, session: dict, path: str, units: str = "ml") -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        arc = Archive.open(args.archive, create=False)
-    except ArchiveError as e:
-        print("pumpmon plot: %s" % e, file=sys.stderr)
-        return 1
-    try:
+    with Archive.open(args.archive, create=False) as arc:
         row = annotate(arc.root, [arc.find(args.id)])[0]
         session = arc.load(row)
         units = units_for(args.units, arc.root)
-    except ArchiveError as e:
-        print("pumpmon plot: %s" % e, file=sys.stderr)
-        return 2 if "no session" in str(e) or "ambiguous" in str(e) else 1
-    finally:
-        arc.close()
     if not session.get("t_ms"):
         # nothing to draw (a damaged header leaves the samples unreadable): say what was read
-        print("pumpmon plot: session %s has no readable samples (%s), so there is nothing to "
-              "plot; what could be read: %d events%s (`pumpmon show %s`)" % (
-                  row["id"], "its file is damaged" if row["damaged"] else "none were logged",
-                  len(session.get("events") or []),
-                  ", the summary: %s mL" % row["volume_ml"] if session.get("summary") else "",
-                  row["id"]), file=sys.stderr)
-        return 1
+        raise PumpmonError(
+            "session %s has no readable samples (%s), so there is nothing to plot; what could "
+            "be read: %d events%s (`pumpmon show %s`)" % (
+                row["id"], "its file is damaged" if row["damaged"] else "none were logged",
+                len(session.get("events") or []),
+                ", the summary: %s mL" % row["volume_ml"] if session.get("summary") else "",
+                row["id"]))
     if not args.output.lower().endswith(".png"):
-        print("pumpmon plot: the output must be a .png file, not %s" % args.output,
-              file=sys.stderr)
-        return 2
+        raise PumpmonError("the output must be a .png file, not %s" % args.output, BAD_REQUEST)
     try:
         marks = render(row, session, args.output, units)
     except OSError as e:
-        print("pumpmon plot: cannot write %s: %s" % (args.output, e.strerror or e),
-              file=sys.stderr)
-        return 1
+        raise PumpmonError("cannot write %s: %s" % (args.output, e.strerror or e)) from None
     print("wrote %s (%d letdowns, %d tapers, %d cues marked)"
           % (args.output, marks["letdown"], marks["taper"], marks["cue"]))
     return 0

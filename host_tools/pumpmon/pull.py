@@ -30,8 +30,9 @@ import sys
 import time
 
 from .archive import Archive, ArchiveError
+from .errors import BAD_REQUEST, PumpmonError
 from .sharedsettings import remember_device_settings
-from .transport import Device, DeviceCodeError, DeviceError, DeviceGone
+from .transport import Device, DeviceCodeError, DeviceGone
 
 SESSIONS_DIR = "/sessions"
 SESSION_SUFFIX = ".pml"  # firmware/logstore.py
@@ -230,9 +231,8 @@ def _confirm(dev: Device, session_ids: list[int]) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         archive = Archive.open(args.archive)
-    except ArchiveError as e:
-        sys.stderr.write("pumpmon pull: %s\n" % e)
-        return 2
+    except ArchiveError as e:  # the folder given cannot hold an archive: name another
+        raise PumpmonError(str(e), BAD_REQUEST) from None
     try:
         code = pull(args.port, archive, prune=args.prune, restart=not args.no_restart,
                     progress=not args.quiet)
@@ -241,14 +241,5 @@ def run(args: argparse.Namespace) -> int:
 
             push_after_pull(archive.root)  # reports its own problems; never fails the pull
         return code
-    except DeviceGone as e:
-        sys.stderr.write("pumpmon pull: %s\n" % e)
-        return 1
-    except DeviceError as e:
-        sys.stderr.write("pumpmon pull: %s\n" % e)
-        return 2
-    except ArchiveError as e:
-        sys.stderr.write("pumpmon pull: %s\n" % e)
-        return 1
     finally:
         archive.close()

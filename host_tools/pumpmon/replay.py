@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from . import unixport
 from .shared import config
@@ -59,8 +59,9 @@ def replay(
     err: TextIO | None = None,
 ) -> int:
     """Run the replay; returns the exit status (0, 1 firmware error, 2 bad input)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # typeshed: sys.stdout may be None (pythonw, no console); not so for a command-line tool
+    out = out or cast(TextIO, sys.stdout)
+    err = err or cast(TextIO, sys.stderr)
     with tempfile.TemporaryDirectory(prefix="pumpmon-replay-") as tmp:
         binary = Path(tmp) / "trace.bin"
         try:

@@ -25,11 +25,11 @@ import datetime as dt
 import html
 import io
 import statistics
-import sys
 
 from .annotations import AnnotationsError, annotate
 from .archive import Archive, ArchiveError
 from .cmd_archive import step_results, timeline, trends
+from .errors import BAD_REQUEST, PumpmonError
 from .plot import BOTTLE_COLORS, LETDOWN_COLOR, series
 from .readout import (
     add_units_argument,
@@ -213,13 +213,14 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
                    % daily_plot(days, units))
         typical = _typical(rows, sessions)
         if typical is not None:
+            median_row, median_session = typical
             out.append('<figure><img alt="a typical session" src="%s"><figcaption>A typical '
                        "session (the median volume): %s, %s %s in %s. Top: milk in each "
                        "bottle so far; bottom: the flow; green lines: letdowns.</figcaption>"
-                       "</figure>" % (session_plot(typical, sessions[typical["id"]], units),
-                                      _e(local_time(typical)),
-                                      fmt(vol(typical["volume_ml"], units)), u,
-                                      mmss(typical["duration_s"])))
+                       "</figure>" % (session_plot(median_row, median_session, units),
+                                      _e(local_time(median_row)),
+                                      fmt(vol(median_row["volume_ml"], units)), u,
+                                      mmss(median_row["duration_s"])))
         out.append("<h2>Per day</h2><table><tr><th class=text>day</th><th>sessions</th>"
                    "<th>total (%s)</th><th>left (%s)</th><th>right (%s)</th>"
                    "<th>first letdown, mean</th></tr>" % (u, u, u))
@@ -266,13 +267,14 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     return "\n".join(out) + "\n"
 
 
-def _typical(rows: list[dict], sessions: dict) -> dict | None:
-    usable = [r for r in rows if r["complete"] and sessions.get(r["id"])
-              and (sessions[r["id"]].get("t_ms") or [])]
+def _typical(rows: list[dict], sessions: dict[str, dict | None]) -> tuple[dict, dict] | None:
+    """(row, session) of the complete session with samples of the median volume, or None."""
+    usable = [(r, s) for r in rows
+              if r["complete"] and (s := sessions.get(r["id"])) and (s.get("t_ms") or [])]
     if not usable:
         return None
-    median = statistics.median_low([r["volume_ml"] or 0 for r in usable])
-    return next(r for r in usable if (r["volume_ml"] or 0) == median)
+    median = statistics.median_low([r["volume_ml"] or 0 for r, _ in usable])
+    return next((r, s) for r, s in usable if (r["volume_ml"] or 0) == median)
 
 
 def _period(args: argparse.Namespace, rows: list[dict]) -> str:
@@ -287,17 +289,15 @@ def _period(args: argparse.Namespace, rows: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if not args.output.lower().endswith((".html", ".htm")):
-        print("pumpmon report: the output must be an .html file, not %s" % args.output,
-              file=sys.stderr)
-        return 2
+        raise PumpmonError("the output must be an .html file, not %s" % args.output,
+                           BAD_REQUEST)
     try:
         with Archive.open(args.archive, create=False) as arc:
             units = units_for(args.units, arc.root)
             try:
                 picked = select(arc.list(), args.since, args.until, args.days)
             except ValueError as e:
-                print("pumpmon report: %s" % e, file=sys.stderr)
-                return 2
+                raise PumpmonError(str(e), BAD_REQUEST) from None
             if not (args.since or args.until or args.days):
                 picked = [r for r in picked if r["start_unix_s"] is not None]
             rows = annotate(arc.root, picked)
@@ -310,16 +310,13 @@ def run(args: argparse.Namespace) -> int:
                     sessions[r["id"]] = None
                     problems[r["id"]] = "its file could not be read: %s" % e
         page = render(rows, sessions, units, _period(args, rows), problems)
-    except (ArchiveError, AnnotationsError) as e:
-        print("pumpmon report: %s" % e, file=sys.stderr)
-        return 1
+    except (ArchiveError, AnnotationsError) as e:  # any of them: the report cannot be made
+        raise PumpmonError(str(e)) from None
     try:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(page)
     except OSError as e:
-        print("pumpmon report: cannot write %s: %s" % (args.output, e.strerror or e),
-              file=sys.stderr)
-        return 1
+        raise PumpmonError("cannot write %s: %s" % (args.output, e.strerror or e)) from None
     print("wrote %s (%s, %.0f KB, self-contained: open it in a browser, print it to "
           "PDF or attach it)" % (args.output, count(len(rows), "session"), len(page) / 1024))
     return 0

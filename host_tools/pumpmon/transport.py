@@ -27,14 +27,18 @@ import base64
 import binascii
 import errno
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import cast
 
 import serial
 import serial.tools.list_ports
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-# USB vendor:product IDs of the boards the monitor runs on.
+from .errors import BAD_REQUEST, CANNOT, PumpmonError
+
+# USB vendor:product IDs of the boards the monitor runs on (pumpmon.build's `--port auto`
+# looks for the same).
 USB_IDS = {
     (0x303A, 0x1001): "Espressif ESP32-S3/C3 native USB",
     (0x10C4, 0xEA60): "Silicon Labs CP210x USB-serial bridge",
@@ -52,12 +56,16 @@ REPL_TIMEOUT_S = 10.0  # how long the app may take to close its log and give up 
 WAKE_TIMEOUT_S = 40.0
 
 
-class DeviceError(RuntimeError):
+class DeviceError(PumpmonError):
     """Something the user can act on: the message says what happened and what to do."""
+
+    exit_code = BAD_REQUEST  # the port named is no pump monitor, or none was found
 
 
 class DeviceGone(DeviceError):
     """The link broke (unplugged, the device reset or stopped answering)."""
+
+    exit_code = CANNOT
 
 
 class DeviceCodeError(DeviceError):
@@ -84,16 +92,28 @@ class _Transport(SerialTransport):
                                   timeout_overall)
 
 
-def find_ports() -> list[tuple[str, str]]:
-    """[(device path, description)] of the serial ports whose USB IDs are a supported board."""
+def _port(transport: SerialTransport) -> serial.Serial:
+    """The transport's serial port. mpremote types it as a Serial or a SerialIntercept; the
+    intercept stands in only while a host folder is mounted (`mpremote mount`), which
+    pumpmon never does."""
+    return cast(serial.Serial, transport.serial)
+
+
+def board_ports(ports: Iterable) -> list[tuple[str, str]]:
+    """[(device path, description)] of those of `ports` (pyserial's ListPortInfo) whose USB
+    IDs are a supported board's (USB_IDS), sorted."""
     found = []
-    for p in serial.tools.list_ports.comports():
-        if p.vid is None or p.pid is None:
-            continue
-        kind = USB_IDS.get((p.vid, p.pid))
+    for p in ports:
+        vid, pid = getattr(p, "vid", None), getattr(p, "pid", None)
+        kind = USB_IDS.get((vid, pid)) if vid is not None and pid is not None else None
         if kind:
             found.append((p.device, "%s (%04x:%04x)" % (kind, p.vid, p.pid)))
     return sorted(found)
+
+
+def find_ports() -> list[tuple[str, str]]:
+    """[(device path, description)] of the serial ports whose USB IDs are a supported board."""
+    return board_ports(serial.tools.list_ports.comports())
 
 
 def choose_port(port: str | None) -> str:
@@ -198,7 +218,7 @@ class Device:
         except (TransportError, serial.SerialException, OSError) as e:
             raise _open_error(path, e) from None
         # A bounded wait on every read (mpremote's default blocks forever on a pty).
-        transport.serial.timeout = 1.0
+        _port(transport).timeout = 1.0
         dev = cls(transport, path)
         try:
             dev._enter_raw_repl(repl_timeout_s, say)
@@ -209,7 +229,7 @@ class Device:
 
     def _enter_raw_repl(self, timeout_s: float, say: Callable[[str], None] | None) -> None:
         """Ctrl-C (the app closes its session log and returns), then Ctrl-A, no soft reset."""
-        ser = self.transport.serial
+        ser = _port(self.transport)
         banner = b"raw REPL; CTRL-B to exit\r\n"
         try:
             ser.timeout = 0.05  # short reads: the nudges below must go out on time
@@ -298,7 +318,7 @@ class Device:
 
     def _stream(self, code: str, on_line: Callable[[bytes], None]) -> None:
         """Run `code` and hand every line it prints to on_line as it arrives (bulk reads)."""
-        ser = self.transport.serial
+        ser = _port(self.transport)
         try:
             self.transport.exec_raw_no_follow(code)
         except TransportError as e:
@@ -514,7 +534,7 @@ class Device:
             replay_board = True  # no app on this device: nothing to start
         if replay_board and self.session_in_progress() is not None:
             replay_board = False  # its one session was paused for us: let it go on
-        ser = self.transport.serial
+        ser = _port(self.transport)
         try:
             self.transport.exit_raw_repl()
             if replay_board:

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import call_in_port
 from emulated_device import session_files
 from pumpmon import flashimage
 from pumpmon.emulate import DEMO_TRACE, Emulator
@@ -149,31 +150,11 @@ def test_config_set_during_a_session_refuses_unless_asked_to_stop_it(tmp_path):
     assert "session end (ended from the computer" in _timeline(archive, s["id"])
 
 
-_FILL = r"""
-import flashdev
-fs = flashdev.mount_image(%r, mount_at="/flash")
-n = 0
-b = bytearray(4096)
-try:
-    while True:
-        with open("/flash/photos%%d.bin" %% n, "wb") as f:
-            f.write(b)
-        n += 1
-except OSError:
-    pass
-flashdev.unmount(fs)
-print("filled", n)
-"""
-
-
 def test_a_full_flash_gives_the_not_saved_cue_and_keeps_the_summary(tmp_path):
-    from pumpmon import unixport
-
     flash, archive = tmp_path / "flash.img", tmp_path / "archive"
     for run in (1, 2):  # session 1 on a flash with room; then the flash fills up; session 2
         if run == 2:
-            proc = unixport.run_code(_FILL % str(flash), heap="2M")
-            assert "filled" in proc.stdout, proc.stderr
+            call_in_port("fullflash", "fill", str(flash), heap="2M")  # raises if it fails
         lines: list[str] = []
         with Emulator(trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True,
                       console=lines.append) as emu:

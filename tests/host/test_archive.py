@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 import pytest
-from emulated_device import session_files
+from emulated_device import archive_of, session_files
 from pumpmon import cli
 from pumpmon.archive import Archive
 
@@ -19,12 +19,9 @@ def files():
 
 
 @pytest.fixture
-def arc_dir(tmp_path, files):
-    root = tmp_path / "arc"
-    with Archive.open(root) as arc:
-        for path, data in files.items():
-            arc.add(DEVICE, path.rsplit("/", 1)[1], data)
-    return root
+def arc_dir(tmp_path):
+    """The sessions of `files`, archived."""
+    return archive_of(tmp_path / "arc", 4, minutes=3, incomplete=(2,), device=DEVICE)
 
 
 def _run(capsys, *argv):

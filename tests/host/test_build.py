@@ -126,17 +126,18 @@ def test_deploy_before_make_mpy_says_to_build_first(tmp_path):
         build.deploy_commands("devkitc_hx711", "/dev/null", tmp_path / "empty", tmp_path)
 
 
-def port(device, vid):
-    return SimpleNamespace(device=device, vid=vid)
+def port(device, vid, pid):
+    return SimpleNamespace(device=device, vid=vid, pid=pid)
 
 
 def test_port_auto_picks_the_one_esp32_serial_port():
-    ports = [port("/dev/ttyS0", None), port("/dev/ttyACM0", 0x303A), port("/dev/ttyUSB9", 0x2341)]
+    ports = [port("/dev/ttyS0", None, None), port("/dev/ttyACM0", 0x303A, 0x1001),
+             port("/dev/ttyUSB9", 0x2341, 0x0043)]  # an Arduino Uno: not a pump monitor
     assert build.find_port(lambda: ports) == "/dev/ttyACM0"
 
 
 def test_port_auto_refuses_to_guess_between_two_boards_or_none():
-    two = [port("/dev/ttyUSB0", 0x10C4), port("/dev/ttyUSB1", 0x1A86)]
+    two = [port("/dev/ttyUSB0", 0x10C4, 0xEA60), port("/dev/ttyUSB1", 0x1A86, 0x7523)]
     with pytest.raises(build.BuildError, match="several boards"):
         build.find_port(lambda: two)
     with pytest.raises(build.BuildError, match="no ESP32 board"):
@@ -156,3 +157,26 @@ def test_board_files_name_their_pins_and_parts(name):
         if bus in desc:
             pins += [desc[bus]["scl"], desc[bus]["sda"]]
     assert len(pins) == len(set(pins)), f"{name}: a GPIO is used twice: {pins}"
+
+
+def test_the_firmware_and_the_host_tools_carry_the_one_version():
+    """pyproject.toml's version is the one version: `pumpmon --version` reads it (through
+    importlib.metadata) and firmware/app.py's FIRMWARE_VERSION, written into every session's
+    header, must say the same (the firmware cannot read the package metadata)."""
+    import ast
+    import tomllib
+
+    import pumpmon
+    from pumpmon.unixport import REPO
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    tree = ast.parse((FIRMWARE / "app.py").read_text())
+    in_firmware = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and getattr(node.targets[0], "id", "") == "FIRMWARE_VERSION"
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert in_firmware == [version]
+    assert pumpmon.__version__ == version

@@ -53,20 +53,25 @@ def test_mpremote_lists_the_emulated_flash_and_ctrl_c_stops_the_emulator(tmp_pat
     )
 
 
+WRITE_KEPT = "with open('/kept.txt', 'w') as f: f.write('milk')"
+READ_KEPT = "print(open('/kept.txt').read())"
+
+
+def _exec_on(image: Path, code: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`mpremote exec code` on an idle emulator run on the flash `image`, stopped after."""
+    proc, port = start_emulator("--idle", "--flash", str(image), *flags)
+    try:
+        return mpremote(port, "exec", code)
+    finally:
+        stop(proc)
+
+
 def test_flash_image_keeps_files_between_runs(tmp_path):
     image = tmp_path / "flash.img"
-    proc, port = start_emulator("--idle", "--flash", str(image))
-    try:
-        out = mpremote(port, "exec", "with open('/kept.txt', 'w') as f: f.write('milk')")
-        assert out.returncode == 0, out.stderr
-    finally:
-        stop(proc)
-    proc, port = start_emulator("--idle", "--flash", str(image))
-    try:
-        out = mpremote(port, "exec", "print(open('/kept.txt').read())")
-        assert out.stdout.strip() == "milk"
-    finally:
-        stop(proc)
+    out = _exec_on(image, WRITE_KEPT)
+    assert out.returncode == 0, out.stderr
+    out = _exec_on(image, READ_KEPT)
+    assert out.stdout.strip() == "milk"
 
 
 def test_emulate_rejects_a_bad_trace_with_status_2(tmp_path):
@@ -124,29 +129,17 @@ def test_flash_that_is_not_a_littlefs_image_is_refused_and_left_untouched(tmp_pa
 
 def test_flash_is_created_when_missing_then_mounted_and_format_only_when_asked(tmp_path):
     image = tmp_path / "new.img"
-    proc, port = start_emulator("--idle", "--flash", str(image))
-    try:
-        out = mpremote(port, "exec", "with open('/kept.txt', 'w') as f: f.write('milk')")
-        assert out.returncode == 0, out.stderr
-    finally:
-        stop(proc)
+    out = _exec_on(image, WRITE_KEPT)
+    assert out.returncode == 0, out.stderr
     assert image.stat().st_size == 2 * 1024 * 1024
     mine = tmp_path / "mine.img"
     mine.write_bytes(os.urandom(8192))
     proc, port = start_emulator("--idle", "--flash", str(mine), "--format")  # asked: erased
     stop(proc)
-    proc, port = start_emulator("--idle", "--flash", str(mine))  # now an image: mounted
-    try:
-        out = mpremote(port, "exec", "import os; print(os.listdir())")
-        assert "board.json" in out.stdout
-    finally:
-        stop(proc)
-    proc, port = start_emulator("--idle", "--flash", str(image))  # the first one, kept
-    try:
-        out = mpremote(port, "exec", "print(open('/kept.txt').read())")
-        assert out.stdout.strip() == "milk"
-    finally:
-        stop(proc)
+    out = _exec_on(mine, "import os; print(os.listdir())")  # now an image: mounted
+    assert "board.json" in out.stdout
+    out = _exec_on(image, READ_KEPT)  # the first one, kept
+    assert out.stdout.strip() == "milk"
 
 
 def test_mpremote_with_its_default_soft_reset_works_and_the_device_stays(tmp_path):

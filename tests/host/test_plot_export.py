@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from emulated_device import session_files
+from emulated_device import archive_of
 from pumpmon import cli
 from pumpmon.archive import Archive
 from pumpmon.cmd_archive import timeline
@@ -18,11 +18,7 @@ DEVICE = "240ac4000001"
 
 @pytest.fixture(scope="module")
 def arc_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("arc")
-    with Archive.open(root) as arc:
-        for path, data in session_files(3, minutes=6).items():
-            arc.add(DEVICE, path.rsplit("/", 1)[1], data)
-    return root
+    return archive_of(tmp_path_factory.mktemp("arc"), 3, minutes=6, device=DEVICE)
 
 
 def _run(capsys, *argv):

@@ -20,8 +20,11 @@ LETDOWN, TAPER = "letdown", "taper"
 MIN = 60_000
 
 
-def run(script, end_ms=20 * MIN, step_ms=100, cfg=None):
-    """Drive a Coach through `script` ([t_ms, what, arg], any order); returns what came out."""
+def run(script, end_ms=20 * MIN, step_ms=100, cfg=None, flow_estimate=False):
+    """Drive a Coach through `script` ([t_ms, what, arg], any order); returns what came out.
+
+    A `flow` item sets the rate (mg/s) at which milk arrives; with `flow_estimate` each tick
+    is also given that rate as the flow estimate (the session's `flow_mg_s`), else 0."""
     cfg, problems = config.validate(cfg or {})
     assert not problems, problems
     c = coach.Coach(cfg)
@@ -48,7 +51,7 @@ def run(script, end_ms=20 * MIN, step_ms=100, cfg=None):
             elif what == "stop":
                 c.stop(t)
         vol += rate * step_ms // 1000
-        cue = c.tick(t, vol)
+        cue = c.tick(t, vol, rate if flow_estimate else 0)
         if cue:
             out.append((t, "cue", evn.CUE_NAMES[cue]))
         ph = c.pop_phase_change()
@@ -391,6 +394,50 @@ def test_stop_closes_an_open_cue_result():
     check(results(r), [("massage", 200_000, 3000 - 10)])  # volume as of the last tick
 
 
+# -- the safety net: whatever the detector says (issue 12) ---------------------------------
+
+
+def test_no_massage_on_a_taper_while_the_flow_estimate_is_strong():
+    # bottle 1 tapers while bottle 2 (or a new ejection) still brings 0.2 g/s
+    script = [[60_000, LETDOWN, 0], [60_000, "flow", 200], [200_000, TAPER, 0]]
+    r = run(script, end_ms=5 * MIN, flow_estimate=True)
+    check([c for _, c in cues(r)], ["letdown"])
+    # the same taper with the flow down to 0.05 g/s gets its massage cue
+    script[1][2] = 50
+    r = run(script, end_ms=5 * MIN, flow_estimate=True)
+    assert (200_000, "massage") in cues(r), r
+
+
+def test_a_timed_step_waits_while_milk_flows_strongly():
+    # the massage round times out at 240 s but milk flows at 0.2 g/s: no hand_express yet
+    cfg = {"massage_rounds": 1, "massage_round_s": 240}
+    script = [[60_000, LETDOWN, 0], [100_000, TAPER, 0], [200_000, "flow", 200]]
+    r = run(script, end_ms=400_000, cfg=cfg, flow_estimate=True)
+    assert "hand_express" not in [c for _, c in cues(r)], r
+    script.append([380_000, "flow", 0])
+    r = run(script, end_ms=400_000, cfg=cfg, flow_estimate=True)
+    assert (380_000, "hand_express") in cues(r), r
+
+
+def test_second_bottle_taper_in_the_same_step_gets_no_second_cue():
+    script = [[60_000, LETDOWN, 0], [200_000, TAPER, 0], [212_000, TAPER, 1]]
+    r = run(script, end_ms=5 * MIN, cfg={"massage_rounds": 2}, flow_estimate=True)
+    check([c for _, c in cues(r)], ["letdown", "massage"])
+
+
+def test_a_taper_in_hand_expression_does_not_end_the_session_while_milk_comes():
+    cfg = {"massage_rounds": 0, "hand_express_stop_s": 120, "flow_stopped_mg": 1000}
+    script = [
+        [60_000, LETDOWN, 0], [200_000, TAPER, 0],
+        [200_000, "flow", 60],          # hand expression brings 0.06 g/s: 1 g every 17 s
+        [300_000, TAPER, 1],            # a taper (the other bottle) in hand expression
+        [500_000, "flow", 0],           # stopped
+    ]  # fmt: skip
+    r = run(script, end_ms=800_000, cfg=cfg, flow_estimate=True)
+    done = [t for t, c in cues(r) if c == "done"]
+    assert len(done) == 1 and done[0] >= 500_000 + 100_000, r
+
+
 # -- the guarantees the benchmark checks, over many random scripts --------------------------
 
 
@@ -506,3 +553,15 @@ def test_autostart_can_be_switched_off():
 
     assert first_start_ms(rising()) > 0
     check(first_start_ms(rising(), {"auto_start": False}), -1)
+
+
+def test_autostart_across_a_ticks_wrap():
+    a = autostart.AutoStart({"auto_start": True})
+    t = (1 << 30) - 9500  # the wrap falls inside the 3-s hold
+    started = None
+    for i in range(200):  # 20 s at 10 Hz: settle 5 s, then a 3-g rise
+        w = 0 if i < 80 else 5000
+        if a.update(t, w):
+            started = i
+        t = (t + 100) & ((1 << 30) - 1)
+    assert started is not None and 100 <= started <= 120, started

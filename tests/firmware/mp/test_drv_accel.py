@@ -105,6 +105,13 @@ def test_mpu6886_reads_milli_g_with_the_gyro_in_standby():
     assert got == [False, True, 500, -250, 1000, False, False], got
 
 
+def test_mpu6886_comes_up_although_it_does_not_answer_for_10_ms_after_reset():
+    i2c, chip, _ = _mpu()
+    MPU6886(i2c)
+    got = [chip.asleep, chip.gyro_on]
+    assert got == [False, False], got
+
+
 def test_mpu6886_power_down_sets_sleep_and_stops_samples():
     i2c, chip, _ = _mpu()
     imu = MPU6886(i2c)

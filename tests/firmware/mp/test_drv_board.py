@@ -53,6 +53,14 @@ def test_xiao_builds_nau7802_and_drv2605_and_lists_the_absent_flow_sensor():
     assert got == [["NAU7802"], "DRV2605", [], ["accelerometer", "flow sensor"]], got
 
 
+def test_xiao_board_file_finds_an_adafruit_lis3dh_at_its_default_address():
+    _xiao_parts()
+    machine.fake_i2c_attach(0x18, FakeLIS3DH())  # Adafruit 2809: SDO low, 0x18
+    hw = board.bring_up(_desc("xiao_s3_nau7802"))
+    got = [hw.accel is not None, [m for m in hw.missing if "accel" in m]]
+    assert got == [True, []], got
+
+
 def test_xiao_fits_the_slf3s_on_bottle_1_when_present():
     _xiao_parts()
     machine.fake_i2c_attach(0x08, FakeSLF3S())

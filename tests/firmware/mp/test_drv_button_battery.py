@@ -1,8 +1,12 @@
 """The button's GPIO side and the battery divider on the ADC."""
 
+import time
+
 import machine
+from device.button import Button
 from drivers.battery import Battery
 from drivers.button_pin import ButtonPin
+from shared import events as ev
 
 ISOLATE = True  # a fresh fake `machine` (its pins and ADC) per test
 
@@ -24,6 +28,18 @@ def test_button_pin_active_high_uses_a_pull_down():
     machine.fake_drive(4, 1)
     got += [b.pressed(), b.edges, b.wake_level]
     assert got == [0, False, True, 1, 1], got
+
+
+def test_button_long_press_across_a_ticks_wrap():
+    machine.fake_ticks_offset_ms = (1 << 30) - 1000 - time.ticks_ms()
+    b = Button(ButtonPin(machine.Pin(32)))
+    machine.fake_drive(32, 0)
+    kinds = []
+    for i in range(100):  # 2 s held, polled every 20 ms, across the wrap
+        kinds.append(b.update(machine.fake_ticks_ms()))
+        time.sleep_ms(20)
+    got = [kinds.count(ev.BTN_LONG), machine.fake_ticks_ms() < 10_000]
+    assert got == [1, True], got  # one BTN_LONG, and the clock did wrap
 
 
 def _battery_at(uv, **kw):

@@ -1,5 +1,7 @@
 """Flow sensors: SLF3S (command-level fake) and the optical drop counter (pulse trains)."""
 
+import time
+
 import machine
 from drivers.dropcounter import DropCounter
 from drivers.slf3s import SLF3S, crc8
@@ -97,6 +99,21 @@ def test_slf3s_stop_reset_and_read_while_stopped():
     assert [general_call.resets, chip.measuring] == [1, False], general_call.resets
 
 
+def test_slf3s_waits_between_commands_and_sleeps_when_powered_down():
+    chip = FakeSLF3S()
+    chip.flow_ml_min = 6.0
+    machine.fake_i2c_attach(0x08, chip)
+    flow = SLF3S(machine.I2C(0))  # the real clock: the fake times the driver's waits
+    first = flow.read()  # right after start: 12 ms later in the driver
+    flow.power_down()
+    down = [chip.state, chip.current_ua]
+    flow.power_up()
+    again = flow.read()
+    assert first == again == 6 * 1030 // 60, (first, again)
+    assert down == ["sleep", 1], down  # not idling at ~3 mA
+    assert chip.state == "measuring" and chip.busy_nacks == 0, (chip.state, chip.busy_nacks)
+
+
 def test_slf3s_missing_is_an_oserror():
     text = error_text(OSError, SLF3S, machine.I2C(0))
     assert "SLF3S flow sensor not found at I2C address 0x08" in text, text
@@ -169,3 +186,15 @@ def test_drop_counter_power_down_stops_counting():
     dc.power_up()
     d.drop(1000)
     assert dc.drops == 2, dc.drops
+
+
+def test_drops_held_up_behind_a_flash_write_are_all_counted():
+    drops = DropCounter(machine.Pin(33))
+    machine.fake_defer_soft_irqs(True)  # a flash write / GC holds the scheduler
+    for i in range(3):  # three drops 30 ms apart meanwhile
+        machine.fake_drive(33, 0)
+        machine.fake_drive(33, 1)
+        time.sleep_ms(30)
+    machine.fake_defer_soft_irqs(False)
+    got = [drops.drops, drops.flickers]
+    assert got == [3, 0], got

@@ -1,7 +1,9 @@
 """NAU7802 driver against a register-level fake (tests/firmware/fakes/fake_nau7802.py)."""
 
+import time
+
 import machine
-from drivers.nau7802 import NAU7802
+from drivers.nau7802 import NAU7802, SETTLE_MS
 from fake_nau7802 import FakeNAU7802
 from mptest import error_text
 
@@ -31,6 +33,35 @@ def test_start_up_sets_ldo_gain_rate_and_starts_converting():
     assert r[0x15] == 0x30 and r[0x1C] & 0x80 == 0x80, (r[0x15], r[0x1C])
     assert r[0x00] & 0x96 == 0x96, r[0x00]  # AVDDS | CS | PUA | PUD
     assert chip.converting and chip.calibrations == 1 and chip.gain == 64, chip.gain
+
+
+def test_start_up_waits_after_reset_and_calibrates_only_once_settled():
+    i2c, chip = _chip()
+    chip.auto = True
+    NAU7802(i2c, rate_sps=80)
+    got = [chip.unsettled_cals, chip.calibrations, chip.regs[0x01] >> 3 & 7, chip.regs[0x1C] >> 7]
+    # LDO 3.0 V on a 3.3 V supply; channel 1 is read: the capacitor across channel 2 is on
+    assert got == [0, 1, 0b101, 1], got
+
+
+def test_reading_channel_2_turns_the_pga_capacitor_off():
+    i2c, chip = _chip()
+    NAU7802(i2c, channel=1, calibrate=False)
+    got = [chip.channel, chip.regs[0x1C] >> 7]
+    assert got == [1, 0], got
+
+
+def test_after_a_wake_readings_come_only_once_settled():
+    i2c, chip = _chip()
+    chip.auto = True
+    adc = NAU7802(i2c, calibrate=False)
+    adc.power_down()
+    adc.power_up()
+    t0 = time.ticks_ms()
+    early = adc.ready()  # conversions come (auto), but are not settled
+    adc.read()
+    got = [early, time.ticks_diff(time.ticks_ms(), t0) >= SETTLE_MS]
+    assert got == [False, True], got
 
 
 def test_register_reset_comes_first():

@@ -1,10 +1,13 @@
 """Session wiring, the scale's integer arithmetic and a flow sensor fused with its load cell
 (pipeline/session.py, scale.py, fusion.py), in the unix port."""
 
+import math
+
 from mptest import heap_locked
 from pipeline.fusion import FlowFusion
 from pipeline.scale import Scale
 from pipeline.session import Session
+from shared import eventnames as evn
 from shared import events as ev
 
 PARAMS = {
@@ -68,6 +71,47 @@ def test_session_start_and_end_frame_the_events():
     s.finish(500, by_done=True)
     assert sink.got[0][1] == ev.EV_SESSION_START, sink.got
     assert sink.got[-1][1] == ev.EV_SESSION_END and sink.got[-1][3] == 1, sink.got
+
+
+class OnsetSink(RecordingSink):
+    """Records each letdown with the onset the session estimated for it when it was emitted."""
+
+    def __init__(self):
+        super().__init__()
+        self.session = None
+
+    def emit(self, t_ms, code, ch, arg):
+        onset_ms = self.session.letdown_onset_ms[ch] if code == ev.EV_LETDOWN else None
+        self.got.append((t_ms, code, ch, arg, onset_ms))
+
+
+def test_milk_in_the_bottle_during_stimulation_is_the_first_letdown_and_stops_stimulate():
+    # a detector that never decides on its own (its CUSUM, slow and flow paths all off):
+    # only the session's safety net can report the milk (issue 12)
+    sink = OnsetSink()
+    s = Session({"stimulate_after_s": 90, "ld_h_q4": 100000}, 1, sink)
+    sink.session = s
+    s.detector._flow_path = lambda t_ms, ch, blk: False
+    s.detector._slow = lambda t_ms, ch, bms: False
+    s.start(0)
+    for i in range(0, 150 * 10):
+        t_ms = i * 100
+        t = t_ms / 1000
+        u = t - 40.0  # milk from 40 s: 0.3 g/s reached over 10 s
+        g = 0.0
+        if u > 0:
+            g = 1.5 + 0.3 * (u - 10)
+            if u < 10:
+                g = 0.3 * (u / 2 - 10 / 6.2832 * math.sin(3.14159 * u / 10))
+        g += 0.15 * math.sin(6.2832 * 1.1 * t)
+        s.on_sample(t_ms, int(g * 1000), 0, 0, 0, 1000)
+    cues = [evn.CUE_NAMES[e[3]] for e in sink.got if e[1] == ev.EV_CUE]
+    assert "stimulate" not in cues, sink.got
+    letdowns = [e for e in sink.got if e[1] == ev.EV_LETDOWN]
+    assert len(letdowns) == 1, sink.got
+    t_ms, _, _, _, onset_ms = letdowns[0]
+    assert t_ms < 90_000, sink.got
+    assert 30_000 <= onset_ms <= t_ms, sink.got  # an estimated onset, not later than the decision
 
 
 # -- scale ---------------------------------------------------------------------------------
