@@ -134,6 +134,7 @@ class Coach:
         self._step = 0  # protocol steps taken (massage rounds, single pump, hand expression)
         self._t_step_ms = t_ms  # when the current step began
         self._flow_in_step = False  # a letdown came during the current step
+        self._taper_waiting = False  # a taper came while milk still flowed strongly
         self._t_stimulate_ms = 0
         self._stimulate_due = False
         self._t_fault_cue_ms = 0
@@ -180,6 +181,7 @@ class Coach:
         if code == _EV_LETDOWN:
             self.letdowns += 1
             self._flow_in_step = True
+            self._taper_waiting = False  # flow is back: its own taper will come
             if self.t_first_letdown_ms < 0:
                 self.t_first_letdown_ms = t_ms
             if ph == _PH_STIMULATION or ph == _PH_MASSAGE:
@@ -192,7 +194,10 @@ class Coach:
         elif code == _EV_TAPER:
             self.tapers += 1
             if self._flow_mg_s >= _MASSAGE_MAX_MG_S:
-                return  # the other bottle (or a new ejection) still flows strongly
+                # the other bottle (or a new ejection) still flows strongly: the step waits
+                # for the flow to fall (tick), it is not forgotten
+                self._taper_waiting = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
+                return
             if ph == _PH_EXPRESSING:
                 self._after_taper(t_ms)
             elif ph == _PH_SINGLE_PUMP:
@@ -252,6 +257,12 @@ class Coach:
                             self._stimulate_due = False
                 elif flow_mg_s >= _MASSAGE_MAX_MG_S:
                     pass  # milk flows strongly: the next step waits
+                elif self._taper_waiting:
+                    self._taper_waiting = False  # the taper that came during strong flow
+                    if ph == _PH_EXPRESSING:
+                        self._after_taper(t_ms)
+                    elif ph == _PH_SINGLE_PUMP:
+                        self._hand_expression(t_ms)
                 elif ph == _PH_MASSAGE:
                     if t_ms - self.t_phase_ms >= self.massage_round_ms:
                         self._final_step(t_ms)  # flow no longer returns

@@ -408,6 +408,19 @@ def test_no_massage_on_a_taper_while_the_flow_estimate_is_strong():
     assert (200_000, "massage") in cues(r), r
 
 
+def test_a_taper_during_strong_flow_is_answered_once_the_flow_falls():
+    # the demo's case: both bottles taper while the flow estimate is still >= 0.15 g/s; the
+    # step must follow when the flow falls, not be forgotten until the session's end
+    script = [[60_000, LETDOWN, 0], [60_000, "flow", 200], [200_000, TAPER, 0],
+              [205_000, TAPER, 1], [230_000, "flow", 50]]  # fmt: skip
+    r = run(script, end_ms=5 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(230_000, "massage")])
+    # a new letdown before the flow falls: that taper is stale, the new flow's own comes
+    script.insert(4, [220_000, LETDOWN, 0])
+    r = run(script, end_ms=5 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [])
+
+
 def test_a_timed_step_waits_while_milk_flows_strongly():
     # the massage round times out at 240 s but milk flows at 0.2 g/s: no hand_express yet
     cfg = {"massage_rounds": 1, "massage_round_s": 240}
