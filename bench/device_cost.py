@@ -77,6 +77,7 @@ SMALLEST_FROM_KB = 32  # the smallest-heap search starts here (a heap this small
 
 _COMMON = r"""
 import gc
+gc.threshold(4096)  # the app's collection policy (app.py), as the session runs on the device
 gc.collect()
 mem_start = gc.mem_alloc()
 import time, array
