@@ -18,15 +18,17 @@
 # short (no summary), as a power cut does.
 import gc
 
-# Collect after every 4 KB allocated, not only when the heap is exhausted: loading the
-# firmware's modules leaves their loader's scratch between the code it keeps, and an early
-# collection hands those holes to the next module instead of leaving them too small for the
-# session's arrays. In the unix port's 64-bit heap this takes the smallest heap that completes
-# a 20-minute session of the app with its logger from 131 KB to 116 KB (`make bench`:
-# app_smallest_heap_kb). It costs a collection per 4 KB the log's flushes and the console
-# allocate (about one every few seconds in a session, none per sample: the sample path
-# allocates nothing).
-gc.threshold(4096)
+# Collect after every 4 KB allocated (GC_THRESHOLD_BYTES), not only when the heap is
+# exhausted, while the app loads, boots and sets a session up: loading the firmware's modules
+# leaves the loader's scratch between the code it keeps, and an early collection hands those
+# holes to the next module instead of leaving them too small for the session's arrays. In the
+# unix port's 64-bit heap this takes the smallest heap that completes a 20-minute session of
+# the app with its logger from 131 KB to 116 KB (`make bench`: app_smallest_heap_kb).
+# Off while a session is served (App._serve): calls whose frame is over 11 words take it from
+# the heap and give it back at once, and the threshold counts those too, so it would collect
+# every few dozen samples (the session's time per sample x2 in the unix port).
+GC_THRESHOLD_BYTES = 4096
+gc.threshold(GC_THRESHOLD_BYTES)
 
 import sys  # noqa: E402  (after the threshold: it applies to these imports too)
 import time  # noqa: E402
@@ -166,9 +168,11 @@ class App:
         # Ctrl-C from the host is a byte the host link sees, not an exception that could
         # land half-way through a sample (restored before the REPL gets the link back)
         micropython.kbd_intr(-1)
+        gc.threshold(-1)  # collect only when the heap is exhausted (see GC_THRESHOLD_BYTES)
         try:
             return self._serve_loop()
         finally:
+            gc.threshold(GC_THRESHOLD_BYTES)
             micropython.kbd_intr(3)
 
     def _serve_loop(self):
