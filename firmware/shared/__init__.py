@@ -4,8 +4,13 @@
 
 
 def unload(name):
-    """Drop the submodule `name` once it is no longer needed, to get its heap back."""
+    """Drop a module once it is no longer needed, to get its heap back: `name` is one of
+    this package's ("config") or a dotted name ("device.boot"). Its package forgets it too."""
     import sys
 
-    sys.modules.pop(__name__ + "." + name, None)
-    globals().pop(name, None)
+    full = name if "." in name else __name__ + "." + name
+    sys.modules.pop(full, None)
+    package, _, leaf = full.rpartition(".")
+    parent = sys.modules.get(package)
+    if parent is not None:
+        parent.__dict__.pop(leaf, None)
