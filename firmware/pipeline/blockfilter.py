@@ -57,10 +57,10 @@ _FAR = const(1 << 29)  # start of a running minimum / maximum
 # negative is read as `(p[i] << sx) >> sx`, sx being this shift (0 on the chip, 32 on a 64-bit
 # port). Fields that are never negative (counts, flags, cosines, configuration) are read as
 # they are. Writes need nothing: a store keeps the low 32 bits.
-_WORD_SX = 32 if sys.maxsize > 0x7FFFFFFF else 0
+WORD_SX = 32 if sys.maxsize > 0x7FFFFFFF else 0
 
 # The state: one array('i'), one slot per field (the names as the fields were before)
-_SX = const(0)  # _WORD_SX, where the viper code finds it
+_SX = const(0)  # WORD_SX, where the viper code finds it
 _BIN_MS = const(1)  # configuration
 _BLOCK_BINS = const(2)
 _BOTTLE_MG = const(3)
@@ -106,7 +106,7 @@ def select_median(buf, n: int) -> int:
     # In-place insertion sort of buf[0:n] (an array('i'), n <= 66), returns the median.
     # No allocation.
     p = ptr32(buf)  # noqa: F821 (viper built-in)
-    sx = int(_WORD_SX)
+    sx = int(WORD_SX)
     i = 1
     while i < n:
         x = (p[i] << sx) >> sx
@@ -129,7 +129,7 @@ class BlockFilter:
     def __init__(self, cfg):
         g = cfg.get
         self._s = s = array("i", bytes(4 * _FIELDS))  # the state (see _FIELDS above)
-        s[_SX] = _WORD_SX
+        s[_SX] = WORD_SX
         s[_BIN_MS] = g("flow_bin_ms", 200)
         s[_BLOCK_BINS] = g("flow_block_bins", 5)
         s[_BOTTLE_MG] = g("bottle_mg", 125000)

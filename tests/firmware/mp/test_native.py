@@ -2,7 +2,7 @@
 
 Viper reads an array('i') slot with ptr32, which the ESP32 sign-extends and this 64-bit port
 zero-extends: every slot that can hold a negative number must be read sign-extended by hand
-(pipeline/blockfilter.py, `_WORD_SX`). A tared reading below zero (a bottle lifted a little,
+(pipeline/blockfilter.py, `WORD_SX`). A tared reading below zero (a bottle lifted a little,
 drift, a tare taken with a drop in the bottle) makes every weight slot negative, so these
 tests feed such readings through the viper functions and check the exact integers that come
 out; they fail when a slot is read zero-extended.
