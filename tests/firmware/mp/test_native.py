@@ -12,6 +12,7 @@ from array import array
 
 from mptest import heap_locked
 from pipeline.blockfilter import BlockFilter, select_median
+from pipeline.motion import Motion
 
 
 class Tilted:
@@ -86,6 +87,21 @@ def test_select_median_sorts_negative_values_below_positive_ones():
     even = array("i", [-5, 8, -2, -9])
     assert select_median(even, 4) == -4  # (-5 + -2) >> 1: floor, as the bytecode had it
     assert list(even) == [-9, -5, -2, 8]
+
+
+def test_motion_measures_tilt_and_shaking_from_negative_axes():
+    # gravity along -z and -x (the unit mounted upside down, leaning): every sum, mean and
+    # gravity slot is negative. |g| = isqrt(500**2 + 866**2) = 999: cos = 866 * 1024 // 999
+    m = Motion({})
+    t = 0
+    while t < 4000:
+        m.update(t, -500, 0, -866)
+        t += 40
+    assert (m.tilt_cos_q10, m.moving, m.shaking_mgee) == (866 * 1024 // 999, False, 0)
+    while t < 8000:  # shaken: +-300 mg on x around the same gravity
+        m.update(t, -800 if (t // 40) & 1 else -200, 0, -866)
+        t += 40
+    assert m.moving and 250 <= m.shaking_mgee <= 350, (m.moving, m.shaking_mgee)
 
 
 def test_the_viper_block_filter_allocates_nothing_per_sample():
