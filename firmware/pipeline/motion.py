@@ -49,6 +49,7 @@ _GZ = const(10)
 _FIELDS = const(11)
 
 
+@micropython.native
 def _isqrt(n):
     # Integer square root by Newton's method, n < 2**29; no allocation.
     if n <= 0:
@@ -111,6 +112,7 @@ class Motion:
             dev += d if d >= 0 else -d
             s[_SDEV] = s[_SDEV] + dev  # never negative
 
+    @micropython.native
     def _close_bin(self, t_ms):
         s = self._s
         n = s[_N]
