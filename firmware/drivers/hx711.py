@@ -65,17 +65,19 @@ def _gpio_base():
     return 0x3FF44000
 
 
-@micropython.native
-def shift_in_pins(sck, dout, pulses, irq_off, irq_on):
+@micropython.viper
+def shift_in_pins(sck, dout, pulses: int, irq_off, irq_on) -> int:
     """Clock one conversion out over Pin objects; pulses-24 extra pulses; raw 24 bits."""
     value = 0
-    for i in range(pulses):
+    i = 0
+    while i < pulses:
         state = irq_off()
         sck(1)
         sck(0)
         irq_on(state)
         if i < 24:
-            value = (value << 1) | dout()
+            value = (value << 1) | int(dout())  # 24 bits: fits the chip's 32-bit viper int
+        i += 1
     return value
 
 

@@ -30,9 +30,17 @@
 # non-milk level shifts): both are in the raw frame, mg.
 #
 # Integers: weights are clamped to +-1,000,000 mg around `ref_mg`, bins to 250 samples
-# (250 x 1e6 < 2**29). Nothing here allocates.
+# (250 x 1e6 < 2**29), so the viper code's 32-bit ints on the chip (64-bit in the unix port)
+# give the same results. Nothing here allocates.
+#
+# Native code: advance, add and the bin they close are viper functions over one array('i')
+# of state (slots below), as is select_median (flow.py's Theil-Sen uses it too); the block
+# outputs and the rest stay bytecode. On a board they are compiled for xtensawin (`make mpy`)
+# and their machine code lives in IRAM; in the unix port, -march=host.
+import sys
 from array import array
 
+import micropython
 from micropython import const
 
 _NO_BLOCK = const(-1)  # advance(): no block closed at this sample
@@ -42,74 +50,122 @@ _MAX_BIN_SAMPLES = const(250)  # 250 * 1e6 < 2**29
 _SPIKE_MG = const(15000)  # a sample this far from both its neighbour before and the
 # filtered level is a glitch (HX711 spikes: 3-60 g; walking and strokes stay within ~10 g)
 _TRIANGLE_BINS = const(10)  # the triangle spans 10 bins: a disturbed bin marks 10 bins
+_FAR = const(1 << 29)  # start of a running minimum / maximum
+
+# The viper functions read the state with ptr32, and a ptr32 read is sign-extended on the
+# ESP32 (32-bit viper ints) but zero-extended on the 64-bit unix port: a field that may be
+# negative is read as `(p[i] << sx) >> sx`, sx being this shift (0 on the chip, 32 on a 64-bit
+# port). Fields that are never negative (counts, flags, cosines, configuration) are read as
+# they are. Writes need nothing: a store keeps the low 32 bits.
+WORD_SX = 32 if sys.maxsize > 0x7FFFFFFF else 0
+
+# The state: one array('i'), one slot per field (the names as the fields were before)
+_SX = const(0)  # WORD_SX, where the viper code finds it
+_BIN_MS = const(1)  # configuration
+_BLOCK_BINS = const(2)
+_BOTTLE_MG = const(3)
+_TILT_MIN = const(4)
+_T0_MS = const(5)  # reset time
+_REF_MG = const(6)  # ref_mg (property)
+_OFFSET_MG = const(7)  # offset_mg (property)
+_BIN_NO = const(8)
+_BLOCK_NO = const(9)
+_BINS_IN_BLOCK = const(10)  # filtered bins that reached this block
+_BIN_N = const(11)  # the open bin: samples, sum, min, max (relative to ref_mg)
+_BIN_SUM = const(12)
+_BIN_MIN = const(13)
+_BIN_MAX = const(14)
+_BIN_DISTURBED = const(15)
+_BIN_MOVED = const(16)
+_DISTURBED_BINS = const(17)  # bins still inside the triangle's reach of a disturbed one
+_MOVED_BINS = const(18)
+_BLK_DISTURBED = const(19)
+_BLK_MOVED = const(20)
+_BACK1_MG = const(21)  # the two bins before (median of three)
+_BACK2_MG = const(22)
+_PREV_MG = const(23)  # the sample before (offset removed), mg
+_BINS_CLOSED = const(24)
+_BOX_I = const(25)  # position in the boxcars
+_BOX_FILL = const(26)  # filtered bins in the triangle so far (10 = full)
+_BOX1_SUM = const(27)
+_BOX2_SUM = const(28)
+_LO_MG = const(29)  # lowest and highest filtered bin in the block
+_HI_MG = const(30)
+_FILT1_MG = const(31)  # the two previous median-filtered bins (roughness)
+_FILT2_MG = const(32)
+_ROUGH_N = const(33)  # bins in this block with a roughness in _bin_rough_mg
+_COS_LO = const(34)
+_COS_HI = const(35)
+_BOX1 = const(36)  # 5 median-filtered bins, mg
+_BOX2 = const(41)  # 5 sums of 5 of them (< 5 * 2**22)
+_FIELDS = const(46)
 
 
-def select_median(buf, n):
-    # In-place insertion sort of buf[0:n] (n <= 66), returns the median. No allocation.
+@micropython.viper
+def select_median(buf, n: int) -> int:
+    # In-place insertion sort of buf[0:n] (an array('i'), n <= 66), returns the median.
+    # No allocation.
+    p = ptr32(buf)  # noqa: F821 (viper built-in)
+    sx = int(WORD_SX)
     i = 1
     while i < n:
-        x = buf[i]
+        x = (p[i] << sx) >> sx
         j = i - 1
-        while j >= 0 and buf[j] > x:
-            buf[j + 1] = buf[j]
+        while j >= 0:
+            y = (p[j] << sx) >> sx
+            if y <= x:
+                break
+            p[j + 1] = y
             j -= 1
-        buf[j + 1] = x
+        p[j + 1] = x
         i += 1
     h = n >> 1
     if n & 1:
-        return buf[h]
-    return (buf[h - 1] + buf[h]) >> 1
+        return (p[h] << sx) >> sx
+    return (((p[h - 1] << sx) >> sx) + ((p[h] << sx) >> sx)) >> 1
 
 
 class BlockFilter:
     def __init__(self, cfg):
         g = cfg.get
-        self._bin_ms = g("flow_bin_ms", 200)
-        self._block_bins = g("flow_block_bins", 5)
-        self.block_ms = self._bin_ms * self._block_bins
-        self._bottle_mg = g("bottle_mg", 125000)
-        self._tilt_min = g("tilt_min_cos_q10", 870)
-        self._box1 = array("i", [0] * 5)  # median-filtered bins, mg
-        self._box2 = array("i", [0] * 5)  # 5-bin sums of them (< 5 * 2**22)
-        self._bin_rough_mg = array("i", [0] * self._block_bins)  # per-bin roughness, mg
+        self._s = s = array("i", bytes(4 * _FIELDS))  # the state (see _FIELDS above)
+        s[_SX] = WORD_SX
+        s[_BIN_MS] = g("flow_bin_ms", 200)
+        s[_BLOCK_BINS] = g("flow_block_bins", 5)
+        s[_BOTTLE_MG] = g("bottle_mg", 125000)
+        s[_TILT_MIN] = g("tilt_min_cos_q10", 870)
+        self.block_ms = s[_BIN_MS] * s[_BLOCK_BINS]
+        self._bin_rough_mg = array("i", bytes(4 * s[_BLOCK_BINS]))  # per-bin roughness, mg
         self.reset(0, 0)
 
+    # the frame, set by the owner (raw frame, mg): kept in the state for the viper code
+    @property
+    def ref_mg(self):
+        return self._s[_REF_MG]
+
+    @ref_mg.setter
+    def ref_mg(self, v):
+        self._s[_REF_MG] = v
+
+    @property
+    def offset_mg(self):
+        return self._s[_OFFSET_MG]
+
+    @offset_mg.setter
+    def offset_mg(self, v):
+        self._s[_OFFSET_MG] = v
+
     def reset(self, t_ms, w_mg):
-        self._t0_ms = t_ms
-        self.ref_mg = w_mg
-        self.offset_mg = 0
-        self._bin_no = -1
-        self._block_no = -1
-        self._bins_in_block = 0  # filtered bins that reached this block
-        # the open bin: samples, sum, min, max (relative to ref_mg)
-        self._bin_n = 0
-        self._bin_sum = 0
-        self._bin_min = 0
-        self._bin_max = 0
-        self._bin_disturbed = 0
-        self._bin_moved = 0
-        self._disturbed_bins = 0  # bins still inside the triangle's reach of a disturbed one
-        self._moved_bins = 0
-        self._blk_disturbed = 0
-        self._blk_moved = 0
-        self._bin_back1_mg = 0  # the two bins before (median of three)
-        self._bin_back2_mg = 0
-        self._prev_mg = 0  # the sample before (offset removed), mg
-        self._bins_closed = 0
-        self._box_i = 0  # position in the boxcars
-        self._box_fill = 0  # filtered bins in the triangle so far (10 = full)
-        self._box1_sum = 0
-        self._box2_sum = 0
-        for i in range(5):
-            self._box1[i] = 0
-            self._box2[i] = 0
-        self._lo = 1 << 29
-        self._hi = -(1 << 29)
-        self._filt1_mg = 0  # the two previous median-filtered bins (roughness)
-        self._filt2_mg = 0
-        self._rough_n = 0  # bins in this block with a roughness in _bin_rough_mg
-        self._cos_lo = 1024
-        self._cos_hi = 0
+        s = self._s
+        for i in range(_T0_MS, _FIELDS):
+            s[i] = 0
+        s[_T0_MS] = t_ms
+        s[_REF_MG] = w_mg
+        s[_BIN_NO] = -1
+        s[_BLOCK_NO] = -1
+        s[_LO_MG] = _FAR
+        s[_HI_MG] = -_FAR
+        s[_COS_LO] = 1024
         self.v_mg = 0
         self.spread_mg = 0
         self.disturbed = 0
@@ -119,167 +175,187 @@ class BlockFilter:
         self.tilt_lo_q10 = 1024
         self.tilt_change_q10 = 0
 
-    # -- per sample -----------------------------------------------------------------------
-    def advance(self, t_ms):
-        rel = t_ms - self._t0_ms
+    # -- per sample (viper: integers in the state array) ------------------------------------
+    @micropython.viper
+    def advance(self, t_ms: int) -> int:
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
+        rel = t_ms - ((s[_T0_MS] << sx) >> sx)
         if rel < 0:
             return _SKIP
-        b = rel // self._bin_ms
+        b = rel // s[_BIN_MS]
         closed = _NO_BLOCK
-        if b != self._bin_no:
-            self._close_bin()
-            blk = b // self._block_bins
-            if blk != self._block_no:
-                closed = self._block_no  # -1 (NO_BLOCK) before the first
-                self._block_no = blk
-            self._bin_no = b
+        if b != (s[_BIN_NO] << sx) >> sx:
+            if s[_BIN_N]:
+                self._close_bin()
+            blk = b // s[_BLOCK_BINS]
+            last = (s[_BLOCK_NO] << sx) >> sx
+            if blk != last:
+                closed = last  # -1 (NO_BLOCK) before the first
+                s[_BLOCK_NO] = blk
+            s[_BIN_NO] = b
         return closed
 
-    def add(self, w_mg, motion):
-        if motion is not None:
+    @micropython.viper
+    def add(self, w_mg: int, motion):
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
+        if motion:  # a Motion, or None (viper cannot compare an object with None)
             if motion.moving:
-                self._bin_moved = 1
-            c = motion.tilt_cos_q10
+                s[_BIN_MOVED] = 1
+            c = int(motion.tilt_cos_q10)
             if c < 1024:
-                if c < self._tilt_min:
-                    self._bin_disturbed = 1
+                if c < s[_TILT_MIN]:
+                    s[_BIN_DISTURBED] = 1
                 else:
                     # the cell reads (bottle + milk) * cos - bottle: undo it.
                     # (w + bottle) <= 2.5e6 and (1024 - c) <= 154: product < 2**29
-                    m = w_mg + self._bottle_mg
+                    m = w_mg + s[_BOTTLE_MG]
                     if m < 0:
                         m = 0
                     elif m > 2500000:
                         m = 2500000
                     w_mg += (m * (1024 - c)) // c
-            if c < self._cos_lo:
-                self._cos_lo = c
-            if c > self._cos_hi:
-                self._cos_hi = c
+            if c < s[_COS_LO]:
+                s[_COS_LO] = c
+            if c > s[_COS_HI]:
+                s[_COS_HI] = c
         # a single-sample spike (HX711 glitch, 3-60 g): far from both the sample before and
         # the filtered level. Dropped before the bins when large: two of them within one
         # 200-ms bin or two adjacent bins would pass the median of three
-        xa = w_mg - self.offset_mg
-        d = xa - self._prev_mg
-        self._prev_mg = xa
-        if (d > _SPIKE_MG or d < -_SPIKE_MG) and self._bins_closed >= 3:
-            d = xa - self._filt1_mg
+        xa = w_mg - ((s[_OFFSET_MG] << sx) >> sx)
+        d = xa - ((s[_PREV_MG] << sx) >> sx)
+        s[_PREV_MG] = xa
+        if (d > _SPIKE_MG or d < -_SPIKE_MG) and s[_BINS_CLOSED] >= 3:
+            d = xa - ((s[_FILT1_MG] << sx) >> sx)
             if d > _SPIKE_MG or d < -_SPIKE_MG:
                 return
-        x = w_mg - self.ref_mg
+        x = w_mg - ((s[_REF_MG] << sx) >> sx)
         if x > _CLAMP_MG:
             x = _CLAMP_MG
         elif x < -_CLAMP_MG:
             x = -_CLAMP_MG
-        n = self._bin_n
+        n = s[_BIN_N]
         if n == 0:
-            self._bin_min = x
-            self._bin_max = x
+            s[_BIN_MIN] = x
+            s[_BIN_MAX] = x
         elif n >= _MAX_BIN_SAMPLES:
             return
-        elif x < self._bin_min:
-            self._bin_min = x
-        elif x > self._bin_max:
-            self._bin_max = x
-        self._bin_sum += x
-        self._bin_n = n + 1
+        elif x < (s[_BIN_MIN] << sx) >> sx:
+            s[_BIN_MIN] = x
+        elif x > (s[_BIN_MAX] << sx) >> sx:
+            s[_BIN_MAX] = x
+        s[_BIN_SUM] = ((s[_BIN_SUM] << sx) >> sx) + x
+        s[_BIN_N] = n + 1
 
     # -- per bin (5 a second) -------------------------------------------------------------
+    @micropython.viper
     def _close_bin(self):
-        n = self._bin_n
-        if n == 0:
-            return
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
+        n = s[_BIN_N]
+        lo = (s[_BIN_MIN] << sx) >> sx
+        hi = (s[_BIN_MAX] << sx) >> sx
         if n >= 3:
-            x = (self._bin_sum - self._bin_min - self._bin_max) // (n - 2)
+            x = (((s[_BIN_SUM] << sx) >> sx) - lo - hi) // (n - 2)
         else:
-            x = self._bin_sum // n
-        x += self.ref_mg - self.offset_mg  # absolute, offset removed
+            x = ((s[_BIN_SUM] << sx) >> sx) // n
+        x += ((s[_REF_MG] << sx) >> sx) - ((s[_OFFSET_MG] << sx) >> sx)  # absolute, offset removed
         # roughness, part 1: the bin's range of raw samples (walking, knocks, strokes shake
         # the reading within 200 ms; milk cannot)
-        if self._rough_n < self._block_bins:
-            self._bin_rough_mg[self._rough_n] = self._bin_max - self._bin_min if n >= 2 else 0
-            self._rough_n += 1
-        self._bin_n = 0
-        self._bin_sum = 0
-        if self._bin_disturbed:
-            self._disturbed_bins = _TRIANGLE_BINS
-        self._bin_disturbed = 0
-        if self._bin_moved:
-            self._moved_bins = _TRIANGLE_BINS
-        self._bin_moved = 0
+        rough = ptr32(self._bin_rough_mg)  # noqa: F821
+        rn = s[_ROUGH_N]
+        if rn < s[_BLOCK_BINS]:
+            rough[rn] = hi - lo if n >= 2 else 0
+            rn += 1
+            s[_ROUGH_N] = rn
+        s[_BIN_N] = 0
+        s[_BIN_SUM] = 0
+        if s[_BIN_DISTURBED]:
+            s[_DISTURBED_BINS] = _TRIANGLE_BINS
+        s[_BIN_DISTURBED] = 0
+        if s[_BIN_MOVED]:
+            s[_MOVED_BINS] = _TRIANGLE_BINS
+        s[_BIN_MOVED] = 0
         # median of three bins: a one-bin spike never reaches the filter (one bin of delay)
-        a = self._bin_back2_mg
-        b = self._bin_back1_mg
-        self._bin_back2_mg = b
-        self._bin_back1_mg = x
-        self._bins_closed += 1
-        if self._bins_closed < 3:
+        a = (s[_BACK2_MG] << sx) >> sx
+        b = (s[_BACK1_MG] << sx) >> sx
+        s[_BACK2_MG] = b
+        s[_BACK1_MG] = x
+        closed = s[_BINS_CLOSED] + 1
+        s[_BINS_CLOSED] = closed
+        if closed < 3:
             return
         if a > b:
-            a, b = b, a
+            t = a
+            a = b
+            b = t
         m = x if x < b else b
         if m < a:
             m = a
         # two 5-bin boxcars: a 2-s triangle that averages the 0.8-2 Hz pump ripple and
         # walking away before the blocks sample it once a second (no aliasing)
-        i = self._box_i
-        self._box1_sum += m - self._box1[i]
-        self._box1[i] = m
-        self._box2_sum += self._box1_sum - self._box2[i]
-        self._box2[i] = self._box1_sum
-        self._box_i = (i + 1) % 5
-        if self._box_fill < _TRIANGLE_BINS:
-            self._box_fill += 1
+        i = s[_BOX_I]
+        sum1 = ((s[_BOX1_SUM] << sx) >> sx) + m - ((s[_BOX1 + i] << sx) >> sx)
+        s[_BOX1_SUM] = sum1
+        s[_BOX1 + i] = m
+        s[_BOX2_SUM] = ((s[_BOX2_SUM] << sx) >> sx) + sum1 - ((s[_BOX2 + i] << sx) >> sx)
+        s[_BOX2 + i] = sum1
+        s[_BOX_I] = i + 1 if i < 4 else 0
+        if s[_BOX_FILL] < _TRIANGLE_BINS:
+            s[_BOX_FILL] = s[_BOX_FILL] + 1
         # roughness, part 2: |second difference| of consecutive filtered bins (what a 1-sample
         # bin cannot show in its range). Milk, even a changing flow, leaves it at the noise
-        if self._bins_closed >= 5 and self._rough_n > 0:
-            d2 = m - 2 * self._filt1_mg + self._filt2_mg
+        f1 = (s[_FILT1_MG] << sx) >> sx
+        if closed >= 5 and rn > 0:
+            d2 = m - 2 * f1 + ((s[_FILT2_MG] << sx) >> sx)
             if d2 < 0:
                 d2 = -d2
             if d2 > 1000000:
                 d2 = 1000000
-            self._bin_rough_mg[self._rough_n - 1] += d2
-        self._filt2_mg = self._filt1_mg
-        self._filt1_mg = m
-        if m < self._lo:
-            self._lo = m
-        if m > self._hi:
-            self._hi = m
-        if self._disturbed_bins > 0:
-            self._disturbed_bins -= 1
-            self._blk_disturbed = 1
-        if self._moved_bins > 0:
-            self._moved_bins -= 1
-            self._blk_moved = 1
-        self._bins_in_block += 1
+            rough[rn - 1] = rough[rn - 1] + d2
+        s[_FILT2_MG] = f1
+        s[_FILT1_MG] = m
+        if m < (s[_LO_MG] << sx) >> sx:
+            s[_LO_MG] = m
+        if m > (s[_HI_MG] << sx) >> sx:
+            s[_HI_MG] = m
+        if s[_DISTURBED_BINS] > 0:
+            s[_DISTURBED_BINS] = s[_DISTURBED_BINS] - 1
+            s[_BLK_DISTURBED] = 1
+        if s[_MOVED_BINS] > 0:
+            s[_MOVED_BINS] = s[_MOVED_BINS] - 1
+            s[_BLK_MOVED] = 1
+        s[_BINS_IN_BLOCK] = s[_BINS_IN_BLOCK] + 1
 
     # -- per block --------------------------------------------------------------------------
     def close_block(self):
         """Sets the outputs for the block advance() closed; False when it has no value yet
         (no filtered bin in it, or the triangle not yet full)."""
-        if self._bins_in_block == 0 or self._box_fill < _TRIANGLE_BINS:
-            self._bins_in_block = 0
-            self._lo = 1 << 29
-            self._hi = -(1 << 29)
+        s = self._s
+        if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:
+            s[_BINS_IN_BLOCK] = 0
+            s[_LO_MG] = _FAR
+            s[_HI_MG] = -_FAR
             return False
-        self.v_mg = self._box2_sum // 25
-        self.spread_mg = self._hi - self._lo
-        self._bins_in_block = 0
-        self._lo = 1 << 29
-        self._hi = -(1 << 29)
-        self.disturbed = self._blk_disturbed
-        self._blk_disturbed = 0
-        self.moved = self._blk_moved
-        self._blk_moved = 0
-        n = self._rough_n
+        self.v_mg = s[_BOX2_SUM] // 25
+        self.spread_mg = s[_HI_MG] - s[_LO_MG]
+        s[_BINS_IN_BLOCK] = 0
+        s[_LO_MG] = _FAR
+        s[_HI_MG] = -_FAR
+        self.disturbed = s[_BLK_DISTURBED]
+        s[_BLK_DISTURBED] = 0
+        self.moved = s[_BLK_MOVED]
+        s[_BLK_MOVED] = 0
+        n = s[_ROUGH_N]
         self.rough_bins = n
         if n:
             self.rough_mg = select_median(self._bin_rough_mg, n)  # one spike shakes one bin
-            self._rough_n = 0
+            s[_ROUGH_N] = 0
         else:
             self.rough_mg = 0
-        self.tilt_lo_q10 = self._cos_lo
-        self.tilt_change_q10 = self._cos_hi - self._cos_lo
-        self._cos_lo = 1024
-        self._cos_hi = 0
+        self.tilt_lo_q10 = s[_COS_LO]
+        self.tilt_change_q10 = s[_COS_HI] - s[_COS_LO]
+        s[_COS_LO] = 1024
+        s[_COS_HI] = 0
         return True

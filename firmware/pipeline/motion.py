@@ -19,13 +19,37 @@
 #   motion_mgee      int mg   80     mean shaking above this is motion
 #   motion_hang_ms   int ms   2000   motion stays on this long after the shaking stopped
 #   motion_up_axis   int      2      0 = x, 1 = y, 2 = z: the axis along gravity when upright
+#
+# Native code: update() is a viper function over one array('i') of per-bin state (slots
+# below; negative slots read sign-extended, see blockfilter.WORD_SX); the bin's close, 5 times
+# a second, stays bytecode.
+from array import array
+
+import micropython
 from micropython import const
+
+from pipeline.blockfilter import WORD_SX
 
 _BIN_MS = const(200)
 _CLAMP = const(4000)
 _MAX_BIN = const(250)
 
+# The per-sample state: one array('i'), one slot per field
+_SX = const(0)  # WORD_SX, where the viper code finds it
+_BIN = const(1)  # the open bin's number (-1: none yet)
+_N = const(2)  # its samples, their sums per axis and their summed |deviation| from gravity
+_SUM_X = const(3)
+_SUM_Y = const(4)
+_SUM_Z = const(5)
+_SDEV = const(6)
+_HAVE_G = const(7)  # gravity known (after the first bin)
+_GX = const(8)  # gravity, mg per axis
+_GY = const(9)
+_GZ = const(10)
+_FIELDS = const(11)
 
+
+@micropython.native
 def _isqrt(n):
     # Integer square root by Newton's method, n < 2**29; no allocation.
     if n <= 0:
@@ -46,19 +70,15 @@ class Motion:
         self.moving = False
         self.tilt_cos_q10 = 1024
         self.shaking_mgee = 0
-        self._gx = 0
-        self._gy = 0
-        self._gz = 0
-        self._have_g = False
-        self._bin = -1
-        self._n = 0
-        self._sx = 0
-        self._sy = 0
-        self._sz = 0
-        self._sdev = 0
+        self._s = s = array("i", bytes(4 * _FIELDS))
+        s[_SX] = WORD_SX
+        s[_BIN] = -1
         self._last_shake_ms = -(10**6)
 
-    def update(self, t_ms, ax_mgee, ay_mgee, az_mgee):
+    @micropython.viper
+    def update(self, t_ms: int, ax_mgee: int, ay_mgee: int, az_mgee: int):
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
         if ax_mgee > _CLAMP:
             ax_mgee = _CLAMP
         elif ax_mgee < -_CLAMP:
@@ -72,49 +92,55 @@ class Motion:
         elif az_mgee < -_CLAMP:
             az_mgee = -_CLAMP
         b = t_ms // _BIN_MS
-        if b != self._bin:
-            self._close_bin(t_ms)
-            self._bin = b
-        if self._n >= _MAX_BIN:
+        if b != (s[_BIN] << sx) >> sx:
+            if s[_N]:
+                self._close_bin(t_ms)
+            s[_BIN] = b
+        n = s[_N]
+        if n >= _MAX_BIN:
             return
-        self._n += 1
-        self._sx += ax_mgee
-        self._sy += ay_mgee
-        self._sz += az_mgee
-        if self._have_g:
-            d = ax_mgee - self._gx
-            self._sdev += d if d >= 0 else -d
-            d = ay_mgee - self._gy
-            self._sdev += d if d >= 0 else -d
-            d = az_mgee - self._gz
-            self._sdev += d if d >= 0 else -d
+        s[_N] = n + 1
+        s[_SUM_X] = ((s[_SUM_X] << sx) >> sx) + ax_mgee
+        s[_SUM_Y] = ((s[_SUM_Y] << sx) >> sx) + ay_mgee
+        s[_SUM_Z] = ((s[_SUM_Z] << sx) >> sx) + az_mgee
+        if s[_HAVE_G]:
+            d = ax_mgee - ((s[_GX] << sx) >> sx)
+            dev = d if d >= 0 else -d
+            d = ay_mgee - ((s[_GY] << sx) >> sx)
+            dev += d if d >= 0 else -d
+            d = az_mgee - ((s[_GZ] << sx) >> sx)
+            dev += d if d >= 0 else -d
+            s[_SDEV] = s[_SDEV] + dev  # never negative
 
+    @micropython.native
     def _close_bin(self, t_ms):
-        n = self._n
-        if n == 0:
-            return
-        mx = self._sx // n
-        my = self._sy // n
-        mz = self._sz // n
-        if not self._have_g:
-            self._gx = mx
-            self._gy = my
-            self._gz = mz
-            self._have_g = True
+        s = self._s
+        n = s[_N]
+        mx = s[_SUM_X] // n
+        my = s[_SUM_Y] // n
+        mz = s[_SUM_Z] // n
+        if not s[_HAVE_G]:
+            gx = mx
+            gy = my
+            gz = mz
+            s[_HAVE_G] = 1
             shake = 0
         else:
-            shake = self._sdev // n
+            shake = s[_SDEV] // n
             # the bin means wander with the shaking too: count their step from gravity
-            self._gx += (mx - self._gx) >> 2
-            self._gy += (my - self._gy) >> 2
-            self._gz += (mz - self._gz) >> 2
+            gx = s[_GX]
+            gy = s[_GY]
+            gz = s[_GZ]
+            gx += (mx - gx) >> 2
+            gy += (my - gy) >> 2
+            gz += (mz - gz) >> 2
+        s[_GX] = gx
+        s[_GY] = gy
+        s[_GZ] = gz
         self.shaking_mgee = shake
         if shake > self._moving_mgee:
             self._last_shake_ms = t_ms
         self.moving = t_ms - self._last_shake_ms <= self._hang_ms
-        gx = self._gx
-        gy = self._gy
-        gz = self._gz
         norm = _isqrt(gx * gx + gy * gy + gz * gz)
         if norm > 0:
             up = gz if self._up == 2 else (gy if self._up == 1 else gx)
@@ -122,8 +148,8 @@ class Motion:
                 up = -up
             c = up * 1024 // norm
             self.tilt_cos_q10 = c if c <= 1024 else 1024
-        self._n = 0
-        self._sx = 0
-        self._sy = 0
-        self._sz = 0
-        self._sdev = 0
+        s[_N] = 0
+        s[_SUM_X] = 0
+        s[_SUM_Y] = 0
+        s[_SUM_Z] = 0
+        s[_SDEV] = 0

@@ -1,0 +1,124 @@
+"""The per-sample path's native code (viper) in the unix port: signs and integer limits.
+
+Viper reads an array('i') slot with ptr32, which the ESP32 sign-extends and this 64-bit port
+zero-extends: every slot that can hold a negative number must be read sign-extended by hand
+(pipeline/blockfilter.py, `WORD_SX`). A tared reading below zero (a bottle lifted a little,
+drift, a tare taken with a drop in the bottle) makes every weight slot negative, so these
+tests feed such readings through the viper functions and check the exact integers that come
+out; they fail when a slot is read zero-extended.
+"""
+
+from array import array
+
+from mptest import heap_locked
+from pipeline.blockfilter import BlockFilter, select_median
+from pipeline.motion import Motion
+
+
+class Tilted:
+    """A Motion stand-in: a fixed tilt cosine (x1024), not moving."""
+
+    def __init__(self, cos_q10, moving=False):
+        self.tilt_cos_q10 = cos_q10
+        self.moving = moving
+
+
+def _blocks(bf, level_mg, t0_ms, t1_ms, motion=None, period_ms=100, spike_at_ms=-1):
+    """Feeds `level_mg` every `period_ms` from t0 to t1; the closed blocks' values, in order."""
+    out = []
+    t = t0_ms
+    while t < t1_ms:
+        k = bf.advance(t)
+        if k >= 0 and bf.close_block():
+            out.append((k, bf.v_mg, bf.spread_mg, bf.rough_mg))
+        bf.add(level_mg - 40000 if t == spike_at_ms else level_mg, motion)
+        t += period_ms
+    return out
+
+
+def test_the_first_sample_closes_no_block_and_reports_minus_one():
+    bf = BlockFilter({})
+    bf.reset(1000, 0)
+    assert bf.advance(999) == -2  # before the reset time: skip
+    assert bf.advance(1000) == -1  # the first bin opens: no block closed (not 2**32 - 1)
+
+
+def test_a_tared_reading_below_zero_filters_to_the_same_negative_level():
+    bf = BlockFilter({})
+    bf.reset(0, 0)  # the reference at 0: every sample lies below it
+    got = _blocks(bf, -3217, 0, 8000)
+    assert len(got) >= 5, got
+    for k, v_mg, spread_mg, rough_mg in got:
+        assert (v_mg, spread_mg, rough_mg) == (-3217, 0, 0), got
+
+
+def test_a_reading_that_crosses_zero_settles_on_the_new_negative_level():
+    bf = BlockFilter({})
+    bf.reset(0, 5000)  # a positive reference: the bins go from above it to far below it
+    _blocks(bf, 4000, 0, 6000)
+    got = _blocks(bf, -6500, 6000, 14000)
+    k, v_mg, spread_mg, rough_mg = got[-1]
+    assert (v_mg, spread_mg, rough_mg) == (-6500, 0, 0), got
+    assert [g[1] for g in got] == sorted([g[1] for g in got], reverse=True), got  # falls only
+
+
+def test_a_spike_below_a_negative_level_is_dropped():
+    bf = BlockFilter({})
+    bf.reset(0, 0)
+    got = _blocks(bf, -2000, 0, 9000, spike_at_ms=5000)  # one sample 40 g below
+    assert len(got) >= 6, got
+    assert [g[1:] for g in got] == [(-2000, 0, 0)] * len(got), got
+
+
+def test_the_tilt_correction_of_a_negative_reading_is_exact():
+    # the cell reads (bottle + milk) * cos - bottle: -2000 mg at cos 900/1024 with the
+    # default 125 g bottle is (123000 * 124) // 900 = 16946 mg of tilt loss: 14946 mg upright
+    bf = BlockFilter({})
+    bf.reset(0, 0)
+    got = _blocks(bf, -2000, 0, 6000, motion=Tilted(900))
+    assert got[-1][1] == -2000 + (123000 * 124) // 900, got
+    assert (bf.tilt_lo_q10, bf.tilt_change_q10) == (900, 0)
+
+
+def test_select_median_sorts_negative_values_below_positive_ones():
+    odd = array("i", [3, -7, -1, 12, -20])
+    assert select_median(odd, 5) == -1
+    assert list(odd) == [-20, -7, -1, 3, 12]
+    even = array("i", [-5, 8, -2, -9])
+    assert select_median(even, 4) == -4  # (-5 + -2) >> 1: floor, as the bytecode had it
+    assert list(even) == [-9, -5, -2, 8]
+
+
+def test_motion_measures_tilt_and_shaking_from_negative_axes():
+    # gravity along -z and -x (the unit mounted upside down, leaning): every sum, mean and
+    # gravity slot is negative. |g| = isqrt(500**2 + 866**2) = 999: cos = 866 * 1024 // 999
+    m = Motion({})
+    t = 0
+    while t < 4000:
+        m.update(t, -500, 0, -866)
+        t += 40
+    assert (m.tilt_cos_q10, m.moving, m.shaking_mgee) == (866 * 1024 // 999, False, 0)
+    while t < 8000:  # shaken: +-300 mg on x around the same gravity
+        m.update(t, -800 if (t // 40) & 1 else -200, 0, -866)
+        t += 40
+    assert m.moving and 250 <= m.shaking_mgee <= 350, (m.moving, m.shaking_mgee)
+
+
+def test_the_viper_block_filter_allocates_nothing_per_sample():
+    bf = BlockFilter({})
+    bf.reset(0, 0)
+    motion = Tilted(950, moving=True)
+    _blocks(bf, -1500, 0, 3000, motion=motion)
+    with heap_locked():
+        _blocks_no_alloc(bf, -1500, 3000, 9000, motion)
+    assert (bf.v_mg, bf.moved) == (-1500 + (123500 * 74) // 950, 1)
+
+
+def _blocks_no_alloc(bf, level_mg, t0_ms, t1_ms, motion):
+    t = t0_ms
+    while t < t1_ms:
+        k = bf.advance(t)
+        if k >= 0:
+            bf.close_block()
+        bf.add(level_mg, motion)
+        t += 100
