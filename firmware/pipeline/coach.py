@@ -82,6 +82,7 @@ _FAULT_CLOCK = const(6)
 
 _MASSAGE_MAX_MG_S = const(150)  # no massage / hand_express at this flow or above
 _DONE_MAX_MG_S = const(100)  # no done before the maximum time at this flow or above
+_CALM_MS = const(10000)  # a waiting taper is answered once the flow stayed below that 10 s
 _N_CUES = const(9)
 _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
 _PHASES = const(4)  # phase changes waiting for pop_phase_change()
@@ -135,6 +136,7 @@ class Coach:
         self._t_step_ms = t_ms  # when the current step began
         self._flow_in_step = False  # a letdown came during the current step
         self._taper_waiting = False  # a taper came while milk still flowed strongly
+        self._t_strong_ms = t_ms  # the latest tick at which the flow estimate was strong
         self._t_stimulate_ms = 0
         self._stimulate_due = False
         self._t_fault_cue_ms = 0
@@ -243,6 +245,8 @@ class Coach:
         the flow estimate of all bottles (the safety net's input)."""
         self._v_last_mg = volume_mg
         self._flow_mg_s = flow_mg_s
+        if flow_mg_s >= _MASSAGE_MAX_MG_S:
+            self._t_strong_ms = t_ms
         if self.phase != _PH_IDLE and not self.finished:
             if t_ms - self.t_start_ms >= self.max_session_ms:
                 self._done(t_ms)
@@ -257,7 +261,7 @@ class Coach:
                             self._stimulate_due = False
                 elif flow_mg_s >= _MASSAGE_MAX_MG_S:
                     pass  # milk flows strongly: the next step waits
-                elif self._taper_waiting:
+                elif self._taper_waiting and t_ms - self._t_strong_ms >= _CALM_MS:
                     self._taper_waiting = False  # the taper that came during strong flow
                     if ph == _PH_EXPRESSING:
                         self._after_taper(t_ms)

@@ -414,7 +414,9 @@ def test_a_taper_during_strong_flow_is_answered_once_the_flow_falls():
     script = [[60_000, LETDOWN, 0], [60_000, "flow", 200], [200_000, TAPER, 0],
               [205_000, TAPER, 1], [230_000, "flow", 50]]  # fmt: skip
     r = run(script, end_ms=5 * MIN, flow_estimate=True)
-    check([c for c in cues(r) if c[1] != "letdown"], [(230_000, "massage")])
+    # answered once the flow has stayed below 0.15 g/s for 10 s (a lagging or held estimate
+    # can dip for a moment while milk still flows)
+    check([c for c in cues(r) if c[1] != "letdown"], [(240_000, "massage")])
     # a new letdown before the flow falls: that taper is stale, the new flow's own comes
     script.insert(4, [220_000, LETDOWN, 0])
     r = run(script, end_ms=5 * MIN, flow_estimate=True)
