@@ -8,8 +8,11 @@ bench.context) and counts, over the whole scenario set:
 - coach_massage_before_letdown: `massage` / `hand_express` cues given before the session's
   first `letdown` event;
 - coach_taper_without_cue: `taper` events while the session is on (from its start to the
-  `done` cue) not followed within 5 s by a `massage`, `hand_express` or `done` cue
-  (`single_pump` also answers a taper, but only when after_massage=single_pump). A taper the
+  `done` cue) answered by no `massage`, `hand_express` or `done` cue (`single_pump` also
+  answers a taper, but only when after_massage=single_pump): neither within 5 s, nor by the
+  step's cue already given since the flow last came back, nor by the step's cue that follows
+  once a strong flow has fallen, before any new letdown (issue 12: one step, one cue; no
+  massage while milk flows strongly). A taper the
   detector reports before any letdown cannot be answered without breaking the first promise
   (and `done` would end the session at once): the coach ignores it, and those are shown
   apart as coach_taper_before_letdown (a detector false alarm, not a coach fault);
@@ -75,7 +78,16 @@ def check_session(events: list[dict], cfg: dict, no_milk: bool) -> dict:
     for t in tapers:
         if t < t_start or (t_done is not None and t > t_done):
             continue  # the session is not on
-        if not any(t <= tc <= t + ANSWER_S and c in answers for tc, c in cues):
+        # issue 12: one step, one cue. A taper is answered by a step cue within 5 s; by the
+        # step cue already given since the flow last came back (the other bottle's taper in
+        # the same step); or, when milk still flowed strongly, by the step cue that follows
+        # once the flow has fallen (before any new letdown)
+        last_ld = max((ld for ld in letdowns if ld <= t), default=t_start)
+        next_ld = min((ld for ld in letdowns if ld > t), default=float("inf"))
+        if not any(
+            c in answers and (t <= tc <= t + ANSWER_S or last_ld <= tc < next_ld)
+            for tc, c in cues
+        ):
             unanswered.append(t)
 
     stimulate_late = 0

@@ -44,8 +44,12 @@ def test_bench_coach_checks_pass_a_good_session_and_count_each_failure():
 
     early = [(0.0, "phase", "stimulation"), (50.0, "cue", "massage"), (100.0, "letdown")]
     assert _check_session(early)["massage_before_letdown"] == 1
-    slow = good[:4] + [(306.0, "cue", "massage")] + good[5:]
-    assert _check_session(slow)["taper_without_cue"] == 1
+    # a taper that no step cue answers before the flow comes back is unanswered
+    ignored = good[:4] + [(400.0, "letdown"), (400.0, "cue", "letdown")] + good[5:]
+    assert _check_session(ignored)["taper_without_cue"] == 1
+    # one that waits for a strong flow to fall is answered by the cue that follows (issue 12)
+    waited = good[:4] + [(330.0, "cue", "massage")] + good[5:]
+    assert _check_session(waited)["taper_without_cue"] == 0
     late_done = good[:7] + [(906.0, "cue", "done"), (1000.0, "summary")]
     assert _check_session(late_done)["done_late"] == 1
     no_done = good[:7] + [(1000.0, "summary")]
