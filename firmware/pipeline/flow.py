@@ -39,7 +39,8 @@
 # x tare (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
 # a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
 # both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
-# lasts, the volume is credited at the flow of the last quiet stretch (30 blocks at most);
+# lasts, the volume is credited at the flow of the last quiet stretch (its own blocks, 30 at
+# most, once milk flows; `settled_mg`: the weight minus the tare after 6 quiet blocks);
 # under massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted
 # blocks (pressure only adds weight).
 #
