@@ -39,7 +39,8 @@
 # x tare (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
 # a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
 # both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
-# lasts, the volume is credited at the flow of the last quiet stretch (30 blocks at most);
+# lasts, the volume is credited at the flow of the last quiet stretch (its own blocks, 30 at
+# most, once milk flows; `settled_mg`: the weight minus the tare after 6 quiet blocks);
 # under massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted
 # blocks (pressure only adds weight).
 #
@@ -96,6 +97,7 @@ _DRIFT_PRIOR_Q = const(25)  # (typical drift / tare error)^2 = (1.5 g / 0.3 g)^2
 _DRIFT_MIN_S = const(30)  # no drift extrapolation before: the tare has followed too little
 _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this many blocks
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
+_SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as settled milk
 
 
 class Block:
@@ -192,6 +194,8 @@ class FlowStage:
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
+        self.settled_mg = 0  # the volume on weight that stayed put (below), mg
+        self._still_n = 0  # quiet, accepted, settled blocks in a row
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
         self._rough_hang = 0  # blocks still not quiet after a rough one
@@ -256,6 +260,18 @@ class FlowStage:
         elif self.unsettled > 0:
             self.unsettled -= 1
         self._block(k, e, spread, dist)
+        # Milk is weight that stays: the volume on the weight itself once it has been quiet
+        # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
+        # press or a re-based hold moves the level for as long as it lasts, and the volume
+        # (never falling between quiet stretches) keeps what it moved; this does not. The
+        # session's safety net counts it (a false first letdown in control-104, seeds 100)
+        if quiet and not self.holding and self.unsettled == 0:
+            self._still_n += 1
+            if self._still_n >= _SETTLED_BLOCKS:
+                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                self.settled_mg = raw if raw > 0 else 0
+        else:
+            self._still_n = 0
         # the block record for the detector: the filtered value before the envelope (fast,
         # unbiased) and the stage's state after this block
         r = self.block
@@ -350,12 +366,12 @@ class FlowStage:
         # held: an artifact is in progress
         self.calm_blocks = 0
         self._anchored = False
-        self._credit(k)
         if not self.holding:
             self.holding = True
             self.holds += 1
             self._hold_k = k
             self._cand_n = 0
+        self._credit(k)
         if not ok:
             self._cand_n = 0
             return
@@ -494,7 +510,13 @@ class FlowStage:
         # credit it at the flow from the last quiet stretch (>= _CREDIT_MIN_MG_S), for at
         # most _CREDIT_BLOCKS blocks, so that a session ending during a hold still counts it.
         # Only provisional: the next quiet stretch re-anchors the volume on the weight.
-        n = k - self._vol_k
+        # Only the held blocks count (under massage strokes before the hold the lowest level
+        # kept speaks for the milk), and only once milk flows: before the first ejection a
+        # press or a drift can lift the flow estimate over the threshold for a block or two
+        # (control-201 in seeds 200: 2 g credited for strokes 20 blocks before a walk)
+        if not self._milk:
+            return
+        n = k - (self._vol_k if self._vol_k >= self._hold_k else self._hold_k - 1)
         if n > _CREDIT_BLOCKS:
             n = _CREDIT_BLOCKS
         v = self._vol_base_mg + self._vol_blk_mg * n  # <= 2e4 x 60 + volume

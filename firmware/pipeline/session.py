@@ -41,8 +41,10 @@ _END_DONE = const(1)
 _COACH_EVERY_MS = const(100)
 # The coach's safety net for the first letdown: milk in the bottles during stimulation is a
 # letdown whatever the detector says (no `stimulate` after it): 2 mL more than at the start
-# (2060 mg), or a bottle's flow estimate >= 100 mg/s for 3 s while its weight is settled (no
-# hold, no press released lately, the 8-block estimate clear of the last hold)
+# (2060 mg) on weight that stayed put (FlowStage.settled_mg: a tilt, a press or a re-based
+# hold moves the level only while it lasts), or a bottle's flow estimate >= 100 mg/s for 3 s
+# while its weight is settled (no hold, no press released lately, the 8-block estimate clear
+# of the last hold)
 _NET_MILK_MG = const(2060)
 _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
@@ -106,7 +108,7 @@ class Session:
         if self.n_channels == 2:
             self.flows[1].reset(t_ms, w2_mg)
         self.coach.start(t_ms)
-        self._v0_mg = self.volume_mg()
+        self._v0_mg = self._settled_mg()
         self._t_coach_ms = t_ms
         self.started = True
         self.sink.emit(t_ms, _EV_SESSION_START, 0, self.n_channels)
@@ -190,7 +192,16 @@ class Session:
             f += self.flows[1].flow_mg_s
         return f
 
-    def _safety_net(self, t_ms, volume_mg, flow_mg_s):
+    def _settled_mg(self):
+        # the milk in the bottles on weight that stayed put (a flow sensor's volume where
+        # one is fused)
+        v = 0
+        for ch in range(self.n_channels):
+            fu = self.fusions[ch]
+            v += fu.volume_mg if fu is not None else self.flows[ch].settled_mg
+        return v
+
+    def _safety_net(self, t_ms, flow_mg_s):
         # no letdown yet, yet milk in the bottles: that is the first letdown (on the bottle
         # with more milk), found by the net; its onset: where a flow rising linearly from
         # nothing to the flow now would have brought the volume
@@ -208,6 +219,7 @@ class Session:
                 self._t_net_ms = t_ms
         else:
             self._t_net_ms = -1
+        volume_mg = self._settled_mg()
         if volume_mg - self._v0_mg < _NET_MILK_MG and (
             self._t_net_ms < 0 or t_ms - self._t_net_ms < _NET_FLOW_MS
         ):
@@ -227,7 +239,7 @@ class Session:
         v = self.volume_mg()
         f = self._flow_mg_s()
         if self.t_first_letdown_ms < 0 and c.active:
-            self._safety_net(t_ms, v, f)
+            self._safety_net(t_ms, f)
         cue = c.tick(t_ms, v, f)
         # a new cue may close the previous cue's window: report that result first, so
         # readers pair each result with the cue before it
