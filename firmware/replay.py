@@ -14,8 +14,11 @@ from shared import events as ev
 
 
 def _t(t_ms):
-    # seconds with millisecond precision, without floats
-    return "%d.%03d" % (t_ms // 1000, t_ms % 1000)
+    # seconds with millisecond precision, without floats (also g/s from mg/s, which can be
+    # negative: -106 is "-0.106", not "-1.894")
+    sign = "-" if t_ms < 0 else ""
+    t_ms = abs(t_ms)
+    return "%s%d.%03d" % (sign, t_ms // 1000, t_ms % 1000)
 
 
 def _ml(mg):
