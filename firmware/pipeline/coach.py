@@ -49,6 +49,7 @@
 # Limits: one session at a time; bottles are not told apart beyond the taper merging above.
 # tick() and the on_* calls allocate nothing in steady state (integers, preallocated
 # bytearrays); only closing a cue-result window allocates (a tuple, a few times a session).
+import micropython
 from micropython import const
 from shared.events import URGENCY
 
@@ -240,6 +241,7 @@ class Coach:
         self._cue(_CUE_STORAGE_FULL if fault == _FAULT_STORAGE_LOW else _CUE_FAULT)
 
     # -- per sample --------------------------------------------------------------------------
+    @micropython.native
     def tick(self, t_ms, volume_mg, flow_mg_s=0):
         """Time-driven steps; returns the most urgent queued cue, or _CUE_NONE. flow_mg_s:
         the flow estimate of all bottles (the safety net's input)."""

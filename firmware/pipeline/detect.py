@@ -106,6 +106,7 @@
 #   taper_blocks         int blocks 6    ... for this many blocks (leaky: one above takes one off)
 from array import array
 
+import micropython
 from micropython import const
 
 _EV_NONE = const(0)
@@ -247,6 +248,7 @@ class Detector:
             self._res_abs_q4[ch] = 120 * 16
 
     # -- per sample ------------------------------------------------------------------------
+    @micropython.native
     def update(self, t_ms, ch, fs):
         if self._pending[ch]:
             self._pending[ch] = 0
@@ -303,11 +305,13 @@ class Detector:
         self._cusum_len[ch] = 0
         self._z_block[ch] = -1
 
+    @micropython.native
     def _push(self, ch, v):
         p = (self._pos[ch] + 1) % _RING
         self._pos[ch] = p
         self._ring[ch * _RING + p] = v
 
+    @micropython.native
     def _good_block(self, ch):
         p = self._pos[ch]
         v = self._ring[ch * _RING + p]
@@ -335,6 +339,7 @@ class Detector:
                 sd = self._noise_floor
             self.noise_mg[ch] = sd
 
+    @micropython.native
     def _fit(self, ch, end, n, want_pred):
         # Least-squares line through the blocks aged end .. end+n-1 (0 = newest). Sets
         # _fit_b8 (forward slope, mg per block x8) and, if asked, _fit_pred (value at age 0).

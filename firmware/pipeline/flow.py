@@ -73,6 +73,7 @@
 #                                         this is not quiet (the detector ignores it)
 from array import array
 
+import micropython
 from micropython import const
 
 from pipeline.blockfilter import BlockFilter, select_median
@@ -201,6 +202,7 @@ class FlowStage:
         self._rough_hang = 0  # blocks still not quiet after a rough one
 
     # -- per sample -----------------------------------------------------------------------
+    @micropython.native
     def update(self, t_ms, w_mg, motion):
         bf = self._bf
         k = bf.advance(t_ms)
@@ -212,6 +214,7 @@ class FlowStage:
         bf.add(w_mg, motion)
 
     # -- per block (once a second) ----------------------------------------------------------
+    @micropython.native
     def _close_block(self, k):
         bf = self._bf
         v = bf.v_mg
@@ -430,6 +433,7 @@ class FlowStage:
             return self._hist[0]
         return self._hist[self._hist_i]
 
+    @micropython.native
     def _accept(self, k, v):
         self._push(k, v)
         self._estimate(k)
@@ -585,11 +589,13 @@ class FlowStage:
             return self._hist_oldest()
         return self._hist[(self._hist_i - 1 - n) % _HIST]
 
+    @micropython.native
     def _push(self, k, v):
         i = k % self._n
         self._ring_k[i] = k
         self._ring_v[i] = v
 
+    @micropython.native
     def _slope(self, k, win):
         # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k].
         rk = self._ring_k
@@ -618,6 +624,7 @@ class FlowStage:
             return None
         return select_median(pairs, m)
 
+    @micropython.native
     def _estimate(self, k):
         s = self._slope(k, self._win)
         if s is None:

@@ -16,6 +16,7 @@
 import gc
 from array import array
 
+import micropython
 from micropython import const
 
 from pipeline import coach as coach_mod
@@ -137,6 +138,7 @@ class Session:
         self.sink.emit(t_ms, _EV_SESSION_END, 0, end_reason)
 
     # -- per sample ------------------------------------------------------------------------
+    @micropython.native
     def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):
         self.t_last_ms = t_ms
         m = self.motion
@@ -153,6 +155,7 @@ class Session:
             self._t_coach_ms = t_ms
             self._drain_coach(t_ms)
 
+    @micropython.native
     def _channel(self, t_ms, ch, w_mg, m):
         """One bottle's sample; True when the detector reported something."""
         f = self.flows[ch]
