@@ -1,11 +1,41 @@
 """The log codec in the unix port: round trips, no allocation per record, damage handling.
 (Byte-identical output with the host's copy: tests/firmware/test_logcodec.py.)"""
 
-from logsession import first_window, records
+from logsession import EDGE_CASES, crc_of_a_two_bottle_session, edge_crcs, first_window, records
 from mptest import heap_locked
 from shared import logcodec, logdecode
 
 HEAP = {"*": "4M"}  # whole sessions encoded and decoded in the test
+
+# What the encoder wrote before its viper rewrite (the bytecode and native encoder of commit
+# a8df13d), for logsession's sessions: the format may not change by a single bit.
+# [length, CRC-32] of logsession.crc_of_a_two_bottle_session ...
+TWO_BOTTLE_GOLDEN = [3133, 2071418807]
+# ... and [length, CRC-32 of the segments, length, CRC-32 of the open-segment writes] of each of
+# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small buffers)
+EDGE_GOLDEN = [
+    [26487, 100539430, 9605, 800868032],
+    [9890, 3665815874, 1009, 2024891214],
+    [15038, 1238232018, 2779, 81150939],
+    [15535, 3300501594, 1690, 3988082119],
+    [42285, 3219255969, 95823, 2509699960],
+]
+
+
+def test_encoder_writes_the_same_bytes_as_before_for_a_two_bottle_session():
+    got = crc_of_a_two_bottle_session(logdecode)
+    assert got == TWO_BOTTLE_GOLDEN, got
+
+
+def test_encoder_writes_the_same_bytes_as_before_at_its_edges():
+    got = edge_crcs(logcodec)
+    assert len(got) == len(EDGE_CASES) == len(EDGE_GOLDEN), got
+    for case in range(len(EDGE_CASES)):
+        assert got[case] == EDGE_GOLDEN[case], "case %d: %r, not %r" % (
+            case,
+            got[case],
+            EDGE_GOLDEN[case],
+        )
 
 
 def test_codec_round_trips_timestamps_quantised_weights_accel_and_events():
