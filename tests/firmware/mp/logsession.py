@@ -64,10 +64,11 @@ def crc_in_port():
 # Sessions at the encoder's edges, for the byte-for-byte checks of the encoder itself
 # (test_logcodec.py holds their bytes' CRCs as the encoder of 2025-05 wrote them, before its
 # viper rewrite; tests/firmware/test_logcodec.py compares the unix port with CPython).
-# (n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee, encoder options, records, seed)
+# (n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee, encoder options, samples, seed,
+# accelerometer readings per sample)
 EDGE_CASES = (
     # 80 Hz, two bottles, the device's buffers
-    (2, 12500, 50, 2000, 16, {}, 6000, 1),
+    (2, 12500, 50, 2000, 16, {}, 6000, 1, 1),
     # 1-mg steps (long codes and escapes) into small buffers: sealed by room, not by count
     (
         1,
@@ -78,6 +79,7 @@ EDGE_CASES = (
         dict(max_samples=500, weight_bytes=300, time_bytes=100, accel_bytes=60, event_bytes=40),
         4000,
         2,
+        1,
     ),
     # a 1-us period (the expected interval rounds to 0: negative grid remainders), the
     # coarsest step, 1-ms accelerometer windows of one reading each
@@ -92,9 +94,10 @@ EDGE_CASES = (
         ),
         4000,
         3,
+        1,
     ),
     # a 60-s period, an odd step, the longest windows and coarsest accelerometer step
-    (2, 60000000, 7, 65535, 255, dict(max_samples=300), 3000, 4),
+    (2, 60000000, 7, 65535, 255, dict(max_samples=300), 3000, 4, 1),
     # long runs: stretches of a perfect clock and an unchanging weight, one bottle
     (
         1,
@@ -111,20 +114,35 @@ EDGE_CASES = (
         ),
         20000,
         5,
+        1,
+    ),
+    # a flood of accelerometer readings on a clock without jumps: more than 16384 in a 65.5-s
+    # window (the sums stop there) and the activity at its 2**28 cap
+    (
+        2,
+        12500,
+        50,
+        65535,
+        1,
+        dict(max_samples=65535, weight_bytes=8192, time_bytes=2048),
+        6000,
+        6,
+        10,
     ),
 )
 
 
 def edge_records(case):
-    """The records of EDGE_CASES[case]: ("s", t_ms, w1_mg, w2_mg), ("a", t_ms, ax, ay, az),
-    ("e", t_ms, code, ch, arg). Stretches of 400 records are calm (a steady clock and weight:
-    long runs), noisy (jitter, gaps, a random walk) or wild (times below 0, beyond 2**28 and
-    backwards, weights and accelerations beyond their clamps, jumps that need escape codes)."""
-    period_us, n, x = EDGE_CASES[case][1], EDGE_CASES[case][6], EDGE_CASES[case][7]
+    """Yields the records of EDGE_CASES[case]: ("s", t_ms, w1_mg, w2_mg), ("a", t_ms, ax, ay,
+    az), ("e", t_ms, code, ch, arg). Stretches of 400 samples are calm (a steady clock and
+    weight: long runs), noisy (jitter, gaps, a random walk) or wild (times below 0, beyond
+    2**28 and backwards, weights and accelerations beyond their clamps, jumps that need escape
+    codes); every 1000 samples the clock jumps to its limit and back to 0 (the largest time
+    deviation, an escape code whose 30th bit is set)."""
+    period_us, n, x, n_acc = [EDGE_CASES[case][i] for i in (1, 6, 7, 8)]
     t = 500
     r_us = 0
     w = [-3000, 1500000]
-    out = []
     mode = 0
     big = (1 << 26) + 1234
     for i in range(n):
@@ -143,7 +161,13 @@ def edge_records(case):
             dt += (x >> 8) % 5 - 2  # jitter, two ms either way
         t += dt
         ts = t
-        if mode == 2 and x % 61 == 0:
+        if n_acc > 1:  # the accelerometer flood: no jumps, one 65.5-s window after another
+            pass
+        elif i % 1000 == 998:
+            ts = (1 << 28) + 5
+        elif i % 1000 == 999:
+            ts = 0
+        elif mode == 2 and x % 61 == 0:
             ts = -1 - x % 50
         elif mode == 2 and x % 67 == 0:
             ts = (1 << 28) + x % 1000
@@ -157,16 +181,18 @@ def edge_records(case):
                 w[ch] += y % 801 - 400
             else:
                 w[ch] = (big, -big, 1 << 29, -(1 << 29), y % 2000000 - 1000000, -1)[y % 6]
-        out.append(("s", ts, w[0], w[1]))
-        if mode == 0 or i % 3:
-            a = [(x >> 5) % 200 - 100, (x >> 7) % 60 - 30, 1000 - (x >> 9) % 50]
-            if mode == 2 and x % 13 == 0:
-                a = [32767 + x % 9000, -32767 - x % 9000, -32767]
-            out.append(("a", ts, a[0], a[1], a[2]))
+        yield ("s", ts, w[0], w[1])
+        for j in range(n_acc if mode == 0 or i % 3 else 0):
+            y = x >> j
+            a = [(y >> 5) % 200 - 100, (y >> 7) % 60 - 30, 1000 - (y >> 9) % 50]
+            if mode == 2 and y % 13 == 0:
+                a = [32767 + y % 9000, -32767 - y % 9000, -32767]
+            elif mode == 2 and (y % 13 == 1 or n_acc > 1 and j % 2):
+                a = [-32767, 32767, 0]
+            yield ("a", ts, a[0], a[1], a[2])
         if x % 37 == 0:
             arg = (x % 1000 - 500, (1 << 28) + x % 100, -(1 << 28) - x % 100, 1 << 29)[x % 4]
-            out.append(("e", ts, x % 256, (0, 1, 255)[x % 3], arg))
-    return out
+            yield ("e", ts, x % 256, (0, 1, 255)[x % 3], arg)
 
 
 class _Sink:

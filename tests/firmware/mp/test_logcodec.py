@@ -12,13 +12,15 @@ HEAP = {"*": "4M"}  # whole sessions encoded and decoded in the test
 # [length, CRC-32] of logsession.crc_of_a_two_bottle_session ...
 TWO_BOTTLE_GOLDEN = [3133, 2071418807]
 # ... and [length, CRC-32 of the segments, length, CRC-32 of the open-segment writes] of each of
-# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small buffers)
+# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small
+# buffers, an accelerometer flood)
 EDGE_GOLDEN = [
-    [26487, 100539430, 9605, 800868032],
-    [9890, 3665815874, 1009, 2024891214],
-    [15038, 1238232018, 2779, 81150939],
-    [15535, 3300501594, 1690, 3988082119],
-    [42285, 3219255969, 95823, 2509699960],
+    [26753, 285752171, 7191, 3950935349],
+    [10235, 2750614169, 756, 2323940911],
+    [15437, 2246160288, 2970, 2987614450],
+    [16045, 2633351012, 3281, 1678831608],
+    [46837, 1145537734, 116271, 989953510],
+    [16672, 270565650, 74421, 537705043],
 ]
 
 
