@@ -44,25 +44,25 @@ def first_window(acc):
     return [acc[0][0] // 2000 * 2000] + means + [(act // (n - 1) + 8) // 16 * 16]
 
 
-def crc_of_a_two_bottle_session(logdecode):
-    """(length, crc32) of a fixed 12.5-ms two-bottle session encoded by `logdecode`."""
-    import binascii
-
+def digest_of_a_two_bottle_session(logdecode):
+    """[length, SHA-256 (16 hex digits)] of a fixed 12.5-ms two-bottle session encoded by
+    `logdecode` (a CRC-32 of whole frames would not see their content: see _Sink)."""
     samples, acc = records(12500, 1500, 5)
     hf = dict(session_id=77, n_channels=2, period_us=12500, q_mg=50, device_id="x", has_accel=True)
-    data = logdecode.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)])
-    return [len(data), binascii.crc32(data)]
+    out = _Sink()
+    out.write(logdecode.encode_session(hf, samples, acc, [(samples[3][0], 2, 1, 5)]))
+    return out.digest()
 
 
-def crc_in_port():
+def digest_in_port():
     """The same, encoded by the device's own codec in the unix port (for mpy_call)."""
     from shared import logdecode
 
-    return crc_of_a_two_bottle_session(logdecode)
+    return digest_of_a_two_bottle_session(logdecode)
 
 
 # Sessions at the encoder's edges, for the byte-for-byte checks of the encoder itself
-# (test_logcodec.py holds their bytes' CRCs as the encoder of 2025-05 wrote them, before its
+# (test_logcodec.py holds their bytes' digests as the encoder of 2025-05 wrote them, before its
 # viper rewrite; tests/firmware/test_logcodec.py compares the unix port with CPython).
 # (n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee, encoder options, samples, seed,
 # accelerometer readings per sample)
@@ -196,25 +196,34 @@ def edge_records(case):
 
 
 class _Sink:
-    """A file that keeps only the length and CRC-32 of what was written to it."""
+    """A file that keeps only the length and a SHA-256 of what was written to it.
+
+    Not a CRC-32: every frame ends with the CRC-32 of its own bytes, and a CRC-32 run over such
+    frames comes out the same whatever their content (only their lengths count)."""
 
     def __init__(self):
+        import hashlib
+
         self.n = 0
-        self.crc = 0
+        self.hash = hashlib.sha256()
 
     def write(self, b):
+        self.n += len(b)
+        self.hash.update(b)
+        return len(b)
+
+    def digest(self):
+        """[length, the first 16 hex digits of the SHA-256]"""
         import binascii
 
-        self.n += len(b)
-        self.crc = binascii.crc32(b, self.crc)
-        return len(b)
+        return [self.n, binascii.hexlify(self.hash.digest()).decode()[:16]]
 
 
 def encode_edge(logcodec, case):
     """EDGE_CASES[case] through `logcodec`'s SegmentEncoder as the log store drives it (an
     encoder reused through configure(), sealed when needs_seal() says so): the bytes of the
-    sealed and last segments, and of the open segment written every 997 records: [length,
-    crc32 of the segments, length, crc32 of the open-segment writes]."""
+    sealed and last segments, and of the open segment written every 997 records: _Sink.digest()
+    of the segments, then of the open-segment writes."""
     n_ch, period_us, q_mg, acc_ms, acc_q, opts = EDGE_CASES[case][:6]
     enc = logcodec.SegmentEncoder(1, 100000, 50, **opts)
     enc.configure(n_ch, period_us, q_mg, acc_ms, acc_q)
@@ -241,16 +250,16 @@ def encode_edge(logcodec, case):
     enc.flush_accel()
     if not enc.is_empty():
         enc.write_frame(out)
-    return [out.n, out.crc & 0xFFFFFFFF, peek.n, peek.crc & 0xFFFFFFFF]
+    return out.digest() + peek.digest()
 
 
-def edge_crcs(logcodec):
-    """encode_edge's lengths and CRCs, one list per case."""
+def edge_digests(logcodec):
+    """encode_edge's lengths and digests, one list per case."""
     return [encode_edge(logcodec, case) for case in range(len(EDGE_CASES))]
 
 
-def edge_crcs_in_port():
-    """edge_crcs of the device's own encoder in the unix port (for mpy_call)."""
+def edge_digests_in_port():
+    """edge_digests of the device's own encoder in the unix port (for mpy_call)."""
     from shared import logcodec
 
-    return edge_crcs(logcodec)
+    return edge_digests(logcodec)

@@ -1,7 +1,13 @@
 """The log codec in the unix port: round trips, no allocation per record, damage handling.
 (Byte-identical output with the host's copy: tests/firmware/test_logcodec.py.)"""
 
-from logsession import EDGE_CASES, crc_of_a_two_bottle_session, edge_crcs, first_window, records
+from logsession import (
+    EDGE_CASES,
+    digest_of_a_two_bottle_session,
+    edge_digests,
+    first_window,
+    records,
+)
 from mptest import heap_locked
 from shared import logcodec, logdecode
 
@@ -9,28 +15,28 @@ HEAP = {"*": "4M"}  # whole sessions encoded and decoded in the test
 
 # What the encoder wrote before its viper rewrite (the bytecode and native encoder of commit
 # a8df13d), for logsession's sessions: the format may not change by a single bit.
-# [length, CRC-32] of logsession.crc_of_a_two_bottle_session ...
-TWO_BOTTLE_GOLDEN = [3133, 2071418807]
-# ... and [length, CRC-32 of the segments, length, CRC-32 of the open-segment writes] of each of
-# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small
-# buffers, an accelerometer flood)
+# [length, SHA-256 (16 hex digits)] of logsession.digest_of_a_two_bottle_session ...
+TWO_BOTTLE_GOLDEN = [3133, "f63c5f2d99baffa5"]
+# ... and the same of the segments, then of the open-segment writes, of each of
+# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small buffers, an
+# accelerometer flood)
 EDGE_GOLDEN = [
-    [26753, 285752171, 7191, 3950935349],
-    [10235, 2750614169, 756, 2323940911],
-    [15437, 2246160288, 2970, 2987614450],
-    [16045, 2633351012, 3281, 1678831608],
-    [46837, 1145537734, 116271, 989953510],
-    [16672, 270565650, 74421, 537705043],
+    [26753, "13c45396308ae65e", 7191, "dea1d465b0318cbd"],
+    [10235, "2e5a3eed1f6381c3", 756, "c487f1eb999cd867"],
+    [15437, "2721ebff28ec69da", 2970, "64a7610c9618d0e1"],
+    [16045, "6db1b19bb191e951", 3281, "bd87916cc0595e9c"],
+    [46837, "e257b6c3fe2620a4", 116271, "be1a35bd5c7b9632"],
+    [16672, "1d90cf4919290a92", 74421, "34984cfa766188e6"],
 ]
 
 
 def test_encoder_writes_the_same_bytes_as_before_for_a_two_bottle_session():
-    got = crc_of_a_two_bottle_session(logdecode)
+    got = digest_of_a_two_bottle_session(logdecode)
     assert got == TWO_BOTTLE_GOLDEN, got
 
 
 def test_encoder_writes_the_same_bytes_as_before_at_its_edges():
-    got = edge_crcs(logcodec)
+    got = edge_digests(logcodec)
     assert len(got) == len(EDGE_CASES) == len(EDGE_GOLDEN), got
     for case in range(len(EDGE_CASES)):
         assert got[case] == EDGE_GOLDEN[case], "case %d: %r, not %r" % (
