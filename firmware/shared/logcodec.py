@@ -132,12 +132,14 @@ _ACC_SUM = const(73)  # their sums per axis (3 slots, signed)
 _ACC_ACT = const(76)  # their activity: sum of |change| between readings
 _ACC_LAST = const(77)  # the last reading (3 slots, signed)
 _FIELDS = const(80)
+_FULL = "log segment full: seal it (write_frame, reset) when needs_seal() says so"
 
 
 @micropython.viper
 def _put_codes(state, buf, n: int):
     # Writes the n codes waiting in state[_Q...], each an adaptive Rice code of its value
-    # u >= 0 (u < 2**30) in its context, to the context's stream. A code is q = u >> k ones,
+    # u >= 0 (u < 2**30) in its context, to the context's stream; the caller has checked that
+    # the stream has the room (_ROOM_*: 7 bytes a code at most). A code is q = u >> k ones,
     # a zero and the k low bits of u; from q = ESC on, ESC ones and u's 30 bits (an escape).
     # Bits go out MSB first, at most 16 at a time, so the pending bits stay below 2**23.
     s = ptr32(state)
@@ -147,9 +149,7 @@ def _put_codes(state, buf, n: int):
         c = s[_Q + 2 * i]
         u = s[_Q + 2 * i + 1]
         st = s[_CS + c]
-        pos = s[st + _POS]
-        if pos + 8 > s[st + _END]:  # a code takes at most 7 bytes, and used() one more
-            raise IndexError("log segment full: seal it when needs_seal() says so")
+        pos = s[st + _POS]  # room checked by the caller: ptr8 checks no bounds
         acc = s[st + _ACC]
         nacc = s[st + _NACC]
         a = s[_CA + c]
@@ -239,7 +239,8 @@ class SegmentEncoder:
     caller seals a segment when needs_seal() says so (write_frame, then reset) and may write
     the open segment as often as it likes (the frame only grows; rewrite it in place).
     sample(), accel(), flush_accel() and needs_seal() are viper code (see the state above):
-    their arguments are integers that fit 32 bits.
+    their arguments are integers that fit 32 bits. A record that needs_seal() said might not
+    fit raises IndexError and changes nothing.
     """
 
     def __init__(self, n_channels, period_us, q_mg, accel_period_ms=ACCEL_PERIOD_MS,
@@ -323,6 +324,9 @@ class SegmentEncoder:
         """One sample: session time (ms) and the weight of each bottle (mg; w2_mg is not
         stored with one bottle)."""
         s = ptr32(self._s)
+        if (s[_ST_T + _POS] + _ROOM_TIME + 1 > s[_ST_T + _END]
+                or s[_ST_W + _POS] + _ROOM_W + 1 > s[_ST_W + _END]):
+            raise IndexError(_FULL)
         sx = s[_SX]
         if t_ms < 0:
             t_ms = 0
@@ -451,6 +455,8 @@ class SegmentEncoder:
         win = (s[_ACC_WIN] << sx) >> sx
         if win < 0 or n <= 0:
             return
+        if s[_ST_A + _POS] + _ROOM_ACCEL + 1 > s[_ST_A + _END]:
+            raise IndexError(_FULL)
         period = s[_ACC_PERIOD]
         base = (s[_BASE_T] << sx) >> sx
         if base < 0:

@@ -158,3 +158,29 @@ def test_damaged_frame_is_skipped_and_the_frames_after_it_are_kept():
     assert d["t_ms"][500] == 100000, d["t_ms"][500]  # samples 500..999 went with the damage
     assert d["complete"] is True
     assert d["skipped_bytes"] == n + 9, (d["skipped_bytes"], n)
+
+
+def test_a_sample_that_may_not_fit_raises_index_error_and_changes_nothing():
+    # the viper coder writes through ptr8, which checks no bounds: sample() checks the room
+    # needs_seal() promises before it changes anything
+    enc = logcodec.SegmentEncoder(1, 100000, 1, weight_bytes=40, time_bytes=64, accel_bytes=64)
+    written = []
+    err = None
+    t = 0
+    while err is None and t < 100000:
+        t += 100 if t % 700 else 250  # a deviation now and then: run and deviation codes
+        w = (t * 7919) % 2000000 - 1000000  # long codes: about 3 bytes each
+        try:
+            enc.sample(t, w, 0)
+            written.append((t, w))
+        except IndexError as e:
+            err = e
+    assert err is not None and "needs_seal" in str(err), (t, err)
+    assert enc.needs_seal(), "needs_seal() did not say the segment was full"
+    assert bytes(enc.buf[104:]) == bytes(64), "the weight stream ran into the next one"
+    out = logdecode._Chunks()
+    out.write(logcodec.header_frame(1, 1, 100000, 1))
+    enc.write_frame(out)
+    d = logdecode.decode(out.getvalue())
+    got = list(zip(d["t_ms"], d["w_mg"][0]))
+    assert d["damaged_segments"] == 0 and got == written, (len(got), len(written))
