@@ -18,8 +18,10 @@
 #
 # Limits: the encoder takes integers (ms, mg, milli-g) and clamps out-of-range values (weight
 # to +-2**26 mg, times to 0..2**28 ms = 74 h, accel to +-32767 milli-g, event args to
-# +-2**28); every intermediate on the per-sample path stays below 2**29 and nothing on it
-# allocates. One or two weight channels. Decoding is not on the per-sample path: it allocates.
+# +-2**28); every intermediate on the per-sample path stays below 2**30 and nothing on it
+# allocates. Its per-record code is viper (below): on the chip its arguments must fit 32 bits
+# (a larger int is truncated before it is clamped). One or two weight channels. Decoding is
+# not on the per-sample path: it allocates.
 import binascii
 import struct
 import sys
