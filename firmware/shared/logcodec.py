@@ -18,10 +18,13 @@
 #
 # Limits: the encoder takes integers (ms, mg, milli-g) and clamps out-of-range values (weight
 # to +-2**26 mg, times to 0..2**28 ms = 74 h, accel to +-32767 milli-g, event args to
-# +-2**28); every intermediate on the per-sample path stays below 2**29 and nothing on it
-# allocates. One or two weight channels. Decoding is not on the per-sample path: it allocates.
+# +-2**28); every intermediate on the per-sample path stays below 2**30 and nothing on it
+# allocates. Its per-record code is viper (below): on the chip its arguments must fit 32 bits
+# (a larger int is truncated before it is clamped). One or two weight channels. Decoding is
+# not on the per-sample path: it allocates.
 import binascii
 import struct
+import sys
 from array import array
 
 import micropython
@@ -70,45 +73,137 @@ _ROOM_ACCEL = const(36)  # window + 3 axes + activity
 _ROOM_EVENT = const(12)  # two 5-byte varints + code + channel
 
 
-class _Bits:
-    """MSB-first bit writer into a preallocated bytearray (no allocation per code)."""
+# The encoder's state: one array('i'), a slot per field, so that its viper code (sample,
+# accel, flush_accel, needs_seal, _put_codes) reads and writes it through ptr32, and one
+# bytearray that holds the three bit streams, written through ptr8. A stream is 5 slots:
+# _POS (its next byte, an index into the bytearray), _ACC and _NACC (fewer than 8 bits
+# pending), _END (one past its last byte), _BEG (its first byte).
+#
+# ptr32 reads are sign-extended on the ESP32 (32-bit viper ints) and zero-extended on the
+# 64-bit unix port: a slot that may be negative is read as `(s[i] << sx) >> sx`, sx being the
+# _SX slot (0 on a 32-bit port, 32 on a 64-bit one; pipeline/blockfilter.py's WORD_SX does the
+# same). Slots that are never negative are read as they are. A store keeps the low 32 bits.
+# Under CPython (the host) the same source runs as plain Python: ptr8 and ptr32 are the
+# identity there (the viper decorator too), and as every value stays within 32 bits both
+# write the same bytes (tests/firmware/test_logcodec.py compares them).
+_WORD_SX = 32 if sys.maxsize > 0x7FFFFFFF else 0
+if sys.implementation.name != "micropython":
 
-    def __init__(self, size):
-        self.buf = bytearray(size)
-        self.size = size
-        self.pos = 0  # whole bytes written
-        self.acc = 0  # pending bits (fewer than 8)
-        self.nacc = 0
+    def ptr8(obj):  # a buffer is indexed as it is
+        return obj
 
-    def reset(self):
-        self.pos = 0
-        self.acc = 0
-        self.nacc = 0
+    ptr32 = ptr8
 
-    @micropython.native  # the log's hot path: native code (unix: -march=host; boards: xtensawin)
-    def put(self, value, nbits):
-        # nbits <= 16 and value < 2**nbits: acc stays below 2**23
-        acc = (self.acc << nbits) | value
-        n = self.nacc + nbits
-        buf = self.buf
-        pos = self.pos
-        while n >= 8:
-            n -= 8
-            buf[pos] = (acc >> n) & 0xFF
-            pos += 1
-        self.pos = pos
-        self.acc = acc & ((1 << n) - 1)
-        self.nacc = n
+_SX = const(0)  # _WORD_SX
+_CA = const(1)  # the Rice contexts' sums (N_CTX slots)
+_CN = const(8)  # their counts (N_CTX slots)
+_CS = const(15)  # each context's stream: the slot of its _POS (N_CTX slots)
+_ST_T = const(22)  # the time stream (5 slots), then the weight and accelerometer streams
+_ST_W = const(27)
+_ST_A = const(32)
+_POS = const(0)  # a stream's slots, from its first
+_ACC = const(1)
+_NACC = const(2)
+_END = const(3)
+_BEG = const(4)
+_Q = const(37)  # up to 5 codes waiting for _put_codes: (context, value) pairs
+_N_CH = const(47)  # configuration
+_PERIOD_US = const(48)
+_Q_MG = const(49)
+_HALF_Q = const(50)
+_ACC_PERIOD = const(51)
+_ACC_Q = const(52)
+_MAX_SAMPLES = const(53)
+_EVBUF_SIZE = const(54)
+_N_SAMPLES = const(55)  # the open segment
+_N_DEV = const(56)
+_N_ACCEL = const(57)
+_N_EVENTS = const(58)
+_EVBUF_LEN = const(59)
+_RUN = const(60)  # on-period samples since the last deviation
+_R_US = const(61)  # where the ideal grid is relative to the last sample (signed)
+_BASE_T = const(62)  # the segment's first time (-1: empty)
+_PREV_T = const(63)
+_PREV_EV_T = const(64)
+_PREV_AWIN = const(65)
+_PREV_V = const(66)  # the last quantised weight of each bottle (2 slots, signed)
+_PREV_AXIS = const(68)  # the last window's mean of each axis (3 slots, signed)
+_ACC_WIN = const(71)  # the accelerometer window being summed (-1: none), across segments
+_ACC_N = const(72)  # its readings
+_ACC_SUM = const(73)  # their sums per axis (3 slots, signed)
+_ACC_ACT = const(76)  # their activity: sum of |change| between readings
+_ACC_LAST = const(77)  # the last reading (3 slots, signed)
+_FIELDS = const(80)
+_FULL = "log segment full: seal it (write_frame, reset) when needs_seal() says so"
 
-    def used(self):
-        """Bytes the stream occupies, a partial last byte included (zero-padded)."""
-        if self.nacc:
-            self.buf[self.pos] = (self.acc << (8 - self.nacc)) & 0xFF
-            return self.pos + 1
-        return self.pos
 
-    def room(self):
-        return self.size - self.pos - 1
+@micropython.viper
+def _put_codes(state, buf, n: int):
+    # Writes the n codes waiting in state[_Q...], each an adaptive Rice code of its value
+    # u >= 0 (u < 2**30) in its context, to the context's stream; the caller has checked that
+    # the stream has the room (_ROOM_*: 7 bytes a code at most). A code is q = u >> k ones,
+    # a zero and the k low bits of u; from q = ESC on, ESC ones and u's 30 bits (an escape).
+    # Bits go out MSB first, at most 16 at a time, so the pending bits stay below 2**23.
+    s = ptr32(state)
+    b = ptr8(buf)
+    i = 0
+    while i < n:
+        c = s[_Q + 2 * i]
+        u = s[_Q + 2 * i + 1]
+        st = s[_CS + c]
+        pos = s[st + _POS]  # room checked by the caller: ptr8 checks no bounds
+        acc = s[st + _ACC]
+        nacc = s[st + _NACC]
+        a = s[_CA + c]
+        cnt = s[_CN + c]
+        k = 0
+        while (cnt << (k + 1)) < a:
+            k += 1
+        ones = u >> k
+        if ones < ESC:
+            tail = u & ((1 << k) - 1)  # after a zero: k + 1 bits
+            nt = k + 1
+        else:
+            ones = ESC
+            tail = u & 0x3FFFFFFF
+            nt = 30
+        while ones > 0:
+            m = ones
+            if m > 16:
+                m = 16
+            ones -= m
+            acc = (acc << m) | ((1 << m) - 1)
+            nacc += m
+            while nacc >= 8:
+                nacc -= 8
+                b[pos] = (acc >> nacc) & 0xFF
+                pos += 1
+            acc &= (1 << nacc) - 1
+        while nt > 0:
+            m = nt
+            if m > 16:
+                m = 16
+            nt -= m
+            acc = (acc << m) | ((tail >> nt) & ((1 << m) - 1))
+            nacc += m
+            while nacc >= 8:
+                nacc -= 8
+                b[pos] = (acc >> nacc) & 0xFF
+                pos += 1
+            acc &= (1 << nacc) - 1
+        s[st + _POS] = pos
+        s[st + _ACC] = acc
+        s[st + _NACC] = nacc
+        if u > CLAMP_U:
+            u = CLAMP_U
+        a += u
+        cnt += 1
+        if cnt >= RESET:
+            a >>= 1
+            cnt >>= 1
+        s[_CA + c] = a
+        s[_CN + c] = cnt
+        i += 1
 
 
 def check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee):
@@ -145,6 +240,9 @@ class SegmentEncoder:
     All buffers are allocated here; sample(), accel() and event() allocate nothing. The
     caller seals a segment when needs_seal() says so (write_frame, then reset) and may write
     the open segment as often as it likes (the frame only grows; rewrite it in place).
+    sample(), accel(), flush_accel() and needs_seal() are viper code (see the state above):
+    their arguments are integers that fit 32 bits. A record that needs_seal() said might not
+    fit raises IndexError and changes nothing.
     """
 
     def __init__(self, n_channels, period_us, q_mg, accel_period_ms=ACCEL_PERIOD_MS,
@@ -152,22 +250,24 @@ class SegmentEncoder:
                  time_bytes=384, accel_bytes=256, event_bytes=256):
         if not 1 <= max_samples <= 65535:
             raise ValueError("max_samples must be 1..65535")
-        self.max_samples = max_samples
-        self.configure(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
-        self.w = _Bits(weight_bytes)
-        self.t = _Bits(time_bytes)
-        self.a = _Bits(accel_bytes)
+        self._s = s = array("i", bytes(4 * _FIELDS))
+        s[_SX] = _WORD_SX
+        s[_MAX_SAMPLES] = max_samples
+        s[_EVBUF_SIZE] = event_bytes
+        # the three streams, one after another in one buffer: time, weight, accelerometer
+        beg = 0
+        for st, size in ((_ST_T, time_bytes), (_ST_W, weight_bytes), (_ST_A, accel_bytes)):
+            s[st + _BEG] = beg
+            beg += size
+            s[st + _END] = beg
+        self.buf = bytearray(beg)
+        for c, st in ((C_W0, _ST_W), (C_W1, _ST_W), (C_RUN, _ST_T), (C_DEV, _ST_T),
+                      (C_AWIN, _ST_A), (C_AXIS, _ST_A), (C_ACT, _ST_A)):
+            s[_CS + c] = st
         self.ev = bytearray(event_bytes)
-        self.ca = array("i", CTX_INIT)
-        self.cn = array("i", [1] * N_CTX)
-        self.prev_v = array("i", [0, 0])
-        self.prev_axis = array("i", [0, 0, 0])
-        # accelerometer window being summed: index, count, sums, activity, last reading
-        self.acc_win = -1
-        self.acc_sum = array("i", [0, 0, 0, 0, 0, 0, 0])  # n, sx, sy, sz, act, and spare
-        self.acc_last = array("i", [0, 0, 0])
         self.hdr = bytearray(5 + SEG_HEADER)
         self.crc_buf = bytearray(4)
+        self.configure(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
         self.reset()
 
     def configure(self, n_channels, period_us, q_mg, accel_period_ms=ACCEL_PERIOD_MS,
@@ -175,209 +275,231 @@ class SegmentEncoder:
         """Set the session's parameters (reuses the buffers); then reset()."""
         check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
         self.n_channels = n_channels
-        self.period_us = period_us
-        self.q_mg = q_mg
-        self.half_q = q_mg // 2
-        self.accel_period_ms = accel_period_ms
-        self.accel_q = accel_q_mgee
-        self.acc_win = -1
+        s = self._s
+        s[_N_CH] = n_channels
+        s[_PERIOD_US] = period_us
+        s[_Q_MG] = q_mg
+        s[_HALF_Q] = q_mg // 2
+        s[_ACC_PERIOD] = accel_period_ms
+        s[_ACC_Q] = accel_q_mgee
+        s[_ACC_WIN] = -1
 
     def reset(self):
-        """Start a new, empty segment (after the previous one was written and sealed)."""
-        self.w.reset()
-        self.t.reset()
-        self.a.reset()
-        self.ev_len = 0
-        self.n_samples = 0
-        self.n_dev = 0
-        self.n_accel = 0
-        self.n_events = 0
-        self.run = 0
-        self.r_us = 0
-        self.base_t_ms = -1
-        self.prev_t_ms = 0
-        self.prev_ev_t_ms = 0
-        self.prev_awin = 0
-        ca = self.ca
-        cn = self.cn
+        """Start a new, empty segment (after the previous one was written and sealed). The
+        accelerometer window in progress carries over."""
+        s = self._s
+        for st in (_ST_T, _ST_W, _ST_A):
+            s[st + _POS] = s[st + _BEG]
+            s[st + _ACC] = 0
+            s[st + _NACC] = 0
         for i in range(N_CTX):
-            ca[i] = CTX_INIT[i]
-            cn[i] = 1
-        self.prev_v[0] = 0
-        self.prev_v[1] = 0
-        pa = self.prev_axis
-        pa[0] = 0
-        pa[1] = 0
-        pa[2] = 0
+            s[_CA + i] = CTX_INIT[i]
+            s[_CN + i] = 1
+        for i in range(_N_SAMPLES, _ACC_WIN):
+            s[i] = 0
+        s[_BASE_T] = -1
+
+    @property
+    def n_samples(self):
+        return self._s[_N_SAMPLES]
 
     def is_empty(self):
-        return self.base_t_ms < 0
+        return self._s[_BASE_T] < 0
 
-    def needs_seal(self):
+    @micropython.viper
+    def needs_seal(self) -> bool:
         """True when the open segment may not have room for one more record of any kind."""
-        return (self.n_samples >= self.max_samples or self.w.room() < _ROOM_W
-                or self.t.room() < _ROOM_TIME or self.a.room() < _ROOM_ACCEL
-                or len(self.ev) - self.ev_len < _ROOM_EVENT or self.n_events >= 255
-                or self.n_accel >= 65535)
+        s = ptr32(self._s)
+        if s[_N_SAMPLES] >= s[_MAX_SAMPLES] or s[_N_EVENTS] >= 255 or s[_N_ACCEL] >= 65535:
+            return True
+        # a stream's room: its bytes left, less the one a partial last byte takes
+        if s[_ST_W + _POS] + _ROOM_W + 1 > s[_ST_W + _END]:
+            return True
+        if s[_ST_T + _POS] + _ROOM_TIME + 1 > s[_ST_T + _END]:
+            return True
+        if s[_ST_A + _POS] + _ROOM_ACCEL + 1 > s[_ST_A + _END]:
+            return True
+        return s[_EVBUF_LEN] + _ROOM_EVENT > s[_EVBUF_SIZE]
 
-    @micropython.native
-    def _code(self, bits, c, u):
-        # adaptive Rice code of u >= 0 (u < 2**30) in context c
-        ca = self.ca
-        cn = self.cn
-        a = ca[c]
-        n = cn[c]
-        k = 0
-        while (n << (k + 1)) < a:
-            k += 1
-        q = u >> k
-        if q < ESC:
-            while q >= 15:
-                bits.put(0x7FFF, 15)
-                q -= 15
-            bits.put((1 << (q + 1)) - 2, q + 1)  # q ones then a zero
-            if k > 15:
-                bits.put((u >> 15) & ((1 << (k - 15)) - 1), k - 15)
-                bits.put(u & 0x7FFF, 15)
-            elif k:
-                bits.put(u & ((1 << k) - 1), k)
-        else:
-            bits.put(0xFFFF, 16)
-            bits.put(0xFF, 8)
-            bits.put((u >> 15) & 0x7FFF, 15)
-            bits.put(u & 0x7FFF, 15)
-        if u > CLAMP_U:
-            u = CLAMP_U
-        a += u
-        n += 1
-        if n >= RESET:
-            a >>= 1
-            n >>= 1
-        ca[c] = a
-        cn[c] = n
-
-    def _start(self, t_ms):
-        if self.base_t_ms < 0:
-            self.base_t_ms = t_ms
-            self.prev_ev_t_ms = t_ms
-
-    @micropython.native
-    def sample(self, t_ms, w1_mg, w2_mg=0):
-        """One sample: session time (ms) and the weight of each bottle (mg)."""
+    @micropython.viper
+    def sample(self, t_ms: int, w1_mg: int, w2_mg: int):
+        """One sample: session time (ms) and the weight of each bottle (mg; w2_mg is not
+        stored with one bottle)."""
+        s = ptr32(self._s)
+        if (s[_ST_T + _POS] + _ROOM_TIME + 1 > s[_ST_T + _END]
+                or s[_ST_W + _POS] + _ROOM_W + 1 > s[_ST_W + _END]):
+            raise IndexError(_FULL)
+        sx = s[_SX]
         if t_ms < 0:
             t_ms = 0
         elif t_ms >= _T_LIMIT:
             t_ms = _T_LIMIT - 1
-        self._start(t_ms)
-        tb = self.t
-        if self.n_samples == 0:
-            self._code(tb, C_DEV, zz(t_ms - self.base_t_ms))
-            self.r_us = 0
+        base = (s[_BASE_T] << sx) >> sx
+        if base < 0:
+            base = t_ms
+            s[_BASE_T] = t_ms
+            s[_PREV_EV_T] = t_ms
+        n = 0  # codes queued for _put_codes
+        if s[_N_SAMPLES] == 0:
+            d = t_ms - base
+            s[_Q] = C_DEV
+            s[_Q + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)  # zz(d)
+            n = 1
+            s[_R_US] = 0
         else:
             # the expected interval follows the ideal grid of period_us (r_us: where the
             # grid is relative to the last sample), so 12.5 ms gives 13, 12, 13, 12 ... free
-            dt = t_ms - self.prev_t_ms
-            ideal = self.r_us + self.period_us
+            dt = t_ms - s[_PREV_T]
+            ideal = ((s[_R_US] << sx) >> sx) + s[_PERIOD_US]
             d = dt - (ideal + 500) // 1000
             if d == 0:
-                self.run += 1
+                s[_RUN] += 1
             else:
-                self._code(tb, C_RUN, self.run)
-                self._code(tb, C_DEV, zz(d))
-                self.run = 0
-                self.n_dev += 1
+                s[_Q] = C_RUN
+                s[_Q + 1] = s[_RUN]
+                s[_Q + 2] = C_DEV
+                s[_Q + 3] = (d << 1) if d >= 0 else ((-d << 1) - 1)
+                n = 2
+                s[_RUN] = 0
+                s[_N_DEV] += 1
             r = 0
-            if -1 <= d <= 1:
+            if -1 <= d <= 1:  # then dt <= 60002: 1000 * dt fits
                 r = ideal - 1000 * dt
                 if r < -1000 or r > 1000:
                     r = 0
-            self.r_us = r
-        self.prev_t_ms = t_ms
-        q = self.q_mg
-        pv = self.prev_v
-        v = (_clamp(w1_mg, _W_LIMIT) + self.half_q) // q
-        self._code(self.w, C_W0, zz(v - pv[0]))
-        pv[0] = v
-        if self.n_channels == 2:
-            v = (_clamp(w2_mg, _W_LIMIT) + self.half_q) // q
-            self._code(self.w, C_W1, zz(v - pv[1]))
-            pv[1] = v
-        self.n_samples += 1
+            s[_R_US] = r
+        s[_PREV_T] = t_ms
+        q = s[_Q_MG]
+        if w1_mg > _W_LIMIT:
+            w1_mg = _W_LIMIT
+        elif w1_mg < -_W_LIMIT:
+            w1_mg = -_W_LIMIT
+        v = (w1_mg + s[_HALF_Q]) // q
+        d = v - ((s[_PREV_V] << sx) >> sx)
+        s[_Q + 2 * n] = C_W0
+        s[_Q + 2 * n + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
+        n += 1
+        s[_PREV_V] = v
+        if s[_N_CH] == 2:
+            if w2_mg > _W_LIMIT:
+                w2_mg = _W_LIMIT
+            elif w2_mg < -_W_LIMIT:
+                w2_mg = -_W_LIMIT
+            v = (w2_mg + s[_HALF_Q]) // q
+            d = v - ((s[_PREV_V + 1] << sx) >> sx)
+            s[_Q + 2 * n] = C_W1
+            s[_Q + 2 * n + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
+            n += 1
+            s[_PREV_V + 1] = v
+        s[_N_SAMPLES] += 1
+        _put_codes(self._s, self.buf, n)
 
-    def accel(self, t_ms, ax_mgee, ay_mgee, az_mgee):
+    @micropython.viper
+    def accel(self, t_ms: int, ax_mgee: int, ay_mgee: int, az_mgee: int):
         """One accelerometer reading (milli-g). Kept as one summary per accel_period_ms
         window: mean of each axis and mean |change| between readings (activity)."""
+        s = ptr32(self._s)
+        sx = s[_SX]
         if t_ms < 0:
             t_ms = 0
         elif t_ms >= _T_LIMIT:
             t_ms = _T_LIMIT - 1
-        ax_mgee = _clamp(ax_mgee, _A_LIMIT)
-        ay_mgee = _clamp(ay_mgee, _A_LIMIT)
-        az_mgee = _clamp(az_mgee, _A_LIMIT)
-        win = t_ms // self.accel_period_ms
-        s = self.acc_sum
-        last = self.acc_last
-        if win != self.acc_win:
-            if self.acc_win >= 0 and s[0] > 0:
+        if ax_mgee > _A_LIMIT:
+            ax_mgee = _A_LIMIT
+        elif ax_mgee < -_A_LIMIT:
+            ax_mgee = -_A_LIMIT
+        if ay_mgee > _A_LIMIT:
+            ay_mgee = _A_LIMIT
+        elif ay_mgee < -_A_LIMIT:
+            ay_mgee = -_A_LIMIT
+        if az_mgee > _A_LIMIT:
+            az_mgee = _A_LIMIT
+        elif az_mgee < -_A_LIMIT:
+            az_mgee = -_A_LIMIT
+        win = t_ms // s[_ACC_PERIOD]
+        acc_win = (s[_ACC_WIN] << sx) >> sx
+        if win != acc_win:
+            if acc_win >= 0 and s[_ACC_N] > 0:
                 self.flush_accel()
-            self.acc_win = win
-            s[0] = 0
-            s[1] = 0
-            s[2] = 0
-            s[3] = 0
-            s[4] = 0
-        elif s[0] > 0:
-            d = ax_mgee - last[0]
-            s[4] += d if d >= 0 else -d
-            d = ay_mgee - last[1]
-            s[4] += d if d >= 0 else -d
-            d = az_mgee - last[2]
-            s[4] += d if d >= 0 else -d
-            if s[4] > _T_LIMIT:
-                s[4] = _T_LIMIT
-        if s[0] < 16384:  # sums stay below 2**29
-            s[0] += 1
-            s[1] += ax_mgee
-            s[2] += ay_mgee
-            s[3] += az_mgee
-        last[0] = ax_mgee
-        last[1] = ay_mgee
-        last[2] = az_mgee
+            s[_ACC_WIN] = win
+            s[_ACC_N] = 0
+            s[_ACC_SUM] = 0
+            s[_ACC_SUM + 1] = 0
+            s[_ACC_SUM + 2] = 0
+            s[_ACC_ACT] = 0
+        elif s[_ACC_N] > 0:
+            act = s[_ACC_ACT]
+            d = ax_mgee - ((s[_ACC_LAST] << sx) >> sx)
+            act += d if d >= 0 else -d
+            d = ay_mgee - ((s[_ACC_LAST + 1] << sx) >> sx)
+            act += d if d >= 0 else -d
+            d = az_mgee - ((s[_ACC_LAST + 2] << sx) >> sx)
+            act += d if d >= 0 else -d
+            if act > _T_LIMIT:
+                act = _T_LIMIT
+            s[_ACC_ACT] = act
+        if s[_ACC_N] < 16384:  # sums stay below 2**29
+            s[_ACC_N] += 1
+            s[_ACC_SUM] = ((s[_ACC_SUM] << sx) >> sx) + ax_mgee
+            s[_ACC_SUM + 1] = ((s[_ACC_SUM + 1] << sx) >> sx) + ay_mgee
+            s[_ACC_SUM + 2] = ((s[_ACC_SUM + 2] << sx) >> sx) + az_mgee
+        s[_ACC_LAST] = ax_mgee
+        s[_ACC_LAST + 1] = ay_mgee
+        s[_ACC_LAST + 2] = az_mgee
 
+    @micropython.viper
     def flush_accel(self):
         """Write the accelerometer window in progress as a record (at the end of a window,
         and at the end of the session)."""
-        s = self.acc_sum
-        n = s[0]
-        if self.acc_win < 0 or n <= 0:
+        s = ptr32(self._s)
+        sx = s[_SX]
+        n = s[_ACC_N]
+        win = (s[_ACC_WIN] << sx) >> sx
+        if win < 0 or n <= 0:
             return
-        self._start(self.acc_win * self.accel_period_ms)
-        ab = self.a
-        win = self.acc_win
-        if self.n_accel == 0:
-            self._code(ab, C_AWIN, zz(win - self.base_t_ms // self.accel_period_ms))
+        if s[_ST_A + _POS] + _ROOM_ACCEL + 1 > s[_ST_A + _END]:
+            raise IndexError(_FULL)
+        period = s[_ACC_PERIOD]
+        base = (s[_BASE_T] << sx) >> sx
+        if base < 0:
+            base = win * period
+            s[_BASE_T] = base
+            s[_PREV_EV_T] = base
+        if s[_N_ACCEL] == 0:
+            d = win - base // period
         else:
-            self._code(ab, C_AWIN, zz(win - self.prev_awin - 1))
-        self.prev_awin = win
-        pa = self.prev_axis
-        aq = self.accel_q
-        for i in range(3):
-            m = (s[1 + i] // n + (aq >> 1)) // aq
-            self._code(ab, C_AXIS, zz(m - pa[i]))
-            pa[i] = m
-        self._code(ab, C_ACT, ((s[4] // (n - 1) if n > 1 else 0) + (aq >> 1)) // aq)
-        self.n_accel += 1
-        s[0] = 0
+            d = win - s[_PREV_AWIN] - 1
+        s[_Q] = C_AWIN
+        s[_Q + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
+        s[_PREV_AWIN] = win
+        aq = s[_ACC_Q]
+        i = 0
+        while i < 3:
+            m = (((s[_ACC_SUM + i] << sx) >> sx) // n + (aq >> 1)) // aq
+            d = m - ((s[_PREV_AXIS + i] << sx) >> sx)
+            s[_Q + 2 + 2 * i] = C_AXIS
+            s[_Q + 3 + 2 * i] = (d << 1) if d >= 0 else ((-d << 1) - 1)
+            s[_PREV_AXIS + i] = m
+            i += 1
+        act = 0
+        if n > 1:
+            act = s[_ACC_ACT] // (n - 1)
+        s[_Q + 8] = C_ACT
+        s[_Q + 9] = (act + (aq >> 1)) // aq
+        s[_N_ACCEL] += 1
+        s[_ACC_N] = 0
+        _put_codes(self._s, self.buf, 5)
 
     def _varint(self, u):
         buf = self.ev
-        i = self.ev_len
+        s = self._s
+        i = s[_EVBUF_LEN]
         while u >= 0x80:
             buf[i] = (u & 0x7F) | 0x80
             u >>= 7
             i += 1
         buf[i] = u
-        self.ev_len = i + 1
+        s[_EVBUF_LEN] = i + 1
 
     def event(self, t_ms, code, ch, arg):
         """An event (events.EV_*): session time, code, 0-based channel (or 255), argument."""
@@ -385,38 +507,55 @@ class SegmentEncoder:
             t_ms = 0
         elif t_ms >= _T_LIMIT:
             t_ms = _T_LIMIT - 1
-        self._start(t_ms)
-        self._varint(zz(t_ms - self.prev_ev_t_ms))
-        self.prev_ev_t_ms = t_ms
+        s = self._s
+        if s[_BASE_T] < 0:
+            s[_BASE_T] = t_ms
+            s[_PREV_EV_T] = t_ms
+        self._varint(zz(t_ms - s[_PREV_EV_T]))
+        s[_PREV_EV_T] = t_ms
         buf = self.ev
-        buf[self.ev_len] = code & 0xFF
-        buf[self.ev_len + 1] = ch & 0xFF
-        self.ev_len += 2
+        i = s[_EVBUF_LEN]
+        buf[i] = code & 0xFF
+        buf[i + 1] = ch & 0xFF
+        s[_EVBUF_LEN] = i + 2
         self._varint(zz(_clamp(arg, _ARG_LIMIT)))
-        self.n_events += 1
+        s[_N_EVENTS] += 1
+
+    def _used(self, st):
+        # bytes the stream occupies, a partial last byte included (zero-padded)
+        s = self._s
+        pos = s[st + _POS]
+        nacc = s[st + _NACC]
+        if nacc:
+            self.buf[pos] = (s[st + _ACC] << (8 - nacc)) & 0xFF
+            pos += 1
+        return pos - s[st + _BEG]
 
     def frame_length(self):
-        return (FRAME_OVERHEAD + SEG_HEADER + self.ev_len + self.t.used() + self.w.used()
-                + self.a.used())
+        return (FRAME_OVERHEAD + SEG_HEADER + self._s[_EVBUF_LEN] + self._used(_ST_T)
+                + self._used(_ST_W) + self._used(_ST_A))
 
     def write_frame(self, f):
         """Write the open segment as one SEGMENT frame to file `f`; returns its length.
         Allocates a few small objects (memoryviews): call it on flush, not per sample."""
-        lt = self.t.used()
-        lw = self.w.used()
-        la = self.a.used()
-        payload = SEG_HEADER + self.ev_len + lt + lw + la
+        s = self._s
+        lt = self._used(_ST_T)
+        lw = self._used(_ST_W)
+        la = self._used(_ST_A)
+        ev_len = s[_EVBUF_LEN]
+        payload = SEG_HEADER + ev_len + lt + lw + la
         h = self.hdr
         h[0] = SYNC[0]
         h[1] = SYNC[1]
         struct.pack_into("<BHIHHHHHHHH", h, 2, FT_SEGMENT, payload,
-                         self.base_t_ms if self.base_t_ms >= 0 else 0, self.n_samples,
-                         self.n_dev, self.n_accel, self.n_events, self.ev_len, lt, lw, la)
+                         s[_BASE_T] if s[_BASE_T] >= 0 else 0, s[_N_SAMPLES], s[_N_DEV],
+                         s[_N_ACCEL], s[_N_EVENTS], ev_len, lt, lw, la)
         hv = memoryview(h)
-        ev = memoryview(self.ev)[:self.ev_len]
-        tv = memoryview(self.t.buf)[:lt]
-        wv = memoryview(self.w.buf)[:lw]
-        av = memoryview(self.a.buf)[:la]
+        ev = memoryview(self.ev)[:ev_len]
+        b = memoryview(self.buf)
+        tv = b[s[_ST_T + _BEG]:s[_ST_T + _BEG] + lt]
+        wv = b[s[_ST_W + _BEG]:s[_ST_W + _BEG] + lw]
+        av = b[s[_ST_A + _BEG]:s[_ST_A + _BEG] + la]
         crc = binascii.crc32(hv[2:])
         crc = binascii.crc32(ev, crc)
         crc = binascii.crc32(tv, crc)

@@ -1,8 +1,10 @@
 """One codec, two Pythons: the device's bytes are exactly what the host would write.
 
-The session comes from tests/firmware/mp/logsession.py, run by the unix port (through the
-device's `shared.logdecode`) and by CPython (through the host's `pumpmon.shared`). The
-codec's own tests run in the port: tests/firmware/mp/test_logcodec.py.
+The sessions come from tests/firmware/mp/logsession.py, run by the unix port (through the
+device's `shared.logdecode`, whose encoder is viper code there) and by CPython (through the
+host's `pumpmon.shared`, the same source run as plain Python). The codec's own tests run in
+the port: tests/firmware/mp/test_logcodec.py (which also holds the bytes' digests as the encoder
+wrote them before its viper rewrite).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ def _logsession():
 
 
 def test_unix_port_and_cpython_write_identical_bytes(mpy_call):
-    in_port = mpy_call("logsession", "crc_in_port", heap="4M")
-    in_cpython = _logsession().crc_of_a_two_bottle_session(firmware_module("shared.logdecode"))
+    in_port = mpy_call("logsession", "digest_in_port", heap="4M")
+    in_cpython = _logsession().digest_of_a_two_bottle_session(firmware_module("shared.logdecode"))
+    assert in_port == in_cpython
+
+
+def test_unix_port_and_cpython_write_identical_bytes_at_the_encoders_edges(mpy_call):
+    # the port runs the encoder's viper code; CPython runs the same source as plain Python
+    in_port = mpy_call("logsession", "edge_digests_in_port", heap="4M")
+    in_cpython = _logsession().edge_digests(firmware_module("shared.logcodec"))
     assert in_port == in_cpython

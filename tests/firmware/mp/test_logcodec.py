@@ -1,11 +1,49 @@
 """The log codec in the unix port: round trips, no allocation per record, damage handling.
 (Byte-identical output with the host's copy: tests/firmware/test_logcodec.py.)"""
 
-from logsession import first_window, records
+from logsession import (
+    EDGE_CASES,
+    digest_of_a_two_bottle_session,
+    edge_digests,
+    first_window,
+    records,
+)
 from mptest import heap_locked
 from shared import logcodec, logdecode
 
 HEAP = {"*": "4M"}  # whole sessions encoded and decoded in the test
+
+# What the encoder wrote before its viper rewrite (the bytecode and native encoder of commit
+# a8df13d), for logsession's sessions: the format may not change by a single bit.
+# [length, SHA-256 (16 hex digits)] of logsession.digest_of_a_two_bottle_session ...
+TWO_BOTTLE_GOLDEN = [3133, "f63c5f2d99baffa5"]
+# ... and the same of the segments, then of the open-segment writes, of each of
+# logsession.EDGE_CASES (clamps, negative weights, long runs, escape codes, small buffers, an
+# accelerometer flood)
+EDGE_GOLDEN = [
+    [26753, "13c45396308ae65e", 7191, "dea1d465b0318cbd"],
+    [10235, "2e5a3eed1f6381c3", 756, "c487f1eb999cd867"],
+    [15437, "2721ebff28ec69da", 2970, "64a7610c9618d0e1"],
+    [16045, "6db1b19bb191e951", 3281, "bd87916cc0595e9c"],
+    [46837, "e257b6c3fe2620a4", 116271, "be1a35bd5c7b9632"],
+    [16672, "1d90cf4919290a92", 74421, "34984cfa766188e6"],
+]
+
+
+def test_encoder_writes_the_same_bytes_as_before_for_a_two_bottle_session():
+    got = digest_of_a_two_bottle_session(logdecode)
+    assert got == TWO_BOTTLE_GOLDEN, got
+
+
+def test_encoder_writes_the_same_bytes_as_before_at_its_edges():
+    got = edge_digests(logcodec)
+    assert len(got) == len(EDGE_CASES) == len(EDGE_GOLDEN), got
+    for case in range(len(EDGE_CASES)):
+        assert got[case] == EDGE_GOLDEN[case], "case %d: %r, not %r" % (
+            case,
+            got[case],
+            EDGE_GOLDEN[case],
+        )
 
 
 def test_codec_round_trips_timestamps_quantised_weights_accel_and_events():
@@ -120,3 +158,29 @@ def test_damaged_frame_is_skipped_and_the_frames_after_it_are_kept():
     assert d["t_ms"][500] == 100000, d["t_ms"][500]  # samples 500..999 went with the damage
     assert d["complete"] is True
     assert d["skipped_bytes"] == n + 9, (d["skipped_bytes"], n)
+
+
+def test_a_sample_that_may_not_fit_raises_index_error_and_changes_nothing():
+    # the viper coder writes through ptr8, which checks no bounds: sample() checks the room
+    # needs_seal() promises before it changes anything
+    enc = logcodec.SegmentEncoder(1, 100000, 1, weight_bytes=40, time_bytes=64, accel_bytes=64)
+    written = []
+    err = None
+    t = 0
+    while err is None and t < 100000:
+        t += 100 if t % 700 else 250  # a deviation now and then: run and deviation codes
+        w = (t * 7919) % 2000000 - 1000000  # long codes: about 3 bytes each
+        try:
+            enc.sample(t, w, 0)
+            written.append((t, w))
+        except IndexError as e:
+            err = e
+    assert err is not None and "needs_seal" in str(err), (t, err)
+    assert enc.needs_seal(), "needs_seal() did not say the segment was full"
+    assert bytes(enc.buf[104:]) == bytes(64), "the weight stream ran into the next one"
+    out = logdecode._Chunks()
+    out.write(logcodec.header_frame(1, 1, 100000, 1))
+    enc.write_frame(out)
+    d = logdecode.decode(out.getvalue())
+    got = list(zip(d["t_ms"], d["w_mg"][0]))
+    assert d["damaged_segments"] == 0 and got == written, (len(got), len(written))
