@@ -19,6 +19,7 @@ venv: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	cd firmware && ../$(BIN)/pyright -p pyrightconfig.json

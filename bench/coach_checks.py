@@ -85,8 +85,7 @@ def check_session(events: list[dict], cfg: dict, no_milk: bool) -> dict:
         last_ld = max((ld for ld in letdowns if ld <= t), default=t_start)
         next_ld = min((ld for ld in letdowns if ld > t), default=float("inf"))
         if not any(
-            c in answers and (t <= tc <= t + ANSWER_S or last_ld <= tc < next_ld)
-            for tc, c in cues
+            c in answers and (t <= tc <= t + ANSWER_S or last_ld <= tc < next_ld) for tc, c in cues
         ):
             unanswered.append(t)
 

@@ -45,13 +45,33 @@ I2C_ACCEL_MS = 0.25  # one 6-byte LIS3DH/MPU6886 read at 400 kHz: awake, CPU mos
 CUES_MS_PER_SESSION = 8 * 1500  # about 8 cues of ~1.5 s each per session
 # docs/hardware.md, "Power: states and expected current" (mA; midpoints of its ranges)
 CURRENTS = {
-    "devkitc_hx711": {"soc": "esp32", "active": 30.0, "adc_on": 2 * (1.5 + 3.3),
-                      "sleep_chip": 0.8, "sleep_board": 5.0, "motor": 70.0, "divider": 0.021},
-    "xiao_s3_nau7802": {"soc": "esp32s3", "active": 30.0, "adc_on": 1.5 + 3.3,
-                        "sleep_chip": 0.24, "sleep_board": 0.24, "motor": 70.0,
-                        "divider": 0.021},
-    "atoms3_hx711": {"soc": "esp32s3", "active": 30.0, "adc_on": 1.5 + 3.3,
-                     "sleep_chip": 0.24, "sleep_board": 0.24, "motor": 70.0, "divider": 0.021},
+    "devkitc_hx711": {
+        "soc": "esp32",
+        "active": 30.0,
+        "adc_on": 2 * (1.5 + 3.3),
+        "sleep_chip": 0.8,
+        "sleep_board": 5.0,
+        "motor": 70.0,
+        "divider": 0.021,
+    },
+    "xiao_s3_nau7802": {
+        "soc": "esp32s3",
+        "active": 30.0,
+        "adc_on": 1.5 + 3.3,
+        "sleep_chip": 0.24,
+        "sleep_board": 0.24,
+        "motor": 70.0,
+        "divider": 0.021,
+    },
+    "atoms3_hx711": {
+        "soc": "esp32s3",
+        "active": 30.0,
+        "adc_on": 1.5 + 3.3,
+        "sleep_chip": 0.24,
+        "sleep_board": 0.24,
+        "motor": 70.0,
+        "divider": 0.021,
+    },
 }
 
 _COST = r"""
@@ -219,25 +239,29 @@ def _trace(ctx: BenchContext, rate_hz: int, duration_s: float) -> str:
     ddir = ctx.out_dir / "device_cost"
     ddir.mkdir(parents=True, exist_ok=True)
     path = ddir / ("device_%dhz.bin" % rate_hz)
-    scn = scn_mod.generate(1, "many", rate_hz=rate_hz, n_bottles=2, has_accel=True,
-                           duration_s=duration_s)
+    scn = scn_mod.generate(
+        1, "many", rate_hz=rate_hz, n_bottles=2, has_accel=True, duration_s=duration_s
+    )
     csv_path = ddir / ("device_%dhz.csv" % rate_hz)
     scn.to_csv(csv_path)
     path.write_bytes(trace_mod.read_csv(csv_path).to_binary())
     return os.path.abspath(path)
 
 
-def power_model(board: str, duty: float, rest_sleeps_per_s: float, idle_awake_ms: float,
-                rate_hz: int) -> dict:
+def power_model(
+    board: str, duty: float, rest_sleeps_per_s: float, idle_awake_ms: float, rate_hz: int
+) -> dict:
     """mAh per day for `board` from the fraction of time in each state (see the header)."""
     c = CURRENTS[board]
     # during a session: awake = CPU duty + sleep entry/exit + the accelerometer's bus time
-    awake = min(1.0, duty + rest_sleeps_per_s * WAKE_OVERHEAD_MS / 1000
-                + rate_hz * I2C_ACCEL_MS / 1000)
+    awake = min(
+        1.0, duty + rest_sleeps_per_s * WAKE_OVERHEAD_MS / 1000 + rate_hz * I2C_ACCEL_MS / 1000
+    )
     session_h = SESSIONS_PER_DAY * SESSION_S / 3600
     cue_h = SESSIONS_PER_DAY * CUES_MS_PER_SESSION / 3.6e6
-    sampling = session_h * (awake * (c["active"] + c["adc_on"])
-                            + (1 - awake) * (c["sleep_chip"] + c["adc_on"]))
+    sampling = session_h * (
+        awake * (c["active"] + c["adc_on"]) + (1 - awake) * (c["sleep_chip"] + c["adc_on"])
+    )
     cues = cue_h * c["motor"] * 0.5  # the patterns drive the motor about half the time
     idle_awake_h = SESSIONS_PER_DAY * SLEEP_AFTER_S / 3600
     idle_awake = idle_awake_h * (c["active"] + c["adc_on"])
@@ -267,17 +291,22 @@ def run(ctx: BenchContext, run_script) -> dict:
     fakes = str(Path(__file__).resolve().parents[1] / "tests" / "firmware" / "fakes")
     for rate, dur in ((10, 1200.0), (80, 300.0)):
         log("bench: device cost: whole device path at %d Hz..." % rate)
-        res, err = run_script("bench_device_%d" % rate, _COST % {
-            "trace": _trace(ctx, rate, dur), "period_us": 1_000_000 // rate,
-            "fakes": fakes}, "8M")
+        res, err = run_script(
+            "bench_device_%d" % rate,
+            _COST
+            % {"trace": _trace(ctx, rate, dur), "period_us": 1_000_000 // rate, "fakes": fakes},
+            "8M",
+        )
         costs[rate] = (res, err)
     log("bench: device cost: time in each state (firmware sampler/power/board, HX711 fakes)...")
     states, states_err = run_script("bench_states", _STATES % {"fakes": fakes}, "256K")
 
     print()
     print("== device cost: the whole device path per sample (2 HX711 reads, LIS3DH read,")
-    print("   session, log encoder), unix port; ESP32 duty at %gx (ESP32, 160 MHz) / %gx (S3)"
-          % (ESP32_FACTOR["esp32"], ESP32_FACTOR["esp32s3"]))
+    print(
+        "   session, log encoder), unix port; ESP32 duty at %gx (ESP32, 160 MHz) / %gx (S3)"
+        % (ESP32_FACTOR["esp32"], ESP32_FACTOR["esp32s3"])
+    )
     duty = {}
     for rate in (10, 80):
         res, err = costs[rate]
@@ -293,10 +322,18 @@ def run(ctx: BenchContext, run_script) -> dict:
         out["us_ratio_to_trivial_%dhz" % rate] = round(ratio, 1)
         out["esp32_cpu_duty_%dhz" % rate] = round(duty[rate]["esp32"], 4)
         out["esp32s3_cpu_duty_%dhz" % rate] = round(duty[rate]["esp32s3"], 4)
-        print("   %d Hz: %.2f us/sample, %.1fx a trivial loop (%d samples, best of 3);"
-              " estimated CPU duty ESP32 %.1f %%, ESP32-S3 %.1f %%"
-              % (rate, us, ratio, res["samples"], 100 * duty[rate]["esp32"],
-                 100 * duty[rate]["esp32s3"]))
+        print(
+            "   %d Hz: %.2f us/sample, %.1fx a trivial loop (%d samples, best of 3);"
+            " estimated CPU duty ESP32 %.1f %%, ESP32-S3 %.1f %%"
+            % (
+                rate,
+                us,
+                ratio,
+                res["samples"],
+                100 * duty[rate]["esp32"],
+                100 * duty[rate]["esp32s3"],
+            )
+        )
     if states is None:
         print("   time in each state: FAILED: %s" % states_err)
         out["battery_days_500mah"] = None
@@ -308,15 +345,29 @@ def run(ctx: BenchContext, run_script) -> dict:
     idle_awake_ms = (idle["wall_ms"] - idle["sleep_ms"]) / max(idle["sleeps"], 1)
     print("   time in each state (firmware code in the unix port, HX711 fakes, no host):")
     for name, r in (("10 Hz", r10), ("80 Hz", r80)):
-        print("     %s: %d samples in %d ms, %d light sleeps (%d ms asleep), short waits %d ms,"
-              " blocking waits %d ms" % (name, r["samples"], r["wall_ms"], r["rest_sleeps"],
-                                         r["rest_sleep_ms"], r["spin_ms"], r["wait_ms"]))
-    print("     between sessions: %d timer wakes in %d ms, %.1f ms awake per wake"
-          % (idle["sleeps"], idle["wall_ms"], idle_awake_ms))
+        print(
+            "     %s: %d samples in %d ms, %d light sleeps (%d ms asleep), short waits %d ms,"
+            " blocking waits %d ms"
+            % (
+                name,
+                r["samples"],
+                r["wall_ms"],
+                r["rest_sleeps"],
+                r["rest_sleep_ms"],
+                r["spin_ms"],
+                r["wait_ms"],
+            )
+        )
+    print(
+        "     between sessions: %d timer wakes in %d ms, %.1f ms awake per wake"
+        % (idle["sleeps"], idle["wall_ms"], idle_awake_ms)
+    )
     by_board = {}
-    print("   power model at %d x %d-min two-bottle sessions a day, 10 Hz (80 Hz for the"
-          " NAU7802), currents from docs/hardware.md (datasheet, not measured):"
-          % (SESSIONS_PER_DAY, SESSION_S // 60))
+    print(
+        "   power model at %d x %d-min two-bottle sessions a day, 10 Hz (80 Hz for the"
+        " NAU7802), currents from docs/hardware.md (datasheet, not measured):"
+        % (SESSIONS_PER_DAY, SESSION_S // 60)
+    )
     for board, c in CURRENTS.items():
         rate = 80 if board.startswith("xiao") else 10
         r = r80 if rate == 80 else r10
@@ -325,11 +376,20 @@ def run(ctx: BenchContext, run_script) -> dict:
         sleeps_per_s = r["rest_sleeps"] * 1000 / max(r["wall_ms"], 1)
         m = power_model(board, duty[rate][c["soc"]], sleeps_per_s, idle_awake_ms, rate)
         by_board[board] = m["battery_days_500mah"]
-        print("     %-16s %5.1f mAh/day -> %4.1f days on 500 mAh (sampling %.1f, cues %.1f,"
-              " idle awake %.1f, between sessions %.1f; awake %.1f %% of a session)"
-              % (board, m["mah_per_day"], m["battery_days_500mah"], m["sampling_mah"],
-                 m["cues_mah"], m["idle_awake_mah"], m["between_sessions_mah"],
-                 100 * m["awake_fraction_in_session"]))
+        print(
+            "     %-16s %5.1f mAh/day -> %4.1f days on 500 mAh (sampling %.1f, cues %.1f,"
+            " idle awake %.1f, between sessions %.1f; awake %.1f %% of a session)"
+            % (
+                board,
+                m["mah_per_day"],
+                m["battery_days_500mah"],
+                m["sampling_mah"],
+                m["cues_mah"],
+                m["idle_awake_mah"],
+                m["between_sessions_mah"],
+                100 * m["awake_fraction_in_session"],
+            )
+        )
     out["battery_days_500mah_by_board"] = by_board
     worse = [by_board[b] for b in ("xiao_s3_nau7802", "atoms3_hx711") if b in by_board]
     out["battery_days_500mah"] = min(worse) if worse else None

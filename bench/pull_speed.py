@@ -46,8 +46,10 @@ def run(ctx=None) -> dict:
         files = {}
         for i in range(1, N_SESSIONS + 1):
             files[flashimage.SESSION_DIR + "/" + flashimage.session_name(i)] = (
-                flashimage.synthetic_session(i, 800_000_000 + i * 7200, minutes=SESSION_MIN,
-                                             seed=i))
+                flashimage.synthetic_session(
+                    i, 800_000_000 + i * 7200, minutes=SESSION_MIN, seed=i
+                )
+            )
         total = sum(len(v) for v in files.values())
         image = tmp_path / "flash.img"
         flashimage.put_files(image, files)
@@ -59,8 +61,12 @@ def run(ctx=None) -> dict:
         with Emulator(idle=True, flash=image).serving() as emu:
             port = emu.device_path
             # wake the device once (the app hands over its REPL), so neither tool pays that
-            subprocess.run([_mpremote(), "connect", port, "resume", "exec", "pass"],
-                           capture_output=True, timeout=60, check=True)
+            subprocess.run(
+                [_mpremote(), "connect", port, "resume", "exec", "pass"],
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
             t_mp = []
             t_pull = []
             for rep in range(REPEATS):
@@ -68,9 +74,12 @@ def run(ctx=None) -> dict:
                 out.mkdir()
                 srcs = [":" + p for p in files]
                 t0 = time.perf_counter()
-                proc = subprocess.run([_mpremote(), "connect", port, "resume", "fs", "cp",
-                                       *srcs, str(out) + "/"],
-                                      capture_output=True, text=True, timeout=600)
+                proc = subprocess.run(
+                    [_mpremote(), "connect", port, "resume", "fs", "cp", *srcs, str(out) + "/"],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
                 t_mp.append(time.perf_counter() - t0)
                 if proc.returncode != 0:
                     raise RuntimeError("mpremote fs cp failed: %s" % proc.stderr[-400:])
@@ -93,25 +102,40 @@ def run(ctx=None) -> dict:
                     raise RuntimeError("pull archived %d of %d" % (arc.count(), N_SESSIONS))
                 arc.close()
                 # the pull marked them: remove the marks so the next round starts alike
-                subprocess.run([_mpremote(), "connect", port, "resume", "exec",
-                                "import os\nfor n in os.listdir('/sessions'):\n"
-                                " if n.endswith('.ack'): os.remove('/sessions/'+n)"],
-                               capture_output=True, timeout=60)
+                subprocess.run(
+                    [
+                        _mpremote(),
+                        "connect",
+                        port,
+                        "resume",
+                        "exec",
+                        "import os\nfor n in os.listdir('/sessions'):\n"
+                        " if n.endswith('.ack'): os.remove('/sessions/'+n)",
+                    ],
+                    capture_output=True,
+                    timeout=60,
+                )
     best_mp = min(t_mp)
     best_pull = min(t_pull)
     mp_kb_s = total / 1024 / best_mp
     pull_kb_s = total / 1024 / best_pull
     ratio = best_mp / best_pull
-    print("\n== pull_speed: %d sessions, %.0f KB, over the emulated device (pty)"
-          % (N_SESSIONS, total / 1024))
+    print(
+        "\n== pull_speed: %d sessions, %.0f KB, over the emulated device (pty)"
+        % (N_SESSIONS, total / 1024)
+    )
     print("   %-34s %8s %10s" % ("tool", "time s", "KB/s"))
     print("   %-34s %8.2f %10.1f" % ("mpremote fs cp (repr, 256 B chunks)", best_mp, mp_kb_s))
-    print("   %-34s %8.2f %10.1f" % ("pumpmon pull (base64 stream, CRC)", best_pull,
-                                      pull_kb_s))
-    print("   pull_speed_ratio = %.1f   (best of %d each; reproduce: "
-          ".venv/bin/python -m bench --only pull_speed)" % (ratio, REPEATS))
-    return {"pull_speed_ratio": round(ratio, 2), "pull_kb_s": round(pull_kb_s, 1),
-            "mpremote_cp_kb_s": round(mp_kb_s, 1)}
+    print("   %-34s %8.2f %10.1f" % ("pumpmon pull (base64 stream, CRC)", best_pull, pull_kb_s))
+    print(
+        "   pull_speed_ratio = %.1f   (best of %d each; reproduce: "
+        ".venv/bin/python -m bench --only pull_speed)" % (ratio, REPEATS)
+    )
+    return {
+        "pull_speed_ratio": round(ratio, 2),
+        "pull_kb_s": round(pull_kb_s, 1),
+        "mpremote_cp_kb_s": round(mp_kb_s, 1),
+    }
 
 
 if __name__ == "__main__":

@@ -43,19 +43,27 @@ def write_trace(path: Path, hours: float) -> int:
 
 def run(ctx: BenchContext) -> dict:
     hours = 1.0 if ctx.quick else 10.0
-    print("\n== replay memory: `pumpmon replay` of a %g-hour %d Hz two-bottle trace" % (
-        hours, RATE_HZ))
+    print(
+        "\n== replay memory: `pumpmon replay` of a %g-hour %d Hz two-bottle trace"
+        % (hours, RATE_HZ)
+    )
     with tempfile.TemporaryDirectory(prefix="bench-replay-memory-") as tmp:
         path = Path(tmp) / "long.csv"
         rows = write_trace(path, hours)
         size_mb = path.stat().st_size / 1e6
-        proc = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True,
-                              text=True, timeout=3600)
+        proc = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
     if proc.returncode:
         raise RuntimeError("replay failed: %s" % (proc.stderr or proc.stdout).strip()[-300:])
     peak_kb, wall_s = proc.stdout.split()
     peak_mb = int(peak_kb) / 1024
-    print("   %d rows (%.0f MB of CSV): peak RSS %.0f MB, %.1f s" % (rows, size_mb, peak_mb,
-                                                                    float(wall_s)))
+    print(
+        "   %d rows (%.0f MB of CSV): peak RSS %.0f MB, %.1f s"
+        % (rows, size_mb, peak_mb, float(wall_s))
+    )
     print(ctx.reproduce("replay_memory"))
     return {"replay_peak_rss_mb_%gh_100hz" % hours: round(peak_mb)}

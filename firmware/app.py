@@ -42,8 +42,12 @@ from shared import events as ev  # noqa: E402
 FIRMWARE_VERSION = "0.1.0"
 
 _WAIT_MS = 50  # longest wait between checks of the button, the haptics and the host
-_END_CODES = {"done": ev.END_DONE, "button": ev.END_BUTTON, "host": ev.END_HOST,
-              "trace": ev.END_TRACE}
+_END_CODES = {
+    "done": ev.END_DONE,
+    "button": ev.END_BUTTON,
+    "host": ev.END_HOST,
+    "trace": ev.END_TRACE,
+}
 
 
 def _clock(t_ms):
@@ -69,15 +73,26 @@ class DeviceSink:
         elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:
             self.console("[%s] %s (bottle %d)" % (_clock(t_ms), evn.EVENT_NAMES[code], ch + 1))
         elif code == ev.EV_CUE_RESULT:
-            self.console("[%s] the %s step brought %d mL"
-                         % (_clock(t_ms), evn.name(evn.CUE_NAMES, ch), (arg + 515) // 1030))
+            self.console(
+                "[%s] the %s step brought %d mL"
+                % (_clock(t_ms), evn.name(evn.CUE_NAMES, ch), (arg + 515) // 1030)
+            )
         elif code == ev.EV_FAULT:
             self.console("[%s] fault: %s" % (_clock(t_ms), evn.name(evn.FAULT_NAMES, arg)))
 
 
 class App:
-    def __init__(self, hw, cfg, store, sampler_factory, host, console=print,
-                 ticks_ms=time.ticks_ms, ticks_diff=time.ticks_diff):
+    def __init__(
+        self,
+        hw,
+        cfg,
+        store,
+        sampler_factory,
+        host,
+        console=print,
+        ticks_ms=time.ticks_ms,
+        ticks_diff=time.ticks_diff,
+    ):
         self.hw = hw
         self.cfg = cfg
         self.store = store
@@ -107,21 +122,33 @@ class App:
         if store is None:
             return None
         try:
-            store.open(0, sampler.channels, header.get("period_us", 100000),
-                       has_accel=sampler.has_accel, device_id=header.get("device_id", ""),
-                       firmware=FIRMWARE_VERSION, board=header.get("board", ""),
-                       config_digest=header.get("config_digest", 0),
-                       start_time_s=wall_clock_s())
+            store.open(
+                0,
+                sampler.channels,
+                header.get("period_us", 100000),
+                has_accel=sampler.has_accel,
+                device_id=header.get("device_id", ""),
+                firmware=FIRMWARE_VERSION,
+                board=header.get("board", ""),
+                config_digest=header.get("config_digest", 0),
+                start_time_s=wall_clock_s(),
+            )
         except OSError as e:  # StorageFull (nothing confirmed to prune), or the flash failed
             self.console("log: %s" % e)
             # never silently: a cue of its own, and the session's summary kept at least
             self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_NOT_SAVED)
             try:
                 store.open_summary_only(
-                    0, sampler.channels, header.get("period_us", 100000),
-                    has_accel=sampler.has_accel, device_id=header.get("device_id", ""),
-                    firmware=FIRMWARE_VERSION, board=header.get("board", ""),
-                    config_digest=header.get("config_digest", 0), start_time_s=wall_clock_s())
+                    0,
+                    sampler.channels,
+                    header.get("period_us", 100000),
+                    has_accel=sampler.has_accel,
+                    device_id=header.get("device_id", ""),
+                    firmware=FIRMWARE_VERSION,
+                    board=header.get("board", ""),
+                    config_digest=header.get("config_digest", 0),
+                    start_time_s=wall_clock_s(),
+                )
             except OSError as e2:
                 self.console("log: not even the summary fits: %s" % e2)
                 return None
@@ -139,8 +166,13 @@ class App:
         for sensor in getattr(self.hw, "flow_sensors", ()):
             if 0 <= getattr(sensor, "channel", 0) < sampler.channels:
                 sensors[sensor.channel] = sensor
-        session = Session(self.cfg, sampler.channels, self.sink, has_accel=sampler.has_accel,
-                          flow_sensors=sensors)
+        session = Session(
+            self.cfg,
+            sampler.channels,
+            self.sink,
+            has_accel=sampler.has_accel,
+            flow_sensors=sensors,
+        )
         log = self._open_log(sampler, header)
         self.sink.log = log
         sampler.start()
@@ -231,8 +263,10 @@ class App:
             self.haptics.stop()
             if log is not None:
                 log.flush(t_ms)
-            self.console("session %d paused: a computer has the USB link; it goes on when "
-                         "the app restarts" % (log.session_id if log is not None else -1))
+            self.console(
+                "session %d paused: a computer has the USB link; it goes on when "
+                "the app restarts" % (log.session_id if log is not None else -1)
+            )
             return "paused"
         self._end(reason)
         return reason
@@ -247,15 +281,26 @@ class App:
         self.haptics.stop()
         sid = -1
         if log is not None:
-            sid = log.close({"t_ms": t_ms, "volume_mg": [session.channel_volume_mg(ch)
-                                                         for ch in range(sampler.channels)],
-                             "done": reason == "done"})
+            sid = log.close(
+                {
+                    "t_ms": t_ms,
+                    "volume_mg": [session.channel_volume_mg(ch) for ch in range(sampler.channels)],
+                    "done": reason == "done",
+                }
+            )
         self.sink.log = None
         self.sessions += 1
         self.stop_reason = reason
-        self.console("session %d: %s mL, %d letdowns, %s long, ended by %s"
-                     % (sid, _ml_text(session.volume_mg()), sum(session.letdowns),
-                        _clock(session.duration_ms()), reason))
+        self.console(
+            "session %d: %s mL, %d letdowns, %s long, ended by %s"
+            % (
+                sid,
+                _ml_text(session.volume_mg()),
+                sum(session.letdowns),
+                _clock(session.duration_ms()),
+                reason,
+            )
+        )
 
 
 def wall_clock_s():
@@ -282,8 +327,7 @@ def load_board(path):
         with open(path) as f:
             board = json.load(f)
     except OSError:
-        return None, ("no %s: copy boards/<your board>.json there (`make deploy` does)"
-                      % path)
+        return None, ("no %s: copy boards/<your board>.json there (`make deploy` does)" % path)
     except ValueError as e:
         return None, "%s is not valid JSON (%s): copy it again from boards/" % (path, e)
     if not isinstance(board, dict):

@@ -45,32 +45,58 @@ class JsonLinesSink:
         if code == ev.EV_LETDOWN and self.session is not None:
             # the estimated onset; `late` when it lies more than 20 s before the decision
             onset = self.session.letdown_onset_ms[ch]
-            w('{"t_s": %s, "event": "letdown", "channel": %d, "flow_g_s": %s, "onset_t_s": %s%s}\n'
-              % (_t(t_ms), ch + 1, _t(arg), _t(onset - self.session.t_start_ms),
-                 ', "late": true' if t_ms - onset > 20000 else ""))
+            w(
+                '{"t_s": %s, "event": "letdown", "channel": %d, "flow_g_s": %s, '
+                '"onset_t_s": %s%s}\n'
+                % (
+                    _t(t_ms),
+                    ch + 1,
+                    _t(arg),
+                    _t(onset - self.session.t_start_ms),
+                    ', "late": true' if t_ms - onset > 20000 else "",
+                )
+            )
         elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:
-            w('{"t_s": %s, "event": "%s", "channel": %d, "flow_g_s": %s}\n'
-              % (_t(t_ms), evn.EVENT_NAMES[code], ch + 1, _t(arg)))
+            w(
+                '{"t_s": %s, "event": "%s", "channel": %d, "flow_g_s": %s}\n'
+                % (_t(t_ms), evn.EVENT_NAMES[code], ch + 1, _t(arg))
+            )
         elif code == ev.EV_CUE:
             self.cue_times_ms[arg] = t_ms
-            w('{"t_s": %s, "event": "cue", "cue": "%s"}\n'
-              % (_t(t_ms), evn.name(evn.CUE_NAMES, arg)))
+            w(
+                '{"t_s": %s, "event": "cue", "cue": "%s"}\n'
+                % (_t(t_ms), evn.name(evn.CUE_NAMES, arg))
+            )
         elif code == ev.EV_PHASE:
-            w('{"t_s": %s, "event": "phase", "phase": "%s"}\n'
-              % (_t(t_ms), evn.name(evn.PHASE_NAMES, arg)))
+            w(
+                '{"t_s": %s, "event": "phase", "phase": "%s"}\n'
+                % (_t(t_ms), evn.name(evn.PHASE_NAMES, arg))
+            )
         elif code == ev.EV_CUE_RESULT:
-            w('{"t_s": %s, "event": "cue_result", "cue": "%s", "cue_t_s": %s, "volume_ml": %s}\n'
-              % (_t(t_ms), evn.name(evn.CUE_NAMES, ch), _t(self.cue_times_ms.get(ch, 0)),
-                 _ml(arg)))
+            w(
+                '{"t_s": %s, "event": "cue_result", "cue": "%s", "cue_t_s": %s, "volume_ml": %s}\n'
+                % (
+                    _t(t_ms),
+                    evn.name(evn.CUE_NAMES, ch),
+                    _t(self.cue_times_ms.get(ch, 0)),
+                    _ml(arg),
+                )
+            )
         elif code == ev.EV_FAULT:
-            w('{"t_s": %s, "event": "fault", "fault": "%s", "channel": %d}\n'
-              % (_t(t_ms), evn.name(evn.FAULT_NAMES, arg), ch + 1))
+            w(
+                '{"t_s": %s, "event": "fault", "fault": "%s", "channel": %d}\n'
+                % (_t(t_ms), evn.name(evn.FAULT_NAMES, arg), ch + 1)
+            )
         elif code == ev.EV_MOTION:
-            w('{"t_s": %s, "event": "motion", "moving": %s}\n'
-              % (_t(t_ms), "true" if arg else "false"))
+            w(
+                '{"t_s": %s, "event": "motion", "moving": %s}\n'
+                % (_t(t_ms), "true" if arg else "false")
+            )
         elif code == ev.EV_BUTTON:
-            w('{"t_s": %s, "event": "button", "press": "%s"}\n'
-              % (_t(t_ms), evn.name(evn.BUTTON_NAMES, arg)))
+            w(
+                '{"t_s": %s, "event": "button", "press": "%s"}\n'
+                % (_t(t_ms), evn.name(evn.BUTTON_NAMES, arg))
+            )
         # session_start / session_end: the summary line says it
 
 
@@ -85,9 +111,17 @@ def summary_line(s, end_ms=-1):
         '{"t_s": %s, "event": "summary", "volume_ml": %s, "volume_ml_by_bottle": [%s], '
         '"letdowns": %d, "letdowns_by_bottle": [%s], "tapers": %d, "cues": %d, '
         '"first_letdown_s": %s, "duration_s": %s, "complete": true}\n'
-        % (_t(s.t_last_ms), _ml(s.volume_mg()), by_bottle, sum(s.letdowns),
-           ", ".join(str(n) for n in s.letdowns), sum(s.tapers), s.cues, first,
-           _t(end_ms - s.t_start_ms))
+        % (
+            _t(s.t_last_ms),
+            _ml(s.volume_mg()),
+            by_bottle,
+            sum(s.letdowns),
+            ", ".join(str(n) for n in s.letdowns),
+            sum(s.tapers),
+            s.cues,
+            first,
+            _t(end_ms - s.t_start_ms),
+        )
     )
 
 

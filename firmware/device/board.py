@@ -45,9 +45,24 @@ def _num(value):
 class Board:
     """The fitted parts of one board (see the module header); made by bring_up()."""
 
-    def __init__(self, name, scales, calibration, accel=None, flow_sensors=(), motor=None,
-                 button=None, battery=None, power=None, missing=(), trace=None,
-                 speed_x1000=1000, light_sleep=False, sleep_after_ms=60_000, period_ms=100):
+    def __init__(
+        self,
+        name,
+        scales,
+        calibration,
+        accel=None,
+        flow_sensors=(),
+        motor=None,
+        button=None,
+        battery=None,
+        power=None,
+        missing=(),
+        trace=None,
+        speed_x1000=1000,
+        light_sleep=False,
+        sleep_after_ms=60_000,
+        period_ms=100,
+    ):
         self.name = name
         self.scales = scales
         self.calibration = calibration  # mg per count, per scale
@@ -75,8 +90,9 @@ class Board:
             src = self.trace
 
             def make_trace_sampler():
-                return sampler.TraceSampler(src, self.speed_x1000, time.ticks_ms,
-                                            time.ticks_diff, time.sleep_ms)
+                return sampler.TraceSampler(
+                    src, self.speed_x1000, time.ticks_ms, time.ticks_diff, time.sleep_ms
+                )
 
             return make_trace_sampler
 
@@ -89,9 +105,16 @@ class Board:
                 s.tare_from(adc.read, samples=_TARE_SAMPLES)
                 scales.append(s)
             rest = self.power.rest if self.power is not None else None
-            return sampler.AdcSampler(self.scales, scales, self.accel, time.ticks_ms,
-                                      time.ticks_diff, time.sleep_ms, rest=rest,
-                                      period_ms=self.period_ms)
+            return sampler.AdcSampler(
+                self.scales,
+                scales,
+                self.accel,
+                time.ticks_ms,
+                time.ticks_diff,
+                time.sleep_ms,
+                rest=rest,
+                period_ms=self.period_ms,
+            )
 
         return make_adc_sampler
 
@@ -112,10 +135,14 @@ class Board:
                     if kind == ev.BTN_LONG:
                         return True
             time.sleep_ms(_POLL_MS)
-        if (self.light_sleep and self.power is not None and btn is not None
-                and not btn.pressed
-                and time.ticks_diff(time.ticks_ms(), self._idle_since) >= self.sleep_after_ms
-                and self.power.may_sleep()):
+        if (
+            self.light_sleep
+            and self.power is not None
+            and btn is not None
+            and not btn.pressed
+            and time.ticks_diff(time.ticks_ms(), self._idle_since) >= self.sleep_after_ms
+            and self.power.may_sleep()
+        ):
             woke_by_button = self.power.sleep(self.sleep_max_ms)
             btn.reset(time.ticks_ms())
             if woke_by_button:
@@ -136,15 +163,20 @@ def _optional(missing, spec, what, build):
 def _i2c(spec):
     if spec is None:
         return None
-    return I2C(_num(spec.get("id", 0)), scl=Pin(_num(spec["scl"])), sda=Pin(_num(spec["sda"])),
-               freq=_num(spec.get("freq", 400_000)))
+    return I2C(
+        _num(spec.get("id", 0)),
+        scl=Pin(_num(spec["scl"])),
+        sda=Pin(_num(spec["sda"])),
+        freq=_num(spec.get("freq", 400_000)),
+    )
 
 
 def _bus_for(spec, buses):
     bus = buses.get(spec.get("bus", "i2c"))
     if bus is None:
-        raise ValueError("board file: %s needs an I2C bus (%r)" % (spec.get("type"),
-                                                                   spec.get("bus", "i2c")))
+        raise ValueError(
+            "board file: %s needs an I2C bus (%r)" % (spec.get("type"), spec.get("bus", "i2c"))
+        )
     return bus
 
 
@@ -153,14 +185,19 @@ def _build_scale(spec, buses):
     if kind == "hx711":
         from drivers.hx711 import HX711
 
-        return HX711(Pin(_num(spec["sck"])), Pin(_num(spec["dout"])),
-                     gain=_num(spec.get("gain", 128)))
+        return HX711(
+            Pin(_num(spec["sck"])), Pin(_num(spec["dout"])), gain=_num(spec.get("gain", 128))
+        )
     if kind == "nau7802":
         from drivers.nau7802 import NAU7802
 
-        return NAU7802(_bus_for(spec, buses), address=_num(spec.get("address", 0x2A)),
-                       gain=_num(spec.get("gain", 128)), rate_sps=_num(spec.get("rate_sps", 80)),
-                       channel=_num(spec.get("channel", 0)))
+        return NAU7802(
+            _bus_for(spec, buses),
+            address=_num(spec.get("address", 0x2A)),
+            gain=_num(spec.get("gain", 128)),
+            rate_sps=_num(spec.get("rate_sps", 80)),
+            channel=_num(spec.get("channel", 0)),
+        )
     raise ValueError("board file: unknown scale type %r (hx711, nau7802, trace)" % (kind,))
 
 
@@ -169,13 +206,20 @@ def _build_accel(spec, buses):
     if kind in ("lis3dh", "lis2dh12"):
         from drivers.lis3dh import LIS3DH
 
-        return LIS3DH(_bus_for(spec, buses), address=_num(spec.get("address", 0x18)),
-                      rate_hz=_num(spec.get("rate_hz", 50)), range_g=_num(spec.get("range_g", 2)))
+        return LIS3DH(
+            _bus_for(spec, buses),
+            address=_num(spec.get("address", 0x18)),
+            rate_hz=_num(spec.get("rate_hz", 50)),
+            range_g=_num(spec.get("range_g", 2)),
+        )
     if kind == "mpu6886":
         from drivers.mpu6886 import MPU6886
 
-        return MPU6886(_bus_for(spec, buses), address=_num(spec.get("address", 0x68)),
-                       range_g=_num(spec.get("range_g", 4)))
+        return MPU6886(
+            _bus_for(spec, buses),
+            address=_num(spec.get("address", 0x68)),
+            range_g=_num(spec.get("range_g", 4)),
+        )
     raise ValueError("board file: unknown accel type %r (lis3dh, lis2dh12, mpu6886)" % (kind,))
 
 
@@ -184,8 +228,11 @@ def _build_flow(spec, buses):
     if kind == "dropcounter":
         from drivers.dropcounter import DropCounter
 
-        return DropCounter(Pin(_num(spec["pin"])), drop_mg=_num(spec.get("drop_mg", 50)),
-                           active_low=spec.get("active_low", True))
+        return DropCounter(
+            Pin(_num(spec["pin"])),
+            drop_mg=_num(spec.get("drop_mg", 50)),
+            active_low=spec.get("active_low", True),
+        )
     if kind == "slf3s":
         from drivers.slf3s import SLF3S
 
@@ -198,13 +245,19 @@ def _build_motor(spec, buses):
     if kind == "pwm":
         from drivers.vibration import Motor
 
-        return Motor(Pin(_num(spec["pin"])), min_pct=_num(spec.get("min_pct", 35)),
-                     active_high=spec.get("active_high", True))
+        return Motor(
+            Pin(_num(spec["pin"])),
+            min_pct=_num(spec.get("min_pct", 35)),
+            active_high=spec.get("active_high", True),
+        )
     if kind == "drv2605":
         from drivers.drv2605 import DRV2605
 
-        return DRV2605(_bus_for(spec, buses), address=_num(spec.get("address", 0x5A)),
-                       actuator=spec.get("actuator", "erm"))
+        return DRV2605(
+            _bus_for(spec, buses),
+            address=_num(spec.get("address", 0x5A)),
+            actuator=spec.get("actuator", "erm"),
+        )
     raise ValueError("board file: unknown motor type %r (pwm, drv2605)" % (kind,))
 
 
@@ -223,10 +276,16 @@ def _bring_up_sim(desc):
         scales = [TraceScale(src, ch) for ch in range(src.channels)]
         if desc.get("accel") == "trace" and src.has_accel:
             accel = TraceAccel(src)
-    return Board(desc.get("name", "sim"), scales, [1.0] * len(scales),  # counts are mg
-                 accel=accel, motor=Motor(Pin("motor")),
-                 button=ButtonPin(Pin("button"), active_low=True), trace=src,
-                 speed_x1000=_num(desc.get("speed_x1000", 1000)))
+    return Board(
+        desc.get("name", "sim"),
+        scales,
+        [1.0] * len(scales),  # counts are mg
+        accel=accel,
+        motor=Motor(Pin("motor")),
+        button=ButtonPin(Pin("button"), active_low=True),
+        trace=src,
+        speed_x1000=_num(desc.get("speed_x1000", 1000)),
+    )
 
 
 def bring_up(desc):
@@ -250,7 +309,7 @@ def bring_up(desc):
         scales.append(_build_scale(spec, buses))
         calibration.append(float(spec.get("mg_per_count", 1.0)))
     if not scales:
-        raise ValueError("board file %r fits no load cell ADC (\"scales\")" % name)
+        raise ValueError('board file %r fits no load cell ADC ("scales")' % name)
     accel = None
     if desc.get("accel"):
         spec = desc["accel"]
@@ -268,8 +327,11 @@ def bring_up(desc):
     button = None
     if desc.get("button"):
         spec = desc["button"]
-        button = ButtonPin(Pin(_num(spec["pin"])), active_low=spec.get("active_low", True),
-                           pull=spec.get("pull", True))
+        button = ButtonPin(
+            Pin(_num(spec["pin"])),
+            active_low=spec.get("active_low", True),
+            pull=spec.get("pull", True),
+        )
     battery = None
     if desc.get("battery"):
         spec = desc["battery"]
@@ -278,10 +340,26 @@ def bring_up(desc):
     vbus_pin = None
     if desc.get("vbus"):  # a divider from USB 5 V to a GPIO: high while a host/charger is on
         vbus_pin = Pin(_num(desc["vbus"]["pin"]), Pin.IN)
-    power = Power(scales=scales, motor=motor, button=button, accel=accel,
-                  flow_sensors=flow_sensors, vbus_pin=vbus_pin)
-    return Board(name, scales, calibration, accel=accel, flow_sensors=flow_sensors,
-                 motor=motor, button=button, battery=battery, power=power, missing=missing,
-                 light_sleep=bool(desc.get("light_sleep", True)),
-                 sleep_after_ms=_num(desc.get("sleep_after_s", 60)) * 1000,
-                 period_ms=1000 // _num(desc["scales"][0].get("rate_sps", 10)))
+    power = Power(
+        scales=scales,
+        motor=motor,
+        button=button,
+        accel=accel,
+        flow_sensors=flow_sensors,
+        vbus_pin=vbus_pin,
+    )
+    return Board(
+        name,
+        scales,
+        calibration,
+        accel=accel,
+        flow_sensors=flow_sensors,
+        motor=motor,
+        button=button,
+        battery=battery,
+        power=power,
+        missing=missing,
+        light_sleep=bool(desc.get("light_sleep", True)),
+        sleep_after_ms=_num(desc.get("sleep_after_s", 60)) * 1000,
+        period_ms=1000 // _num(desc["scales"][0].get("rate_sps", 10)),
+    )

@@ -62,9 +62,12 @@ def start(app_class, load_board):
     if power is not None:
         power.host = host  # never light-sleep while a host is attached
         power.haptics = app.haptics  # nor while a cue plays
-    app.header = {"board": board_cfg.get("name", "?"), "config_digest": config_digest,
-                  "period_us": nominal_period_us(board_cfg),
-                  "device_id": getattr(hw, "device_id", "")}
+    app.header = {
+        "board": board_cfg.get("name", "?"),
+        "config_digest": config_digest,
+        "period_us": nominal_period_us(board_cfg),
+        "device_id": getattr(hw, "device_id", ""),
+    }
     app.board_cfg = board_cfg
     app.auto = None
     if problems:

@@ -81,8 +81,11 @@ class Button:
                 self._second = False
             return BTN_NONE
         if self.pressed:
-            if (not self._long_sent and not self._second
-                    and _since(t_ms, self._t_down_ms) >= self.long_ms):
+            if (
+                not self._long_sent
+                and not self._second
+                and _since(t_ms, self._t_down_ms) >= self.long_ms
+            ):
                 self._long_sent = True
                 return self._count(self._t_down_ms, BTN_LONG)
         elif self._short_pending and not raw and _since(t_ms, self._t_up_ms) > self.double_gap_ms:

@@ -22,8 +22,14 @@ QUIET_MS = 300_000
 
 
 class HostLink:
-    def __init__(self, stream, vbus_pin=None, quiet_ms=QUIET_MS, ticks_ms=time.ticks_ms,
-                 ticks_diff=time.ticks_diff):
+    def __init__(
+        self,
+        stream,
+        vbus_pin=None,
+        quiet_ms=QUIET_MS,
+        ticks_ms=time.ticks_ms,
+        ticks_diff=time.ticks_diff,
+    ):
         self._poll = select.poll()
         self._poll.register(stream, select.POLLIN)
         self.vbus_pin = vbus_pin

@@ -64,8 +64,9 @@ def free_bytes(root):
 
 
 class LogStore:
-    def __init__(self, root="/sessions", flush_ms=FLUSH_MS, session_bytes=SESSION_BYTES,
-                 max_samples=1024):
+    def __init__(
+        self, root="/sessions", flush_ms=FLUSH_MS, session_bytes=SESSION_BYTES, max_samples=1024
+    ):
         if flush_ms > 2000 or flush_ms < 1:
             raise ValueError("flush_ms must be 1..2000 (a power cut may lose at most 2 s)")
         self.root = root.rstrip("/") or "/"
@@ -95,8 +96,8 @@ class LogStore:
         # ids of the files with this suffix, without building a list (ilistdir iterates)
         for entry in os.ilistdir(self.root):
             n = entry[0]
-            if n.endswith(suffix) and n[:-len(suffix)].isdigit():
-                yield int(n[:-len(suffix)])
+            if n.endswith(suffix) and n[: -len(suffix)].isdigit():
+                yield int(n[: -len(suffix)])
 
     def _exists(self, path):
         try:
@@ -132,8 +133,9 @@ class LogStore:
         except OSError:
             raise ValueError("no session %d on the device: nothing to confirm" % session_id)
         if session_id == self.session_id and self.f is not None:
-            raise ValueError("session %d is still being recorded: confirm it after it closes"
-                             % session_id)
+            raise ValueError(
+                "session %d is still being recorded: confirm it after it closes" % session_id
+            )
         with open(self._ack_path(session_id), "w") as f:
             f.write("1")
 
@@ -174,43 +176,112 @@ class LogStore:
 
     # -- recording --------------------------------------------------------------------
 
-    def open(self, t_ms, n_channels, period_us, has_accel=False, device_id="", firmware="",
-             board="", config_digest=0, start_time_s=None, q_mg=Q_MG,
-             accel_period_ms=logcodec.ACCEL_PERIOD_MS):
+    def open(
+        self,
+        t_ms,
+        n_channels,
+        period_us,
+        has_accel=False,
+        device_id="",
+        firmware="",
+        board="",
+        config_digest=0,
+        start_time_s=None,
+        q_mg=Q_MG,
+        accel_period_ms=logcodec.ACCEL_PERIOD_MS,
+    ):
         """Start a session file; returns its id. period_us: the nominal sample period (us,
         e.g. 100000 at 10 Hz, 12500 at 80 Hz). Raises StorageFull when, even after pruning
         confirmed sessions, there is no room for a session (give CUE_STORAGE_FULL)."""
         if self.f is not None:
             raise ValueError("session %d is still open: close it first" % self.session_id)
         if not self.room_for_session():
-            raise StorageFull(_ENOSPC, "flash full: %d bytes free, a session needs %d; pull "
-                              "sessions to a computer so they can be pruned"
-                              % (self.free_bytes(), self.session_bytes))
-        return self._open(t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
-                          config_digest, start_time_s, q_mg, accel_period_ms)
+            raise StorageFull(
+                _ENOSPC,
+                "flash full: %d bytes free, a session needs %d; pull "
+                "sessions to a computer so they can be pruned"
+                % (self.free_bytes(), self.session_bytes),
+            )
+        return self._open(
+            t_ms,
+            n_channels,
+            period_us,
+            has_accel,
+            device_id,
+            firmware,
+            board,
+            config_digest,
+            start_time_s,
+            q_mg,
+            accel_period_ms,
+        )
 
-    def open_summary_only(self, t_ms, n_channels, period_us, has_accel=False, device_id="",
-                          firmware="", board="", config_digest=0, start_time_s=None,
-                          q_mg=Q_MG, accel_period_ms=logcodec.ACCEL_PERIOD_MS):
+    def open_summary_only(
+        self,
+        t_ms,
+        n_channels,
+        period_us,
+        has_accel=False,
+        device_id="",
+        firmware="",
+        board="",
+        config_digest=0,
+        start_time_s=None,
+        q_mg=Q_MG,
+        accel_period_ms=logcodec.ACCEL_PERIOD_MS,
+    ):
         """Start a session file that keeps only its header and, at close, its summary (a
         few hundred bytes): for when open() found no room. Samples and events are counted
         for the summary, not stored. Raises OSError when not even that can be written."""
         if self.f is not None:
             raise ValueError("session %d is still open: close it first" % self.session_id)
-        sid = self._open(t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
-                         config_digest, start_time_s, q_mg, accel_period_ms)
+        sid = self._open(
+            t_ms,
+            n_channels,
+            period_us,
+            has_accel,
+            device_id,
+            firmware,
+            board,
+            config_digest,
+            start_time_s,
+            q_mg,
+            accel_period_ms,
+        )
         self.summary_only = True
         return sid
 
-    def _open(self, t_ms, n_channels, period_us, has_accel, device_id, firmware, board,
-              config_digest, start_time_s, q_mg, accel_period_ms):
+    def _open(
+        self,
+        t_ms,
+        n_channels,
+        period_us,
+        has_accel,
+        device_id,
+        firmware,
+        board,
+        config_digest,
+        start_time_s,
+        q_mg,
+        accel_period_ms,
+    ):
         self.summary_only = False
         sid = self._next_id()
         with open(self.root + "/next_id", "w") as f:
             f.write("%d\n" % (sid + 1))
-        head = logcodec.header_frame(sid, n_channels, period_us, q_mg, device_id, firmware,
-                                     board, config_digest, start_time_s, has_accel,
-                                     accel_period_ms)
+        head = logcodec.header_frame(
+            sid,
+            n_channels,
+            period_us,
+            q_mg,
+            device_id,
+            firmware,
+            board,
+            config_digest,
+            start_time_s,
+            has_accel,
+            accel_period_ms,
+        )
         self.enc.configure(n_channels, period_us, q_mg, accel_period_ms)
         self.enc.reset()
         # the header goes in under a temporary name and is renamed (atomic in littlefs),
@@ -346,10 +417,18 @@ class LogStore:
             if not enc.is_empty():
                 self.seg_off += enc.write_frame(f)
             vols = summary.get("volume_mg") or [0] * enc.n_channels
-            f.write(logcodec.summary_frame(summary.get("t_ms", self.last_t_ms),
-                                           self.n_samples, self.n_events, self.letdowns,
-                                           self.cues, self.faults, summary.get("done", False),
-                                           vols))
+            f.write(
+                logcodec.summary_frame(
+                    summary.get("t_ms", self.last_t_ms),
+                    self.n_samples,
+                    self.n_events,
+                    self.letdowns,
+                    self.cues,
+                    self.faults,
+                    summary.get("done", False),
+                    vols,
+                )
+            )
             f.close()
         except OSError:
             self._fail()

@@ -50,8 +50,16 @@ def _has_gpio_wake():
 
 
 class Power:
-    def __init__(self, scales=(), motor=None, button=None, accel=None, flow_sensors=(),
-                 host=None, vbus_pin=None):
+    def __init__(
+        self,
+        scales=(),
+        motor=None,
+        button=None,
+        accel=None,
+        flow_sensors=(),
+        host=None,
+        vbus_pin=None,
+    ):
         self.scales = list(scales)
         self.motor = motor
         self.button = button  # drivers.button_pin.ButtonPin (pin, wake_level)

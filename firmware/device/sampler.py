@@ -78,8 +78,18 @@ class TraceSampler(_Sampler):
 
 
 class AdcSampler(_Sampler):
-    def __init__(self, adcs, scales, accel, ticks_ms, ticks_diff, sleep_ms, timeout_ms=1000,
-                 rest=None, period_ms=100):
+    def __init__(
+        self,
+        adcs,
+        scales,
+        accel,
+        ticks_ms,
+        ticks_diff,
+        sleep_ms,
+        timeout_ms=1000,
+        rest=None,
+        period_ms=100,
+    ):
         if not adcs:
             raise ValueError("the board has no load cell ADC")
         super().__init__(len(adcs), accel is not None, ticks_ms, ticks_diff, sleep_ms)

@@ -32,8 +32,16 @@ from machine import Pin
 class DropCounter:
     """read() -> flow_mg_s; drops, volume_mg; power_down()/power_up() stop/start counting."""
 
-    def __init__(self, pin, drop_mg=50, window_ms=5000, min_gap_ms=8, active_low=True,
-                 ring=64, clock_ms=time.ticks_ms):
+    def __init__(
+        self,
+        pin,
+        drop_mg=50,
+        window_ms=5000,
+        min_gap_ms=8,
+        active_low=True,
+        ring=64,
+        clock_ms=time.ticks_ms,
+    ):
         if drop_mg <= 0 or window_ms <= 0:
             raise ValueError("DropCounter drop_mg and window_ms must be above 0")
         self._pin = pin

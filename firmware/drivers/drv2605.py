@@ -61,19 +61,25 @@ class DRV2605(I2CRegisters):
         try:
             status = self._read(_STATUS)
         except OSError:
-            raise OSError("DRV2605 haptic driver not found at I2C address 0x%02x: check "
-                          "SDA/SCL, power and that EN is high" % address)
+            raise OSError(
+                "DRV2605 haptic driver not found at I2C address 0x%02x: check "
+                "SDA/SCL, power and that EN is high" % address
+            )
         device_id = status >> 5
         if device_id not in (3, 7):
-            raise OSError("the device at I2C 0x%02x is not a DRV2605/DRV2605L (device id %d)"
-                          % (address, device_id))
+            raise OSError(
+                "the device at I2C 0x%02x is not a DRV2605/DRV2605L (device id %d)"
+                % (address, device_id)
+            )
         self.device_id = device_id
         self._write(_MODE, _MODE_RESET)
         start = time.ticks_ms()
         while self._read(_MODE) & _MODE_RESET:
             if time.ticks_diff(time.ticks_ms(), start) > _RESET_TIMEOUT_MS:
-                raise OSError("DRV2605 at 0x%02x did not finish its reset within %d ms"
-                              % (address, _RESET_TIMEOUT_MS))
+                raise OSError(
+                    "DRV2605 at 0x%02x did not finish its reset within %d ms"
+                    % (address, _RESET_TIMEOUT_MS)
+                )
             time.sleep_ms(1)
         self._write(_MODE, _MODE_INTERNAL)  # out of standby
         self._write(_RTP_INPUT, 0)

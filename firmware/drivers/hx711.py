@@ -82,8 +82,7 @@ def shift_in_pins(sck, dout, pulses: int, irq_off, irq_on) -> int:
 
 
 @micropython.viper
-def shift_in_regs(base: int, sck_mask: int, dout_mask: int, pulses: int, irq_off,
-                  irq_on) -> int:
+def shift_in_regs(base: int, sck_mask: int, dout_mask: int, pulses: int, irq_off, irq_on) -> int:
     """Clock one conversion out over the GPIO registers at `base` (ESP32 / ESP32-S3)."""
     w1ts = ptr32(base + _W1TS)  # noqa: F821 (viper built-in)
     w1tc = ptr32(base + _W1TC)  # noqa: F821
@@ -144,8 +143,9 @@ class HX711IO:
     def shift_in(self, pulses):
         """Clock out one 24-bit conversion, then pulses-24 extra pulses; signed counts."""
         if self._base:
-            value = shift_in_regs(self._base, self._sck_mask, self._dout_mask, pulses,
-                                  disable_irq, enable_irq)
+            value = shift_in_regs(
+                self._base, self._sck_mask, self._dout_mask, pulses, disable_irq, enable_irq
+            )
         else:
             value = shift_in_pins(self._sck, self._dout, pulses, disable_irq, enable_irq)
         self._ready_flag = False  # the data bits' own falling edges set it too
@@ -164,7 +164,7 @@ class HX711IO:
 def _pin_number(pin):
     """The GPIO number of a machine.Pin (repr 'Pin(18)'), or -1."""
     text = repr(pin)
-    digits = text[text.find("(") + 1:text.find(")")]
+    digits = text[text.find("(") + 1 : text.find(")")]
     return int(digits) if digits.isdigit() else -1
 
 

@@ -67,11 +67,15 @@ class LIS3DH:
         try:
             who = self._read(_WHO_AM_I)
         except OSError:
-            raise OSError("LIS3DH/LIS2DH12 not found on %s: check wiring, power and the "
-                          "SDO/SA0 address pin" % where)
+            raise OSError(
+                "LIS3DH/LIS2DH12 not found on %s: check wiring, power and the "
+                "SDO/SA0 address pin" % where
+            )
         if who != WHO_AM_I_VALUE:
-            raise OSError("the device on %s is not a LIS3DH/LIS2DH12 (WHO_AM_I 0x%02x, "
-                          "expected 0x33): check the address and the wiring" % (where, who))
+            raise OSError(
+                "the device on %s is not a LIS3DH/LIS2DH12 (WHO_AM_I 0x%02x, "
+                "expected 0x33): check the address and the wiring" % (where, who)
+            )
         self._mg_per_digit = _MG_PER_DIGIT_HR[_RANGE_FS[range_g]]
         self._ctrl1 = (_ODR[rate_hz] << 4) | 0x07  # ODR, normal power, X/Y/Z on
         self._write(_CTRL_REG4, _CTRL4_BDU | (_RANGE_FS[range_g] << 4) | _CTRL4_HR)

@@ -55,18 +55,24 @@ class MPU6886(I2CRegisters):
         try:
             who = self._read(_WHO_AM_I)
         except OSError:
-            raise OSError("MPU6886 not found at I2C address 0x%02x: check the internal I2C "
-                          "pins (AtomS3: SDA G38, SCL G39)" % address)
+            raise OSError(
+                "MPU6886 not found at I2C address 0x%02x: check the internal I2C "
+                "pins (AtomS3: SDA G38, SCL G39)" % address
+            )
         if who != WHO_AM_I_VALUE:
-            raise OSError("the device at I2C 0x%02x is not an MPU6886 (WHO_AM_I 0x%02x, "
-                          "expected 0x19)" % (address, who))
+            raise OSError(
+                "the device at I2C 0x%02x is not an MPU6886 (WHO_AM_I 0x%02x, "
+                "expected 0x19)" % (address, who)
+            )
         self._write(_PWR_MGMT_1, _PWR1_RESET)
         time.sleep_ms(_RESET_WAIT_MS)
         start = time.ticks_ms()
         while self._read(_PWR_MGMT_1) & _PWR1_RESET:
             if time.ticks_diff(time.ticks_ms(), start) > _RESET_TIMEOUT_MS:
-                raise OSError("MPU6886 at 0x%02x did not come out of reset within %d ms"
-                              % (address, _RESET_TIMEOUT_MS))
+                raise OSError(
+                    "MPU6886 at 0x%02x did not come out of reset within %d ms"
+                    % (address, _RESET_TIMEOUT_MS)
+                )
             time.sleep_ms(1)
         self._write(_PWR_MGMT_1, _PWR1_CLK_AUTO)  # awake, best clock
         self._write(_PWR_MGMT_2, _GYRO_STANDBY)

@@ -68,8 +68,16 @@ _RATES = {10: 0b000, 20: 0b001, 40: 0b010, 80: 0b011, 320: 0b111}
 class NAU7802(I2CRegisters):
     """One NAU7802: ready(), read() -> signed counts, channel, power_down()/power_up()."""
 
-    def __init__(self, i2c, address=ADDRESS, gain=128, rate_sps=80, channel=0,
-                 timeout_ms=500, calibrate=True):
+    def __init__(
+        self,
+        i2c,
+        address=ADDRESS,
+        gain=128,
+        rate_sps=80,
+        channel=0,
+        timeout_ms=500,
+        calibrate=True,
+    ):
         if gain not in _GAINS:
             raise ValueError("NAU7802 gain must be one of 1, 2, 4, ..., 128")
         if rate_sps not in _RATES:
@@ -111,8 +119,9 @@ class NAU7802(I2CRegisters):
         start = time.ticks_ms()
         while bool(self._read(reg) & mask) != want_set:
             if time.ticks_diff(time.ticks_ms(), start) > timeout_ms:
-                raise OSError("NAU7802 at 0x%02x: %s within %d ms" % (self._address, what,
-                                                                      timeout_ms))
+                raise OSError(
+                    "NAU7802 at 0x%02x: %s within %d ms" % (self._address, what, timeout_ms)
+                )
             time.sleep_ms(1)
 
     # -- operations
@@ -130,8 +139,10 @@ class NAU7802(I2CRegisters):
         self._write(_CTRL2, ctrl2 | _CTRL2_CALS)
         self._wait(_CTRL2, _CTRL2_CALS, False, _CAL_TIMEOUT_MS, "calibration did not finish")
         if self._read(_CTRL2) & _CTRL2_CAL_ERR:
-            raise OSError("NAU7802 offset calibration failed (CAL_ERR): check the load cell "
-                          "wiring (E+/E-/A+/A-)")
+            raise OSError(
+                "NAU7802 offset calibration failed (CAL_ERR): check the load cell "
+                "wiring (E+/E-/A+/A-)"
+            )
 
     def set_channel(self, channel):
         """0: VIN1 (the load cell), 1: VIN2. The next conversion is on the new channel. The
@@ -139,8 +150,9 @@ class NAU7802(I2CRegisters):
         ctrl2 = self._read(_CTRL2)
         self._write(_CTRL2, (ctrl2 | _CTRL2_CHS) if channel else (ctrl2 & ~_CTRL2_CHS))
         power = self._read(_POWER)
-        self._write(_POWER, (power & ~_POWER_PGA_CAP_EN) if channel
-                    else (power | _POWER_PGA_CAP_EN))
+        self._write(
+            _POWER, (power & ~_POWER_PGA_CAP_EN) if channel else (power | _POWER_PGA_CAP_EN)
+        )
         self.channel = 1 if channel else 0
 
     def ready(self):

@@ -60,8 +60,9 @@ def crc8(buf, start, n):
 class SLF3S:
     """read() -> flow in mg/s (signed); volume_mg, air_in_line, high_flow, temp_c_x100."""
 
-    def __init__(self, i2c, address=ADDRESS, model="1300F", medium="water",
-                 clock_ms=time.ticks_ms):
+    def __init__(
+        self, i2c, address=ADDRESS, model="1300F", medium="water", clock_ms=time.ticks_ms
+    ):
         if model not in _SCALE:
             raise ValueError("SLF3S model must be '1300F' or '0600F'")
         if medium not in ("water", "ipa"):
@@ -85,8 +86,10 @@ class SLF3S:
         try:
             self._i2c.writeto(address, _STOP)  # harmless when idle; a NACK means "not there"
         except OSError:
-            raise OSError("SLF3S flow sensor not found at I2C address 0x%02x: check SDA/SCL, "
-                          "3.3 V and the cable" % address)
+            raise OSError(
+                "SLF3S flow sensor not found at I2C address 0x%02x: check SDA/SCL, "
+                "3.3 V and the cable" % address
+            )
         time.sleep_ms(_STOP_MS)
         self.power_up()
 
@@ -132,8 +135,10 @@ class SLF3S:
         for word in range(3):
             if crc8(d, 3 * word, 2) != d[3 * word + 2]:
                 self.valid = False
-                raise OSError("SLF3S CRC mismatch (word %d): a bus glitch; check the cable "
-                              "length and pull-ups" % word)
+                raise OSError(
+                    "SLF3S CRC mismatch (word %d): a bus glitch; check the cable "
+                    "length and pull-ups" % word
+                )
         raw = (d[0] << 8) | d[1]
         if raw & 0x8000:
             raw -= 0x10000

@@ -37,8 +37,9 @@ class TraceSource:
         if not head or len(head) < 8 or head[:4] != MAGIC:
             raise TraceError("not a pumpmon binary trace (expected the PMTR header)")
         if head[4] != VERSION:
-            raise TraceError("binary trace version %d, this firmware reads %d"
-                             % (head[4], VERSION))
+            raise TraceError(
+                "binary trace version %d, this firmware reads %d" % (head[4], VERSION)
+            )
         self.flags = head[5]
         self.channels = 2 if self.flags & FLAG_CH2 else 1
         self.has_accel = bool(self.flags & FLAG_ACCEL)
@@ -77,4 +78,3 @@ class TraceSource:
         if self._i >= self._n and not self._fill():
             return -1
         return self._buf[self._i * FIELDS]
-

@@ -413,4 +413,3 @@ class Coach:
         mg = self._v_last_mg - self._res_v0_mg
         self._results.append((self._res_t_ms, self._res_cue, mg if mg > 0 else 0))
         self._res_cue = _CUE_NONE
-

@@ -54,8 +54,7 @@ class FlowFusion:
             if self._hold_sensor_mg < 0:
                 self._hold_sensor_mg = self.sensor.volume_mg
                 self._hold_volume_mg = self.volume_mg
-            self.volume_mg = self._hold_volume_mg + (self.sensor.volume_mg
-                                                     - self._hold_sensor_mg)
+            self.volume_mg = self._hold_volume_mg + (self.sensor.volume_mg - self._hold_sensor_mg)
             self.flow_mg_s = sensor_flow
             return
         self._hold_sensor_mg = -1

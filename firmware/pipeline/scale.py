@@ -33,7 +33,7 @@ class Scale:
         while magnitude * (1 << shift) >= (1 << _MULT_BITS) and shift > -40:
             shift -= 1
         self.shift = shift
-        self.mult = int(round(mg_per_count * 2 ** shift))
+        self.mult = int(round(mg_per_count * 2**shift))
         self._hi_shift = shift - _LO_BITS  # may be negative for big factors
 
     def tare(self, counts):
@@ -55,7 +55,8 @@ class Scale:
         shift = self.shift
         if shift >= 0:
             mg = (hi >> self._hi_shift if self._hi_shift >= 0 else hi << -self._hi_shift) + (
-                lo >> shift)
+                lo >> shift
+            )
         else:
             mg = (hi << -self._hi_shift) + (lo << -shift)
         return -mg if negative else mg

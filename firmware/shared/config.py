@@ -302,8 +302,14 @@ def broken_rules(cfg):
         b = cfg[high]
         if a < b or (op == "<=" and a == b):
             continue
-        out.append((low, high, "%s (%r) must be %s %s (%r): %s" % (
-            low, a, "below" if op == "<" else "at most", high, b, why)))
+        out.append(
+            (
+                low,
+                high,
+                "%s (%r) must be %s %s (%r): %s"
+                % (low, a, "below" if op == "<" else "at most", high, b, why),
+            )
+        )
     return out
 
 
@@ -340,8 +346,9 @@ def validate(data, apply_rules=True):
         low, high, message = broken[0]
         for key in (low, high):
             cfg[key] = value(None, key)  # its default
-        problems.append("%s: using %s = %r and %s = %r" % (message, low, cfg[low], high,
-                                                           cfg[high]))
+        problems.append(
+            "%s: using %s = %r and %s = %r" % (message, low, cfg[low], high, cfg[high])
+        )
         broken = broken_rules(cfg)
     return cfg, problems
 

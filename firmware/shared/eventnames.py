@@ -11,57 +11,65 @@
 # load from the .mpy as str objects (64 B each on the 64-bit unix port, 32 B on the ESP32),
 # a list display's as interned names (qstrs, about a third of that); 1.3 KB less here.
 
-EVENT_NAMES = tuple([
-    "none",
-    "letdown",
-    "taper",
-    "cue",
-    "phase",
-    "motion",
-    "fault",
-    "button",
-    "cue_result",
-    "session_start",
-    "session_end",
-])
+EVENT_NAMES = tuple(
+    [
+        "none",
+        "letdown",
+        "taper",
+        "cue",
+        "phase",
+        "motion",
+        "fault",
+        "button",
+        "cue_result",
+        "session_start",
+        "session_end",
+    ]
+)
 
-CUE_NAMES = tuple([
-    "none",
-    "stimulate",
-    "letdown",
-    "massage",
-    "hand_express",
-    "done",
-    "fault",
-    "storage_full",
-    "single_pump",
-    "not_saved",
-])
+CUE_NAMES = tuple(
+    [
+        "none",
+        "stimulate",
+        "letdown",
+        "massage",
+        "hand_express",
+        "done",
+        "fault",
+        "storage_full",
+        "single_pump",
+        "not_saved",
+    ]
+)
 
 END_NAMES = tuple(["other", "done", "button", "host", "trace"])
 
-PHASE_NAMES = tuple([
-    "idle",
-    "stimulation",
-    "expressing",
-    "massage",
-    "hand_expression",
-    "done",
-    "single_pump",
-])
+PHASE_NAMES = tuple(
+    [
+        "idle",
+        "stimulation",
+        "expressing",
+        "massage",
+        "hand_expression",
+        "done",
+        "single_pump",
+    ]
+)
 
 BUTTON_NAMES = tuple(["none", "short", "long", "double"])
 
-FAULT_NAMES = tuple([
-    "none",
-    "sensor_timeout",
-    "sensor_range",
-    "config",
-    "storage",
-    "storage_low",
-    "clock",
-    "accel",
-])
+FAULT_NAMES = tuple(
+    [
+        "none",
+        "sensor_timeout",
+        "sensor_range",
+        "config",
+        "storage",
+        "storage_low",
+        "clock",
+        "accel",
+    ]
+)
 
 
 def name(table, code):

@@ -69,4 +69,3 @@ FAULT_STORAGE = const(4)  # flash write failed
 FAULT_STORAGE_LOW = const(5)  # little space left
 FAULT_CLOCK = const(6)  # wall clock not set
 FAULT_ACCEL = const(7)  # accelerometer absent or failed
-

@@ -245,9 +245,19 @@ class SegmentEncoder:
     fit raises IndexError and changes nothing.
     """
 
-    def __init__(self, n_channels, period_us, q_mg, accel_period_ms=ACCEL_PERIOD_MS,
-                 accel_q_mgee=ACCEL_Q_MGEE, max_samples=1024, weight_bytes=2048,
-                 time_bytes=384, accel_bytes=256, event_bytes=256):
+    def __init__(
+        self,
+        n_channels,
+        period_us,
+        q_mg,
+        accel_period_ms=ACCEL_PERIOD_MS,
+        accel_q_mgee=ACCEL_Q_MGEE,
+        max_samples=1024,
+        weight_bytes=2048,
+        time_bytes=384,
+        accel_bytes=256,
+        event_bytes=256,
+    ):
         if not 1 <= max_samples <= 65535:
             raise ValueError("max_samples must be 1..65535")
         self._s = s = array("i", bytes(4 * _FIELDS))
@@ -261,8 +271,15 @@ class SegmentEncoder:
             beg += size
             s[st + _END] = beg
         self.buf = bytearray(beg)
-        for c, st in ((C_W0, _ST_W), (C_W1, _ST_W), (C_RUN, _ST_T), (C_DEV, _ST_T),
-                      (C_AWIN, _ST_A), (C_AXIS, _ST_A), (C_ACT, _ST_A)):
+        for c, st in (
+            (C_W0, _ST_W),
+            (C_W1, _ST_W),
+            (C_RUN, _ST_T),
+            (C_DEV, _ST_T),
+            (C_AWIN, _ST_A),
+            (C_AXIS, _ST_A),
+            (C_ACT, _ST_A),
+        ):
             s[_CS + c] = st
         self.ev = bytearray(event_bytes)
         self.hdr = bytearray(5 + SEG_HEADER)
@@ -270,8 +287,14 @@ class SegmentEncoder:
         self.configure(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
         self.reset()
 
-    def configure(self, n_channels, period_us, q_mg, accel_period_ms=ACCEL_PERIOD_MS,
-                  accel_q_mgee=ACCEL_Q_MGEE):
+    def configure(
+        self,
+        n_channels,
+        period_us,
+        q_mg,
+        accel_period_ms=ACCEL_PERIOD_MS,
+        accel_q_mgee=ACCEL_Q_MGEE,
+    ):
         """Set the session's parameters (reuses the buffers); then reset()."""
         check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
         self.n_channels = n_channels
@@ -326,8 +349,10 @@ class SegmentEncoder:
         """One sample: session time (ms) and the weight of each bottle (mg; w2_mg is not
         stored with one bottle)."""
         s = ptr32(self._s)
-        if (s[_ST_T + _POS] + _ROOM_TIME + 1 > s[_ST_T + _END]
-                or s[_ST_W + _POS] + _ROOM_W + 1 > s[_ST_W + _END]):
+        if (
+            s[_ST_T + _POS] + _ROOM_TIME + 1 > s[_ST_T + _END]
+            or s[_ST_W + _POS] + _ROOM_W + 1 > s[_ST_W + _END]
+        ):
             raise IndexError(_FULL)
         sx = s[_SX]
         if t_ms < 0:
@@ -532,8 +557,14 @@ class SegmentEncoder:
         return pos - s[st + _BEG]
 
     def frame_length(self):
-        return (FRAME_OVERHEAD + SEG_HEADER + self._s[_EVBUF_LEN] + self._used(_ST_T)
-                + self._used(_ST_W) + self._used(_ST_A))
+        return (
+            FRAME_OVERHEAD
+            + SEG_HEADER
+            + self._s[_EVBUF_LEN]
+            + self._used(_ST_T)
+            + self._used(_ST_W)
+            + self._used(_ST_A)
+        )
 
     def write_frame(self, f):
         """Write the open segment as one SEGMENT frame to file `f`; returns its length.
@@ -547,15 +578,28 @@ class SegmentEncoder:
         h = self.hdr
         h[0] = SYNC[0]
         h[1] = SYNC[1]
-        struct.pack_into("<BHIHHHHHHHH", h, 2, FT_SEGMENT, payload,
-                         s[_BASE_T] if s[_BASE_T] >= 0 else 0, s[_N_SAMPLES], s[_N_DEV],
-                         s[_N_ACCEL], s[_N_EVENTS], ev_len, lt, lw, la)
+        struct.pack_into(
+            "<BHIHHHHHHHH",
+            h,
+            2,
+            FT_SEGMENT,
+            payload,
+            s[_BASE_T] if s[_BASE_T] >= 0 else 0,
+            s[_N_SAMPLES],
+            s[_N_DEV],
+            s[_N_ACCEL],
+            s[_N_EVENTS],
+            ev_len,
+            lt,
+            lw,
+            la,
+        )
         hv = memoryview(h)
         ev = memoryview(self.ev)[:ev_len]
         b = memoryview(self.buf)
-        tv = b[s[_ST_T + _BEG]:s[_ST_T + _BEG] + lt]
-        wv = b[s[_ST_W + _BEG]:s[_ST_W + _BEG] + lw]
-        av = b[s[_ST_A + _BEG]:s[_ST_A + _BEG] + la]
+        tv = b[s[_ST_T + _BEG] : s[_ST_T + _BEG] + lt]
+        wv = b[s[_ST_W + _BEG] : s[_ST_W + _BEG] + lw]
+        av = b[s[_ST_A + _BEG] : s[_ST_A + _BEG] + la]
         crc = binascii.crc32(hv[2:])
         crc = binascii.crc32(ev, crc)
         crc = binascii.crc32(tv, crc)
@@ -587,19 +631,38 @@ def _text(s, what):
     return bytes([len(b)]) + b
 
 
-def header_frame(session_id, n_channels, period_us, q_mg, device_id="", firmware="",
-                 board="", config_digest=0, start_time_s=None, has_accel=False,
-                 accel_period_ms=ACCEL_PERIOD_MS, accel_q_mgee=ACCEL_Q_MGEE):
+def header_frame(
+    session_id,
+    n_channels,
+    period_us,
+    q_mg,
+    device_id="",
+    firmware="",
+    board="",
+    config_digest=0,
+    start_time_s=None,
+    has_accel=False,
+    accel_period_ms=ACCEL_PERIOD_MS,
+    accel_q_mgee=ACCEL_Q_MGEE,
+):
     """The HEADER frame that opens a session file. period_us: nominal sample period (us);
     start_time_s: wall clock at the start, seconds since 2000-01-01 00:00 UTC, or None when
     the clock is not set; config_digest: a 32-bit digest of the configuration in use."""
     check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
-    flags = (FLAG_ACCEL if has_accel else 0) | (FLAG_CLOCK_SET if start_time_s is not None
-                                               else 0)
-    payload = struct.pack("<BBBBHHIIII", FORMAT_VERSION, n_channels, flags, accel_q_mgee,
-                          q_mg, accel_period_ms, period_us, session_id,
-                          start_time_s if start_time_s is not None else 0,
-                          config_digest & 0xFFFFFFFF)
+    flags = (FLAG_ACCEL if has_accel else 0) | (FLAG_CLOCK_SET if start_time_s is not None else 0)
+    payload = struct.pack(
+        "<BBBBHHIIII",
+        FORMAT_VERSION,
+        n_channels,
+        flags,
+        accel_q_mgee,
+        q_mg,
+        accel_period_ms,
+        period_us,
+        session_id,
+        start_time_s if start_time_s is not None else 0,
+        config_digest & 0xFFFFFFFF,
+    )
     payload += _text(device_id, "device_id") + _text(firmware, "firmware")
     payload += _text(board, "board")
     return frame(FT_HEADER, payload)
@@ -608,9 +671,17 @@ def header_frame(session_id, n_channels, period_us, q_mg, device_id="", firmware
 def summary_frame(end_t_ms, n_samples, n_events, letdowns, cues, faults, done, volume_mg):
     """The SUMMARY frame that closes a session (its absence marks an incomplete session).
     volume_mg: milligrams expressed, one per channel."""
-    payload = struct.pack("<IIHHHHBB", end_t_ms, n_samples, n_events & 0xFFFF,
-                          letdowns & 0xFFFF, cues & 0xFFFF, faults & 0xFFFF,
-                          SUMMARY_FLAG_DONE if done else 0, len(volume_mg))
+    payload = struct.pack(
+        "<IIHHHHBB",
+        end_t_ms,
+        n_samples,
+        n_events & 0xFFFF,
+        letdowns & 0xFFFF,
+        cues & 0xFFFF,
+        faults & 0xFFFF,
+        SUMMARY_FLAG_DONE if done else 0,
+        len(volume_mg),
+    )
     for v in volume_mg:
         payload += struct.pack("<i", v)
     return frame(FT_SUMMARY, payload)

@@ -60,10 +60,14 @@ def iter_frames(data):
         n = data[pos + 3] | (data[pos + 4] << 8)
         stop = pos + 5 + n
         if stop + 4 <= end:
-            want = data[stop] | (data[stop + 1] << 8) | (data[stop + 2] << 16) | (
-                data[stop + 3] << 24)
-            if crc32(data[pos + 2:stop]) & 0xFFFFFFFF == want:
-                yield pos, ftype, data[pos + 5:stop]
+            want = (
+                data[stop]
+                | (data[stop + 1] << 8)
+                | (data[stop + 2] << 16)
+                | (data[stop + 3] << 24)
+            )
+            if crc32(data[pos + 2 : stop]) & 0xFFFFFFFF == want:
+                yield pos, ftype, data[pos + 5 : stop]
                 pos = data.find(SYNC, stop + 4)
                 continue
         pos = data.find(SYNC, pos + 1)
@@ -71,7 +75,7 @@ def iter_frames(data):
 
 def _str_at(b, i):
     n = b[i]
-    s = b[i + 1:i + 1 + n]
+    s = b[i + 1 : i + 1 + n]
     if len(s) != n:
         raise DamagedFrame("text field runs past the frame")
     return s.decode(), i + 1 + n
@@ -80,8 +84,18 @@ def _str_at(b, i):
 def decode_header(payload):
     if len(payload) < 24:
         raise DamagedFrame("header frame too short")
-    (version, n_ch, flags, accel_q, q_mg, accel_period_ms, period_us, session_id, start_s,
-     digest) = struct.unpack("<BBBBHHIIII", payload[:24])
+    (
+        version,
+        n_ch,
+        flags,
+        accel_q,
+        q_mg,
+        accel_period_ms,
+        period_us,
+        session_id,
+        start_s,
+        digest,
+    ) = struct.unpack("<BBBBHHIIII", payload[:24])
     device_id, i = _str_at(payload, 24)
     firmware, i = _str_at(payload, i)
     board, i = _str_at(payload, i)
@@ -110,10 +124,11 @@ def decode_summary(payload):
     if len(payload) < 18:
         raise DamagedFrame("summary frame too short")
     end_t, n_samples, n_events, letdowns, cues, faults, flags, n_ch = struct.unpack(
-        "<IIHHHHBB", payload[:18])
+        "<IIHHHHBB", payload[:18]
+    )
     if len(payload) < 18 + 4 * n_ch:
         raise DamagedFrame("summary frame too short for its channels")
-    vols = [struct.unpack("<i", payload[18 + 4 * i:22 + 4 * i])[0] for i in range(n_ch)]
+    vols = [struct.unpack("<i", payload[18 + 4 * i : 22 + 4 * i])[0] for i in range(n_ch)]
     return {
         "end_t_ms": end_t,
         "n_samples": n_samples,
@@ -156,14 +171,14 @@ class _Reader:
             start = pos + ESC
             if start + 30 > len(s):
                 raise DamagedFrame("stream ends inside an escape code")
-            u = int(s[start:start + 30], 2)
+            u = int(s[start : start + 30], 2)
             self.pos = start + 30
         else:
             u = (z - pos) << k
             if k:
                 if z + 1 + k > len(s):
                     raise DamagedFrame("stream ends inside a code")
-                u |= int(s[z + 1:z + 1 + k], 2)
+                u |= int(s[z + 1 : z + 1 + k], 2)
             self.pos = z + 1 + k
         a += u if u < CLAMP_U else CLAMP_U
         n += 1
@@ -197,7 +212,7 @@ def _weights(b, n_samples, n_ch, q_mg):
                 start = pos + ESC
                 if start + 30 > slen:
                     raise DamagedFrame("weight stream ends inside an escape code")
-                u = int(s[start:start + 30], 2)
+                u = int(s[start : start + 30], 2)
                 pos = start + 30
             else:
                 u = (z - pos) << k
@@ -205,7 +220,7 @@ def _weights(b, n_samples, n_ch, q_mg):
                 if k:
                     if pos > slen:
                         raise DamagedFrame("weight stream ends inside a code")
-                    u |= int(s[z + 1:pos], 2)
+                    u |= int(s[z + 1 : pos], 2)
             a += u if u < CLAMP_U else CLAMP_U
             n += 1
             if n >= RESET:
@@ -226,19 +241,20 @@ def decode_segment(payload, header):
     if len(payload) < SEG_HEADER:
         raise DamagedFrame("segment frame too short")
     base, n, n_dev, n_accel, n_events, lev, lt, lw, la = struct.unpack(
-        "<IHHHHHHHH", payload[:SEG_HEADER])
+        "<IHHHHHHHH", payload[:SEG_HEADER]
+    )
     if SEG_HEADER + lev + lt + lw + la != len(payload):
         raise DamagedFrame("segment section lengths do not add up")
     period_us = header["period_us"]
     n_ch = header["n_channels"]
     i = SEG_HEADER
-    evb = payload[i:i + lev]
+    evb = payload[i : i + lev]
     i += lev
-    tb = payload[i:i + lt]
+    tb = payload[i : i + lt]
     i += lt
-    wb = payload[i:i + lw]
+    wb = payload[i : i + lw]
     i += lw
-    ab = payload[i:i + la]
+    ab = payload[i : i + la]
 
     # events
     events = []
@@ -353,15 +369,17 @@ def decode(data):
                 damaged += 1
                 continue
             for p in pending:
-                segments, damaged = _add_segment(p, header, t_ms, w_mg, accel, events,
-                                                 segments, damaged)
+                segments, damaged = _add_segment(
+                    p, header, t_ms, w_mg, accel, events, segments, damaged
+                )
             pending = []
         elif ftype == FT_SEGMENT:
             if header is None:
                 pending.append(payload)
             else:
-                segments, damaged = _add_segment(payload, header, t_ms, w_mg, accel, events,
-                                                 segments, damaged)
+                segments, damaged = _add_segment(
+                    payload, header, t_ms, w_mg, accel, events, segments, damaged
+                )
         elif ftype == FT_SUMMARY:
             try:
                 summary = decode_summary(payload)
@@ -418,9 +436,14 @@ def encode_session(header_fields, samples, accel=(), events=(), summary=None, **
     (t_ms, code, ch, arg); summary: keyword arguments of summary_frame, or None to leave the
     session incomplete. Records are merged by time (samples first at equal times)."""
     hf = dict(header_fields)
-    enc = SegmentEncoder(hf["n_channels"], hf["period_us"], hf["q_mg"],
-                         hf.get("accel_period_ms", ACCEL_PERIOD_MS),
-                         hf.get("accel_q_mgee", ACCEL_Q_MGEE), **enc_opts)
+    enc = SegmentEncoder(
+        hf["n_channels"],
+        hf["period_us"],
+        hf["q_mg"],
+        hf.get("accel_period_ms", ACCEL_PERIOD_MS),
+        hf.get("accel_q_mgee", ACCEL_Q_MGEE),
+        **enc_opts,
+    )
     out = _Chunks()
     out.write(header_frame(**hf))
     # merge the three time-ordered lists (no sort: MicroPython's is slow on sorted input)

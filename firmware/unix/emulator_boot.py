@@ -24,8 +24,10 @@ try:
     vfs.umount("/")
     flashdev.mount_device(_bdev, "/", format_if_blank=(_mode == "format"))
 except (OSError, ValueError) as _e:
-    print("pumpmon-emulator: flash image %s cannot be mounted (%r): give a new file name, or "
-          "--format to erase it" % (_flash_path, _e))
+    print(
+        "pumpmon-emulator: flash image %s cannot be mounted (%r): give a new file name, or "
+        "--format to erase it" % (_flash_path, _e)
+    )
     print("pumpmon-emulator: device exit")
     raise SystemExit
 vfs.mount(vfs.VfsPosix(_fw_dir), "/fw")

@@ -33,25 +33,26 @@ class RamFlash:
 
     def __init__(self, size_bytes=DEFAULT_SIZE, block_size=BLOCK_SIZE):
         if size_bytes % block_size:
-            raise ValueError("flash size %d is not a whole number of %d-byte blocks"
-                             % (size_bytes, block_size))
+            raise ValueError(
+                "flash size %d is not a whole number of %d-byte blocks" % (size_bytes, block_size)
+            )
         self.block_size = block_size
         self.block_count = size_bytes // block_size
         self.data = bytearray(size_bytes)
         blank = b"\xff" * block_size
         for b in range(self.block_count):
-            self.data[b * block_size:(b + 1) * block_size] = blank
+            self.data[b * block_size : (b + 1) * block_size] = blank
 
     def readblocks(self, block_num, buf, offset=0):
         start = block_num * self.block_size + offset
-        buf[:] = self.data[start:start + len(buf)]
+        buf[:] = self.data[start : start + len(buf)]
 
     def writeblocks(self, block_num, buf, offset=None):
         if offset is None:
             # simple protocol: whole blocks, erase implied
             offset = 0
         start = block_num * self.block_size + offset
-        self.data[start:start + len(buf)] = buf
+        self.data[start : start + len(buf)] = buf
 
     def ioctl(self, op, arg):
         if op == _IOCTL_BLOCK_COUNT:
@@ -60,7 +61,7 @@ class RamFlash:
             return self.block_size
         if op == _IOCTL_BLOCK_ERASE:
             start = arg * self.block_size
-            self.data[start:start + self.block_size] = b"\xff" * self.block_size
+            self.data[start : start + self.block_size] = b"\xff" * self.block_size
             return 0
         return 0
 
@@ -75,8 +76,9 @@ class FileFlash:
     def __init__(self, path, size_bytes=DEFAULT_SIZE, block_size=BLOCK_SIZE):
         # size_bytes None: an existing image keeps its own size (a new one is DEFAULT_SIZE)
         if size_bytes is not None and size_bytes % block_size:
-            raise ValueError("flash size %d is not a whole number of %d-byte blocks"
-                             % (size_bytes, block_size))
+            raise ValueError(
+                "flash size %d is not a whole number of %d-byte blocks" % (size_bytes, block_size)
+            )
         self.path = path
         self.block_size = block_size
         try:
@@ -91,11 +93,15 @@ class FileFlash:
                     f.write(blank)
             existing = size_bytes
         if existing % block_size or existing == 0:
-            raise ValueError("flash image %s is %d bytes: not a whole number of %d-byte blocks"
-                             % (path, existing, block_size))
+            raise ValueError(
+                "flash image %s is %d bytes: not a whole number of %d-byte blocks"
+                % (path, existing, block_size)
+            )
         if size_bytes is not None and existing != size_bytes:
-            raise ValueError("flash image %s is %d bytes, expected %d: pass its size or "
-                             "delete it to start a new one" % (path, existing, size_bytes))
+            raise ValueError(
+                "flash image %s is %d bytes, expected %d: pass its size or "
+                "delete it to start a new one" % (path, existing, size_bytes)
+            )
         self.block_count = existing // block_size
         self._blank = b"\xff" * block_size
         self.f = open(path, "r+b")

@@ -77,6 +77,7 @@ def fake_ticks_ms():
     """Milliseconds that wrap at 2**30, as time.ticks_ms() on the ESP32."""
     return (time.ticks_ms() + fake_ticks_offset_ms) & (TICKS_PERIOD - 1)
 
+
 # -- pins -----------------------------------------------------------------------------------
 _mode = {}  # pin id -> mode
 _pull = {}  # pin id -> pull
@@ -97,8 +98,13 @@ _irq_depth = 0
 _offset_us = 0  # virtual = wall - offset
 _crit_start_us = 0
 _crit_ops = 0
-fake_stats = {"critical_sections": 0, "max_ops_in_section": 0, "lightsleeps": 0,
-              "lightsleep_ms": 0, "usb_drops": 0}
+fake_stats = {
+    "critical_sections": 0,
+    "max_ops_in_section": 0,
+    "lightsleeps": 0,
+    "lightsleep_ms": 0,
+    "usb_drops": 0,
+}
 
 
 def fake_now_us():
@@ -175,7 +181,8 @@ def _update(pid):
         raise FakeInterruptStorm(
             "GPIO%s: its interrupt is level-triggered (armed as a light-sleep wake pin and not "
             "re-armed with Pin.irq) and the pin is at that level: the handler fires without end"
-            % (pid,))
+            % (pid,)
+        )
     if before is None or before == level:
         return
     if not entry or not entry[0]:
@@ -225,8 +232,22 @@ def fake_watch(pin_id, callback):
 def fake_reset():
     """Forget every pin, bus device, PWM and ADC value (a fresh board)."""
     global _irq_depth, _offset_us
-    for table in (_mode, _pull, _latch, _ext, _last, _irq, _wake, _watchers, _i2c_devices,
-                  _spi_devices, _pwm, _adc_uv, _level_irq, _hold):
+    for table in (
+        _mode,
+        _pull,
+        _latch,
+        _ext,
+        _last,
+        _irq,
+        _wake,
+        _watchers,
+        _i2c_devices,
+        _spi_devices,
+        _pwm,
+        _adc_uv,
+        _level_irq,
+        _hold,
+    ):
         table.clear()
     del _pending[:]
     del _deferred[:]
@@ -560,8 +581,19 @@ class SPI:
     MSB = 0
     LSB = 1
 
-    def __init__(self, id=1, baudrate=1_000_000, *, polarity=0, phase=0, bits=8, firstbit=0,
-                 sck=None, mosi=None, miso=None):
+    def __init__(
+        self,
+        id=1,
+        baudrate=1_000_000,
+        *,
+        polarity=0,
+        phase=0,
+        bits=8,
+        firstbit=0,
+        sck=None,
+        mosi=None,
+        miso=None,
+    ):
         self._id = id
 
     def init(self, *args, **kwargs):

@@ -53,16 +53,24 @@ class Annotations:
             db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
-            db.execute("CREATE TABLE IF NOT EXISTS session_notes (sha256 TEXT PRIMARY KEY, "
-                       "note TEXT, bottle1_side TEXT, side_source TEXT, updated_at TEXT)")
-            db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, "
-                       "value TEXT, source TEXT, updated_at TEXT)")
-            db.execute("CREATE TABLE IF NOT EXISTS pushes (sha256 TEXT, target TEXT, "
-                       "entry_id INTEGER, pushed_at TEXT, PRIMARY KEY (sha256, target))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS session_notes (sha256 TEXT PRIMARY KEY, "
+                "note TEXT, bottle1_side TEXT, side_source TEXT, updated_at TEXT)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, "
+                "value TEXT, source TEXT, updated_at TEXT)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS pushes (sha256 TEXT, target TEXT, "
+                "entry_id INTEGER, pushed_at TEXT, PRIMARY KEY (sha256, target))"
+            )
         except sqlite3.Error as e:
-            raise AnnotationsError("%s is unreadable (%s): it holds notes and the record of "
-                                   "what went to Baby Buddy; restore it from a backup or move "
-                                   "it aside to start afresh" % (path, e)) from None
+            raise AnnotationsError(
+                "%s is unreadable (%s): it holds notes and the record of "
+                "what went to Baby Buddy; restore it from a backup or move "
+                "it aside to start afresh" % (path, e)
+            ) from None
         return cls(path, db)
 
     @staticmethod
@@ -90,10 +98,12 @@ class Annotations:
     def _upsert(self, sha: str, column: str, value, extra: dict | None = None) -> None:
         cols = {column: value, **(extra or {}), "updated_at": _now()}
         sets = ", ".join("%s=excluded.%s" % (c, c) for c in cols)
-        self.db.execute("INSERT INTO session_notes (sha256, %s) VALUES (?, %s) "
-                        "ON CONFLICT(sha256) DO UPDATE SET %s"
-                        % (", ".join(cols), ", ".join("?" * len(cols)), sets),
-                        [sha, *cols.values()])
+        self.db.execute(
+            "INSERT INTO session_notes (sha256, %s) VALUES (?, %s) "
+            "ON CONFLICT(sha256) DO UPDATE SET %s"
+            % (", ".join(cols), ", ".join("?" * len(cols)), sets),
+            [sha, *cols.values()],
+        )
 
     def set_note(self, sha: str, text: str | None) -> None:
         self._upsert(sha, "note", text or None)
@@ -108,23 +118,26 @@ class Annotations:
         if side is not None and side not in SIDES:
             raise ValueError("the side is left or right, not %r" % side)
         if source == "device":
-            row = self.db.execute("SELECT side_source FROM session_notes WHERE sha256=?",
-                                  (sha,)).fetchone()
+            row = self.db.execute(
+                "SELECT side_source FROM session_notes WHERE sha256=?", (sha,)
+            ).fetchone()
             if row and row[0] == "wearer":
                 return
         self._upsert(sha, "bottle1_side", side, {"side_source": source if side else None})
 
     def side_of(self, row: dict) -> str:
-        got = self.db.execute("SELECT bottle1_side FROM session_notes WHERE sha256=?",
-                              (row["sha256"],)).fetchone()
+        got = self.db.execute(
+            "SELECT bottle1_side FROM session_notes WHERE sha256=?", (row["sha256"],)
+        ).fetchone()
         if got and got[0] in SIDES:
             return got[0]
         default = self.setting("bottle1_side")
         return default if default in SIDES else "left"
 
     def side_source(self, sha: str) -> str | None:
-        row = self.db.execute("SELECT side_source FROM session_notes WHERE sha256=?",
-                              (sha,)).fetchone()
+        row = self.db.execute(
+            "SELECT side_source FROM session_notes WHERE sha256=?", (sha,)
+        ).fetchone()
         return row[0] if row else None
 
     # -- settings ----------------------------------------------------------------------
@@ -133,9 +146,12 @@ class Annotations:
         return row[0] if row else None
 
     def set_setting(self, key: str, value: str, source: str) -> None:
-        self.db.execute("INSERT INTO settings VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE "
-                        "SET value=excluded.value, source=excluded.source, "
-                        "updated_at=excluded.updated_at", (key, value, source, _now()))
+        self.db.execute(
+            "INSERT INTO settings VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET value=excluded.value, source=excluded.source, "
+            "updated_at=excluded.updated_at",
+            (key, value, source, _now()),
+        )
 
     # -- Baby Buddy --------------------------------------------------------------------
     def pushed(self, target: str) -> dict[str, int]:
@@ -143,8 +159,10 @@ class Annotations:
         return {sha: entry for sha, entry in rows}
 
     def record_push(self, sha: str, target: str, entry_id: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO pushes VALUES (?, ?, ?, ?)",
-                        (sha, target, int(entry_id), _now()))
+        self.db.execute(
+            "INSERT OR REPLACE INTO pushes VALUES (?, ?, ?, ?)",
+            (sha, target, int(entry_id), _now()),
+        )
 
 
 def annotate(root: str | Path, rows: list[dict]) -> list[dict]:

@@ -114,8 +114,9 @@ def summarize(session: dict) -> dict:
     start_iso = None
     if header.get("start_time_s") is not None:
         start_unix = header["start_time_s"] + EPOCH_2000_UNIX_S
-        start_iso = dt.datetime.fromtimestamp(start_unix, dt.UTC).isoformat().replace(
-            "+00:00", "Z")
+        start_iso = (
+            dt.datetime.fromtimestamp(start_unix, dt.UTC).isoformat().replace("+00:00", "Z")
+        )
     t0 = t_ms[0] if t_ms else 0
     starts = [e[0] for e in events if e[1] == ev.EV_SESSION_START]
     if starts:
@@ -130,8 +131,7 @@ def summarize(session: dict) -> dict:
     else:
         vols_mg = [_weight_gain_mg(col) for col in w_mg]
     letdown_t = [e[0] for e in events if e[1] == ev.EV_LETDOWN]
-    damaged = bool(session.get("damaged_segments") or session.get("skipped_bytes")
-                   or not header)
+    damaged = bool(session.get("damaged_segments") or session.get("skipped_bytes") or not header)
     vol_ml = [v / MG_PER_ML for v in vols_mg]
     return {
         "session_id": header.get("session_id"),
@@ -186,21 +186,27 @@ def _connect(index: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         cols = ", ".join("%s %s" % c for c in _COLUMNS)
-        db.execute("CREATE TABLE IF NOT EXISTS sessions (%s, "
-                   "UNIQUE(device, name, size, head_crc))" % cols)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS sessions (%s, UNIQUE(device, name, size, head_crc))" % cols
+        )
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                   (str(SCHEMA_VERSION),))
+        db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
         db.execute("CREATE INDEX IF NOT EXISTS sessions_start ON sessions(start_unix_s)")
         # sessions removed with `pumpmon forget` (their files are in trash/): a pull leaves
         # them on the device instead of copying them back
-        db.execute("CREATE TABLE IF NOT EXISTS forgotten (device TEXT NOT NULL, name TEXT NOT "
-                   "NULL, size INTEGER NOT NULL, head_crc INTEGER NOT NULL, crc32 INTEGER, "
-                   "file TEXT, UNIQUE(device, name, size, head_crc))")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS forgotten (device TEXT NOT NULL, name TEXT NOT "
+            "NULL, size INTEGER NOT NULL, head_crc INTEGER NOT NULL, crc32 INTEGER, "
+            "file TEXT, UNIQUE(device, name, size, head_crc))"
+        )
         # what each device said about its flash at the last pull
-        db.execute("CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, "
-                   "free_bytes INTEGER, session_bytes INTEGER, sessions_fit INTEGER, "
-                   "at TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, "
+            "free_bytes INTEGER, session_bytes INTEGER, sessions_fit INTEGER, "
+            "at TEXT)"
+        )
         db.execute("SELECT count(*) FROM sessions").fetchone()
     except sqlite3.DatabaseError:
         db.close()
@@ -243,18 +249,22 @@ class Archive:
         root = Path(root) if root else default_dir()
         index = root / INDEX_NAME
         if root.exists() and not root.is_dir():
-            raise ArchiveError("%s is a file, not an archive folder: pass --archive DIR with a "
-                               "folder (a new one is fine)" % root)
+            raise ArchiveError(
+                "%s is a file, not an archive folder: pass --archive DIR with a "
+                "folder (a new one is fine)" % root
+            )
         has_files = any((root / "sessions").glob("*/*.pml")) if root.is_dir() else False
         if not create and not index.exists() and not has_files:
-            raise NoArchive("no archive at %s yet: run `pumpmon pull` first (or pass "
-                               "--archive DIR)" % root)
+            raise NoArchive(
+                "no archive at %s yet: run `pumpmon pull` first (or pass --archive DIR)" % root
+            )
         rebuild = has_files and not index.exists()
         try:
             (root / "sessions").mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ArchiveError("cannot use %s as the archive: %s" % (root, e.strerror or e)
-                               ) from None
+            raise ArchiveError(
+                "cannot use %s as the archive: %s" % (root, e.strerror or e)
+            ) from None
         try:
             db = _connect(index)
         except sqlite3.DatabaseError as e:
@@ -266,16 +276,17 @@ class Archive:
             except sqlite3.DatabaseError as e2:
                 raise ArchiveError(
                     "the archive index %s is unreadable (%s) and a new one cannot be made "
-                    "there (%s): check the disk; the session files are untouched"
-                    % (index, e, e2)) from None
+                    "there (%s): check the disk; the session files are untouched" % (index, e, e2)
+                ) from None
             arc = cls(root, db)
-            arc.rebuilt = "the index was unreadable (%s; kept as %s): rebuilt it from %d " \
+            arc.rebuilt = (
+                "the index was unreadable (%s; kept as %s): rebuilt it from %d "
                 "session files" % (e, aside.name, arc.reindex())
+            )
             return arc
         arc = cls(root, db)
         if rebuild:
-            arc.rebuilt = "the index was missing: rebuilt it from %d session files" \
-                % arc.reindex()
+            arc.rebuilt = "the index was missing: rebuilt it from %d session files" % arc.reindex()
         return arc
 
     def close(self) -> None:
@@ -291,7 +302,8 @@ class Archive:
     def holds(self, device: str, name: str, size: int, head_crc: int) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM sessions WHERE device=? AND name=? AND size=? AND head_crc=?",
-            (device, name, size, head_crc)).fetchone()
+            (device, name, size, head_crc),
+        ).fetchone()
         return row is not None
 
     def _new_id(self, name: str, crc: int) -> str:
@@ -300,8 +312,10 @@ class Archive:
             taken = self.db.execute("SELECT 1 FROM sessions WHERE id=?", (candidate,))
             if taken.fetchone() is None:
                 return candidate
-        raise ArchiveError("session id %s is taken twice over: the index is inconsistent; "
-                           "run `pumpmon sessions --reindex`" % stem)
+        raise ArchiveError(
+            "session id %s is taken twice over: the index is inconsistent; "
+            "run `pumpmon sessions --reindex`" % stem
+        )
 
     def add(self, device: str, name: str, data: bytes, head_crc: int | None = None) -> dict:
         """Archive one session file (the exact bytes from the device). Returns its row as a
@@ -327,32 +341,43 @@ class Archive:
                 f.flush()
                 os.fsync(f.fileno())
             if binascii.crc32(tmp.read_bytes()) & 0xFFFFFFFF != crc:
-                raise ArchiveError("%s did not read back as written: the disk may be failing; "
-                                   "nothing was indexed" % tmp)
+                raise ArchiveError(
+                    "%s did not read back as written: the disk may be failing; "
+                    "nothing was indexed" % tmp
+                )
             os.replace(tmp, dest)
             _fsync_dir(dest.parent)
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            raise ArchiveError("cannot write %s: %s (nothing was indexed; free some space and "
-                               "pull again)" % (dest, e.strerror or e)) from None
+            raise ArchiveError(
+                "cannot write %s: %s (nothing was indexed; free some space and "
+                "pull again)" % (dest, e.strerror or e)
+            ) from None
         row = {
-            "device": device, "name": name, "size": len(data), "head_crc": head_crc,
-            "crc32": crc, "sha256": hashlib.sha256(data).hexdigest(), "file": str(rel),
-            "pulled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace(
-                "+00:00", "Z"),
+            "device": device,
+            "name": name,
+            "size": len(data),
+            "head_crc": head_crc,
+            "crc32": crc,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "file": str(rel),
+            "pulled_at": dt.datetime.now(dt.UTC)
+            .isoformat(timespec="seconds")
+            .replace("+00:00", "Z"),
             **summary,
         }
         if old is not None:
             keys = [k for k in row if k not in ("device", "name", "size", "head_crc")]
-            self.db.execute("UPDATE sessions SET %s WHERE id=?"
-                            % ", ".join("%s=?" % k for k in keys),
-                            [row[k] for k in keys] + [old["id"]])
+            self.db.execute(
+                "UPDATE sessions SET %s WHERE id=?" % ", ".join("%s=?" % k for k in keys),
+                [row[k] for k in keys] + [old["id"]],
+            )
         else:
             self._insert(row, name, crc)
         return self._row_where(device, name, len(data), head_crc)
 
     def file_state(self, row: dict) -> str:
-        """"ok" when the session's archived file is there and matches the index's CRC-32,
+        """ "ok" when the session's archived file is there and matches the index's CRC-32,
         "missing" when it is gone, "changed" when its bytes differ."""
         path = self.root / row["file"]
         if not path.is_file():
@@ -372,16 +397,22 @@ class Archive:
         row = self.db.execute(
             "SELECT file, crc32 FROM sessions WHERE device=? AND name=? AND size=? AND "
             "head_crc=? UNION ALL SELECT file, crc32 FROM forgotten WHERE device=? AND name=? "
-            "AND size=? AND head_crc=?", (device, name, size, head_crc) * 2).fetchone()
+            "AND size=? AND head_crc=?",
+            (device, name, size, head_crc) * 2,
+        ).fetchone()
         if row is None or row["file"] is None:
             return None
         got = crc32_of(self.root / row["file"])
         return got if got == row["crc32"] else None
 
     def is_forgotten(self, device: str, name: str, size: int, head_crc: int) -> bool:
-        return self.db.execute(
-            "SELECT 1 FROM forgotten WHERE device=? AND name=? AND size=? AND head_crc=?",
-            (device, name, size, head_crc)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM forgotten WHERE device=? AND name=? AND size=? AND head_crc=?",
+                (device, name, size, head_crc),
+            ).fetchone()
+            is not None
+        )
 
     def forget(self, row: dict) -> Path | None:
         """Remove a session from the archive: its file moves to trash/<device>/ (kept, never
@@ -399,9 +430,17 @@ class Archive:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("INSERT OR REPLACE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)",
-                       (row["device"], row["name"], row["size"], row["head_crc"],
-                        row["crc32"], str(rel) if moved else None))
+            db.execute(
+                "INSERT OR REPLACE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    row["device"],
+                    row["name"],
+                    row["size"],
+                    row["head_crc"],
+                    row["crc32"],
+                    str(rel) if moved else None,
+                ),
+            )
             db.execute("DELETE FROM sessions WHERE id=?", (row["id"],))
             db.execute("COMMIT")
         except BaseException:
@@ -411,9 +450,16 @@ class Archive:
 
     def record_device_space(self, device: str, free_bytes: int, session_bytes: int) -> None:
         """What the device said about its flash at this pull (`sessions` shows it)."""
-        self.db.execute("INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?, ?)", (
-            device, free_bytes, session_bytes, free_bytes // max(1, session_bytes),
-            dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")))
+        self.db.execute(
+            "INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?, ?)",
+            (
+                device,
+                free_bytes,
+                session_bytes,
+                free_bytes // max(1, session_bytes),
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            ),
+        )
 
     def device_space(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM devices ORDER BY device")]
@@ -422,14 +468,20 @@ class Archive:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            if db.execute("SELECT 1 FROM sessions WHERE device=? AND name=? AND size=? AND "
-                          "head_crc=?", (row["device"], name, row["size"], row["head_crc"])
-                          ).fetchone() is None:
+            if (
+                db.execute(
+                    "SELECT 1 FROM sessions WHERE device=? AND name=? AND size=? AND head_crc=?",
+                    (row["device"], name, row["size"], row["head_crc"]),
+                ).fetchone()
+                is None
+            ):
                 row["id"] = self._new_id(name, crc)
                 keys = [c[0] for c in _COLUMNS]
-                db.execute("INSERT INTO sessions (%s) VALUES (%s)"
-                           % (", ".join(keys), ", ".join("?" * len(keys))),
-                           [row.get(k) for k in keys])
+                db.execute(
+                    "INSERT INTO sessions (%s) VALUES (%s)"
+                    % (", ".join(keys), ", ".join("?" * len(keys))),
+                    [row.get(k) for k in keys],
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -442,9 +494,17 @@ class Archive:
         for path in sorted((self.root / "trash").glob("*/*.pml")):
             data = path.read_bytes()
             name = path.stem.rsplit("-", 1)[0] + ".pml"
-            self.db.execute("INSERT OR IGNORE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)", (
-                path.parent.name, name, len(data), _head_crc(data),
-                binascii.crc32(data) & 0xFFFFFFFF, str(path.relative_to(self.root))))
+            self.db.execute(
+                "INSERT OR IGNORE INTO forgotten VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    path.parent.name,
+                    name,
+                    len(data),
+                    _head_crc(data),
+                    binascii.crc32(data) & 0xFFFFFFFF,
+                    str(path.relative_to(self.root)),
+                ),
+            )
         for path in sorted((self.root / "sessions").glob("*/*.pml")):
             data = path.read_bytes()
             device = path.parent.name
@@ -455,11 +515,16 @@ class Archive:
                 continue
             crc = binascii.crc32(data) & 0xFFFFFFFF
             row = {
-                "device": device, "name": name, "size": len(data), "head_crc": head,
-                "crc32": crc, "sha256": hashlib.sha256(data).hexdigest(),
+                "device": device,
+                "name": name,
+                "size": len(data),
+                "head_crc": head,
+                "crc32": crc,
+                "sha256": hashlib.sha256(data).hexdigest(),
                 "file": str(path.relative_to(self.root)),
                 "pulled_at": dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-                .isoformat(timespec="seconds").replace("+00:00", "Z"),
+                .isoformat(timespec="seconds")
+                .replace("+00:00", "Z"),
                 **summarize(decode(data)),
             }
             self._insert(row, name, crc)
@@ -470,14 +535,15 @@ class Archive:
     def _row_where(self, device: str, name: str, size: int, head_crc: int) -> dict:
         row = self.db.execute(
             "SELECT * FROM sessions WHERE device=? AND name=? AND size=? AND head_crc=?",
-            (device, name, size, head_crc)).fetchone()
+            (device, name, size, head_crc),
+        ).fetchone()
         return dict(row)
 
     def list(self) -> list[dict]:
         """Every session, oldest first (sessions without a wall-clock time by pull order)."""
         rows = self.db.execute(
-            "SELECT * FROM sessions ORDER BY start_unix_s IS NULL, start_unix_s, device, "
-            "name").fetchall()
+            "SELECT * FROM sessions ORDER BY start_unix_s IS NULL, start_unix_s, device, name"
+        ).fetchall()
         return [dict(r) for r in rows]
 
     def count(self) -> int:
@@ -489,27 +555,36 @@ class Archive:
         if row is not None:
             return dict(row)
         if key.isdigit():
-            rows = self.db.execute("SELECT * FROM sessions WHERE session_id=?",
-                                   (int(key),)).fetchall()
+            rows = self.db.execute(
+                "SELECT * FROM sessions WHERE session_id=?", (int(key),)
+            ).fetchall()
             if len(rows) == 1:
                 return dict(rows[0])
             if len(rows) > 1:
-                raise ArchiveError("session number %s is ambiguous (%s): use the full id"
-                                   % (key, ", ".join(r["id"] for r in rows)), BAD_REQUEST)
-        raise ArchiveError("no session %r in the archive at %s: `pumpmon sessions` lists them"
-                           % (key, self.root), BAD_REQUEST)
+                raise ArchiveError(
+                    "session number %s is ambiguous (%s): use the full id"
+                    % (key, ", ".join(r["id"] for r in rows)),
+                    BAD_REQUEST,
+                )
+        raise ArchiveError(
+            "no session %r in the archive at %s: `pumpmon sessions` lists them" % (key, self.root),
+            BAD_REQUEST,
+        )
 
     def read_bytes(self, row: dict) -> bytes:
         path = self.root / row["file"]
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise ArchiveError("session %s: cannot read %s (%s)" % (row["id"], path,
-                                                                   e.strerror or e)) from None
+            raise ArchiveError(
+                "session %s: cannot read %s (%s)" % (row["id"], path, e.strerror or e)
+            ) from None
         if binascii.crc32(data) & 0xFFFFFFFF != row["crc32"]:
-            raise ArchiveError("session %s: %s has changed since it was pulled (CRC mismatch): "
-                               "the disk copy is damaged; pull it again if the device still "
-                               "has it" % (row["id"], path))
+            raise ArchiveError(
+                "session %s: %s has changed since it was pulled (CRC mismatch): "
+                "the disk copy is damaged; pull it again if the device still "
+                "has it" % (row["id"], path)
+            )
         return data
 
     def load(self, row: dict) -> dict:

@@ -82,21 +82,37 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     push = sub.add_parser("push", help="send each complete session not yet sent")
     setup = sub.add_parser("setup", help="save the address, token and child (file mode 0600)")
     for sp in (push, setup):
-        sp.add_argument("--url", metavar="URL",
-                        help="Baby Buddy's address, e.g. http://babybuddy.local:8000 (or $%s)"
-                             % ENV_URL)
-        sp.add_argument("--token", metavar="TOKEN",
-                        help="your API key from Baby Buddy's user settings (or $%s)" % ENV_TOKEN)
-        sp.add_argument("--child", metavar="ID",
-                        help="the child's number in Baby Buddy (or $%s)" % ENV_CHILD)
-    push.add_argument("--archive", metavar="DIR",
-                      help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
-    push.add_argument("--since", metavar="DATE",
-                      help="only sessions that started on or after DATE (YYYY-MM-DD)")
-    push.add_argument("--dry-run", action="store_true",
-                      help="show what would be sent; contact no server, record nothing")
-    push.add_argument("--timeout", metavar="S", type=float, default=TIMEOUT_S,
-                      help="seconds to wait for the server (%g)" % TIMEOUT_S)
+        sp.add_argument(
+            "--url",
+            metavar="URL",
+            help="Baby Buddy's address, e.g. http://babybuddy.local:8000 (or $%s)" % ENV_URL,
+        )
+        sp.add_argument(
+            "--token",
+            metavar="TOKEN",
+            help="your API key from Baby Buddy's user settings (or $%s)" % ENV_TOKEN,
+        )
+        sp.add_argument(
+            "--child", metavar="ID", help="the child's number in Baby Buddy (or $%s)" % ENV_CHILD
+        )
+    push.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
+    push.add_argument(
+        "--since", metavar="DATE", help="only sessions that started on or after DATE (YYYY-MM-DD)"
+    )
+    push.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be sent; contact no server, record nothing",
+    )
+    push.add_argument(
+        "--timeout",
+        metavar="S",
+        type=float,
+        default=TIMEOUT_S,
+        help="seconds to wait for the server (%g)" % TIMEOUT_S,
+    )
 
 
 # -- settings ----------------------------------------------------------------------------
@@ -112,8 +128,9 @@ def read_config_file() -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        raise ValueError("%s is unreadable (%s): run `pumpmon babybuddy setup` again"
-                         % (path, e)) from None
+        raise ValueError(
+            "%s is unreadable (%s): run `pumpmon babybuddy setup` again" % (path, e)
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -140,12 +157,14 @@ def base_url(url: str) -> str:
     """The server's root without a trailing slash ("/api/" or "/api/pumping/" dropped)."""
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("the Baby Buddy address must start with http:// or https:// "
-                         "(e.g. http://babybuddy.local:8000), not %r" % url)
+        raise ValueError(
+            "the Baby Buddy address must start with http:// or https:// "
+            "(e.g. http://babybuddy.local:8000), not %r" % url
+        )
     path = parts.path.rstrip("/")
     for suffix in ("/api/pumping", "/api"):
         if path.endswith(suffix):
-            path = path[:-len(suffix)]
+            path = path[: -len(suffix)]
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
@@ -153,8 +172,10 @@ def child_id(text) -> int:
     try:
         child = int(str(text).strip())
     except ValueError:
-        raise ValueError("the child is Baby Buddy's number for the child (e.g. 1; it is in the "
-                         "address of the child's page), not %r" % text) from None
+        raise ValueError(
+            "the child is Baby Buddy's number for the child (e.g. 1; it is in the "
+            "address of the child's page), not %r" % text
+        ) from None
     if child < 1:
         raise ValueError("the child's number is 1 or more, not %d" % child)
     return child
@@ -169,10 +190,15 @@ def resolve(args: argparse.Namespace | None, need_all: bool = True) -> dict:
         out[key] = value or os.environ.get(env) or stored.get(key)
     missing = [k for k in ("url", "token", "child") if not out[k]]
     if missing and need_all:
-        raise ValueError("no Baby Buddy %s: pass --%s, set %s, or run `pumpmon babybuddy "
-                         "setup` once" % (" or ".join(missing), missing[0],
-                                          {"url": ENV_URL, "token": ENV_TOKEN,
-                                           "child": ENV_CHILD}[missing[0]]))
+        raise ValueError(
+            "no Baby Buddy %s: pass --%s, set %s, or run `pumpmon babybuddy "
+            "setup` once"
+            % (
+                " or ".join(missing),
+                missing[0],
+                {"url": ENV_URL, "token": ENV_TOKEN, "child": ENV_CHILD}[missing[0]],
+            )
+        )
     if out["url"]:
         out["url"] = base_url(out["url"])
     if out["child"]:
@@ -183,9 +209,10 @@ def resolve(args: argparse.Namespace | None, need_all: bool = True) -> dict:
 # -- the server --------------------------------------------------------------------------
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise BabyBuddyError("Baby Buddy at %s answers with a redirect to %s: use that "
-                             "address as --url" % (req.full_url.split("/api/")[0],
-                                                   newurl.split("/api/")[0]))
+        raise BabyBuddyError(
+            "Baby Buddy at %s answers with a redirect to %s: use that "
+            "address as --url" % (req.full_url.split("/api/")[0], newurl.split("/api/")[0])
+        )
 
 
 class Client:
@@ -201,9 +228,16 @@ class Client:
     def _call(self, method: str, query: dict | None = None, body: dict | None = None):
         url = self.endpoint + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": "Token " + self._token, "Accept": "application/json",
-            **({"Content-Type": "application/json"} if data is not None else {})})
+        req = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": "Token " + self._token,
+                "Accept": "application/json",
+                **({"Content-Type": "application/json"} if data is not None else {}),
+            },
+        )
         where = "Baby Buddy at %s" % self.base
         try:
             with self._opener.open(req, timeout=self.timeout_s) as resp:
@@ -213,41 +247,52 @@ class Client:
         except urllib.error.URLError as e:
             reason = e.reason
             if isinstance(reason, ConnectionRefusedError):
-                raise BabyBuddyError("cannot reach %s: connection refused (is the server "
-                                     "running, and is the address and port right?)" % where
-                                     ) from None
+                raise BabyBuddyError(
+                    "cannot reach %s: connection refused (is the server "
+                    "running, and is the address and port right?)" % where
+                ) from None
             if isinstance(reason, TimeoutError):
-                raise BabyBuddyError("%s did not answer within %g s (is the address right? "
-                                     "--timeout waits longer)" % (where, self.timeout_s)
-                                     ) from None
+                raise BabyBuddyError(
+                    "%s did not answer within %g s (is the address right? "
+                    "--timeout waits longer)" % (where, self.timeout_s)
+                ) from None
             raise BabyBuddyError("cannot reach %s: %s" % (where, reason)) from None
         except TimeoutError:
-            raise BabyBuddyError("%s stopped answering after %g s: the entry may or may not "
-                                 "be stored; push again (it checks before it posts)"
-                                 % (where, self.timeout_s)) from None
+            raise BabyBuddyError(
+                "%s stopped answering after %g s: the entry may or may not "
+                "be stored; push again (it checks before it posts)" % (where, self.timeout_s)
+            ) from None
         except (http.client.HTTPException, ConnectionError) as e:
-            raise BabyBuddyError("the connection to %s broke before it answered (%s): the "
-                                 "entry may or may not be stored; push again (it checks "
-                                 "before it posts)" % (where, type(e).__name__)) from None
+            raise BabyBuddyError(
+                "the connection to %s broke before it answered (%s): the "
+                "entry may or may not be stored; push again (it checks "
+                "before it posts)" % (where, type(e).__name__)
+            ) from None
         if status in (401, 403):
-            raise BabyBuddyError("%s refused the token (HTTP %d): copy the API key from your "
-                                 "user settings in Baby Buddy and run `pumpmon babybuddy "
-                                 "setup`" % (where, status))
+            raise BabyBuddyError(
+                "%s refused the token (HTTP %d): copy the API key from your "
+                "user settings in Baby Buddy and run `pumpmon babybuddy "
+                "setup`" % (where, status)
+            )
         if status == 404:
-            raise BabyBuddyError("%s has no pumping API at %s (HTTP 404): check --url (the "
-                                 "address you open Baby Buddy at); pumping needs Baby Buddy "
-                                 "2.0 or newer" % (where, self.endpoint))
+            raise BabyBuddyError(
+                "%s has no pumping API at %s (HTTP 404): check --url (the "
+                "address you open Baby Buddy at); pumping needs Baby Buddy "
+                "2.0 or newer" % (where, self.endpoint)
+            )
         try:
             parsed = json.loads(text.decode("utf-8")) if text else None
         except (UnicodeDecodeError, ValueError):
-            raise BabyBuddyError("%s answered HTTP %d with something that is not JSON: is %s "
-                                 "the Baby Buddy address?" % (where, status, self.base)
-                                 ) from None
+            raise BabyBuddyError(
+                "%s answered HTTP %d with something that is not JSON: is %s "
+                "the Baby Buddy address?" % (where, status, self.base)
+            ) from None
         if status == 400:
             raise BadRequest(parsed if isinstance(parsed, dict) else {"": [str(parsed)]})
         if status >= 300:
-            raise BabyBuddyError("%s answered HTTP %d to %s: see its log" % (where, status,
-                                                                              method))
+            raise BabyBuddyError(
+                "%s answered HTTP %d to %s: see its log" % (where, status, method)
+            )
         return parsed
 
     def check_version(self) -> None:
@@ -255,17 +300,24 @@ class Client:
         meta = self._call("OPTIONS")
         fields = ((meta or {}).get("actions") or {}).get("POST") or {}
         if fields and "start" not in fields:
-            raise BabyBuddyError("pumpmon needs Baby Buddy 2.0 or newer: the server at %s has "
-                                 "the 1.x pumping entry (one time, no start and end); update "
-                                 "Baby Buddy" % self.base)
+            raise BabyBuddyError(
+                "pumpmon needs Baby Buddy 2.0 or newer: the server at %s has "
+                "the 1.x pumping entry (one time, no start and end); update "
+                "Baby Buddy" % self.base
+            )
 
     def entries_at(self, child: int, start: str) -> list[dict]:
         """The child's entries that start at `start` (compared as instants)."""
         got = self._call("GET", {"child": child, "start": start})
         results = got.get("results", []) if isinstance(got, dict) else (got or [])
         want = _instant(start)
-        return [e for e in results if isinstance(e, dict) and _instant(e.get("start")) == want
-                and e.get("child") in (child, None)]
+        return [
+            e
+            for e in results
+            if isinstance(e, dict)
+            and _instant(e.get("start")) == want
+            and e.get("child") in (child, None)
+        ]
 
     def entries_near(self, child: int, start: str, within_s: float) -> list[dict]:
         """The child's entries starting within `within_s` of `start` (a server that stored
@@ -273,18 +325,27 @@ class Client:
         t = _instant(start)
         if t is None:  # entry_body writes ISO 8601 times: never so
             raise ValueError("not an ISO 8601 time: %r" % start)
-        lo, hi = (dt.datetime.fromtimestamp(x, dt.UTC).isoformat().replace("+00:00", "Z")
-                  for x in (t - within_s, t + within_s))
+        lo, hi = (
+            dt.datetime.fromtimestamp(x, dt.UTC).isoformat().replace("+00:00", "Z")
+            for x in (t - within_s, t + within_s)
+        )
         got = self._call("GET", {"child": child, "start_min": lo, "start_max": hi})
         results = got.get("results", []) if isinstance(got, dict) else (got or [])
-        return [e for e in results if isinstance(e, dict)
-                and (t_e := _instant(e.get("start"))) is not None and abs(t_e - t) <= within_s]
+        return [
+            e
+            for e in results
+            if isinstance(e, dict)
+            and (t_e := _instant(e.get("start"))) is not None
+            and abs(t_e - t) <= within_s
+        ]
 
     def add(self, body: dict) -> dict:
         entry = self._call("POST", body=body)
         if not isinstance(entry, dict) or "id" not in entry:
-            raise BabyBuddyError("Baby Buddy at %s accepted the entry but sent no id back; "
-                                 "push again (it checks before it posts)" % self.base)
+            raise BabyBuddyError(
+                "Baby Buddy at %s accepted the entry but sent no id back; "
+                "push again (it checks before it posts)" % self.base
+            )
         return entry
 
 
@@ -305,9 +366,11 @@ def entry_notes(row: dict, session: dict | None) -> str:
     side = row.get("bottle1_side") or "left"
     left_ml, right_ml = breasts(row, side)
     parts = ["pumpmon session %s; amount in mL." % row["id"]]
-    sides = ["%s %s mL" % (name, vol(v, "ml")) for name, v in (("left", left_ml),
-                                                                 ("right", right_ml))
-             if v is not None]
+    sides = [
+        "%s %s mL" % (name, vol(v, "ml"))
+        for name, v in (("left", left_ml), ("right", right_ml))
+        if v is not None
+    ]
     if sides:
         parts.append(_sentence(", ".join(sides)))
     n = row["letdowns"] or 0
@@ -320,10 +383,15 @@ def entry_notes(row: dict, session: dict | None) -> str:
         parts.append("No letdown detected.")
     steps = step_results(session or {})
     if steps:
-        parts.append(_sentence("; ".join("%s at %s brought %s mL" % (i["cue"].replace("_", " "),
-                                                            mmss(i["cue_t_s"]),
-                                                            vol(i["volume_ml"], "ml"))
-                               for i in steps)))
+        parts.append(
+            _sentence(
+                "; ".join(
+                    "%s at %s brought %s mL"
+                    % (i["cue"].replace("_", " "), mmss(i["cue_t_s"]), vol(i["volume_ml"], "ml"))
+                    for i in steps
+                )
+            )
+        )
     if row.get("note"):
         parts.append("Note: %s" % row["note"])
     return " ".join(parts)
@@ -347,22 +415,35 @@ def entry_body(row: dict, session: dict | None, child: int) -> dict:
 
 def _why_refused(fields: dict, child: int) -> str:
     """A 400's meaning from its keys (the words are in the server's language)."""
-    words = "; ".join("%s: %s" % (k, " ".join(map(str, v)) if isinstance(v, list) else v)
-                      for k, v in fields.items())
+    words = "; ".join(
+        "%s: %s" % (k, " ".join(map(str, v)) if isinstance(v, list) else v)
+        for k, v in fields.items()
+    )
     if "non_field_errors" in fields:
-        return ("it overlaps another pumping entry of child %d in Baby Buddy (server: %s); "
-                "remove or shorten that entry to send it" % (child, words))
+        return (
+            "it overlaps another pumping entry of child %d in Baby Buddy (server: %s); "
+            "remove or shorten that entry to send it" % (child, words)
+        )
     if "start" in fields:
-        return ("Baby Buddy refused its start (server: %s): a start in the future is refused, "
-                "so check the server's and this computer's clocks" % words)
+        return (
+            "Baby Buddy refused its start (server: %s): a start in the future is refused, "
+            "so check the server's and this computer's clocks" % words
+        )
     if "end" in fields:
         return "Baby Buddy refused its end (server: %s)" % words
     return "Baby Buddy refused it (server: %s)" % words
 
 
 # -- the commands ------------------------------------------------------------------------
-def push(archive_root, settings: dict, since: str | None = None, dry_run: bool = False,
-         timeout_s: float = TIMEOUT_S, out=None, err=None) -> int:
+def push(
+    archive_root,
+    settings: dict,
+    since: str | None = None,
+    dry_run: bool = False,
+    timeout_s: float = TIMEOUT_S,
+    out=None,
+    err=None,
+) -> int:
     """Send every complete session not yet sent; returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -370,8 +451,7 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
         rows = arc.list()
         if since:
             lo = parse_when(since)
-            rows = [r for r in rows if r["start_unix_s"] is not None
-                    and r["start_unix_s"] >= lo]
+            rows = [r for r in rows if r["start_unix_s"] is not None and r["start_unix_s"] >= lo]
         rows = annotate(arc.root, rows)
         no_clock = sum(1 for r in rows if r["start_unix_s"] is None)
         cut = sum(1 for r in rows if r["start_unix_s"] is not None and not r["complete"])
@@ -382,20 +462,30 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
             done = notes.pushed(target) if settings.get("url") else {}
             todo = [r for r in ready if r["sha256"] not in done]
             if no_clock or cut:
-                print("not sent: %d sessions without a clock time (`pumpmon time sync` sets "
-                      "the device clock), %d cut short" % (no_clock, cut), file=out)
+                print(
+                    "not sent: %d sessions without a clock time (`pumpmon time sync` sets "
+                    "the device clock), %d cut short" % (no_clock, cut),
+                    file=out,
+                )
             if dry_run:
                 for r in todo:
                     body = entry_body(r, arc.load(r), child or 0)
-                    print("would send session %s: %s to %s, %s mL; notes: %s" % (
-                        r["id"], body["start"], body["end"], body["amount"], body["notes"]),
-                        file=out)
-                print("dry run: %s to send, %d already sent; nothing was sent"
-                      % (count(len(todo), "session"), len(ready) - len(todo)), file=out)
+                    print(
+                        "would send session %s: %s to %s, %s mL; notes: %s"
+                        % (r["id"], body["start"], body["end"], body["amount"], body["notes"]),
+                        file=out,
+                    )
+                print(
+                    "dry run: %s to send, %d already sent; nothing was sent"
+                    % (count(len(todo), "session"), len(ready) - len(todo)),
+                    file=out,
+                )
                 return 0
             if not todo:
-                print("nothing new to send: %s already in Baby Buddy"
-                      % count(len(ready), "session"), file=out)
+                print(
+                    "nothing new to send: %s already in Baby Buddy" % count(len(ready), "session"),
+                    file=out,
+                )
                 return 0
             child = int(settings["child"])  # resolve(need_all=True) made it a number
             client = Client(settings["url"], settings["token"], timeout_s)
@@ -410,52 +500,72 @@ def push(archive_root, settings: dict, since: str | None = None, dry_run: bool =
                     if same:
                         notes.record_push(r["sha256"], target, int(same[0]["id"]))
                         adopted += 1
-                        print("session %s was already in Baby Buddy as entry %s (an earlier "
-                              "push got there): recorded, not sent again"
-                              % (r["id"], same[0]["id"]), file=out)
+                        print(
+                            "session %s was already in Baby Buddy as entry %s (an earlier "
+                            "push got there): recorded, not sent again" % (r["id"], same[0]["id"]),
+                            file=out,
+                        )
                         continue
                     if theirs:
-                        refused.append("session %s not sent: Baby Buddy already has entry %s "
-                                       "at the same start with another amount; it was left "
-                                       "alone" % (r["id"], theirs[0].get("id")))
+                        refused.append(
+                            "session %s not sent: Baby Buddy already has entry %s "
+                            "at the same start with another amount; it was left "
+                            "alone" % (r["id"], theirs[0].get("id"))
+                        )
                         continue
                     try:
                         entry = client.add(body)
                     except BadRequest as e:
-                        near = [x for x in client.entries_near(child, body["start"],
-                                                               ROUNDED_START_S)
-                                if _same_amount(x, body)] if "non_field_errors" in e.fields \
+                        near = (
+                            [
+                                x
+                                for x in client.entries_near(child, body["start"], ROUNDED_START_S)
+                                if _same_amount(x, body)
+                            ]
+                            if "non_field_errors" in e.fields
                             else []
+                        )
                         if near:  # ours, stored with its start rounded by the server
                             notes.record_push(r["sha256"], target, int(near[0]["id"]))
                             adopted += 1
-                            print("session %s was already in Baby Buddy as entry %s: "
-                                  "recorded, not sent again" % (r["id"], near[0]["id"]),
-                                  file=out)
+                            print(
+                                "session %s was already in Baby Buddy as entry %s: "
+                                "recorded, not sent again" % (r["id"], near[0]["id"]),
+                                file=out,
+                            )
                             continue
                         if "child" in e.fields:
                             raise BabyBuddyError(
                                 "Baby Buddy has no child %d (server: %s): --child is the "
                                 "number in the address of the child's page"
-                                % (child, " ".join(map(str, e.fields["child"])))) from None
-                        refused.append("session %s not sent: %s" % (r["id"],
-                                                                    _why_refused(e.fields,
-                                                                                 child)))
+                                % (child, " ".join(map(str, e.fields["child"])))
+                            ) from None
+                        refused.append(
+                            "session %s not sent: %s" % (r["id"], _why_refused(e.fields, child))
+                        )
                         continue
                     notes.record_push(r["sha256"], target, int(entry["id"]))
                     sent += 1
-                    print("sent session %s (%s, %s mL) as entry %s" % (
-                        r["id"], body["start"], body["amount"], entry["id"]), file=out)
+                    print(
+                        "sent session %s (%s, %s mL) as entry %s"
+                        % (r["id"], body["start"], body["amount"], entry["id"]),
+                        file=out,
+                    )
             except BabyBuddyError as e:
-                print("pumpmon babybuddy push: %s (%s sent before this)"
-                      % (e, count(sent, "session")), file=err)
+                print(
+                    "pumpmon babybuddy push: %s (%s sent before this)"
+                    % (e, count(sent, "session")),
+                    file=err,
+                )
                 return 1
             finally:
                 for line in refused:
                     print("pumpmon babybuddy push: %s" % line, file=err)
-            print("%s sent to Baby Buddy at %s (child %d), %d found there already, "
-                  "%d refused" % (count(sent, "session"), client.base, child, adopted,
-                                  len(refused)), file=out)
+            print(
+                "%s sent to Baby Buddy at %s (child %d), %d found there already, "
+                "%d refused" % (count(sent, "session"), client.base, child, adopted, len(refused)),
+                file=out,
+            )
             return 1 if refused else 0
 
 
@@ -472,9 +582,11 @@ def _same_amount(entry: dict, body: dict) -> bool:
 def setup(args: argparse.Namespace) -> int:
     current = read_config_file()
     values = {}
-    for key, ask in (("url", "Baby Buddy address (e.g. http://babybuddy.local:8000): "),
-                     ("token", "API key (from your user settings in Baby Buddy; not shown): "),
-                     ("child", "child's number in Baby Buddy: ")):
+    for key, ask in (
+        ("url", "Baby Buddy address (e.g. http://babybuddy.local:8000): "),
+        ("token", "API key (from your user settings in Baby Buddy; not shown): "),
+        ("child", "child's number in Baby Buddy: "),
+    ):
         value = getattr(args, key) or current.get(key)
         if getattr(args, key) is None and sys.stdin.isatty():
             prompt = ask if not value else ask.replace(": ", " [keep the saved one]: ")
@@ -487,8 +599,10 @@ def setup(args: argparse.Namespace) -> int:
     values["url"] = base_url(values["url"])
     values["child"] = child_id(values["child"])
     path = write_config_file(values)
-    print("saved: Baby Buddy at %s, child %d, and the token (not shown) in %s (readable by "
-          "you only)" % (values["url"], values["child"], path))
+    print(
+        "saved: Baby Buddy at %s, child %d, and the token (not shown) in %s (readable by "
+        "you only)" % (values["url"], values["child"], path)
+    )
     return 0
 
 
@@ -498,8 +612,10 @@ def push_after_pull(archive_root) -> int:
         settings = resolve(None)
         return push(archive_root, settings)
     except (ValueError, ArchiveError, AnnotationsError, sqlite3.Error, OSError) as e:
-        print("pumpmon pull --push: not sent to Baby Buddy: %s (the pull itself is done)" % e,
-              file=sys.stderr)
+        print(
+            "pumpmon pull --push: not sent to Baby Buddy: %s (the pull itself is done)" % e,
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -509,8 +625,9 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "setup":
             return setup(args)
         settings = resolve(args, need_all=not args.dry_run)
-        return push(args.archive, settings, since=args.since, dry_run=args.dry_run,
-                    timeout_s=args.timeout)
+        return push(
+            args.archive, settings, since=args.since, dry_run=args.dry_run, timeout_s=args.timeout
+        )
     except ValueError as e:
         raise PumpmonError(str(e), BAD_REQUEST, command=command) from None
     except (ArchiveError, AnnotationsError, OSError, sqlite3.Error) as e:

@@ -122,8 +122,9 @@ def find_port(comports: Callable[[], Sequence] | None = None) -> str:
 
 
 def _cleanup_script(build_dir: Path) -> str:
-    stale = sorted(str(p.relative_to(build_dir).with_suffix(".py")) for p in
-                   build_dir.rglob("*.mpy"))
+    stale = sorted(
+        str(p.relative_to(build_dir).with_suffix(".py")) for p in build_dir.rglob("*.mpy")
+    )
     return (
         "import os\n"
         f"for n in {stale!r}:\n"
@@ -134,13 +135,15 @@ def _cleanup_script(build_dir: Path) -> str:
     )
 
 
-def deploy_commands(board: str, port: str, build_dir: Path, stage_dir: Path,
-                    keep_config: bool = False) -> list[list[str]]:
+def deploy_commands(
+    board: str, port: str, build_dir: Path, stage_dir: Path, keep_config: bool = False
+) -> list[list[str]]:
     """The mpremote invocations that put the firmware, board file and config on a board."""
     board_file = BOARDS / f"{board}.json"
     if not board_file.exists():
-        raise BuildError(f"no board file boards/{board}.json; known boards: "
-                         f"{', '.join(known_boards())}")
+        raise BuildError(
+            f"no board file boards/{board}.json; known boards: {', '.join(known_boards())}"
+        )
     if not build_dir.is_dir() or not any(build_dir.iterdir()):
         raise BuildError(f"{build_dir} is empty: run `make mpy` first")
     json.loads(board_file.read_text())  # a broken board file fails here, not on the board
@@ -170,9 +173,14 @@ def wake_device(port: str) -> None:
         raise BuildError(str(e)) from None
 
 
-def deploy(board: str, port: str, build_dir: Path = BUILD_MPY, keep_config: bool = False,
-           run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
-           wake: Callable[[str], None] = wake_device) -> None:
+def deploy(
+    board: str,
+    port: str,
+    build_dir: Path = BUILD_MPY,
+    keep_config: bool = False,
+    run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+    wake: Callable[[str], None] = wake_device,
+) -> None:
     """Copy firmware, board file and config with mpremote. A board in light sleep (its USB
     gone, or its UART deaf) is woken first (`wake`: retries until it answers) and a failed
     mpremote step is tried once more after waking it again."""
@@ -207,16 +215,20 @@ def _find_port_waiting(wait_s: float = 40.0) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pumpmon.build", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pumpmon.build",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_mpy = sub.add_parser("mpy", help="compile the firmware into build/mpy/")
     p_mpy.add_argument("--out", type=Path, default=BUILD_MPY)
     p_dep = sub.add_parser("deploy", help="copy build/mpy, the board file and a config")
     p_dep.add_argument("--board", required=True, help="a name from boards/ (no .json)")
     p_dep.add_argument("--port", default="auto", help="serial port, or auto")
-    p_dep.add_argument("--keep-config", action="store_true",
-                       help="leave the board's /config.json as it is")
+    p_dep.add_argument(
+        "--keep-config", action="store_true", help="leave the board's /config.json as it is"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "mpy":
@@ -225,8 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{n_mpy} modules compiled for {MARCH} into {args.out}")
         else:
             deploy(args.board, args.port, keep_config=args.keep_config)
-            print(f"deployed to {args.port}: firmware, boards/{args.board}.json as /board.json"
-                  + ("" if args.keep_config else ", default /config.json"))
+            print(
+                f"deployed to {args.port}: firmware, boards/{args.board}.json as /board.json"
+                + ("" if args.keep_config else ", default /config.json")
+            )
     except BuildError as e:
         print(f"pumpmon.build: {e}", file=sys.stderr)
         return e.exit_code

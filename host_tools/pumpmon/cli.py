@@ -42,9 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="pumpmon", description="Host tools for the wearable pump monitor."
-    )
+    parser = _Parser(prog="pumpmon", description="Host tools for the wearable pump monitor.")
     parser.add_argument("--version", action="version", version="pumpmon " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():

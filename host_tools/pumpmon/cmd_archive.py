@@ -52,16 +52,19 @@ from .shared import events as ev
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--archive", metavar="DIR",
-                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
+    p.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
     add_units_argument(p)
     if name in ("sessions", "export", "trends"):
         add_filter_arguments(p, days=name != "export")
     if name == "sessions":
-        p.add_argument("--json", action="store_true",
-                       help="a JSON array, one object per session")
-        p.add_argument("--reindex", action="store_true",
-                       help="first rebuild missing index rows from the archived files")
+        p.add_argument("--json", action="store_true", help="a JSON array, one object per session")
+        p.add_argument(
+            "--reindex",
+            action="store_true",
+            help="first rebuild missing index rows from the archived files",
+        )
     elif name in ("show", "forget"):
         p.add_argument("id", metavar="ID", help="session id (see `pumpmon sessions`)")
     elif name == "export":
@@ -77,8 +80,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 # -- helpers -----------------------------------------------------------------------------
 def _rows(arc: Archive, args: argparse.Namespace) -> list[dict]:
     """The sessions the filters keep, with notes and sides (ValueError: a bad filter)."""
-    rows = select(arc.list(), getattr(args, "since", None), getattr(args, "until", None),
-                  getattr(args, "days", None))
+    rows = select(
+        arc.list(),
+        getattr(args, "since", None),
+        getattr(args, "until", None),
+        getattr(args, "days", None),
+    )
     return annotate(arc.root, rows)
 
 
@@ -150,15 +157,22 @@ def step_results(session: dict) -> list[dict]:
         if item["event"] == "cue":
             last_cue[item["cue"]] = item["t_s"]
         elif item["event"] == "cue_result":
-            out.append({"cue": item["cue"], "cue_t_s": last_cue.get(item["cue"], item["t_s"]),
-                        "t_s": item["t_s"], "volume_ml": item["volume_ml"]})
+            out.append(
+                {
+                    "cue": item["cue"],
+                    "cue_t_s": last_cue.get(item["cue"], item["t_s"]),
+                    "t_s": item["t_s"],
+                    "volume_ml": item["volume_ml"],
+                }
+            )
     return out
 
 
 # -- commands ----------------------------------------------------------------------------
-FILE_NOTES = {"missing": "archived file missing: `pumpmon pull` fetches it again",
-              "changed": "archived file damaged on this computer: `pumpmon pull` fetches it "
-                         "again"}
+FILE_NOTES = {
+    "missing": "archived file missing: `pumpmon pull` fetches it again",
+    "changed": "archived file damaged on this computer: `pumpmon pull` fetches it again",
+}
 
 
 def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
@@ -178,17 +192,31 @@ def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
         return 0
     if not rows:
         if arc.count():
-            print("no sessions in that time span (%d in the archive at %s)"
-                  % (arc.count(), arc.root))
+            print(
+                "no sessions in that time span (%d in the archive at %s)" % (arc.count(), arc.root)
+            )
             return 0
-        print("no sessions in the archive at %s yet: `pumpmon pull` copies them from the "
-              "device" % arc.root)
+        print(
+            "no sessions in the archive at %s yet: `pumpmon pull` copies them from the "
+            "device" % arc.root
+        )
         _print_device_space(arc)
         return 0
     u = unit_label(args.units)
-    print("%-12s %-23s %8s %9s %9s %9s %8s %12s  %s" % (
-        "id", "start", "length", "total " + u, "left " + u, "right " + u, "letdowns",
-        "1st letdown", "note"))
+    print(
+        "%-12s %-23s %8s %9s %9s %9s %8s %12s  %s"
+        % (
+            "id",
+            "start",
+            "length",
+            "total " + u,
+            "left " + u,
+            "right " + u,
+            "letdowns",
+            "1st letdown",
+            "note",
+        )
+    )
     for r in rows:
         notes = []
         if not r["complete"]:
@@ -204,10 +232,20 @@ def cmd_sessions(arc: Archive, args: argparse.Namespace) -> int:
         if file_state[r["id"]] != "ok":
             notes.append(FILE_NOTES[file_state[r["id"]]])
         left_ml, right_ml = breasts(r, r["bottle1_side"])
-        print("%-12s %-23s %8s %9s %9s %9s %8d %12s  %s" % (
-            r["id"], local_time(r), mmss(r["duration_s"]), _fmt(vol(r["volume_ml"], args.units)),
-            _fmt(vol(left_ml, args.units)), _fmt(vol(right_ml, args.units)), r["letdowns"] or 0,
-            mmss(r["first_letdown_s"]), "; ".join(notes)))
+        print(
+            "%-12s %-23s %8s %9s %9s %9s %8d %12s  %s"
+            % (
+                r["id"],
+                local_time(r),
+                mmss(r["duration_s"]),
+                _fmt(vol(r["volume_ml"], args.units)),
+                _fmt(vol(left_ml, args.units)),
+                _fmt(vol(right_ml, args.units)),
+                r["letdowns"] or 0,
+                mmss(r["first_letdown_s"]),
+                "; ".join(notes),
+            )
+        )
     print("%d sessions" % len(rows))
     _print_device_space(arc)
     return 0
@@ -217,8 +255,10 @@ def _print_device_space(arc: Archive) -> None:
     from .pull import space_text
 
     for d in arc.device_space():
-        print("%s (device %s, at the last pull, %s)" % (
-            space_text(d["free_bytes"], d["session_bytes"]), d["device"] or "?", d["at"]))
+        print(
+            "%s (device %s, at the last pull, %s)"
+            % (space_text(d["free_bytes"], d["session_bytes"]), d["device"] or "?", d["at"])
+        )
 
 
 def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
@@ -227,27 +267,47 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
     side = row["bottle1_side"]
     u = unit_label(args.units)
     fu = flow_label(args.units)
-    print("session %s  (%s, device %s, number %s)" % (
-        row["id"], local_time(row), row["device"],
-        "unknown" if row["session_id"] is None else row["session_id"]))
-    print("length %s, %d letdowns, first letdown after %s" % (
-        mmss(row["duration_s"]), row["letdowns"] or 0, mmss(row["first_letdown_s"])))
+    print(
+        "session %s  (%s, device %s, number %s)"
+        % (
+            row["id"],
+            local_time(row),
+            row["device"],
+            "unknown" if row["session_id"] is None else row["session_id"],
+        )
+    )
+    print(
+        "length %s, %d letdowns, first letdown after %s"
+        % (mmss(row["duration_s"]), row["letdowns"] or 0, mmss(row["first_letdown_s"]))
+    )
     est = " (from the weights: the session was cut short)" if row["volume_estimated"] else ""
     n_ch = len(session.get("w_mg") or []) or row.get("n_channels") or 2
     per_bottle = [row["volume_left_ml"], row["volume_right_ml"]][:n_ch]
-    print("volume: %s %s in all; %s%s" % (
-        _fmt(vol(row["volume_ml"], args.units)), u,
-        ", ".join("%s %s %s" % (bottle_name(ch, side), _fmt(vol(v, args.units)), u)
-                  for ch, v in enumerate(per_bottle)), est))
+    print(
+        "volume: %s %s in all; %s%s"
+        % (
+            _fmt(vol(row["volume_ml"], args.units)),
+            u,
+            ", ".join(
+                "%s %s %s" % (bottle_name(ch, side), _fmt(vol(v, args.units)), u)
+                for ch, v in enumerate(per_bottle)
+            ),
+            est,
+        )
+    )
     if row.get("note"):
         print("note: %s" % row["note"])
     if not row["complete"]:
         print("the session ended without its closing summary (power cut or reset)")
     if header_damaged(row):
-        print("this session's header is damaged: its start, number and samples cannot be read;"
-              " what follows is what could be read (%d events%s)" % (
-                  len(session.get("events") or []),
-                  ", the closing summary" if session.get("summary") else ""))
+        print(
+            "this session's header is damaged: its start, number and samples cannot be read;"
+            " what follows is what could be read (%d events%s)"
+            % (
+                len(session.get("events") or []),
+                ", the closing summary" if session.get("summary") else "",
+            )
+        )
     elif row["damaged"]:
         print("parts of this session's file are damaged; what follows is the intact part")
     print()
@@ -259,15 +319,19 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
         e = item["event"]
         where = bottle_name(item["bottle"] - 1, side) if item.get("bottle") else "both bottles"
         if e == "letdown":
-            print("  %6s  letdown (%s, flow %s %s)" % (
-                t, where, _fmt(flow(item["flow_g_s"], args.units)), fu))
+            print(
+                "  %6s  letdown (%s, flow %s %s)"
+                % (t, where, _fmt(flow(item["flow_g_s"], args.units)), fu)
+            )
         elif e == "taper":
             print("  %6s  flow tapered (%s)" % (t, where))
         elif e == "cue":
             print("  %6s  cue: %s" % (t, item["cue"].replace("_", " ")))
         elif e == "cue_result":
-            print("  %6s  the %s step brought %s %s" % (
-                t, item["cue"].replace("_", " "), _fmt(vol(item["volume_ml"], args.units)), u))
+            print(
+                "  %6s  the %s step brought %s %s"
+                % (t, item["cue"].replace("_", " "), _fmt(vol(item["volume_ml"], args.units)), u)
+            )
         elif e == "phase":
             print("  %6s  phase: %s" % (t, item["phase"].replace("_", " ")))
         elif e == "fault":
@@ -277,8 +341,9 @@ def cmd_show(arc: Archive, args: argparse.Namespace) -> int:
         elif e == "motion":
             print("  %6s  %s" % (t, "moving: weight held" if item["moving"] else "still again"))
         elif e == "session_end":
-            print("  %6s  session end (%s)" % (t, END_WORDS.get(item["ended_by"],
-                                                              item["ended_by"])))
+            print(
+                "  %6s  session end (%s)" % (t, END_WORDS.get(item["ended_by"], item["ended_by"]))
+            )
         elif e == "session_start":
             print("  %6s  %s" % (t, e.replace("_", " ")))
         else:
@@ -290,20 +355,28 @@ def _clock_hm(unix_s: float) -> str:
     return local_dt(unix_s).strftime("%H:%M:%S")
 
 
-END_WORDS = {"done": "ended by the `done` cue", "button": "ended by a long press",
-             "host": "ended from the computer (--stop-session)",
-             "trace": "the emulator's trace ran out", "other": "end reason not recorded"}
+END_WORDS = {
+    "done": "ended by the `done` cue",
+    "button": "ended by a long press",
+    "host": "ended from the computer (--stop-session)",
+    "trace": "the emulator's trace ran out",
+    "other": "end reason not recorded",
+}
 
 
 def cmd_forget(arc: Archive, args: argparse.Namespace) -> int:
     row = arc.find(args.id)
     moved = arc.forget(row)
     if moved is None:
-        print("forgot session %s (its file was already gone); a pull leaves it on the device"
-              % row["id"])
+        print(
+            "forgot session %s (its file was already gone); a pull leaves it on the device"
+            % row["id"]
+        )
     else:
-        print("forgot session %s: its file is kept in %s; a pull leaves it on the device"
-              % (row["id"], moved))
+        print(
+            "forgot session %s: its file is kept in %s; a pull leaves it on the device"
+            % (row["id"], moved)
+        )
     return 0
 
 
@@ -333,12 +406,16 @@ def _sample_rows(session: dict, row: dict, units: str):
                 text += "@" + bottle_name(e["bottle"] - 1, side).replace(" ", "")
             here.append(text)
             ei += 1
-        yield ([round(t_s[i], 3),
-                local_iso(start + t_s[i], "milliseconds") if start is not None else ""]
-               + [round(col[i], 2) for col in weights_g]
-               + [vol(col[i], units) for col in cumulative]
-               + [flow(col[i], units) for col in flows]
-               + [" ".join(here)])
+        yield (
+            [
+                round(t_s[i], 3),
+                local_iso(start + t_s[i], "milliseconds") if start is not None else "",
+            ]
+            + [round(col[i], 2) for col in weights_g]
+            + [vol(col[i], units) for col in cumulative]
+            + [flow(col[i], units) for col in flows]
+            + [" ".join(here)]
+        )
 
 
 def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
@@ -351,40 +428,71 @@ def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
             s = arc.load(r)
             item = session_json(r, args.units)
             item["events"] = timeline(s)
-            item["samples"] = {"t_s": [round(t / 1000.0, 3) for t in s.get("t_ms") or []],
-                               "weight_g": [[round(v / 1000.0, 2) for v in col]
-                                            for col in s.get("w_mg") or []]}
+            item["samples"] = {
+                "t_s": [round(t / 1000.0, 3) for t in s.get("t_ms") or []],
+                "weight_g": [[round(v / 1000.0, 2) for v in col] for col in s.get("w_mg") or []],
+            }
             items.append(item)
         json.dump(items if args.all else items[0], out)
         out.write("\n")
     elif args.all:
         # one row per session
         w = csv.writer(out)
-        w.writerow(["id", "start (UTC, ISO 8601)", "start (local, ISO 8601)", "duration (s)",
-                    "volume (%s)" % u, "left (%s)" % u, "right (%s)" % u, "bottle 1 side",
-                    "letdowns", "first letdown (s)", "tapers", "cues", "complete", "damaged",
-                    "volume estimated", "note"])
+        w.writerow(
+            [
+                "id",
+                "start (UTC, ISO 8601)",
+                "start (local, ISO 8601)",
+                "duration (s)",
+                "volume (%s)" % u,
+                "left (%s)" % u,
+                "right (%s)" % u,
+                "bottle 1 side",
+                "letdowns",
+                "first letdown (s)",
+                "tapers",
+                "cues",
+                "complete",
+                "damaged",
+                "volume estimated",
+                "note",
+            ]
+        )
         for r in rows:
             left_ml, right_ml = breasts(r, r["bottle1_side"])
-            w.writerow([r["id"], r["start"] or "", local_iso(r["start_unix_s"]),
-                        r["duration_s"], vol(r["volume_ml"], args.units),
-                        vol(left_ml, args.units), vol(right_ml, args.units), r["bottle1_side"],
-                        r["letdowns"],
-                        r["first_letdown_s"] if r["first_letdown_s"] is not None else "",
-                        r["tapers"], r["cues"], "yes" if r["complete"] else "no",
-                        "yes" if r["damaged"] else "no",
-                        "yes" if r["volume_estimated"] else "no", r["note"] or ""])
+            w.writerow(
+                [
+                    r["id"],
+                    r["start"] or "",
+                    local_iso(r["start_unix_s"]),
+                    r["duration_s"],
+                    vol(r["volume_ml"], args.units),
+                    vol(left_ml, args.units),
+                    vol(right_ml, args.units),
+                    r["bottle1_side"],
+                    r["letdowns"],
+                    r["first_letdown_s"] if r["first_letdown_s"] is not None else "",
+                    r["tapers"],
+                    r["cues"],
+                    "yes" if r["complete"] else "no",
+                    "yes" if r["damaged"] else "no",
+                    "yes" if r["volume_estimated"] else "no",
+                    r["note"] or "",
+                ]
+            )
     else:
         r = rows[0]
         s = arc.load(r)
         n_ch = len(s.get("w_mg") or [])
         names = [bottle_name(c, r["bottle1_side"]) for c in range(n_ch)]
         w = csv.writer(out)
-        w.writerow(["time (s)", "clock time (local, ISO 8601)"]
-                   + ["%s weight (g)" % n for n in names]
-                   + ["%s cumulative (%s)" % (n, u) for n in names]
-                   + ["%s flow (%s)" % (n, flow_label(args.units)) for n in names]
-                   + ["events"])
+        w.writerow(
+            ["time (s)", "clock time (local, ISO 8601)"]
+            + ["%s weight (g)" % n for n in names]
+            + ["%s cumulative (%s)" % (n, u) for n in names]
+            + ["%s flow (%s)" % (n, flow_label(args.units)) for n in names]
+            + ["events"]
+        )
         for rec in _sample_rows(s, r, args.units):
             w.writerow(rec)
     text = out.getvalue()
@@ -393,8 +501,10 @@ def cmd_export(arc: Archive, args: argparse.Namespace) -> int:
             with open(args.output, "w", newline="", encoding="utf-8") as f:
                 f.write(text)
         except OSError as e:
-            print("pumpmon export: cannot write %s: %s" % (args.output, e.strerror or e),
-                  file=sys.stderr)
+            print(
+                "pumpmon export: cannot write %s: %s" % (args.output, e.strerror or e),
+                file=sys.stderr,
+            )
             return 1
         print("wrote %s (%d sessions)" % (args.output, len(rows)), file=sys.stderr)
     else:
@@ -407,11 +517,21 @@ def trends(rows: list[dict]) -> dict:
     letdown. Sessions without a wall-clock time are counted apart. Rows may carry
     `bottle1_side` (see annotations.annotate); without it bottle 1 is left."""
     days: OrderedDict[str, dict] = OrderedDict()
-    for r in sorted((r for r in rows if r.get("start_unix_s") is not None),
-                    key=lambda r: r["start_unix_s"]):
+    for r in sorted(
+        (r for r in rows if r.get("start_unix_s") is not None), key=lambda r: r["start_unix_s"]
+    ):
         day = local_dt(r["start_unix_s"]).date().isoformat()
-        d = days.setdefault(day, {"date": day, "sessions": 0, "volume_ml": 0.0,
-                                  "left_ml": 0.0, "right_ml": 0.0, "_first": []})
+        d = days.setdefault(
+            day,
+            {
+                "date": day,
+                "sessions": 0,
+                "volume_ml": 0.0,
+                "left_ml": 0.0,
+                "right_ml": 0.0,
+                "_first": [],
+            },
+        )
         left_ml, right_ml = breasts(r, r.get("bottle1_side") or "left")
         d["sessions"] += 1
         d["volume_ml"] += r["volume_ml"] or 0.0
@@ -445,27 +565,45 @@ def cmd_trends(arc: Archive, args: argparse.Namespace) -> int:
     if not t["days"]:
         print("no sessions with a wall-clock time in that span yet")
     else:
-        print("%-10s %8s %10s %10s %10s %14s" % ("day", "sessions", "total " + u, "left " + u,
-                                                 "right " + u, "1st letdown"))
+        print(
+            "%-10s %8s %10s %10s %10s %14s"
+            % ("day", "sessions", "total " + u, "left " + u, "right " + u, "1st letdown")
+        )
         for d in t["days"]:
-            print("%-10s %8d %10s %10s %10s %14s" % (
-                d["date"], d["sessions"], _fmt(vol(d["volume_ml"], args.units)),
-                _fmt(vol(d["left_ml"], args.units)), _fmt(vol(d["right_ml"], args.units)),
-                mmss(d["mean_first_letdown_s"])))
+            print(
+                "%-10s %8d %10s %10s %10s %14s"
+                % (
+                    d["date"],
+                    d["sessions"],
+                    _fmt(vol(d["volume_ml"], args.units)),
+                    _fmt(vol(d["left_ml"], args.units)),
+                    _fmt(vol(d["right_ml"], args.units)),
+                    mmss(d["mean_first_letdown_s"]),
+                )
+            )
         n = len(t["days"])
         mean = sum(d["volume_ml"] for d in t["days"]) / n
         per_day = sum(d["sessions"] for d in t["days"]) / n
-        print("over %d days: %s %s a day on average, %.1f sessions a day" % (
-            n, _fmt(vol(mean, args.units)), u, per_day))
+        print(
+            "over %d days: %s %s a day on average, %.1f sessions a day"
+            % (n, _fmt(vol(mean, args.units)), u, per_day)
+        )
     if t["sessions_without_clock"]:
-        print("%d sessions have no wall-clock time (the device clock was not set): not in "
-              "the daily table; `pumpmon time sync` sets the clock for future sessions"
-              % t["sessions_without_clock"])
+        print(
+            "%d sessions have no wall-clock time (the device clock was not set): not in "
+            "the daily table; `pumpmon time sync` sets the clock for future sessions"
+            % t["sessions_without_clock"]
+        )
     return 0
 
 
-COMMANDS = {"sessions": cmd_sessions, "show": cmd_show, "export": cmd_export,
-            "trends": cmd_trends, "forget": cmd_forget}
+COMMANDS = {
+    "sessions": cmd_sessions,
+    "show": cmd_show,
+    "export": cmd_export,
+    "trends": cmd_trends,
+    "forget": cmd_forget,
+}
 
 
 def run(args: argparse.Namespace) -> int:

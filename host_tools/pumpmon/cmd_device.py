@@ -37,10 +37,26 @@ CONFIG_FILE = "/config.json"  # firmware/app.py
 # What a wearer sets (`config show`); the rest (calibration, flow and detector internals,
 # wiring) is listed by `config show --all`.
 WEARER_KEYS = (
-    "units", "bottle1_side", "max_session_s", "stimulate_after_s", "stimulate_repeat_s",
-    "massage_rounds", "massage_round_s", "after_massage", "single_pump_s", "hand_express_stop_s",
-    "cue_stimulate", "cue_letdown", "cue_massage", "cue_single_pump", "cue_hand_express",
-    "cue_done", "haptic_intensity_pct", "haptic_repeat", "haptic_repeat_after_s", "auto_start",
+    "units",
+    "bottle1_side",
+    "max_session_s",
+    "stimulate_after_s",
+    "stimulate_repeat_s",
+    "massage_rounds",
+    "massage_round_s",
+    "after_massage",
+    "single_pump_s",
+    "hand_express_stop_s",
+    "cue_stimulate",
+    "cue_letdown",
+    "cue_massage",
+    "cue_single_pump",
+    "cue_hand_express",
+    "cue_done",
+    "haptic_intensity_pct",
+    "haptic_repeat",
+    "haptic_repeat_after_s",
+    "auto_start",
     "end_on_done",
 )
 _TRUE = ("true", "yes", "on", "1")
@@ -55,18 +71,26 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     else:
         show = sub.add_parser("show", help="every setting, its value, units and meaning")
         show.add_argument("--json", action="store_true", help="the values as a JSON object")
-        show.add_argument("--all", action="store_true",
-                          help="every setting, the calibration and detector internals too")
+        show.add_argument(
+            "--all",
+            action="store_true",
+            help="every setting, the calibration and detector internals too",
+        )
         st = sub.add_parser("set", help="change settings: KEY=VALUE ...")
         st.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
-        st.add_argument("--stop-session", action="store_true",
-                        help="end a session in progress first (without it, a running "
-                             "session is left alone and nothing is changed)")
+        st.add_argument(
+            "--stop-session",
+            action="store_true",
+            help="end a session in progress first (without it, a running "
+            "session is left alone and nothing is changed)",
+        )
     for sp in sub.choices.values():
-        sp.add_argument("--port", metavar="DEV",
-                        help="serial port of the device (default: find it on USB)")
-        sp.add_argument("--no-restart", action="store_true",
-                        help="leave the device at its REPL afterwards")
+        sp.add_argument(
+            "--port", metavar="DEV", help="serial port of the device (default: find it on USB)"
+        )
+        sp.add_argument(
+            "--no-restart", action="store_true", help="leave the device at its REPL afterwards"
+        )
 
 
 # -- the clock ---------------------------------------------------------------------------
@@ -74,8 +98,16 @@ def rtc_tuple(when: dt.datetime) -> tuple[int, ...]:
     """machine.RTC().datetime() tuple for a UTC time: (year, month, day, weekday (Monday 0),
     hours, minutes, seconds, microseconds)."""
     when = when.astimezone(dt.UTC)
-    return (when.year, when.month, when.day, when.weekday(), when.hour, when.minute,
-            when.second, when.microsecond)
+    return (
+        when.year,
+        when.month,
+        when.day,
+        when.weekday(),
+        when.hour,
+        when.minute,
+        when.second,
+        when.microsecond,
+    )
 
 
 def device_unix_time(dev: Device) -> float:
@@ -92,11 +124,15 @@ def time_sync(dev: Device, say=print) -> float:
     try:
         dev.exec("import machine\nmachine.RTC().datetime(%r)" % (rtc_tuple(now),))
     except DeviceCodeError as e:
-        raise DeviceError("the device has no settable clock (machine.RTC failed: %s)"
-                          % e.args[0].splitlines()[-1]) from None
+        raise DeviceError(
+            "the device has no settable clock (machine.RTC failed: %s)"
+            % e.args[0].splitlines()[-1]
+        ) from None
     after = device_unix_time(dev) - time.time()
-    say("device clock set to %s UTC (it was %+.0f s off; now %+.0f s)"
-        % (now.strftime("%Y-%m-%d %H:%M:%S"), before, after))
+    say(
+        "device clock set to %s UTC (it was %+.0f s off; now %+.0f s)"
+        % (now.strftime("%Y-%m-%d %H:%M:%S"), before, after)
+    )
     return before
 
 
@@ -112,8 +148,10 @@ def parse_pairs(pairs: list[str], config) -> dict:
         e = config.entry(key)
         if e is None:
             near = difflib.get_close_matches(key, keys, n=3)
-            raise ValueError("no setting %r%s; `pumpmon config show` lists them"
-                             % (key, " (did you mean %s?)" % ", ".join(near) if near else ""))
+            raise ValueError(
+                "no setting %r%s; `pumpmon config show` lists them"
+                % (key, " (did you mean %s?)" % ", ".join(near) if near else "")
+            )
         kind = e[1]
         if kind == "bool":
             low = text.lower()
@@ -127,8 +165,9 @@ def parse_pairs(pairs: list[str], config) -> dict:
             try:
                 out[key] = int(text)
             except ValueError:
-                raise ValueError("%s must be a whole number (%s), not %r"
-                                 % (key, e[5], text)) from None
+                raise ValueError(
+                    "%s must be a whole number (%s), not %r" % (key, e[5], text)
+                ) from None
         else:
             out[key] = text
     return out
@@ -136,8 +175,10 @@ def parse_pairs(pairs: list[str], config) -> dict:
 
 def read_device_config(dev: Device) -> tuple[dict, dict, list[str]]:
     """(raw JSON object on the device, validated cfg, problems)."""
-    exists = dev.eval("__import__('os').stat(%r)[6] if %r in __import__('os').listdir('/') "
-                      "else -1" % (CONFIG_FILE, CONFIG_FILE.lstrip("/")))
+    exists = dev.eval(
+        "__import__('os').stat(%r)[6] if %r in __import__('os').listdir('/') "
+        "else -1" % (CONFIG_FILE, CONFIG_FILE.lstrip("/"))
+    )
     if exists < 0:
         return {}, config.defaults(), []
     text = dev.read_file(CONFIG_FILE).decode("utf-8", "replace")
@@ -158,13 +199,15 @@ def config_lines(cfg: dict, schema, show_all: bool) -> list[str]:
             continue
         value = cfg[key]
         mark = "" if value == default else "   (default %s)" % json.dumps(default)
-        lines.append("%-24s %-14s%s" % (key, json.dumps(value) + (" " + units if units else ""),
-                                        mark))
+        lines.append(
+            "%-24s %-14s%s" % (key, json.dumps(value) + (" " + units if units else ""), mark)
+        )
         lines.append("    %s" % doc)
     if not show_all:
-        lines.append("(%d more: calibration, flow and detector settings; `pumpmon config show "
-                     "--all` lists them)" % (len(schema) - sum(1 for e in schema
-                                                               if e[0] in WEARER_KEYS)))
+        lines.append(
+            "(%d more: calibration, flow and detector settings; `pumpmon config show "
+            "--all` lists them)" % (len(schema) - sum(1 for e in schema if e[0] in WEARER_KEYS))
+        )
     return lines
 
 
@@ -210,8 +253,9 @@ def run(args: argparse.Namespace) -> int:
         try:  # refuse bad input before touching the device
             parse_pairs(args.pairs, config)
         except ValueError as e:
-            raise PumpmonError("%s; nothing was changed" % e, BAD_REQUEST,
-                               command="config set") from None
+            raise PumpmonError(
+                "%s; nothing was changed" % e, BAD_REQUEST, command="config set"
+            ) from None
     dev = Device.connect(args.port)
     try:
         if name == "time":
@@ -224,9 +268,12 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "show":
             code = config_show(dev, args.json, args.all)
         elif dev.session_in_progress() is not None and not args.stop_session:
-            print("pumpmon config set: a session is in progress on the device (left "
-                  "running): set it again once the session has ended, or add "
-                  "--stop-session to end it now; nothing was changed", file=sys.stderr)
+            print(
+                "pumpmon config set: a session is in progress on the device (left "
+                "running): set it again once the session has ended, or add "
+                "--stop-session to end it now; nothing was changed",
+                file=sys.stderr,
+            )
             code = 2
         else:
             if args.stop_session and dev.end_session():

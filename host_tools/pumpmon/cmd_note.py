@@ -25,13 +25,21 @@ NOTE_MAX_CHARS = 2000
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("id", metavar="ID", help="session id (see `pumpmon sessions`)")
     if name == "note":
-        p.add_argument("text", metavar="TEXT", nargs="+",
-                       help="the note (quote it, or give words; \"\" removes the note)")
+        p.add_argument(
+            "text",
+            metavar="TEXT",
+            nargs="+",
+            help='the note (quote it, or give words; "" removes the note)',
+        )
     else:
-        p.add_argument("side", choices=("left", "right", "device"),
-                       help="the breast bottle 1 was on; `device`: follow bottle1_side")
-    p.add_argument("--archive", metavar="DIR",
-                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
+        p.add_argument(
+            "side",
+            choices=("left", "right", "device"),
+            help="the breast bottle 1 was on; `device`: follow bottle1_side",
+        )
+    p.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,15 +50,23 @@ def run(args: argparse.Namespace) -> int:
             if name == "note":
                 text = " ".join(args.text).strip()
                 if len(text) > NOTE_MAX_CHARS:
-                    raise PumpmonError("the note is %d characters; keep it under %d"
-                                       % (len(text), NOTE_MAX_CHARS), BAD_REQUEST)
+                    raise PumpmonError(
+                        "the note is %d characters; keep it under %d"
+                        % (len(text), NOTE_MAX_CHARS),
+                        BAD_REQUEST,
+                    )
                 notes.set_note(row["sha256"], text)
-                print("session %s: %s" % (row["id"], "note: " + text if text
-                                          else "note removed"))
+                print("session %s: %s" % (row["id"], "note: " + text if text else "note removed"))
             else:
                 notes.set_side(row["sha256"], None if args.side == "device" else args.side)
                 side = notes.side_of(row)
-                print("session %s: bottle 1 on the %s, bottle 2 on the %s%s" % (
-                    row["id"], side, "right" if side == "left" else "left",
-                    " (the device's bottle1_side)" if args.side == "device" else ""))
+                print(
+                    "session %s: bottle 1 on the %s, bottle 2 on the %s%s"
+                    % (
+                        row["id"],
+                        side,
+                        "right" if side == "left" else "left",
+                        " (the device's bottle1_side)" if args.side == "device" else "",
+                    )
+                )
     return 0

@@ -26,8 +26,9 @@ OUT = Path("demo_out")
 
 
 def _pumpmon(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pumpmon.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def _fail(what: str, proc: subprocess.CompletedProcess[str]) -> int:
@@ -42,10 +43,17 @@ def main() -> int:
     OUT.mkdir()
     flash = OUT / "flash.img"
     archive = OUT / "archive"
-    print(f"== 1. The device runs a 15-minute session at {SPEED:g}x "
-          f"(bundled trace: {DEMO_TRACE.name}, two bottles, accelerometer)")
-    with Emulator(trace=DEMO_TRACE, speed=SPEED, flash=flash, then_exit=True,
-                  console=lambda line: print(f"   device | {line}", flush=True)) as emu:
+    print(
+        f"== 1. The device runs a 15-minute session at {SPEED:g}x "
+        f"(bundled trace: {DEMO_TRACE.name}, two bottles, accelerometer)"
+    )
+    with Emulator(
+        trace=DEMO_TRACE,
+        speed=SPEED,
+        flash=flash,
+        then_exit=True,
+        console=lambda line: print(f"   device | {line}", flush=True),
+    ) as emu:
         print(f"   device on {emu.device_path}")
         deadline = time.monotonic() + 60
         code = emu.run(lambda: time.monotonic() > deadline)
@@ -84,12 +92,15 @@ def main() -> int:
         return _fail("pumpmon report", made)
     s = sessions[-1]
     print("\n== Summary")
-    print(f"   expressed {s['volume_ml']:.1f} mL in {s['duration_s'] / 60:.1f} min, "
-          f"{s['letdowns']} letdowns")
+    print(
+        f"   expressed {s['volume_ml']:.1f} mL in {s['duration_s'] / 60:.1f} min, "
+        f"{s['letdowns']} letdowns"
+    )
     print(f"   plot: {png.resolve()}")
     print(f"   report: {report.resolve()}  (open it in a browser; it prints to PDF)")
-    print(f"   archive: {archive.resolve()}  (try: .venv/bin/pumpmon sessions --archive "
-          f"{archive})")
+    print(
+        f"   archive: {archive.resolve()}  (try: .venv/bin/pumpmon sessions --archive {archive})"
+    )
     print(f"   demo took {time.monotonic() - t0:.0f} s")
     return 0
 

@@ -65,8 +65,9 @@ def check_flash(path: Path, format_it: bool) -> str:
     (a littlefs image). EmulatorError (one line) for anything else: never overwrite a file
     the user did not ask us to."""
     if path.is_dir():
-        raise EmulatorError(f"--flash {path} is a folder: give an image file (a new name "
-                            "creates one)")
+        raise EmulatorError(
+            f"--flash {path} is a folder: give an image file (a new name creates one)"
+        )
     if not path.exists():
         if not path.parent.is_dir():
             raise EmulatorError(f"--flash {path}: folder {path.parent} does not exist")
@@ -81,11 +82,15 @@ def check_flash(path: Path, format_it: bool) -> str:
             head = f.read(2 * BLOCK_BYTES)
     except OSError as e:
         raise EmulatorError(f"--flash {path}: cannot read it ({e.strerror or e})") from None
-    if (size == 0 or size % BLOCK_BYTES
-            or LFS_MAGIC not in (head[8:16], head[BLOCK_BYTES + 8:BLOCK_BYTES + 16])):
+    if (
+        size == 0
+        or size % BLOCK_BYTES
+        or LFS_MAGIC not in (head[8:16], head[BLOCK_BYTES + 8 : BLOCK_BYTES + 16])
+    ):
         raise EmulatorError(
             f"--flash {path} ({size} bytes) is not a littlefs flash image; refusing to touch "
-            "it: give a new file name, or add --format to erase it and make a new image")
+            "it: give a new file name, or add --format to erase it and make a new image"
+        )
     return "mount"
 
 
@@ -105,8 +110,9 @@ class Emulator:
         format_flash: bool = False,
     ):
         if not math.isfinite(speed) or speed <= 0:
-            raise EmulatorError("--speed must be a finite number above 0 (1 = real time), "
-                                f"not {speed!r}")
+            raise EmulatorError(
+                f"--speed must be a finite number above 0 (1 = real time), not {speed!r}"
+            )
         self.format_flash = format_flash
         self.idle = idle
         self.trace = None if idle else Path(trace) if trace else DEMO_TRACE
@@ -140,8 +146,12 @@ class Emulator:
     # -- setup --------------------------------------------------------------------------
     def _write_run_files(self) -> None:
         board: dict[str, str | int | bool] = {
-            "name": "sim", "scale": "trace", "accel": "trace", "motor": "fake",
-            "button": "fake"}
+            "name": "sim",
+            "scale": "trace",
+            "accel": "trace",
+            "motor": "fake",
+            "button": "fake",
+        }
         if self.trace is not None:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
@@ -173,9 +183,14 @@ class Emulator:
         self._env = unixport.micropython_env()  # compiles the firmware to .mpy when stale
         self._cmd = unixport.command(
             heap=unixport.EMULATOR_HEAP,
-            args=["-i", str(unixport.UNIX_FAKES / "emulator_boot.py"), str(self.flash.resolve()),
-                  str(unixport.COMPILED), str(self.host_dir),
-                  "format" if mode in ("create", "format") else "mount"]
+            args=[
+                "-i",
+                str(unixport.UNIX_FAKES / "emulator_boot.py"),
+                str(self.flash.resolve()),
+                str(unixport.COMPILED),
+                str(self.host_dir),
+                "format" if mode in ("create", "format") else "mount",
+            ],
         )
         self._client_master = client_master
         self._client_slave = client_slave  # kept open: the link stays up between clients
@@ -189,8 +204,13 @@ class Emulator:
         tty.setraw(dev_slave)
         os.set_blocking(dev_master, False)
         self.proc = subprocess.Popen(
-            self._cmd + extra, stdin=dev_slave, stdout=dev_slave, stderr=dev_slave,
-            env=self._env, cwd=str(self.host_dir), start_new_session=True,
+            self._cmd + extra,
+            stdin=dev_slave,
+            stdout=dev_slave,
+            stderr=dev_slave,
+            env=self._env,
+            cwd=str(self.host_dir),
+            start_new_session=True,
         )
         os.close(dev_slave)
         if self._dev_master >= 0:
@@ -203,9 +223,14 @@ class Emulator:
     def _soft_reset(self) -> bool:
         """The device process ended: was it a soft reset (Ctrl-D from the host)? Then start
         it again as a board restarts, and return True."""
-        if (self.proc is None or self.proc.returncode != 0 or self._exiting
-                or self.flash_problem or self._eot_at < 0
-                or time.monotonic() - self._eot_at > SOFT_RESET_WINDOW_S):
+        if (
+            self.proc is None
+            or self.proc.returncode != 0
+            or self._exiting
+            or self.flash_problem
+            or self._eot_at < 0
+            or time.monotonic() - self._eot_at > SOFT_RESET_WINDOW_S
+        ):
             return False
         self._eot_at = -1.0
         self.soft_resets += 1
@@ -249,9 +274,9 @@ class Emulator:
             except OSError:
                 pass
         if FLASH_MARKER in seen and not self.flash_problem:
-            line = seen[seen.index(FLASH_MARKER):].split(b"\n")[0]
+            line = seen[seen.index(FLASH_MARKER) :].split(b"\n")[0]
             self.flash_problem = line.decode("utf-8", "replace").strip()
-        self._tail = seen[-max(len(EXIT_MARKER), 200):]
+        self._tail = seen[-max(len(EXIT_MARKER), 200) :]
         self._to_client.append(data)
         self._to_client_bytes += len(data)
         if not self._client_spoke:
@@ -336,8 +361,7 @@ class Emulator:
     def step(self, timeout_s: float = 0.05) -> bool:
         """One round of the relay; False when the device process has ended."""
         want_write = [self._client_master] if self._to_client else []
-        r, w, _ = select.select([self._dev_master, self._client_master], want_write, [],
-                                timeout_s)
+        r, w, _ = select.select([self._dev_master, self._client_master], want_write, [], timeout_s)
         if self._dev_master in r:
             try:
                 data = os.read(self._dev_master, 65536)
@@ -392,8 +416,10 @@ class Emulator:
                 deadline = time.monotonic() + STOP_GRACE_S
                 while proc.poll() is None and time.monotonic() < deadline:
                     self._pump_device(0.05)
-                    if self._line.endswith(b">>> ") or self._to_client and b">>> " in (
-                        self._to_client[-1]
+                    if (
+                        self._line.endswith(b">>> ")
+                        or self._to_client
+                        and b">>> " in (self._to_client[-1])
                     ):
                         break
                 if proc.poll() is None:
@@ -449,19 +475,36 @@ class Emulator:
 # -- command line ------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--trace", metavar="FILE",
-                       help="trace CSV to run as the session (default: a bundled session)")
-    which.add_argument("--idle", action="store_true",
-                       help="run no session; only serve USB (a board sitting on the desk)")
-    p.add_argument("--speed", type=_speed, default=1.0,
-                   help="session clock speed, 1 = real time (default), 60 = a minute a second")
-    p.add_argument("--flash", metavar="FILE",
-                   help="littlefs flash image, created when missing and kept between runs "
-                        "(default: a temporary one); anything but an image is refused")
-    p.add_argument("--format", action="store_true",
-                   help="erase --flash FILE and make a new image in it (its contents are lost)")
-    p.add_argument("--then-exit", action="store_true",
-                   help="exit once the session's log is closed")
+    which.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="trace CSV to run as the session (default: a bundled session)",
+    )
+    which.add_argument(
+        "--idle",
+        action="store_true",
+        help="run no session; only serve USB (a board sitting on the desk)",
+    )
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        help="session clock speed, 1 = real time (default), 60 = a minute a second",
+    )
+    p.add_argument(
+        "--flash",
+        metavar="FILE",
+        help="littlefs flash image, created when missing and kept between runs "
+        "(default: a temporary one); anything but an image is refused",
+    )
+    p.add_argument(
+        "--format",
+        action="store_true",
+        help="erase --flash FILE and make a new image in it (its contents are lost)",
+    )
+    p.add_argument(
+        "--then-exit", action="store_true", help="exit once the session's log is closed"
+    )
     p.add_argument("--quiet", action="store_true", help="do not echo the device console")
 
 
@@ -473,7 +516,8 @@ def _speed(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (1 = real time)") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: give a finite number above 0 (1 = real time, 60 = a minute a second)")
+            f"{text!r}: give a finite number above 0 (1 = real time, 60 = a minute a second)"
+        )
     return value
 
 
@@ -484,9 +528,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format and not args.flash:
         raise PumpmonError("--format needs --flash FILE (the image to erase)", BAD_REQUEST)
     try:
-        emu = Emulator(trace=args.trace, idle=args.idle, speed=args.speed, flash=args.flash,
-                       then_exit=args.then_exit, console=None if args.quiet else say,
-                       format_flash=args.format)
+        emu = Emulator(
+            trace=args.trace,
+            idle=args.idle,
+            speed=args.speed,
+            flash=args.flash,
+            then_exit=args.then_exit,
+            console=None if args.quiet else say,
+            format_flash=args.format,
+        )
         path = emu.start()
     except (TraceError, EmulatorError) as e:
         raise PumpmonError(str(e), BAD_REQUEST) from None

@@ -35,9 +35,15 @@ def session_name(session_id: int) -> str:
     return "%08d.pml" % session_id
 
 
-def synthetic_session(session_id: int, start_time_s: int | None = None, minutes: float = 12,
-                      seed: int = 0, complete: bool = True, period_ms: int = 100,
-                      device_id: str = "240ac4000001") -> bytes:
+def synthetic_session(
+    session_id: int,
+    start_time_s: int | None = None,
+    minutes: float = 12,
+    seed: int = 0,
+    complete: bool = True,
+    period_ms: int = 100,
+    device_id: str = "240ac4000001",
+) -> bytes:
     """A session file: two bottles at 1000/period_ms Hz, letdowns, tapers, cues and their
     results, and (when complete) a summary. start_time_s: seconds since 2000-01-01 UTC."""
     rng = random.Random(seed)
@@ -58,8 +64,14 @@ def synthetic_session(session_id: int, start_time_s: int | None = None, minutes:
             events.append((taper, ev.EV_TAPER, 0, 0))
             cue = ev.CUE_MASSAGE if k < len(letdown_ms) - 1 else ev.CUE_HAND_EXPRESS
             events.append((taper + 100, ev.EV_CUE, 255, cue))
-            events.append((taper + 100, ev.EV_PHASE, 255,
-                           ev.PH_MASSAGE if cue == ev.CUE_MASSAGE else ev.PH_HAND_EXPRESSION))
+            events.append(
+                (
+                    taper + 100,
+                    ev.EV_PHASE,
+                    255,
+                    ev.PH_MASSAGE if cue == ev.CUE_MASSAGE else ev.PH_HAND_EXPRESSION,
+                )
+            )
     samples = []
     vol = [0.0, 0.0]
     base = [rng.uniform(80_000, 120_000), rng.uniform(80_000, 120_000)]
@@ -69,8 +81,13 @@ def synthetic_session(session_id: int, start_time_s: int | None = None, minutes:
         for k, t0 in enumerate(letdown_ms):
             if t >= t0:
                 x = (t - t0) / 1000.0
-                flow += peak_mg_s * (0.75 ** k) * (x / 8.0) * math.exp(1 - x / 8.0) * (
-                    1 if x < 8 else math.exp(-(x - 8) / 30.0))
+                flow += (
+                    peak_mg_s
+                    * (0.75**k)
+                    * (x / 8.0)
+                    * math.exp(1 - x / 8.0)
+                    * (1 if x < 8 else math.exp(-(x - 8) / 30.0))
+                )
         for ch in (0, 1):
             vol[ch] += flow * share[ch] * period_ms / 1000.0
         w = [int(base[ch] + vol[ch] + rng.gauss(0, 300)) for ch in (0, 1)]
@@ -88,19 +105,33 @@ def synthetic_session(session_id: int, start_time_s: int | None = None, minutes:
     events.sort(key=lambda e: e[0])
     import inspect
 
-    period = ({"period_us": period_ms * 1000}
-              if "period_us" in inspect.signature(codec.header_frame).parameters
-              else {"period_ms": period_ms})
-    header = {"session_id": session_id, "n_channels": 2, **period, "q_mg": 20,
-              "device_id": device_id, "firmware": "synthetic", "board": "sim",
-              "start_time_s": start_time_s}
+    period = (
+        {"period_us": period_ms * 1000}
+        if "period_us" in inspect.signature(codec.header_frame).parameters
+        else {"period_ms": period_ms}
+    )
+    header = {
+        "session_id": session_id,
+        "n_channels": 2,
+        **period,
+        "q_mg": 20,
+        "device_id": device_id,
+        "firmware": "synthetic",
+        "board": "sim",
+        "start_time_s": start_time_s,
+    }
     summary = None
     if complete:
-        summary = {"end_t_ms": end_ms - period_ms, "n_samples": len(samples),
-                   "n_events": len(events),
-                   "letdowns": sum(1 for e in events if e[1] == ev.EV_LETDOWN),
-                   "cues": sum(1 for e in events if e[1] == ev.EV_CUE), "faults": 0,
-                   "done": True, "volume_mg": [int(v) for v in vol]}
+        summary = {
+            "end_t_ms": end_ms - period_ms,
+            "n_samples": len(samples),
+            "n_events": len(events),
+            "letdowns": sum(1 for e in events if e[1] == ev.EV_LETDOWN),
+            "cues": sum(1 for e in events if e[1] == ev.EV_CUE),
+            "faults": 0,
+            "done": True,
+            "volume_mg": [int(v) for v in vol],
+        }
     else:  # a power cut: the file ends part-way and has no summary
         cut = rng.randint(len(samples) // 3, 2 * len(samples) // 3)
         t_cut = samples[cut][0]
@@ -146,5 +177,7 @@ def put_files(image: str | Path, files: dict[str, bytes]) -> None:
             pairs.append((name, dst))
         proc = unixport.run_code(_PUT % (str(image), tmp, pairs), heap="2M")
         if proc.returncode != 0 or "ok" not in proc.stdout:
-            raise RuntimeError("could not write into flash image %s: %s"
-                               % (image, (proc.stderr or proc.stdout).strip()[-500:]))
+            raise RuntimeError(
+                "could not write into flash image %s: %s"
+                % (image, (proc.stderr or proc.stdout).strip()[-500:])
+            )

@@ -48,13 +48,15 @@ SETTLE_WINDOW_S = 5.0  # median for the running volume: longer than a hand press
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("id", metavar="ID", help="session id (see `pumpmon sessions`)")
     p.add_argument("-o", "--output", metavar="FILE.png", required=True, help="PNG to write")
-    p.add_argument("--archive", metavar="DIR",
-                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
+    p.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
     add_units_argument(p)
 
 
-def running_median(t_s: list[float], w_g: list[float],
-                   window_s: float = DESPIKE_WINDOW_S) -> list[float]:
+def running_median(
+    t_s: list[float], w_g: list[float], window_s: float = DESPIKE_WINDOW_S
+) -> list[float]:
     """Median of the weights in a centred window (sorted window kept with bisect)."""
     n = len(t_s)
     out = [0.0] * n
@@ -123,8 +125,7 @@ def series(session: dict) -> dict:
     """What the plot draws, per bottle: t_min, despiked weight (g), cumulative mL, flow g/s."""
     t_ms = session.get("t_ms") or []
     t_s = [t / 1000.0 for t in t_ms]
-    out = {"t_min": [t / 60.0 for t in t_s], "weight_g": [], "cumulative_ml": [],
-           "flow_g_s": []}
+    out = {"t_min": [t / 60.0 for t in t_s], "weight_g": [], "cumulative_ml": [], "flow_g_s": []}
     for col in session.get("w_mg") or []:
         w_g = [v / 1000.0 for v in col]
         out["weight_g"].append(running_median(t_s, w_g) if t_s else [])
@@ -143,16 +144,27 @@ def render(row: dict, session: dict, path: str, units: str = "ml") -> dict:
     side = row.get("bottle1_side") or "left"
     data = series(session)
     t_min = data["t_min"]
-    fig, (ax_w, ax_v, ax_f) = plt.subplots(3, 1, sharex=True, figsize=(11, 8.5),
-                                           gridspec_kw={"height_ratios": [3, 2, 2]})
+    fig, (ax_w, ax_v, ax_f) = plt.subplots(
+        3, 1, sharex=True, figsize=(11, 8.5), gridspec_kw={"height_ratios": [3, 2, 2]}
+    )
     for ch, w_g in enumerate(data["weight_g"]):
         label = bottle_name(ch, side)
         colour = BOTTLE_COLORS[ch % 2]
         ax_w.plot(t_min, w_g, lw=0.8, color=colour, label=label)
-        ax_v.plot(t_min, [vol(v, units) for v in data["cumulative_ml"][ch]], lw=1.2,
-                  color=colour, label=label)
-        ax_f.plot(t_min, [flow(v, units) for v in data["flow_g_s"][ch]], lw=0.9,
-                  color=colour, label=label)
+        ax_v.plot(
+            t_min,
+            [vol(v, units) for v in data["cumulative_ml"][ch]],
+            lw=1.2,
+            color=colour,
+            label=label,
+        )
+        ax_f.plot(
+            t_min,
+            [flow(v, units) for v in data["flow_g_s"][ch]],
+            lw=0.9,
+            color=colour,
+            label=label,
+        )
     ax_w.set_ylabel("weight (g, despiked)")
     ax_v.set_ylabel("milk so far (%s)" % unit_label(units))
     ax_f.set_ylabel("flow (%s)" % flow_label(units))
@@ -163,8 +175,11 @@ def render(row: dict, session: dict, path: str, units: str = "ml") -> dict:
         x = item["t_s"] / 60.0
         kind = item["event"]
         if kind in ("letdown", "taper"):
-            style = dict(color=LETDOWN_COLOR, ls="-", lw=1.3) if kind == "letdown" else dict(
-                color=TAPER_COLOR, ls="--", lw=1.3)
+            style = (
+                dict(color=LETDOWN_COLOR, ls="-", lw=1.3)
+                if kind == "letdown"
+                else dict(color=TAPER_COLOR, ls="--", lw=1.3)
+            )
             for ax in (ax_w, ax_v, ax_f):
                 ax.axvline(x, **style, label=kind if (kind, ax) not in seen_label else None)
                 seen_label.add((kind, ax))
@@ -172,20 +187,48 @@ def render(row: dict, session: dict, path: str, units: str = "ml") -> dict:
         elif kind == "cue":
             # x in data, y in axes units: every cue sits on the top edge of the weight plot
             edge = ax_w.get_xaxis_transform()
-            ax_w.plot([x], [1.0], marker="v", ms=9, color=CUE_COLOR, clip_on=False,
-                      transform=edge, ls="none",
-                      label="cue" if "cue" not in seen_label else None)
+            ax_w.plot(
+                [x],
+                [1.0],
+                marker="v",
+                ms=9,
+                color=CUE_COLOR,
+                clip_on=False,
+                transform=edge,
+                ls="none",
+                label="cue" if "cue" not in seen_label else None,
+            )
             seen_label.add("cue")
-            ax_w.annotate(item["cue"].replace("_", " "), (x, 1.0), xycoords=edge,
-                          xytext=(0, 8), textcoords="offset points", rotation=60, fontsize=7,
-                          color=CUE_COLOR, ha="left", va="bottom", annotation_clip=False)
+            ax_w.annotate(
+                item["cue"].replace("_", " "),
+                (x, 1.0),
+                xycoords=edge,
+                xytext=(0, 8),
+                textcoords="offset points",
+                rotation=60,
+                fontsize=7,
+                color=CUE_COLOR,
+                ha="left",
+                va="bottom",
+                annotation_clip=False,
+            )
             marks["cue"] += 1
     u = unit_label(units)
     left_ml, right_ml = breasts(row, side)
-    fig.suptitle("session %s, %s: %s %s (left %s, right %s), %d letdowns, length %s" % (
-        row["id"], local_time(row), vol(row["volume_ml"], units), u,
-        vol(left_ml, units), vol(right_ml, units),
-        row["letdowns"] or 0, mmss(row["duration_s"])), fontsize=10)
+    fig.suptitle(
+        "session %s, %s: %s %s (left %s, right %s), %d letdowns, length %s"
+        % (
+            row["id"],
+            local_time(row),
+            vol(row["volume_ml"], units),
+            u,
+            vol(left_ml, units),
+            vol(right_ml, units),
+            row["letdowns"] or 0,
+            mmss(row["duration_s"]),
+        ),
+        fontsize=10,
+    )
     ax_w.legend(loc="lower right", fontsize=8)
     ax_v.legend(loc="upper left", fontsize=8)
     ax_f.legend(loc="upper right", fontsize=8)
@@ -206,17 +249,23 @@ def run(args: argparse.Namespace) -> int:
         # nothing to draw (a damaged header leaves the samples unreadable): say what was read
         raise PumpmonError(
             "session %s has no readable samples (%s), so there is nothing to plot; what could "
-            "be read: %d events%s (`pumpmon show %s`)" % (
-                row["id"], "its file is damaged" if row["damaged"] else "none were logged",
+            "be read: %d events%s (`pumpmon show %s`)"
+            % (
+                row["id"],
+                "its file is damaged" if row["damaged"] else "none were logged",
                 len(session.get("events") or []),
                 ", the summary: %s mL" % row["volume_ml"] if session.get("summary") else "",
-                row["id"]))
+                row["id"],
+            )
+        )
     if not args.output.lower().endswith(".png"):
         raise PumpmonError("the output must be a .png file, not %s" % args.output, BAD_REQUEST)
     try:
         marks = render(row, session, args.output, units)
     except OSError as e:
         raise PumpmonError("cannot write %s: %s" % (args.output, e.strerror or e)) from None
-    print("wrote %s (%d letdowns, %d tapers, %d cues marked)"
-          % (args.output, marks["letdown"], marks["taper"], marks["cue"]))
+    print(
+        "wrote %s (%d letdowns, %d tapers, %d cues marked)"
+        % (args.output, marks["letdown"], marks["taper"], marks["cue"])
+    )
     return 0

@@ -40,19 +40,32 @@ ACK_SUFFIX = ".ack"
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--port", metavar="DEV",
-                   help="serial port of the device (default: find it on USB by its IDs)")
-    p.add_argument("--archive", metavar="DIR",
-                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
-    p.add_argument("--prune", action="store_true",
-                   help="after verifying, delete from the device the sessions the archive "
-                        "holds (never any other)")
-    p.add_argument("--no-restart", action="store_true",
-                   help="leave the device at its REPL instead of starting the app again")
+    p.add_argument(
+        "--port",
+        metavar="DEV",
+        help="serial port of the device (default: find it on USB by its IDs)",
+    )
+    p.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="after verifying, delete from the device the sessions the archive "
+        "holds (never any other)",
+    )
+    p.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="leave the device at its REPL instead of starting the app again",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--push", action="store_true",
-                   help="then send new sessions to Baby Buddy (`pumpmon babybuddy push`); "
-                        "a failed push does not fail the pull")
+    p.add_argument(
+        "--push",
+        action="store_true",
+        help="then send new sessions to Baby Buddy (`pumpmon babybuddy push`); "
+        "a failed push does not fail the pull",
+    )
 
 
 class _Progress:
@@ -71,9 +84,14 @@ class _Progress:
                 TransferSpeedColumn,
             )
 
-            self.bar = Progress(TextColumn("pulling %d sessions" % n_files), BarColumn(),
-                                DownloadColumn(), TransferSpeedColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("pulling %d sessions" % n_files),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.task = self.bar.add_task("pull", total=total_bytes)
             self.bar.start()
 
@@ -86,8 +104,15 @@ class _Progress:
             self.bar.stop()
 
 
-def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool = True,
-         progress: bool = True, say=print, on_archived=None) -> int:
+def pull(
+    port: str | None,
+    archive: Archive,
+    prune: bool = False,
+    restart: bool = True,
+    progress: bool = True,
+    say=print,
+    on_archived=None,
+) -> int:
     """Run one pull; returns the exit status. on_archived(row) is called after each session
     is archived (tests use it to pull the plug at a chosen moment)."""
     t0 = time.monotonic()
@@ -98,24 +123,37 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
         on_device = dev.listdir_sessions(SESSIONS_DIR, SESSION_SUFFIX)
         if running is not None:
             on_device = [r for r in on_device if r[0] != running_name(running)]
-            say("a session is in progress on the device: left running (it is copied by the "
-                "next pull once it has ended)")
-        acked = {n[:-len(ACK_SUFFIX)] for n, _s, _c in
-                 dev.listdir_sessions(SESSIONS_DIR, ACK_SUFFIX)}
+            say(
+                "a session is in progress on the device: left running (it is copied by the "
+                "next pull once it has ended)"
+            )
+        acked = {
+            n[: -len(ACK_SUFFIX)] for n, _s, _c in dev.listdir_sessions(SESSIONS_DIR, ACK_SUFFIX)
+        }
         forgotten = [r for r in on_device if archive.is_forgotten(device, r[0], r[1], r[2])]
         on_device = [r for r in on_device if r not in forgotten]
-        bad_copy = [r for r in on_device if archive.holds(device, r[0], r[1], r[2])
-                    and not archive.holds_verified(device, r[0], r[1], r[2])]
+        bad_copy = [
+            r
+            for r in on_device
+            if archive.holds(device, r[0], r[1], r[2])
+            and not archive.holds_verified(device, r[0], r[1], r[2])
+        ]
         new = [r for r in on_device if not archive.holds_verified(device, r[0], r[1], r[2])]
         held_before = len(on_device) - len(new)
-        say("%d sessions on the device, %d already archived, copying %d"
-            % (len(on_device), held_before, len(new)))
+        say(
+            "%d sessions on the device, %d already archived, copying %d"
+            % (len(on_device), held_before, len(new))
+        )
         if bad_copy:
-            say("%d of them again, as their archived file is missing or damaged on this "
-                "computer: %s" % (len(bad_copy), ", ".join(r[0] for r in bad_copy)))
+            say(
+                "%d of them again, as their archived file is missing or damaged on this "
+                "computer: %s" % (len(bad_copy), ", ".join(r[0] for r in bad_copy))
+            )
         if forgotten:
-            say("%d sessions removed with `pumpmon forget` stay on the device, not copied"
-                % len(forgotten))
+            say(
+                "%d sessions removed with `pumpmon forget` stay on the device, not copied"
+                % len(forgotten)
+            )
         bar = _Progress(sum(r[1] for r in new), len(new), progress)
         by_path = {SESSIONS_DIR + "/" + r[0]: r for r in new}
         copied: list[dict] = []
@@ -134,40 +172,62 @@ def pull(port: str | None, archive: Archive, prune: bool = False, restart: bool 
             failures = dev.iter_files(list(by_path), on_file, on_bytes=bar.advance)
         except DeviceGone as e:
             bar.stop()
-            say("%d of %d new sessions were archived and verified before the link broke"
-                % (len(copied), len(new)))
-            raise DeviceGone("%s. Nothing on the device was changed. Plug it back in and run "
-                             "`pumpmon pull` again: it copies only what is missing" % e) from None
+            say(
+                "%d of %d new sessions were archived and verified before the link broke"
+                % (len(copied), len(new))
+            )
+            raise DeviceGone(
+                "%s. Nothing on the device was changed. Plug it back in and run "
+                "`pumpmon pull` again: it copies only what is missing" % e
+            ) from None
         finally:
             bar.stop()
         dt = time.monotonic() - t0
         n_bytes = sum(r["size"] for r in copied)
-        say("archived %d sessions (%.1f KB in %.1f s) in %s"
-            % (len(copied), n_bytes / 1024, dt, archive.root))
+        say(
+            "archived %d sessions (%.1f KB in %.1f s) in %s"
+            % (len(copied), n_bytes / 1024, dt, archive.root)
+        )
         for sid in damaged:
-            say("session %s is damaged on the device: archived as it was (its intact parts are "
-                "readable with `pumpmon show %s`)" % (sid, sid))
+            say(
+                "session %s is damaged on the device: archived as it was (its intact parts are "
+                "readable with `pumpmon show %s`)" % (sid, sid)
+            )
         for problem in failures:
             say("not copied: %s" % problem)
 
         # every session the archive now holds, verified: mark it on the device, prune if asked
         held = [r for r in on_device if archive.holds_verified(device, r[0], r[1], r[2])]
         held += forgotten  # their copy is in the archive's trash folder (checked on prune)
-        to_ack = [r[0] for r in held if r[0][:-len(SESSION_SUFFIX)] not in acked]
+        to_ack = [r[0] for r in held if r[0][: -len(SESSION_SUFFIX)] not in acked]
         if to_ack:
             try:
-                _confirm(dev, [int(n[:-len(SESSION_SUFFIX)]) for n in to_ack
-                               if n[:-len(SESSION_SUFFIX)].isdigit()])
+                _confirm(
+                    dev,
+                    [
+                        int(n[: -len(SESSION_SUFFIX)])
+                        for n in to_ack
+                        if n[: -len(SESSION_SUFFIX)].isdigit()
+                    ],
+                )
             except DeviceCodeError as e:
-                say("could not mark the pulled sessions on the device, so it will not free "
-                    "their space by itself (%s)" % e.args[0].splitlines()[-1])
+                say(
+                    "could not mark the pulled sessions on the device, so it will not free "
+                    "their space by itself (%s)" % e.args[0].splitlines()[-1]
+                )
         if prune and held:
             pruned = _prune(dev, archive, device, held)
             kept = len(held) - pruned
-            say("pruned %d archived sessions from the device (each archived file read back "
-                "and checked against the device's CRC first)%s" % (
-                    pruned, "; %d kept on the device: their archived copy did not match"
-                    % kept if kept else ""))
+            say(
+                "pruned %d archived sessions from the device (each archived file read back "
+                "and checked against the device's CRC first)%s"
+                % (
+                    pruned,
+                    "; %d kept on the device: their archived copy did not match" % kept
+                    if kept
+                    else "",
+                )
+            )
         space = dev.flash_space(SESSIONS_DIR)
         if space is not None:
             free_bytes, session_bytes = space
@@ -199,24 +259,33 @@ def running_name(session_id: int) -> str:
 def space_text(free_bytes: int, session_bytes: int) -> str:
     fit = free_bytes // max(1, session_bytes)
     return "device flash: %d KB free, room for %d more session%s%s" % (
-        free_bytes // 1024, fit, "" if fit == 1 else "s",
+        free_bytes // 1024,
+        fit,
+        "" if fit == 1 else "s",
         " (it is full: the next session is not saved unless archived sessions can be pruned)"
-        if fit == 0 else "")
+        if fit == 0
+        else "",
+    )
 
 
 def _prune(dev: Device, archive: Archive, device: str, held: list) -> int:
     """Delete from the device the sessions whose archived file, read back now, has the
     CRC-32 the device computes now for its own copy. Returns how many were deleted."""
-    crcs = dev.eval("[_crc(%r+'/'+_n) for _n in %r]" % (SESSIONS_DIR, [r[0] for r in held])
-                    if dev.exec(_CRC_FN) == b"" else "[]")
+    crcs = dev.eval(
+        "[_crc(%r+'/'+_n) for _n in %r]" % (SESSIONS_DIR, [r[0] for r in held])
+        if dev.exec(_CRC_FN) == b""
+        else "[]"
+    )
     names = []
     for (name, size, head_crc), crc in zip(held, crcs):
         if archive.verified_crc(device, name, size, head_crc) == crc:
             names.append(name)
     if names:
-        dev.exec("import os\nfor _n in %r:\n os.remove(%r+'/'+_n)\n try:\n"
-                 "  os.remove(%r+'/'+_n[:-4]+%r)\n except OSError:\n  pass\n"
-                 % (names, SESSIONS_DIR, SESSIONS_DIR, ACK_SUFFIX))
+        dev.exec(
+            "import os\nfor _n in %r:\n os.remove(%r+'/'+_n)\n try:\n"
+            "  os.remove(%r+'/'+_n[:-4]+%r)\n except OSError:\n  pass\n"
+            % (names, SESSIONS_DIR, SESSIONS_DIR, ACK_SUFFIX)
+        )
     return len(names)
 
 
@@ -224,8 +293,10 @@ def _confirm(dev: Device, session_ids: list[int]) -> None:
     """Tell the device's log store the host holds these sessions (firmware/logstore.py)."""
     if not session_ids:
         return
-    dev.exec("from device import logstore\n_s=logstore.LogStore(%r)\n"
-             "for _i in %r:\n _s.confirm(_i)\ndel _s\n" % (SESSIONS_DIR, session_ids))
+    dev.exec(
+        "from device import logstore\n_s=logstore.LogStore(%r)\n"
+        "for _i in %r:\n _s.confirm(_i)\ndel _s\n" % (SESSIONS_DIR, session_ids)
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -234,8 +305,13 @@ def run(args: argparse.Namespace) -> int:
     except ArchiveError as e:  # the folder given cannot hold an archive: name another
         raise PumpmonError(str(e), BAD_REQUEST) from None
     try:
-        code = pull(args.port, archive, prune=args.prune, restart=not args.no_restart,
-                    progress=not args.quiet)
+        code = pull(
+            args.port,
+            archive,
+            prune=args.prune,
+            restart=not args.no_restart,
+            progress=not args.quiet,
+        )
         if args.push:
             from .babybuddy import push_after_pull
 

@@ -47,7 +47,7 @@ def flow_label(units: str) -> str:
 
 
 def count(n: int, word: str) -> str:
-    """"1 session", "3 sessions"."""
+    """ "1 session", "3 sessions"."""
     return "%d %s%s" % (n, word, "" if n == 1 else "s")
 
 
@@ -116,15 +116,22 @@ def parse_when(text: str, end_of_day: bool = False) -> float:
             return when.timestamp()
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("%r is not a date: use YYYY-MM-DD (a day, local time) or an ISO 8601 "
-                         "time such as 2025-05-08T14:30" % text) from None
+        raise ValueError(
+            "%r is not a date: use YYYY-MM-DD (a day, local time) or an ISO 8601 "
+            "time such as 2025-05-08T14:30" % text
+        ) from None
     if when.tzinfo is None:
         when = when.astimezone()
     return when.timestamp()
 
 
-def select(rows: list[dict], since: str | None = None, until: str | None = None,
-           days: int | None = None, now_s: float | None = None) -> list[dict]:
+def select(
+    rows: list[dict],
+    since: str | None = None,
+    until: str | None = None,
+    days: int | None = None,
+    now_s: float | None = None,
+) -> list[dict]:
     """The sessions that started in [since, until) (and within the last `days` days, counted
     from local midnight `days - 1` days ago). With any filter, sessions without a clock time
     are left out, since their day is unknown. ValueError for a bad date or day count."""
@@ -141,25 +148,40 @@ def select(rows: list[dict], since: str | None = None, until: str | None = None,
         lo = start if lo is None else max(lo, start)
     if lo is not None and hi is not None and hi <= lo:
         raise ValueError("--until is not after --since: nothing can match")
-    return [r for r in rows if r.get("start_unix_s") is not None
-            and (lo is None or r["start_unix_s"] >= lo)
-            and (hi is None or r["start_unix_s"] < hi)]
+    return [
+        r
+        for r in rows
+        if r.get("start_unix_s") is not None
+        and (lo is None or r["start_unix_s"] >= lo)
+        and (hi is None or r["start_unix_s"] < hi)
+    ]
 
 
 def add_filter_arguments(p, days: bool = True) -> None:
     """--since, --until (and --days) for a command that lists sessions."""
-    p.add_argument("--since", metavar="DATE",
-                   help="only sessions that started on or after DATE (YYYY-MM-DD or ISO 8601)")
-    p.add_argument("--until", metavar="DATE",
-                   help="only sessions that started on or before DATE (a day counts whole)")
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only sessions that started on or after DATE (YYYY-MM-DD or ISO 8601)",
+    )
+    p.add_argument(
+        "--until",
+        metavar="DATE",
+        help="only sessions that started on or before DATE (a day counts whole)",
+    )
     if days:
-        p.add_argument("--days", metavar="N", type=int,
-                       help="only the last N days (today counts as one)")
+        p.add_argument(
+            "--days", metavar="N", type=int, help="only the last N days (today counts as one)"
+        )
 
 
 def add_units_argument(p) -> None:
-    p.add_argument("--units", choices=("ml", "oz"), default=None,
-                   help="volume unit (default: the device's `units` setting, else mL)")
+    p.add_argument(
+        "--units",
+        choices=("ml", "oz"),
+        default=None,
+        help="volume unit (default: the device's `units` setting, else mL)",
+    )
 
 
 # -- breasts -----------------------------------------------------------------------------

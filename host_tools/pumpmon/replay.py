@@ -72,8 +72,10 @@ def replay(
             err.write(f"pumpmon replay: {e}\n")
             return EXIT_BAD_INPUT
         except OSError as e:
-            err.write(f"pumpmon replay: cannot write the temporary trace in {tmp}: "
-                      f"{e.strerror or e}; free some disk space\n")
+            err.write(
+                f"pumpmon replay: cannot write the temporary trace in {tmp}: "
+                f"{e.strerror or e}; free some disk space\n"
+            )
             return EXIT_FIRMWARE_ERROR
         try:
             exe = unixport.micropython_exe()
@@ -89,8 +91,14 @@ def replay(
         code = f"import replay; replay.main({argv!r})"
         cmd = [exe, "-X", f"heapsize={unixport.DEFAULT_HEAP}", "-c", code]
         with open(binary, "rb") as stdin, open(Path(tmp) / "stderr", "w+b") as stderr:
-            proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
-                                    env=env, cwd=str(unixport.COMPILED))
+            proc = subprocess.Popen(
+                cmd,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=env,
+                cwd=str(unixport.COMPILED),
+            )
             watchdog = threading.Timer(REPLAY_TIMEOUT_S, proc.kill)  # every wait bounded
             watchdog.start()
             try:

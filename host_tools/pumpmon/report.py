@@ -78,17 +78,27 @@ footer { margin-top: 2em; font-size: 0.8em; color: #555; }
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--archive", metavar="DIR",
-                   help="archive folder (default: $XDG_DATA_HOME/pumpmon)")
+    p.add_argument(
+        "--archive", metavar="DIR", help="archive folder (default: $XDG_DATA_HOME/pumpmon)"
+    )
     span = p.add_mutually_exclusive_group()
-    span.add_argument("--days", metavar="N", type=int,
-                      help="the last N days, today included (default: every session)")
-    span.add_argument("--since", metavar="DATE",
-                      help="sessions that started on or after DATE (YYYY-MM-DD)")
-    p.add_argument("--until", metavar="DATE",
-                   help="sessions that started on or before DATE (a day counts whole)")
-    p.add_argument("-o", "--output", metavar="FILE.html", required=True,
-                   help="the HTML file to write")
+    span.add_argument(
+        "--days",
+        metavar="N",
+        type=int,
+        help="the last N days, today included (default: every session)",
+    )
+    span.add_argument(
+        "--since", metavar="DATE", help="sessions that started on or after DATE (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--until",
+        metavar="DATE",
+        help="sessions that started on or before DATE (a day counts whole)",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE.html", required=True, help="the HTML file to write"
+    )
     add_units_argument(p)
 
 
@@ -117,8 +127,9 @@ def daily_plot(days: list[dict], units: str) -> str:
     right = [vol(d["right_ml"], units) or 0 for d in days]
     ax.bar([i - 0.2 for i in x], left, width=0.4, color=BOTTLE_COLORS[0], label="left")
     ax.bar([i + 0.2 for i in x], right, width=0.4, color=BOTTLE_COLORS[1], label="right")
-    ax.set_xticks(x, [d["date"][5:] for d in days], rotation=45 if len(days) > 10 else 0,
-                  fontsize=8)
+    ax.set_xticks(
+        x, [d["date"][5:] for d in days], rotation=45 if len(days) > 10 else 0, fontsize=8
+    )
     pad = max(0.0, (5 - len(days)) / 2)  # a day or two: bars of a sensible width, centred
     ax.set_xlim(-0.7 - pad, len(days) - 0.3 + pad)
     ax.set_ylabel("per day (%s)" % unit_label(units))
@@ -134,20 +145,31 @@ def session_plot(row: dict, session: dict, units: str) -> str:
     plt = _pyplot()
     data = series(session)
     side = row.get("bottle1_side") or "left"
-    fig, (ax_v, ax_f) = plt.subplots(2, 1, sharex=True, figsize=(9, 4.6),
-                                     gridspec_kw={"height_ratios": [3, 2]})
+    fig, (ax_v, ax_f) = plt.subplots(
+        2, 1, sharex=True, figsize=(9, 4.6), gridspec_kw={"height_ratios": [3, 2]}
+    )
     for ch, cum in enumerate(data["cumulative_ml"]):
         colour = BOTTLE_COLORS[ch % 2]
-        ax_v.plot(data["t_min"], [vol(v, units) for v in cum], color=colour, lw=1.4,
-                  label=bottle_name(ch, side))
-        ax_f.plot(data["t_min"], [flow(v, units) for v in data["flow_g_s"][ch]], color=colour,
-                  lw=0.9)
+        ax_v.plot(
+            data["t_min"],
+            [vol(v, units) for v in cum],
+            color=colour,
+            lw=1.4,
+            label=bottle_name(ch, side),
+        )
+        ax_f.plot(
+            data["t_min"], [flow(v, units) for v in data["flow_g_s"][ch]], color=colour, lw=0.9
+        )
     first = True
     for item in timeline(session):
         if item["event"] == "letdown":
             for ax in (ax_v, ax_f):
-                ax.axvline(item["t_s"] / 60.0, color=LETDOWN_COLOR, lw=1.0,
-                           label="letdown" if first and ax is ax_v else None)
+                ax.axvline(
+                    item["t_s"] / 60.0,
+                    color=LETDOWN_COLOR,
+                    lw=1.0,
+                    label="letdown" if first and ax is ax_v else None,
+                )
             first = False
     ax_v.set_ylabel("milk so far (%s)" % unit_label(units))
     ax_f.set_ylabel("flow (%s)" % flow_label(units))
@@ -168,9 +190,19 @@ def _e(text) -> str:
 
 def _steps(session: dict | None, units: str) -> str:
     items = step_results(session or {})
-    return "; ".join("%s at %s: %s %s" % (i["cue"].replace("_", " "), mmss(i["cue_t_s"]),
-                                          fmt(vol(i["volume_ml"], units)), unit_label(units))
-                     for i in items) or "-"
+    return (
+        "; ".join(
+            "%s at %s: %s %s"
+            % (
+                i["cue"].replace("_", " "),
+                mmss(i["cue_t_s"]),
+                fmt(vol(i["volume_ml"], units)),
+                unit_label(units),
+            )
+            for i in items
+        )
+        or "-"
+    )
 
 
 def _first_letdown(row: dict) -> str:
@@ -182,8 +214,13 @@ def _first_letdown(row: dict) -> str:
     return text
 
 
-def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
-           period: str, problems: dict[str, str] | None = None) -> str:
+def render(
+    rows: list[dict],
+    sessions: dict[str, dict | None],
+    units: str,
+    period: str,
+    problems: dict[str, str] | None = None,
+) -> str:
     """The HTML page. rows: annotated index rows (with a clock time), oldest first;
     sessions: id -> decoded session (None when its file could not be read)."""
     problems = problems or {}
@@ -192,54 +229,92 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
     t = trends(rows)
     days = t["days"]
     total_ml = sum(r["volume_ml"] or 0 for r in rows)
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>Pumping record, %s</title>" % _e(period), "<style>%s</style>" % CSS,
-           "</head><body>", "<h1>Pumping record</h1>",
-           '<p class="meta">%s &middot; made %s %s by pumpmon &middot; times are local '
-           '(UTC %s) &middot; volumes in %s, flow in %s</p>'
-           % (_e(period), now.strftime("%Y-%m-%d %H:%M"), offset_text(now), offset_text(now), u,
-              flow_label(units))]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Pumping record, %s</title>" % _e(period),
+        "<style>%s</style>" % CSS,
+        "</head><body>",
+        "<h1>Pumping record</h1>",
+        '<p class="meta">%s &middot; made %s %s by pumpmon &middot; times are local '
+        "(UTC %s) &middot; volumes in %s, flow in %s</p>"
+        % (
+            _e(period),
+            now.strftime("%Y-%m-%d %H:%M"),
+            offset_text(now),
+            offset_text(now),
+            u,
+            flow_label(units),
+        ),
+    ]
     if not rows:
         out.append("<p>No sessions in this period.</p>")
     else:
-        out.append("<p>%s over %s: %s %s in all, %s %s a day on average, "
-                   "%.1f sessions a day.</p>" % (
-                       count(len(rows), "session"), count(len(days), "day"),
-                       fmt(vol(total_ml, units)), u,
-                       fmt(vol(total_ml / len(days), units)), u, len(rows) / len(days)))
-        out.append('<figure><img alt="daily totals, left and right" src="%s">'
-                   "<figcaption>Milk per day, left and right breast.</figcaption></figure>"
-                   % daily_plot(days, units))
+        out.append(
+            "<p>%s over %s: %s %s in all, %s %s a day on average, "
+            "%.1f sessions a day.</p>"
+            % (
+                count(len(rows), "session"),
+                count(len(days), "day"),
+                fmt(vol(total_ml, units)),
+                u,
+                fmt(vol(total_ml / len(days), units)),
+                u,
+                len(rows) / len(days),
+            )
+        )
+        out.append(
+            '<figure><img alt="daily totals, left and right" src="%s">'
+            "<figcaption>Milk per day, left and right breast.</figcaption></figure>"
+            % daily_plot(days, units)
+        )
         typical = _typical(rows, sessions)
         if typical is not None:
             median_row, median_session = typical
-            out.append('<figure><img alt="a typical session" src="%s"><figcaption>A typical '
-                       "session (the median volume): %s, %s %s in %s. Top: milk in each "
-                       "bottle so far; bottom: the flow; green lines: letdowns.</figcaption>"
-                       "</figure>" % (session_plot(median_row, median_session, units),
-                                      _e(local_time(median_row)),
-                                      fmt(vol(median_row["volume_ml"], units)), u,
-                                      mmss(median_row["duration_s"])))
-        out.append("<h2>Per day</h2><table><tr><th class=text>day</th><th>sessions</th>"
-                   "<th>total (%s)</th><th>left (%s)</th><th>right (%s)</th>"
-                   "<th>first letdown, mean</th></tr>" % (u, u, u))
+            out.append(
+                '<figure><img alt="a typical session" src="%s"><figcaption>A typical '
+                "session (the median volume): %s, %s %s in %s. Top: milk in each "
+                "bottle so far; bottom: the flow; green lines: letdowns.</figcaption>"
+                "</figure>"
+                % (
+                    session_plot(median_row, median_session, units),
+                    _e(local_time(median_row)),
+                    fmt(vol(median_row["volume_ml"], units)),
+                    u,
+                    mmss(median_row["duration_s"]),
+                )
+            )
+        out.append(
+            "<h2>Per day</h2><table><tr><th class=text>day</th><th>sessions</th>"
+            "<th>total (%s)</th><th>left (%s)</th><th>right (%s)</th>"
+            "<th>first letdown, mean</th></tr>" % (u, u, u)
+        )
         for d in days:
-            out.append("<tr><td class=text>%s</td><td>%d</td><td>%s</td><td>%s</td>"
-                       "<td>%s</td><td>%s</td></tr>" % (
-                           d["date"], d["sessions"], fmt(vol(d["volume_ml"], units)),
-                           fmt(vol(d["left_ml"], units)), fmt(vol(d["right_ml"], units)),
-                           mmss(d["mean_first_letdown_s"])))
+            out.append(
+                "<tr><td class=text>%s</td><td>%d</td><td>%s</td><td>%s</td>"
+                "<td>%s</td><td>%s</td></tr>"
+                % (
+                    d["date"],
+                    d["sessions"],
+                    fmt(vol(d["volume_ml"], units)),
+                    fmt(vol(d["left_ml"], units)),
+                    fmt(vol(d["right_ml"], units)),
+                    mmss(d["mean_first_letdown_s"]),
+                )
+            )
         out.append("</table>")
         out.append("<h2>Sessions</h2>")
         by_day: dict[str, list[dict]] = {}
         for r in rows:
             by_day.setdefault(local_dt(r["start_unix_s"]).date().isoformat(), []).append(r)
         for day, day_rows in by_day.items():
-            out.append('<div class="day"><h3>%s</h3><table><tr><th class=text>start</th>'
-                       "<th>length</th><th>total (%s)</th><th>left (%s)</th><th>right (%s)</th>"
-                       "<th>letdowns</th><th>first letdown</th><th class=text>what massage and "
-                       "hand expression brought</th></tr>" % (_e(day), u, u, u))
+            out.append(
+                '<div class="day"><h3>%s</h3><table><tr><th class=text>start</th>'
+                "<th>length</th><th>total (%s)</th><th>left (%s)</th><th>right (%s)</th>"
+                "<th>letdowns</th><th>first letdown</th><th class=text>what massage and "
+                "hand expression brought</th></tr>" % (_e(day), u, u, u)
+            )
             for r in day_rows:
                 left_ml, right_ml = breasts(r, r.get("bottle1_side") or "left")
                 flags = []
@@ -249,28 +324,44 @@ def render(rows: list[dict], sessions: dict[str, dict | None], units: str,
                     flags.append("part of the file is damaged")
                 if r["id"] in problems:
                     flags.append(problems[r["id"]])
-                extra = "".join('<br><span class="note">%s</span>' % _e(x)
-                                for x in ([r["note"]] if r.get("note") else []) + flags)
-                out.append("<tr><td class=text>%s%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                           "<td>%s</td><td>%d</td><td>%s</td><td class=text>%s</td></tr>" % (
-                               _e(local_time(r)), extra, mmss(r["duration_s"]),
-                               fmt(vol(r["volume_ml"], units)), fmt(vol(left_ml, units)),
-                               fmt(vol(right_ml, units)), r["letdowns"] or 0,
-                               _first_letdown(r), _e(_steps(sessions.get(r["id"]), units))))
+                extra = "".join(
+                    '<br><span class="note">%s</span>' % _e(x)
+                    for x in ([r["note"]] if r.get("note") else []) + flags
+                )
+                out.append(
+                    "<tr><td class=text>%s%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                    "<td>%s</td><td>%d</td><td>%s</td><td class=text>%s</td></tr>"
+                    % (
+                        _e(local_time(r)),
+                        extra,
+                        mmss(r["duration_s"]),
+                        fmt(vol(r["volume_ml"], units)),
+                        fmt(vol(left_ml, units)),
+                        fmt(vol(right_ml, units)),
+                        r["letdowns"] or 0,
+                        _first_letdown(r),
+                        _e(_steps(sessions.get(r["id"]), units)),
+                    )
+                )
             out.append("</table></div>")
-    out.append("<footer>Volumes come from the weight of each bottle (1 mL of milk weighs "
-               "1.03 g). Letdowns are found from the flow; the first letdown's time is "
-               "counted from the start of the session. Amounts vary a lot between people, "
-               "breasts and sessions; trends over days say more than any one session. The "
-               "device gives cues, not medical advice.</footer>")
+    out.append(
+        "<footer>Volumes come from the weight of each bottle (1 mL of milk weighs "
+        "1.03 g). Letdowns are found from the flow; the first letdown's time is "
+        "counted from the start of the session. Amounts vary a lot between people, "
+        "breasts and sessions; trends over days say more than any one session. The "
+        "device gives cues, not medical advice.</footer>"
+    )
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
 def _typical(rows: list[dict], sessions: dict[str, dict | None]) -> tuple[dict, dict] | None:
     """(row, session) of the complete session with samples of the median volume, or None."""
-    usable = [(r, s) for r in rows
-              if r["complete"] and (s := sessions.get(r["id"])) and (s.get("t_ms") or [])]
+    usable = [
+        (r, s)
+        for r in rows
+        if r["complete"] and (s := sessions.get(r["id"])) and (s.get("t_ms") or [])
+    ]
     if not usable:
         return None
     median = statistics.median_low([r["volume_ml"] or 0 for r, _ in usable])
@@ -289,8 +380,7 @@ def _period(args: argparse.Namespace, rows: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if not args.output.lower().endswith((".html", ".htm")):
-        raise PumpmonError("the output must be an .html file, not %s" % args.output,
-                           BAD_REQUEST)
+        raise PumpmonError("the output must be an .html file, not %s" % args.output, BAD_REQUEST)
     try:
         with Archive.open(args.archive, create=False) as arc:
             units = units_for(args.units, arc.root)
@@ -317,6 +407,8 @@ def run(args: argparse.Namespace) -> int:
             f.write(page)
     except OSError as e:
         raise PumpmonError("cannot write %s: %s" % (args.output, e.strerror or e)) from None
-    print("wrote %s (%s, %.0f KB, self-contained: open it in a browser, print it to "
-          "PDF or attach it)" % (args.output, count(len(rows), "session"), len(page) / 1024))
+    print(
+        "wrote %s (%s, %.0f KB, self-contained: open it in a browser, print it to "
+        "PDF or attach it)" % (args.output, count(len(rows), "session"), len(page) / 1024)
+    )
     return 0

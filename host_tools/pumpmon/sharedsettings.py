@@ -28,8 +28,10 @@ def remember_device_settings(dev, archive_root, new_shas: list[str], say=print) 
     try:
         _raw, cfg, _problems = read_device_config(dev)
     except DeviceCodeError as e:
-        say("could not read the device's settings (units, bottle1_side): %s"
-            % e.args[0].splitlines()[-1])
+        say(
+            "could not read the device's settings (units, bottle1_side): %s"
+            % e.args[0].splitlines()[-1]
+        )
         return {}
     kept = {k: cfg[k] for k in SHARED_KEYS if isinstance(cfg.get(k), str)}
     try:

@@ -59,7 +59,8 @@ class Trace:
         pack = RECORD.pack
         n = 0
         for t, a, b, (x, y, z) in itertools.islice(
-                zip(self.t_ms, self.w1_mg, w2, acc, strict=True), skip, None):
+            zip(self.t_ms, self.w1_mg, w2, acc, strict=True), skip, None
+        ):
             out.write(pack(t, a, b, x, y, z))
             n += 1
         return n
@@ -216,8 +217,9 @@ def _read_error(p: Path, e: Exception, where: str = "") -> TraceError:
     if isinstance(e, IsADirectoryError):
         return TraceError(f"{p}: is a directory; give the path of a trace CSV file")
     if isinstance(e, UnicodeDecodeError):
-        return TraceError(f"{p}{where}: not a text CSV (byte {e.start} is not UTF-8); "
-                          "export the trace as CSV")
+        return TraceError(
+            f"{p}{where}: not a text CSV (byte {e.start} is not UTF-8); export the trace as CSV"
+        )
     return TraceError(f"{p}: cannot read it ({getattr(e, 'strerror', None) or e})")
 
 
@@ -257,10 +259,13 @@ def write_binary(path: str | Path, out: BinaryIO, chunk_rows: int = CHUNK_ROWS) 
             return  # blank lines only: nothing to check or write
         lines = [header] + ([carry] if carry else []) + chunk
         numbered = itertools.chain(
-            itertools.repeat("", header_no - 1), [header],
+            itertools.repeat("", header_no - 1),
+            [header],
             itertools.repeat("", (carry_no if carry else first_no) - header_no - 1),
             [carry] if carry else [],
-            itertools.repeat("", first_no - carry_no - 1) if carry else [], chunk)
+            itertools.repeat("", first_no - carry_no - 1) if carry else [],
+            chunk,
+        )
         trace = _parse_lines(lines, numbered, name)
         if n == 0:
             out.write(trace.binary_header())

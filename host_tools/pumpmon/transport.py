@@ -78,18 +78,17 @@ class _Transport(SerialTransport):
 
     pushback = b""
 
-    def read_until(self, min_num_bytes, ending, timeout=10, data_consumer=None,
-                   timeout_overall=None):
+    def read_until(
+        self, min_num_bytes, ending, timeout=10, data_consumer=None, timeout_overall=None
+    ):
         if self.pushback and data_consumer is None:
             data, self.pushback = self.pushback, b""
             idx = data.find(ending)
             if idx >= 0:
-                self.pushback = data[idx + len(ending):]
-                return data[:idx + len(ending)]
-            return data + super().read_until(min_num_bytes, ending, timeout, None,
-                                             timeout_overall)
-        return super().read_until(min_num_bytes, ending, timeout, data_consumer,
-                                  timeout_overall)
+                self.pushback = data[idx + len(ending) :]
+                return data[: idx + len(ending)]
+            return data + super().read_until(min_num_bytes, ending, timeout, None, timeout_overall)
+        return super().read_until(min_num_bytes, ending, timeout, data_consumer, timeout_overall)
 
 
 def _port(transport: SerialTransport) -> serial.Serial:
@@ -129,8 +128,7 @@ def choose_port(port: str | None) -> str:
         )
     if len(found) > 1:
         listing = "; ".join("%s: %s" % f for f in found)
-        raise DeviceError("several possible devices on USB (%s): choose one with --port"
-                          % listing)
+        raise DeviceError("several possible devices on USB (%s): choose one with --port" % listing)
     return found[0][0]
 
 
@@ -154,19 +152,29 @@ def _may_be_asleep(port: str | None, err: DeviceError) -> bool:
 def _open_error(port: str, exc: BaseException) -> DeviceError:
     text = str(exc)
     err = getattr(exc, "errno", None)
-    if err == errno.ENOENT or "No such file" in text or "could not open port" in text and (
-        "No such file" in text or "FileNotFound" in text
+    if (
+        err == errno.ENOENT
+        or "No such file" in text
+        or "could not open port" in text
+        and ("No such file" in text or "FileNotFound" in text)
     ):
-        return DeviceError("no device at %s: check the port name (omit --port to search USB)"
-                           % port)
+        return DeviceError(
+            "no device at %s: check the port name (omit --port to search USB)" % port
+        )
     if err in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return DeviceError("no permission to open %s: add yourself to the group that owns it "
-                           "(often `dialout`), then log in again" % port)
-    if err in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "lock" in text.lower() or (
-        "busy" in text.lower()
+        return DeviceError(
+            "no permission to open %s: add yourself to the group that owns it "
+            "(often `dialout`), then log in again" % port
+        )
+    if (
+        err in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK)
+        or "lock" in text.lower()
+        or ("busy" in text.lower())
     ):
-        return DeviceError("%s is busy: another program (mpremote, a serial monitor, another "
-                           "pumpmon) has it open; close it and try again" % port)
+        return DeviceError(
+            "%s is busy: another program (mpremote, a serial monitor, another "
+            "pumpmon) has it open; close it and try again" % port
+        )
     return DeviceError("cannot open %s: %s" % (port, text))
 
 
@@ -180,9 +188,13 @@ class Device:
 
     # -- connecting -------------------------------------------------------------------
     @classmethod
-    def connect(cls, port: str | None = None, repl_timeout_s: float = REPL_TIMEOUT_S,
-                say: Callable[[str], None] | None = None,
-                wake_timeout_s: float = WAKE_TIMEOUT_S) -> Device:
+    def connect(
+        cls,
+        port: str | None = None,
+        repl_timeout_s: float = REPL_TIMEOUT_S,
+        say: Callable[[str], None] | None = None,
+        wake_timeout_s: float = WAKE_TIMEOUT_S,
+    ) -> Device:
         """Connect, retrying for up to wake_timeout_s while the device may be asleep (no board
         on USB, its port gone, or no REPL answer: docs/hardware.md, "Power")."""
         deadline = time.monotonic() + wake_timeout_s
@@ -193,18 +205,23 @@ class Device:
             except DeviceError as e:
                 if not _may_be_asleep(port, e) or time.monotonic() >= deadline:
                     if _may_be_asleep(port, e) and wake_timeout_s > 0:
-                        raise DeviceError("%s (waited %.0f s for it to wake: press its button "
-                                          "and try again)" % (e, wake_timeout_s)) from None
+                        raise DeviceError(
+                            "%s (waited %.0f s for it to wake: press its button "
+                            "and try again)" % (e, wake_timeout_s)
+                        ) from None
                     raise
                 if say is not None and not told:
-                    say("no answer from the device: it may be asleep (it wakes at least every "
-                        "30 s); trying again for up to %.0f s" % wake_timeout_s)
+                    say(
+                        "no answer from the device: it may be asleep (it wakes at least every "
+                        "30 s); trying again for up to %.0f s" % wake_timeout_s
+                    )
                     told = True
                 time.sleep(0.5)
 
     @classmethod
-    def _connect_once(cls, port: str | None, repl_timeout_s: float,
-                      say: Callable[[str], None] | None) -> Device:
+    def _connect_once(
+        cls, port: str | None, repl_timeout_s: float, say: Callable[[str], None] | None
+    ) -> Device:
         path = choose_port(port)
         # Open once ourselves first: mpremote turns every open failure into "failed to
         # access", and the user needs to know which one (missing, busy, no permission).
@@ -246,12 +263,15 @@ class Device:
                         "the device at %s did not hand over its REPL within %.0f s (it printed "
                         "%r): it may be busy or running other code; unplug and replug it, or "
                         "press its reset button, then try again"
-                        % (self.port, timeout_s, seen[-120:].decode("utf-8", "replace")))
+                        % (self.port, timeout_s, seen[-120:].decode("utf-8", "replace"))
+                    )
                 if now >= next_nudge:
                     # still no banner: the app may still be closing its log; ask again
                     if say is not None and next_nudge > 0:
-                        say("waiting for the device to close its session log and hand over "
-                            "its REPL (up to %.0f s)" % timeout_s)
+                        say(
+                            "waiting for the device to close its session log and hand over "
+                            "its REPL (up to %.0f s)" % timeout_s
+                        )
                         say = None
                     ser.write(b"\r\x03\r\x01")
                     next_nudge = now + 1.0
@@ -271,13 +291,16 @@ class Device:
             ser.write(b"\r\x01")
             tail = self.transport.read_until(1, banner, timeout=2)
             if not tail.endswith(banner):
-                raise DeviceError("the device at %s answered, but not as a MicroPython raw REPL "
-                                  "(%r): is it a pump monitor?" % (self.port, tail[-80:]))
+                raise DeviceError(
+                    "the device at %s answered, but not as a MicroPython raw REPL "
+                    "(%r): is it a pump monitor?" % (self.port, tail[-80:])
+                )
             self.transport.in_raw_repl = True
             ser.timeout = 1.0
         except (serial.SerialException, OSError) as e:
-            raise DeviceGone("lost the device at %s while connecting: %s"
-                             % (self.port, e)) from None
+            raise DeviceGone(
+                "lost the device at %s while connecting: %s" % (self.port, e)
+            ) from None
 
     def close(self) -> None:
         try:
@@ -336,9 +359,10 @@ class Device:
                 now = time.monotonic()
                 if not data:
                     if now - last_byte > IDLE_TIMEOUT_S:
-                        raise DeviceGone("the device at %s stopped sending for %.0f s in the "
-                                         "middle of a transfer (unplugged?)"
-                                         % (self.port, IDLE_TIMEOUT_S))
+                        raise DeviceGone(
+                            "the device at %s stopped sending for %.0f s in the "
+                            "middle of a transfer (unplugged?)" % (self.port, IDLE_TIMEOUT_S)
+                        )
                     continue
                 last_byte = now
                 if in_err:
@@ -347,7 +371,7 @@ class Device:
                     pending += data
                     eot = pending.find(b"\x04")
                     if eot >= 0:
-                        err = pending[eot + 1:]
+                        err = pending[eot + 1 :]
                         pending = pending[:eot]
                         in_err = True
                     *lines, pending = pending.split(b"\n")
@@ -359,12 +383,13 @@ class Device:
                 if in_err and b"\x04" in err:
                     end = err.index(b"\x04")
                     # the next prompt may have come with the same read: hand it back
-                    self.transport.pushback = err[end + 1:]
+                    self.transport.pushback = err[end + 1 :]
                     err = err[:end]
                     break
         except (serial.SerialException, OSError) as e:
-            raise DeviceGone("lost the device at %s in the middle of a transfer: %s"
-                             % (self.port, e)) from None
+            raise DeviceGone(
+                "lost the device at %s in the middle of a transfer: %s" % (self.port, e)
+            ) from None
         if err.strip():
             raise DeviceCodeError(err.decode("utf-8", "replace").strip())
 
@@ -373,15 +398,18 @@ class Device:
         """The chip's unique id as hex ("" when the port has none)."""
         out = self.exec(
             "try:\n import machine,binascii\n print(binascii.hexlify(machine.unique_id())"
-            ".decode())\nexcept Exception:\n print('')\n")
+            ".decode())\nexcept Exception:\n print('')\n"
+        )
         return out.decode().strip()
 
     def session_in_progress(self) -> int | None:
         """The id of the session the app paused to hand over the REPL (-1: one that is not
         being saved), None when no session is running (or the device has no app)."""
         try:
-            return self.eval("(lambda m:m.session_in_progress() if hasattr(m,"
-                             "'session_in_progress') else None)(__import__('app'))")
+            return self.eval(
+                "(lambda m:m.session_in_progress() if hasattr(m,"
+                "'session_in_progress') else None)(__import__('app'))"
+            )
         except DeviceCodeError:
             return None
 
@@ -395,8 +423,10 @@ class Device:
         """(free bytes, bytes one session needs) on the flash holding `folder`, from the
         device's log store; None when the device cannot say."""
         try:
-            got = self.eval("(lambda m:(m.free_bytes(%r),m.SESSION_BYTES))"
-                            "(__import__('device.logstore').logstore)" % folder)
+            got = self.eval(
+                "(lambda m:(m.free_bytes(%r),m.SESSION_BYTES))"
+                "(__import__('device.logstore').logstore)" % folder
+            )
         except DeviceError:
             return None
         return int(got[0]), int(got[1])
@@ -424,8 +454,9 @@ class Device:
                 try:
                     name, size, crc = ast.literal_eval(line.decode())
                 except (ValueError, SyntaxError, UnicodeDecodeError):
-                    raise DeviceError("unexpected listing line from the device: %r" % line[:120]
-                                      ) from None
+                    raise DeviceError(
+                        "unexpected listing line from the device: %r" % line[:120]
+                    ) from None
                 rows.append((name, int(size), int(crc) & 0xFFFFFFFF))
 
         self._stream(code, on_line)
@@ -464,15 +495,18 @@ class Device:
                     if len(data) != want_size or got_crc != want_crc:
                         failures.append(
                             "%s: %d bytes with CRC %08x arrived, the device read %d with CRC "
-                            "%08x" % (paths[i], len(data), got_crc, want_size, want_crc))
+                            "%08x" % (paths[i], len(data), got_crc, want_size, want_crc)
+                        )
                     else:
                         on_file(paths[i], data)
                 state["index"] = -1
                 state["parts"] = []
             elif tag == b"E ":
                 _e, i_text, code_text = line.split()
-                failures.append("%s: the device could not open it (OSError %s)"
-                                % (paths[int(i_text)], code_text.decode()))
+                failures.append(
+                    "%s: the device could not open it (OSError %s)"
+                    % (paths[int(i_text)], code_text.decode())
+                )
             else:
                 if state["index"] < 0:
                     raise DeviceError("unexpected output from the device: %r" % line[:120])
@@ -505,8 +539,10 @@ class Device:
         """Write `data` to `path` atomically (a temporary name, then rename), verified by
         the device's CRC-32 of what it wrote."""
         tmp = path + ".tmp"
-        lines = [base64.b64encode(data[i:i + chunk_bytes]).decode()
-                 for i in range(0, len(data), chunk_bytes)]
+        lines = [
+            base64.b64encode(data[i : i + chunk_bytes]).decode()
+            for i in range(0, len(data), chunk_bytes)
+        ]
         self.exec("import binascii,os\n_f=open(%r,'wb')\n_c=0" % tmp)
         for ln in lines:  # one small exec each: compiling code needs heap on the device
             self.exec("_b=binascii.a2b_base64(%r)\n_f.write(_b)\n_c=binascii.crc32(_b,_c)" % ln)
@@ -514,8 +550,10 @@ class Device:
         want = binascii.crc32(data) & 0xFFFFFFFF
         if got != want:
             self.exec("os.remove(%r)" % tmp)
-            raise DeviceError("writing %s: the device stored CRC %08x, expected %08x; nothing "
-                              "was changed, try again" % (path, got, want))
+            raise DeviceError(
+                "writing %s: the device stored CRC %08x, expected %08x; nothing "
+                "was changed, try again" % (path, got, want)
+            )
         self.exec("os.rename(%r,%r)\ndel _f,_c" % (tmp, path))
 
     def remove(self, path: str) -> None:
@@ -529,7 +567,8 @@ class Device:
         try:
             replay_board = self.eval(
                 "(lambda j:bool(j and j.get('trace')))(__import__('app').load_board"
-                "('/board.json')[0])")
+                "('/board.json')[0])"
+            )
         except DeviceCodeError:
             replay_board = True  # no app on this device: nothing to start
         if replay_board and self.session_in_progress() is not None:
@@ -546,8 +585,9 @@ class Device:
             self.transport.read_until(1, b"app.main()\r\n", timeout=2)
             return True
         except (serial.SerialException, OSError) as e:
-            raise DeviceGone("lost the device at %s while restarting its app: %s"
-                             % (self.port, e)) from None
+            raise DeviceGone(
+                "lost the device at %s while restarting its app: %s" % (self.port, e)
+            ) from None
 
 
 _READER = (
@@ -567,6 +607,5 @@ _READER = (
     "   c=binascii.crc32(mv[:k],c)\n   s+=k\n"
     "   w(binascii.b2a_base64(mv[:k]))\n"
     "  f.close()\n  print('C',i,s,c&0xffffffff)\n"
-"_rd(%r,%d)\ndel _rd\n"
+    "_rd(%r,%d)\ndel _rd\n"
 )
-

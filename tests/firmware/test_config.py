@@ -158,9 +158,10 @@ def test_every_schema_key_is_read_by_some_firmware_module_or_host_tool():
 def test_rules_across_keys_put_a_contradiction_back_to_the_defaults():
     cfg, problems = config.validate({"stimulate_after_s": 1000, "max_session_s": 600})
     assert (cfg["stimulate_after_s"], cfg["max_session_s"]) == (180, 900)
-    assert len(problems) == 1 and "stimulate_after_s (1000) must be below max_session_s" in (
-        problems[0])
+    assert (
+        len(problems) == 1
+        and "stimulate_after_s (1000) must be below max_session_s" in (problems[0])
+    )
     assert config.broken_rules(config.defaults()) == []
     cfg, problems = config.validate({"stimulate_after_s": 500, "max_session_s": 600})
     assert problems == [] and cfg["stimulate_after_s"] == 500
-

@@ -20,7 +20,8 @@ def session_files(n: int, minutes: float = 3, incomplete: tuple[int, ...] = ()) 
     """{device path: bytes} of sessions 1..n, one hour apart, some cut short."""
     return {
         flashimage.SESSION_DIR + "/" + flashimage.session_name(i): flashimage.synthetic_session(
-            i, START_TIME_S + i * 3600, minutes=minutes, seed=i, complete=i not in incomplete)
+            i, START_TIME_S + i * 3600, minutes=minutes, seed=i, complete=i not in incomplete
+        )
         for i in range(1, n + 1)
     }
 
@@ -30,16 +31,24 @@ def emulated_device(image):
     return Emulator(idle=True, flash=image).serving()
 
 
-def archive_of(root, n: int, minutes: float = 4, incomplete: tuple[int, ...] = (),
-               no_clock: tuple[int, ...] = (), device: str = "240ac4000001"):
+def archive_of(
+    root,
+    n: int,
+    minutes: float = 4,
+    incomplete: tuple[int, ...] = (),
+    no_clock: tuple[int, ...] = (),
+    device: str = "240ac4000001",
+):
     """An archive at `root` holding sessions 1..n (those in `no_clock` without a clock time)."""
     from pumpmon.archive import Archive
 
     files = session_files(n, minutes=minutes, incomplete=incomplete)
     for i in no_clock:
-        files[flashimage.SESSION_DIR + "/" + flashimage.session_name(i)] = \
-            flashimage.synthetic_session(i, None, minutes=minutes, seed=i,
-                                         complete=i not in incomplete)
+        files[flashimage.SESSION_DIR + "/" + flashimage.session_name(i)] = (
+            flashimage.synthetic_session(
+                i, None, minutes=minutes, seed=i, complete=i not in incomplete
+            )
+        )
     with Archive.open(root) as arc:
         for path, data in files.items():
             arc.add(device, path.rsplit("/", 1)[1], data)

@@ -77,11 +77,18 @@ class FakeBabyBuddy:
                 self._route("OPTIONS")
 
             def _options(self, _query):
-                fields = (["id", "child", "amount", "start", "end", "duration", "notes", "tags"]
-                          if fake.version >= 2 else ["id", "child", "amount", "time", "notes",
-                                                     "tags"])
-                self._send(200, {"name": "Pumping List", "actions": {
-                    "POST": {f: {"type": "field"} for f in fields}}})
+                fields = (
+                    ["id", "child", "amount", "start", "end", "duration", "notes", "tags"]
+                    if fake.version >= 2
+                    else ["id", "child", "amount", "time", "notes", "tags"]
+                )
+                self._send(
+                    200,
+                    {
+                        "name": "Pumping List",
+                        "actions": {"POST": {f: {"type": "field"} for f in fields}},
+                    },
+                )
 
             def _get(self, query):
                 found = list(fake.entries)
@@ -96,8 +103,9 @@ class FakeBabyBuddy:
                 if "start_max" in query:
                     hi = _parse(query["start_max"][0])
                     found = [e for e in found if _parse(e["start"]) <= hi]
-                self._send(200, {"count": len(found), "next": None, "previous": None,
-                                 "results": found})
+                self._send(
+                    200, {"count": len(found), "next": None, "previous": None, "results": found}
+                )
 
             def _post(self, _query):
                 fake.posts += 1
@@ -124,18 +132,31 @@ class FakeBabyBuddy:
                     return self._send(400, errors)
                 with fake._lock:
                     for e in fake.entries:
-                        if e["child"] == child and _parse(e["start"]) < end \
-                                and start < _parse(e["end"]):
-                            return self._send(400, {"non_field_errors": [
-                                "Une autre entrée chevauche la période indiquée."]})
+                        if (
+                            e["child"] == child
+                            and _parse(e["start"]) < end
+                            and start < _parse(e["end"])
+                        ):
+                            return self._send(
+                                400,
+                                {
+                                    "non_field_errors": [
+                                        "Une autre entrée chevauche la période indiquée."
+                                    ]
+                                },
+                            )
                     if fake.round_start_to_minute:
                         start = start.replace(second=0, microsecond=0)
-                    entry = {"id": len(fake.entries) + 1, "child": child,
-                             "amount": float(body.get("amount")),
-                             "start": start.astimezone(dt.UTC).isoformat(),
-                             "end": end.astimezone(dt.UTC).isoformat(),
-                             "duration": str(end - start), "notes": body.get("notes"),
-                             "tags": body.get("tags") or []}
+                    entry = {
+                        "id": len(fake.entries) + 1,
+                        "child": child,
+                        "amount": float(body.get("amount")),
+                        "start": start.astimezone(dt.UTC).isoformat(),
+                        "end": end.astimezone(dt.UTC).isoformat(),
+                        "duration": str(end - start),
+                        "notes": body.get("notes"),
+                        "tags": body.get("tags") or [],
+                    }
                     fake.entries.append(entry)
                 if fake.lose_next_answer:  # stored, but the answer never arrives
                     fake.lose_next_answer = False

@@ -26,8 +26,12 @@ CLOCK = re.compile(r"^\[(\d+):(\d\d)\] ")
 
 
 def pumpmon(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pumpmon.cli", *args], capture_output=True,
-                          text=True, timeout=HANG_GUARD_S)
+    return subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
 
 
 def sessions(archive: Path) -> list[dict]:
@@ -44,8 +48,9 @@ def pull_from(flash: Path, archive: Path) -> subprocess.CompletedProcess[str]:
 def test_a_session_recorded_by_the_app_is_pulled_with_its_events(tmp_path):
     flash, archive = tmp_path / "flash.img", tmp_path / "archive"
     lines: list[str] = []
-    with Emulator(trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True,
-                  console=lines.append) as emu:
+    with Emulator(
+        trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True, console=lines.append
+    ) as emu:
         deadline = time.monotonic() + HANG_GUARD_S
         assert emu.run(lambda: time.monotonic() > deadline) == 0
     assert any(line.startswith("session 1:") for line in lines), lines
@@ -119,9 +124,14 @@ def test_pull_during_a_session_leaves_it_running_and_the_next_pull_gets_it_whole
         assert "left running" in pull.stdout
         assert [s["session_number"] for s in sessions(archive)] == [1, 2]  # not the running
         time.sleep(900 / 60)  # the rest of the session (the pull paused it a moment)
-        _wait_for(lambda: pumpmon("pull", "--port", emu.device_path, "--archive",
-                                  str(archive)).returncode == 0 and len(sessions(archive)) == 3,
-                  "the session never ended after the pull")
+        _wait_for(
+            lambda: (
+                pumpmon("pull", "--port", emu.device_path, "--archive", str(archive)).returncode
+                == 0
+                and len(sessions(archive)) == 3
+            ),
+            "the session never ended after the pull",
+        )
     third = sessions(archive)[2]
     assert third["complete"] is True and third["session_number"] == 3
     assert third["duration_s"] > 600  # it went on after the pull, it was not ended there
@@ -132,15 +142,15 @@ def test_config_set_during_a_session_refuses_unless_asked_to_stop_it(tmp_path):
     flash, archive = tmp_path / "flash.img", tmp_path / "archive"
     with Emulator(trace=DEMO_TRACE, speed=20, flash=flash).serving() as emu:
         time.sleep(2)
-        refused = pumpmon("config", "set", "haptic_intensity_pct=50", "--port",
-                          emu.device_path)
+        refused = pumpmon("config", "set", "haptic_intensity_pct=50", "--port", emu.device_path)
         assert refused.returncode == 2
         assert "--stop-session" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
         pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
         assert "left running" in pull.stdout  # still going: config set did not end it
-        done = pumpmon("config", "set", "haptic_intensity_pct=50", "--stop-session",
-                       "--port", emu.device_path)
+        done = pumpmon(
+            "config", "set", "haptic_intensity_pct=50", "--stop-session", "--port", emu.device_path
+        )
         assert done.returncode == 0, done.stderr
         assert "ended the session" in done.stdout
         pull = pumpmon("pull", "--port", emu.device_path, "--archive", str(archive))
@@ -156,8 +166,9 @@ def test_a_full_flash_gives_the_not_saved_cue_and_keeps_the_summary(tmp_path):
         if run == 2:
             call_in_port("fullflash", "fill", str(flash), heap="2M")  # raises if it fails
         lines: list[str] = []
-        with Emulator(trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True,
-                      console=lines.append) as emu:
+        with Emulator(
+            trace=DEMO_TRACE, speed=400, flash=flash, then_exit=True, console=lines.append
+        ) as emu:
             deadline = time.monotonic() + HANG_GUARD_S
             assert emu.run(lambda d=deadline: time.monotonic() > d) == 0
     cues = [line for line in lines if "] cue: " in line]

@@ -76,8 +76,7 @@ def test_sessions_json_has_one_object_per_session_with_the_summary_fields(arc_di
 
 def test_sessions_in_ounces_are_millilitres_over_29_57(arc_dir, capsys):
     _c, out_ml, _e = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
-    _c, out_oz, _e = _run(capsys, "sessions", "--archive", str(arc_dir), "--json",
-                          "--units", "oz")
+    _c, out_oz, _e = _run(capsys, "sessions", "--archive", str(arc_dir), "--json", "--units", "oz")
     for ml, oz in zip(json.loads(out_ml), json.loads(out_oz)):
         assert oz["volume_oz"] == pytest.approx(ml["volume_ml"] / 29.5735, abs=0.01)
 
@@ -135,13 +134,28 @@ def test_thousands_of_sessions_list_from_the_index(tmp_path):
         rows = []
         for i in range(3000):
             r = dict.fromkeys(cols)
-            r.update(id="%08d" % i, device=DEVICE, name="%08d.pml" % i, size=1, head_crc=i,
-                     crc32=0, sha256="", file="x", pulled_at="", start_unix_s=1.7e9 + i * 3600,
-                     volume_ml=50.0, letdowns=3, complete=1, damaged=0, volume_estimated=0,
-                     tapers=1, cues=2, duration_s=600.0)
+            r.update(
+                id="%08d" % i,
+                device=DEVICE,
+                name="%08d.pml" % i,
+                size=1,
+                head_crc=i,
+                crc32=0,
+                sha256="",
+                file="x",
+                pulled_at="",
+                start_unix_s=1.7e9 + i * 3600,
+                volume_ml=50.0,
+                letdowns=3,
+                complete=1,
+                damaged=0,
+                volume_estimated=0,
+                tapers=1,
+                cues=2,
+                duration_s=600.0,
+            )
             rows.append([r[c] for c in cols])
-        arc.db.executemany("INSERT INTO sessions VALUES (%s)" % ",".join("?" * len(cols)),
-                           rows)
+        arc.db.executemany("INSERT INTO sessions VALUES (%s)" % ",".join("?" * len(cols)), rows)
         listed = arc.list()
     assert len(listed) == 3000
     assert [r["id"] for r in listed[:2]] == ["00000000", "00000001"]
@@ -171,8 +185,12 @@ def test_an_archive_path_that_is_a_file_is_refused_with_a_message(tmp_path):
 
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("keep me")
-    proc = subprocess.run([sys.executable, "-m", "pumpmon.cli", "sessions", "--archive",
-                           str(not_a_folder)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", "sessions", "--archive", str(not_a_folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "is a file, not an archive folder" in proc.stderr
     assert not_a_folder.read_text() == "keep me"  # nothing lost
@@ -187,8 +205,12 @@ def test_with_the_index_deleted_sessions_lists_every_archived_session(arc_dir, c
     _drop_index(arc_dir)
     code, out, err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
     assert code == 0, err
-    assert sorted(s["id"] for s in json.loads(out)) == ["00000001", "00000002", "00000003",
-                                                       "00000004"]
+    assert sorted(s["id"] for s in json.loads(out)) == [
+        "00000001",
+        "00000002",
+        "00000003",
+        "00000004",
+    ]
     assert "rebuilt" in err
 
 
@@ -221,8 +243,12 @@ def test_sessions_marks_an_archived_file_that_is_missing_or_changed(arc_dir, cap
     code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir), "--json")
     assert code == 0
     state = {s["id"]: s["file"] for s in json.loads(out)}
-    assert state == {"00000001": "missing", "00000002": "changed", "00000003": "ok",
-                     "00000004": "ok"}
+    assert state == {
+        "00000001": "missing",
+        "00000002": "changed",
+        "00000003": "ok",
+        "00000004": "ok",
+    }
     code, out, _err = _run(capsys, "sessions", "--archive", str(arc_dir))
     assert out.count("`pumpmon pull` fetches it again") == 2
 
@@ -238,7 +264,8 @@ def test_adding_a_session_again_rewrites_a_missing_archived_file(arc_dir, files)
 
 
 def test_forget_moves_the_file_to_the_trash_and_keeps_it_forgotten_after_a_reindex(
-        arc_dir, capsys):
+    arc_dir, capsys
+):
     code, out, err = _run(capsys, "forget", "3", "--archive", str(arc_dir))
     assert code == 0, err
     assert "trash" in out
@@ -250,14 +277,16 @@ def test_forget_moves_the_file_to_the_trash_and_keeps_it_forgotten_after_a_reind
     assert [s["id"] for s in json.loads(out)] == ["00000001", "00000002", "00000004"]
     with Archive.open(arc_dir) as arc:
         data = trashed[0].read_bytes()
-        assert arc.is_forgotten(DEVICE, "00000003.pml", len(data),
-                                __import__("binascii").crc32(data[:1024]))
+        assert arc.is_forgotten(
+            DEVICE, "00000003.pml", len(data), __import__("binascii").crc32(data[:1024])
+        )
     code, _out, err = _run(capsys, "forget", "99", "--archive", str(arc_dir))
     assert code == 2 and "no session" in err
 
 
 def test_a_session_whose_header_is_damaged_is_shown_as_damaged_with_what_was_read(
-        tmp_path, files, capsys):
+    tmp_path, files, capsys
+):
     data = bytearray(files["/sessions/00000002.pml"])
     for i in range(3, 40):  # the header frame
         data[i] ^= 0x5A
@@ -270,8 +299,9 @@ def test_a_session_whose_header_is_damaged_is_shown_as_damaged_with_what_was_rea
     code, out, err = _run(capsys, "show", "00000002", "--archive", str(arc_dir))
     assert code == 0, err
     assert "number None" not in out and "header is damaged" in out
-    code, out, err = _run(capsys, "plot", "00000002", "-o", str(tmp_path / "p.png"),
-                          "--archive", str(arc_dir))
+    code, out, err = _run(
+        capsys, "plot", "00000002", "-o", str(tmp_path / "p.png"), "--archive", str(arc_dir)
+    )
     assert code == 1
     assert "no readable samples" in err and "Traceback" not in err
     assert not (tmp_path / "p.png").exists()

@@ -28,8 +28,21 @@ def arc_dir(tmp_path):
 
 
 def _push(capsys, arc_dir, url, *extra, token=TOKEN, child="1"):
-    code = cli.main(["babybuddy", "push", "--archive", str(arc_dir), "--url", url,
-                     "--token", token, "--child", child, *extra])
+    code = cli.main(
+        [
+            "babybuddy",
+            "push",
+            "--archive",
+            str(arc_dir),
+            "--url",
+            url,
+            "--token",
+            token,
+            "--child",
+            child,
+            *extra,
+        ]
+    )
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -55,7 +68,8 @@ def test_push_sends_each_complete_session_once_with_its_ml_start_and_end(arc_dir
             assert entry["amount"] == pytest.approx(row["volume_ml"], abs=0.05)
             assert _instant(entry["start"]) == pytest.approx(row["start_unix_s"], abs=1)
             assert _instant(entry["end"]) == pytest.approx(
-                row["start_unix_s"] + row["duration_s"], abs=1)
+                row["start_unix_s"] + row["duration_s"], abs=1
+            )
             assert "amount in mL" in entry["notes"] and "letdown" in entry["notes"]
             assert entry["tags"] == ["pumpmon"]
         assert all(path.startswith("/api/pumping/") for _m, path, _h in bb.requests)
@@ -90,8 +104,7 @@ def test_a_lost_answer_after_the_entry_was_stored_is_not_posted_again(arc_dir, c
             assert sorted(notes.pushed("%s child=1" % bb.url).values()) == [1, 2, 3]
 
 
-def test_a_lost_answer_from_a_server_that_rounds_the_start_is_not_posted_twice(arc_dir,
-                                                                              capsys):
+def test_a_lost_answer_from_a_server_that_rounds_the_start_is_not_posted_twice(arc_dir, capsys):
     with FakeBabyBuddy(token=TOKEN) as bb:
         bb.round_start_to_minute = True  # the exact-start look-up misses our entry
         bb.lose_next_answer = True
@@ -102,7 +115,8 @@ def test_a_lost_answer_from_a_server_that_rounds_the_start_is_not_posted_twice(a
 
 
 def test_a_push_cut_between_the_server_and_the_record_posts_nothing_twice(
-        arc_dir, capsys, monkeypatch):
+    arc_dir, capsys, monkeypatch
+):
     real = Annotations.record_push
 
     def cut(self, *args):
@@ -135,8 +149,15 @@ def test_an_overlapping_entry_is_refused_by_key_and_that_session_stays_unsent(ar
     rows = _complete_rows(arc_dir)
     with FakeBabyBuddy(token=TOKEN) as bb:
         start = dt.datetime.fromtimestamp(rows[1]["start_unix_s"] + 60, dt.UTC)
-        bb.entries.append({"id": 1, "child": 1, "amount": 5.0, "start": start.isoformat(),
-                           "end": (start + dt.timedelta(minutes=10)).isoformat()})
+        bb.entries.append(
+            {
+                "id": 1,
+                "child": 1,
+                "amount": 5.0,
+                "start": start.isoformat(),
+                "end": (start + dt.timedelta(minutes=10)).isoformat(),
+            }
+        )
         code, _out, err = _push(capsys, arc_dir, bb.url)
         assert code == 1
         lines = err.strip().splitlines()
@@ -183,8 +204,12 @@ def test_the_fake_answers_500_without_the_trailing_slash():
     import urllib.request
 
     with FakeBabyBuddy(token=TOKEN) as bb:
-        req = urllib.request.Request(bb.url + "/api/pumping", method="POST", data=b"{}",
-                                     headers={"Authorization": "Token " + TOKEN})
+        req = urllib.request.Request(
+            bb.url + "/api/pumping",
+            method="POST",
+            data=b"{}",
+            headers={"Authorization": "Token " + TOKEN},
+        )
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(req, timeout=5)
         assert e.value.code == 500
@@ -200,16 +225,19 @@ def test_refused_and_silent_servers_are_one_line_exit_1(arc_dir, capsys):
     with socket.socket() as silent:  # accepts the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(5)
-        code, _out, err = _push(capsys, arc_dir, "http://127.0.0.1:%d" % silent.getsockname()[1],
-                                "--timeout", "0.5")
+        code, _out, err = _push(
+            capsys, arc_dir, "http://127.0.0.1:%d" % silent.getsockname()[1], "--timeout", "0.5"
+        )
     assert code == 1 and "0.5 s" in err and len(err.strip().splitlines()) == 1
 
 
 def test_setup_writes_a_0600_file_without_printing_the_token_and_push_uses_it(
-        arc_dir, capsys, tmp_path, monkeypatch):
+    arc_dir, capsys, tmp_path, monkeypatch
+):
     with FakeBabyBuddy(token=TOKEN) as bb:
-        code = cli.main(["babybuddy", "setup", "--url", bb.url + "/", "--token", TOKEN,
-                         "--child", "1"])
+        code = cli.main(
+            ["babybuddy", "setup", "--url", bb.url + "/", "--token", TOKEN, "--child", "1"]
+        )
         out = capsys.readouterr()
         assert code == 0 and TOKEN not in out.out + out.err
         path = tmp_path / "config" / "pumpmon" / "babybuddy.json"

@@ -71,7 +71,8 @@ def test_a_module_that_does_not_compile_is_named_in_the_error(tmp_path):
 def test_make_mpy_command_line_reports_the_module_count(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pumpmon.build", "mpy", "--out", str(tmp_path / "o")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     n = len(list((tmp_path / "o").rglob("*.mpy")))
@@ -92,8 +93,9 @@ def test_deploy_copies_firmware_board_file_and_default_config(built, tmp_path):
     (build_dir / "shared" / "events.mpy").write_bytes((built / "shared/events.mpy").read_bytes())
     (build_dir / "drivers").mkdir()
     (build_dir / "drivers" / "hx711.mpy").write_bytes((built / "drivers/hx711.mpy").read_bytes())
-    build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run,
-                 wake=lambda port: None)
+    build.deploy(
+        "devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run, wake=lambda port: None
+    )
 
     cleanup, copy, reset = calls
     assert cleanup[2:6] == ["mpremote", "connect", "/dev/ttyUSB7", "exec"]
@@ -108,8 +110,7 @@ def test_deploy_copies_firmware_board_file_and_default_config(built, tmp_path):
 
 
 def test_deploy_keep_config_copies_no_config(built, tmp_path):
-    cmds = build.deploy_commands("atoms3_hx711", "/dev/ttyACM0", built, tmp_path,
-                                 keep_config=True)
+    cmds = build.deploy_commands("atoms3_hx711", "/dev/ttyACM0", built, tmp_path, keep_config=True)
     assert not any(arg.endswith("config.json") for arg in cmds[1])
 
 
@@ -131,8 +132,11 @@ def port(device, vid, pid):
 
 
 def test_port_auto_picks_the_one_esp32_serial_port():
-    ports = [port("/dev/ttyS0", None, None), port("/dev/ttyACM0", 0x303A, 0x1001),
-             port("/dev/ttyUSB9", 0x2341, 0x0043)]  # an Arduino Uno: not a pump monitor
+    ports = [
+        port("/dev/ttyS0", None, None),
+        port("/dev/ttyACM0", 0x303A, 0x1001),
+        port("/dev/ttyUSB9", 0x2341, 0x0043),
+    ]  # an Arduino Uno: not a pump monitor
     assert build.find_port(lambda: ports) == "/dev/ttyACM0"
 
 

@@ -46,9 +46,16 @@ def test_config_set_writes_values_the_firmware_loads_without_problems(device, ca
     new_int = int_e[3] + 1 if int_e[2] != int_e[3] + 1 else int_e[3] + 2
     new_bool = not bool_e[2]
     new_str = next(c for c in str_e[3] if c != str_e[2])
-    code, out, err = _run(capsys, "config", "set", "%s=%d" % (int_e[0], new_int),
-                          "%s=%s" % (bool_e[0], "on" if new_bool else "off"),
-                          "%s=%s" % (str_e[0], new_str), "--port", device)
+    code, out, err = _run(
+        capsys,
+        "config",
+        "set",
+        "%s=%d" % (int_e[0], new_int),
+        "%s=%s" % (bool_e[0], "on" if new_bool else "off"),
+        "%s=%s" % (str_e[0], new_str),
+        "--port",
+        device,
+    )
     assert code == 0, err
     assert "%s: %d -> %d" % (int_e[0], int_e[2], new_int) in out
     cfg, problems = firmware_module("shared.config").loads(_device_config_text(device))
@@ -92,8 +99,11 @@ def test_config_show_all_lists_every_schema_key_with_its_meaning(device, capsys)
 def test_config_show_lists_only_what_a_wearer_sets(device, capsys):
     code, out, _err = _run(capsys, "config", "show", "--port", device)
     assert code == 0
-    shown = {line.split()[0] for line in out.splitlines() if line and not line[0].isspace()
-             and not line.startswith("(")}
+    shown = {
+        line.split()[0]
+        for line in out.splitlines()
+        if line and not line[0].isspace() and not line.startswith("(")
+    }
     assert shown == set(WEARER_KEYS)
     assert "ld_k_q4" not in out and "cal_mg_per_count_1" not in out
     assert "config show --all" in out
@@ -128,8 +138,9 @@ def test_device_commands_with_no_device_fail_clearly(tmp_path, capsys):
 
 def test_config_set_refuses_a_value_that_contradicts_another_key(device, capsys):
     before = _device_config_text(device)
-    code, _out, err = _run(capsys, "config", "set", "stimulate_after_s=1000",
-                           "max_session_s=600", "--port", device)
+    code, _out, err = _run(
+        capsys, "config", "set", "stimulate_after_s=1000", "max_session_s=600", "--port", device
+    )
     assert code == 2
     assert "must be below max_session_s" in err and "nothing was changed" in err
     assert _device_config_text(device) == before

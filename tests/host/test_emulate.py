@@ -17,7 +17,10 @@ HANG_GUARD_S = 60  # generous: only there so a hung emulator fails the test inst
 def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pumpmon.cli", "emulate", "--quiet", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert proc.stdout is not None
     path = proc.stdout.readline().strip()
@@ -26,8 +29,12 @@ def start_emulator(*args: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "mpremote"), "connect", port, "resume", *args],
-                          capture_output=True, text=True, timeout=HANG_GUARD_S)
+    return subprocess.run(
+        [str(BIN / "mpremote"), "connect", port, "resume", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> int:
@@ -47,8 +54,9 @@ def test_mpremote_lists_the_emulated_flash_and_ctrl_c_stops_the_emulator(tmp_pat
     assert code == 0
     assert not any(
         "emulator_boot" in line
-        for line in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True,
-                                   text=True).stdout.splitlines()
+        for line in subprocess.run(
+            ["ps", "-eo", "pid,args"], capture_output=True, text=True
+        ).stdout.splitlines()
         if line.split()[0] == str(proc.pid)
     )
 
@@ -77,24 +85,35 @@ def test_flash_image_keeps_files_between_runs(tmp_path):
 def test_emulate_rejects_a_bad_trace_with_status_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("t_s,weight\n0,1\n")
-    proc = subprocess.run([sys.executable, "-m", "pumpmon.cli", "emulate", "--trace", str(bad)],
-                          capture_output=True, text=True, timeout=HANG_GUARD_S)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", "emulate", "--trace", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
     assert proc.returncode == 2
     assert "weight_g" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("speed", ["0", "-1"])
 def test_emulate_rejects_a_speed_that_is_not_positive(speed):
-    proc = subprocess.run([sys.executable, "-m", "pumpmon.cli", "emulate", "--speed", speed],
-                          capture_output=True, text=True, timeout=HANG_GUARD_S)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", "emulate", "--speed", speed],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
     assert proc.returncode == 2
     assert "speed" in proc.stderr
 
 
 def emulate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pumpmon.cli", "emulate", "--quiet",
-                           "--then-exit", *args], capture_output=True, text=True,
-                          timeout=HANG_GUARD_S)
+    return subprocess.run(
+        [sys.executable, "-m", "pumpmon.cli", "emulate", "--quiet", "--then-exit", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
 
 
 @pytest.mark.parametrize("speed", ["inf", "nan", "-inf", "1e400", "fast"])
@@ -109,8 +128,11 @@ def _not_images(tmp_path: Path) -> dict[str, tuple[Path, bytes | None]]:
     folder = tmp_path / "a folder"
     folder.mkdir()
     cases = {"folder": (folder, None)}
-    for name, data in (("empty", b""), ("100k", os.urandom(100_000)),
-                       ("users_2mb", os.urandom(2 * 1024 * 1024))):
+    for name, data in (
+        ("empty", b""),
+        ("100k", os.urandom(100_000)),
+        ("users_2mb", os.urandom(2 * 1024 * 1024)),
+    ):
         path = tmp_path / (name + ".img")
         path.write_bytes(data)
         cases[name] = (path, data)
@@ -146,16 +168,33 @@ def test_mpremote_with_its_default_soft_reset_works_and_the_device_stays(tmp_pat
     proc, port = start_emulator("--idle", "--flash", str(tmp_path / "flash.img"))
     try:
         for _ in range(2):  # `connect PORT ls` soft-resets first, as on a board
-            out = subprocess.run([str(BIN / "mpremote"), "connect", port, "ls"],
-                                 capture_output=True, text=True, timeout=HANG_GUARD_S)
+            out = subprocess.run(
+                [str(BIN / "mpremote"), "connect", port, "ls"],
+                capture_output=True,
+                text=True,
+                timeout=HANG_GUARD_S,
+            )
             assert out.returncode == 0, out.stdout + out.stderr
             assert "board.json" in out.stdout and "Traceback" not in out.stderr
         assert proc.poll() is None  # still serving
         out = mpremote(port, "exec", "print(6*7)")
         assert out.stdout.strip() == "42"
-        pull = subprocess.run([sys.executable, "-m", "pumpmon.cli", "pull", "--port", port,
-                               "--archive", str(tmp_path / "arc"), "--quiet"],
-                              capture_output=True, text=True, timeout=HANG_GUARD_S)
+        pull = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pumpmon.cli",
+                "pull",
+                "--port",
+                port,
+                "--archive",
+                str(tmp_path / "arc"),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD_S,
+        )
         assert pull.returncode == 0, pull.stdout + pull.stderr
     finally:
         assert stop(proc) == 0

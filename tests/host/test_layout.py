@@ -68,9 +68,12 @@ def test_shared_code_uses_relative_imports_so_the_host_can_import_it_as_a_packag
     broken = []
     for path in layer_modules("shared"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-                "shared"
-            ) and not node.level:
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("shared")
+                and not node.level
+            ):
                 broken.append(str(path.relative_to(REPO)))
     assert broken == []
 

@@ -30,7 +30,7 @@ def _run(capsys, *argv):
 def _has_colour(img, hex_colour, min_pixels=20):
     import numpy as np
 
-    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     close = (np.abs(img[:, :, :3] - rgb) < 0.06).all(axis=2)
     return int(close.sum()) >= min_pixels
 
@@ -60,28 +60,37 @@ def test_plot_of_an_unknown_session_fails_and_writes_nothing(arc_dir, tmp_path, 
     assert not out.exists()
 
 
-def test_export_csv_of_a_session_has_units_in_headers_and_every_sample(arc_dir, tmp_path,
-                                                                       capsys):
+def test_export_csv_of_a_session_has_units_in_headers_and_every_sample(arc_dir, tmp_path, capsys):
     out = tmp_path / "s1.csv"
-    code, _t, _e = _run(capsys, "export", "1", "--format", "csv", "-o", str(out),
-                        "--archive", str(arc_dir))
+    code, _t, _e = _run(
+        capsys, "export", "1", "--format", "csv", "-o", str(out), "--archive", str(arc_dir)
+    )
     assert code == 0
     rows = list(csv.reader(io.StringIO(out.read_text())))
-    assert rows[0] == ["time (s)", "clock time (local, ISO 8601)", "bottle 1 (left) weight (g)",
-                       "bottle 2 (right) weight (g)", "bottle 1 (left) cumulative (mL)",
-                       "bottle 2 (right) cumulative (mL)", "bottle 1 (left) flow (mL/min)",
-                       "bottle 2 (right) flow (mL/min)", "events"]
+    assert rows[0] == [
+        "time (s)",
+        "clock time (local, ISO 8601)",
+        "bottle 1 (left) weight (g)",
+        "bottle 2 (right) weight (g)",
+        "bottle 1 (left) cumulative (mL)",
+        "bottle 2 (right) cumulative (mL)",
+        "bottle 1 (left) flow (mL/min)",
+        "bottle 2 (right) flow (mL/min)",
+        "events",
+    ]
     with Archive.open(arc_dir) as arc:
         session = arc.load(arc.find("1"))
     assert len(rows) - 1 == len(session["t_ms"])
     assert float(rows[1][2]) == pytest.approx(session["w_mg"][0][0] / 1000, abs=0.01)
     assert sum(r[8].count("letdown@bottle") for r in rows[1:]) == sum(
-        1 for e in session["events"] if e[1] == 1)
+        1 for e in session["events"] if e[1] == 1
+    )
 
 
 def test_export_all_csv_is_one_row_per_session_with_units(arc_dir, capsys):
-    code, out, _e = _run(capsys, "export", "--all", "--format", "csv", "--units", "oz",
-                         "--archive", str(arc_dir))
+    code, out, _e = _run(
+        capsys, "export", "--all", "--format", "csv", "--units", "oz", "--archive", str(arc_dir)
+    )
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert "volume (oz)" in rows[0] and "duration (s)" in rows[0]
@@ -89,8 +98,7 @@ def test_export_all_csv_is_one_row_per_session_with_units(arc_dir, capsys):
 
 
 def test_export_json_holds_summary_events_and_samples(arc_dir, capsys):
-    code, out, _e = _run(capsys, "export", "--all", "--format", "json", "--archive",
-                         str(arc_dir))
+    code, out, _e = _run(capsys, "export", "--all", "--format", "json", "--archive", str(arc_dir))
     assert code == 0
     items = json.loads(out)
     assert len(items) == 3

@@ -35,7 +35,8 @@ def _device_names(port):
 
 
 def test_first_pull_verifies_every_session_and_a_second_pull_copies_none(
-        tmp_path, image, originals):
+    tmp_path, image, originals
+):
     said = []
     with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
         assert pull(emu.device_path, arc, progress=False, say=said.append) == 0
@@ -54,16 +55,17 @@ def test_first_pull_verifies_every_session_and_a_second_pull_copies_none(
 
 
 def test_pull_killed_mid_transfer_completes_after_restart_with_every_session_once(
-        tmp_path, image, originals):
+    tmp_path, image, originals
+):
     arc = Archive.open(tmp_path / "arc")
     with emulated_device(image) as emu:
+
         def unplug_after_five(row):
             if arc.count() == 5:
                 emu.kill()
 
         with pytest.raises(DeviceGone) as gone:
-            pull(emu.device_path, arc, progress=False, say=_quiet,
-                 on_archived=unplug_after_five)
+            pull(emu.device_path, arc, progress=False, say=_quiet, on_archived=unplug_after_five)
     assert "pumpmon pull" in str(gone.value)  # tells the user how to finish the job
     first = arc.count()
     assert 5 <= first < N
@@ -82,7 +84,8 @@ def test_pull_killed_mid_transfer_completes_after_restart_with_every_session_onc
 
 
 def test_prune_keeps_a_session_whose_archived_file_does_not_match_the_device(
-        tmp_path, image, originals):
+    tmp_path, image, originals
+):
     flashimage.put_files(image, {"/sessions/notes.txt": b"keep me"})
     with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
         assert pull(emu.device_path, arc, progress=False, say=_quiet) == 0
@@ -102,7 +105,8 @@ def test_prune_keeps_a_session_whose_archived_file_does_not_match_the_device(
 
 
 def test_prune_with_an_archived_file_deleted_and_another_corrupted_loses_no_session(
-        tmp_path, image, originals):
+    tmp_path, image, originals
+):
     said: list[str] = []
     with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
         assert pull(emu.device_path, arc, progress=False, say=_quiet) == 0
@@ -124,7 +128,8 @@ def test_prune_with_an_archived_file_deleted_and_another_corrupted_loses_no_sess
 
 
 def test_pull_says_how_much_flash_the_device_has_free_and_sessions_shows_it(
-        tmp_path, image, capsys):
+    tmp_path, image, capsys
+):
     said: list[str] = []
     with emulated_device(image) as emu, Archive.open(tmp_path / "arc") as arc:
         assert pull(emu.device_path, arc, progress=False, say=said.append) == 0
@@ -161,8 +166,9 @@ def test_cut_short_session_is_archived_and_listed_incomplete(tmp_path, image):
 
 
 def test_pull_from_a_missing_port_says_so_and_fails(tmp_path, capsys):
-    code = cli.main(["pull", "--port", str(tmp_path / "ttyNOPE"), "--archive",
-                     str(tmp_path / "arc")])
+    code = cli.main(
+        ["pull", "--port", str(tmp_path / "ttyNOPE"), "--archive", str(tmp_path / "arc")]
+    )
     assert code != 0
     assert "no device at" in capsys.readouterr().err
 
@@ -171,8 +177,9 @@ def test_pull_from_a_busy_port_says_so_and_fails(tmp_path, image, capsys):
     with emulated_device(image) as emu:
         holder = serial.Serial(emu.device_path, exclusive=True)
         try:
-            code = cli.main(["pull", "--port", emu.device_path, "--archive",
-                             str(tmp_path / "arc"), "--quiet"])
+            code = cli.main(
+                ["pull", "--port", emu.device_path, "--archive", str(tmp_path / "arc"), "--quiet"]
+            )
         finally:
             holder.close()
     assert code != 0
@@ -186,8 +193,11 @@ class _Port:
 
 
 def test_auto_detect_finds_the_board_by_its_usb_ids(monkeypatch):
-    ports = [_Port("/dev/ttyS0", None, None), _Port("/dev/ttyUSB0", 0x0403, 0x6001),
-             _Port("/dev/ttyACM0", 0x303A, 0x1001)]
+    ports = [
+        _Port("/dev/ttyS0", None, None),
+        _Port("/dev/ttyUSB0", 0x0403, 0x6001),
+        _Port("/dev/ttyACM0", 0x303A, 0x1001),
+    ]
     monkeypatch.setattr(transport.serial.tools.list_ports, "comports", lambda: ports)
     assert transport.choose_port(None) == "/dev/ttyACM0"
     assert transport.choose_port("/dev/ttyX") == "/dev/ttyX"

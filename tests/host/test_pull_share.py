@@ -27,15 +27,17 @@ def image(tmp_path):
 
 
 def test_pull_keeps_the_devices_units_and_bottle_side_and_push_sends_the_sessions(
-        tmp_path, image, capsys, monkeypatch):
+    tmp_path, image, capsys, monkeypatch
+):
     arc_dir = tmp_path / "arc"
     with FakeBabyBuddy(token=TOKEN) as bb:
         monkeypatch.setenv("PUMPMON_BABYBUDDY_URL", bb.url)
         monkeypatch.setenv("PUMPMON_BABYBUDDY_TOKEN", TOKEN)
         monkeypatch.setenv("PUMPMON_BABYBUDDY_CHILD", "1")
         with emulated_device(image) as emu:
-            code = cli.main(["pull", "--port", emu.device_path, "--archive", str(arc_dir),
-                             "--quiet", "--push"])
+            code = cli.main(
+                ["pull", "--port", emu.device_path, "--archive", str(arc_dir), "--quiet", "--push"]
+            )
         out = capsys.readouterr()
         assert code == 0, out.err
         assert len(bb.entries) == 3 and "3 sessions sent to Baby Buddy" in out.out
@@ -57,8 +59,9 @@ def test_a_failed_push_never_fails_the_pull(tmp_path, image, capsys, monkeypatch
     monkeypatch.setenv("PUMPMON_BABYBUDDY_CHILD", "1")
     arc_dir = tmp_path / "arc"
     with emulated_device(image) as emu:
-        code = cli.main(["pull", "--port", emu.device_path, "--archive", str(arc_dir), "--quiet",
-                         "--push"])
+        code = cli.main(
+            ["pull", "--port", emu.device_path, "--archive", str(arc_dir), "--quiet", "--push"]
+        )
     err = capsys.readouterr().err
     assert code == 0
     assert "connection refused" in err
@@ -67,7 +70,8 @@ def test_a_failed_push_never_fails_the_pull(tmp_path, image, capsys, monkeypatch
 
     monkeypatch.delenv("PUMPMON_BABYBUDDY_URL")  # no settings at all: said, pull still fine
     with emulated_device(image) as emu:
-        code = cli.main(["pull", "--port", emu.device_path, "--archive", str(arc_dir), "--quiet",
-                         "--push"])
+        code = cli.main(
+            ["pull", "--port", emu.device_path, "--archive", str(arc_dir), "--quiet", "--push"]
+        )
     err = capsys.readouterr().err
     assert code == 0 and "not sent to Baby Buddy" in err and "babybuddy setup" in err

@@ -97,8 +97,16 @@ def test_the_plot_draws_a_despiked_weight_and_a_cumulative_ml_per_bottle(tmp_pat
     assert cum[0] == 0 and cum[-1] == pytest.approx(20_000 / MG_PER_ML, abs=0.5)
     assert max(cum) <= cum[-1]  # the press did not add milk
     assert data["cumulative_ml"][1][-1] == pytest.approx(10_000 / MG_PER_ML, abs=0.5)
-    row = {"id": "x", "start_unix_s": None, "volume_ml": 29.1, "volume_left_ml": 19.4,
-           "volume_right_ml": 9.7, "letdowns": 0, "duration_s": 120, "bottle1_side": "right"}
+    row = {
+        "id": "x",
+        "start_unix_s": None,
+        "volume_ml": 29.1,
+        "volume_left_ml": 19.4,
+        "volume_right_ml": 9.7,
+        "letdowns": 0,
+        "duration_s": 120,
+        "bottle1_side": "right",
+    }
     out = tmp_path / "p.png"
     render(row, s, str(out))
     assert out.read_bytes()[:4] == b"\x89PNG"
@@ -117,12 +125,15 @@ def test_human_outputs_and_exports_carry_local_time_with_its_offset(arc_dir, cap
     assert "2025-05-08 09:13 +02:00" in out
     code, out, _e = _run(capsys, "sessions", "--json", "--archive", str(arc_dir))
     item = json.loads(out)[0]
-    assert item["start"] == "2025-05-08T07:13:20Z" and item["start_local"] == \
-        "2025-05-08T09:13:20+02:00"
+    assert (
+        item["start"] == "2025-05-08T07:13:20Z"
+        and item["start_local"] == "2025-05-08T09:13:20+02:00"
+    )
 
 
 def test_session_csv_has_clock_time_cumulative_ml_flow_and_the_bottle_of_each_event(
-        arc_dir, capsys):
+    arc_dir, capsys
+):
     code, out, _e = _run(capsys, "export", "1", "--format", "csv", "--archive", str(arc_dir))
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["clock time (local, ISO 8601)"] == "2025-05-08T09:13:20.000+02:00"
@@ -142,8 +153,7 @@ def test_session_csv_has_clock_time_cumulative_ml_flow_and_the_bottle_of_each_ev
 
 
 def test_all_csv_has_a_damaged_column_and_no_words_in_a_date_column(arc_dir, capsys):
-    code, out, _e = _run(capsys, "export", "--all", "--format", "csv", "--archive",
-                         str(arc_dir))
+    code, out, _e = _run(capsys, "export", "--all", "--format", "csv", "--archive", str(arc_dir))
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 5
     assert {r["damaged"] for r in rows} == {"no"}
@@ -164,11 +174,13 @@ def test_since_and_until_pick_sessions_in_sessions_trends_and_export(arc_dir, ca
     assert [s["session_number"] for s in json.loads(out)] == [1]
     code, out, _e = _run(capsys, "sessions", "--json", "--until", "2025-05-07", *a)
     assert json.loads(out) == []
-    code, out, _e = _run(capsys, "trends", "--json", "--since", "2025-05-08", "--until",
-                         "2025-05-08", *a)
+    code, out, _e = _run(
+        capsys, "trends", "--json", "--since", "2025-05-08", "--until", "2025-05-08", *a
+    )
     assert [d["sessions"] for d in json.loads(out)["days"]] == [4]
-    code, out, _e = _run(capsys, "export", "--all", "--format", "csv", "--since",
-                         "2025-05-08T11:00", *a)
+    code, out, _e = _run(
+        capsys, "export", "--all", "--format", "csv", "--since", "2025-05-08T11:00", *a
+    )
     assert len(list(csv.DictReader(io.StringIO(out)))) == 2
     code, _o, err = _run(capsys, "sessions", "--since", "yesterday", *a)
     assert code == 2 and "is not a date" in err and len(err.strip().splitlines()) == 1
@@ -205,8 +217,11 @@ def test_bottle1_side_from_the_device_and_a_per_session_override(arc_dir, capsys
     row = _row(arc_dir, "1")
 
     def sides():
-        item = [i for i in json.loads(_run(capsys, "sessions", "--json", *a)[1])
-                if i["session_number"] == 1][0]
+        item = [
+            i
+            for i in json.loads(_run(capsys, "sessions", "--json", *a)[1])
+            if i["session_number"] == 1
+        ][0]
         return item["bottle1_side"], item["volume_left_ml"], item["volume_right_ml"]
 
     assert sides() == ("left", row["volume_left_ml"], row["volume_right_ml"])

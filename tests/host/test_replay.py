@@ -15,8 +15,10 @@ PUMPMON = [sys.executable, "-m", "pumpmon.cli"]
 
 def write_trace(path: Path, rate_hz: float, seconds: float, two: bool, accel: bool) -> Path:
     """A plain session: one ejection at 60 s, flow 0.4 g/s decaying over ~90 s."""
-    cols = ["t_s", "weight_g"] + (["weight2_g"] if two else []) + (
-        ["ax_g", "ay_g", "az_g"] if accel else []
+    cols = (
+        ["t_s", "weight_g"]
+        + (["weight2_g"] if two else [])
+        + (["ax_g", "ay_g", "az_g"] if accel else [])
     )
     lines = [",".join(cols)]
     n = int(seconds * rate_hz)
@@ -36,8 +38,7 @@ def write_trace(path: Path, rate_hz: float, seconds: float, two: bool, accel: bo
 
 
 def replay(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*PUMPMON, "replay", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([*PUMPMON, "replay", *args], capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -173,13 +174,16 @@ def test_replay_memory_does_not_grow_with_the_trace(tmp_path):
         f.write("t_s,weight_g\n")
         for i in range(720_000):
             f.write("%.2f,%.2f\n" % (i / 100, 0.3 * math.sin(i * 0.01)))
-    code = ("import resource, subprocess, sys\n"
-            "p = subprocess.run([sys.executable, '-m', 'pumpmon.cli', 'replay', %r],\n"
-            "                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-            "assert p.returncode == 0, p.stderr\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n" % str(path))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    code = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run([sys.executable, '-m', 'pumpmon.cli', 'replay', %r],\n"
+        "                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+        "assert p.returncode == 0, p.stderr\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n" % str(path)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     peak_mb = int(proc.stdout.strip()) / 1024
     assert peak_mb < 120, "peak RSS %.0f MB" % peak_mb

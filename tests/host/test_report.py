@@ -45,8 +45,9 @@ class _Refs(html.parser.HTMLParser):
         self.refs += [v for k, v in attrs if k in ("src", "href", "srcset", "data") and v]
 
 
-def test_report_is_one_self_contained_page_with_each_sessions_figures(arc_dir, tmp_path, capsys,
-                                                                     berlin):
+def test_report_is_one_self_contained_page_with_each_sessions_figures(
+    arc_dir, tmp_path, capsys, berlin
+):
     out = tmp_path / "report.html"
     code, text, err = _report(capsys, arc_dir, out)
     assert code == 0, err
@@ -69,9 +70,16 @@ def test_report_is_one_self_contained_page_with_each_sessions_figures(arc_dir, t
     steps = step_results(session2)
     assert steps
     for s in steps:
-        assert "%s at %d:%02d: %g mL" % (s["cue"].replace("_", " "), int(s["cue_t_s"]) // 60,
-                                         int(round(s["cue_t_s"])) % 60,
-                                         round(s["volume_ml"], 1)) in page
+        assert (
+            "%s at %d:%02d: %g mL"
+            % (
+                s["cue"].replace("_", " "),
+                int(s["cue_t_s"]) // 60,
+                int(round(s["cue_t_s"])) % 60,
+                round(s["volume_ml"], 1),
+            )
+            in page
+        )
     assert "after a warm compress &lt;b&gt;" in page  # the note, escaped
     assert "cut short" in page
 
@@ -96,8 +104,10 @@ def _browser():
 def test_chromium_renders_the_report_with_its_plots(arc_dir, tmp_path, capsys):
     browser = _browser()
     if browser is None:
-        pytest.skip("no Chromium installed (apt-get install chromium): the report's rendering "
-                    "is not checked here")
+        pytest.skip(
+            "no Chromium installed (apt-get install chromium): the report's rendering "
+            "is not checked here"
+        )
     import matplotlib.image as mpimg
     import numpy as np
 
@@ -106,17 +116,30 @@ def test_chromium_renders_the_report_with_its_plots(arc_dir, tmp_path, capsys):
     assert code == 0, err
     shot = tmp_path / "shot.png"
     proc = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--user-data-dir=%s" % (tmp_path / "profile"),
-         "--window-size=1200,1800", "--screenshot=%s" % shot, out.resolve().as_uri()],
-        capture_output=True, text=True, timeout=180)
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--user-data-dir=%s" % (tmp_path / "profile"),
+            "--window-size=1200,1800",
+            "--screenshot=%s" % shot,
+            out.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert shot.exists(), proc.stderr[-2000:]
     img = mpimg.imread(str(shot))[:, :, :3]
     not_white = (img < 0.95).any(axis=2)
     assert not_white.mean() > 0.03  # text, tables and plots, not a blank page
     for colour in BOTTLE_COLORS:  # the plots were drawn: both bottles' colours are there
-        rgb = np.array([int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
         assert (np.abs(img - rgb) < 0.08).all(axis=2).sum() > 200, colour
 
 

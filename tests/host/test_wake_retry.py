@@ -52,7 +52,8 @@ def test_deploy_wakes_the_board_and_retries_a_failed_step(tmp_path):
         runs.append(cmd)
         return SimpleNamespace(returncode=codes[len(runs) - 1])
 
-    build.deploy("devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run,
-                 wake=wakes.append)
+    build.deploy(
+        "devkitc_hx711", "/dev/ttyUSB7", build_dir=build_dir, run=fake_run, wake=wakes.append
+    )
     assert len(runs) == 4 and runs[0] == runs[1]
     assert wakes == ["/dev/ttyUSB7", "/dev/ttyUSB7"]

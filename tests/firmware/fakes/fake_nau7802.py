@@ -126,8 +126,10 @@ class FakeNAU7802(RegisterDevice):
                 self._cal_bad = False
                 self._cal_countdown = self.cal_reads
                 keep = 0
-                if self._t_pur is None or time.ticks_diff(time.ticks_ms(),
-                                                          self._t_pur) < self.settle_ms:
+                if (
+                    self._t_pur is None
+                    or time.ticks_diff(time.ticks_ms(), self._t_pur) < self.settle_ms
+                ):
                     self.unsettled_cals += 1
                     self._cal_bad = True
             self.regs[CTRL2] = (value & ~0x08) | keep
