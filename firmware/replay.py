@@ -47,13 +47,14 @@ class JsonLinesSink:
             onset = self.session.letdown_onset_ms[ch]
             w(
                 '{"t_s": %s, "event": "letdown", "channel": %d, "flow_g_s": %s, '
-                '"onset_t_s": %s%s}\n'
+                '"onset_t_s": %s%s, "found": "%s"}\n'
                 % (
                     _t(t_ms),
                     ch + 1,
                     _t(arg),
                     _t(onset - self.session.t_start_ms),
                     ', "late": true' if t_ms - onset > 20000 else "",
+                    evn.FOUND_NAMES[self.session.detector.found_by[ch]],
                 )
             )
         elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:

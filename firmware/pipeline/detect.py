@@ -112,6 +112,10 @@ from micropython import const
 _EV_NONE = const(0)
 _EV_LETDOWN = const(1)
 _EV_TAPER = const(2)
+_FOUND_RISE = const(1)  # events.FOUND_*: how the latest letdown was found
+_FOUND_SLOW = const(2)
+_FOUND_RESUME = const(3)
+_FOUND_MILK = const(4)
 _NEVER = const(-100000000)
 _RING = const(32)  # blocks kept per channel (held ones skipped)
 _VCLAMP = const(65535)  # window values relative to the newest, mg
@@ -236,6 +240,7 @@ class Detector:
         self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
         self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
         self.onset_ms = array("i", [0] * n)  # estimated onset of the latest letdown, ms
+        self.found_by = bytearray(n)  # how it was found (FOUND_*)
         # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
         # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
         self._pre_mg = array("i", [0] * n)
@@ -252,6 +257,7 @@ class Detector:
     def update(self, t_ms, ch, fs):
         if self._pending[ch]:
             self._pending[ch] = 0
+            self.found_by[ch] = _FOUND_RISE  # a lone crossing, confirmed a block later
             self._fire(t_ms, ch)
             fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
@@ -276,6 +282,7 @@ class Detector:
                 return code
             self._push(ch, blk.v_mg)
             if self._slow(t_ms, ch, blk.ms):
+                self.found_by[ch] = _FOUND_SLOW
                 self._fire(t_ms, ch)
                 fs.milk_started(self._base_mg[ch], self._base_age[ch])
                 return _EV_LETDOWN
@@ -287,11 +294,15 @@ class Detector:
         if good >= 8:
             self._fit(ch, 0, 8, 0)
             self._fast[ch] = self._fit_b8 * 125 // bms
-        if (
-            self._resume(ch, k, bms, blk)
-            or self._letdown(t_ms, ch, k)
-            or self._slow(t_ms, ch, bms)
-        ):
+        how = 0
+        if self._resume(ch, k, bms, blk):
+            how = _FOUND_RESUME
+        elif self._letdown(t_ms, ch, k):
+            how = _FOUND_RISE
+        elif self._slow(t_ms, ch, bms):
+            how = _FOUND_SLOW
+        if how:
+            self.found_by[ch] = how
             self._fire(t_ms, ch)
             fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
@@ -629,6 +640,7 @@ class Detector:
         """Someone else (the session's safety net) found this bottle's letdown: disarm as
         if the detector had fired, so the same ejection is not reported twice."""
         self._restart(ch)
+        self.found_by[ch] = _FOUND_MILK
         self._fire(t_ms, ch)
 
     def _rising(self, ch):

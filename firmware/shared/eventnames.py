@@ -44,6 +44,8 @@ CUE_NAMES = tuple(
 
 END_NAMES = tuple(["other", "done", "button", "host", "trace"])
 
+FOUND_NAMES = tuple(["?", "rise", "slow", "resume", "milk"])
+
 PHASE_NAMES = tuple(
     [
         "idle",

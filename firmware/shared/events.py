@@ -45,6 +45,12 @@ END_BUTTON = const(2)  # a long press
 END_HOST = const(3)  # a computer asked for it (`pumpmon config set --stop-session`)
 END_TRACE = const(4)  # the emulator's recorded trace ran out
 
+# How a letdown was found (replay's `found`): the detector's paths, or the session's net.
+FOUND_RISE = const(1)  # the weight rose on quiet blocks (the evidence test)
+FOUND_SLOW = const(2)  # a sustained rise of the lower envelope (slow, or under disturbance)
+FOUND_RESUME = const(3)  # milk that arrived during a disturbance, seen when the level settled
+FOUND_MILK = const(4)  # the safety net: milk in the bottles (or flow) with no letdown yet
+
 # Coach phases.
 PH_IDLE = const(0)
 PH_STIMULATION = const(1)  # waiting for the first letdown

@@ -187,3 +187,22 @@ def test_replay_memory_does_not_grow_with_the_trace(tmp_path):
     assert proc.returncode == 0, proc.stderr
     peak_mb = int(proc.stdout.strip()) / 1024
     assert peak_mb < 120, "peak RSS %.0f MB" % peak_mb
+
+
+def test_the_demo_sessions_first_letdown_comes_before_2_30_with_no_stimulate_cue():
+    """Issue 12: the bundled session's first ejection comes during a walk; it must still be
+    reported before 2:30, `stimulate` must not fire with milk in the bottle, and every letdown
+    says when it began (onset_t_s, `late` past 20 s) and how it was found."""
+    from pumpmon.emulate import DEMO_TRACE
+
+    proc = replay(str(DEMO_TRACE))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    letdowns = [e for e in events if e["event"] == "letdown"]
+    cues = [e["cue"] for e in events if e["event"] == "cue"]
+    assert letdowns and letdowns[0]["t_s"] < 150, letdowns[:1]
+    assert "stimulate" not in cues, cues
+    for e in letdowns:
+        assert 0 <= e["onset_t_s"] <= e["t_s"], e
+        assert e.get("late", False) == (e["t_s"] - e["onset_t_s"] > 20), e
+        assert e["found"] in ("rise", "slow", "resume", "milk"), e
