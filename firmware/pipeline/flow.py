@@ -196,6 +196,7 @@ class FlowStage:
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
         self.settled_mg = 0  # the volume on weight that stayed put (below), mg
+        self.settled_now = False  # settled_mg was updated by the latest block
         self._still_n = 0  # quiet, accepted, settled blocks in a row
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
@@ -268,11 +269,13 @@ class FlowStage:
         # press or a re-based hold moves the level for as long as it lasts, and the volume
         # (never falling between quiet stretches) keeps what it moved; this does not. The
         # session's safety net counts it (a false first letdown in control-104, seeds 100)
+        self.settled_now = False
         if quiet and not self.holding and self.unsettled == 0:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf.offset_mg - self._tare_raw
                 self.settled_mg = raw if raw > 0 else 0
+                self.settled_now = True  # settled_mg is the weight as of this block
         else:
             self._still_n = 0
         # the block record for the detector: the filtered value before the envelope (fast,

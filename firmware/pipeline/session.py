@@ -47,6 +47,7 @@ _COACH_EVERY_MS = const(100)
 # while its weight is settled (no hold, no press released lately, the 8-block estimate clear
 # of the last hold)
 _NET_MILK_MG = const(2060)
+_NET_EMPTY_MG = const(500)  # settled milk below this: the bottles are still empty
 _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
 _NET_CALM_BLOCKS = const(8)
@@ -83,6 +84,7 @@ class Session:
         self.letdown_onset_ms = array("i", [0] * n_channels)
         self._v0_mg = 0  # volume at the start (the safety net's reference)
         self._t_net_ms = -1  # since when the flow has been at the safety net's threshold
+        self._t_empty_ms = 0  # the latest time the bottles were seen settled and empty
         self._t_coach_ms = 0
         self._t_motion_ms = -_MOTION_EVERY_MS
         self.started = False
@@ -110,6 +112,7 @@ class Session:
             self.flows[1].reset(t_ms, w2_mg)
         self.coach.start(t_ms)
         self._v0_mg = self._settled_mg()
+        self._t_empty_ms = t_ms
         self._t_coach_ms = t_ms
         self.started = True
         self.sink.emit(t_ms, _EV_SESSION_START, 0, self.n_channels)
@@ -223,6 +226,13 @@ class Session:
         else:
             self._t_net_ms = -1
         volume_mg = self._settled_mg()
+        if volume_mg - self._v0_mg < _NET_EMPTY_MG:
+            fresh = True
+            for f in self.flows:
+                if not f.settled_now:
+                    fresh = False
+            if fresh:  # no milk yet on weight just seen settled: the onset is later
+                self._t_empty_ms = t_ms
         if volume_mg - self._v0_mg < _NET_MILK_MG and (
             self._t_net_ms < 0 or t_ms - self._t_net_ms < _NET_FLOW_MS
         ):
@@ -234,8 +244,11 @@ class Session:
         back_ms = 2 * (volume_mg - self._v0_mg) // f * 1000  # <= 2 * 2e6 / 50 * 1000: int
         if back_ms < 0:
             back_ms = 0
+        onset_ms = t_ms - back_ms
+        if onset_ms < self._t_empty_ms:  # not before the bottles were last seen empty
+            onset_ms = self._t_empty_ms
         self.detector.found(t_ms, ch)
-        self._letdown(t_ms, ch, t_ms - back_ms)
+        self._letdown(t_ms, ch, onset_ms)
 
     def _drain_coach(self, t_ms):
         c = self.coach

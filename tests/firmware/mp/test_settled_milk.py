@@ -75,6 +75,24 @@ def test_the_net_still_finds_milk_that_stays_after_a_walk():
     assert 70_000 <= letdowns[0][0] <= 95_000, letdowns
 
 
+def test_the_nets_onset_is_not_before_the_bottle_was_last_seen_empty():
+    # the same walk: the bottle was seen settled and empty until the walk began at 35 s (the
+    # milk began at 40 s), so the estimated onset lies between 35 s and the decision, not at
+    # the session's start (it was clamped to 0 s when only extrapolated back from the flow)
+    sink = RecordingSink()
+    s = _net_only_session(sink)
+    s.start(0)
+    for i in range(1200):
+        t_ms = i * 100
+        t = t_ms / 1000
+        g = _walk_and_milk_g(t) + 0.2 * gauss() + 0.3 * math.sin(6.2832 * 1.1 * t)
+        s.on_sample(t_ms, int(g * 1000), 0, 0, 0, 1000)
+    letdowns = [e for e in sink.got if e[1] == ev.EV_LETDOWN]
+    assert len(letdowns) == 1, letdowns
+    onset_ms = s.letdown_onset_ms[0]
+    assert 30_000 <= onset_ms <= letdowns[0][0], (onset_ms, letdowns)
+
+
 def _milk_g(t):
     # 0.25 g/s from 5 s to 40 s, then no more
     if t <= 5.0:
