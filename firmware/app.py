@@ -121,34 +121,23 @@ class App:
         store = self.store
         if store is None:
             return None
+        period_us = header.get("period_us", 100000)
+        fields = {  # the session header's fields, for the full file or the summary-only one
+            "has_accel": sampler.has_accel,
+            "device_id": header.get("device_id", ""),
+            "firmware": FIRMWARE_VERSION,
+            "board": header.get("board", ""),
+            "config_digest": header.get("config_digest", 0),
+            "start_time_s": wall_clock_s(),
+        }
         try:
-            store.open(
-                0,
-                sampler.channels,
-                header.get("period_us", 100000),
-                has_accel=sampler.has_accel,
-                device_id=header.get("device_id", ""),
-                firmware=FIRMWARE_VERSION,
-                board=header.get("board", ""),
-                config_digest=header.get("config_digest", 0),
-                start_time_s=wall_clock_s(),
-            )
+            store.open(0, sampler.channels, period_us, **fields)
         except OSError as e:  # StorageFull (nothing confirmed to prune), or the flash failed
             self.console("log: %s" % e)
             # never silently: a cue of its own, and the session's summary kept at least
             self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_NOT_SAVED)
             try:
-                store.open_summary_only(
-                    0,
-                    sampler.channels,
-                    header.get("period_us", 100000),
-                    has_accel=sampler.has_accel,
-                    device_id=header.get("device_id", ""),
-                    firmware=FIRMWARE_VERSION,
-                    board=header.get("board", ""),
-                    config_digest=header.get("config_digest", 0),
-                    start_time_s=wall_clock_s(),
-                )
+                store.open_summary_only(0, sampler.channels, period_us, **fields)
             except OSError as e2:
                 self.console("log: not even the summary fits: %s" % e2)
                 return None
