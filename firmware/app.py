@@ -137,7 +137,7 @@ class App:
             # never silently: a cue of its own, and the session's summary kept at least
             self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_NOT_SAVED)
             try:
-                store.open_summary_only(0, sampler.channels, period_us, **fields)
+                store.open(0, sampler.channels, period_us, summary_only=True, **fields)
             except OSError as e2:
                 self.console("log: not even the summary fits: %s" % e2)
                 return None

@@ -9,7 +9,7 @@
 #     per sample:  store.sample(t_ms, w1_mg, w2_mg)     (allocates nothing; syncs every 1.5 s)
 #                  store.accel(t_ms, ax, ay, az) / store.event(t_ms, code, ch, arg)
 #     store.close({"t_ms": t_ms, "volume_mg": [v1, v2], "done": True})
-#     no room even after pruning: open() raises StorageFull; open_summary_only() (same
+#     no room even after pruning: open() raises StorageFull; open(..., summary_only=True) (same
 #     arguments) then keeps the header and the summary only (a few hundred bytes)
 #     store.sessions()  -> [(session_id, size_bytes, confirmed), ...]
 #     store.confirm(sid); store.prune(need_bytes)
@@ -78,7 +78,7 @@ class LogStore:
         self.session_id = -1
         self.fault = ev.FAULT_NONE
         self.space_short = False
-        self.summary_only = False  # open_summary_only(): header and summary, nothing else
+        self.summary_only = False  # open(summary_only=True): header and summary, nothing else
         # a power cut while a session was being opened leaves a temporary file: drop it
         for n in os.listdir(self.root):
             if n.endswith(".new"):
@@ -189,82 +189,23 @@ class LogStore:
         start_time_s=None,
         q_mg=Q_MG,
         accel_period_ms=logcodec.ACCEL_PERIOD_MS,
+        summary_only=False,
     ):
         """Start a session file; returns its id. period_us: the nominal sample period (us,
         e.g. 100000 at 10 Hz, 12500 at 80 Hz). Raises StorageFull when, even after pruning
-        confirmed sessions, there is no room for a session (give CUE_STORAGE_FULL)."""
+        confirmed sessions, there is no room for a session (give CUE_STORAGE_FULL).
+        summary_only: a file that keeps only its header and, at close, its summary (a few
+        hundred bytes), for when a full session found no room: samples and events are
+        counted for the summary, not stored; raises OSError when not even that fits."""
         if self.f is not None:
             raise ValueError("session %d is still open: close it first" % self.session_id)
-        if not self.room_for_session():
+        if not summary_only and not self.room_for_session():
             raise StorageFull(
                 _ENOSPC,
                 "flash full: %d bytes free, a session needs %d; pull "
                 "sessions to a computer so they can be pruned"
                 % (self.free_bytes(), self.session_bytes),
             )
-        return self._open(
-            t_ms,
-            n_channels,
-            period_us,
-            has_accel,
-            device_id,
-            firmware,
-            board,
-            config_digest,
-            start_time_s,
-            q_mg,
-            accel_period_ms,
-        )
-
-    def open_summary_only(
-        self,
-        t_ms,
-        n_channels,
-        period_us,
-        has_accel=False,
-        device_id="",
-        firmware="",
-        board="",
-        config_digest=0,
-        start_time_s=None,
-        q_mg=Q_MG,
-        accel_period_ms=logcodec.ACCEL_PERIOD_MS,
-    ):
-        """Start a session file that keeps only its header and, at close, its summary (a
-        few hundred bytes): for when open() found no room. Samples and events are counted
-        for the summary, not stored. Raises OSError when not even that can be written."""
-        if self.f is not None:
-            raise ValueError("session %d is still open: close it first" % self.session_id)
-        sid = self._open(
-            t_ms,
-            n_channels,
-            period_us,
-            has_accel,
-            device_id,
-            firmware,
-            board,
-            config_digest,
-            start_time_s,
-            q_mg,
-            accel_period_ms,
-        )
-        self.summary_only = True
-        return sid
-
-    def _open(
-        self,
-        t_ms,
-        n_channels,
-        period_us,
-        has_accel,
-        device_id,
-        firmware,
-        board,
-        config_digest,
-        start_time_s,
-        q_mg,
-        accel_period_ms,
-    ):
         self.summary_only = False
         sid = self._next_id()
         with open(self.root + "/next_id", "w") as f:
@@ -305,6 +246,7 @@ class LogStore:
         self.faults = 0
         if self.space_short:
             self.event(t_ms, ev.EV_FAULT, 255, ev.FAULT_STORAGE_LOW)
+        self.summary_only = summary_only
         return sid
 
     def _fail(self):

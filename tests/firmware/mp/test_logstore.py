@@ -209,7 +209,7 @@ def test_an_overfull_flash_reads_as_full_and_a_session_keeps_at_least_its_summar
         refused = False
     except OSError:
         refused = True
-    sid = st.open_summary_only(0, 2, 100000, device_id="dev-7", start_time_s=None)
+    sid = st.open(0, 2, 100000, device_id="dev-7", start_time_s=None, summary_only=True)
     for i in range(300):
         st.sample(i * 100, 1000 + i, 2000)
     st.event(5000, ev.EV_LETDOWN, 0, 300)
