@@ -18,6 +18,8 @@
 #
 # Outputs of close_block(), valid until the next one (all mg in the offset-removed frame):
 #   v_mg             the filtered block value
+#   lo_mg            the lowest median-filtered bin in the block (before the triangle: the
+#                    weight between massage strokes, which only ever add to it)
 #   spread_mg        range of the filtered bins within the block
 #   disturbed        a bin within the triangle's reach was tilted past tilt_min_cos_q10
 #   moved            ... or came while the accelerometer said `moving`
@@ -167,6 +169,7 @@ class BlockFilter:
         s[_HI_MG] = -_FAR
         s[_COS_LO] = 1024
         self.v_mg = 0
+        self.lo_mg = 0
         self.spread_mg = 0
         self.disturbed = 0
         self.moved = 0
@@ -339,6 +342,7 @@ class BlockFilter:
             s[_HI_MG] = -_FAR
             return False
         self.v_mg = s[_BOX2_SUM] // 25
+        self.lo_mg = s[_LO_MG]
         self.spread_mg = s[_HI_MG] - s[_LO_MG]
         s[_BINS_IN_BLOCK] = 0
         s[_LO_MG] = _FAR

@@ -53,6 +53,11 @@
 # and not in the first 10 blocks of a massage (the strokes' residue builds up as they start).
 # It decides ~12-20 s after the onset; only while the channel is armed.
 #
+# Floor path (onsets under massage strokes): the lowest bin of each block, held or not, in the
+# raw frame; its running minimum (the floor) follows the milk, since a hand only adds weight.
+# Its rise beyond what its slope before projects is an onset (constants _FL_* below); found
+# "floor".
+#
 # Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
 # offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
 # level is compared with that level projected by that flow. Extra milk beyond the noise, with
@@ -116,6 +121,7 @@ _FOUND_RISE = const(1)  # events.FOUND_*: how the latest letdown was found
 _FOUND_SLOW = const(2)
 _FOUND_RESUME = const(3)
 _FOUND_MILK = const(4)
+_FOUND_FLOOR = const(5)
 _NEVER = const(-100000000)
 _RING = const(32)  # blocks kept per channel (held ones skipped)
 _VCLAMP = const(65535)  # window values relative to the newest, mg
@@ -164,6 +170,40 @@ _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
 # cue half a minute after the milk came is a wrong cue (issue 12), and the flow stage's own
 # 60 mg/s rule has already counted the milk
+
+
+# Floor path (onsets under massage strokes, issue 12): a hand pressing on the bottle only ever
+# adds weight and milk never leaves, so the lowest median-filtered bin of each block (the weight
+# between strokes: Block.lo_mg + offset_mg, the raw weight, whatever the flow stage held or
+# absorbed) has a running minimum over _FL_E blocks (longer than a stroke), the *floor*, that
+# follows the milk. Each bin is carried forward by the floor's own flow before the minimum is
+# taken (a rising floor would lag by the window otherwise); that flow comes from the floors not
+# carried forward (from the carried ones it would feed on itself). Every block with a value
+# feeds it, held or not. It restarts at a gap, and when something pulls the weight below the
+# milk or shakes it: a block's lowest bin or the floor itself falling more than _FL_FALL_MG +
+# 3 sd (the lowest bins' scatter) below the floor, a rough block (walking: its roughness is
+# the flow stage's; strokes are slow and rarely rough) or a tilt past the correction. It then
+# waits until the weight has stayed back up at the floor from before for a whole floor window
+# (a walk's swing brings some blocks back up, and a floor built on its troughs rises like milk
+# after it), or _FL_WAIT blocks. A one-block rise of the floor beyond _FL_JUMP_MG + 4 noise is
+# pressure with no pause between strokes (two hands, a hand resting): it restarts too.
+# A letdown is, for _FL_RUN blocks in a row: the floor's rise over the newest _FL_D blocks
+# beyond the rise its slope over the _FL_B blocks before projects by _FL_MIN_MG + 4 noise units
+# (x _FL_LONE_PCT % when the other bottle's floor shows under half of that: the breasts eject
+# together, a hand presses one), spread over the window (no one-block rise of the floor above
+# _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is armed, and
+# re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the flow fall).
+_FL_RING = const(32)
+_FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
+_FL_D = const(8)  # the rise tested: over this many blocks ...
+_FL_B = const(8)  # ... against the floor's slope over this many before
+_FL_MIN_MG = const(800)  # the extra rise needed (+ 4 noise units), mg
+_FL_LONE_PCT = const(150)  # ... on a bottle whose partner's floor does not rise
+_FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of it
+_FL_RUN = const(2)
+_FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
+_FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to return
+_FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 noise): restart
 
 
 # Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
@@ -247,6 +287,24 @@ class Detector:
         self._pre_flow = array("i", [0] * n)
         self._pre_k = array("i", [-1] * n)
         self._pre_dist = bytearray(n)
+        # floor path: raw lowest bins of consecutive valid blocks, newest at _fl_pos
+        self._fl = array("i", [0] * (n * _FL_RING))
+        self._fl_pos = array("i", [0] * n)
+        self._fl_n = array("i", [0] * n)  # valid blocks in a row (capped at _FL_RING)
+        self._fl_run = array("i", [0] * n)
+        self._fl_peak = array("i", [0] * n)  # highest floor flow since the letdown, mg/s
+        self._fl_ref = array("i", [0] * n)  # the floor before a fall below it, mg
+        self._fl_wait = array("i", [0] * n)  # blocks left to wait for the weight to return
+        self._fl_back = array("i", [0] * n)  # blocks in a row back up at that floor
+        self._fl_extra = array("i", [0] * n)  # the newest extra rise, mg ...
+        self._fl_k = array("i", [-1] * n)  # ... and its block
+        self._fl_slope = array("i", [0] * n)  # the floor's rise per block, mg (>= 0)
+        self._fl_top = array("i", [0] * n)  # the highest floor of the newest _FL_D + 1, mg
+        self._fl_dev_q4 = array("i", [300 * 16] * n)  # EWMA of |lowest bin change| x16, mg
+        self._fl_sd = array("i", [260] * n)  # the lowest bins' scatter (sd), mg
+        self._fl_f = array("i", [0] * (_FL_D + _FL_B + 1))  # scratch: floors by age, ...
+        self._fl_u = array("i", [0] * (_FL_D + 1))  # ... the same not carried forward ...
+        self._fl_w = array("i", [0] * (_FL_D + _FL_B + _FL_E))  # ... and their bins
         for ch in range(n):
             self._armed[ch] = 1
             self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
@@ -270,6 +328,12 @@ class Detector:
         code = _EV_NONE
         if not blk.held and blk.accepted >= 3:
             code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
+        if self._floor(t_ms, ch, k, k == last + 1, blk):
+            self._restart(ch)
+            self.found_by[ch] = _FOUND_FLOOR
+            self._fire(t_ms, ch)
+            fs.milk_started(self._base_mg[ch], self._base_age[ch])
+            return _EV_LETDOWN
         g = self._good[ch]
         if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
             self._restart(ch)
@@ -635,6 +699,190 @@ class Detector:
         if b2 < back:
             back = b2
         return back if back < dt else dt
+
+    def _fl_min(self, ch, age):
+        # the floor at `age` blocks back: the minimum of the _FL_E lowest bins from there,
+        # each carried forward by the floor's flow (_fl_slope: a rising floor lags otherwise)
+        r = self._fl
+        b = ch * _FL_RING
+        p = self._fl_pos[ch] - age
+        e = r[b + p % _FL_RING]
+        s = self._fl_slope[ch]
+        j = 1
+        while j < _FL_E:
+            x = r[b + (p - j) % _FL_RING] + s * j
+            if x < e:
+                e = x
+            j += 1
+        return e
+
+    def _fl_floors(self, ch, out, ages, s):
+        # out[a] for a < ages: the floor at age a, each lowest bin carried forward by s mg per
+        # block (the minimum over the window of w[i] = bin + s i, less s a)
+        r = self._fl
+        b = ch * _FL_RING
+        p = self._fl_pos[ch]
+        w = self._fl_w
+        i = 0
+        while i < ages + _FL_E - 1:
+            w[i] = r[b + (p - i) % _FL_RING] + s * i
+            i += 1
+        a = 0
+        while a < ages:
+            e = w[a]
+            j = a + 1
+            while j < a + _FL_E:
+                if w[j] < e:
+                    e = w[j]
+                j += 1
+            out[a] = e - s * a
+            a += 1
+
+    def _fl_bad(self, ch, n):
+        # something pulled the weight below the milk (walking, a tilt, a lift): the floor
+        # restarts once the weight has stayed back up at the floor from before (milk never
+        # leaves) for a whole floor window, or after a minute (a walk's swing brings some
+        # blocks back up, and a floor built on its troughs rises like milk after it)
+        if n >= _FL_E:
+            self._fl_ref[ch] = self._fl_top[ch]
+        elif self._fl_wait[ch] == 0:
+            self._fl_ref[ch] = -_VCLAMP * 256
+        self._fl_wait[ch] = _FL_WAIT
+        self._fl_back[ch] = 0
+        self._fl_n[ch] = 0
+        self._fl_run[ch] = 0
+        self._fl_slope[ch] = 0
+
+    def _floor(self, t_ms, ch, k, consecutive, blk):
+        # The floor path (module constants above). True: a letdown; sets the baseline.
+        n = self._fl_n[ch]
+        if not consecutive:
+            n = 0
+        raw = blk.lo_mg + blk.offset_mg
+        sd = self._fl_sd[ch]
+        tol = _FL_FALL_MG + 3 * sd
+        if blk.tilted or blk.rough or (n >= _FL_E and raw < self._fl_min(ch, 0) - tol):
+            self._fl_bad(ch, n)
+            return False
+        if self._fl_wait[ch] > 0:
+            self._fl_wait[ch] -= 1
+            if raw < self._fl_ref[ch] - tol:
+                self._fl_back[ch] = 0
+            else:
+                self._fl_back[ch] += 1
+                if self._fl_back[ch] >= _FL_E:
+                    self._fl_wait[ch] = 0
+            if self._fl_wait[ch] > 0:
+                n = 0
+        pos = self._fl_pos[ch]
+        prev = self._fl[ch * _FL_RING + pos]
+        pos = (pos + 1) % _FL_RING
+        self._fl_pos[ch] = pos
+        self._fl[ch * _FL_RING + pos] = raw
+        if n > 0:
+            # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
+            d = raw - prev
+            if d < 0:
+                d = -d
+            if d > 8 * sd + 1000:
+                d = 8 * sd + 1000
+            m = self._fl_dev_q4[ch]
+            m += (d * 16 - m) >> 4
+            self._fl_dev_q4[ch] = m
+            self._fl_sd[ch] = m * 14 >> 8  # sd = 0.886 x mean |change|
+        if n < _FL_RING:
+            n += 1
+        self._fl_n[ch] = n
+        if n < _FL_E:
+            self._fl_run[ch] = 0
+            return False
+        # the floors at ages 0 .. _FL_D + _FL_B, newest first: carried forward (fs) and as
+        # they are (fu, ages 0 .. _FL_D)
+        fs = self._fl_f
+        m = _FL_D + _FL_B + 1
+        if n < _FL_E + m - 1:
+            m = n - _FL_E + 1
+        self._fl_floors(ch, fs, m, self._fl_slope[ch])
+        top = fs[0]
+        j = 1
+        while j < m and j <= _FL_D:
+            if fs[j] > top:
+                top = fs[j]
+            j += 1
+        self._fl_top[ch] = top
+        if fs[0] < top - tol:
+            # the floor itself fell: milk never leaves and a hand only adds weight
+            self._fl_bad(ch, _FL_E)
+            return False
+        fu = self._fl_u
+        mu = m if m < _FL_D + 1 else _FL_D + 1
+        self._fl_floors(ch, fu, mu, 0)
+        if mu >= 2 and fu[0] - fu[1] > _FL_JUMP_MG + 4 * self.noise_mg[ch]:
+            # the floor jumped further in one block than milk flows: pressure with no pause
+            # between strokes (two hands, a hand resting on the bottle); start afresh
+            self._fl_n[ch] = 0
+            self._fl_run[ch] = 0
+            self._fl_slope[ch] = 0
+            return False
+        if m < _FL_D + _FL_B + 1:
+            self._fl_run[ch] = 0
+            return False
+        f0 = fs[0]
+        fd = fs[_FL_D]
+        before = fd - fs[_FL_D + _FL_B]
+        if before < 0:
+            before = 0
+        rise = f0 - fd
+        flow = rise * 1000 // (_FL_D * blk.ms)  # the floor's flow, mg/s
+        # the flow that carries the next block's floors forward, from the floors as they are
+        # (from the carried ones it would feed on itself: a press would lift it)
+        sl = (fu[0] - fu[_FL_D]) // _FL_D
+        self._fl_slope[ch] = 0 if sl < 0 else (sl if sl < 1500 else 1500)
+        if not self._armed[ch]:
+            # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
+            if flow > self._fl_peak[ch]:
+                self._fl_peak[ch] = flow
+            pk = self._fl_peak[ch]
+            drop = pk * self._rearm_pct // 100
+            if drop < self._rearm_min:
+                drop = self._rearm_min
+            if flow <= pk - drop and t_ms - self._last_ld_ms[ch] >= self._gap_ms:
+                self._armed[ch] = 1
+            self._fl_run[ch] = 0
+            return False
+        if t_ms - self._last_ld_ms[ch] < self._gap_ms:
+            self._fl_run[ch] = 0
+            return False
+        extra = rise - before * _FL_D // _FL_B
+        # the largest one-block rise of the floor as it is (carried forward, the flow a
+        # step gave it would smooth the step away)
+        step = 0
+        j = 0
+        while j < _FL_D:
+            if fu[j] - fu[j + 1] > step:
+                step = fu[j] - fu[j + 1]
+            j += 1
+        nz = self.noise_mg[ch]
+        need = _FL_MIN_MG + 4 * nz
+        self._fl_extra[ch] = extra
+        self._fl_k[ch] = k
+        if self.n_channels == 2:
+            # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
+            # on this bottle alone needs twice the evidence
+            o = 1 - ch
+            if self._fl_k[o] < k - 1 or self._fl_extra[o] * 2 < need:
+                need = need * _FL_LONE_PCT // 100
+        if extra >= need and step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100 and f0 > fs[2]:
+            self._fl_run[ch] += 1
+        else:
+            self._fl_run[ch] = 0
+        if self._fl_run[ch] < _FL_RUN:
+            return False
+        self._fl_run[ch] = 0
+        self._fl_peak[ch] = flow
+        self._base_mg[ch] = fd + before * _FL_D // _FL_B - blk.offset_mg
+        self._base_age[ch] = _FL_D + (_FL_E >> 1)
+        return True
 
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as

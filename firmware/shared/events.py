@@ -50,6 +50,7 @@ FOUND_RISE = const(1)  # the weight rose on quiet blocks (the evidence test)
 FOUND_SLOW = const(2)  # a sustained rise of the lower envelope (slow, or under disturbance)
 FOUND_RESUME = const(3)  # milk that arrived during a disturbance, seen when the level settled
 FOUND_MILK = const(4)  # the safety net: milk in the bottles (or flow) with no letdown yet
+FOUND_FLOOR = const(5)  # the floor (the weight between massage strokes) rose like milk
 
 # Coach phases.
 PH_IDLE = const(0)

@@ -79,9 +79,11 @@ def session(
     walk=None,
     bump=None,
     onsets=None,
+    found=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
-    When `onsets` is a list, each letdown's estimated onset (s) is appended to it.
+    When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
+    `found` is, how the detector found it (events.FOUND_*).
 
     channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
     step: (start_s, grams) a weight step that stays (something rests on the bottle);
@@ -118,4 +120,6 @@ def session(
                 events[ch].append([code, t])
                 if code == 1 and onsets is not None:
                     onsets.append(det.onset_ms[ch] / 1000)
+                if code == 1 and found is not None:
+                    found.append(det.found_by[ch])
     return events
