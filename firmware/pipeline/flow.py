@@ -206,13 +206,11 @@ class FlowStage:
     @micropython.native
     def update(self, t_ms, w_mg, motion):
         bf = self._bf
-        k = bf.advance(t_ms)
-        if k >= 0:
+        k = bf.sample(t_ms, w_mg, motion)  # -1: taken, -2: before the reset time
+        if k >= 0:  # block k closed; the sample waits for it
             if bf.close_block():
                 self._close_block(k)
-        elif k != -1:
-            return  # before the reset time
-        bf.add(w_mg, motion)
+            bf.sample(t_ms, w_mg, motion)
 
     # -- per block (once a second) ----------------------------------------------------------
     @micropython.native

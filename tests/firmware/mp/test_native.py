@@ -28,10 +28,12 @@ def _blocks(bf, level_mg, t0_ms, t1_ms, motion=None, period_ms=100, spike_at_ms=
     out = []
     t = t0_ms
     while t < t1_ms:
-        k = bf.advance(t)
-        if k >= 0 and bf.close_block():
-            out.append((k, bf.v_mg, bf.spread_mg, bf.rough_mg))
-        bf.add(level_mg - 40000 if t == spike_at_ms else level_mg, motion)
+        w_mg = level_mg - 40000 if t == spike_at_ms else level_mg
+        k = bf.sample(t, w_mg, motion)
+        if k >= 0:
+            if bf.close_block():
+                out.append((k, bf.v_mg, bf.spread_mg, bf.rough_mg))
+            assert bf.sample(t, w_mg, motion) == -1  # now the sample is taken
         t += period_ms
     return out
 
@@ -39,8 +41,8 @@ def _blocks(bf, level_mg, t0_ms, t1_ms, motion=None, period_ms=100, spike_at_ms=
 def test_the_first_sample_closes_no_block_and_reports_minus_one():
     bf = BlockFilter({})
     bf.reset(1000, 0)
-    assert bf.advance(999) == -2  # before the reset time: skip
-    assert bf.advance(1000) == -1  # the first bin opens: no block closed (not 2**32 - 1)
+    assert bf.sample(999, 0, None) == -2  # before the reset time: skip
+    assert bf.sample(1000, 0, None) == -1  # the first bin opens: no block closed (not 2**32 - 1)
 
 
 def test_a_tared_reading_below_zero_filters_to_the_same_negative_level():
@@ -117,8 +119,7 @@ def test_the_viper_block_filter_allocates_nothing_per_sample():
 def _blocks_no_alloc(bf, level_mg, t0_ms, t1_ms, motion):
     t = t0_ms
     while t < t1_ms:
-        k = bf.advance(t)
-        if k >= 0:
+        if bf.sample(t, level_mg, motion) >= 0:
             bf.close_block()
-        bf.add(level_mg, motion)
+            bf.sample(t, level_mg, motion)
         t += 100
