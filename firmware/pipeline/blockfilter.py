@@ -53,6 +53,8 @@ _SPIKE_MG = const(15000)  # a sample this far from both its neighbour before and
 # filtered level is a glitch (HX711 spikes: 3-60 g; walking and strokes stay within ~10 g)
 _TRIANGLE_BINS = const(10)  # the triangle spans 10 bins: a disturbed bin marks 10 bins
 _FAR = const(1 << 29)  # start of a running minimum / maximum
+SLOPE_CLAMP_DIFF_MG = const(400000)  # theil_sen_slope: pairwise differences before *1000
+NO_SLOPE = const(-(1 << 29))  # theil_sen_slope: no pair in the window
 
 # The viper functions read the state with ptr32, and a ptr32 read is sign-extended on the
 # ESP32 (32-bit viper ints) but zero-extended on the 64-bit unix port: a field that may be
@@ -125,6 +127,42 @@ def select_median(buf, n: int) -> int:
     if n & 1:
         return (p[h] << sx) >> sx
     return (((p[h - 1] << sx) >> sx) + ((p[h] << sx) >> sx)) >> 1
+
+
+@micropython.viper
+def theil_sen_slope(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: int) -> int:
+    # Theil-Sen slope (mg/s, flow.py's estimate): the median of the pairwise slopes of the
+    # blocks numbered in (k - win, k]. ring_k / ring_v: n slots of block numbers (-1: empty)
+    # and their values (mg); pairs: scratch of n (n - 1) / 2 slots or more. Each difference
+    # is clamped to +-SLOPE_CLAMP_DIFF_MG (x1000 < 2**29). NO_SLOPE when no pair is in the
+    # window. No allocation.
+    rk = ptr32(ring_k)  # noqa: F821 (viper built-in)
+    rv = ptr32(ring_v)  # noqa: F821
+    pp = ptr32(pairs)  # noqa: F821
+    sx = int(WORD_SX)
+    m = 0
+    lo_k = k - win
+    a = 0
+    while a < n:
+        ka = (rk[a] << sx) >> sx
+        if lo_k < ka and ka <= k:
+            va = (rv[a] << sx) >> sx
+            b = 0
+            while b < n:
+                kb = (rk[b] << sx) >> sx
+                if ka < kb and kb <= k:
+                    d = ((rv[b] << sx) >> sx) - va
+                    if d > SLOPE_CLAMP_DIFF_MG:
+                        d = SLOPE_CLAMP_DIFF_MG
+                    elif d < -SLOPE_CLAMP_DIFF_MG:
+                        d = -SLOPE_CLAMP_DIFF_MG
+                    pp[m] = d * 1000 // ((kb - ka) * block_ms)
+                    m += 1
+                b += 1
+        a += 1
+    if m == 0:
+        return NO_SLOPE
+    return int(select_median(pairs, m))
 
 
 class BlockFilter:

@@ -11,7 +11,7 @@ out; they fail when a slot is read zero-extended.
 from array import array
 
 from mptest import heap_locked
-from pipeline.blockfilter import BlockFilter, select_median
+from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
 from pipeline.motion import Motion
 
 
@@ -89,6 +89,21 @@ def test_select_median_sorts_negative_values_below_positive_ones():
     even = array("i", [-5, 8, -2, -9])
     assert select_median(even, 4) == -4  # (-5 + -2) >> 1: floor, as the bytecode had it
     assert list(even) == [-9, -5, -2, 8]
+
+
+def test_theil_sen_slope_of_levels_that_cross_zero_and_of_an_empty_window():
+    # blocks 5, 6, 7 (one slot empty: -1), levels falling through zero: pairwise slopes
+    # -2000, -2050 and -2100 mg/s, median -2050; a window of 2 keeps blocks 6 and 7 only
+    ring_k = array("i", [5, -1, 6, 7])
+    ring_v = array("i", [1200, 0, -800, -2900])
+    pairs = array("i", [0] * 7)
+    with heap_locked():
+        whole = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 8, 1000)
+        newest = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 2, 1000)
+        none = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 1, 1000)
+    assert (whole, newest, none) == (-2050, -2100, NO_SLOPE), (whole, newest, none)
+    ring_v = array("i", [-1500, 0, 500, 2500])  # rising through zero, 200-ms blocks
+    assert theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 8, 200) == 10000
 
 
 def test_motion_measures_tilt_and_shaking_from_negative_axes():
