@@ -12,6 +12,7 @@ from array import array
 
 from mptest import heap_locked
 from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.detect import Detector
 from pipeline.motion import Motion
 
 
@@ -104,6 +105,25 @@ def test_theil_sen_slope_of_levels_that_cross_zero_and_of_an_empty_window():
     assert (whole, newest, none) == (-2050, -2100, NO_SLOPE), (whole, newest, none)
     ring_v = array("i", [-1500, 0, 500, 2500])  # rising through zero, 200-ms blocks
     assert theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 8, 200) == 10000
+
+
+def test_detector_envelope_slope_of_levels_rising_through_zero_matches_the_bytecode():
+    # bottle 2's ring: 25 blocks rising from -3 g through zero with a 400-mg ripple and a
+    # 900-mg step at block 20 (bottle 1's ring full of another level). The expected slopes
+    # (mg per block x8) and largest one-block rises are what the bytecode method gave.
+    d = Detector({}, 2)
+    for i in range(25):
+        d._push(1, -3000 + 250 * i + (i % 3) * 400 + (900 if i >= 20 else 0))
+        d._push(0, 99999)
+    got = [0] * 6
+    with heap_locked():
+        got[0] = d._env_slope(1, 0, 10)  # ages 0..9
+        got[1] = d._fit_pred
+        got[2] = d._env_slope(1, 10, 10)  # ages 10..19
+        got[3] = d._fit_pred
+        got[4] = d._env_slope(1, 0, 5)
+        got[5] = d._fit_pred
+    assert got == [2465, 1000, 1975, 650, 3320, 1000], got
 
 
 def test_motion_measures_tilt_and_shaking_from_negative_axes():
