@@ -595,7 +595,6 @@ class FlowStage:
         self._ring_k[i] = k
         self._ring_v[i] = v
 
-    @micropython.native
     def _slope(self, k, win):
         # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k]; None: none
         s = theil_sen_slope(

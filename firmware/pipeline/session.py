@@ -266,7 +266,6 @@ class Session:
         self.detector.found(t_ms, ch)
         self._letdown(t_ms, ch, onset_ms)
 
-    @micropython.native
     def _drain_coach(self, t_ms):
         c = self.coach
         if self._fused:
