@@ -133,15 +133,18 @@ class LIS3DH:
 
     def read_mgee_into(self, out):
         """Write x, y, z in milli-g into out[0..2] (an array('i') or list)."""
-        self._read_xyz()
+        if self._i2c:  # the I2C read written out: this runs every sample
+            self._bus.readfrom_mem_into(self._address, _OUT_X_L | _I2C_AUTO_INC, self._data)
+        else:
+            self._read_xyz()
         d = self._data
         o = self._offset
         k = self._mg_per_digit
-        for axis in range(3):
-            raw = d[o + 2 * axis] | (d[o + 2 * axis + 1] << 8)
-            if raw & 0x8000:
-                raw -= 0x10000
-            out[axis] = (raw >> 4) * k
+        # each axis 16-bit little-endian two's complement ((u ^ 0x8000) - 0x8000 is its
+        # value), 12 bits left-justified (>> 4); the axes written out, no loop
+        out[0] = (((d[o] | (d[o + 1] << 8)) ^ 0x8000) - 0x8000 >> 4) * k
+        out[1] = (((d[o + 2] | (d[o + 3] << 8)) ^ 0x8000) - 0x8000 >> 4) * k
+        out[2] = (((d[o + 4] | (d[o + 5] << 8)) ^ 0x8000) - 0x8000 >> 4) * k
 
     def power_down(self):
         """ODR = 0: the part sleeps (~0.5 uA); registers are kept."""

@@ -91,11 +91,11 @@ class MPU6886(I2CRegisters):
         self._i2c.readfrom_mem_into(self._address, _ACCEL_XOUT_H, self._data)
         d = self._data
         lsb = self._lsb_per_g
-        for axis in range(3):
-            raw = (d[2 * axis] << 8) | d[2 * axis + 1]
-            if raw & 0x8000:
-                raw -= 0x10000
-            out[axis] = raw * 1000 // lsb
+        # each axis 16-bit big-endian two's complement ((u ^ 0x8000) - 0x8000 is its value);
+        # the axes written out, no loop (this runs every sample)
+        out[0] = ((((d[0] << 8) | d[1]) ^ 0x8000) - 0x8000) * 1000 // lsb
+        out[1] = ((((d[2] << 8) | d[3]) ^ 0x8000) - 0x8000) * 1000 // lsb
+        out[2] = ((((d[4] << 8) | d[5]) ^ 0x8000) - 0x8000) * 1000 // lsb
 
     def power_down(self):
         """SLEEP bit: ~6 uA; registers kept."""

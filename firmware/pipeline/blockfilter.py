@@ -2,11 +2,13 @@
 #
 #     bf = BlockFilter(cfg)                 # flow.FlowStage owns one per bottle
 #     bf.reset(t_ms, w_mg)
-#     k = bf.advance(t_ms)                  # every sample, first: closes a bin / block when due;
-#                                           # the block number closed (>= 0), -1 (none)
-#                                           # or -2 (before the reset time: skip the sample)
-#     if k >= 0 and bf.close_block(): ...   # the block's outputs below (FlowStage reads them)
-#     bf.add(w_mg, motion)                  # then the sample itself
+#     k = bf.sample(t_ms, w_mg, motion)     # every sample: closes a bin / block when due,
+#                                           # then takes the sample: -1 (taken), -2 (before
+#                                           # the reset time: skipped) or the block number
+#                                           # closed (>= 0: the sample is NOT taken yet)
+#     if k >= 0:
+#         if bf.close_block(): ...          # the block's outputs below (FlowStage reads them)
+#         bf.sample(t_ms, w_mg, motion)     # the same sample again: now it is taken (-1)
 #
 # Method (docs/detection.md says why): a sample far from both the one before and the filtered
 # level (> 15 g) is a glitch and dropped; a tilt the accelerometer reports is undone
@@ -35,8 +37,8 @@
 # (250 x 1e6 < 2**29), so the viper code's 32-bit ints on the chip (64-bit in the unix port)
 # give the same results. Nothing here allocates.
 #
-# Native code: advance, add and the bin they close are viper functions over one array('i')
-# of state (slots below), as is select_median (flow.py's Theil-Sen uses it too); the block
+# Native code: sample and the bin it closes are viper functions over one array('i') of state
+# (slots below), as is select_median (flow.py's Theil-Sen uses it too); the block
 # outputs and the rest stay bytecode. On a board they are compiled for xtensawin (`make mpy`)
 # and their machine code lives in IRAM; in the unix port, -march=host.
 import sys
@@ -45,14 +47,16 @@ from array import array
 import micropython
 from micropython import const
 
-_NO_BLOCK = const(-1)  # advance(): no block closed at this sample
-_SKIP = const(-2)  # advance(): a sample before the reset time (ignore it)
+_NO_BLOCK = const(-1)  # sample(): taken, no block closed
+_SKIP = const(-2)  # sample(): before the reset time (ignored)
 _CLAMP_MG = const(1000000)  # per-sample weight offset from the running reference
 _MAX_BIN_SAMPLES = const(250)  # 250 * 1e6 < 2**29
 _SPIKE_MG = const(15000)  # a sample this far from both its neighbour before and the
 # filtered level is a glitch (HX711 spikes: 3-60 g; walking and strokes stay within ~10 g)
 _TRIANGLE_BINS = const(10)  # the triangle spans 10 bins: a disturbed bin marks 10 bins
 _FAR = const(1 << 29)  # start of a running minimum / maximum
+SLOPE_CLAMP_DIFF_MG = const(400000)  # theil_sen_slope: pairwise differences before *1000
+NO_SLOPE = const(-(1 << 29))  # theil_sen_slope: no pair in the window
 
 # The viper functions read the state with ptr32, and a ptr32 read is sign-extended on the
 # ESP32 (32-bit viper ints) but zero-extended on the 64-bit unix port: a field that may be
@@ -127,6 +131,42 @@ def select_median(buf, n: int) -> int:
     return (((p[h - 1] << sx) >> sx) + ((p[h] << sx) >> sx)) >> 1
 
 
+@micropython.viper
+def theil_sen_slope(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: int) -> int:
+    # Theil-Sen slope (mg/s, flow.py's estimate): the median of the pairwise slopes of the
+    # blocks numbered in (k - win, k]. ring_k / ring_v: n slots of block numbers (-1: empty)
+    # and their values (mg); pairs: scratch of n (n - 1) / 2 slots or more. Each difference
+    # is clamped to +-SLOPE_CLAMP_DIFF_MG (x1000 < 2**29). NO_SLOPE when no pair is in the
+    # window. No allocation.
+    rk = ptr32(ring_k)  # noqa: F821 (viper built-in)
+    rv = ptr32(ring_v)  # noqa: F821
+    pp = ptr32(pairs)  # noqa: F821
+    sx = int(WORD_SX)
+    m = 0
+    lo_k = k - win
+    a = 0
+    while a < n:
+        ka = (rk[a] << sx) >> sx
+        if lo_k < ka and ka <= k:
+            va = (rv[a] << sx) >> sx
+            b = 0
+            while b < n:
+                kb = (rk[b] << sx) >> sx
+                if ka < kb and kb <= k:
+                    d = ((rv[b] << sx) >> sx) - va
+                    if d > SLOPE_CLAMP_DIFF_MG:
+                        d = SLOPE_CLAMP_DIFF_MG
+                    elif d < -SLOPE_CLAMP_DIFF_MG:
+                        d = -SLOPE_CLAMP_DIFF_MG
+                    pp[m] = d * 1000 // ((kb - ka) * block_ms)
+                    m += 1
+                b += 1
+        a += 1
+    if m == 0:
+        return NO_SLOPE
+    return int(select_median(pairs, m))
+
+
 class BlockFilter:
     def __init__(self, cfg):
         g = cfg.get
@@ -180,29 +220,25 @@ class BlockFilter:
 
     # -- per sample (viper: integers in the state array) ------------------------------------
     @micropython.viper
-    def advance(self, t_ms: int) -> int:
+    def sample(self, t_ms: int, w_mg: int, motion) -> int:
+        # One call per sample (the cost of a call is much of the per-sample cost): first the
+        # bin and block the time falls in, then the sample itself, unless a block closed.
         s = ptr32(self._s)  # noqa: F821 (viper built-in)
         sx = s[_SX]
         rel = t_ms - ((s[_T0_MS] << sx) >> sx)
         if rel < 0:
             return _SKIP
         b = rel // s[_BIN_MS]
-        closed = _NO_BLOCK
         if b != (s[_BIN_NO] << sx) >> sx:
             if s[_BIN_N]:
                 self._close_bin()
+            s[_BIN_NO] = b
             blk = b // s[_BLOCK_BINS]
             last = (s[_BLOCK_NO] << sx) >> sx
             if blk != last:
-                closed = last  # -1 (NO_BLOCK) before the first
                 s[_BLOCK_NO] = blk
-            s[_BIN_NO] = b
-        return closed
-
-    @micropython.viper
-    def add(self, w_mg: int, motion):
-        s = ptr32(self._s)  # noqa: F821 (viper built-in)
-        sx = s[_SX]
+                if last >= 0:
+                    return last  # the caller closes the block, then gives the sample again
         if motion:  # a Motion, or None (viper cannot compare an object with None)
             if motion.moving:
                 s[_BIN_MOVED] = 1
@@ -232,7 +268,7 @@ class BlockFilter:
         if (d > _SPIKE_MG or d < -_SPIKE_MG) and s[_BINS_CLOSED] >= 3:
             d = xa - ((s[_FILT1_MG] << sx) >> sx)
             if d > _SPIKE_MG or d < -_SPIKE_MG:
-                return
+                return _NO_BLOCK  # dropped
         x = w_mg - ((s[_REF_MG] << sx) >> sx)
         if x > _CLAMP_MG:
             x = _CLAMP_MG
@@ -243,13 +279,14 @@ class BlockFilter:
             s[_BIN_MIN] = x
             s[_BIN_MAX] = x
         elif n >= _MAX_BIN_SAMPLES:
-            return
+            return _NO_BLOCK  # the bin is full: dropped
         elif x < (s[_BIN_MIN] << sx) >> sx:
             s[_BIN_MIN] = x
         elif x > (s[_BIN_MAX] << sx) >> sx:
             s[_BIN_MAX] = x
         s[_BIN_SUM] = ((s[_BIN_SUM] << sx) >> sx) + x
         s[_BIN_N] = n + 1
+        return _NO_BLOCK
 
     # -- per bin (5 a second) -------------------------------------------------------------
     @micropython.viper
@@ -333,7 +370,7 @@ class BlockFilter:
 
     # -- per block --------------------------------------------------------------------------
     def close_block(self):
-        """Sets the outputs for the block advance() closed; False when it has no value yet
+        """Sets the outputs for the block sample() closed; False when it has no value yet
         (no filtered bin in it, or the triangle not yet full)."""
         s = self._s
         if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:

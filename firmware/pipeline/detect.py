@@ -114,6 +114,8 @@ from array import array
 import micropython
 from micropython import const
 
+from pipeline.blockfilter import WORD_SX
+
 _EV_NONE = const(0)
 _EV_LETDOWN = const(1)
 _EV_TAPER = const(2)
@@ -567,14 +569,16 @@ class Detector:
             return True
         return False
 
-    def _env_slope(self, ch, end, w):
+    @micropython.viper
+    def _env_slope(self, ch: int, end: int, w: int) -> int:
         # least-squares slope (mg per block x8) of the lower envelope (minimum over
         # _ENV_BLOCKS blocks) at ages end .. end + w - 1; _fit_pred: its largest rise in one
         # block (mg)
-        r = self._ring
+        r = ptr32(self._ring)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
         b = ch * _RING
-        p = self._pos[ch]
-        ref = r[b + p]
+        p = int(self._pos[ch])
+        ref = (r[b + p] << sx) >> sx
         c = 2 * end + w - 1
         sxv = 0
         jump = 0
@@ -584,7 +588,7 @@ class Detector:
             e = _VCLAMP
             j = x
             while j < x + _ENV_BLOCKS:
-                v = r[b + (p - j) % _RING] - ref
+                v = ((r[b + (p - j) % _RING] << sx) >> sx) - ref
                 if v < e:
                     e = v
                 j += 1

@@ -76,9 +76,8 @@ from array import array
 import micropython
 from micropython import const
 
-from pipeline.blockfilter import BlockFilter, select_median
+from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
 
-_CLAMP_DIFF_MG = const(400000)  # pairwise differences before *1000
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
 _MAX_WIN = const(12)
@@ -209,13 +208,11 @@ class FlowStage:
     @micropython.native
     def update(self, t_ms, w_mg, motion):
         bf = self._bf
-        k = bf.advance(t_ms)
-        if k >= 0:
+        k = bf.sample(t_ms, w_mg, motion)  # -1: taken, -2: before the reset time
+        if k >= 0:  # block k closed; the sample waits for it
             if bf.close_block():
                 self._close_block(k)
-        elif k != -1:
-            return  # before the reset time
-        bf.add(w_mg, motion)
+            bf.sample(t_ms, w_mg, motion)
 
     # -- per block (once a second) ----------------------------------------------------------
     @micropython.native
@@ -604,34 +601,12 @@ class FlowStage:
         self._ring_k[i] = k
         self._ring_v[i] = v
 
-    @micropython.native
     def _slope(self, k, win):
-        # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k].
-        rk = self._ring_k
-        rv = self._ring_v
-        n = self._n
-        pairs = self._pairs
-        m = 0
-        lo_k = k - win
-        for a in range(n):
-            ka = rk[a]
-            if ka <= lo_k or ka > k:
-                continue
-            va = rv[a]
-            for b in range(n):
-                kb = rk[b]
-                if kb <= ka or kb > k:
-                    continue
-                d = rv[b] - va
-                if d > _CLAMP_DIFF_MG:
-                    d = _CLAMP_DIFF_MG
-                elif d < -_CLAMP_DIFF_MG:
-                    d = -_CLAMP_DIFF_MG
-                pairs[m] = d * 1000 // ((kb - ka) * self.block_ms)
-                m += 1
-        if m == 0:
-            return None
-        return select_median(pairs, m)
+        # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k]; None: none
+        s = theil_sen_slope(
+            self._ring_k, self._ring_v, self._pairs, self._n, k, win, self.block_ms
+        )
+        return None if s == NO_SLOPE else s
 
     @micropython.native
     def _estimate(self, k):

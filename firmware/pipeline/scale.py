@@ -9,9 +9,11 @@
 # so each product stays below 2**29: no bigints (the ESP32's small ints end at 2**30), no
 # floats per sample. Truncation costs at most 2 mg. Limits: |counts - tare| < 2**24.
 
-_MULT_BITS = 17
-_LO_BITS = 12
-_LO_MASK = (1 << _LO_BITS) - 1
+from micropython import const
+
+_MULT_BITS = const(17)
+_LO_BITS = const(12)  # folded into the bytecode (const): no global lookup per sample
+_LO_MASK = const(4095)  # (1 << _LO_BITS) - 1
 
 
 class Scale:

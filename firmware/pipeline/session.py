@@ -92,6 +92,9 @@ class Session:
         for ch in range(n_channels):
             self.flows[ch] = flow.FlowStage(cfg)
             gc.collect()
+        self._flow0 = self.flows[0]  # the per-sample path's own references (no list index)
+        self._flow1 = self.flows[1] if n_channels == 2 else None
+        self._fused = False  # any flow sensor fused (then fusions[] is looked at)
         self.detector = detect.Detector(cfg, n_channels)
         gc.collect()
         if has_accel:
@@ -102,6 +105,7 @@ class Session:
             for ch, sensor in enumerate(flow_sensors[:n_channels]):
                 if sensor is not None:
                     self.fusions[ch] = FlowFusion(sensor, cfg)
+                    self._fused = True
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, t_ms, w1_mg=0, w2_mg=0):
@@ -143,44 +147,56 @@ class Session:
     # -- per sample ------------------------------------------------------------------------
     @micropython.native
     def on_sample(self, t_ms, w1_mg, w2_mg, ax_mgee, ay_mgee, az_mgee):
+        # Each bottle in turn: its flow stage, its flow sensor (if fused), the detector. The
+        # two bottles are written out (no loop, no per-bottle method call): this runs at the
+        # sample rate, while a detection (_detected) comes a few times a session.
         self.t_last_ms = t_ms
         m = self.motion
         if m is not None and t_ms - self._t_motion_ms >= _MOTION_EVERY_MS:
             # 25 Hz is plenty for walking (~2 Hz) and tilt; an 80 Hz input costs no more
             self._t_motion_ms = t_ms
             m.update(t_ms, ax_mgee, ay_mgee, az_mgee)
-        seen = self._channel(t_ms, 0, w1_mg, m)
-        if self.n_channels == 2:
-            seen |= self._channel(t_ms, 1, w2_mg, m)
+        det = self.detector
+        f = self._flow0
+        f.update(t_ms, w1_mg, m)
+        if self._fused:
+            fu = self.fusions[0]
+            if fu is not None:
+                fu.update(t_ms, f)
+        code = det.update(t_ms, 0, f)
+        seen = False
+        if code != _EV_NONE:
+            seen = self._detected(t_ms, 0, code)
+        f = self._flow1
+        if f is not None:
+            f.update(t_ms, w2_mg, m)
+            if self._fused:
+                fu = self.fusions[1]
+                if fu is not None:
+                    fu.update(t_ms, f)
+            code = det.update(t_ms, 1, f)
+            if code != _EV_NONE and self._detected(t_ms, 1, code):
+                seen = True
         # the coach counts in seconds: at once after a detection, else every 100 ms is plenty
         # (at 80 Hz this is most of the per-sample cost it would otherwise take)
         if seen or t_ms - self._t_coach_ms >= _COACH_EVERY_MS:
             self._t_coach_ms = t_ms
             self._drain_coach(t_ms)
 
-    @micropython.native
-    def _channel(self, t_ms, ch, w_mg, m):
-        """One bottle's sample; True when the detector reported something."""
-        f = self.flows[ch]
-        f.update(t_ms, w_mg, m)
-        fu = self.fusions[ch]
-        if fu is not None:
-            fu.update(t_ms, f)
-        code = self.detector.update(t_ms, ch, f)
+    def _detected(self, t_ms, ch, code):
+        """The detector reported `code` (not EV_NONE) for bottle ch; True when it counts."""
         if code == _EV_TAPER and self.t_first_letdown_ms < 0:
             # a taper is flow falling after a letdown brought it: with no letdown yet in this
             # session there is nothing to taper from (and the coach may not cue massage
             # before the first letdown), so it is not reported
-            code = _EV_NONE
-        if code != _EV_NONE:
-            if code == _EV_LETDOWN:
-                self._letdown(t_ms, ch, self.detector.onset_ms[ch])
-                return True
-            self.tapers[ch] += 1
-            self.sink.emit(t_ms, code, ch, f.flow_mg_s)
-            self.coach.on_detection(t_ms, code, ch)
+            return False
+        if code == _EV_LETDOWN:
+            self._letdown(t_ms, ch, self.detector.onset_ms[ch])
             return True
-        return False
+        self.tapers[ch] += 1
+        self.sink.emit(t_ms, code, ch, self.flows[ch].flow_mg_s)
+        self.coach.on_detection(t_ms, code, ch)
+        return True
 
     def _letdown(self, t_ms, ch, onset_ms):
         self.letdowns[ch] += 1
@@ -252,8 +268,17 @@ class Session:
 
     def _drain_coach(self, t_ms):
         c = self.coach
-        v = self.volume_mg()
-        f = self._flow_mg_s()
+        if self._fused:
+            v = self.volume_mg()
+            f = self._flow_mg_s()
+        else:  # volume_mg() and _flow_mg_s() written out (every 100 ms)
+            fl = self._flow0
+            v = fl.volume_mg
+            f = fl.flow_mg_s
+            fl = self._flow1
+            if fl is not None:
+                v += fl.volume_mg
+                f += fl.flow_mg_s
         if self.t_first_letdown_ms < 0 and c.active:
             self._safety_net(t_ms, f)
         cue = c.tick(t_ms, v, f)

@@ -6,7 +6,7 @@ import machine
 from drivers.lis3dh import LIS3DH
 from drivers.mpu6886 import MPU6886
 from fake_accel import FakeLIS3DH, FakeMPU6886
-from mptest import error_text
+from mptest import error_text, heap_locked
 
 ISOLATE = True  # a fresh fake `machine` (its buses) per test
 PARAMS = {
@@ -135,3 +135,30 @@ def test_mpu6886_missing_or_wrong_chip_or_stuck_reset_are_oserrors():
     assert "not found at I2C address 0x68" in missing, missing
     assert "WHO_AM_I 0x71" in wrong, wrong
     assert "did not come out of reset" in stuck, stuck
+
+
+class _QuietBus:
+    """A bus whose transfer leaves the buffer as it is (the fake I2C allocates)."""
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        pass
+
+
+def test_both_accelerometers_decode_a_reading_without_allocating():
+    # read_mgee_into runs every sample: its decoding allocates nothing. One read through
+    # the fake fills each driver's buffer; the same bytes are decoded again heap-locked
+    i2c, chip, xyz = _lis()
+    acc = LIS3DH(i2c, range_g=4)
+    chip.set_mgee(-3000, 15, 2046)
+    acc.read_mgee_into(xyz)
+    i2c2, chip2, xyz2 = _mpu()
+    imu = MPU6886(i2c2, range_g=8)
+    chip2.set_mgee(-7999, 0, 4000)
+    imu.read_mgee_into(xyz2)
+    acc._bus = _QuietBus()
+    imu._i2c = _QuietBus()
+    xyz[0] = xyz2[0] = 0
+    with heap_locked():  # an allocation raises MemoryError at its line
+        acc.read_mgee_into(xyz)
+        imu.read_mgee_into(xyz2)
+    assert list(xyz) + list(xyz2) == [-3000, 16, 2046, -8000, 0, 4000], (xyz, xyz2)

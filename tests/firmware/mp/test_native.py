@@ -11,7 +11,8 @@ out; they fail when a slot is read zero-extended.
 from array import array
 
 from mptest import heap_locked
-from pipeline.blockfilter import BlockFilter, select_median
+from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.detect import Detector
 from pipeline.motion import Motion
 
 
@@ -28,10 +29,12 @@ def _blocks(bf, level_mg, t0_ms, t1_ms, motion=None, period_ms=100, spike_at_ms=
     out = []
     t = t0_ms
     while t < t1_ms:
-        k = bf.advance(t)
-        if k >= 0 and bf.close_block():
-            out.append((k, bf.v_mg, bf.spread_mg, bf.rough_mg))
-        bf.add(level_mg - 40000 if t == spike_at_ms else level_mg, motion)
+        w_mg = level_mg - 40000 if t == spike_at_ms else level_mg
+        k = bf.sample(t, w_mg, motion)
+        if k >= 0:
+            if bf.close_block():
+                out.append((k, bf.v_mg, bf.spread_mg, bf.rough_mg))
+            assert bf.sample(t, w_mg, motion) == -1  # now the sample is taken
         t += period_ms
     return out
 
@@ -39,8 +42,8 @@ def _blocks(bf, level_mg, t0_ms, t1_ms, motion=None, period_ms=100, spike_at_ms=
 def test_the_first_sample_closes_no_block_and_reports_minus_one():
     bf = BlockFilter({})
     bf.reset(1000, 0)
-    assert bf.advance(999) == -2  # before the reset time: skip
-    assert bf.advance(1000) == -1  # the first bin opens: no block closed (not 2**32 - 1)
+    assert bf.sample(999, 0, None) == -2  # before the reset time: skip
+    assert bf.sample(1000, 0, None) == -1  # the first bin opens: no block closed (not 2**32 - 1)
 
 
 def test_a_tared_reading_below_zero_filters_to_the_same_negative_level():
@@ -89,6 +92,40 @@ def test_select_median_sorts_negative_values_below_positive_ones():
     assert list(even) == [-9, -5, -2, 8]
 
 
+def test_theil_sen_slope_of_levels_that_cross_zero_and_of_an_empty_window():
+    # blocks 5, 6, 7 (one slot empty: -1), levels falling through zero: pairwise slopes
+    # -2000, -2050 and -2100 mg/s, median -2050; a window of 2 keeps blocks 6 and 7 only
+    ring_k = array("i", [5, -1, 6, 7])
+    ring_v = array("i", [1200, 0, -800, -2900])
+    pairs = array("i", [0] * 7)
+    with heap_locked():
+        whole = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 8, 1000)
+        newest = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 2, 1000)
+        none = theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 1, 1000)
+    assert (whole, newest, none) == (-2050, -2100, NO_SLOPE), (whole, newest, none)
+    ring_v = array("i", [-1500, 0, 500, 2500])  # rising through zero, 200-ms blocks
+    assert theil_sen_slope(ring_k, ring_v, pairs, 4, 7, 8, 200) == 10000
+
+
+def test_detector_envelope_slope_of_levels_rising_through_zero_matches_the_bytecode():
+    # bottle 2's ring: 25 blocks rising from -3 g through zero with a 400-mg ripple and a
+    # 900-mg step at block 20 (bottle 1's ring full of another level). The expected slopes
+    # (mg per block x8) and largest one-block rises are what the bytecode method gave.
+    d = Detector({}, 2)
+    for i in range(25):
+        d._push(1, -3000 + 250 * i + (i % 3) * 400 + (900 if i >= 20 else 0))
+        d._push(0, 99999)
+    got = [0] * 6
+    with heap_locked():
+        got[0] = d._env_slope(1, 0, 10)  # ages 0..9
+        got[1] = d._fit_pred
+        got[2] = d._env_slope(1, 10, 10)  # ages 10..19
+        got[3] = d._fit_pred
+        got[4] = d._env_slope(1, 0, 5)
+        got[5] = d._fit_pred
+    assert got == [2465, 1000, 1975, 650, 3320, 1000], got
+
+
 def test_motion_measures_tilt_and_shaking_from_negative_axes():
     # gravity along -z and -x (the unit mounted upside down, leaning): every sum, mean and
     # gravity slot is negative. |g| = isqrt(500**2 + 866**2) = 999: cos = 866 * 1024 // 999
@@ -117,8 +154,7 @@ def test_the_viper_block_filter_allocates_nothing_per_sample():
 def _blocks_no_alloc(bf, level_mg, t0_ms, t1_ms, motion):
     t = t0_ms
     while t < t1_ms:
-        k = bf.advance(t)
-        if k >= 0:
+        if bf.sample(t, level_mg, motion) >= 0:
             bf.close_block()
-        bf.add(level_mg, motion)
+            bf.sample(t, level_mg, motion)
         t += 100
