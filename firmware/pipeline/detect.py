@@ -304,9 +304,7 @@ class Detector:
         self._fl_top = array("i", [0] * n)  # the highest floor of the newest _FL_D + 1, mg
         self._fl_dev_q4 = array("i", [300 * 16] * n)  # EWMA of |lowest bin change| x16, mg
         self._fl_sd = array("i", [260] * n)  # the lowest bins' scatter (sd), mg
-        self._fl_f = array("i", [0] * (_FL_D + _FL_B + 1))  # scratch: floors by age, ...
-        self._fl_u = array("i", [0] * (_FL_D + 1))  # ... the same not carried forward ...
-        self._fl_w = array("i", [0] * (_FL_D + _FL_B + _FL_E))  # ... and their bins
+        self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
         for ch in range(n):
             self._armed[ch] = 1
             self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
@@ -704,43 +702,22 @@ class Detector:
             back = b2
         return back if back < dt else dt
 
-    def _fl_min(self, ch, age):
-        # the floor at `age` blocks back: the minimum of the _FL_E lowest bins from there,
-        # each carried forward by the floor's flow (_fl_slope: a rising floor lags otherwise)
-        r = self._fl
+    @micropython.viper
+    def _fl_proj(self, ch: int, age: int, s: int) -> int:
+        # the floor at `age` blocks back with each of its _FL_E lowest bins carried forward by
+        # s mg per block (a rising floor would lag by the window otherwise)
+        r = ptr32(self._fl)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
         b = ch * _FL_RING
-        p = self._fl_pos[ch] - age
-        e = r[b + p % _FL_RING]
-        s = self._fl_slope[ch]
+        p = int(self._fl_pos[ch]) - age
+        e = (r[b + p % _FL_RING] << sx) >> sx
         j = 1
         while j < _FL_E:
-            x = r[b + (p - j) % _FL_RING] + s * j
+            x = ((r[b + (p - j) % _FL_RING] << sx) >> sx) + s * j
             if x < e:
                 e = x
             j += 1
         return e
-
-    def _fl_floors(self, ch, out, ages, s):
-        # out[a] for a < ages: the floor at age a, each lowest bin carried forward by s mg per
-        # block (the minimum over the window of w[i] = bin + s i, less s a)
-        r = self._fl
-        b = ch * _FL_RING
-        p = self._fl_pos[ch]
-        w = self._fl_w
-        i = 0
-        while i < ages + _FL_E - 1:
-            w[i] = r[b + (p - i) % _FL_RING] + s * i
-            i += 1
-        a = 0
-        while a < ages:
-            e = w[a]
-            j = a + 1
-            while j < a + _FL_E:
-                if w[j] < e:
-                    e = w[j]
-                j += 1
-            out[a] = e - s * a
-            a += 1
 
     def _fl_bad(self, ch, n):
         # something pulled the weight below the milk (walking, a tilt, a lift): the floor
@@ -765,7 +742,10 @@ class Detector:
         raw = blk.lo_mg + blk.offset_mg
         sd = self._fl_sd[ch]
         tol = _FL_FALL_MG + 3 * sd
-        if blk.tilted or blk.rough or (n >= _FL_E and raw < self._fl_min(ch, 0) - tol):
+        b = ch * _FL_RING
+        pos = self._fl_pos[ch]
+        fu = self._fl_fu  # the floor after each block, not carried forward
+        if blk.tilted or blk.rough or (n >= _FL_E and raw < fu[b + pos] - tol):
             self._fl_bad(ch, n)
             return False
         if self._fl_wait[ch] > 0:
@@ -778,11 +758,11 @@ class Detector:
                     self._fl_wait[ch] = 0
             if self._fl_wait[ch] > 0:
                 n = 0
-        pos = self._fl_pos[ch]
-        prev = self._fl[ch * _FL_RING + pos]
+        r = self._fl
+        prev = r[b + pos]
         pos = (pos + 1) % _FL_RING
         self._fl_pos[ch] = pos
-        self._fl[ch * _FL_RING + pos] = raw
+        r[b + pos] = raw
         if n > 0:
             # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
             d = raw - prev
@@ -800,28 +780,23 @@ class Detector:
         if n < _FL_E:
             self._fl_run[ch] = 0
             return False
-        # the floors at ages 0 .. _FL_D + _FL_B, newest first: carried forward (fs) and as
-        # they are (fu, ages 0 .. _FL_D)
-        fs = self._fl_f
-        m = _FL_D + _FL_B + 1
-        if n < _FL_E + m - 1:
-            m = n - _FL_E + 1
-        self._fl_floors(ch, fs, m, self._fl_slope[ch])
-        top = fs[0]
+        f = self._fl_proj(ch, 0, 0)
+        fu[b + pos] = f
+        # floors known at ages 0 .. m - 1
+        m = n - _FL_E + 1
+        top = f
         j = 1
         while j < m and j <= _FL_D:
-            if fs[j] > top:
-                top = fs[j]
+            x = fu[b + (pos - j) % _FL_RING]
+            if x > top:
+                top = x
             j += 1
         self._fl_top[ch] = top
-        if fs[0] < top - tol:
+        if f < top - tol:
             # the floor itself fell: milk never leaves and a hand only adds weight
             self._fl_bad(ch, _FL_E)
             return False
-        fu = self._fl_u
-        mu = m if m < _FL_D + 1 else _FL_D + 1
-        self._fl_floors(ch, fu, mu, 0)
-        if mu >= 2 and fu[0] - fu[1] > _FL_JUMP_MG + 4 * self.noise_mg[ch]:
+        if m >= 2 and f - fu[b + (pos - 1) % _FL_RING] > _FL_JUMP_MG + 4 * self.noise_mg[ch]:
             # the floor jumped further in one block than milk flows: pressure with no pause
             # between strokes (two hands, a hand resting on the bottle); start afresh
             self._fl_n[ch] = 0
@@ -831,16 +806,17 @@ class Detector:
         if m < _FL_D + _FL_B + 1:
             self._fl_run[ch] = 0
             return False
-        f0 = fs[0]
-        fd = fs[_FL_D]
-        before = fd - fs[_FL_D + _FL_B]
+        s = self._fl_slope[ch]
+        f0 = self._fl_proj(ch, 0, s)
+        fd = self._fl_proj(ch, _FL_D, s)
+        before = fd - self._fl_proj(ch, _FL_D + _FL_B, s)
         if before < 0:
             before = 0
         rise = f0 - fd
         flow = rise * 1000 // (_FL_D * blk.ms)  # the floor's flow, mg/s
         # the flow that carries the next block's floors forward, from the floors as they are
         # (from the carried ones it would feed on itself: a press would lift it)
-        sl = (fu[0] - fu[_FL_D]) // _FL_D
+        sl = (f - fu[b + (pos - _FL_D) % _FL_RING]) // _FL_D
         self._fl_slope[ch] = 0 if sl < 0 else (sl if sl < 1500 else 1500)
         if not self._armed[ch]:
             # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
@@ -858,28 +834,32 @@ class Detector:
             self._fl_run[ch] = 0
             return False
         extra = rise - before * _FL_D // _FL_B
-        # the largest one-block rise of the floor as it is (carried forward, the flow a
-        # step gave it would smooth the step away)
-        step = 0
-        j = 0
-        while j < _FL_D:
-            if fu[j] - fu[j + 1] > step:
-                step = fu[j] - fu[j + 1]
-            j += 1
         nz = self.noise_mg[ch]
         need = _FL_MIN_MG + 4 * nz
         self._fl_extra[ch] = extra
         self._fl_k[ch] = k
         if self.n_channels == 2:
             # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
-            # on this bottle alone needs twice the evidence
+            # on this bottle alone needs more evidence
             o = 1 - ch
             if self._fl_k[o] < k - 1 or self._fl_extra[o] * 2 < need:
                 need = need * _FL_LONE_PCT // 100
-        if extra >= need and step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100 and f0 > fs[2]:
-            self._fl_run[ch] += 1
-        else:
+        if extra < need or f0 <= self._fl_proj(ch, 2, s):
             self._fl_run[ch] = 0
+            return False
+        # spread over the window: the largest one-block rise of the floor as it is (carried
+        # forward, the flow a step gave it would smooth the step away)
+        step = 0
+        j = 0
+        while j < _FL_D:
+            x = fu[b + (pos - j) % _FL_RING] - fu[b + (pos - j - 1) % _FL_RING]
+            if x > step:
+                step = x
+            j += 1
+        if step * 100 > extra * _FL_STEP_PCT + 2 * nz * 100:
+            self._fl_run[ch] = 0
+            return False
+        self._fl_run[ch] += 1
         if self._fl_run[ch] < _FL_RUN:
             return False
         self._fl_run[ch] = 0
