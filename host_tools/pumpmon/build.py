@@ -24,8 +24,8 @@ a supported board (transport.USB_IDS: Espressif native USB, CP210x, CH340, CH910
 `--keep-config` leaves /config.json alone. `deploy --romfs` writes build/firmware.romfs to
 the board's romfs partition instead (`mpremote romfs deploy`) and copies only main.py, the
 board file and the config to the filesystem; it first removes the firmware's modules (and
-their emptied folders) from the filesystem, which comes before /rom on sys.path and would
-shadow the image. A board without ROMFS is told apart before anything is written.
+their emptied folders) from the filesystem, which comes before /rom on the import path and
+would shadow the image. A board without ROMFS is told apart before anything is written.
 
 Limits: no incremental deploy (everything is copied each time, ~10 s over USB); the board must
 already run MicroPython 1.29 (mpy version 6).
@@ -258,8 +258,8 @@ def check_romfs_probe(answer: str, image_bytes: int) -> None:
 
 def _romfs_cleanup_script(files: Sequence[Path]) -> str:
     """Removes every firmware module (.mpy or .py) and then its emptied folders from the
-    filesystem: '' comes before /rom on sys.path, so a module or a bare folder of the same
-    name there would shadow the image."""
+    filesystem: '' comes before /rom on the import path, so a module or a bare folder of the
+    same name there would shadow the image."""
     names = sorted({str(f.with_suffix(suffix)) for f in files for suffix in (".mpy", ".py")})
     folders = sorted(
         {str(parent) for f in files for parent in f.parents if str(parent) != "."},

@@ -196,7 +196,7 @@ def run_code(
     (heap_beside_romfs)."""
     if isinstance(stdin, bytes):
         stdin = stdin.decode()
-    cwd = COMPILED  # the folder '' stands for on sys.path
+    cwd = COMPILED  # the folder '' stands for on the import path
     if romfs is not None:
         code = romfs_boot(romfs) + code
         cwd = REPO / "build" / "romfs-cwd"  # an empty one: the firmware comes from /rom only
