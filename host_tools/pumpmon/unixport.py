@@ -152,6 +152,8 @@ def romfs_boot(image: Path) -> str:
     this finds in the global ROMFS_IMAGE_HEAP_BYTES (tests: mptest.heap_beside_romfs())."""
     return (
         "import gc, vfs\n"
+        "ROMFS_IMAGE = None\n"  # the globals exist first: storing them later allocates nothing
+        "ROMFS_IMAGE_HEAP_BYTES = 0\n"
         "gc.collect()\n"
         "ROMFS_IMAGE_HEAP_BYTES = gc.mem_alloc()\n"
         f"ROMFS_IMAGE = bytearray({image.stat().st_size})\n"

@@ -171,6 +171,27 @@ def test_make_romfs_command_line_reports_the_module_count_and_size(tmp_path):
     assert f"into the ROMFS image {tmp_path / 'f.romfs'} ({size} bytes)" in proc.stdout
 
 
+def test_the_unix_ports_romfs_takes_its_blocks_beside_the_budget_and_no_more():
+    """unixport.romfs_boot puts the image in the heap first and notes its blocks; the heap
+    asked for is the budget plus those blocks, so the code's share is the budget less the
+    GC's tables (as in a plain 64 KB heap), and the firmware comes from /rom."""
+    image = unixport.compiled_romfs()
+    code = (
+        "import gc, app\n"
+        "gc.collect()\n"
+        "print(ROMFS_IMAGE_HEAP_BYTES, gc.mem_alloc() + gc.mem_free() - ROMFS_IMAGE_HEAP_BYTES,"
+        " app.__file__)\n"
+    )
+    heap = unixport.heap_beside_romfs("64K", image)
+    proc = unixport.run_code(code, heap=heap, romfs=image)
+    assert proc.returncode == 0, proc.stderr
+    blocks, share, app_file = proc.stdout.split()
+    assert int(blocks) == unixport.romfs_image_heap_bytes(image) >= image.stat().st_size
+    plain = unixport.run_code("import gc\nprint(gc.mem_alloc() + gc.mem_free())", heap="64K")
+    assert int(plain.stdout) - 2048 <= int(share) <= int(plain.stdout) <= 64 * 1024
+    assert app_file == "/rom/app.mpy"
+
+
 def _fake_board(answer):
     calls = []
 
