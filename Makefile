@@ -40,7 +40,7 @@ mpy: $(STAMP)
 	$(BIN)/python -m pumpmon.build mpy
 
 # The firmware as one ROMFS image (build/firmware.romfs), for a board whose MicroPython has a
-# romfs partition: `make deploy ROMFS=1` writes it there (docs/hardware.md, "ROMFS").
+# romfs partition: `make deploy ROMFS=1` writes it there (docs/hardware.md, "Deploying").
 romfs: $(STAMP)
 	$(BIN)/python -m pumpmon.build romfs
 
