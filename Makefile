@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all venv test lint typecheck pytest demo bench mpy deploy clean
+.PHONY: all venv test lint typecheck pytest demo bench mpy romfs deploy clean
 
 all: test
 
@@ -39,10 +39,17 @@ bench: $(STAMP)
 mpy: $(STAMP)
 	$(BIN)/python -m pumpmon.build mpy
 
+# The firmware as one ROMFS image (build/firmware.romfs), for a board whose MicroPython has a
+# romfs partition: `make deploy ROMFS=1` writes it there (docs/hardware.md, "Deploying").
+romfs: $(STAMP)
+	$(BIN)/python -m pumpmon.build romfs
+
 BOARD ?= devkitc_hx711
 PORT ?= auto
-deploy: mpy
-	$(BIN)/python -m pumpmon.build deploy --board $(BOARD) --port $(PORT)
+ROMFS ?=
+WITH_ROMFS := $(filter 1 yes,$(ROMFS))
+deploy: $(if $(WITH_ROMFS),romfs,mpy)
+	$(BIN)/python -m pumpmon.build deploy --board $(BOARD) --port $(PORT)$(if $(WITH_ROMFS), --romfs)
 
 clean:
 	rm -rf build demo_out .pytest_cache

@@ -42,6 +42,19 @@ MicroPython script, in two runs of the MicroPython unix port:
    a motor that is not there. app_peak_heap_bytes, app_peak_live_heap_bytes as in run 2
    (the sampler notes the heap after each sample); app_64k_ok; app_smallest_heap_kb by the
    same bisection (4-KB steps, from 64 KB up to the heap that completed).
+   App run from ROMFS: run 4 again with the firmware (and the port's stand-ins for the board's
+   C parts: `machine`, the flash) imported from a ROMFS image, as on a board deployed with
+   `make deploy ROMFS=1`: unixport.compiled_romfs() is read into a bytearray allocated
+   before anything else and mounted at /rom; on a board the image is in flash, so the heap
+   given is the budget plus the image's blocks (unixport.heap_beside_romfs).
+   app_smallest_heap_kb_romfs: the smallest budget (2-KB steps, from 64 KB) in which it
+   completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
+   romfs_image_unix_bytes / romfs_image_esp32_bytes: the image here and as `make romfs`
+   builds it for the chip (the romfs partition must hold it).
+   board_modules_import_heap_romfs_bytes: what the modules a board loads beside those of
+   run 4 (device.board, the host link, power, the devkitc_hx711 board's drivers,
+   pipeline.scale; run 4 has the trace driver instead) take when imported from the image on
+   top of the app and the sampler: a board needs about that much more.
 5. The whole device path at 10 and 80 Hz, the ESP32 CPU duty and the battery model:
    bench/device_power.py (its header says what is measured and what is assumed).
 
@@ -274,6 +287,22 @@ m2 = gc.mem_alloc()
 print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
 """
 
+# Run 4b: the modules a board loads beside the app (boot.start -> device.board.bring_up for
+# devkitc_hx711, and the host link), imported from the ROMFS image after the app.
+_BOARD_IMPORT = r"""
+import gc
+import app
+from device import logstore, sampler
+import machine  # the unix fake of what a board has in C: not counted
+gc.collect()
+m0 = gc.mem_alloc()
+from device import board, hostlink, power
+from drivers import hx711, lis3dh, vibration, button_pin, battery
+from pipeline import scale
+gc.collect()
+print('{"board_modules": %d, "from": "%s"}' % (gc.mem_alloc() - m0, board.__file__))
+"""
+
 # Run 4: the app as it runs, logger included. The sampler notes the heap after each sample;
 # everything else is the firmware's own loop.
 _APP = r"""
@@ -318,6 +347,10 @@ class MeasuringSampler(sampler.TraceSampler):
 def quiet(line):
     pass
 
+def image_blocks():
+    import __main__  # unixport.romfs_boot notes the ROMFS image's blocks there
+    return getattr(__main__, "ROMFS_IMAGE_HEAP_BYTES", 0)
+
 def run():
     try:
         os.remove(%(flash)r)
@@ -337,10 +370,12 @@ def run():
     size = store.sessions()[0][1]
     flashdev.unmount(fs)
     s = made[0]
-    return (s.n, s.peak, s.peak_live, size, reason)
+    rom = image_blocks()
+    return (s.n, s.peak - rom, s.peak_live - rom, size, reason, app.__file__)
 
 r = run()
-print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "log_bytes": %%d, "reason": "%%s"}' %% r)
+print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "log_bytes": %%d, "reason": "%%s", '
+      '"app_file": "%%s"}' %% r)
 """
 
 
@@ -378,9 +413,17 @@ def _compile(ctx: BenchContext, name: str, code: str) -> Path:
     return mpy_dir
 
 
-def _run(ctx: BenchContext, name: str, code: str, heap: str) -> tuple[dict | None, str]:
+def _run(
+    ctx: BenchContext, name: str, code: str, heap: str, romfs: Path | None = None
+) -> tuple[dict | None, str]:
+    """Run the script `code` in the port with -X heapsize=`heap`; with `romfs` (an image),
+    the firmware comes from the image, mounted first, and `heap` is the budget beside it."""
     mpy_dir = _compile(ctx, name, code)
-    proc = unixport.run_code("import %s" % name, heap=heap, timeout_s=600, extra_path=[mpy_dir])
+    if romfs is not None:
+        heap = unixport.heap_beside_romfs(heap, romfs)
+    proc = unixport.run_code(
+        "import %s" % name, heap=heap, timeout_s=600, extra_path=[mpy_dir], romfs=romfs
+    )
     if proc.returncode != 0:
         err = proc.stderr.strip() or proc.stdout.strip()
         return None, err.splitlines()[-1] if err else "exit %d" % proc.returncode
@@ -392,15 +435,22 @@ def _run(ctx: BenchContext, name: str, code: str, heap: str) -> tuple[dict | Non
 
 
 def _smallest_heap_kb(
-    ctx: BenchContext, code: str, lo_kb: int, hi_kb: int, step_kb: int = 1, name="bench_peak"
+    ctx: BenchContext,
+    code: str,
+    lo_kb: int,
+    hi_kb: int,
+    step_kb: int = 1,
+    name="bench_peak",
+    romfs: Path | None = None,
 ) -> int:
     """The smallest -X heapsize (in `step_kb` steps) in [lo_kb, hi_kb] in which `code`
-    completes, by bisection: `hi_kb` is known to complete; lo_kb is returned when it does."""
-    if _run(ctx, name, code, "%dK" % lo_kb)[0] is not None:
+    completes, by bisection: `hi_kb` is known to complete; lo_kb is returned when it does.
+    With `romfs`, the heap beside the image (_run)."""
+    if _run(ctx, name, code, "%dK" % lo_kb, romfs)[0] is not None:
         return lo_kb
     while hi_kb - lo_kb > step_kb:
         mid = (lo_kb + hi_kb) // 2 // step_kb * step_kb
-        if _run(ctx, name, code, "%dK" % mid)[0] is not None:
+        if _run(ctx, name, code, "%dK" % mid, romfs)[0] is not None:
             hi_kb = mid
         else:
             lo_kb = mid
@@ -446,6 +496,26 @@ def run(ctx: BenchContext) -> dict:
             ctx, app_code, 64, int(app_heap.rstrip("K")), step_kb=4, name="bench_app"
         )
 
+    # the same app run, the firmware imported from its ROMFS image
+    image = unixport.compiled_romfs()
+    app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", image)
+    app_rom_heap = "64K"
+    if app_rom is None:
+        app_rom_heap = unixport.DEFAULT_HEAP
+        app_rom, app_rom_err2 = _run(ctx, "bench_app", app_code, app_rom_heap, image)
+        if app_rom is None:
+            app_rom_err += "; with %s: %s" % (app_rom_heap, app_rom_err2)
+    app_rom_smallest_kb = None
+    if app_rom is not None:
+        app_rom_smallest_kb = _smallest_heap_kb(
+            ctx, app_code, 64, int(app_rom_heap.rstrip("K")), 2, "bench_app", image
+        )
+    board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", image)
+    from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
+
+    romfs_dir = ctx.out_dir / "device_cost" / "romfs"
+    esp32_image_bytes = build.build_romfs(romfs_dir / "firmware.romfs", romfs_dir / "mpy")
+
     out: dict = {
         "alloc_bytes_per_sample": None,
         "alloc_worst_block_bytes_per_sample": None,
@@ -467,6 +537,11 @@ def run(ctx: BenchContext) -> dict:
         "app_peak_live_heap_bytes": app_run and app_run["peak_live"],
         "app_peak_heap_run_heapsize": app_run and app_heap,
         "app_smallest_heap_kb": app_smallest_kb,
+        "app_smallest_heap_kb_romfs": app_rom_smallest_kb,
+        "app_romfs_peak_heap_bytes": app_rom and app_rom["peak"],
+        "romfs_image_unix_bytes": image.stat().st_size,
+        "romfs_image_esp32_bytes": esp32_image_bytes,
+        "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
     }
     print()
     print("== device cost: the per-sample path in the MicroPython unix port")
@@ -556,6 +631,34 @@ def run(ctx: BenchContext) -> dict:
                 app_run["peak_live"],
                 app_smallest_kb,
             )
+        )
+    if app_rom is None:
+        print("   the app with its logger from its ROMFS image: FAILED: %s" % app_rom_err)
+    else:
+        print(
+            "   the same, the firmware imported from its ROMFS image (%d B here, %d B as `make"
+            " romfs` builds it for the chip; as on a board with a romfs partition, the image's"
+            " blocks left out of the heap): completed beside it in %s (ended by %s, from %s);"
+            " peak heap %d B (live after gc: %d B); smallest heap that completes: %s KB (2-KB"
+            " steps from 64 KB)"
+            % (
+                out["romfs_image_unix_bytes"],
+                out["romfs_image_esp32_bytes"],
+                app_rom_heap,
+                app_rom["reason"],
+                app_rom["app_file"],
+                app_rom["peak"],
+                app_rom["peak_live"],
+                app_rom_smallest_kb,
+            )
+        )
+    if board_mods is None:
+        print("   the board's own modules from the image: FAILED: %s" % board_mods_err)
+    else:
+        print(
+            "   not in the runs above, loaded by a board beside the app (device.board, the"
+            " host link, power, devkitc_hx711's drivers, pipeline.scale), imported from the"
+            " image: %d B more" % out["board_modules_import_heap_romfs_bytes"]
         )
     from bench import device_power
 

@@ -9,7 +9,11 @@ is, so a small heap holds the code under test rather than the compiler.
 
 A module-level `HEAP = {"test_name": "64K"}` in a test file runs each named test in a
 process of its own with that heap, and `"*"` the heap for the file's other tests (the default
-is unixport.DEFAULT_HEAP); and
+is unixport.DEFAULT_HEAP). A heap written `"64K+romfs"` runs the test as a board deployed
+with `make deploy ROMFS=1` runs the firmware: the firmware's ROMFS image
+(unixport.compiled_romfs) is read into the heap first and mounted at /rom, the firmware is
+imported from it only, and the heap is 64K plus the image's blocks (mptest.heap_beside_romfs()
+is the test's share); and
 `PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
 calling the function with that value: pytest's parametrize. `ISOLATE = True` runs each test
 of the file in a process of its own (the driver tests: the fake `machine` keeps state).
@@ -95,12 +99,20 @@ class MpFile(pytest.File):
         unixport.compile_tree(MP_TESTS, COMPILED_TESTS, "tests/firmware/mp/")
         item_names = {self.port_names[n]: n for n in names}
         code = f"import mptest\nmptest.main({self.path.stem!r}, {list(item_names)!r})"
+        romfs = None
+        if heap.endswith("+romfs"):
+            romfs = unixport.compiled_romfs()
+            heap = unixport.heap_beside_romfs(heap[: -len("+romfs")], romfs)
         with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
             os.environ["MPTEST_TMP"] = tmp  # mptest.tmpdir() makes a folder per test in it
             os.environ["MPTEST_REPO"] = str(unixport.REPO)  # mptest.repo_path()
             try:
                 proc = unixport.run_code(
-                    code, heap=heap, timeout_s=900, extra_path=[COMPILED_TESTS, FAKES]
+                    code,
+                    heap=heap,
+                    timeout_s=900,
+                    extra_path=[COMPILED_TESTS, FAKES],
+                    romfs=romfs,
                 )
             finally:
                 del os.environ["MPTEST_TMP"], os.environ["MPTEST_REPO"]

@@ -18,6 +18,9 @@ import vfs
 
 BLOCK_SIZE = 4096  # the ESP32's flash sector
 DEFAULT_SIZE = 2 * 1024 * 1024  # a 2 MB data partition
+# FileFlash erases a block by writing 0xFF this many bytes at a time: the ESP32 erases in its
+# flash chip, without a block-sized buffer of its own in the heap, so the fake keeps a small one
+_ERASE_CHUNK = 256
 
 # ioctl operations of the extended block-device protocol (see MicroPython's docs/library/vfs).
 _IOCTL_INIT = 1
@@ -85,12 +88,16 @@ class FileFlash:
             existing = os.stat(path)[6]
         except OSError:
             existing = -1
+        if block_size % _ERASE_CHUNK:
+            raise ValueError(
+                "flash block size %d is not a multiple of %d" % (block_size, _ERASE_CHUNK)
+            )
+        self._blank = b"\xff" * _ERASE_CHUNK
         if existing < 0:
             size_bytes = size_bytes or DEFAULT_SIZE
             with open(path, "wb") as f:
-                blank = b"\xff" * block_size
-                for _ in range(size_bytes // block_size):
-                    f.write(blank)
+                for _ in range(size_bytes // _ERASE_CHUNK):
+                    f.write(self._blank)
             existing = size_bytes
         if existing % block_size or existing == 0:
             raise ValueError(
@@ -103,7 +110,6 @@ class FileFlash:
                 "delete it to start a new one" % (path, existing, size_bytes)
             )
         self.block_count = existing // block_size
-        self._blank = b"\xff" * block_size
         self.f = open(path, "r+b")
 
     def readblocks(self, block_num, buf, offset=0):
@@ -126,7 +132,8 @@ class FileFlash:
             return self.block_size
         if op == _IOCTL_BLOCK_ERASE:
             self.f.seek(arg * self.block_size)
-            self.f.write(self._blank)
+            for _ in range(self.block_size // _ERASE_CHUNK):
+                self.f.write(self._blank)
             self.f.flush()
             return 0
         if op == _IOCTL_SYNC:

@@ -1,19 +1,32 @@
 """Compile the firmware for the ESP32 and copy it to a board.
 
     python -m pumpmon.build mpy                               # -> build/mpy/ (make mpy)
+    python -m pumpmon.build romfs                   # -> build/firmware.romfs (make romfs)
     python -m pumpmon.build deploy --board devkitc_hx711 --port auto      (make deploy)
+    python -m pumpmon.build deploy --romfs --board ...           (make deploy ROMFS=1)
 
 `mpy` compiles every firmware module with mpy-cross for the ESP32's Xtensa cores
 (-march=xtensawin: bytecode plus native code support on both the ESP32 and the ESP32-S3) into
 build/mpy/, the same tree as firmware/. firmware/unix/ (the unix port's fakes) is left out;
 main.py and boot.py stay .py because the board runs them by name at boot.
 
+`romfs` packs the same modules, compiled the same way, into one ROMFS image (the format
+`mpremote romfs build` writes, with mpremote's own writer). A board whose MicroPython has a
+romfs partition (MICROPY_VFS_ROM, a partition table with a romfs entry: docs/hardware.md)
+mounts it at /rom and runs the modules' bytecode in place from flash: their bytecode and
+strings stay out of the heap (in the unix port the app with its logger then needs 78 KB of
+heap instead of 108 KB: `make bench`, app_smallest_heap_kb_romfs).
+
 `deploy` copies build/mpy/ to the board's filesystem root, boards/<board>.json as /board.json
 and a default configuration (firmware/config.py's defaults) as /config.json, with mpremote.
 It first deletes any <module>.py left on the board for a module now shipped as .mpy (a .py
 would shadow the .mpy on import). `--port auto` picks the one USB serial port that looks like
 a supported board (transport.USB_IDS: Espressif native USB, CP210x, CH340, CH9102);
-`--keep-config` leaves /config.json alone.
+`--keep-config` leaves /config.json alone. `deploy --romfs` writes build/firmware.romfs to
+the board's romfs partition instead (`mpremote romfs deploy`) and copies only main.py, the
+board file and the config to the filesystem; it first removes the firmware's modules (and
+their emptied folders) from the filesystem, which comes before /rom on the import path and
+would shadow the image. A board without ROMFS is told apart before anything is written.
 
 Limits: no incremental deploy (everything is copied each time, ~10 s over USB); the board must
 already run MicroPython 1.29 (mpy version 6).
@@ -34,6 +47,7 @@ from .shared import config
 from .unixport import BOARDS, FIRMWARE, REPO
 
 BUILD_MPY = REPO / "build" / "mpy"
+BUILD_ROMFS = REPO / "build" / "firmware.romfs"
 KEEP_AS_PY = ("main.py", "boot.py")
 EXCLUDED_DIRS = ("unix", "__pycache__")
 MARCH = "xtensawin"
@@ -93,6 +107,50 @@ def build_mpy(out_dir: Path = BUILD_MPY, root: Path = FIRMWARE, march: str = MAR
             shutil.copy2(root / name, out_dir / name)
             written.append(out_dir / name)
     return written
+
+
+def romfs_image(mpy_root: Path, files: Sequence[Path]) -> bytes:
+    """A ROMFS image of `files` (paths relative to `mpy_root`), folders as in the tree, made
+    with mpremote's VfsRomWriter (what `mpremote romfs build` uses)."""
+    from mpremote.romfs import VfsRomWriter
+
+    tree: dict = {}
+    for rel in files:
+        node = tree
+        for part in rel.parts[:-1]:
+            node = node.setdefault(part, {})
+        node[rel.name] = (mpy_root / rel).read_bytes()
+    writer = VfsRomWriter()
+
+    def add(node: dict) -> None:
+        for name in sorted(node):
+            if isinstance(node[name], dict):
+                writer.opendir(name)
+                add(node[name])
+                writer.closedir()
+            else:
+                writer.mkfile(name, node[name])
+
+    add(tree)
+    return writer.finalise()
+
+
+def romfs_files(root: Path = FIRMWARE) -> list[Path]:
+    """The .mpy files a ROMFS image holds: every compiled firmware module (main.py and
+    boot.py stay on the filesystem, where the board runs them by name)."""
+    return [rel.with_suffix(".mpy") for rel in firmware_modules(root)]
+
+
+def build_romfs(
+    out: Path = BUILD_ROMFS, mpy_dir: Path = BUILD_MPY, root: Path = FIRMWARE, march: str = MARCH
+) -> int:
+    """Compile the firmware into mpy_dir (as build_mpy) and pack it into the ROMFS image
+    `out`; returns the image's size in bytes."""
+    build_mpy(mpy_dir, root, march)
+    image = romfs_image(mpy_dir, romfs_files(root))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(image)
+    return len(image)
 
 
 def known_boards() -> list[str]:
@@ -162,6 +220,92 @@ def deploy_commands(
     return cmds
 
 
+# Asked of the board before a ROMFS deploy: its ROM partitions (-1: its MicroPython has no
+# ROMFS, vfs.rom_ioctl missing) and the size of the first (-1: none).
+_ROMFS_PROBE = (
+    "import vfs\n"
+    "n = vfs.rom_ioctl(1) if hasattr(vfs, 'rom_ioctl') else -1\n"
+    "p = vfs.rom_ioctl(2, 0) if n > 0 else -1\n"
+    "print('romfs-partitions', n, p if isinstance(p, int) else len(p))\n"
+)
+NO_ROMFS = (
+    "this board's MicroPython has no ROMFS (vfs.rom_ioctl is missing): flash a MicroPython "
+    "built with MICROPY_VFS_ROM and a partition table with a romfs partition "
+    '(docs/hardware.md, "Deploying"), or deploy the .mpy files to its filesystem: '
+    "`make deploy` without ROMFS=1"
+)
+
+
+def check_romfs_probe(answer: str, image_bytes: int) -> None:
+    """BuildError unless the board's answer to _ROMFS_PROBE shows a romfs partition that
+    holds an image of `image_bytes`."""
+    found = [line.split() for line in answer.splitlines() if line.startswith("romfs-partitions")]
+    if not found or len(found[0]) != 3:
+        raise BuildError(f"the board did not say whether it has ROMFS: {answer.strip()[-200:]}")
+    n_partitions, size = int(found[0][1]), int(found[0][2])
+    if n_partitions < 0:
+        raise BuildError(NO_ROMFS)
+    if n_partitions == 0 or size < 0:
+        raise BuildError(
+            "this board's MicroPython has ROMFS but its partition table has no romfs partition: "
+            'flash it with one (docs/hardware.md, "Deploying"), or `make deploy` without ROMFS=1'
+        )
+    if image_bytes > size:
+        raise BuildError(
+            f"the ROMFS image is {image_bytes} bytes and the board's romfs partition {size}: "
+            "give the partition more room (docs/hardware.md), or `make deploy` without ROMFS=1"
+        )
+
+
+def _romfs_cleanup_script(files: Sequence[Path]) -> str:
+    """Removes every firmware module (.mpy or .py) and then its emptied folders from the
+    filesystem: '' comes before /rom on the import path, so a module or a bare folder of the
+    same name there would shadow the image."""
+    names = sorted({str(f.with_suffix(suffix)) for f in files for suffix in (".mpy", ".py")})
+    folders = sorted(
+        {str(parent) for f in files for parent in f.parents if str(parent) != "."},
+        key=lambda d: (-d.count("/"), d),
+    )
+    return (
+        "import os\n"
+        f"for n in {names!r}:\n"
+        "    try:\n"
+        "        os.remove('/' + n)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        f"for d in {folders!r}:\n"
+        "    try:\n"
+        "        os.rmdir('/' + d)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+
+
+def deploy_romfs_commands(
+    board: str,
+    port: str,
+    image: Path,
+    build_dir: Path,
+    stage_dir: Path,
+    keep_config: bool = False,
+) -> tuple[list[str], list[list[str]]]:
+    """(the probe, the mpremote invocations) that put the ROMFS image in the board's romfs
+    partition and main.py, the board file and the config on its filesystem."""
+    if not image.is_file():
+        raise BuildError(f"{image} is missing: run `make romfs` first")
+    cmds = deploy_commands(board, port, build_dir, stage_dir, keep_config)
+    mpremote = cmds[0][:5]  # python -m mpremote connect <port>
+    probe = mpremote + ["exec", _ROMFS_PROBE]
+    keep = [str(build_dir / n) for n in KEEP_AS_PY if (build_dir / n).exists()]
+    staged = [a for a in cmds[1] if a.endswith(".json")]  # board.json, config.json
+    return probe, [
+        mpremote + ["exec", _romfs_cleanup_script(romfs_files())],
+        mpremote + ["romfs", "deploy", str(image)],
+        mpremote + ["fs", "cp", *keep, *staged, ":"],
+        cmds[2],  # reset: the board mounts the new image at /rom as it boots
+    ]
+
+
 def wake_device(port: str) -> None:
     """Reach the board through its REPL (retrying while it sleeps: transport.Device.connect)
     and leave it there, awake, with its app stopped, for mpremote."""
@@ -180,22 +324,36 @@ def deploy(
     keep_config: bool = False,
     run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
     wake: Callable[[str], None] = wake_device,
+    romfs: Path | None = None,
 ) -> None:
-    """Copy firmware, board file and config with mpremote. A board in light sleep (its USB
-    gone, or its UART deaf) is woken first (`wake`: retries until it answers) and a failed
-    mpremote step is tried once more after waking it again."""
+    """Copy firmware, board file and config with mpremote; with `romfs` (an image from
+    build_romfs) the firmware goes to the board's romfs partition instead, after the board
+    has said it has one. A board in light sleep (its USB gone, or its UART deaf) is woken
+    first (`wake`: retries until it answers) and a failed mpremote step is tried once more
+    after waking it again."""
     if port == "auto":
         port = _find_port_waiting()
     stage = build_dir.parent / "deploy"
-    cmds = deploy_commands(board, port, build_dir, stage, keep_config)
-    wake(port)
-    for cmd in cmds:
-        proc = run(cmd)
+
+    def step(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+        proc = run(cmd, **kw)
         if proc.returncode != 0:
             wake(port)  # it may have gone back to sleep between two mpremote steps
-            proc = run(cmd)
+            proc = run(cmd, **kw)
         if proc.returncode != 0:
             raise BuildError(f"mpremote failed ({proc.returncode}): {' '.join(cmd[:6])} ...")
+        return proc
+
+    if romfs is None:
+        cmds = deploy_commands(board, port, build_dir, stage, keep_config)
+        wake(port)
+    else:
+        probe, cmds = deploy_romfs_commands(board, port, romfs, build_dir, stage, keep_config)
+        wake(port)
+        answer = step(probe, capture_output=True, text=True)
+        check_romfs_probe(answer.stdout, romfs.stat().st_size)
+    for cmd in cmds:
+        step(cmd)
 
 
 def _find_port_waiting(wait_s: float = 40.0) -> str:
@@ -229,16 +387,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_dep.add_argument(
         "--keep-config", action="store_true", help="leave the board's /config.json as it is"
     )
+    p_dep.add_argument(
+        "--romfs",
+        action="store_true",
+        help="write build/firmware.romfs to the board's romfs partition (make romfs first)",
+    )
+    p_rom = sub.add_parser("romfs", help="compile the firmware and pack it as a ROMFS image")
+    p_rom.add_argument("--out", type=Path, default=BUILD_ROMFS)
     args = parser.parse_args(argv)
     try:
         if args.command == "mpy":
             files = build_mpy(args.out)
             n_mpy = sum(1 for f in files if f.suffix == ".mpy")
             print(f"{n_mpy} modules compiled for {MARCH} into {args.out}")
-        else:
-            deploy(args.board, args.port, keep_config=args.keep_config)
+        elif args.command == "romfs":
+            size = build_romfs(args.out)
             print(
-                f"deployed to {args.port}: firmware, boards/{args.board}.json as /board.json"
+                f"{len(romfs_files())} modules compiled for {MARCH} into the ROMFS image "
+                f"{args.out} ({size} bytes)"
+            )
+        else:
+            romfs = BUILD_ROMFS if args.romfs else None
+            deploy(args.board, args.port, keep_config=args.keep_config, romfs=romfs)
+            print(
+                f"deployed to {args.port}: firmware"
+                + (" (ROMFS image, mounted at /rom)" if args.romfs else "")
+                + f", boards/{args.board}.json as /board.json"
                 + ("" if args.keep_config else ", default /config.json")
             )
     except BuildError as e:

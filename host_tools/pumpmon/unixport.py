@@ -102,11 +102,78 @@ def compile_tree(src_root: Path, out_root: Path, source_prefix: str = "") -> Pat
     return out_root
 
 
-def micropython_env(extra_path: list[Path] | None = None) -> dict[str, str]:
-    """Environment whose MICROPYPATH puts the (compiled) firmware and its unix fakes first."""
+COMPILED_ROMFS = REPO / "build" / "unix-firmware.romfs"
+ROMFS_MOUNT = "/rom"  # where a board's MicroPython mounts its romfs partition
+GC_BLOCK_BYTES = 32  # a GC block of this 64-bit port (4 words; 16 bytes on the ESP32)
+
+
+def compiled_romfs() -> Path:
+    """The firmware as a ROMFS image for this port: the modules `make romfs` packs for a
+    board (build.romfs_files), compiled as compiled_firmware() compiles them, and in its
+    unix/ folder the port's stand-ins for what a board has in C (`machine`, the flash). Rebuilt
+    on each call (it takes milliseconds); written atomically."""
+    from .build import romfs_files, romfs_image  # build imports this module
+
+    compiled = compiled_firmware()
+    fakes = sorted(p.relative_to(compiled) for p in (compiled / "unix").glob("*.mpy"))
+    image = romfs_image(compiled, romfs_files(FIRMWARE) + fakes)
+    tmp = COMPILED_ROMFS.with_name(f".{COMPILED_ROMFS.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(image)
+    os.replace(tmp, COMPILED_ROMFS)
+    return COMPILED_ROMFS
+
+
+def romfs_image_heap_bytes(image: Path) -> int:
+    """The heap a bytearray holding `image` takes in this port: its object and its data,
+    in whole GC blocks."""
+    data_blocks = -(-image.stat().st_size // GC_BLOCK_BYTES)
+    return (1 + data_blocks) * GC_BLOCK_BYTES
+
+
+def heap_beside_romfs(heap: str, image: Path) -> str:
+    """The -X heapsize that leaves `heap` (e.g. "64K") for the code once romfs_boot() has
+    taken the image's blocks from it (less, in fact: the GC's own tables for the image's
+    blocks come out of the code's share too)."""
+    return str(heap_bytes(heap) + romfs_image_heap_bytes(image))
+
+
+def heap_bytes(heap: str) -> int:
+    """A -X heapsize value ("64K", "2M", "70000") in bytes."""
+    scale = {"K": 1024, "M": 1024 * 1024}.get(heap[-1:], 1)
+    return int(heap[:-1] if scale > 1 else heap) * scale
+
+
+def romfs_boot(image: Path) -> str:
+    """MicroPython code that models a board's romfs partition: the image is read into a
+    bytearray allocated first, before any of the code it holds is imported, and mounted at
+    /rom (modules imported from it run their bytecode in place, as from a board's
+    memory-mapped flash). On a board the image is in flash, not in the heap: the code's
+    share of this heap is the whole heap less the image's blocks, which the code run after
+    this finds in the global ROMFS_IMAGE_HEAP_BYTES (tests: mptest.heap_beside_romfs())."""
+    return (
+        "import gc, vfs\n"
+        "ROMFS_IMAGE = None\n"  # the globals exist first: storing them later allocates nothing
+        "ROMFS_IMAGE_HEAP_BYTES = 0\n"
+        "gc.collect()\n"
+        "ROMFS_IMAGE_HEAP_BYTES = gc.mem_alloc()\n"
+        f"ROMFS_IMAGE = bytearray({image.stat().st_size})\n"
+        "ROMFS_IMAGE_HEAP_BYTES = gc.mem_alloc() - ROMFS_IMAGE_HEAP_BYTES\n"
+        f"ROMFS_FILE = open({str(image)!r}, 'rb')\n"
+        "ROMFS_FILE.readinto(ROMFS_IMAGE)\n"
+        "ROMFS_FILE.close()\n"
+        "del ROMFS_FILE\n"
+        f"vfs.mount(vfs.VfsRom(ROMFS_IMAGE), {ROMFS_MOUNT!r})\n"
+    )
+
+
+def micropython_env(extra_path: list[Path] | None = None, romfs: bool = False) -> dict[str, str]:
+    """Environment whose MICROPYPATH puts the (compiled) firmware and its unix fakes first;
+    with `romfs`, the firmware comes from /rom only (romfs_boot mounts it), as on a board
+    deployed with `make deploy ROMFS=1` (the unix fakes too: compiled_romfs)."""
     env = dict(os.environ)
     compiled = compiled_firmware()
-    parts = [".frozen", str(compiled / "unix"), str(compiled)]
+    firmware = Path(ROMFS_MOUNT) if romfs else compiled
+    parts = [".frozen", str(firmware / "unix"), str(firmware)]
     parts += [str(p) for p in extra_path or []]
     env["MICROPYPATH"] = ":".join(parts)
     return env
@@ -123,16 +190,25 @@ def run_code(
     stdin: str | bytes | None = None,
     timeout_s: float = 120,
     extra_path: list[Path] | None = None,
+    romfs: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `code` in the unix port; returns the finished process (text mode)."""
+    """Run `code` in the unix port; returns the finished process (text mode). With `romfs`
+    (an image: compiled_romfs()), the image is put in place first (romfs_boot) and the
+    firmware is imported from it; `heap` is then the whole heap, image included
+    (heap_beside_romfs)."""
     if isinstance(stdin, bytes):
         stdin = stdin.decode()
+    cwd = COMPILED  # the folder '' stands for on the import path
+    if romfs is not None:
+        code = romfs_boot(romfs) + code
+        cwd = REPO / "build" / "romfs-cwd"  # an empty one: the firmware comes from /rom only
+        cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         command(["-c", code], heap=heap),
         input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout_s,
-        env=micropython_env(extra_path),
-        cwd=str(COMPILED),
+        env=micropython_env(extra_path, romfs=romfs is not None),
+        cwd=str(cwd),
     )

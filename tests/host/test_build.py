@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from pumpmon import build
+from pumpmon import build, unixport
 from pumpmon.fwimport import firmware_module
 from pumpmon.unixport import BOARDS, FIRMWARE
 
@@ -125,6 +125,149 @@ def test_deploy_before_make_mpy_says_to_build_first(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(build.BuildError, match="make mpy"):
         build.deploy_commands("devkitc_hx711", "/dev/null", tmp_path / "empty", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def romfs_built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("romfs")
+    size = build.build_romfs(out / "firmware.romfs", mpy_dir=out / "mpy")
+    return out, size
+
+
+def test_romfs_packs_every_compiled_module_and_the_port_can_list_them(romfs_built):
+    out, size = romfs_built
+    image = out / "firmware.romfs"
+    assert image.stat().st_size == size and image.read_bytes()[:3] == b"\xd2\xcd\x31"
+    # the unix port's own VfsRom reads it: every module of `make mpy`, in its folder
+    code = (
+        "import os, vfs\n"
+        f"vfs.mount(vfs.VfsRom(open({str(image)!r}, 'rb').read()), '/rom')\n"
+        "def walk(d):\n"
+        "    for name, kind, *_ in os.ilistdir(d):\n"
+        "        p = d + '/' + name\n"
+        "        if kind == 0x4000:\n"
+        "            walk(p)\n"
+        "        else:\n"
+        "            print(p[5:], os.stat(p)[6])\n"
+        "walk('/rom')\n"
+    )
+    proc = unixport.run_code(code, heap="2M")
+    assert proc.returncode == 0, proc.stderr
+    listed = dict(line.rsplit(" ", 1) for line in proc.stdout.splitlines())
+    compiled = {str(p.relative_to(out / "mpy")): p for p in (out / "mpy").rglob("*.mpy")}
+    assert set(listed) == set(compiled) and "pipeline/detect.mpy" in listed
+    assert all(int(listed[n]) == compiled[n].stat().st_size for n in listed)
+    assert "main.py" not in listed  # the board runs /main.py from its filesystem
+
+
+def test_make_romfs_command_line_reports_the_module_count_and_size(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pumpmon.build", "romfs", "--out", str(tmp_path / "f.romfs")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    size = (tmp_path / "f.romfs").stat().st_size
+    assert f"into the ROMFS image {tmp_path / 'f.romfs'} ({size} bytes)" in proc.stdout
+
+
+def test_the_unix_ports_romfs_takes_its_blocks_beside_the_budget_and_no_more():
+    """unixport.romfs_boot puts the image in the heap first and notes its blocks; the heap
+    asked for is the budget plus those blocks, so the code's share is the budget less the
+    GC's tables (as in a plain 64 KB heap), and the firmware comes from /rom."""
+    image = unixport.compiled_romfs()
+    code = (
+        "import gc, app\n"
+        "gc.collect()\n"
+        "print(ROMFS_IMAGE_HEAP_BYTES, gc.mem_alloc() + gc.mem_free() - ROMFS_IMAGE_HEAP_BYTES,"
+        " app.__file__)\n"
+    )
+    heap = unixport.heap_beside_romfs("64K", image)
+    proc = unixport.run_code(code, heap=heap, romfs=image)
+    assert proc.returncode == 0, proc.stderr
+    blocks, share, app_file = proc.stdout.split()
+    assert int(blocks) == unixport.romfs_image_heap_bytes(image) >= image.stat().st_size
+    plain = unixport.run_code("import gc\nprint(gc.mem_alloc() + gc.mem_free())", heap="64K")
+    assert int(plain.stdout) - 2048 <= int(share) <= int(plain.stdout) <= 64 * 1024
+    assert app_file == "/rom/app.mpy"
+
+
+def _fake_board(answer):
+    calls = []
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        out = answer if cmd[5] == "exec" and "rom_ioctl" in cmd[6] else ""
+        return SimpleNamespace(returncode=0, stdout=out)
+
+    return calls, run
+
+
+def test_deploy_romfs_writes_the_image_and_clears_what_would_shadow_it(romfs_built, tmp_path):
+    out, size = romfs_built
+    calls, run = _fake_board(f"romfs-partitions 1 {size + 4096}\n")
+    build.deploy(
+        "devkitc_hx711",
+        "/dev/ttyUSB7",
+        build_dir=out / "mpy",
+        run=run,
+        wake=lambda port: None,
+        romfs=out / "firmware.romfs",
+    )
+    probe, cleanup, romfs, copy, reset = calls
+    assert "rom_ioctl" in probe[6]
+    # every module, as .mpy and as .py, and then the emptied folders
+    assert "'pipeline/detect.mpy'" in cleanup[6] and "'pipeline/detect.py'" in cleanup[6]
+    assert "os.rmdir" in cleanup[6] and "'pipeline'" in cleanup[6]
+    assert romfs[3:] == ["connect", "/dev/ttyUSB7", "romfs", "deploy", str(out / "firmware.romfs")]
+    names = [Path(a).name for a in copy[7:-1]]
+    assert copy[5:8] == ["fs", "cp", str(out / "mpy" / "main.py")]
+    assert names == ["main.py", "board.json", "config.json"] and copy[-1] == ":"
+    assert reset[-1] == "reset"
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("romfs-partitions -1 -1\n", "has no ROMFS"),
+        ("romfs-partitions 0 -1\n", "no romfs partition"),
+        ("romfs-partitions 1 4096\n", "bytes and the board's romfs partition 4096"),
+        ("Traceback (most recent call last):\n", "did not say"),
+    ],
+)
+def test_deploy_romfs_stops_before_writing_when_the_board_cannot_take_it(
+    romfs_built, answer, message
+):
+    out, _ = romfs_built
+    calls, run = _fake_board(answer)
+    with pytest.raises(build.BuildError, match=message) as err:
+        build.deploy(
+            "devkitc_hx711",
+            "/dev/ttyUSB7",
+            build_dir=out / "mpy",
+            run=run,
+            wake=lambda port: None,
+            romfs=out / "firmware.romfs",
+        )
+    assert len(calls) == 1  # the probe only: nothing was removed or written
+    assert "make deploy` without ROMFS=1" in str(err.value) or message == "did not say"
+
+
+def test_the_romfs_probe_runs_in_micropython_and_tells_a_firmware_without_romfs():
+    """The probe is real MicroPython: the unix port from PyPI has VfsRom but no rom_ioctl,
+    as a stock ESP32_GENERIC has neither; the message says what to do."""
+    proc = unixport.run_code(build._ROMFS_PROBE)
+    assert proc.returncode == 0, proc.stderr
+    with pytest.raises(build.BuildError, match="MICROPY_VFS_ROM") as err:
+        build.check_romfs_probe(proc.stdout, 1000)
+    assert "make deploy` without ROMFS=1" in str(err.value)
+
+
+def test_deploy_romfs_before_make_romfs_says_to_build_first(built, tmp_path):
+    with pytest.raises(build.BuildError, match="make romfs"):
+        build.deploy_romfs_commands(
+            "devkitc_hx711", "/dev/null", tmp_path / "none.romfs", built, tmp_path
+        )
 
 
 def port(device, vid, pid):

@@ -13,8 +13,9 @@ result. tests/conftest.py reads these lines and makes one pytest item of each te
 `heap_locked()` is a context manager around a steady-state loop: any allocation inside it
 raises MemoryError at the line that allocates, as micropython-lib's usb-device tests check.
 `raises(OSError, fn, ...)` / `error_text(...)`: the exception a call must raise, as
-pytest.raises. `tmpdir()` is a fresh folder for the running test (under $MPTEST_TMP, set by
-conftest).
+pytest.raises. `heap_beside_romfs()`: in a test run with a `"64K+romfs"` heap (conftest), the
+heap the test has once the firmware's ROMFS image has taken its blocks. `tmpdir()` is a
+fresh folder for the running test (under $MPTEST_TMP, set by conftest).
 """
 
 import gc
@@ -38,6 +39,15 @@ class heap_locked:
     def __exit__(self, exc_type, exc, tb):  # named arguments: *args would allocate
         micropython.heap_unlock()
         return False
+
+
+def heap_beside_romfs():
+    """The whole heap less the ROMFS image's blocks (unixport.romfs_boot put the image in
+    place before anything else and noted its blocks), in bytes."""
+    import __main__
+
+    gc.collect()
+    return gc.mem_alloc() + gc.mem_free() - __main__.ROMFS_IMAGE_HEAP_BYTES
 
 
 def raises(exc_type, fn, *args, **kw):
