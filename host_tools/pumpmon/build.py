@@ -14,8 +14,8 @@ main.py and boot.py stay .py because the board runs them by name at boot.
 `mpremote romfs build` writes, with mpremote's own writer). A board whose MicroPython has a
 romfs partition (MICROPY_VFS_ROM, a partition table with a romfs entry: docs/hardware.md)
 mounts it at /rom and runs the modules' bytecode in place from flash: their bytecode and
-strings stay out of the heap (in the unix port the app with its logger then needs 78 KB of
-heap instead of 108 KB: `make bench`, app_smallest_heap_kb_romfs).
+strings stay out of the heap (in the unix port the app with its logger then needs 80 KB of
+heap instead of 116 KB: `make bench`, app_smallest_heap_kb_romfs).
 
 `deploy` copies build/mpy/ to the board's filesystem root, boards/<board>.json as /board.json
 and a default configuration (firmware/config.py's defaults) as /config.json, with mpremote.
