@@ -93,7 +93,7 @@
 #   ld_min_base_blocks   int blocks 10   good blocks needed in the baseline before deciding
 #   ld_guard_blocks      int blocks 2    the baseline ends this far before the newest block
 #   ld_k_q4              int 1/16 sd 24  CUSUM allowance k (noise units x 16)
-#   ld_h_q4              int 1/16 sd 64  CUSUM threshold h (noise units x 16)
+#   ld_h_q4              int 1/16 sd 52  CUSUM threshold h (noise units x 16)
 #   ld_part_pct          int %      25   share of h a bottle's own CUSUM needs in a joint call
 #   ld_sync_s            int s      10   window after the other bottle's letdown ...
 #   ld_sync_pct          int %      50   ... in which this share of h is enough
@@ -230,7 +230,7 @@ class Detector:
         self._min_base = min(max(g("ld_min_base_blocks", 10), 4), self._base)
         self._guard = max(g("ld_guard_blocks", 2), 0)
         self._allow_q4 = g("ld_k_q4", 24)
-        self._thresh_q4 = g("ld_h_q4", 64)
+        self._thresh_q4 = g("ld_h_q4", 52)
         self._part_q4 = self._thresh_q4 * g("ld_part_pct", 25) // 100
         self._sync_ms = g("ld_sync_s", 10) * 1000
         self._thresh_sync_q4 = self._thresh_q4 * g("ld_sync_pct", 50) // 100

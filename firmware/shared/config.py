@@ -118,7 +118,7 @@ ld_base_blocks|int|20|10|32|blocks|letdown baseline window
 ld_min_base_blocks|int|10|2|32|blocks|good blocks needed in the baseline before deciding
 ld_guard_blocks|int|2|0|8|blocks|the baseline ends this far before the newest block
 ld_k_q4|int|24|0|64|1/16 sd|CUSUM allowance k (noise units x 16)
-ld_h_q4|int|64|16|640|1/16 sd|CUSUM threshold h (noise units x 16)
+ld_h_q4|int|52|16|640|1/16 sd|CUSUM threshold h (noise units x 16)
 ld_part_pct|int|25|0|100|%|share of h a bottle's own CUSUM needs in a joint (two-bottle) call
 ld_sync_s|int|10|0|120|s|window after the other bottle's letdown ...
 ld_sync_pct|int|50|10|100|%|... in which this share of h is enough
