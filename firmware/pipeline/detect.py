@@ -220,6 +220,10 @@ _TAPER_MASSAGE_BLOCKS = const(10)
 # ejection. For 20 blocks after a taper (a new ejection needs its 8-25 s rise from a trickle
 # before its flow is high) a new period needs the flow 40 mg/s above the threshold.
 _TAPER_AFTER_BLOCKS = const(20)
+# No taper while milk still arrives by a faster measure: the floor's flow at the threshold, or
+# the newest 4 good blocks' least-squares flow 100 mg/s above it (a new ejection starting)
+_TAPER_FIT_BLOCKS = const(4)
+_TAPER_RISE_MG_S = const(100)
 _TAPER_REENTRY_MG_S = const(40)
 
 
@@ -910,6 +914,19 @@ class Detector:
         self._last_ld_ms[ch] = t_ms
         self.letdowns[ch] += 1
 
+    def _still_flowing(self, ch):
+        # At a taper: does milk still arrive? The robust flow lags (8 blocks, frozen while
+        # held); a new ejection starting as the last one tapers, or milk under massage strokes,
+        # shows first in the floor's flow (held blocks included) or in the newest good blocks
+        ms = self._block_ms
+        if self._fl_slope[ch] * 1000 // ms >= self._taper:
+            return True
+        if self._good[ch] >= _TAPER_FIT_BLOCKS:
+            self._fit(ch, 0, _TAPER_FIT_BLOCKS, 0)
+            if self._fit_b8 * 125 // ms >= self._taper + _TAPER_RISE_MG_S:
+                return True
+        return False
+
     def _taper_check(self, ch, flow, unsettled, calm):
         if not self._in_high[ch]:
             after = self._after_taper[ch]
@@ -942,6 +959,9 @@ class Detector:
             return _EV_NONE
         if flow < self._taper:
             self._low_run[ch] += 1
+            if self._low_run[ch] >= self._taper_blocks and self._still_flowing(ch):
+                self._low_run[ch] = self._taper_blocks - 1
+                return _EV_NONE
             if self._low_run[ch] >= self._taper_blocks:
                 self._in_high[ch] = 0
                 self._high_run[ch] = 0
