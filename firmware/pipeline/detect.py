@@ -205,6 +205,7 @@ _FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of i
 _FL_RUN = const(2)
 _FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
 _FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to return
+_FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
 _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 noise): restart
 
 
@@ -308,6 +309,7 @@ class Detector:
         self._fl_top = array("i", [0] * n)  # the highest floor of the newest _FL_D + 1, mg
         self._fl_dev_q4 = array("i", [300 * 16] * n)  # EWMA of |lowest bin change| x16, mg
         self._fl_sd = array("i", [260] * n)  # the lowest bins' scatter (sd), mg
+        self._fl_rough = array("i", [0] * n)  # rough blocks in a row
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
         for ch in range(n):
             self._armed[ch] = 1
@@ -749,7 +751,12 @@ class Detector:
         b = ch * _FL_RING
         pos = self._fl_pos[ch]
         fu = self._fl_fu  # the floor after each block, not carried forward
-        if blk.tilted or blk.rough or (n >= _FL_E and raw < fu[b + pos] - tol):
+        # walking shakes nearly every block; a massage stroke's steep edge now and then one
+        rough = 0
+        if blk.rough:
+            rough = self._fl_rough[ch] + 1
+        self._fl_rough[ch] = rough
+        if blk.tilted or rough >= _FL_ROUGH_RUN or (n >= _FL_E and raw < fu[b + pos] - tol):
             self._fl_bad(ch, n)
             return False
         if self._fl_wait[ch] > 0:

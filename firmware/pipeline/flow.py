@@ -116,7 +116,7 @@ class Block:
         self.v_mg = 0  # the filtered block value before the envelope (offset removed), mg
         self.lo_mg = 0  # the lowest median-filtered bin in the block (offset removed), mg
         self.tilted = False  # a bin was tilted past what the correction undoes
-        self.rough = False  # the reading shook (walking, knocks) in or just before this block
+        self.rough = False  # the reading shook within this block (walking, knocks)
         self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
         self.held = False  # the flow stage holds an artifact (the value moves nothing)
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
@@ -285,7 +285,7 @@ class FlowStage:
         r.v_mg = v
         r.lo_mg = bf.lo_mg
         r.tilted = bf.disturbed != 0
-        r.rough = rough or self._rough_hang > 0
+        r.rough = rough
         r.quiet = quiet
         r.held = self.holding
         r.unsettled = self.unsettled
