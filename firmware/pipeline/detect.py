@@ -201,6 +201,8 @@ _FL_D = const(8)  # the rise tested: over this many blocks ...
 _FL_B = const(8)  # ... against the floor's slope over this many before
 _FL_MIN_MG = const(800)  # the extra rise needed (+ 4 noise units), mg
 _FL_LONE_PCT = const(150)  # ... on a bottle whose partner's floor does not rise
+_FL_JOINT_PCT = const(71)  # two bottles: their sum against 0.71 x the sum of their needs ...
+_FL_PART_PCT = const(30)  # ... each with at least this share of its own
 _FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of it
 _FL_RUN = const(2)
 _FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
@@ -309,6 +311,8 @@ class Detector:
         self._fl_top = array("i", [0] * n)  # the highest floor of the newest _FL_D + 1, mg
         self._fl_dev_q4 = array("i", [300 * 16] * n)  # EWMA of |lowest bin change| x16, mg
         self._fl_sd = array("i", [260] * n)  # the lowest bins' scatter (sd), mg
+        self._fl_need = array("i", [0] * n)  # the newest rise needed, mg ...
+        self._fl_base = array("i", [0] * n)  # ... and the level without the milk, mg
         self._fl_rough = array("i", [0] * n)  # rough blocks in a row
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
         for ch in range(n):
@@ -320,8 +324,9 @@ class Detector:
     @micropython.native
     def update(self, t_ms, ch, fs):
         if self._pending[ch]:
+            # a lone crossing confirmed a block later, or the other bottle's joint call
+            self.found_by[ch] = self._pending[ch]
             self._pending[ch] = 0
-            self.found_by[ch] = _FOUND_RISE  # a lone crossing, confirmed a block later
             self._fire(t_ms, ch)
             fs.milk_started(self._base_mg[ch], self._base_age[ch])
             return _EV_LETDOWN
@@ -545,7 +550,7 @@ class Detector:
             if self._joint_cusum_q4 >= self._thresh_q4 and self._rising(1):
                 fired = False
                 if self._cusum_q4[0] >= self._part_q4 and self._armed[0]:
-                    self._pending[0] = 1
+                    self._pending[0] = _FOUND_RISE
                     self._armed[0] = 0
                     fired = True
                 if self._cusum_q4[1] >= self._part_q4:
@@ -847,27 +852,44 @@ class Detector:
         extra = rise - before * _FL_D // _FL_B
         nz = self.noise_mg[ch]
         need = _FL_MIN_MG + 4 * nz
-        self._fl_extra[ch] = extra
+        # the shape of milk: still rising, and spread over the window (the largest one-block
+        # rise of the floor as it is: carried forward, the flow a step gave it would smooth
+        # the step away)
+        shape = extra > 0 and f0 > self._fl_proj(ch, 2, s)
+        if shape:
+            step = 0
+            j = 0
+            while j < _FL_D:
+                x = fu[b + (pos - j) % _FL_RING] - fu[b + (pos - j - 1) % _FL_RING]
+                if x > step:
+                    step = x
+                j += 1
+            shape = step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100
+        self._fl_extra[ch] = extra if shape else 0
+        self._fl_need[ch] = need
         self._fl_k[ch] = k
+        self._fl_base[ch] = fd + before * _FL_D // _FL_B - blk.offset_mg
+        own = need
+        joint = False
         if self.n_channels == 2:
             # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
-            # on this bottle alone needs more evidence
+            # on this bottle alone needs more evidence, and one on both needs less from each
+            # (their sum against sqrt(2) x the need: the floors' errors are independent)
             o = 1 - ch
-            if self._fl_k[o] < k - 1 or self._fl_extra[o] * 2 < need:
-                need = need * _FL_LONE_PCT // 100
-        if extra < need or f0 <= self._fl_proj(ch, 2, s):
-            self._fl_run[ch] = 0
-            return False
-        # spread over the window: the largest one-block rise of the floor as it is (carried
-        # forward, the flow a step gave it would smooth the step away)
-        step = 0
-        j = 0
-        while j < _FL_D:
-            x = fu[b + (pos - j) % _FL_RING] - fu[b + (pos - j - 1) % _FL_RING]
-            if x > step:
-                step = x
-            j += 1
-        if step * 100 > extra * _FL_STEP_PCT + 2 * nz * 100:
+            eo = self._fl_extra[o] if self._fl_k[o] >= k - 1 else 0
+            if eo * 2 < need:
+                own = need * _FL_LONE_PCT // 100
+            if (
+                ch == 1
+                and self._fl_k[0] == k
+                and self._armed[0]
+                and t_ms - self._last_ld_ms[0] >= self._gap_ms
+                and (eo + extra) * 100 >= (self._fl_need[0] + need) * _FL_JOINT_PCT
+                and eo * 100 >= self._fl_need[0] * _FL_PART_PCT
+                and extra * 100 >= need * _FL_PART_PCT
+            ):
+                joint = True
+        if not shape or (extra < own and not joint):
             self._fl_run[ch] = 0
             return False
         self._fl_run[ch] += 1
@@ -875,8 +897,15 @@ class Detector:
             return False
         self._fl_run[ch] = 0
         self._fl_peak[ch] = flow
-        self._base_mg[ch] = fd + before * _FL_D // _FL_B - blk.offset_mg
+        self._base_mg[ch] = self._fl_base[ch]
         self._base_age[ch] = _FL_D + (_FL_E >> 1)
+        if joint:
+            # the other bottle's letdown too, by the same evidence (at its next call)
+            self._pending[0] = _FOUND_FLOOR
+            self._armed[0] = 0
+            self._fl_run[0] = 0
+            self._base_mg[0] = self._fl_base[0]
+            self._base_age[0] = _FL_D + (_FL_E >> 1)
         return True
 
     def found(self, t_ms, ch):
