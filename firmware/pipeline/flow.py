@@ -4,7 +4,8 @@
 #     f.reset(t_ms, w_mg)                   # at session start, after tare
 #     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None;
 #                                           # True when the sample closed a block (`block`
-#                                           # written), False otherwise
+#                                           # written), False otherwise (also in two
+#                                           # halves: f.sample() and f.closed(), below)
 #     f.flow_mg_s, f.volume_mg, f.holding
 #     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown
 #     f.block                               # the block record the detector reads (Block)
@@ -132,6 +133,7 @@ class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
         self._bf = BlockFilter(cfg)  # the per-sample part
+        self.sample = self._bf.sample  # bound once (see closed())
         self.block_ms = self._bf.block_ms
         self.block = Block(self.block_ms)
         self._win = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
@@ -211,11 +213,21 @@ class FlowStage:
     def update(self, t_ms, w_mg, motion):
         """Take one sample; True when it closed a block and `block` was written (the
         detector has nothing new to read otherwise)."""
-        bf = self._bf
-        k = bf.sample(t_ms, w_mg, motion)  # -1: taken, -2: before the reset time
+        k = self.sample(t_ms, w_mg, motion)
         if k < 0:
             return False
-        # block k closed; the sample waits for it
+        return self.closed(k, t_ms, w_mg, motion)
+
+    # update() in two halves, for a caller that saves the call (session.py, every sample):
+    #     k = f.sample(t_ms, w_mg, motion)   # the filter's own sample(): < 0 most samples
+    #     if k >= 0: written = f.closed(k, t_ms, w_mg, motion)
+    # `sample` is BlockFilter.sample bound in __init__: -1 taken, -2 before the reset time,
+    # k >= 0: block k closed and the sample not taken yet.
+    @micropython.native
+    def closed(self, k, t_ms, w_mg, motion):
+        """Block k closed at this sample: the per-block work, then the sample is taken;
+        True when `block` was written."""
+        bf = self._bf
         written = bf.close_block()
         if written:
             self._close_block(k)

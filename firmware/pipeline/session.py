@@ -162,7 +162,9 @@ class Session:
         det = self.detector
         pending = det.pending
         f = self._flow0
-        written = f.update(t_ms, w1_mg, m)
+        # f.update() in its two halves (flow.py): one call per sample and bottle, not two
+        k = f.sample(t_ms, w1_mg, m)
+        written = k >= 0 and f.closed(k, t_ms, w1_mg, m)
         if self._fused:
             fu = self.fusions[0]
             if fu is not None:
@@ -174,7 +176,8 @@ class Session:
                 seen = self._detected(t_ms, 0, code)
         f = self._flow1
         if f is not None:
-            written = f.update(t_ms, w2_mg, m)
+            k = f.sample(t_ms, w2_mg, m)
+            written = k >= 0 and f.closed(k, t_ms, w2_mg, m)
             if self._fused:
                 fu = self.fusions[1]
                 if fu is not None:
