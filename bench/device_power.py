@@ -4,14 +4,18 @@
 
 1. The device path per sample, in the MicroPython unix port, at 10 Hz (20-min session) and
    80 Hz (5-min session; a 20-min one at 80 Hz does not fit the unix port's preloaded array
-   in a sensible heap): two HX711 reads (drivers.hx711.shift_in_pins, the native-code loop,
-   with its pins and disable_irq/enable_irq bound to built-in functions so each pin operation
-   costs one C call, as machine.Pin does on the chip), Scale.to_mg twice, the LIS3DH driver's
+   in a sensible heap): two HX711 reads as both HX711 board files run them
+   (drivers.hx711.shift_in_regs, the viper loop on the GPIO registers: their pins are below
+   32 on an ESP32 / ESP32-S3), over a register block in RAM (an array('i') at the offsets
+   W1TS/W1TC/IN; on the chip each of its ~10 register accesses per bit also waits a few APB
+   cycles, not counted here), with disable_irq/enable_irq bound to built-in functions (one C
+   call each, as on the chip); Scale.to_mg twice, the LIS3DH driver's
    read_mgee_into (its I2C read a do-nothing method: the bus time is counted in the power
    model, not here), session.Session.on_sample and the log encoder
    (shared.logcodec.SegmentEncoder: sample and accel; sealed segments are discarded). The same
    loop calling a do-nothing function with the same arguments is timed in the same run: the
-   ratio is what carries over to a board. Best of 3.
+   ratio is what carries over to a board. Best of 3. The Pin-object read (shift_in_pins: other
+   chips, `fast=False`) is timed alone in the same run and printed beside it.
 2. The estimated ESP32 CPU duty: us per sample x ESP32_FACTOR x rate. ESP32_FACTOR = 200
    (ESP32 at 160 MHz; 120 for an ESP32-S3 at 240 MHz) is the issue-14 estimate from
    MicroPython's perf_bench run here against published ESP32 results; it is not measured on
@@ -80,7 +84,8 @@ from shared import events as ev
 from shared.logcodec import SegmentEncoder
 from pipeline.session import Session
 from pipeline.scale import Scale
-from drivers.hx711 import shift_in_pins
+from drivers.hx711 import shift_in_pins, shift_in_regs
+import uctypes
 
 class Sink:
     def __init__(self):
@@ -110,6 +115,9 @@ buf = array.array("i", bytes(24 * N))
 f.readinto(buf)
 f.close()
 xyz = array.array("i", (0, 0, 0))
+# the GPIO block up to GPIO_IN (0x3C) in RAM: shift_in_regs writes W1TS/W1TC and reads IN there
+regs = array.array("i", bytes(4 * 16))
+base = uctypes.addressof(regs)
 
 def device_run():
     s = Session({}, 2, Sink(), has_accel=True)
@@ -119,16 +127,14 @@ def device_run():
     sc2 = Scale(1.0)
     on_sample = s.on_sample
     b = buf
-    sck = abs
-    dout = gc.isenabled
     off = gc.isenabled
     on = abs
     t0 = time.ticks_us()
     i = 0
     end = N * 6
     while i < end:
-        w1 = sc1.to_mg(shift_in_pins(sck, dout, 25, off, on)) * 0 + b[i + 1]
-        w2 = sc2.to_mg(shift_in_pins(sck, dout, 25, off, on)) * 0 + b[i + 2]
+        w1 = sc1.to_mg(shift_in_regs(base, 1 << 18, 1 << 19, 25, off, on)) * 0 + b[i + 1]
+        w2 = sc2.to_mg(shift_in_regs(base, 1 << 25, 1 << 26, 25, off, on)) * 0 + b[i + 2]
         acc.read_mgee_into(xyz)
         t = b[i]
         on_sample(t, w1, w2, b[i + 3], b[i + 4], b[i + 5])
@@ -138,6 +144,20 @@ def device_run():
         enc.accel(t, b[i + 3], b[i + 4], b[i + 5])
         i += 6
     return time.ticks_diff(time.ticks_us(), t0)
+
+def pins_run(n):  # the Pin-object read alone: one C call per pin operation
+    sck = abs
+    dout = gc.isenabled
+    off = gc.isenabled
+    on = abs
+    t0 = time.ticks_us()
+    for _ in range(n):
+        shift_in_pins(sck, dout, 25, off, on)
+    t1 = time.ticks_us()
+    for _ in range(n):
+        shift_in_regs(base, 1 << 18, 1 << 19, 25, off, on)
+    t2 = time.ticks_us()
+    return time.ticks_diff(t1, t0), time.ticks_diff(t2, t1)
 
 def nothing(t, w1, w2, ax, ay, az):
     pass
@@ -152,7 +172,7 @@ def trivial_run():
         i += 6
     return time.ticks_diff(time.ticks_us(), t0)
 
-best_d = best_t = None
+best_d = best_t = best_p = best_r = None
 for rep in range(3):
     gc.collect()
     t = trivial_run()
@@ -160,7 +180,11 @@ for rep in range(3):
     gc.collect()
     d = device_run()
     best_d = d if best_d is None or d < best_d else best_d
-print(json.dumps({"samples": N, "device_us": best_d, "trivial_us": best_t}))
+    p, r = pins_run(N)
+    best_p = p if best_p is None or p < best_p else best_p
+    best_r = r if best_r is None or r < best_r else best_r
+print(json.dumps({"samples": N, "device_us": best_d, "trivial_us": best_t,
+                  "hx711_pins_us": best_p, "hx711_regs_us": best_r}))
 """
 
 # Time in each state: the firmware's sampler, power and board code with HX711 fakes whose
@@ -307,6 +331,10 @@ def run(ctx: BenchContext, run_script) -> dict:
         "   session, log encoder), unix port; ESP32 duty at %gx (ESP32, 160 MHz) / %gx (S3)"
         % (ESP32_FACTOR["esp32"], ESP32_FACTOR["esp32s3"])
     )
+    print(
+        "   HX711 reads: the register path both HX711 board files run (shift_in_regs, over a"
+        " register block in RAM)"
+    )
     duty = {}
     for rate in (10, 80):
         res, err = costs[rate]
@@ -322,6 +350,15 @@ def run(ctx: BenchContext, run_script) -> dict:
         out["us_ratio_to_trivial_%dhz" % rate] = round(ratio, 1)
         out["esp32_cpu_duty_%dhz" % rate] = round(duty[rate]["esp32"], 4)
         out["esp32s3_cpu_duty_%dhz" % rate] = round(duty[rate]["esp32s3"], 4)
+        if rate == 10:
+            pins_us = res["hx711_pins_us"] / res["samples"]
+            regs_us = res["hx711_regs_us"] / res["samples"]
+            out["us_per_hx711_read_regs"] = round(regs_us, 3)
+            out["us_per_hx711_read_pins"] = round(pins_us, 3)
+            print(
+                "   one HX711 read alone: %.2f us on the registers (in the figures below),"
+                " %.2f us over Pin objects (other chips, fast=False)" % (regs_us, pins_us)
+            )
         print(
             "   %d Hz: %.2f us/sample, %.1fx a trivial loop (%d samples, best of 3);"
             " estimated CPU duty ESP32 %.1f %%, ESP32-S3 %.1f %%"

@@ -6,6 +6,7 @@
 #                  cue = c.tick(t_ms, volume_mg)        # CUE_* to give now, or CUE_NONE
 #                  ph = c.pop_phase_change()            # PH_* entered, or -1
 #                  if c.has_result(): t_cue_ms, cue, mg = c.pop_result()   # rare
+#                  (c.news: False when both are empty: one attribute to look at per tick)
 #     c.on_button(t_ms, kind); c.on_fault(t_ms, fault)   # any time
 #     c.stop(t_ms)                                       # session ended for another reason
 #
@@ -148,6 +149,7 @@ class Coach:
         self._t_ref_ms = t_ms
         self._qn = 0
         self._pn = 0
+        self.news = False  # a phase change or a cue result waits (pop_*): read-only
         self._res_cue = _CUE_NONE  # cue whose result window is open
         self._res_step = 0  # ... and the step it belongs to
         self._res_t_ms = 0
@@ -314,6 +316,7 @@ class Coach:
         for i in range(n):
             q[i] = q[i + 1]
         self._pn = n
+        self.news = n > 0 or len(self._results) > 0
         return ph
 
     def has_result(self):
@@ -322,7 +325,9 @@ class Coach:
     def pop_result(self):
         """(t_cue_ms, cue, mg) for the oldest closed cue-result window, or None."""
         if self._results:
-            return self._results.pop(0)
+            result = self._results.pop(0)
+            self.news = self._pn > 0 or len(self._results) > 0
+            return result
         return None
 
     # -- the protocol ------------------------------------------------------------------------
@@ -385,6 +390,7 @@ class Coach:
             n -= 1
         q[n] = phase
         self._pn = n + 1
+        self.news = True
 
     def _cue(self, cue):
         """Queue `cue` (when it is on), most urgent first; full: the least urgent is dropped."""
@@ -412,4 +418,5 @@ class Coach:
             return
         mg = self._v_last_mg - self._res_v0_mg
         self._results.append((self._res_t_ms, self._res_cue, mg if mg > 0 else 0))
+        self.news = True
         self._res_cue = _CUE_NONE

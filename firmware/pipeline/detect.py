@@ -319,6 +319,10 @@ class Detector:
             self._armed[ch] = 1
             self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
             self._res_abs_q4[ch] = 120 * 16
+        # Fast path for the caller (read-only): update(t_ms, ch, fs) changes nothing and
+        # returns EV_NONE unless fs.block was written since its last call for ch or
+        # pending[ch] is set (a joint decision left for ch), so a caller may skip it then
+        self.pending = self._pending
 
     # -- per sample ------------------------------------------------------------------------
     @micropython.native

@@ -2,7 +2,10 @@
 #
 #     f = FlowStage(cfg)
 #     f.reset(t_ms, w_mg)                   # at session start, after tare
-#     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None
+#     f.update(t_ms, w_mg, motion)          # every sample; motion: motion.Motion or None;
+#                                           # True when the sample closed a block (`block`
+#                                           # written), False otherwise (also in two
+#                                           # halves: f.sample() and f.closed(), below)
 #     f.flow_mg_s, f.volume_mg, f.holding
 #     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown
 #     f.block                               # the block record the detector reads (Block)
@@ -130,6 +133,7 @@ class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
         self._bf = BlockFilter(cfg)  # the per-sample part
+        self.sample = self._bf.sample  # bound once (see closed())
         self.block_ms = self._bf.block_ms
         self.block = Block(self.block_ms)
         self._win = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
@@ -207,12 +211,28 @@ class FlowStage:
     # -- per sample -----------------------------------------------------------------------
     @micropython.native
     def update(self, t_ms, w_mg, motion):
+        """Take one sample; True when it closed a block and `block` was written (the
+        detector has nothing new to read otherwise)."""
+        k = self.sample(t_ms, w_mg, motion)
+        if k < 0:
+            return False
+        return self.closed(k, t_ms, w_mg, motion)
+
+    # update() in two halves, for a caller that saves the call (session.py, every sample):
+    #     k = f.sample(t_ms, w_mg, motion)   # the filter's own sample(): < 0 most samples
+    #     if k >= 0: written = f.closed(k, t_ms, w_mg, motion)
+    # `sample` is BlockFilter.sample bound in __init__: -1 taken, -2 before the reset time,
+    # k >= 0: block k closed and the sample not taken yet.
+    @micropython.native
+    def closed(self, k, t_ms, w_mg, motion):
+        """Block k closed at this sample: the per-block work, then the sample is taken;
+        True when `block` was written."""
         bf = self._bf
-        k = bf.sample(t_ms, w_mg, motion)  # -1: taken, -2: before the reset time
-        if k >= 0:  # block k closed; the sample waits for it
-            if bf.close_block():
-                self._close_block(k)
-            bf.sample(t_ms, w_mg, motion)
+        written = bf.close_block()
+        if written:
+            self._close_block(k)
+        bf.sample(t_ms, w_mg, motion)
+        return written
 
     # -- per block (once a second) ----------------------------------------------------------
     @micropython.native
@@ -601,36 +621,33 @@ class FlowStage:
         self._ring_k[i] = k
         self._ring_v[i] = v
 
-    def _slope(self, k, win):
-        # Theil-Sen slope (mg/s) over accepted blocks with numbers in (k - win, k]; None: none
-        s = theil_sen_slope(
-            self._ring_k, self._ring_v, self._pairs, self._n, k, win, self.block_ms
-        )
-        return None if s == NO_SLOPE else s
-
     @micropython.native
     def _estimate(self, k):
-        s = self._slope(k, self._win)
-        if s is None:
-            self.level_mg = self._ring_v[k % self._n]
+        # the two Theil-Sen slopes (_slope written out: this runs once a block per bottle)
+        rk = self._ring_k
+        rv = self._ring_v
+        pairs = self._pairs
+        n = self._n
+        bms = self.block_ms
+        win = self._win
+        s = theil_sen_slope(rk, rv, pairs, n, k, win, bms)
+        if s == NO_SLOPE:
+            self.level_mg = rv[k % n]
             return
         if s > _CLAMP_SLOPE_MG_S:
             s = _CLAMP_SLOPE_MG_S
         elif s < -_CLAMP_SLOPE_MG_S:
             s = -_CLAMP_SLOPE_MG_S
-        f = self._slope(k, self._fast)
-        self.fast_mg_s = s if f is None else f
+        f = theil_sen_slope(rk, rv, pairs, n, k, self._fast, bms)
+        self.fast_mg_s = s if f == NO_SLOPE else f
         self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
-        rk = self._ring_k
-        rv = self._ring_v
-        pairs = self._pairs
         m = 0
-        lo_k = k - self._win
-        for a in range(self._n):
+        lo_k = k - win
+        for a in range(n):
             ka = rk[a]
             if ka <= lo_k or ka > k:
                 continue
-            pairs[m] = rv[a] + s * (k - ka) * self.block_ms // 1000  # 2e4*12*1000 < 2**29
+            pairs[m] = rv[a] + s * (k - ka) * bms // 1000  # 2e4*12*1000 < 2**29
             m += 1
         self.level_mg = select_median(pairs, m)

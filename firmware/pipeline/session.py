@@ -156,27 +156,36 @@ class Session:
             # 25 Hz is plenty for walking (~2 Hz) and tilt; an 80 Hz input costs no more
             self._t_motion_ms = t_ms
             m.update(t_ms, ax_mgee, ay_mgee, az_mgee)
+        # the detector only on a sample that wrote a bottle's block record, or when it left
+        # a decision pending for that bottle (Detector.pending): otherwise it has nothing to
+        # do (9 samples in 10 at 10 Hz)
         det = self.detector
+        pending = det.pending
         f = self._flow0
-        f.update(t_ms, w1_mg, m)
+        # f.update() in its two halves (flow.py): one call per sample and bottle, not two
+        k = f.sample(t_ms, w1_mg, m)
+        written = k >= 0 and f.closed(k, t_ms, w1_mg, m)
         if self._fused:
             fu = self.fusions[0]
             if fu is not None:
                 fu.update(t_ms, f)
-        code = det.update(t_ms, 0, f)
         seen = False
-        if code != _EV_NONE:
-            seen = self._detected(t_ms, 0, code)
+        if written or pending[0]:
+            code = det.update(t_ms, 0, f)
+            if code != _EV_NONE:
+                seen = self._detected(t_ms, 0, code)
         f = self._flow1
         if f is not None:
-            f.update(t_ms, w2_mg, m)
+            k = f.sample(t_ms, w2_mg, m)
+            written = k >= 0 and f.closed(k, t_ms, w2_mg, m)
             if self._fused:
                 fu = self.fusions[1]
                 if fu is not None:
                     fu.update(t_ms, f)
-            code = det.update(t_ms, 1, f)
-            if code != _EV_NONE and self._detected(t_ms, 1, code):
-                seen = True
+            if written or pending[1]:
+                code = det.update(t_ms, 1, f)
+                if code != _EV_NONE and self._detected(t_ms, 1, code):
+                    seen = True
         # the coach counts in seconds: at once after a detection, else every 100 ms is plenty
         # (at 80 Hz this is most of the per-sample cost it would otherwise take)
         if seen or t_ms - self._t_coach_ms >= _COACH_EVERY_MS:
@@ -266,6 +275,7 @@ class Session:
         self.detector.found(t_ms, ch)
         self._letdown(t_ms, ch, onset_ms)
 
+    @micropython.native
     def _drain_coach(self, t_ms):
         c = self.coach
         if self._fused:
@@ -283,17 +293,18 @@ class Session:
             self._safety_net(t_ms, f)
         cue = c.tick(t_ms, v, f)
         # a new cue may close the previous cue's window: report that result first, so
-        # readers pair each result with the cue before it
-        if c.has_result():  # rare: a cue's window closed
+        # readers pair each result with the cue before it (c.news: rare, one attribute)
+        if c.news and c.has_result():  # a cue's window closed
             result = c.pop_result()
             if result is not None:
                 self.sink.emit(t_ms, _EV_CUE_RESULT, result[1], result[2])
         if cue != _CUE_NONE:
             self.cues += 1
             self.sink.emit(t_ms, _EV_CUE, 0, cue)
-        phase = c.pop_phase_change()
-        if phase >= 0:
-            self.sink.emit(t_ms, _EV_PHASE, 0, phase)
+        if c.news:
+            phase = c.pop_phase_change()
+            if phase >= 0:
+                self.sink.emit(t_ms, _EV_PHASE, 0, phase)
 
     # -- other inputs ----------------------------------------------------------------------
     def on_button(self, t_ms, kind):

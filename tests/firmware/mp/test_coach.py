@@ -580,3 +580,29 @@ def test_autostart_across_a_ticks_wrap():
             started = i
         t = (t + 100) & ((1 << 30) - 1)
     assert started is not None and 100 <= started <= 120, started
+
+
+def test_news_is_set_while_a_phase_change_or_a_result_waits():
+    # the session looks at c.news each tick instead of calling pop_phase_change() and
+    # has_result(): it must be True exactly while either has something
+    cfg, problems = config.validate({})
+    assert not problems, problems
+    c = coach.Coach(cfg)
+    assert not c.news
+    c.start(0)
+    assert c.news  # the stimulation phase waits
+    assert c.pop_phase_change() == ev.PH_STIMULATION and not c.news
+    c.on_detection(1000, ev.EV_LETDOWN, 0)  # -> expressing, cue letdown
+    assert c.news and c.tick(1100, 5000) == ev.CUE_LETDOWN
+    c.pop_phase_change()
+    assert not c.news
+    c.on_detection(60_000, ev.EV_TAPER, 0)  # -> massage: its cue opens a result window
+    c.tick(60_100, 9000)
+    c.pop_phase_change()
+    assert not c.news and not c.has_result()
+    c.stop(70_000)  # the window closes (a result) and the phase changes to done
+    assert c.news and c.has_result()
+    c.pop_result()
+    assert c.news  # the phase change still waits
+    c.pop_phase_change()
+    assert not c.news and not c.has_result()

@@ -239,3 +239,20 @@ def test_the_tare_is_taken_from_before_a_late_found_onset():
     out = (fs.volume_mg, fs._tare_raw)
     assert abs(fs._tare_raw) <= 300, out  # the tare followed ~1 g of milk by 90 s
     assert abs(fs.volume_mg - 5400) <= 800, out  # 0.06 g/s x 90 s, minus the lag
+
+
+def test_update_says_when_it_wrote_the_block_record_and_its_halves_agree():
+    # update() is True exactly at the samples that write `block` (the session skips the
+    # detector otherwise), and sample() + closed() do what update() does
+    whole, halves = _stage(), _stage()
+    writes = 0
+    for _i, t_ms, _t, w in samples(60, 10, flow_g_s=0.2, start_s=20):
+        k_before = whole.block.k
+        written = whole.update(t_ms, w, None)
+        assert written == (whole.block.k != k_before), (t_ms, written, whole.block.k)
+        writes += written
+        k = halves.sample(t_ms, w, None)
+        assert (halves.closed(k, t_ms, w, None) if k >= 0 else False) == written, t_ms
+        assert (halves.block.k, halves.block.v_mg) == (whole.block.k, whole.block.v_mg)
+    assert (halves.flow_mg_s, halves.volume_mg) == (whole.flow_mg_s, whole.volume_mg)
+    assert 55 <= writes <= 59, writes  # one a second once the 2-s triangle is full

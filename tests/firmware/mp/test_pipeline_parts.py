@@ -38,6 +38,9 @@ class ScriptedDetector:
     def __init__(self, script):
         self.script = script
         self.onset_ms = [0, 0]
+        # always something pending (Detector.pending): the session asks at every sample,
+        # not only at the samples that write a block record
+        self.pending = bytearray((1, 1))
 
     def found(self, t_ms, ch):
         pass
@@ -236,3 +239,40 @@ def test_the_session_reports_the_fused_volume_for_a_bottle_with_a_sensor():
     s.start(0)
     s.on_sample(0, 0, 0, 0, 0, 1000)
     assert s.fusions[0] is None and s.fusions[1] is not None, s.fusions
+
+
+class CountingDetector(ScriptedDetector):
+    """Nothing pending unless scripted: counts the calls the session makes, and leaves a
+    letdown pending for bottle 0 at bottle 1's call at `t_pend_ms` (a joint decision)."""
+
+    def __init__(self, t_pend_ms):
+        super().__init__({})
+        self.pending = bytearray(2)
+        self.calls = [[], []]
+        self.t_pend_ms = t_pend_ms
+
+    def update(self, t_ms, ch, f):
+        self.calls[ch].append(t_ms)
+        if self.pending[ch]:
+            self.pending[ch] = 0
+            return ev.EV_LETDOWN
+        if ch == 1 and t_ms == self.t_pend_ms:
+            self.pending[0] = 1
+        return ev.EV_NONE
+
+
+def test_the_detector_is_asked_only_when_a_block_was_written_or_a_decision_waits():
+    sink = RecordingSink()
+    s = Session({}, 2, sink)
+    d = CountingDetector(t_pend_ms=5000)
+    s.detector = d
+    s.start(0)
+    for t in range(0, 8000, 100):
+        s.on_sample(t, 0, 0, 0, 0, 1000)
+    # blocks are written once a second from 3 s on (median of 3 bins, then the 2-s
+    # triangle), and bottle 0 is asked once more at the sample after bottle 1 left a
+    # decision pending for it
+    assert d.calls[1] == list(range(3000, 8000, 1000)), d.calls
+    assert d.calls[0] == sorted(d.calls[1] + [5100]), d.calls
+    got = [(t, c, ch) for t, c, ch, a in sink.got if c == ev.EV_LETDOWN]
+    assert got == [(5100, ev.EV_LETDOWN, 0)], got
