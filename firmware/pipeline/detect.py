@@ -211,6 +211,53 @@ _FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
 _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 noise): restart
 
 
+# the detector's per-channel integers (Detector._cs)
+_C_POS = const(0)  # index of the newest value in the channel's ring
+_C_GOOD = const(1)  # good blocks in a row (capped at _RING)
+_C_SLOW_RUN = const(2)  # slow path: blocks in a row its test passed
+_C_SEEN = const(3)  # flow_stage.block_k last looked at
+_C_D2_ABS_Q4 = const(4)  # EWMA of |second difference| x 16, mg
+_C_CUSUM_Q4 = const(5)  # CUSUM, noise units x 16
+_C_CUSUM_LEN = const(6)  # blocks the CUSUM has been positive
+_C_RES_ABS_Q4 = const(7)  # EWMA of |residual| x16, mg
+_C_Z_Q4 = const(8)  # newest standardized residual, x16
+_C_Z_BLOCK = const(9)  # its block number
+_C_CONFIRM_V = const(10)  # the block value at the crossing, mg
+_C_PEAK = const(11)
+_C_LAST_LD_MS = const(12)
+_C_FAST = const(13)  # 8-block flow, mg/s
+_C_HIGH_RUN = const(14)
+_C_LOW_RUN = const(15)
+_C_AFTER_TAPER = const(16)  # blocks left in which re-entry needs a margin
+_C_BASE_MG = const(17)  # the level before the milk (baseline), mg ...
+_C_BASE_AGE = const(18)  # ... at this age (blocks before the newest)
+_C_SD = const(19)  # residual scale used by the newest decision, mg
+_C_PRE_MG = const(20)
+_C_PRE_FLOW = const(21)
+_C_PRE_K = const(22)
+_C_SLOTS = const(23)
+
+
+# the floor path's per-channel slots (Detector._fs)
+_F_POS = const(0)  # index of the newest lowest bin in the rings
+_F_N = const(1)  # valid blocks in a row (capped at _FL_RING)
+_F_RUN = const(2)
+_F_PEAK = const(3)  # highest floor flow since the letdown, mg/s
+_F_REF = const(4)  # the floor before a fall below it, mg
+_F_WAIT = const(5)  # blocks left to wait for the weight to return
+_F_BACK = const(6)  # blocks in a row back up at that floor
+_F_EXTRA = const(7)  # the newest extra rise, mg ...
+_F_K = const(8)  # ... its block
+_F_NEED = const(9)  # ... the rise it needed, mg
+_F_BASE = const(10)  # ... and the level without the milk, mg
+_F_SLOPE = const(11)  # the floor's rise per block, mg (>= 0)
+_F_TOP = const(12)  # the highest floor of the newest _FL_D + 1, mg
+_F_DEV_Q4 = const(13)  # EWMA of |lowest bin change| x16, mg
+_F_SD = const(14)  # the lowest bins' scatter (sd), mg
+_F_ROUGH = const(15)  # rough blocks in a row
+_F_SLOTS = const(16)
+
+
 # Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
 # flow no longer spans a hold (6 accepted blocks since it: a re-based step made false
 # periods), and under massage strokes (weight unsettled) only on a bottle that already had a
@@ -257,68 +304,42 @@ class Detector:
         n = n_channels
         self.n_channels = n
         self._ring = array("i", [0] * (n * _RING))
-        self._pos = array("i", [0] * n)  # index of the newest value in the channel's ring
-        self._good = array("i", [0] * n)  # good blocks in a row (capped at _RING)
-        self._slow_run = array("i", [0] * n)  # slow path: blocks in a row its test passed
-        self._seen = array("i", [-1] * n)  # flow_stage.block_k last looked at
-        self._d2_abs_q4 = array("i", [0] * n)  # EWMA of |second difference| x 16, mg
+        # the per-channel integers: one array('i'), _C_SLOTS slots per channel (_C_*)
+        self._cs = array("i", [0] * (n * _C_SLOTS))
         self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
-        self._cusum_q4 = array("i", [0] * n)  # CUSUM, noise units x 16
-        self._cusum_len = array("i", [0] * n)  # blocks the CUSUM has been positive
-        self._res_abs_q4 = array("i", [0] * n)  # EWMA of |residual| x16, mg
-        self._z_q4 = array("i", [0] * n)  # newest standardized residual, x16
-        self._z_block = array("i", [-1] * n)  # its block number
         self._joint_cusum_q4 = 0  # joint CUSUM
         self._armed = bytearray(n)
         self._pending = bytearray(n)
         self._confirm = bytearray(n)  # a lone crossing waits one block for its confirmation
-        self._confirm_v = array("i", [0] * n)  # the block value at the crossing, mg
-        self._peak = array("i", [0] * n)
-        self._last_ld_ms = array("i", [_NEVER] * n)
-        self._fast = array("i", [0] * n)  # 8-block flow, mg/s
-        self._high_run = array("i", [0] * n)
         self._in_high = bytearray(n)
-        self._low_run = array("i", [0] * n)
-        self._after_taper = array("i", [0] * n)  # blocks left in which re-entry needs a margin
         self.letdowns = array("i", [0] * n)
         self.tapers = array("i", [0] * n)
         self._fit_pred = 0
         self._fit_end = 0
         self._fit_b8 = 0
-        self._base_mg = array("i", [0] * n)  # the level before the milk (baseline), mg ...
-        self._base_age = array("i", [0] * n)  # ... at this age (blocks before the newest)
-        self._sd = array("i", [100] * n)  # residual scale used by the newest decision, mg
         self.onset_ms = array("i", [0] * n)  # estimated onset of the latest letdown, ms
         self.found_by = bytearray(n)  # how it was found (FOUND_*)
         # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
         # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
-        self._pre_mg = array("i", [0] * n)
-        self._pre_flow = array("i", [0] * n)
-        self._pre_k = array("i", [-1] * n)
         self._pre_dist = bytearray(n)
-        # floor path: raw lowest bins of consecutive valid blocks, newest at _fl_pos
+        # floor path: raw lowest bins of consecutive valid blocks, newest at slot _F_POS
         self._fl = array("i", [0] * (n * _FL_RING))
-        self._fl_pos = array("i", [0] * n)
-        self._fl_n = array("i", [0] * n)  # valid blocks in a row (capped at _FL_RING)
-        self._fl_run = array("i", [0] * n)
-        self._fl_peak = array("i", [0] * n)  # highest floor flow since the letdown, mg/s
-        self._fl_ref = array("i", [0] * n)  # the floor before a fall below it, mg
-        self._fl_wait = array("i", [0] * n)  # blocks left to wait for the weight to return
-        self._fl_back = array("i", [0] * n)  # blocks in a row back up at that floor
-        self._fl_extra = array("i", [0] * n)  # the newest extra rise, mg ...
-        self._fl_k = array("i", [-1] * n)  # ... and its block
-        self._fl_slope = array("i", [0] * n)  # the floor's rise per block, mg (>= 0)
-        self._fl_top = array("i", [0] * n)  # the highest floor of the newest _FL_D + 1, mg
-        self._fl_dev_q4 = array("i", [300 * 16] * n)  # EWMA of |lowest bin change| x16, mg
-        self._fl_sd = array("i", [260] * n)  # the lowest bins' scatter (sd), mg
-        self._fl_need = array("i", [0] * n)  # the newest rise needed, mg ...
-        self._fl_base = array("i", [0] * n)  # ... and the level without the milk, mg
-        self._fl_rough = array("i", [0] * n)  # rough blocks in a row
+        # the floor path's state per channel: one array('i'), _F_SLOTS slots per channel
+        self._fs = array("i", [0] * (n * _F_SLOTS))
+        for ch in range(n):
+            self._fs[ch * _F_SLOTS + _F_K] = -1
+            self._fs[ch * _F_SLOTS + _F_DEV_Q4] = 300 * 16
+            self._fs[ch * _F_SLOTS + _F_SD] = 260
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
         for ch in range(n):
             self._armed[ch] = 1
-            self._d2_abs_q4[ch] = 160 * 16  # ~100 mg until learned
-            self._res_abs_q4[ch] = 120 * 16
+            self._cs[ch * _C_SLOTS + _C_SEEN] = -1
+            self._cs[ch * _C_SLOTS + _C_Z_BLOCK] = -1
+            self._cs[ch * _C_SLOTS + _C_LAST_LD_MS] = _NEVER
+            self._cs[ch * _C_SLOTS + _C_SD] = 100
+            self._cs[ch * _C_SLOTS + _C_PRE_K] = -1
+            self._cs[ch * _C_SLOTS + _C_D2_ABS_Q4] = 160 * 16  # ~100 mg until learned
+            self._cs[ch * _C_SLOTS + _C_RES_ABS_Q4] = 120 * 16
         # Fast path for the caller (read-only): update(t_ms, ch, fs) changes nothing and
         # returns EV_NONE unless fs.block was written since its last call for ch or
         # pending[ch] is set (a joint decision left for ch), so a caller may skip it then
@@ -327,19 +348,21 @@ class Detector:
     # -- per sample ------------------------------------------------------------------------
     @micropython.native
     def update(self, t_ms, ch, fs):
+        cs = self._cs
+        cb = ch * _C_SLOTS
         if self._pending[ch]:
             # a lone crossing confirmed a block later, or the other bottle's joint call
             self.found_by[ch] = self._pending[ch]
             self._pending[ch] = 0
             self._fire(t_ms, ch)
-            fs.milk_started(self._base_mg[ch], self._base_age[ch])
+            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
             return _EV_LETDOWN
         blk = fs.block  # the one record the detector reads (flow.Block)
         k = blk.k
-        if k == self._seen[ch]:
+        if k == cs[cb + _C_SEEN]:
             return _EV_NONE
-        last = self._seen[ch]
-        self._seen[ch] = k
+        last = cs[cb + _C_SEEN]
+        cs[cb + _C_SEEN] = k
         code = _EV_NONE
         if not blk.held and blk.accepted >= 3:
             code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
@@ -347,32 +370,32 @@ class Detector:
             self._restart(ch)
             self.found_by[ch] = _FOUND_FLOOR
             self._fire(t_ms, ch)
-            fs.milk_started(self._base_mg[ch], self._base_age[ch])
+            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
             return _EV_LETDOWN
-        g = self._good[ch]
+        g = cs[cb + _C_GOOD]
         if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
             self._restart(ch)
             self._pre_dist[ch] = 1
             # not-good blocks in a row, counted negative (the slow path waits at the start
             # of massage: the strokes' residue in the envelope builds up over ~10 s)
             g = (g if g < 0 else 0) - 1
-            self._good[ch] = g if g > -_RING else -_RING
+            cs[cb + _C_GOOD] = g if g > -_RING else -_RING
             if blk.held:
                 return code
             self._push(ch, blk.v_mg)
             if self._slow(t_ms, ch, blk.ms):
                 self.found_by[ch] = _FOUND_SLOW
                 self._fire(t_ms, ch)
-                fs.milk_started(self._base_mg[ch], self._base_age[ch])
+                fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
                 return _EV_LETDOWN
             return code
         self._push(ch, blk.v_mg)
         bms = blk.ms
         self._good_block(ch)
-        good = self._good[ch]
+        good = cs[cb + _C_GOOD]
         if good >= 8:
             self._fit(ch, 0, 8, 0)
-            self._fast[ch] = self._fit_b8 * 125 // bms
+            cs[cb + _C_FAST] = self._fit_b8 * 125 // bms
         how = 0
         if self._resume(ch, k, bms, blk):
             how = _FOUND_RESUME
@@ -383,46 +406,52 @@ class Detector:
         if how:
             self.found_by[ch] = how
             self._fire(t_ms, ch)
-            fs.milk_started(self._base_mg[ch], self._base_age[ch])
+            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
             return _EV_LETDOWN
         return code
 
     # -- per block ---------------------------------------------------------------------------
     def _restart(self, ch):
+        cs = self._cs
+        cb = ch * _C_SLOTS
         self._confirm[ch] = 0
-        self._good[ch] = 0
-        self._cusum_q4[ch] = 0
-        self._cusum_len[ch] = 0
-        self._z_block[ch] = -1
+        cs[cb + _C_GOOD] = 0
+        cs[cb + _C_CUSUM_Q4] = 0
+        cs[cb + _C_CUSUM_LEN] = 0
+        cs[cb + _C_Z_BLOCK] = -1
 
     @micropython.native
     def _push(self, ch, v):
-        p = (self._pos[ch] + 1) % _RING
-        self._pos[ch] = p
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        p = (cs[cb + _C_POS] + 1) % _RING
+        cs[cb + _C_POS] = p
         self._ring[ch * _RING + p] = v
 
     @micropython.native
     def _good_block(self, ch):
-        p = self._pos[ch]
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        p = cs[cb + _C_POS]
         v = self._ring[ch * _RING + p]
-        g = self._good[ch]
+        g = cs[cb + _C_GOOD]
         if g < 0:
             g = 0
         if g < _RING:
             g += 1
-            self._good[ch] = g
+            cs[cb + _C_GOOD] = g
         if g >= 3:
             r = self._ring
             b = ch * _RING
             d2 = v - 2 * r[b + (p - 1) % _RING] + r[b + (p - 2) % _RING]
             if d2 < 0:
                 d2 = -d2
-            m2 = self._d2_abs_q4[ch]
+            m2 = cs[cb + _C_D2_ABS_Q4]
             lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
             if d2 > lim:
                 d2 = lim
             m2 += (d2 * 16 - m2) >> 5
-            self._d2_abs_q4[ch] = m2
+            cs[cb + _C_D2_ABS_Q4] = m2
             # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
             sd = m2 * 10 >> 8
             if sd < self._noise_floor:
@@ -433,9 +462,11 @@ class Detector:
     def _fit(self, ch, end, n, want_pred):
         # Least-squares line through the blocks aged end .. end+n-1 (0 = newest). Sets
         # _fit_b8 (forward slope, mg per block x8) and, if asked, _fit_pred (value at age 0).
+        cs = self._cs
+        cb = ch * _C_SLOTS
         r = self._ring
         b = ch * _RING
-        p = self._pos[ch]
+        p = cs[cb + _C_POS]
         ref = r[b + (p - end) % _RING]
         c = 2 * end + n - 1  # twice the window's centre age
         sv = 0
@@ -458,37 +489,39 @@ class Detector:
             self._fit_end = ref + sv // n + b8 * (n - 1) // 16  # the value at age `end`
 
     def _letdown(self, t_ms, ch, k):
-        good = self._good[ch]
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        good = cs[cb + _C_GOOD]
         if not self._armed[ch]:
-            f = self._fast[ch]
-            if f > self._peak[ch]:
-                self._peak[ch] = f
-            p = self._peak[ch]
+            f = cs[cb + _C_FAST]
+            if f > cs[cb + _C_PEAK]:
+                cs[cb + _C_PEAK] = f
+            p = cs[cb + _C_PEAK]
             drop = p * self._rearm_pct // 100
             if drop < self._rearm_min:
                 drop = self._rearm_min
-            if f <= p - drop and t_ms - self._last_ld_ms[ch] >= self._gap_ms:
+            if f <= p - drop and t_ms - cs[cb + _C_LAST_LD_MS] >= self._gap_ms:
                 self._armed[ch] = 1
-                self._cusum_q4[ch] = 0
-                self._cusum_len[ch] = 0
+                cs[cb + _C_CUSUM_Q4] = 0
+                cs[cb + _C_CUSUM_LEN] = 0
             return False
-        end = self._cusum_len[ch]
+        end = cs[cb + _C_CUSUM_LEN]
         if end < self._guard:
             end = self._guard
         avail = good - end
         if avail < self._min_base:
             # not enough baseline (or the evidence is older than the ring): start afresh
-            self._cusum_q4[ch] = 0
-            self._cusum_len[ch] = 0
-            self._z_block[ch] = -1
+            cs[cb + _C_CUSUM_Q4] = 0
+            cs[cb + _C_CUSUM_LEN] = 0
+            cs[cb + _C_Z_BLOCK] = -1
             return False
         n = avail if avail < self._base else self._base
         self._fit(ch, end, n, 1)
         # the level without the change under test, where the evidence began (extrapolating
         # the baseline's slope to the newest block would add its error x the evidence's age)
-        self._base_mg[ch] = self._fit_end
-        self._base_age[ch] = end
-        res = self._ring[ch * _RING + self._pos[ch]] - self._fit_pred
+        cs[cb + _C_BASE_MG] = self._fit_end
+        cs[cb + _C_BASE_AGE] = end
+        res = self._ring[ch * _RING + cs[cb + _C_POS]] - self._fit_pred
         if res > 100000:
             res = 100000
         elif res < -100000:
@@ -496,12 +529,12 @@ class Detector:
         # the residual's own scale (noise, slow wander and the baseline's error together):
         # EWMA of |res| x16, a single large residual moves it by at most 3 x its mean
         a = res if res >= 0 else -res
-        ra = self._res_abs_q4[ch]
+        ra = cs[cb + _C_RES_ABS_Q4]
         lim = (ra * 3) >> 4
         if a > lim:
             a = lim
         ra += (a * 16 - ra) >> 5
-        self._res_abs_q4[ch] = ra
+        cs[cb + _C_RES_ABS_Q4] = ra
         sd = ra * 5 >> 6  # sd = 1.25 x mean |res|
         cap = _SD_CAP * self.noise_mg[ch]
         if cap < _SD_CAP_MIN_MG:
@@ -512,16 +545,16 @@ class Detector:
             sd = cap
         if sd < self.noise_mg[ch]:
             sd = self.noise_mg[ch]
-        self._sd[ch] = sd
+        cs[cb + _C_SD] = sd
         # milk cannot make the weight jump: since the evidence began (slen blocks) the
         # residual can grow at most by the fastest flow change (a_max t^2 / 2) plus noise,
         # and milk never leaves, so a fall beyond the noise is not milk either. Either one is
         # an artifact starting (press, knock, step): drop the evidence and restart the baseline
-        m = self._cusum_len[ch] + 1
+        m = cs[cb + _C_CUSUM_LEN] + 1
         lim = self._accel_max_mg * m * m // 2 + 4 * sd
         fall = (
-            self._ring[ch * _RING + (self._pos[ch] - 1) % _RING]
-            - self._ring[ch * _RING + self._pos[ch]]
+            self._ring[ch * _RING + (cs[cb + _C_POS] - 1) % _RING]
+            - self._ring[ch * _RING + cs[cb + _C_POS]]
         )
         if res > lim or fall > 4 * sd:
             self._restart(ch)
@@ -532,19 +565,23 @@ class Detector:
             z = _ZMAX_Q4
         elif z < -_ZCLAMP:
             z = -_ZCLAMP
-        self._z_q4[ch] = z
-        self._z_block[ch] = k
-        s = self._cusum_q4[ch] + z - self._allow_q4
+        cs[cb + _C_Z_Q4] = z
+        cs[cb + _C_Z_BLOCK] = k
+        s = cs[cb + _C_CUSUM_Q4] + z - self._allow_q4
         if s > 0:
-            self._cusum_q4[ch] = s
-            self._cusum_len[ch] += 1
+            cs[cb + _C_CUSUM_Q4] = s
+            cs[cb + _C_CUSUM_LEN] += 1
         else:
-            self._cusum_q4[ch] = 0
-            self._cusum_len[ch] = 0
+            cs[cb + _C_CUSUM_Q4] = 0
+            cs[cb + _C_CUSUM_LEN] = 0
         # joint evidence (two bottles), updated at the last channel's block
         if self.n_channels == 2 and ch == 1:
-            if self._z_block[0] == k and self._armed[0]:
-                sj = self._joint_cusum_q4 + (self._z_q4[0] + z) * 181 // 256 - self._allow_q4
+            if self._cs[0 * _C_SLOTS + _C_Z_BLOCK] == k and self._armed[0]:
+                sj = (
+                    self._joint_cusum_q4
+                    + (self._cs[0 * _C_SLOTS + _C_Z_Q4] + z) * 181 // 256
+                    - self._allow_q4
+                )
                 if sj > 0:
                     self._joint_cusum_q4 = sj
                 else:
@@ -553,31 +590,31 @@ class Detector:
                 self._joint_cusum_q4 = 0
             if self._joint_cusum_q4 >= self._thresh_q4 and self._rising(1):
                 fired = False
-                if self._cusum_q4[0] >= self._part_q4 and self._armed[0]:
+                if self._cs[0 * _C_SLOTS + _C_CUSUM_Q4] >= self._part_q4 and self._armed[0]:
                     self._pending[0] = _FOUND_RISE
                     self._armed[0] = 0
                     fired = True
-                if self._cusum_q4[1] >= self._part_q4:
+                if self._cs[1 * _C_SLOTS + _C_CUSUM_Q4] >= self._part_q4:
                     self._joint_cusum_q4 = 0
                     return True
                 if fired:
                     self._joint_cusum_q4 = 0
         need = self._thresh_q4
         for o in range(self.n_channels):
-            if o != ch and t_ms - self._last_ld_ms[o] <= self._sync_ms:
+            if o != ch and t_ms - self._cs[o * _C_SLOTS + _C_LAST_LD_MS] <= self._sync_ms:
                 need = self._thresh_sync_q4
         if self._confirm[ch]:
             # a lone bottle's crossing one block ago: milk never leaves the bottle, so the
             # weight must not have fallen since (the first stroke of a massage rises like an
             # onset for 2-3 s, then falls)
             self._confirm[ch] = 0
-            v = self._ring[ch * _RING + self._pos[ch]]
-            if v >= self._confirm_v[ch] - 2 * sd:
+            v = self._ring[ch * _RING + cs[cb + _C_POS]]
+            if v >= cs[cb + _C_CONFIRM_V] - 2 * sd:
                 return True
-        if self._cusum_q4[ch] >= need and self._rising(ch):
+        if cs[cb + _C_CUSUM_Q4] >= need and self._rising(ch):
             if need == self._thresh_q4:
                 self._confirm[ch] = 1
-                self._confirm_v[ch] = self._ring[ch * _RING + self._pos[ch]]
+                cs[cb + _C_CONFIRM_V] = self._ring[ch * _RING + cs[cb + _C_POS]]
                 return False
             return True
         return False
@@ -587,10 +624,12 @@ class Detector:
         # least-squares slope (mg per block x8) of the lower envelope (minimum over
         # _ENV_BLOCKS blocks) at ages end .. end + w - 1; _fit_pred: its largest rise in one
         # block (mg)
+        cs = self._cs
+        cb = ch * _C_SLOTS
         r = ptr32(self._ring)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
         b = ch * _RING
-        p = int(self._pos[ch])
+        p = int(cs[cb + _C_POS])
         ref = (r[b + p] << sx) >> sx
         c = 2 * end + w - 1
         sxv = 0
@@ -621,12 +660,14 @@ class Detector:
         # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
         # rising to a sustained flow, from a slope that was lower, is an onset (the module
         # constants above list the conditions). It shares the re-arming with the CUSUM.
-        if not self._armed[ch] or self._seen[ch] < 2 * _SLOW_W + _ENV_BLOCKS:
-            self._slow_run[ch] = 0
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        if not self._armed[ch] or cs[cb + _C_SEEN] < 2 * _SLOW_W + _ENV_BLOCKS:
+            cs[cb + _C_SLOW_RUN] = 0
             return False
-        if t_ms - self._last_ld_ms[ch] < self._gap_ms:
+        if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
             return False
-        g = self._good[ch]
+        g = cs[cb + _C_GOOD]
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
         now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
@@ -639,29 +680,31 @@ class Detector:
             and not -_SLOW_WAIT < g < 0
             and (g < _RISE_BLOCKS or self._rising(ch))
         ):
-            self._slow_run[ch] += 1
+            cs[cb + _C_SLOW_RUN] += 1
         else:
-            self._slow_run[ch] = 0
-        if self._slow_run[ch] < _SLOW_RUN:
+            cs[cb + _C_SLOW_RUN] = 0
+        if cs[cb + _C_SLOW_RUN] < _SLOW_RUN:
             return False
-        self._slow_run[ch] = 0
+        cs[cb + _C_SLOW_RUN] = 0
         # the level without the milk: the envelope before the rise
         r = self._ring
         b = ch * _RING
         e = _VCLAMP * 16
-        j = self._pos[ch] - _SLOW_W - _ENV_BLOCKS
-        while j < self._pos[ch] - _SLOW_W:
+        j = cs[cb + _C_POS] - _SLOW_W - _ENV_BLOCKS
+        while j < cs[cb + _C_POS] - _SLOW_W:
             j += 1
             if r[b + j % _RING] < e:
                 e = r[b + j % _RING]
-        self._base_mg[ch] = e
-        self._base_age[ch] = _SLOW_W
+        cs[cb + _C_BASE_MG] = e
+        cs[cb + _C_BASE_AGE] = _SLOW_W
         return True
 
     def _resume(self, ch, k, bms, blk):
         # The resume path (module constants above): True when the milk that came during the
         # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
-        good = self._good[ch]
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        good = cs[cb + _C_GOOD]
         if good < _PRE_BLOCKS:
             return False
         fired = False
@@ -669,7 +712,7 @@ class Detector:
         if (
             self._pre_dist[ch]
             and good == _POST_BLOCKS
-            and self._pre_k[ch] >= 0
+            and cs[cb + _C_PRE_K] >= 0
             # the flow stage accepted the stretch after without a hold, and does not see the
             # weight falling (milk never leaves: a fall is a disturbance still settling)
             and blk.calm >= _POST_BLOCKS
@@ -678,11 +721,11 @@ class Detector:
             self._fit(ch, 0, _POST_BLOCKS, 1)
             now = self._fit_pred + off  # the weight now (fit), mg
             after = self._fit_b8 * 125 // bms  # mg/s
-            before = self._pre_flow[ch]  # mg/s, 0 .. 2000
-            dt = k - self._pre_k[ch]  # blocks
+            before = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
+            dt = k - cs[cb + _C_PRE_K]  # blocks
             if self._armed[ch] and dt <= _RESUME_MAX_BLOCKS and after <= _SLOW_MAX_MG_S:
                 per_blk = before * bms // 1000  # mg per block
-                extra = now - self._pre_mg[ch] - per_blk * dt  # <= 2000 x 300
+                extra = now - cs[cb + _C_PRE_MG] - per_blk * dt  # <= 2000 x 300
                 sd = self.noise_mg[ch]
                 if (
                     extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4
@@ -692,16 +735,16 @@ class Detector:
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
                     if back <= _LATE_MAX_MS // bms:
-                        self._base_mg[ch] = self._pre_mg[ch] + per_blk * (dt - back) - off
-                        self._base_age[ch] = back
+                        cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
+                        cs[cb + _C_BASE_AGE] = back
                         fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
         n = good if good < 8 else 8
         self._fit(ch, 0, n, 1)
-        self._pre_mg[ch] = self._fit_pred + off
+        cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
-        self._pre_flow[ch] = 0 if f < 0 else (f if f < 2000 else 2000)
-        self._pre_k[ch] = k
+        cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
+        cs[cb + _C_PRE_K] = k
         self._pre_dist[ch] = 0
         return fired
 
@@ -721,10 +764,12 @@ class Detector:
     def _fl_proj(self, ch: int, age: int, s: int) -> int:
         # the floor at `age` blocks back with each of its _FL_E lowest bins carried forward by
         # s mg per block (a rising floor would lag by the window otherwise)
+        fq = self._fs
+        fqb = ch * _F_SLOTS
         r = ptr32(self._fl)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
         b = ch * _FL_RING
-        p = int(self._fl_pos[ch]) - age
+        p = int(fq[fqb + _F_POS]) - age
         e = (r[b + p % _FL_RING] << sx) >> sx
         j = 1
         while j < _FL_E:
@@ -739,49 +784,55 @@ class Detector:
         # restarts once the weight has stayed back up at the floor from before (milk never
         # leaves) for a whole floor window, or after a minute (a walk's swing brings some
         # blocks back up, and a floor built on its troughs rises like milk after it)
+        fq = self._fs
+        fqb = ch * _F_SLOTS
         if n >= _FL_E:
-            self._fl_ref[ch] = self._fl_top[ch]
-        elif self._fl_wait[ch] == 0:
-            self._fl_ref[ch] = -_VCLAMP * 256
-        self._fl_wait[ch] = _FL_WAIT
-        self._fl_back[ch] = 0
-        self._fl_n[ch] = 0
-        self._fl_run[ch] = 0
-        self._fl_slope[ch] = 0
+            fq[fqb + _F_REF] = fq[fqb + _F_TOP]
+        elif fq[fqb + _F_WAIT] == 0:
+            fq[fqb + _F_REF] = -_VCLAMP * 256
+        fq[fqb + _F_WAIT] = _FL_WAIT
+        fq[fqb + _F_BACK] = 0
+        fq[fqb + _F_N] = 0
+        fq[fqb + _F_RUN] = 0
+        fq[fqb + _F_SLOPE] = 0
 
     def _floor(self, t_ms, ch, k, consecutive, blk):
         # The floor path (module constants above). True: a letdown; sets the baseline.
-        n = self._fl_n[ch]
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        fq = self._fs
+        fqb = ch * _F_SLOTS
+        n = fq[fqb + _F_N]
         if not consecutive:
             n = 0
         raw = blk.lo_mg + blk.offset_mg
-        sd = self._fl_sd[ch]
+        sd = fq[fqb + _F_SD]
         tol = _FL_FALL_MG + 3 * sd
         b = ch * _FL_RING
-        pos = self._fl_pos[ch]
+        pos = fq[fqb + _F_POS]
         fu = self._fl_fu  # the floor after each block, not carried forward
         # walking shakes nearly every block; a massage stroke's steep edge now and then one
         rough = 0
         if blk.rough:
-            rough = self._fl_rough[ch] + 1
-        self._fl_rough[ch] = rough
+            rough = fq[fqb + _F_ROUGH] + 1
+        fq[fqb + _F_ROUGH] = rough
         if blk.tilted or rough >= _FL_ROUGH_RUN or (n >= _FL_E and raw < fu[b + pos] - tol):
             self._fl_bad(ch, n)
             return False
-        if self._fl_wait[ch] > 0:
-            self._fl_wait[ch] -= 1
-            if raw < self._fl_ref[ch] - tol:
-                self._fl_back[ch] = 0
+        if fq[fqb + _F_WAIT] > 0:
+            fq[fqb + _F_WAIT] -= 1
+            if raw < fq[fqb + _F_REF] - tol:
+                fq[fqb + _F_BACK] = 0
             else:
-                self._fl_back[ch] += 1
-                if self._fl_back[ch] >= _FL_E:
-                    self._fl_wait[ch] = 0
-            if self._fl_wait[ch] > 0:
+                fq[fqb + _F_BACK] += 1
+                if fq[fqb + _F_BACK] >= _FL_E:
+                    fq[fqb + _F_WAIT] = 0
+            if fq[fqb + _F_WAIT] > 0:
                 n = 0
         r = self._fl
         prev = r[b + pos]
         pos = (pos + 1) % _FL_RING
-        self._fl_pos[ch] = pos
+        fq[fqb + _F_POS] = pos
         r[b + pos] = raw
         if n > 0:
             # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
@@ -790,15 +841,15 @@ class Detector:
                 d = -d
             if d > 8 * sd + 1000:
                 d = 8 * sd + 1000
-            m = self._fl_dev_q4[ch]
+            m = fq[fqb + _F_DEV_Q4]
             m += (d * 16 - m) >> 4
-            self._fl_dev_q4[ch] = m
-            self._fl_sd[ch] = m * 14 >> 8  # sd = 0.886 x mean |change|
+            fq[fqb + _F_DEV_Q4] = m
+            fq[fqb + _F_SD] = m * 14 >> 8  # sd = 0.886 x mean |change|
         if n < _FL_RING:
             n += 1
-        self._fl_n[ch] = n
+        fq[fqb + _F_N] = n
         if n < _FL_E:
-            self._fl_run[ch] = 0
+            fq[fqb + _F_RUN] = 0
             return False
         f = self._fl_proj(ch, 0, 0)
         fu[b + pos] = f
@@ -811,7 +862,7 @@ class Detector:
             if x > top:
                 top = x
             j += 1
-        self._fl_top[ch] = top
+        fq[fqb + _F_TOP] = top
         if f < top - tol:
             # the floor itself fell: milk never leaves and a hand only adds weight
             self._fl_bad(ch, _FL_E)
@@ -819,14 +870,14 @@ class Detector:
         if m >= 2 and f - fu[b + (pos - 1) % _FL_RING] > _FL_JUMP_MG + 4 * self.noise_mg[ch]:
             # the floor jumped further in one block than milk flows: pressure with no pause
             # between strokes (two hands, a hand resting on the bottle); start afresh
-            self._fl_n[ch] = 0
-            self._fl_run[ch] = 0
-            self._fl_slope[ch] = 0
+            fq[fqb + _F_N] = 0
+            fq[fqb + _F_RUN] = 0
+            fq[fqb + _F_SLOPE] = 0
             return False
         if m < _FL_D + _FL_B + 1:
-            self._fl_run[ch] = 0
+            fq[fqb + _F_RUN] = 0
             return False
-        s = self._fl_slope[ch]
+        s = fq[fqb + _F_SLOPE]
         f0 = self._fl_proj(ch, 0, s)
         fd = self._fl_proj(ch, _FL_D, s)
         before = fd - self._fl_proj(ch, _FL_D + _FL_B, s)
@@ -837,21 +888,21 @@ class Detector:
         # the flow that carries the next block's floors forward, from the floors as they are
         # (from the carried ones it would feed on itself: a press would lift it)
         sl = (f - fu[b + (pos - _FL_D) % _FL_RING]) // _FL_D
-        self._fl_slope[ch] = 0 if sl < 0 else (sl if sl < 1500 else 1500)
+        fq[fqb + _F_SLOPE] = 0 if sl < 0 else (sl if sl < 1500 else 1500)
         if not self._armed[ch]:
             # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
-            if flow > self._fl_peak[ch]:
-                self._fl_peak[ch] = flow
-            pk = self._fl_peak[ch]
+            if flow > fq[fqb + _F_PEAK]:
+                fq[fqb + _F_PEAK] = flow
+            pk = fq[fqb + _F_PEAK]
             drop = pk * self._rearm_pct // 100
             if drop < self._rearm_min:
                 drop = self._rearm_min
-            if flow <= pk - drop and t_ms - self._last_ld_ms[ch] >= self._gap_ms:
+            if flow <= pk - drop and t_ms - cs[cb + _C_LAST_LD_MS] >= self._gap_ms:
                 self._armed[ch] = 1
-            self._fl_run[ch] = 0
+            fq[fqb + _F_RUN] = 0
             return False
-        if t_ms - self._last_ld_ms[ch] < self._gap_ms:
-            self._fl_run[ch] = 0
+        if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
+            fq[fqb + _F_RUN] = 0
             return False
         extra = rise - before * _FL_D // _FL_B
         nz = self.noise_mg[ch]
@@ -869,10 +920,10 @@ class Detector:
                     step = x
                 j += 1
             shape = step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100
-        self._fl_extra[ch] = extra if shape else 0
-        self._fl_need[ch] = need
-        self._fl_k[ch] = k
-        self._fl_base[ch] = fd + before * _FL_D // _FL_B - blk.offset_mg
+        fq[fqb + _F_EXTRA] = extra if shape else 0
+        fq[fqb + _F_NEED] = need
+        fq[fqb + _F_K] = k
+        fq[fqb + _F_BASE] = fd + before * _FL_D // _FL_B - blk.offset_mg
         own = need
         joint = False
         if self.n_channels == 2:
@@ -880,36 +931,36 @@ class Detector:
             # on this bottle alone needs more evidence, and one on both needs less from each
             # (their sum against sqrt(2) x the need: the floors' errors are independent)
             o = 1 - ch
-            eo = self._fl_extra[o] if self._fl_k[o] >= k - 1 else 0
+            eo = self._fs[o * _F_SLOTS + _F_EXTRA] if self._fs[o * _F_SLOTS + _F_K] >= k - 1 else 0
             if eo * 2 < need:
                 own = need * _FL_LONE_PCT // 100
             if (
                 ch == 1
-                and self._fl_k[0] == k
+                and self._fs[0 * _F_SLOTS + _F_K] == k
                 and self._armed[0]
-                and t_ms - self._last_ld_ms[0] >= self._gap_ms
-                and (eo + extra) * 100 >= (self._fl_need[0] + need) * _FL_JOINT_PCT
-                and eo * 100 >= self._fl_need[0] * _FL_PART_PCT
+                and t_ms - self._cs[0 * _C_SLOTS + _C_LAST_LD_MS] >= self._gap_ms
+                and (eo + extra) * 100 >= (self._fs[0 * _F_SLOTS + _F_NEED] + need) * _FL_JOINT_PCT
+                and eo * 100 >= self._fs[0 * _F_SLOTS + _F_NEED] * _FL_PART_PCT
                 and extra * 100 >= need * _FL_PART_PCT
             ):
                 joint = True
         if not shape or (extra < own and not joint):
-            self._fl_run[ch] = 0
+            fq[fqb + _F_RUN] = 0
             return False
-        self._fl_run[ch] += 1
-        if self._fl_run[ch] < _FL_RUN:
+        fq[fqb + _F_RUN] += 1
+        if fq[fqb + _F_RUN] < _FL_RUN:
             return False
-        self._fl_run[ch] = 0
-        self._fl_peak[ch] = flow
-        self._base_mg[ch] = self._fl_base[ch]
-        self._base_age[ch] = _FL_D + (_FL_E >> 1)
+        fq[fqb + _F_RUN] = 0
+        fq[fqb + _F_PEAK] = flow
+        cs[cb + _C_BASE_MG] = fq[fqb + _F_BASE]
+        cs[cb + _C_BASE_AGE] = _FL_D + (_FL_E >> 1)
         if joint:
             # the other bottle's letdown too, by the same evidence (at its next call)
             self._pending[0] = _FOUND_FLOOR
             self._armed[0] = 0
-            self._fl_run[0] = 0
-            self._base_mg[0] = self._fl_base[0]
-            self._base_age[0] = _FL_D + (_FL_E >> 1)
+            self._fs[0 * _F_SLOTS + _F_RUN] = 0
+            self._cs[0 * _C_SLOTS + _C_BASE_MG] = self._fs[0 * _F_SLOTS + _F_BASE]
+            self._cs[0 * _C_SLOTS + _C_BASE_AGE] = _FL_D + (_FL_E >> 1)
         return True
 
     def found(self, t_ms, ch):
@@ -924,14 +975,16 @@ class Detector:
         # least-squares slope over the last 5 blocks at least 1.5 standard errors above
         # zero). A step (press, settling after motion) or a wander that stopped is not an
         # ejection.
+        cs = self._cs
+        cb = ch * _C_SLOTS
         n = _RISE_BLOCKS
-        if self._good[ch] < n:
+        if cs[cb + _C_GOOD] < n:
             return False
         self._fit(ch, 0, n, 0)
         # SE of the slope per block for noise sd: sd / sqrt(n (n^2 - 1) / 12)
         sxx = n * (n * n - 1) // 12
         b8 = self._fit_b8
-        sd = self._sd[ch]
+        sd = cs[cb + _C_SD]
         # b8 / 8 >= q * sd / sqrt(sxx)  <=>  b8^2 * sxx >= (8 q sd)^2 (b8 > 0)
         if b8 <= 0:
             return False
@@ -945,34 +998,42 @@ class Detector:
 
     def _fire(self, t_ms, ch):
         # the estimated onset (the event's onset_t_s): where the evidence began
-        self.onset_ms[ch] = t_ms - (self._base_age[ch] + 1) * self._block_ms
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        self.onset_ms[ch] = t_ms - (cs[cb + _C_BASE_AGE] + 1) * self._block_ms
         self._armed[ch] = 0
         self._confirm[ch] = 0
-        self._cusum_q4[ch] = 0
-        self._cusum_len[ch] = 0
-        self._peak[ch] = self._fast[ch]
-        self._last_ld_ms[ch] = t_ms
+        cs[cb + _C_CUSUM_Q4] = 0
+        cs[cb + _C_CUSUM_LEN] = 0
+        cs[cb + _C_PEAK] = cs[cb + _C_FAST]
+        cs[cb + _C_LAST_LD_MS] = t_ms
         self.letdowns[ch] += 1
 
     def _still_flowing(self, ch):
         # At a taper: does milk still arrive? The robust flow lags (8 blocks, frozen while
         # held); a new ejection starting as the last one tapers, or milk under massage strokes,
         # shows first in the floor's flow (held blocks included) or in the newest good blocks
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        fq = self._fs
+        fqb = ch * _F_SLOTS
         ms = self._block_ms
-        if self._fl_slope[ch] * 1000 // ms >= self._taper:
+        if fq[fqb + _F_SLOPE] * 1000 // ms >= self._taper:
             return True
-        if self._good[ch] >= _TAPER_FIT_BLOCKS:
+        if cs[cb + _C_GOOD] >= _TAPER_FIT_BLOCKS:
             self._fit(ch, 0, _TAPER_FIT_BLOCKS, 0)
             if self._fit_b8 * 125 // ms >= self._taper + _TAPER_RISE_MG_S:
                 return True
         return False
 
     def _taper_check(self, ch, flow, unsettled, calm):
+        cs = self._cs
+        cb = ch * _C_SLOTS
         if not self._in_high[ch]:
-            after = self._after_taper[ch]
+            after = cs[cb + _C_AFTER_TAPER]
             if after > 0:
                 # just after a taper: the decaying flow's scatter is not a new period
-                self._after_taper[ch] = after - 1
+                cs[cb + _C_AFTER_TAPER] = after - 1
                 flow -= _TAPER_REENTRY_MG_S
             if calm < _TAPER_CALM_BLOCKS:
                 # the 8-block flow still spans a hold's re-based step: not milk yet
@@ -983,35 +1044,35 @@ class Detector:
                 # are not milk, but an ejection can start under massage: a period starts
                 # there only on a bottle that already had milk, and needs twice as long
                 if self.letdowns[ch] == 0:
-                    self._high_run[ch] = 0
+                    cs[cb + _C_HIGH_RUN] = 0
                     return _EV_NONE
                 need = _TAPER_MASSAGE_BLOCKS
             # leaky count: a block of noise below the threshold does not restart it (no
             # letdown is required first: a missed onset should not cost its taper too);
             # under massage only a falling estimate takes one off (the strokes scatter it)
             if flow >= self._high:
-                self._high_run[ch] += 1
-                if self._high_run[ch] >= need:
+                cs[cb + _C_HIGH_RUN] += 1
+                if cs[cb + _C_HIGH_RUN] >= need:
                     self._in_high[ch] = 1
-                    self._low_run[ch] = 0
-            elif self._high_run[ch] > 0 and (unsettled == 0 or flow < 0):
-                self._high_run[ch] -= 1
+                    cs[cb + _C_LOW_RUN] = 0
+            elif cs[cb + _C_HIGH_RUN] > 0 and (unsettled == 0 or flow < 0):
+                cs[cb + _C_HIGH_RUN] -= 1
             return _EV_NONE
         if flow < self._taper:
-            self._low_run[ch] += 1
-            if self._low_run[ch] >= self._taper_blocks and self._still_flowing(ch):
-                self._low_run[ch] = self._taper_blocks - 1
+            cs[cb + _C_LOW_RUN] += 1
+            if cs[cb + _C_LOW_RUN] >= self._taper_blocks and self._still_flowing(ch):
+                cs[cb + _C_LOW_RUN] = self._taper_blocks - 1
                 return _EV_NONE
-            if self._low_run[ch] >= self._taper_blocks:
+            if cs[cb + _C_LOW_RUN] >= self._taper_blocks:
                 self._in_high[ch] = 0
-                self._high_run[ch] = 0
-                self._after_taper[ch] = _TAPER_AFTER_BLOCKS
+                cs[cb + _C_HIGH_RUN] = 0
+                cs[cb + _C_AFTER_TAPER] = _TAPER_AFTER_BLOCKS
                 self.tapers[ch] += 1
                 return _EV_TAPER
-        elif unsettled == 0 and self._low_run[ch] > 0:
+        elif unsettled == 0 and cs[cb + _C_LOW_RUN] > 0:
             # a leaky count: a slowly decaying flow near the threshold reads above it now and
             # then (the estimate's scatter); a block above takes one off instead of restarting
             # the run. Under massage strokes a high block does not count at all: the strokes
             # lift the estimate, the milk has tapered
-            self._low_run[ch] -= 1
+            cs[cb + _C_LOW_RUN] -= 1
         return _EV_NONE
