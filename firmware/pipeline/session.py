@@ -39,7 +39,9 @@ _CUE_NONE = const(0)
 _END_OTHER = const(0)
 _END_DONE = const(1)
 
-_COACH_EVERY_MS = const(100)
+_COACH_EVERY_MS = const(500)  # the coach's clock: its steps are seconds to minutes long, a
+# detection drains it at once, and a cue half a second later is not felt (at 10 Hz every 100 ms
+# was every sample: ~0.7 us of the ~9 us a sample costs)
 # The coach's safety net for the first letdown: milk in the bottles during stimulation is a
 # letdown whatever the detector says (no `stimulate` after it): 2 mL more than at the start
 # (2060 mg) on weight that stayed put (FlowStage.settled_mg: a tilt, a press or a re-based
@@ -186,8 +188,7 @@ class Session:
                 code = det.update(t_ms, 1, f)
                 if code != _EV_NONE and self._detected(t_ms, 1, code):
                     seen = True
-        # the coach counts in seconds: at once after a detection, else every 100 ms is plenty
-        # (at 80 Hz this is most of the per-sample cost it would otherwise take)
+        # the coach counts in seconds: at once after a detection, else every _COACH_EVERY_MS
         if seen or t_ms - self._t_coach_ms >= _COACH_EVERY_MS:
             self._t_coach_ms = t_ms
             self._drain_coach(t_ms)
