@@ -292,6 +292,17 @@ class Session:
                 f += fl.flow_mg_s
         if self.t_first_letdown_ms < 0 and c.active:
             self._safety_net(t_ms, f)
+        # the coach's own gate (no massage while milk flows strongly) on the faster of the two
+        # flow estimates of each bottle: a new ejection shows in the 5-block one first
+        fl = self._flow0
+        g = fl.fast_mg_s - fl.flow_mg_s
+        if g > 0:
+            f += g
+        fl = self._flow1
+        if fl is not None:
+            g = fl.fast_mg_s - fl.flow_mg_s
+            if g > 0:
+                f += g
         cue = c.tick(t_ms, v, f)
         # a new cue may close the previous cue's window: report that result first, so
         # readers pair each result with the cue before it (c.news: rare, one attribute)
