@@ -100,6 +100,7 @@ _DRIFT_PRIOR_Q = const(25)  # (typical drift / tare error)^2 = (1.5 g / 0.3 g)^2
 _DRIFT_MIN_S = const(30)  # no drift extrapolation before: the tare has followed too little
 _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this many blocks
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
+_SETTLED_UP_MG = const(1000)  # weight that stayed this far (+ 4 noise) above the volume
 _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as settled milk
 
 
@@ -204,6 +205,7 @@ class FlowStage:
         self.settled_mg = 0  # the volume on weight that stayed put (below), mg
         self.settled_now = False  # settled_mg was updated by the latest block
         self._still_n = 0  # quiet, accepted, settled blocks in a row
+        self._up_n = 0  # quiet, accepted blocks in a row
         self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
         self._rough_blocks = 0  # blocks judged so far (fast learning at first)
         self._rough_hang = 0  # blocks still not quiet after a rough one
@@ -290,6 +292,18 @@ class FlowStage:
         # (never falling between quiet stretches) keeps what it moved; this does not. The
         # session's safety net counts it (a false first letdown in control-104, seeds 100)
         self.settled_now = False
+        # Milk never leaves: weight that stayed put (quiet, accepted) for _SETTLED_BLOCKS
+        # above the volume is milk the holds did not credit (a long walk, a tilt), whether or
+        # not a press was released lately; the session may end before the 20-s re-anchoring
+        # (continuous-402 of seeds 400 ended 8 s after a tilt, 30 g short)
+        if quiet and not self.holding:
+            self._up_n += 1
+            if self._up_n >= _SETTLED_BLOCKS and self._milk:
+                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
+                    self.volume_mg = raw
+        else:
+            self._up_n = 0
         if quiet and not self.holding and self.unsettled == 0:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
@@ -528,12 +542,16 @@ class FlowStage:
             self.volume_mg = lv - self._tare_lv
         self._vol_k = k
         self._vol_base_mg = self.volume_mg
-        f = self.flow_mg_s
-        if f < _CREDIT_MIN_MG_S or not self._anchored:
-            f = 0
-        elif f > 20000:
-            f = 20000
-        self._vol_blk_mg = f * self.block_ms // 1000
+        if self._anchored:
+            f = self.flow_mg_s
+            if f < _CREDIT_MIN_MG_S:
+                f = 0
+            elif f > 20000:
+                f = 20000
+            self._vol_blk_mg = f * self.block_ms // 1000
+        # else: the rate of the last quiet stretch stands (a block or two accepted between
+        # two holds is no quiet stretch: continuous-402 of seeds 400 credited nothing for a
+        # 50-s walk after one such block)
 
     def _credit(self, k):
         # A hold hides the weight. While it lasts, milk that was flowing keeps arriving:
