@@ -116,8 +116,9 @@ _BOX2 = const(41)  # 5 sums of 5 of them (< 5 * 2**22)
 # boxcars of 2, 3, 5 and 5 bins, in the raw frame (absolute, offset not removed)
 _LIN_N = const(46)  # the open bin: samples and their sum (relative to ref_mg) ...
 _LIN_SUM = const(47)
-_LIN_DEVMAX = const(48)  # ... and their largest |distance| from _LIN_OUT
-_LIN_DEV = const(49)  # the swing: the bins' largest |distance|, fast up and slow down, mg
+_LIN_LO = const(48)  # the clip: _LIN_OUT -+ 1.5 g + 1.5 x the swing (raw frame), mg
+_LIN_DEV = const(49)  # the swing: the bins' largest |distance| from _LIN_OUT, fast up and
+# slow down, mg
 _LIN_OUT = const(50)  # the newest output (raw frame), mg
 _LIN_LAST = const(51)  # the newest bin mean (raw frame), mg: carried into empty bins
 _LIN_C = const(52)  # bins pushed, modulo 30 (the boxcars' positions)
@@ -131,7 +132,10 @@ _LIN_R1 = const(59)  # the boxcars' rings: 2, 3, 5, 5 slots
 _LIN_R2 = const(61)
 _LIN_R3 = const(64)
 _LIN_R4 = const(69)
-_FIELDS = const(74)
+_LIN_HI = const(74)  # the clip's top (_LIN_LO: its bottom)
+_LIN_WMIN = const(75)  # the open bin's lowest and highest sample (raw frame, before the
+_LIN_WMAX = const(76)  # glitch rule and the clip), mg
+_FIELDS = const(77)
 _LIN_CLIP_MG = const(1500)  # a sample is clipped to the output +- 1.5 g + 1.5 x the swing:
 # a single spike (3-60 g) would pass a linear filter whole
 _LIN_MAX_MG = const(4000000)  # bin means clamped to +-4e6 mg: 25 x that < 2**29
@@ -250,6 +254,10 @@ class BlockFilter:
         self.tilt_change_q10 = 0
         self.lin_mg = 0
         s[_LIN_DEV] = 500  # ~ the noise until learned
+        s[_LIN_LO] = -_FAR  # no clip until the chain has a value
+        s[_LIN_HI] = _FAR
+        s[_LIN_WMIN] = _FAR
+        s[_LIN_WMAX] = -_FAR
 
     # -- per sample (viper: integers in the state array) ------------------------------------
     @micropython.viper
@@ -302,28 +310,26 @@ class BlockFilter:
             x = -_CLAMP_MG
         # the linear chain takes every sample (a walk's swing extremes too), clipped to the
         # chain's output +- 1.5 g + 1.5 x the swing it has seen (a single spike passes a
-        # linear filter whole); |c| <= 1e6 and lim <= 2e5: bin sums of 250 < 3e8
+        # linear filter whole), relative to ref_mg within +-1e6: bin sums of 250 < 2.5e8
         n = s[_LIN_N]
         if n < _MAX_BIN_SAMPLES:
-            xl = x
-            if s[_LIN_FILL]:
-                c = ((s[_LIN_OUT] << sx) >> sx) - ref
-                if c > _CLAMP_MG:
-                    c = _CLAMP_MG
-                elif c < -_CLAMP_MG:
-                    c = -_CLAMP_MG
-                lim = s[_LIN_DEV] + (s[_LIN_DEV] >> 1) + _LIN_CLIP_MG
-                if lim > 200000:
-                    lim = 200000
-                d = x - c
-                if d > lim:
-                    xl = c + lim
-                elif d < -lim:
-                    xl = c - lim
-                if d < 0:
-                    d = -d
-                if d > s[_LIN_DEVMAX]:
-                    s[_LIN_DEVMAX] = d if d < 200000 else 200000
+            xl = w_mg
+            if xl > (s[_LIN_WMAX] << sx) >> sx:
+                s[_LIN_WMAX] = xl
+            if xl < (s[_LIN_WMIN] << sx) >> sx:
+                s[_LIN_WMIN] = xl
+            c = (s[_LIN_LO] << sx) >> sx
+            if xl < c:
+                xl = c
+            else:
+                c = (s[_LIN_HI] << sx) >> sx
+                if xl > c:
+                    xl = c
+            xl -= ref
+            if xl > _CLAMP_MG:
+                xl = _CLAMP_MG
+            elif xl < -_CLAMP_MG:
+                xl = -_CLAMP_MG
             s[_LIN_SUM] = ((s[_LIN_SUM] << sx) >> sx) + xl
             s[_LIN_N] = n + 1
         # a single-sample spike (HX711 glitch, 3-60 g): far from both the sample before and
@@ -365,17 +371,28 @@ class BlockFilter:
                 m = _LIN_MAX_MG
             elif m < -_LIN_MAX_MG:
                 m = -_LIN_MAX_MG
-            # the swing: up by half the difference per bin (a walk's swing is known within
-            # ~1 s), down by 1/32 (a spike opens the clip for a few seconds only)
-            dv = s[_LIN_DEV]
-            dm = s[_LIN_DEVMAX]
-            s[_LIN_DEV] = dv + ((dm - dv) >> 1 if dm > dv else (dm - dv) >> 5)
         else:
             m = (s[_LIN_LAST] << sx) >> sx
+        # the swing: the bin's sample furthest from the output (a walk's extremes, which the
+        # glitch rule may drop), up by half the difference per bin (known within ~1 s), down
+        # by 1/32 (a spike opens the clip for a few seconds only)
+        out = (s[_LIN_OUT] << sx) >> sx
+        dm = 0
+        if ln and s[_LIN_FILL]:
+            dm = ((s[_LIN_WMAX] << sx) >> sx) - out
+            d = out - ((s[_LIN_WMIN] << sx) >> sx)
+            if d > dm:
+                dm = d
+            if dm > 200000:
+                dm = 200000
+        s[_LIN_WMAX] = -_FAR
+        s[_LIN_WMIN] = _FAR
+        dv = s[_LIN_DEV]
+        dv += (dm - dv) >> 1 if dm > dv else (dm - dv) >> 5
+        s[_LIN_DEV] = dv
         s[_LIN_LAST] = m
         s[_LIN_N] = 0
         s[_LIN_SUM] = 0
-        s[_LIN_DEVMAX] = 0
         reps = s[_LIN_SKIP]
         if reps < 0:
             reps = 0
@@ -420,6 +437,11 @@ class BlockFilter:
             c = c + 1 if c < 29 else 0
             reps -= 1
         s[_LIN_C] = c
+        # the clip for the next bin, around the output (raw frame)
+        out = (s[_LIN_OUT] << sx) >> sx
+        dv += (dv >> 1) + _LIN_CLIP_MG
+        s[_LIN_LO] = out - dv
+        s[_LIN_HI] = out + dv
         n = s[_BIN_N]
         if n == 0:
             return  # every sample of the bin was a glitch: the nonlinear chain skips it

@@ -259,17 +259,16 @@ _C_SD = const(19)  # residual scale used by the newest decision, mg
 _C_PRE_MG = const(20)
 _C_PRE_FLOW = const(21)
 _C_PRE_K = const(22)
-_C_PRE_LIN = const(23)  # the last good stretch's level on the linear chain (raw frame), mg
-_C_LIN_N = const(24)  # consecutive values in the linear ring (capped at _WK_RING)
-_C_LIN_POS = const(25)  # index of the newest
-_C_LIN1 = const(26)  # the two raw linear values before (median of 3), mg
-_C_LIN2 = const(27)
-_C_WALK = const(28)  # blocks into the current walk (0: none)
-_C_WALK_CALM = const(29)  # blocks in a row in it that were not rough
-_C_WALK_D2_Q4 = const(30)  # EWMA of the linear level's |second difference| in it, x16, mg
-_C_WALK_RUN = const(31)  # blocks in a row the walk test passed
-_C_WALK_WAIT = const(32)  # blocks left without a decision (the linear level fell)
-_C_SLOTS = const(33)
+_C_LIN_N = const(23)  # consecutive values in the linear ring (capped at _WK_RING)
+_C_LIN_POS = const(24)  # index of the newest
+_C_LIN1 = const(25)  # the two raw linear values before (median of 3), mg
+_C_LIN2 = const(26)
+_C_WALK = const(27)  # blocks into the current walk (0: none)
+_C_WALK_CALM = const(28)  # blocks in a row in it that were not rough
+_C_WALK_D2_Q4 = const(29)  # EWMA of the linear level's |second difference| in it, x16, mg
+_C_WALK_RUN = const(30)  # blocks in a row the walk test passed
+_C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fell)
+_C_SLOTS = const(32)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -782,10 +781,6 @@ class Detector:
                         fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
         n = good if good < 8 else 8
-        if cs[cb + _C_LIN_N] >= n:
-            cs[cb + _C_PRE_LIN] = self._lin_fit(ch, 0, n, 1)
-        else:
-            cs[cb + _C_PRE_LIN] = -_VCLAMP * 256
         self._fit(ch, 0, n, 1)
         cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
@@ -793,13 +788,6 @@ class Detector:
         cs[cb + _C_PRE_K] = k
         self._pre_dist[ch] = 0
         return fired
-
-    def _lin_fit(self, ch, end, n, want_level):
-        # _fit on the linear levels: the line's value at age 0 (mg, raw frame) when
-        # want_level, else its slope (mg per block x8)
-        p = self._cs[ch * _C_SLOTS + _C_LIN_POS]
-        self._line(self._lr, ch * _WK_RING, p, _WK_RING, end, n, want_level)
-        return self._fit_pred if want_level else self._fit_b8
 
     def _walk(self, t_ms, ch, k, consecutive, blk):
         # The walk path (module constants above). True: a letdown; sets the baseline.
@@ -879,43 +867,29 @@ class Detector:
         if (
             w < _WK_MIN_BLOCKS
             or cs[cb + _C_WALK_WAIT] > 0
-            or n < _WK_W
+            or n < _WK_W + _WK_B
             or not self._armed[ch]
             or t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms
         ):
             cs[cb + _C_WALK_RUN] = 0
             return False
         bms = blk.ms
-        now = self._lin_fit(ch, 0, _WK_W, 0) * 125 // bms  # mg/s
-        level = self._lin_fit(ch, 0, _WK_W, 1)
-        if n >= _WK_W + _WK_B:
-            # the reference: the line through the linear levels before the newest _WK_W
-            # (before the walk too: the linear chain is good on quiet blocks), never falling
-            b8 = self._lin_fit(ch, _WK_W, _WK_B, 0)
-            before = b8 * 125 // bms
-            if before < 0:
-                before = 0
-                proj = self._lin_fit(ch, _WK_W, _WK_B, 1) - b8 * (2 * _WK_W + _WK_B - 1) // 16
-            else:
-                proj = self._lin_fit(ch, _WK_W, _WK_B, 1)
-            dt = _WK_W
-            span = _WK_W + _WK_B  # the onset lies at most this far back
-            extra = level - proj
-            need = _WK_MIN_MG + 4 * sd
-        else:
-            # the last good stretch's level projected by its flow (the resume path's)
-            dt = k - cs[cb + _C_PRE_K]  # blocks
-            if (
-                dt > _RESUME_MAX_BLOCKS
-                or cs[cb + _C_PRE_K] < 0
-                or cs[cb + _C_PRE_LIN] == -_VCLAMP * 256
-            ):
-                cs[cb + _C_WALK_RUN] = 0
-                return False
-            span = dt
-            before = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
-            extra = level - cs[cb + _C_PRE_LIN] - before * bms // 1000 * dt
-            need = _WK_MIN_MG + 4 * sd + dt * self.noise_mg[ch] // 4
+        # the flow now: the line through the newest _WK_W levels; the reference: the line
+        # through the _WK_B before them (before the walk too: the linear chain is good on quiet
+        # blocks), extrapolated to now, never falling (milk never leaves)
+        self._line(r, rb, p, _WK_RING, 0, _WK_W, 1)
+        now = self._fit_b8 * 125 // bms  # mg/s
+        level = self._fit_pred
+        self._line(r, rb, p, _WK_RING, _WK_W, _WK_B, 1)
+        b8 = self._fit_b8
+        proj = self._fit_pred
+        if b8 < 0:
+            proj -= b8 * (2 * _WK_W + _WK_B - 1) // 16  # the line's mean, flat
+            b8 = 0
+        before = b8 * 125 // bms
+        dt = _WK_W
+        extra = level - proj
+        need = _WK_MIN_MG + 4 * sd
         per_blk = before * bms // 1000
         if (
             extra >= need
@@ -928,7 +902,7 @@ class Detector:
             cs[cb + _C_WALK_RUN] = 0
         if cs[cb + _C_WALK_RUN] < _WK_RUN:
             return False
-        back = self._onset_back(extra, (now - before) * bms // 1000, span, bms)
+        back = self._onset_back(extra, (now - before) * bms // 1000, _WK_W + _WK_B, bms)
         if back > _LATE_MAX_MS // bms:
             return False
         cs[cb + _C_WALK_RUN] = 0
