@@ -58,6 +58,11 @@
 # Its rise beyond what its slope before projects is an onset (constants _FL_* below); found
 # "floor".
 #
+# Walk path (onsets inside a walk): the block filter's linear chain (Block.lin_mg) cancels
+# whole steps; while blocks are rough, its level rising beyond the line through the levels
+# before, by the walk's own scatter, with a sustained flow, is an onset (constants _WK_*
+# below); found "walk".
+#
 # Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
 # offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
 # level is compared with that level projected by that flow. Extra milk beyond the noise, with
@@ -215,18 +220,19 @@ _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 nois
 # value runs grams off the weight while walking (its glitch rule, trimmed means and median of
 # 3 drop the swing's extremes); the block filter's linear chain (Block.lin_mg: plain bin
 # means through boxcars that cancel whole steps at 1.5-2.5 Hz) follows the milk within the
-# noise. From the second rough block in a row until _WK_CALM_END blocks in a row are not
-# rough, the linear level (median of 3 blocks: a spike passes a linear filter) is compared
-# with the last good stretch's level projected by its flow (the resume path's reference). A
-# letdown is, for _WK_RUN blocks in a row, while armed: the level above the projection by
-# _WK_MIN_MG + 4 x the walk's own scatter (from second differences of the level) + the
-# projection's error (noise / 4 per block), and its least-squares flow over the newest _WK_W
-# blocks a sustained flow (_RESUME_MG_S, _RESUME_RISE_MG_S above the flow before, at most
-# _SLOW_MAX_MG_S) that accounts for the extra milk. Its onset is the resume path's estimate.
+# noise. Its levels (lin_mg + offset_mg, median of 3 blocks: a spike passes a linear filter)
+# of every block are kept. From the second rough block in a row until _WK_CALM_END blocks in
+# a row are not rough, after _WK_MIN_BLOCKS of it, a letdown is, for _WK_RUN blocks in a row,
+# while armed: the line through the newest _WK_W levels above the line through the _WK_B
+# before them (extrapolated; never falling: milk never leaves) by _WK_MIN_MG + 4 x the walk's
+# own scatter (from second differences of the levels), its flow a sustained one
+# (_RESUME_MG_S, _RESUME_RISE_MG_S above the flow before, at most _SLOW_MAX_MG_S) that accounts
+# for the extra milk. A level _WK_FALL_MG + 3 sd below one of the newest _WK_TOP (a hand
+# pressed, a tilt: milk never leaves) stops it for _WK_WAIT blocks. Onset: _onset_back.
 _WK_RING = const(16)
 _WK_W = const(6)  # the flow now: least squares over this many linear levels ...
 _WK_B = const(10)  # ... against the line through the _WK_B before them
-_WK_TOP = const(8)
+_WK_TOP = const(8)  # the fall test looks this far back
 _WK_MIN_MG = const(400)
 _WK_RUN = const(3)
 _WK_CALM_END = const(5)  # the walk ends after this many blocks in a row that are not rough
