@@ -17,9 +17,17 @@
 # has >= 3 samples), bins through a median of 3 and a 2-s triangle (two 5-bin boxcars), which
 # is sampled once a block (`flow_block_bins` bins). The cost per sample is a few integer
 # operations whatever the sample rate.
+# Beside it, a linear chain for walking (lin_mg): the glitch rule, the trimmed mean and the
+# median of 3 drop a walk's swing extremes, so v_mg runs grams off the weight while walking
+# at 5 Hz. Every sample (tilt-corrected, before the glitch rule, clipped to the chain's
+# output +- 1.5 g + 1.5 x the swing it sees: a single spike passes a linear filter whole)
+# goes into a plain bin mean; the means go through boxcars of 2, 3, 5 and 5 bins (zeros at
+# 2.5, 1.67, 1 and 2 Hz: whole steps at 1.5-2.5 Hz are cancelled to < 0.5 %, and at 5 Hz a
+# step's second harmonic aliases near 1-1.67 Hz), sampled at the block's close.
 #
 # Outputs of close_block(), valid until the next one (all mg in the offset-removed frame):
 #   v_mg             the filtered block value
+#   lin_mg           the linear chain's value (below): unbiased under a walk's swing
 #   lo_mg            the lowest median-filtered bin in the block (before the triangle: the
 #                    weight between massage strokes, which only ever add to it)
 #   spread_mg        range of the filtered bins within the block
@@ -104,7 +112,34 @@ _COS_LO = const(34)
 _COS_HI = const(35)
 _BOX1 = const(36)  # 5 median-filtered bins, mg
 _BOX2 = const(41)  # 5 sums of 5 of them (< 5 * 2**22)
-_FIELDS = const(46)
+# the linear chain (lin_mg): every sample, before the glitch rule, in a plain bin mean, then
+# boxcars of 2, 3, 5 and 5 bins, in the raw frame (absolute, offset not removed)
+_LIN_N = const(46)  # the open bin: samples and their sum (relative to ref_mg) ...
+_LIN_SUM = const(47)
+_LIN_LO = const(48)  # the clip: _LIN_OUT -+ 1.5 g + 1.5 x the swing (raw frame), mg
+_LIN_DEV = const(49)  # the swing: the bins' largest |distance| from _LIN_OUT, fast up and
+# slow down, mg
+_LIN_OUT = const(50)  # the newest output (raw frame), mg
+_LIN_LAST = const(51)  # the newest bin mean (raw frame), mg: carried into empty bins
+_LIN_C = const(52)  # bins pushed, modulo 30 (the boxcars' positions)
+_LIN_FILL = const(53)  # 1 once the boxcars hold a value
+_LIN_SKIP = const(54)  # empty bins before the one being closed
+_LIN_S1 = const(55)  # running sums: of 2 bin means ...
+_LIN_S2 = const(56)  # ... of 3 of those (6 bin means)
+_LIN_S3 = const(57)  # ... of 5 means of 6
+_LIN_S4 = const(58)  # ... of 5 of those (25 means of 6)
+_LIN_R1 = const(59)  # the boxcars' rings: 2, 3, 5, 5 slots
+_LIN_R2 = const(61)
+_LIN_R3 = const(64)
+_LIN_R4 = const(69)
+_LIN_HI = const(74)  # the clip's top (_LIN_LO: its bottom)
+_LIN_WMIN = const(75)  # the open bin's lowest and highest sample (raw frame, before the
+_LIN_WMAX = const(76)  # glitch rule and the clip), mg
+_FIELDS = const(77)
+_LIN_CLIP_MG = const(1500)  # a sample is clipped to the output +- 1.5 g + 1.5 x the swing:
+# a single spike (3-60 g) would pass a linear filter whole
+_LIN_MAX_MG = const(4000000)  # bin means clamped to +-4e6 mg: 25 x that < 2**29
+_LIN_MAX_SKIP = const(12)  # empty bins carried at most (the chain spans 12 bins)
 
 
 @micropython.viper
@@ -217,6 +252,12 @@ class BlockFilter:
         self.rough_mg = 0
         self.tilt_lo_q10 = 1024
         self.tilt_change_q10 = 0
+        self.lin_mg = 0
+        s[_LIN_DEV] = 500  # ~ the noise until learned
+        s[_LIN_LO] = -_FAR  # no clip until the chain has a value
+        s[_LIN_HI] = _FAR
+        s[_LIN_WMIN] = _FAR
+        s[_LIN_WMAX] = -_FAR
 
     # -- per sample (viper: integers in the state array) ------------------------------------
     @micropython.viper
@@ -229,8 +270,10 @@ class BlockFilter:
         if rel < 0:
             return _SKIP
         b = rel // s[_BIN_MS]
-        if b != (s[_BIN_NO] << sx) >> sx:
-            if s[_BIN_N]:
+        old = (s[_BIN_NO] << sx) >> sx
+        if b != old:
+            if s[_BIN_N] or s[_LIN_N]:
+                s[_LIN_SKIP] = b - old - 1  # empty bins after it (the linear chain carries)
                 self._close_bin()
             s[_BIN_NO] = b
             blk = b // s[_BLOCK_BINS]
@@ -259,6 +302,36 @@ class BlockFilter:
                 s[_COS_LO] = c
             if c > s[_COS_HI]:
                 s[_COS_HI] = c
+        ref = (s[_REF_MG] << sx) >> sx
+        x = w_mg - ref
+        if x > _CLAMP_MG:
+            x = _CLAMP_MG
+        elif x < -_CLAMP_MG:
+            x = -_CLAMP_MG
+        # the linear chain takes every sample (a walk's swing extremes too), clipped to the
+        # chain's output +- 1.5 g + 1.5 x the swing it has seen (a single spike passes a
+        # linear filter whole), relative to ref_mg within +-1e6: bin sums of 250 < 2.5e8
+        n = s[_LIN_N]
+        if n < _MAX_BIN_SAMPLES:
+            xl = w_mg
+            if xl > (s[_LIN_WMAX] << sx) >> sx:
+                s[_LIN_WMAX] = xl
+            if xl < (s[_LIN_WMIN] << sx) >> sx:
+                s[_LIN_WMIN] = xl
+            c = (s[_LIN_LO] << sx) >> sx
+            if xl < c:
+                xl = c
+            else:
+                c = (s[_LIN_HI] << sx) >> sx
+                if xl > c:
+                    xl = c
+            xl -= ref
+            if xl > _CLAMP_MG:
+                xl = _CLAMP_MG
+            elif xl < -_CLAMP_MG:
+                xl = -_CLAMP_MG
+            s[_LIN_SUM] = ((s[_LIN_SUM] << sx) >> sx) + xl
+            s[_LIN_N] = n + 1
         # a single-sample spike (HX711 glitch, 3-60 g): far from both the sample before and
         # the filtered level. Dropped before the bins when large: two of them within one
         # 200-ms bin or two adjacent bins would pass the median of three
@@ -269,11 +342,6 @@ class BlockFilter:
             d = xa - ((s[_FILT1_MG] << sx) >> sx)
             if d > _SPIKE_MG or d < -_SPIKE_MG:
                 return _NO_BLOCK  # dropped
-        x = w_mg - ((s[_REF_MG] << sx) >> sx)
-        if x > _CLAMP_MG:
-            x = _CLAMP_MG
-        elif x < -_CLAMP_MG:
-            x = -_CLAMP_MG
         n = s[_BIN_N]
         if n == 0:
             s[_BIN_MIN] = x
@@ -293,7 +361,90 @@ class BlockFilter:
     def _close_bin(self):
         s = ptr32(self._s)  # noqa: F821 (viper built-in)
         sx = s[_SX]
+        # the linear chain: the bin's plain mean (the last one again for an empty bin, and
+        # for each empty bin after it), through boxcars of 2, 3, 5 and 5 bins: zeros at 2.5,
+        # 1.67, 1 and 2 Hz (|H| < 0.001 over 1.7-2.5 Hz: whole steps of a walk), 12 bins long
+        ln = s[_LIN_N]
+        if ln:
+            m = ((s[_LIN_SUM] << sx) >> sx) // ln + ((s[_REF_MG] << sx) >> sx)
+            if m > _LIN_MAX_MG:
+                m = _LIN_MAX_MG
+            elif m < -_LIN_MAX_MG:
+                m = -_LIN_MAX_MG
+        else:
+            m = (s[_LIN_LAST] << sx) >> sx
+        # the swing: the bin's sample furthest from the output (a walk's extremes, which the
+        # glitch rule may drop), up by half the difference per bin (known within ~1 s), down
+        # by 1/32 (a spike opens the clip for a few seconds only)
+        out = (s[_LIN_OUT] << sx) >> sx
+        dm = 0
+        if ln and s[_LIN_FILL]:
+            dm = ((s[_LIN_WMAX] << sx) >> sx) - out
+            d = out - ((s[_LIN_WMIN] << sx) >> sx)
+            if d > dm:
+                dm = d
+            if dm > 200000:
+                dm = 200000
+        s[_LIN_WMAX] = -_FAR
+        s[_LIN_WMIN] = _FAR
+        dv = s[_LIN_DEV]
+        dv += (dm - dv) >> 1 if dm > dv else (dm - dv) >> 5
+        s[_LIN_DEV] = dv
+        s[_LIN_LAST] = m
+        s[_LIN_N] = 0
+        s[_LIN_SUM] = 0
+        reps = s[_LIN_SKIP]
+        if reps < 0:
+            reps = 0
+        elif reps > _LIN_MAX_SKIP:
+            reps = _LIN_MAX_SKIP
+        if s[_LIN_FILL] == 0:
+            s[_LIN_FILL] = 1
+            reps = -1
+            s[_LIN_R1] = m
+            s[_LIN_R1 + 1] = m
+            s[_LIN_S1] = 2 * m
+            j = 0
+            while j < 5:
+                if j < 3:
+                    s[_LIN_R2 + j] = 2 * m
+                s[_LIN_R3 + j] = m
+                s[_LIN_R4 + j] = 5 * m
+                j += 1
+            s[_LIN_S2] = 6 * m
+            s[_LIN_S3] = 5 * m
+            s[_LIN_S4] = 25 * m
+            s[_LIN_OUT] = m
+        c = s[_LIN_C]
+        while reps >= 0:
+            i = c % 2
+            s1 = ((s[_LIN_S1] << sx) >> sx) + m - ((s[_LIN_R1 + i] << sx) >> sx)
+            s[_LIN_S1] = s1
+            s[_LIN_R1 + i] = m
+            i = c % 3
+            s2 = ((s[_LIN_S2] << sx) >> sx) + s1 - ((s[_LIN_R2 + i] << sx) >> sx)
+            s[_LIN_S2] = s2
+            s[_LIN_R2 + i] = s1
+            y = s2 // 6
+            i = c % 5
+            s3 = ((s[_LIN_S3] << sx) >> sx) + y - ((s[_LIN_R3 + i] << sx) >> sx)
+            s[_LIN_S3] = s3
+            s[_LIN_R3 + i] = y
+            s4 = ((s[_LIN_S4] << sx) >> sx) + s3 - ((s[_LIN_R4 + i] << sx) >> sx)
+            s[_LIN_S4] = s4
+            s[_LIN_R4 + i] = s3
+            s[_LIN_OUT] = s4 // 25
+            c = c + 1 if c < 29 else 0
+            reps -= 1
+        s[_LIN_C] = c
+        # the clip for the next bin, around the output (raw frame)
+        out = (s[_LIN_OUT] << sx) >> sx
+        dv += (dv >> 1) + _LIN_CLIP_MG
+        s[_LIN_LO] = out - dv
+        s[_LIN_HI] = out + dv
         n = s[_BIN_N]
+        if n == 0:
+            return  # every sample of the bin was a glitch: the nonlinear chain skips it
         lo = (s[_BIN_MIN] << sx) >> sx
         hi = (s[_BIN_MAX] << sx) >> sx
         if n >= 3:
@@ -373,6 +524,7 @@ class BlockFilter:
         """Sets the outputs for the block sample() closed; False when it has no value yet
         (no filtered bin in it, or the triangle not yet full)."""
         s = self._s
+        self.lin_mg = s[_LIN_OUT] - s[_OFFSET_MG]
         if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:
             s[_BINS_IN_BLOCK] = 0
             s[_LO_MG] = _FAR

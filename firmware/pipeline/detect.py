@@ -58,6 +58,11 @@
 # Its rise beyond what its slope before projects is an onset (constants _FL_* below); found
 # "floor".
 #
+# Walk path (onsets inside a walk): the block filter's linear chain (Block.lin_mg) cancels
+# whole steps; while blocks are rough, its level rising beyond the line through the levels
+# before, by the walk's own scatter, with a sustained flow, is an onset (constants _WK_*
+# below); found "walk".
+#
 # Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
 # offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
 # level is compared with that level projected by that flow. Extra milk beyond the noise, with
@@ -124,6 +129,7 @@ _FOUND_SLOW = const(2)
 _FOUND_RESUME = const(3)
 _FOUND_MILK = const(4)
 _FOUND_FLOOR = const(5)
+_FOUND_WALK = const(6)
 _NEVER = const(-100000000)
 _RING = const(32)  # blocks kept per channel (held ones skipped)
 _VCLAMP = const(65535)  # window values relative to the newest, mg
@@ -210,6 +216,30 @@ _FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to ret
 _FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
 _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 noise): restart
 
+# Walk path (onsets inside a walk, issue 12): the flow stage holds rough blocks and its block
+# value runs grams off the weight while walking (its glitch rule, trimmed means and median of
+# 3 drop the swing's extremes); the block filter's linear chain (Block.lin_mg: plain bin
+# means through boxcars that cancel whole steps at 1.5-2.5 Hz) follows the milk within the
+# noise. Its levels (lin_mg + offset_mg, median of 3 blocks: a spike passes a linear filter)
+# of every block are kept. From the second rough block in a row until _WK_CALM_END blocks in
+# a row are not rough, after _WK_MIN_BLOCKS of it, a letdown is, for _WK_RUN blocks in a row,
+# while armed: the line through the newest _WK_W levels above the line through the _WK_B
+# before them (extrapolated; never falling: milk never leaves) by _WK_MIN_MG + 4 x the walk's
+# own scatter (from second differences of the levels), its flow a sustained one
+# (_RESUME_MG_S, _RESUME_RISE_MG_S above the flow before, at most _SLOW_MAX_MG_S) that accounts
+# for the extra milk. A level _WK_FALL_MG + 3 sd below one of the newest _WK_TOP (a hand
+# pressed, a tilt: milk never leaves) stops it for _WK_WAIT blocks. Onset: _onset_back.
+_WK_RING = const(16)
+_WK_W = const(6)  # the flow now: least squares over this many linear levels ...
+_WK_B = const(10)  # ... against the line through the _WK_B before them
+_WK_TOP = const(8)  # the fall test looks this far back
+_WK_MIN_MG = const(400)
+_WK_RUN = const(3)
+_WK_CALM_END = const(5)  # the walk ends after this many blocks in a row that are not rough
+_WK_MIN_BLOCKS = const(4)  # blocks into the walk before a decision (its scatter is learned)
+_WK_FALL_MG = const(300)  # a linear level this far (+ 3 sd) below one of the newest _WK_TOP:
+_WK_WAIT = const(16)  # no decision until it has left the windows (a hand pressed, a tilt)
+
 
 # the detector's per-channel integers (Detector._cs)
 _C_POS = const(0)  # index of the newest value in the channel's ring
@@ -235,7 +265,16 @@ _C_SD = const(19)  # residual scale used by the newest decision, mg
 _C_PRE_MG = const(20)
 _C_PRE_FLOW = const(21)
 _C_PRE_K = const(22)
-_C_SLOTS = const(23)
+_C_LIN_N = const(23)  # consecutive values in the linear ring (capped at _WK_RING)
+_C_LIN_POS = const(24)  # index of the newest
+_C_LIN1 = const(25)  # the two raw linear values before (median of 3), mg
+_C_LIN2 = const(26)
+_C_WALK = const(27)  # blocks into the current walk (0: none)
+_C_WALK_CALM = const(28)  # blocks in a row in it that were not rough
+_C_WALK_D2_Q4 = const(29)  # EWMA of the linear level's |second difference| in it, x16, mg
+_C_WALK_RUN = const(30)  # blocks in a row the walk test passed
+_C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fell)
+_C_SLOTS = const(32)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -331,6 +370,8 @@ class Detector:
             self._fs[ch * _F_SLOTS + _F_DEV_Q4] = 300 * 16
             self._fs[ch * _F_SLOTS + _F_SD] = 260
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
+        # walk path: the linear levels (median of 3, raw frame) of consecutive blocks
+        self._lr = array("i", [0] * (n * _WK_RING))
         for ch in range(n):
             self._armed[ch] = 1
             self._cs[ch * _C_SLOTS + _C_SEEN] = -1
@@ -366,9 +407,14 @@ class Detector:
         code = _EV_NONE
         if not blk.held and blk.accepted >= 3:
             code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
+        how = 0
         if self._floor(t_ms, ch, k, k == last + 1, blk):
+            how = _FOUND_FLOOR
+        if self._walk(t_ms, ch, k, k == last + 1, blk) and not how:
+            how = _FOUND_WALK
+        if how:
             self._restart(ch)
-            self.found_by[ch] = _FOUND_FLOOR
+            self.found_by[ch] = how
             self._fire(t_ms, ch)
             fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
             return _EV_LETDOWN
@@ -458,22 +504,23 @@ class Detector:
                 sd = self._noise_floor
             self.noise_mg[ch] = sd
 
-    @micropython.native
     def _fit(self, ch, end, n, want_pred):
         # Least-squares line through the blocks aged end .. end+n-1 (0 = newest). Sets
         # _fit_b8 (forward slope, mg per block x8) and, if asked, _fit_pred (value at age 0).
-        cs = self._cs
-        cb = ch * _C_SLOTS
-        r = self._ring
-        b = ch * _RING
-        p = cs[cb + _C_POS]
-        ref = r[b + (p - end) % _RING]
+        self._line(
+            self._ring, ch * _RING, self._cs[ch * _C_SLOTS + _C_POS], _RING, end, n, want_pred
+        )
+
+    @micropython.native
+    def _line(self, r, b, p, size, end, n, want_pred):
+        # _fit on any ring: r[b + i] for i in 0 .. size - 1, the newest at i = p
+        ref = r[b + (p - end) % size]
         c = 2 * end + n - 1  # twice the window's centre age
         sv = 0
         sxv = 0
         x = end
         while x < end + n:
-            v = r[b + (p - x) % _RING] - ref
+            v = r[b + (p - x) % size] - ref
             if v > _VCLAMP:
                 v = _VCLAMP
             elif v < -_VCLAMP:
@@ -747,6 +794,128 @@ class Detector:
         cs[cb + _C_PRE_K] = k
         self._pre_dist[ch] = 0
         return fired
+
+    def _walk(self, t_ms, ch, k, consecutive, blk):
+        # The walk path (module constants above). True: a letdown; sets the baseline.
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        raw = blk.lin_mg + blk.offset_mg
+        n = cs[cb + _C_LIN_N] if consecutive else 0
+        if n == 0:
+            cs[cb + _C_LIN1] = raw
+            cs[cb + _C_LIN2] = raw
+        a = cs[cb + _C_LIN1]
+        b = cs[cb + _C_LIN2]
+        cs[cb + _C_LIN2] = a
+        cs[cb + _C_LIN1] = raw
+        if a > b:
+            a, b = b, a
+        m = raw if raw < b else b  # the median of the newest three (a spike shows in one)
+        if m < a:
+            m = a
+        p = (cs[cb + _C_LIN_POS] + 1) % _WK_RING
+        cs[cb + _C_LIN_POS] = p
+        r = self._lr
+        rb = ch * _WK_RING
+        r[rb + p] = m
+        if n < _WK_RING:
+            n += 1
+        cs[cb + _C_LIN_N] = n
+        # the walk: from the second rough block in a row (the floor path counts them) until
+        # _WK_CALM_END blocks in a row are not rough; a gap or a tilt past the correction ends it
+        w = cs[cb + _C_WALK]
+        if not consecutive or blk.tilted:
+            w = 0
+        elif w == 0:
+            if self._fs[ch * _F_SLOTS + _F_ROUGH] >= _FL_ROUGH_RUN:
+                w = 1
+                cs[cb + _C_WALK_CALM] = 0
+                # its scatter until learned: twice the block noise (as |second difference|)
+                sd0 = 2 * self.noise_mg[ch]
+                cs[cb + _C_WALK_D2_Q4] = (sd0 if sd0 > 100 else 100) * 26
+        else:
+            w += 1
+            if blk.rough:
+                cs[cb + _C_WALK_CALM] = 0
+            else:
+                cs[cb + _C_WALK_CALM] += 1
+                if cs[cb + _C_WALK_CALM] >= _WK_CALM_END:
+                    w = 0
+        cs[cb + _C_WALK] = w if w < 10000 else 10000
+        cs[cb + _C_WALK_RUN] = cs[cb + _C_WALK_RUN] if w else 0
+        if w == 0 or n < 3:
+            return False
+        # the walk's own scatter: EWMA of the levels' |second difference| (trend-free)
+        d2 = m - 2 * r[rb + (p - 1) % _WK_RING] + r[rb + (p - 2) % _WK_RING]
+        if d2 < 0:
+            d2 = -d2
+        q = cs[cb + _C_WALK_D2_Q4]
+        lim = q >> 2  # x16 clamped at 4 x the mean: a knock barely moves it
+        if d2 > lim:
+            d2 = lim
+        q += (d2 * 16 - q) >> 3
+        cs[cb + _C_WALK_D2_Q4] = q
+        sd = q * 10 >> 8  # E|d2| = 1.6 sd
+        # milk never leaves: a level below a recent one beyond the scatter (the newest one
+        # unfiltered: the median would show it a block late) is a hand that pressed (strokes
+        # during a walk) or a tilt; its rises are not milk either
+        top = m
+        j = 1
+        while j < n and j < _WK_TOP:
+            x = r[rb + (p - j) % _WK_RING]
+            if x > top:
+                top = x
+            j += 1
+        if (raw if raw < m else m) < top - _WK_FALL_MG - 3 * sd:
+            cs[cb + _C_WALK_WAIT] = _WK_WAIT
+        elif cs[cb + _C_WALK_WAIT] > 0:
+            cs[cb + _C_WALK_WAIT] -= 1
+        if (
+            w < _WK_MIN_BLOCKS
+            or cs[cb + _C_WALK_WAIT] > 0
+            or n < _WK_W + _WK_B
+            or not self._armed[ch]
+            or t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms
+        ):
+            cs[cb + _C_WALK_RUN] = 0
+            return False
+        bms = blk.ms
+        # the flow now: the line through the newest _WK_W levels; the reference: the line
+        # through the _WK_B before them (before the walk too: the linear chain is good on quiet
+        # blocks), extrapolated to now, never falling (milk never leaves)
+        self._line(r, rb, p, _WK_RING, 0, _WK_W, 1)
+        now = self._fit_b8 * 125 // bms  # mg/s
+        level = self._fit_pred
+        self._line(r, rb, p, _WK_RING, _WK_W, _WK_B, 1)
+        b8 = self._fit_b8
+        proj = self._fit_pred
+        if b8 < 0:
+            proj -= b8 * (2 * _WK_W + _WK_B - 1) // 16  # the line's mean, flat
+            b8 = 0
+        before = b8 * 125 // bms
+        dt = _WK_W
+        extra = level - proj
+        need = _WK_MIN_MG + 4 * sd
+        per_blk = before * bms // 1000
+        if (
+            extra >= need
+            and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
+            and now - before >= _RESUME_RISE_MG_S
+            and extra <= 2 * now * bms // 1000 * dt + 4 * sd
+        ):
+            cs[cb + _C_WALK_RUN] += 1
+        else:
+            cs[cb + _C_WALK_RUN] = 0
+        if cs[cb + _C_WALK_RUN] < _WK_RUN:
+            return False
+        back = self._onset_back(extra, (now - before) * bms // 1000, _WK_W + _WK_B, bms)
+        if back > _LATE_MAX_MS // bms:
+            return False
+        cs[cb + _C_WALK_RUN] = 0
+        # the level without the milk at the onset (the level frame), a block behind (median)
+        cs[cb + _C_BASE_MG] = level - extra - per_blk * back - blk.offset_mg
+        cs[cb + _C_BASE_AGE] = back + 1
+        return True
 
     def _onset_back(self, extra, df, dt, bms):
         # Blocks back to the onset of an ejection that brought `extra` mg more than the flow

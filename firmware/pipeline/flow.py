@@ -119,6 +119,7 @@ class Block:
         self.k = -1  # block number since the session's reset (-1: none yet)
         self.v_mg = 0  # the filtered block value before the envelope (offset removed), mg
         self.lo_mg = 0  # the lowest median-filtered bin in the block (offset removed), mg
+        self.lin_mg = 0  # the linear chain's value (offset removed): unbiased while walking
         self.tilted = False  # a bin was tilted past what the correction undoes
         self.rough = False  # the reading shook within this block (walking, knocks)
         self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
@@ -318,6 +319,7 @@ class FlowStage:
         r.k = k
         r.v_mg = v
         r.lo_mg = bf.lo_mg
+        r.lin_mg = bf.lin_mg
         r.tilted = bf.disturbed != 0
         r.rough = rough
         r.quiet = quiet

@@ -44,7 +44,7 @@ CUE_NAMES = tuple(
 
 END_NAMES = tuple(["other", "done", "button", "host", "trace"])
 
-FOUND_NAMES = tuple(["?", "rise", "slow", "resume", "milk", "floor"])
+FOUND_NAMES = tuple(["?", "rise", "slow", "resume", "milk", "floor", "walk"])
 
 PHASE_NAMES = tuple(
     [

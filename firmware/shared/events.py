@@ -51,6 +51,7 @@ FOUND_SLOW = const(2)  # a sustained rise of the lower envelope (slow, or under 
 FOUND_RESUME = const(3)  # milk that arrived during a disturbance, seen when the level settled
 FOUND_MILK = const(4)  # the safety net: milk in the bottles (or flow) with no letdown yet
 FOUND_FLOOR = const(5)  # the floor (the weight between massage strokes) rose like milk
+FOUND_WALK = const(6)  # the gait-cancelled weight rose like milk during a walk
 
 # Coach phases.
 PH_IDLE = const(0)

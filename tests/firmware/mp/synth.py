@@ -80,6 +80,7 @@ def session(
     bump=None,
     onsets=None,
     found=None,
+    spikes=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -89,6 +90,7 @@ def session(
     step: (start_s, grams) a weight step that stays (something rests on the bottle);
     walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
+    spikes: [(t_s, grams), ...] single-sample glitches (HX711), on every bottle
     """
     from pipeline.detect import Detector
     from pipeline.flow import FlowStage
@@ -114,6 +116,9 @@ def session(
             if walk and walk[0] <= t < walk[1]:
                 ph = 6.2832 * walk[3] * t
                 g += walk[2] * (math.sin(ph) + 0.3 * math.sin(2 * ph))
+            for ts, sg in spikes or ():
+                if t_ms == int(ts * rate_hz) * 1000 // rate_hz:
+                    g += sg
             fs[ch].update(t_ms, int(g * 1000), None)
             code = det.update(t_ms, ch, fs[ch])
             if code:

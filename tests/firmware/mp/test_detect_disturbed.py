@@ -17,11 +17,12 @@ def _letdowns(events):
     return [t for code, t in events if code == ev.EV_LETDOWN]
 
 
-def test_an_ejection_that_rises_during_a_walk_is_reported_when_the_walk_ends():
+def test_an_ejection_that_rises_during_a_walk_is_reported_by_the_time_the_walk_ends():
     # a walk (4-g swing at 2 Hz, no accelerometer: held as rough) from 30 s to 75 s; an
-    # ejection starts at 58 s and its whole rise (12 s) lies inside the walk. ~5 g have come
-    # by the time the weight settles: that is a letdown at once, with its onset 20-30 s back
-    # (the event's `late`); the CUSUM restarts after the walk and sees a steady flow.
+    # ejection starts at 58 s and its whole rise (12 s) lies inside the walk. The walk path
+    # sees it on the linear chain during the walk; failing that, ~5 g have come by the time
+    # the weight settles: a letdown at once (the resume path), with its onset 20-30 s back
+    # (the event's `late`). One letdown, with its onset inside the walk.
     for s in (5, 3, 9):
         seed(s)
         onsets = []
@@ -30,9 +31,23 @@ def test_an_ejection_that_rises_during_a_walk_is_reported_when_the_walk_ends():
         )[0]
         lds = _letdowns(events)
         assert len(lds) == 1, (s, events)
-        assert 75 <= lds[0] <= 75 + 12, (s, events)
-        # the onset lies inside the walk, well before the decision
-        assert 45 <= onsets[0] <= 72, (s, onsets, events)
+        assert 58 < lds[0] <= 75 + 12, (s, events)
+        assert 45 <= onsets[0] <= 72 and onsets[0] < lds[0], (s, onsets, events)
+
+
+def test_an_ejection_that_rises_at_the_end_of_a_walk_is_reported_when_the_walk_ends():
+    # the same, the onset at 66 s: too little of its rise lies inside the walk for the walk
+    # path, and the resume path reports it once the weight is good again
+    for s in (5, 3, 9):
+        seed(s)
+        found = []
+        events = session(
+            [[(66.0, 12.0, 0.4, 60.0)]], 140, walk=(30.0, 70.0, 4.0, 2.0), found=found
+        )[0]
+        lds = _letdowns(events)
+        assert len(lds) == 1, (s, events)
+        assert 70 <= lds[0] <= 70 + 14, (s, events, found)
+        assert found == [ev.FOUND_RESUME], (s, found)
 
 
 def test_a_walk_without_milk_after_a_flow_gives_no_letdown():
