@@ -715,13 +715,15 @@ class Detector:
         if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
             return False
         g = cs[cb + _C_GOOD]
+        now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
+        if not _SLOW_MG_S <= now <= _SLOW_MAX_MG_S:
+            cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
+            return False
+        jump = self._fit_pred * 1000 // bms  # mg/s (the newest window's largest rise)
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
-        now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
-        jump = self._fit_pred * 1000 // bms  # mg/s
         if (
-            _SLOW_MG_S <= now <= _SLOW_MAX_MG_S
-            and late * _SLOW_LATE_PCT >= now * 100
+            late * _SLOW_LATE_PCT >= now * 100
             and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
             and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
             and not -_SLOW_WAIT < g < 0
