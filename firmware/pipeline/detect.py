@@ -1051,7 +1051,14 @@ class Detector:
         s = fq[fqb + _F_SLOPE]
         f0 = self._fl_proj(ch, 0, s)
         fd = self._fl_proj(ch, _FL_D, s)
-        before = fd - self._fl_proj(ch, _FL_D + _FL_B, s)
+        # the floor's rise before, over _FL_D blocks: the least-squares line through the
+        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more)
+        sxv = 0
+        j = 0
+        while j <= _FL_B:
+            sxv += (2 * j - _FL_B) * fu[b + (pos - _FL_D - j) % _FL_RING]
+            j += 1
+        before = -(sxv * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
         if before < 0:
             before = 0
         rise = f0 - fd
