@@ -535,6 +535,16 @@ class Detector:
             self._fit_pred = ref + sv // n + b8 * c // 16
             self._fit_end = ref + sv // n + b8 * (n - 1) // 16  # the value at age `end`
 
+    def _rearm_due(self, t_ms, ch, flow, peak):
+        # one ejection, one event: a channel re-arms once its flow has fallen ld_rearm_pct %
+        # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed
+        drop = peak * self._rearm_pct // 100
+        if drop < self._rearm_min:
+            drop = self._rearm_min
+        return (
+            flow <= peak - drop and t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS] >= self._gap_ms
+        )
+
     def _letdown(self, t_ms, ch, k):
         cs = self._cs
         cb = ch * _C_SLOTS
@@ -543,11 +553,7 @@ class Detector:
             f = cs[cb + _C_FAST]
             if f > cs[cb + _C_PEAK]:
                 cs[cb + _C_PEAK] = f
-            p = cs[cb + _C_PEAK]
-            drop = p * self._rearm_pct // 100
-            if drop < self._rearm_min:
-                drop = self._rearm_min
-            if f <= p - drop and t_ms - cs[cb + _C_LAST_LD_MS] >= self._gap_ms:
+            if self._rearm_due(t_ms, ch, f, cs[cb + _C_PEAK]):
                 self._armed[ch] = 1
                 cs[cb + _C_CUSUM_Q4] = 0
                 cs[cb + _C_CUSUM_LEN] = 0
@@ -1071,11 +1077,7 @@ class Detector:
             # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
             if flow > fq[fqb + _F_PEAK]:
                 fq[fqb + _F_PEAK] = flow
-            pk = fq[fqb + _F_PEAK]
-            drop = pk * self._rearm_pct // 100
-            if drop < self._rearm_min:
-                drop = self._rearm_min
-            if flow <= pk - drop and t_ms - cs[cb + _C_LAST_LD_MS] >= self._gap_ms:
+            if self._rearm_due(t_ms, ch, flow, fq[fqb + _F_PEAK]):
                 self._armed[ch] = 1
             fq[fqb + _F_RUN] = 0
             return False
