@@ -405,8 +405,12 @@ class Detector:
         last = cs[cb + _C_SEEN]
         cs[cb + _C_SEEN] = k
         code = _EV_NONE
+        good = not blk.held and blk.unsettled <= 0 and blk.quiet and k == last + 1
+        if good:
+            # the ring first: a taper check asks the newest good blocks, this one included
+            self._push(ch, blk.v_mg)
         if not blk.held and blk.accepted >= 3:
-            code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
+            code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm, good)
         how = 0
         if self._floor(t_ms, ch, k, k == last + 1, blk):
             how = _FOUND_FLOOR
@@ -419,7 +423,7 @@ class Detector:
             fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
             return _EV_LETDOWN
         g = cs[cb + _C_GOOD]
-        if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
+        if not good:
             self._restart(ch)
             self._pre_dist[ch] = 1
             # not-good blocks in a row, counted negative (the slow path waits at the start
@@ -435,7 +439,6 @@ class Detector:
                 fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
                 return _EV_LETDOWN
             return code
-        self._push(ch, blk.v_mg)
         bms = blk.ms
         self._good_block(ch)
         good = cs[cb + _C_GOOD]
@@ -1189,7 +1192,7 @@ class Detector:
         cs[cb + _C_LAST_LD_MS] = t_ms
         self.letdowns[ch] += 1
 
-    def _still_flowing(self, ch):
+    def _still_flowing(self, ch, fresh):
         # At a taper: does milk still arrive? The robust flow lags (8 blocks, frozen while
         # held); a new ejection starting as the last one tapers, or milk under massage strokes,
         # shows first in the floor's flow (held blocks included) or in the newest good blocks
@@ -1200,13 +1203,15 @@ class Detector:
         ms = self._block_ms
         if fq[fqb + _F_SLOPE] * 1000 // ms >= self._taper:
             return True
-        if cs[cb + _C_GOOD] >= _TAPER_FIT_BLOCKS:
+        # the newest good blocks in the ring: with this block (`fresh`: pushed, not counted
+        # in _C_GOOD yet) or, on a block that is not good, up to the one before
+        if cs[cb + _C_GOOD] + fresh >= _TAPER_FIT_BLOCKS:
             self._fit(ch, 0, _TAPER_FIT_BLOCKS, 0)
             if self._fit_b8 * 125 // ms >= self._taper + _TAPER_RISE_MG_S:
                 return True
         return False
 
-    def _taper_check(self, ch, flow, unsettled, calm):
+    def _taper_check(self, ch, flow, unsettled, calm, fresh):
         cs = self._cs
         cb = ch * _C_SLOTS
         if not self._in_high[ch]:
@@ -1240,7 +1245,7 @@ class Detector:
             return _EV_NONE
         if flow < self._taper:
             cs[cb + _C_LOW_RUN] += 1
-            if cs[cb + _C_LOW_RUN] >= self._taper_blocks and self._still_flowing(ch):
+            if cs[cb + _C_LOW_RUN] >= self._taper_blocks and self._still_flowing(ch, fresh):
                 cs[cb + _C_LOW_RUN] = self._taper_blocks - 1
                 return _EV_NONE
             if cs[cb + _C_LOW_RUN] >= self._taper_blocks:
