@@ -51,6 +51,10 @@ MicroPython script, in two runs of the MicroPython unix port:
    app_romfs_64k_ok: it completed in a 64 KB budget (app_64k_ok is the .mpy run's);
    app_smallest_heap_kb_romfs: the smallest budget (1-KB steps, from 48 KB) in which it
    completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
+   app_romfs_qstrs, app_romfs_qstr_pool_bytes: the interned names at the end of the run
+   and the heap their pools take (micropython.qstr_info(): a pool's entries are made when a
+   module loads, even from ROMFS, where the names' bytes stay in the image; each new pool
+   is twice the last);
    romfs_image_unix_bytes / romfs_image_esp32_bytes: the image here and as `make romfs`
    builds it for the chip (the romfs partition must hold it).
    board_modules_import_heap_romfs_bytes: what the modules a board loads beside those of
@@ -377,6 +381,8 @@ def run():
     return (s.n, s.peak - rom, s.peak_live - rom, size, reason, app.__file__)
 
 r = run()
+import micropython
+micropython.qstr_info()  # the interned names' pools (_run reads the line)
 print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "log_bytes": %%d, "reason": "%%s", '
       '"app_file": "%%s"}' %% r)
 """
@@ -432,9 +438,18 @@ def _run(
         return None, err.splitlines()[-1] if err else "exit %d" % proc.returncode
     lines = proc.stdout.strip().splitlines()
     try:
-        return json.loads(lines[-1]), ""
+        out = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         return None, "unexpected output: %r" % proc.stdout[-200:]
+    # micropython.qstr_info(): "qstr pool: n_pool=6, n_qstr=734, n_str_data_bytes=7522,
+    # n_total_bytes=21762": the pools are the total less the names' bytes (which a module
+    # from ROMFS leaves in the image)
+    for line in lines[:-1]:
+        if line.startswith("qstr pool:"):
+            f = dict(kv.strip().split("=") for kv in line[len("qstr pool:") :].split(","))
+            out["qstrs"] = int(f["n_qstr"])
+            out["qstr_pool_bytes"] = int(f["n_total_bytes"]) - int(f["n_str_data_bytes"])
+    return out, ""
 
 
 def _smallest_heap_kb(
@@ -549,6 +564,8 @@ def run(ctx: BenchContext) -> dict:
         "app_romfs_64k_ok": app_rom is not None and app_rom_heap == "64K",
         "app_smallest_heap_kb_romfs": app_rom_smallest_kb,
         "app_romfs_peak_heap_bytes": app_rom and app_rom["peak"],
+        "app_romfs_qstrs": app_rom and app_rom.get("qstrs"),
+        "app_romfs_qstr_pool_bytes": app_rom and app_rom.get("qstr_pool_bytes"),
         "romfs_image_unix_bytes": image.stat().st_size,
         "romfs_image_esp32_bytes": esp32_image_bytes,
         "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
@@ -668,6 +685,12 @@ def run(ctx: BenchContext) -> dict:
                 ROMFS_SMALLEST_FROM_KB,
             )
         )
+        if app_rom.get("qstrs") is not None:
+            print(
+                "   of that heap, the pools of interned names (qstrs: every name and short string"
+                " of the modules loaded, made at import even from ROMFS): %d B for %d names"
+                % (app_rom["qstr_pool_bytes"], app_rom["qstrs"])
+            )
     if board_mods is None:
         print("   the board's own modules from the image: FAILED: %s" % board_mods_err)
     else:
