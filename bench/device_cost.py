@@ -46,9 +46,15 @@ MicroPython script, in two runs of the MicroPython unix port:
    C parts: `machine`, the flash) imported from a ROMFS image, as on a board deployed with
    `make deploy ROMFS=1`: unixport.compiled_romfs() is read into a bytearray allocated
    before anything else and mounted at /rom; on a board the image is in flash, so the heap
-   given is the budget plus the image's blocks (unixport.heap_beside_romfs).
-   app_smallest_heap_kb_romfs: the smallest budget (2-KB steps, from 64 KB) in which it
+   given is the budget plus the image's blocks and the GC's table entries for them
+   (unixport.heap_beside_romfs: the code's share is what a plain heap of the budget gives).
+   app_romfs_64k_ok: it completed in a 64 KB budget (app_64k_ok is the .mpy run's);
+   app_smallest_heap_kb_romfs: the smallest budget (1-KB steps, from 48 KB) in which it
    completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
+   app_romfs_qstrs, app_romfs_qstr_pool_bytes: the interned names at the end of the run
+   and the heap their pools take (micropython.qstr_info(): a pool's entries are made when a
+   module loads, even from ROMFS, where the names' bytes stay in the image; each new pool
+   is twice the last);
    romfs_image_unix_bytes / romfs_image_esp32_bytes: the image here and as `make romfs`
    builds it for the chip (the romfs partition must hold it).
    board_modules_import_heap_romfs_bytes: what the modules a board loads beside those of
@@ -95,6 +101,7 @@ TRACE_ENTRY = {
 BLOCK = 1000
 WARMUP = 1000
 SMALLEST_FROM_KB = 32  # the smallest-heap search starts here (a heap this small fails today)
+ROMFS_SMALLEST_FROM_KB = 48  # the same for the app from its ROMFS image
 
 _COMMON = r"""
 import gc
@@ -374,6 +381,8 @@ def run():
     return (s.n, s.peak - rom, s.peak_live - rom, size, reason, app.__file__)
 
 r = run()
+import micropython
+micropython.qstr_info()  # the interned names' pools (_run reads the line)
 print('{"samples": %%d, "peak": %%d, "peak_live": %%d, "log_bytes": %%d, "reason": "%%s", '
       '"app_file": "%%s"}' %% r)
 """
@@ -429,9 +438,18 @@ def _run(
         return None, err.splitlines()[-1] if err else "exit %d" % proc.returncode
     lines = proc.stdout.strip().splitlines()
     try:
-        return json.loads(lines[-1]), ""
+        out = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         return None, "unexpected output: %r" % proc.stdout[-200:]
+    # micropython.qstr_info(): "qstr pool: n_pool=6, n_qstr=734, n_str_data_bytes=7522,
+    # n_total_bytes=21762": the pools are the total less the names' bytes (which a module
+    # from ROMFS leaves in the image)
+    for line in lines[:-1]:
+        if line.startswith("qstr pool:"):
+            f = dict(kv.strip().split("=") for kv in line[len("qstr pool:") :].split(","))
+            out["qstrs"] = int(f["n_qstr"])
+            out["qstr_pool_bytes"] = int(f["n_total_bytes"]) - int(f["n_str_data_bytes"])
+    return out, ""
 
 
 def _smallest_heap_kb(
@@ -508,7 +526,13 @@ def run(ctx: BenchContext) -> dict:
     app_rom_smallest_kb = None
     if app_rom is not None:
         app_rom_smallest_kb = _smallest_heap_kb(
-            ctx, app_code, 64, int(app_rom_heap.rstrip("K")), 2, "bench_app", image
+            ctx,
+            app_code,
+            ROMFS_SMALLEST_FROM_KB,
+            int(app_rom_heap.rstrip("K")),
+            1,
+            "bench_app",
+            image,
         )
     board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", image)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
@@ -537,8 +561,11 @@ def run(ctx: BenchContext) -> dict:
         "app_peak_live_heap_bytes": app_run and app_run["peak_live"],
         "app_peak_heap_run_heapsize": app_run and app_heap,
         "app_smallest_heap_kb": app_smallest_kb,
+        "app_romfs_64k_ok": app_rom is not None and app_rom_heap == "64K",
         "app_smallest_heap_kb_romfs": app_rom_smallest_kb,
         "app_romfs_peak_heap_bytes": app_rom and app_rom["peak"],
+        "app_romfs_qstrs": app_rom and app_rom.get("qstrs"),
+        "app_romfs_qstr_pool_bytes": app_rom and app_rom.get("qstr_pool_bytes"),
         "romfs_image_unix_bytes": image.stat().st_size,
         "romfs_image_esp32_bytes": esp32_image_bytes,
         "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
@@ -635,12 +662,17 @@ def run(ctx: BenchContext) -> dict:
     if app_rom is None:
         print("   the app with its logger from its ROMFS image: FAILED: %s" % app_rom_err)
     else:
+        if not out["app_romfs_64k_ok"]:
+            print(
+                "   the app with its logger from its ROMFS image, 20 min in a 64 KB budget:"
+                " FAILED: %s" % app_rom_err
+            )
         print(
             "   the same, the firmware imported from its ROMFS image (%d B here, %d B as `make"
             " romfs` builds it for the chip; as on a board with a romfs partition, the image's"
             " blocks left out of the heap): completed beside it in %s (ended by %s, from %s);"
-            " peak heap %d B (live after gc: %d B); smallest heap that completes: %s KB (2-KB"
-            " steps from 64 KB)"
+            " peak heap %d B (live after gc: %d B); smallest heap that completes: %s KB (1-KB"
+            " steps from %d KB)"
             % (
                 out["romfs_image_unix_bytes"],
                 out["romfs_image_esp32_bytes"],
@@ -650,8 +682,15 @@ def run(ctx: BenchContext) -> dict:
                 app_rom["peak"],
                 app_rom["peak_live"],
                 app_rom_smallest_kb,
+                ROMFS_SMALLEST_FROM_KB,
             )
         )
+        if app_rom.get("qstrs") is not None:
+            print(
+                "   of that heap, the pools of interned names (qstrs: every name and short string"
+                " of the modules loaded, made at import even from ROMFS): %d B for %d names"
+                % (app_rom["qstr_pool_bytes"], app_rom["qstrs"])
+            )
     if board_mods is None:
         print("   the board's own modules from the image: FAILED: %s" % board_mods_err)
     else:

@@ -35,18 +35,36 @@ import time  # noqa: E402
 
 import micropython  # noqa: E402
 from device import button, haptics  # noqa: E402
+from micropython import const  # noqa: E402
 from pipeline.session import Session  # noqa: E402
 from shared import eventnames as evn  # noqa: E402
-from shared import events as ev  # noqa: E402
+
+# The event codes this module uses: private copies of shared/events.py's, folded into the
+# bytecode, so the device does not load that module for them (its ~60 names stay out of
+# the heap); tests/host/test_event_codes.py checks every copy.
+_BTN_LONG = const(2)
+_BTN_SHORT = const(1)
+_CUE_NOT_SAVED = const(9)
+_CUE_STORAGE_FULL = const(7)
+_END_BUTTON = const(2)
+_END_DONE = const(1)
+_END_HOST = const(3)
+_END_TRACE = const(4)
+_EV_CUE = const(3)
+_EV_CUE_RESULT = const(8)
+_EV_FAULT = const(6)
+_EV_LETDOWN = const(1)
+_EV_TAPER = const(2)
+_FAULT_SENSOR_TIMEOUT = const(1)
 
 FIRMWARE_VERSION = "0.1.0"
 
 _WAIT_MS = 50  # longest wait between checks of the button, the haptics and the host
 _END_CODES = {
-    "done": ev.END_DONE,
-    "button": ev.END_BUTTON,
-    "host": ev.END_HOST,
-    "trace": ev.END_TRACE,
+    "done": _END_DONE,
+    "button": _END_BUTTON,
+    "host": _END_HOST,
+    "trace": _END_TRACE,
 }
 
 
@@ -67,17 +85,17 @@ class DeviceSink:
         log = self.log
         if log is not None:
             log.event(t_ms, code, ch, arg)
-        if code == ev.EV_CUE:
+        if code == _EV_CUE:
             self.app.haptics.play(t_ms, arg)
             self.console("[%s] cue: %s" % (_clock(t_ms), evn.name(evn.CUE_NAMES, arg)))
-        elif code == ev.EV_LETDOWN or code == ev.EV_TAPER:
+        elif code == _EV_LETDOWN or code == _EV_TAPER:
             self.console("[%s] %s (bottle %d)" % (_clock(t_ms), evn.EVENT_NAMES[code], ch + 1))
-        elif code == ev.EV_CUE_RESULT:
+        elif code == _EV_CUE_RESULT:
             self.console(
                 "[%s] the %s step brought %d mL"
                 % (_clock(t_ms), evn.name(evn.CUE_NAMES, ch), (arg + 515) // 1030)
             )
-        elif code == ev.EV_FAULT:
+        elif code == _EV_FAULT:
             self.console("[%s] fault: %s" % (_clock(t_ms), evn.name(evn.FAULT_NAMES, arg)))
 
 
@@ -135,7 +153,7 @@ class App:
         except OSError as e:  # StorageFull (nothing confirmed to prune), or the flash failed
             self.console("log: %s" % e)
             # never silently: a cue of its own, and the session's summary kept at least
-            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_NOT_SAVED)
+            self.sink.emit(0, _EV_CUE, 0, _CUE_NOT_SAVED)
             try:
                 store.open(0, sampler.channels, period_us, summary_only=True, **fields)
             except OSError as e2:
@@ -144,7 +162,7 @@ class App:
             self.console("log: flash full: only this session's summary is saved")
             return store
         if store.space_short:
-            self.sink.emit(0, ev.EV_CUE, 0, ev.CUE_STORAGE_FULL)
+            self.sink.emit(0, _EV_CUE, 0, _CUE_STORAGE_FULL)
         return store
 
     def run_session(self, header):
@@ -225,14 +243,14 @@ class App:
                     reason = "trace"
                     break
                 elif r == -2:  # FAULT: the ADC went silent
-                    session.on_fault(t_ms, ev.FAULT_SENSOR_TIMEOUT)
+                    session.on_fault(t_ms, _FAULT_SENSOR_TIMEOUT)
                 if btn is not None:
                     kind = btn.update(t_ms)
                     if kind:
-                        if kind == ev.BTN_SHORT:
+                        if kind == _BTN_SHORT:
                             self.haptics.ack(t_ms)
                         session.on_button(t_ms, kind)
-                        if kind == ev.BTN_LONG:
+                        if kind == _BTN_LONG:
                             reason = "button"
                             break
                 self.haptics.tick(t_ms)

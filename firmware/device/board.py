@@ -23,7 +23,13 @@
 import time
 
 from machine import ADC, I2C, Pin
-from shared import events as ev
+from micropython import const
+
+# The event codes this module uses: private copies of shared/events.py's, folded into the
+# bytecode, so the device does not load that module for them (its ~60 names stay out of
+# the heap); tests/host/test_event_codes.py checks every copy.
+_BTN_LONG = const(2)
+_BTN_NONE = const(0)
 
 _TARE_SAMPLES = 8
 _POLL_MS = 20  # button polls while idle: > 1 FreeRTOS tick (10 ms), < the 30 ms debounce x 2
@@ -130,9 +136,9 @@ class Board:
         while time.ticks_diff(t_end, time.ticks_ms()) > 0:
             if btn is not None:
                 kind = btn.update(time.ticks_ms())
-                if kind != ev.BTN_NONE:
+                if kind != _BTN_NONE:
                     self._idle_since = time.ticks_ms()
-                    if kind == ev.BTN_LONG:
+                    if kind == _BTN_LONG:
                         return True
             time.sleep_ms(_POLL_MS)
         if (

@@ -11,7 +11,13 @@
 import gc
 import sys
 
-from shared import events as ev
+from micropython import const
+
+# The event codes this module uses: private copies of shared/events.py's, folded into the
+# bytecode, so the device does not load that module for them (its ~60 names stay out of
+# the heap); tests/host/test_event_codes.py checks every copy.
+_EV_FAULT = const(6)
+_FAULT_CONFIG = const(3)
 
 BOARD_FILE = "/board.json"
 CONFIG_FILE = "/config.json"
@@ -71,5 +77,5 @@ def start(app_class, load_board):
     app.board_cfg = board_cfg
     app.auto = None
     if problems:
-        app.sink.emit(0, ev.EV_FAULT, 0, ev.FAULT_CONFIG)
+        app.sink.emit(0, _EV_FAULT, 0, _FAULT_CONFIG)
     return app

@@ -17,7 +17,14 @@
 # press shorter than one poll interval can be missed (keep polls under ~50 ms). Allocation
 # free: integers and booleans only. Time comes from the caller (an injected clock).
 from micropython import const
-from shared.events import BTN_DOUBLE, BTN_LONG, BTN_NONE, BTN_SHORT
+
+# The event codes this module uses: private copies of shared/events.py's, folded into the
+# bytecode, so the device does not load that module for them (its ~60 names stay out of
+# the heap); tests/host/test_event_codes.py checks every copy.
+_BTN_DOUBLE = const(3)
+_BTN_LONG = const(2)
+_BTN_NONE = const(0)
+_BTN_SHORT = const(1)
 
 _TICKS_MASK = const(0x3FFFFFFF)  # the ESP32's ticks_ms() period is 2**30
 _TICKS_HALF = const(0x20000000)
@@ -53,7 +60,7 @@ class Button:
         self._t_first_ms = 0  # when that short press went down
 
     def update(self, t_ms):
-        """Sample the pin; returns the press kind completed now (BTN_NONE mostly)."""
+        """Sample the pin; returns the press kind completed now (_BTN_NONE mostly)."""
         v = self.pin.value()
         raw = (v == 0) if self.active_low else (v != 0)
         if raw != self._raw:
@@ -68,18 +75,18 @@ class Button:
                 if self._short_pending and _since(t_edge, self._t_up_ms) <= self.double_gap_ms:
                     self._short_pending = False
                     self._second = True
-                    return self._count(t_edge, BTN_DOUBLE)
+                    return self._count(t_edge, _BTN_DOUBLE)
                 self._second = False
                 if self._short_pending:  # too late for a double: the first was a short
                     self._short_pending = False
-                    return self._count(self._t_first_ms, BTN_SHORT)
+                    return self._count(self._t_first_ms, _BTN_SHORT)
             else:  # released
                 if not self._long_sent and not self._second:
                     self._short_pending = True
                     self._t_first_ms = self._t_down_ms
                     self._t_up_ms = t_edge
                 self._second = False
-            return BTN_NONE
+            return _BTN_NONE
         if self.pressed:
             if (
                 not self._long_sent
@@ -87,12 +94,12 @@ class Button:
                 and _since(t_ms, self._t_down_ms) >= self.long_ms
             ):
                 self._long_sent = True
-                return self._count(self._t_down_ms, BTN_LONG)
+                return self._count(self._t_down_ms, _BTN_LONG)
         elif self._short_pending and not raw and _since(t_ms, self._t_up_ms) > self.double_gap_ms:
             # (while the pin reads pressed, a second press may still be debouncing: wait)
             self._short_pending = False
-            return self._count(self._t_first_ms, BTN_SHORT)
-        return BTN_NONE
+            return self._count(self._t_first_ms, _BTN_SHORT)
+        return _BTN_NONE
 
     def _count(self, t_down_ms, kind):
         self.presses += 1

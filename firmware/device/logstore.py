@@ -27,8 +27,17 @@
 import os
 
 from micropython import const
-from shared import events as ev
 from shared import logcodec
+
+# The event codes this module uses: private copies of shared/events.py's, folded into the
+# bytecode, so the device does not load that module for them (its ~60 names stay out of
+# the heap); tests/host/test_event_codes.py checks every copy.
+_EV_CUE = const(3)
+_EV_FAULT = const(6)
+_EV_LETDOWN = const(1)
+_FAULT_NONE = const(0)
+_FAULT_STORAGE = const(4)
+_FAULT_STORAGE_LOW = const(5)
 
 _ENOSPC = const(28)
 _EEXIST = const(17)
@@ -76,7 +85,7 @@ class LogStore:
         self.enc = logcodec.SegmentEncoder(1, 100000, Q_MG, max_samples=max_samples)
         self.f = None
         self.session_id = -1
-        self.fault = ev.FAULT_NONE
+        self.fault = _FAULT_NONE
         self.space_short = False
         self.summary_only = False  # open(summary_only=True): header and summary, nothing else
         # a power cut while a session was being opened leaves a temporary file: drop it
@@ -236,7 +245,7 @@ class LogStore:
         self.f = f
         self.session_id = sid
         self.seg_off = len(head)
-        self.fault = ev.FAULT_NONE
+        self.fault = _FAULT_NONE
         self.flushed_t_ms = t_ms
         self.last_t_ms = t_ms
         self.n_samples = 0
@@ -245,12 +254,12 @@ class LogStore:
         self.cues = 0
         self.faults = 0
         if self.space_short:
-            self.event(t_ms, ev.EV_FAULT, 255, ev.FAULT_STORAGE_LOW)
+            self.event(t_ms, _EV_FAULT, 255, _FAULT_STORAGE_LOW)
         self.summary_only = summary_only
         return sid
 
     def _fail(self):
-        self.fault = ev.FAULT_STORAGE
+        self.fault = _FAULT_STORAGE
         f = self.f
         self.f = None
         if f is not None:
@@ -326,11 +335,11 @@ class LogStore:
         if not self.summary_only:
             self.enc.event(t_ms, code, ch, arg)
         self.n_events += 1
-        if code == ev.EV_LETDOWN:
+        if code == _EV_LETDOWN:
             self.letdowns += 1
-        elif code == ev.EV_CUE:
+        elif code == _EV_CUE:
             self.cues += 1
-        elif code == ev.EV_FAULT:
+        elif code == _EV_FAULT:
             self.faults += 1
         if t_ms - self.flushed_t_ms >= self.flush_ms:
             self.flush(t_ms)

@@ -130,11 +130,18 @@ def romfs_image_heap_bytes(image: Path) -> int:
     return (1 + data_blocks) * GC_BLOCK_BYTES
 
 
+# The GC's tables take this many bits per block of the heap (2 in the allocation table, 1 in
+# the finaliser table), from the heap given with -X heapsize.
+GC_TABLE_BITS_PER_BLOCK = 3
+
+
 def heap_beside_romfs(heap: str, image: Path) -> str:
-    """The -X heapsize that leaves `heap` (e.g. "64K") for the code once romfs_boot() has
-    taken the image's blocks from it (less, in fact: the GC's own tables for the image's
-    blocks come out of the code's share too)."""
-    return str(heap_bytes(heap) + romfs_image_heap_bytes(image))
+    """The -X heapsize that leaves the code the heap a plain -X heapsize=`heap` gives, once
+    romfs_boot() has taken the image's blocks from it: the image's blocks and the GC's
+    table entries for them on top (on a board the image is in flash and needs neither)."""
+    image_bytes = romfs_image_heap_bytes(image)
+    tables = -(-image_bytes // GC_BLOCK_BYTES * GC_TABLE_BITS_PER_BLOCK // 8)
+    return str(heap_bytes(heap) + image_bytes + tables)
 
 
 def heap_bytes(heap: str) -> int:

@@ -173,8 +173,9 @@ def test_make_romfs_command_line_reports_the_module_count_and_size(tmp_path):
 
 def test_the_unix_ports_romfs_takes_its_blocks_beside_the_budget_and_no_more():
     """unixport.romfs_boot puts the image in the heap first and notes its blocks; the heap
-    asked for is the budget plus those blocks, so the code's share is the budget less the
-    GC's tables (as in a plain 64 KB heap), and the firmware comes from /rom."""
+    asked for is the budget plus those blocks and the GC's table entries for them, so the
+    code's share is what a plain 64 KB heap gives (a board keeps the image in flash: it takes
+    neither), and the firmware comes from /rom."""
     image = unixport.compiled_romfs()
     code = (
         "import gc, app\n"
@@ -188,7 +189,10 @@ def test_the_unix_ports_romfs_takes_its_blocks_beside_the_budget_and_no_more():
     blocks, share, app_file = proc.stdout.split()
     assert int(blocks) == unixport.romfs_image_heap_bytes(image) >= image.stat().st_size
     plain = unixport.run_code("import gc\nprint(gc.mem_alloc() + gc.mem_free())", heap="64K")
-    assert int(plain.stdout) - 2048 <= int(share) <= int(plain.stdout) <= 64 * 1024
+    # to a few blocks: the port's total moves by a few blocks from run to run
+    plain_bytes = int(plain.stdout)
+    assert abs(int(share) - plain_bytes) <= 8 * unixport.GC_BLOCK_BYTES, (share, plain_bytes)
+    assert plain_bytes <= 64 * 1024
     assert app_file == "/rom/app.mpy"
 
 

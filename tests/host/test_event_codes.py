@@ -7,6 +7,7 @@ These tests read the sources, so a copy or a name that drifts from events.py fai
 
 from __future__ import annotations
 
+import ast
 import re
 
 from pumpmon.fwimport import firmware_module
@@ -69,3 +70,33 @@ def test_private_copies_of_codes_in_firmware_modules_equal_events_py():
                 )
     assert checked >= 30, "the scan found too few copies: has the constant style changed?"
     assert problems == []
+
+
+_URGENCY_COPY = re.compile(r"^_?URGENCY = (b\"[^\"]*\")", re.M)
+
+
+def test_copies_of_the_cue_urgencies_equal_events_py():
+    """The haptics and the coach keep their own copy of events.URGENCY (so the device does not
+    load events.py): each copy must be byte for byte the same."""
+    copies = {}
+    for path in sorted(FIRMWARE.rglob("*.py")):
+        if path.name == "events.py":
+            continue
+        for literal in _URGENCY_COPY.findall(path.read_text()):
+            copies[path.name] = ast.literal_eval(literal)
+    assert {"haptics.py", "coach.py"} <= set(copies), sorted(copies)
+    assert all(copy == ev.URGENCY for copy in copies.values()), copies
+
+
+_IMPORTS_EVENTS = re.compile(r"^from shared(?: import events\b|\.events import)", re.M)
+
+
+def test_the_device_path_does_not_import_events_py():
+    """The app, its logger, the board and the pipeline take their codes from private copies:
+    importing events.py would put its ~60 names in the heap beside the session."""
+    importers = [
+        str(path.relative_to(FIRMWARE))
+        for path in sorted(FIRMWARE.rglob("*.py"))
+        if _IMPORTS_EVENTS.search(path.read_text())
+    ]
+    assert importers == ["replay.py"], importers
