@@ -385,6 +385,10 @@ class Detector:
         # returns EV_NONE unless fs.block was written since its last call for ch or
         # pending[ch] is set (a joint decision left for ch), so a caller may skip it then
         self.pending = self._pending
+        # set by the session from the coach's phase: True while the wearer pumps hands-free
+        # (after a letdown, before massage); a lone bottle's crossing then needs no
+        # confirmation block (it guards against the first stroke of a hand)
+        self.hands_free = False
 
     # -- per sample ------------------------------------------------------------------------
     @micropython.native
@@ -668,7 +672,7 @@ class Detector:
             if v >= cs[cb + _C_CONFIRM_V] - 2 * sd:
                 return True
         if cs[cb + _C_CUSUM_Q4] >= need and self._rising(ch):
-            if need == self._thresh_q4:
+            if need == self._thresh_q4 and not self.hands_free:
                 self._confirm[ch] = 1
                 cs[cb + _C_CONFIRM_V] = self._ring[ch * _RING + cs[cb + _C_POS]]
                 return False

@@ -38,6 +38,7 @@ _EV_SESSION_END = const(10)
 _CUE_NONE = const(0)
 _END_OTHER = const(0)
 _END_DONE = const(1)
+_PH_EXPRESSING = const(2)
 
 _COACH_EVERY_MS = const(500)  # the coach's clock: its steps are seconds to minutes long, a
 # detection drains it at once, and a cue half a second later is not felt (at 10 Hz every 100 ms
@@ -304,6 +305,10 @@ class Session:
             if g > 0:
                 f += g
         cue = c.tick(t_ms, v, f)
+        # the detector's lone-bottle confirmation guards against a hand's first stroke; the
+        # coach knows when hands are off the bottles: pumping after a letdown, before it asks
+        # for massage or hand expression (stimulation may be hands-on too)
+        self.detector.hands_free = c.phase == _PH_EXPRESSING
         # a new cue may close the previous cue's window: report that result first, so
         # readers pair each result with the cue before it (c.news: rare, one attribute)
         if c.news and c.has_result():  # a cue's window closed

@@ -81,6 +81,7 @@ def session(
     onsets=None,
     found=None,
     spikes=None,
+    hands_free=False,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -91,6 +92,8 @@ def session(
     walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
     spikes: [(t_s, grams), ...] single-sample glitches (HX711), on every bottle
+    hands_free: Detector.hands_free (the session sets it while the coach's phase is
+    expressing)
     """
     from pipeline.detect import Detector
     from pipeline.flow import FlowStage
@@ -98,6 +101,7 @@ def session(
     n = len(channels)
     fs = [FlowStage({}) for _ in range(n)]
     det = Detector({}, n)
+    det.hands_free = hands_free
     for f in fs:
         f.reset(0, 0)
     events = [[] for _ in range(n)]

@@ -76,6 +76,22 @@ def test_session_start_and_end_frame_the_events():
     assert sink.got[-1][1] == ev.EV_SESSION_END and sink.got[-1][3] == 1, sink.got
 
 
+def test_the_session_tells_the_detector_when_hands_are_off_the_bottles():
+    # hands-free is the expressing phase only: after a letdown, until the coach asks for
+    # massage (stimulation and massage may put a hand on the bottle)
+    script = {(2000, 0): ev.EV_LETDOWN, (9000, 0): ev.EV_TAPER}
+    s, sink = _session(script)
+    s.start(0)
+    seen = []
+    for t in range(0, 12000, 100):
+        s.on_sample(t, 0, 0, 0, 0, 1000)
+        if t in (1500, 5000, 11500):
+            seen.append(s.detector.hands_free)
+    cues = [evn.CUE_NAMES[a] for _, c, _, a in sink.got if c == ev.EV_CUE]
+    assert cues == ["letdown", "massage"], sink.got
+    assert seen == [False, True, False], seen
+
+
 class OnsetSink(RecordingSink):
     """Records each letdown with the onset the session estimated for it when it was emitted."""
 
