@@ -173,6 +173,8 @@ _RESUME_MIN_MG = const(400)  # the extra milk at least this + 4 noise units + th
 # before's error over the disturbance (~noise / 4 per block: an 8-block slope's SE is 0.15 sd)
 _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drift <= 40) ...
 _RESUME_RISE_MG_S = const(40)  # ... and this much above the flow before
+_RESUME_FRAME_MG_S = const(150)  # after a frame change: the flow after at least this above
+# the flow before (the levels cannot be compared)
 _RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
 _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
@@ -800,6 +802,20 @@ class Detector:
                         cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
+                elif (
+                    extra < -(_RESUME_MIN_MG + 4 * sd)
+                    and after >= _RESUME_FRAME_MG_S
+                    and after - before >= _RESUME_FRAME_MG_S
+                    and dt <= _LATE_MAX_MS // bms
+                ):
+                    # the weight settled lower than milk allows: the frame changed (a tilt
+                    # with no accelerometer reads (bottle + milk) x cos, a bottle set down
+                    # elsewhere), so the levels cannot be compared; milk still adds weight
+                    # in the new frame, and a flow there well above the flow before is an
+                    # ejection that began during the disturbance (onset: its start at most)
+                    cs[cb + _C_BASE_MG] = now - after * bms // 1000 * (_POST_BLOCKS // 2) - off
+                    cs[cb + _C_BASE_AGE] = dt
+                    fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
         n = good if good < 8 else 8
         self._fit(ch, 0, n, 1)

@@ -82,6 +82,7 @@ def session(
     found=None,
     spikes=None,
     hands_free=False,
+    tilt=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -92,6 +93,8 @@ def session(
     walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
     spikes: [(t_s, grams), ...] single-sample glitches (HX711), on every bottle
+    tilt: (start_s, end_s, degrees) the bottle tilted with no accelerometer: the cell reads
+    (bottle 125 g + milk) x cos, reached over 1.5 s
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     """
@@ -115,6 +118,10 @@ def session(
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
             if bump and bump[0] <= t < bump[0] + bump[1]:
                 g += bump[2] * math.sin(3.14159 * (t - bump[0]) / bump[1]) ** 2
+            if tilt and tilt[0] <= t < tilt[1]:
+                ramp = min(1.0, (t - tilt[0]) / 1.5, (tilt[1] - t) / 1.5)
+                cos_a = math.cos(math.radians(tilt[2]) * ramp)
+                g -= (125.0 + mass_g(t, channels[ch])) * (1 - cos_a)
             if step and t >= step[0]:
                 g += step[1]
             if walk and walk[0] <= t < walk[1]:
