@@ -504,23 +504,26 @@ class Detector:
                 sd = self._noise_floor
             self.noise_mg[ch] = sd
 
-    def _fit(self, ch, end, n, want_pred):
+    @micropython.viper
+    def _fit(self, ch: int, end: int, n: int, want_pred: int):
         # Least-squares line through the blocks aged end .. end+n-1 (0 = newest). Sets
         # _fit_b8 (forward slope, mg per block x8) and, if asked, _fit_pred (value at age 0).
-        self._line(
-            self._ring, ch * _RING, self._cs[ch * _C_SLOTS + _C_POS], _RING, end, n, want_pred
-        )
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
+        self._line(self._ring, ch * _RING, cs[ch * _C_SLOTS + _C_POS], _RING, end, n, want_pred)
 
-    @micropython.native
-    def _line(self, r, b, p, size, end, n, want_pred):
-        # _fit on any ring: r[b + i] for i in 0 .. size - 1, the newest at i = p
-        ref = r[b + (p - end) % size]
+    @micropython.viper
+    def _line(self, r, b: int, p: int, size: int, end: int, n: int, want_pred: int):
+        # _fit on any ring: r[b + i] for i in 0 .. size - 1, the newest at i = p (viper:
+        # values relative to ref, |v| <= _VCLAMP, sums < 2**28; ring values sign-extended)
+        rp = ptr32(r)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
+        ref = (rp[b + (p - end) % size] << sx) >> sx
         c = 2 * end + n - 1  # twice the window's centre age
         sv = 0
         sxv = 0
         x = end
         while x < end + n:
-            v = r[b + (p - x) % size] - ref
+            v = ((rp[b + (p - x) % size] << sx) >> sx) - ref
             if v > _VCLAMP:
                 v = _VCLAMP
             elif v < -_VCLAMP:

@@ -79,7 +79,14 @@ from array import array
 import micropython
 from micropython import const
 
-from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.blockfilter import (
+    NO_SLOPE,
+    WORD_SX,
+    BlockFilter,
+    select_median,
+    theil_sen_by_age,
+    theil_sen_slope,
+)
 
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
@@ -641,33 +648,46 @@ class FlowStage:
         self._ring_k[i] = k
         self._ring_v[i] = v
 
-    @micropython.native
-    def _estimate(self, k):
-        # the two Theil-Sen slopes (_slope written out: this runs once a block per bottle)
-        rk = self._ring_k
-        rv = self._ring_v
-        pairs = self._pairs
-        n = self._n
-        bms = self.block_ms
-        win = self._win
-        s = theil_sen_slope(rk, rv, pairs, n, k, win, bms)
-        if s == NO_SLOPE:
-            self.level_mg = rv[k % n]
+    @micropython.viper
+    def _estimate(self, k: int):
+        # the two Theil-Sen slopes and the level at block k (viper: this runs once a block per
+        # bottle). Blocks are pushed in order and win, fast <= n, so theil_sen_by_age gives
+        # what theil_sen_slope gives without scanning the ring, except in the first blocks
+        # (k < n - 1), where the scan also counts empty slots (-1) as a block: kept there
+        no_slope = int(NO_SLOPE)
+        n = int(self._n)
+        bms = int(self.block_ms)
+        win = int(self._win)
+        fast = int(self._fast)
+        if k < n - 1:
+            s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
+        else:
+            s = int(theil_sen_by_age(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
+        rv = ptr32(self._ring_v)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
+        if s == no_slope:
+            self.level_mg = (rv[k % n] << sx) >> sx
             return
         if s > _CLAMP_SLOPE_MG_S:
             s = _CLAMP_SLOPE_MG_S
         elif s < -_CLAMP_SLOPE_MG_S:
             s = -_CLAMP_SLOPE_MG_S
-        f = theil_sen_slope(rk, rv, pairs, n, k, self._fast, bms)
-        self.fast_mg_s = s if f == NO_SLOPE else f
+        if k < n - 1:
+            f = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, fast, bms))
+        else:
+            f = int(theil_sen_by_age(self._ring_k, self._ring_v, self._pairs, n, k, fast, bms))
+        self.fast_mg_s = s if f == no_slope else f
         self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
+        rk = ptr32(self._ring_k)  # noqa: F821
+        pp = ptr32(self._pairs)  # noqa: F821
         m = 0
         lo_k = k - win
-        for a in range(n):
-            ka = rk[a]
-            if ka <= lo_k or ka > k:
-                continue
-            pairs[m] = rv[a] + s * (k - ka) * bms // 1000  # 2e4*12*1000 < 2**29
-            m += 1
-        self.level_mg = select_median(pairs, m)
+        a = 0
+        while a < n:
+            ka = (rk[a] << sx) >> sx
+            if lo_k < ka and ka <= k:
+                pp[m] = ((rv[a] << sx) >> sx) + s * (k - ka) * bms // 1000  # 2e4*12*1000 < 2**29
+                m += 1
+            a += 1
+        self.level_mg = int(select_median(self._pairs, m))

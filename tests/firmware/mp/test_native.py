@@ -11,7 +11,13 @@ out; they fail when a slot is read zero-extended.
 from array import array
 
 from mptest import heap_locked
-from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.blockfilter import (
+    NO_SLOPE,
+    BlockFilter,
+    select_median,
+    theil_sen_by_age,
+    theil_sen_slope,
+)
 from pipeline.detect import Detector
 from pipeline.motion import Motion
 
@@ -158,3 +164,55 @@ def _blocks_no_alloc(bf, level_mg, t0_ms, t1_ms, motion):
             bf.close_block()
             bf.sample(t, level_mg, motion)
         t += 100
+
+
+def test_detector_line_fits_of_levels_rising_through_zero_match_the_native_code():
+    # bottle 2's ring as above (rising from -3 g through zero, ripple, step): the slope (mg per
+    # block x8), the value at age 0 and at the window's end of four fits (the last one
+    # wholly below zero) are what the
+    # @micropython.native _line gave before it became viper
+    d = Detector({}, 2)
+    for i in range(25):
+        d._push(1, -3000 + 250 * i + (i % 3) * 400 + (900 if i >= 20 else 0))
+        d._push(0, 99999)
+    out = array("i", [0] * 12)
+    windows = ((0, 8), (2, 20), (0, 5), (15, 8))
+    with heap_locked():
+        for i in range(4):
+            d._fit(1, windows[i][0], windows[i][1], 1)
+            out[3 * i] = d._fit_b8
+            out[3 * i + 1] = d._fit_pred
+            out[3 * i + 2] = d._fit_end
+    got = [tuple(out[i : i + 3]) for i in range(0, 12, 3)]
+    assert got == [
+        (3057, 4424, 4424),
+        (2292, 3934, 3361),
+        (1360, 4140, 4140),
+        (1771, 2870, -451),
+    ], got
+
+
+def test_theil_sen_by_age_gives_the_scan_s_slope_on_negative_levels_with_gaps():
+    # flow.py's ring: block j in slot j % 8, some blocks missing (held), levels falling
+    # through zero with noise; every window of the age lookup against the scan
+    ring_k = array("i", [-1] * 8)
+    ring_v = array("i", [0] * 8)
+    pairs = array("i", [0] * 29)
+    got = array("i", [0] * 120)
+    want = array("i", [0] * 120)
+    n = 0
+    for k in range(40):
+        if k % 7 == 3:
+            continue  # a held block: not pushed
+        ring_k[k % 8] = k
+        ring_v[k % 8] = 2000 - 180 * k + ((k * 37) % 11) * 60
+        if k < 7:
+            continue  # the scan counts empty slots as block -1 there (flow.py keeps it)
+        with heap_locked():
+            for win in (3, 5, 8):
+                got[n] = theil_sen_by_age(ring_k, ring_v, pairs, 8, k, win, 1000)
+                want[n] = theil_sen_slope(ring_k, ring_v, pairs, 8, k, win, 1000)
+                n += 1
+    want = list(want[:n])
+    assert list(got[:n]) == want, (got, want)
+    assert n > 80 and min(want) < 0 and min(ring_v) < 0 and NO_SLOPE not in want
