@@ -202,40 +202,6 @@ def theil_sen_slope(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: i
     return int(select_median(pairs, m))
 
 
-@micropython.viper
-def theil_sen_by_age(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: int) -> int:
-    # theil_sen_slope for a ring whose block j sits in slot j % n (flow.py pushes blocks in
-    # order), k the newest block pushed, win <= n and k - win >= -1: blocks k - win + 1 .. k
-    # are looked up by age (present when the slot holds that block number), each pair once,
-    # so the same pairs (in another order: the same median) without scanning the ring.
-    rk = ptr32(ring_k)  # noqa: F821 (viper built-in)
-    rv = ptr32(ring_v)  # noqa: F821
-    pp = ptr32(pairs)  # noqa: F821
-    sx = int(WORD_SX)
-    m = 0
-    ja = 1
-    while ja < win:
-        ia = (k - ja) % n
-        if ((rk[ia] << sx) >> sx) == k - ja:
-            va = (rv[ia] << sx) >> sx
-            jb = 0
-            while jb < ja:
-                ib = (k - jb) % n
-                if ((rk[ib] << sx) >> sx) == k - jb:
-                    d = ((rv[ib] << sx) >> sx) - va
-                    if d > SLOPE_CLAMP_DIFF_MG:
-                        d = SLOPE_CLAMP_DIFF_MG
-                    elif d < -SLOPE_CLAMP_DIFF_MG:
-                        d = -SLOPE_CLAMP_DIFF_MG
-                    pp[m] = d * 1000 // ((ja - jb) * block_ms)
-                    m += 1
-                jb += 1
-        ja += 1
-    if m == 0:
-        return NO_SLOPE
-    return int(select_median(pairs, m))
-
-
 class BlockFilter:
     def __init__(self, cfg):
         g = cfg.get

@@ -387,73 +387,125 @@ class Detector:
         self.pending = self._pending
 
     # -- per sample ------------------------------------------------------------------------
-    @micropython.native
-    def update(self, t_ms, ch, fs):
-        cs = self._cs
+    @micropython.viper
+    def update(self, t_ms: int, ch: int, fs) -> int:
+        # viper: the channel's slots read through ptr32 (sign-extended where they can be
+        # negative), the block record's fields as objects; the ring push and the block noise
+        # (second differences) written out here
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
         cb = ch * _C_SLOTS
-        if self._pending[ch]:
+        pend = ptr8(self._pending)  # noqa: F821
+        if pend[ch]:
             # a lone crossing confirmed a block later, or the other bottle's joint call
-            self.found_by[ch] = self._pending[ch]
-            self._pending[ch] = 0
+            ptr8(self.found_by)[ch] = pend[ch]  # noqa: F821
+            pend[ch] = 0
             self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+            fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
         blk = fs.block  # the one record the detector reads (flow.Block)
-        k = blk.k
-        if k == cs[cb + _C_SEEN]:
+        k = int(blk.k)
+        last = (cs[cb + _C_SEEN] << sx) >> sx
+        if k == last:
             return _EV_NONE
-        last = cs[cb + _C_SEEN]
         cs[cb + _C_SEEN] = k
+        consecutive = k == last + 1
+        held = 1 if blk.held else 0
         code = _EV_NONE
-        if not blk.held and blk.accepted >= 3:
-            code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm)
+        if held == 0 and int(blk.accepted) >= 3:
+            code = int(self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm))
         how = 0
-        if self._floor(t_ms, ch, k, k == last + 1, blk):
+        if self._floor(t_ms, ch, k, consecutive, blk):
             how = _FOUND_FLOOR
-        if self._walk(t_ms, ch, k, k == last + 1, blk) and not how:
+        if self._walk(t_ms, ch, k, consecutive, blk) and how == 0:
             how = _FOUND_WALK
         if how:
             self._restart(ch)
-            self.found_by[ch] = how
+            ptr8(self.found_by)[ch] = how  # noqa: F821
             self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+            fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
-        g = cs[cb + _C_GOOD]
-        if blk.held or blk.unsettled > 0 or not blk.quiet or k != last + 1:
-            self._restart(ch)
-            self._pre_dist[ch] = 1
+        r = ptr32(self._ring)  # noqa: F821
+        rb = ch * _RING
+        bms = int(blk.ms)
+        if held or int(blk.unsettled) > 0 or not blk.quiet or not consecutive:
+            # _restart, written out
+            ptr8(self._confirm)[ch] = 0  # noqa: F821
+            g = (cs[cb + _C_GOOD] << sx) >> sx
+            cs[cb + _C_CUSUM_Q4] = 0
+            cs[cb + _C_CUSUM_LEN] = 0
+            cs[cb + _C_Z_BLOCK] = -1
+            ptr8(self._pre_dist)[ch] = 1  # noqa: F821
             # not-good blocks in a row, counted negative (the slow path waits at the start
             # of massage: the strokes' residue in the envelope builds up over ~10 s)
             g = (g if g < 0 else 0) - 1
             cs[cb + _C_GOOD] = g if g > -_RING else -_RING
-            if blk.held:
+            if held:
                 return code
-            self._push(ch, blk.v_mg)
-            if self._slow(t_ms, ch, blk.ms):
-                self.found_by[ch] = _FOUND_SLOW
+            p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
+            cs[cb + _C_POS] = p
+            r[rb + p] = int(blk.v_mg)
+        else:
+            v = int(blk.v_mg)
+            p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
+            cs[cb + _C_POS] = p
+            r[rb + p] = v
+            # a good block: count it, and learn the block noise from second differences
+            g = (cs[cb + _C_GOOD] << sx) >> sx
+            if g < 0:
+                g = 0
+            if g < _RING:
+                g += 1
+                cs[cb + _C_GOOD] = g
+            if g >= 3:
+                d2 = (
+                    v
+                    - 2 * ((r[rb + (p - 1) % _RING] << sx) >> sx)
+                    + ((r[rb + (p - 2) % _RING] << sx) >> sx)
+                )
+                if d2 < 0:
+                    d2 = -d2
+                m2 = (cs[cb + _C_D2_ABS_Q4] << sx) >> sx
+                lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
+                if d2 > lim:
+                    d2 = lim
+                m2 += (d2 * 16 - m2) >> 5
+                cs[cb + _C_D2_ABS_Q4] = m2
+                # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
+                sd = m2 * 10 >> 8
+                nf = int(self._noise_floor)
+                if sd < nf:
+                    sd = nf
+                ptr32(self.noise_mg)[ch] = sd  # noqa: F821
+            good = (cs[cb + _C_GOOD] << sx) >> sx
+            if good >= 8:
+                # its level too (_fit_pred): _resume's reference for 8 good blocks
+                self._fit(ch, 0, 8, 1)
+                cs[cb + _C_FAST] = int(self._fit_b8) * 125 // bms
+            how = 0
+            if good >= _PRE_BLOCKS and self._resume(ch, k, bms, blk):  # else nothing to do
+                how = _FOUND_RESUME
+            elif self._letdown(t_ms, ch, k):
+                how = _FOUND_RISE
+            if how:
+                ptr8(self.found_by)[ch] = how  # noqa: F821
                 self._fire(t_ms, ch)
-                fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+                fs.milk_started(
+                    (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
+                )
                 return _EV_LETDOWN
-            return code
-        self._push(ch, blk.v_mg)
-        bms = blk.ms
-        self._good_block(ch)
-        good = cs[cb + _C_GOOD]
-        if good >= 8:
-            self._fit(ch, 0, 8, 0)
-            cs[cb + _C_FAST] = self._fit_b8 * 125 // bms
-        how = 0
-        if self._resume(ch, k, bms, blk):
-            how = _FOUND_RESUME
-        elif self._letdown(t_ms, ch, k):
-            how = _FOUND_RISE
-        elif self._slow(t_ms, ch, bms):
-            how = _FOUND_SLOW
-        if how:
-            self.found_by[ch] = how
-            self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
-            return _EV_LETDOWN
+        # the slow path (not on held blocks): only while armed, after the first blocks and
+        # ld_gap_s after the last letdown (its run restarts while disarmed or early)
+        if ptr8(self._armed)[ch] == 0 or k < 2 * _SLOW_W + _ENV_BLOCKS:  # noqa: F821
+            cs[cb + _C_SLOW_RUN] = 0
+        elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._gap_ms):
+            if self._slow(t_ms, ch, bms):
+                ptr8(self.found_by)[ch] = _FOUND_SLOW  # noqa: F821
+                self._fire(t_ms, ch)
+                fs.milk_started(
+                    (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
+                )
+                return _EV_LETDOWN
         return code
 
     # -- per block ---------------------------------------------------------------------------
@@ -466,43 +518,12 @@ class Detector:
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_Z_BLOCK] = -1
 
-    @micropython.native
     def _push(self, ch, v):
         cs = self._cs
         cb = ch * _C_SLOTS
         p = (cs[cb + _C_POS] + 1) % _RING
         cs[cb + _C_POS] = p
         self._ring[ch * _RING + p] = v
-
-    @micropython.native
-    def _good_block(self, ch):
-        cs = self._cs
-        cb = ch * _C_SLOTS
-        p = cs[cb + _C_POS]
-        v = self._ring[ch * _RING + p]
-        g = cs[cb + _C_GOOD]
-        if g < 0:
-            g = 0
-        if g < _RING:
-            g += 1
-            cs[cb + _C_GOOD] = g
-        if g >= 3:
-            r = self._ring
-            b = ch * _RING
-            d2 = v - 2 * r[b + (p - 1) % _RING] + r[b + (p - 2) % _RING]
-            if d2 < 0:
-                d2 = -d2
-            m2 = cs[cb + _C_D2_ABS_Q4]
-            lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
-            if d2 > lim:
-                d2 = lim
-            m2 += (d2 * 16 - m2) >> 5
-            cs[cb + _C_D2_ABS_Q4] = m2
-            # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
-            sd = m2 * 10 >> 8
-            if sd < self._noise_floor:
-                sd = self._noise_floor
-            self.noise_mg[ch] = sd
 
     @micropython.viper
     def _fit(self, ch: int, end: int, n: int, want_pred: int):
@@ -716,13 +737,9 @@ class Detector:
         # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
         # rising to a sustained flow, from a slope that was lower, is an onset (the module
         # constants above list the conditions). It shares the re-arming with the CUSUM.
+        # Called by update while armed, ld_gap_s after the last letdown, from the 25th block.
         cs = self._cs
         cb = ch * _C_SLOTS
-        if not self._armed[ch] or cs[cb + _C_SEEN] < 2 * _SLOW_W + _ENV_BLOCKS:
-            cs[cb + _C_SLOW_RUN] = 0
-            return False
-        if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
-            return False
         g = cs[cb + _C_GOOD]
         now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
         if not _SLOW_MG_S <= now <= _SLOW_MAX_MG_S:
@@ -797,8 +814,9 @@ class Detector:
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
-        n = good if good < 8 else 8
-        self._fit(ch, 0, n, 1)
+        # (from 8 good blocks on, update's fit of the newest 8 is that line)
+        if good < 8:
+            self._fit(ch, 0, good, 1)
         cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)

@@ -84,7 +84,6 @@ from pipeline.blockfilter import (
     WORD_SX,
     BlockFilter,
     select_median,
-    theil_sen_by_age,
     theil_sen_slope,
 )
 
@@ -109,6 +108,10 @@ _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this man
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
 _SETTLED_UP_MG = const(1000)  # weight that stayed this far (+ 4 noise) above the volume
 _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as settled milk
+# BlockFilter's ref_mg and offset_mg: slots _REF_MG and _OFFSET_MG of its state array, read
+# and written here without the property's call (once a block, several times)
+_BF_REF_MG = const(6)
+_BF_OFFSET_MG = const(7)
 
 
 class Block:
@@ -142,6 +145,7 @@ class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
         self._bf = BlockFilter(cfg)  # the per-sample part
+        self._bf_state = self._bf._s  # its ref_mg and offset_mg, without the property calls
         self.sample = self._bf.sample  # bound once (see closed())
         self.block_ms = self._bf.block_ms
         self.block = Block(self.block_ms)
@@ -249,7 +253,9 @@ class FlowStage:
     def _close_block(self, k):
         bf = self._bf
         v = bf.v_mg
-        off = bf.offset_mg  # v's frame (a re-base in this block changes the offset after)
+        off = self._bf_state[
+            _BF_OFFSET_MG
+        ]  # v's frame (a re-base in this block changes the offset after)
         spread = bf.spread_mg
         dist = bf.disturbed
         moved = bf.moved
@@ -307,7 +313,7 @@ class FlowStage:
         if quiet and not self.holding:
             self._up_n += 1
             if self._up_n >= _SETTLED_BLOCKS and self._milk:
-                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
                     self.volume_mg = raw
         else:
@@ -315,7 +321,7 @@ class FlowStage:
         if quiet and not self.holding and self.unsettled == 0:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
-                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
@@ -383,7 +389,7 @@ class FlowStage:
                 self.holding = True
                 return
             self.level_mg = v
-            self._bf.ref_mg = v + self._bf.offset_mg
+            self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
             self._push(k, v)
             self._level_k = k
             self.holding = False
@@ -459,7 +465,7 @@ class FlowStage:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
-        self._bf.offset_mg += v - target
+        self._bf_state[_BF_OFFSET_MG] += v - target
         for i in range(self._n):  # slopes across the step would be nonsense: start afresh
             self._ring_k[i] = -1
         self.holding = False
@@ -487,7 +493,7 @@ class FlowStage:
         self._push(k, v)
         self._estimate(k)
         self._level_k = k
-        self._bf.ref_mg = self.level_mg + self._bf.offset_mg
+        self._bf_state[_BF_REF_MG] = self.level_mg + self._bf_state[_BF_OFFSET_MG]
         self.accepted += 1
         lv = self.level_mg
         h = self._hist_i
@@ -502,7 +508,7 @@ class FlowStage:
         # settled weight minus the tare, rising within the stretch (milk only accumulates),
         # re-anchored at the start of the next one. Between stretches: the offset-corrected
         # level, never falling.
-        raw = lv + self._bf.offset_mg
+        raw = lv + self._bf_state[_BF_OFFSET_MG]
         if self.unsettled > 0:
             # a press is being released: the newest levels are not the milk, but pressure
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
@@ -537,7 +543,7 @@ class FlowStage:
                 elif raw < t - d:
                     raw = t - d
                 self._set_tare(raw)
-                raw = lv + self._bf.offset_mg
+                raw = lv + self._bf_state[_BF_OFFSET_MG]
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
@@ -595,7 +601,7 @@ class FlowStage:
         ref = self._tare_raw
         if age_blocks < self._hist_n:
             ref = self._hist_tare[(self._hist_i - 1 - age_blocks) % _HIST]
-        t = base_mg + self._bf.offset_mg
+        t = base_mg + self._bf_state[_BF_OFFSET_MG]
         lim = 3 * self.noise_mg
         if t > ref + lim:
             t = ref + lim
@@ -634,7 +640,7 @@ class FlowStage:
         elif t < -_DRIFT_MAX_MG:
             t = -_DRIFT_MAX_MG
         self._tare_raw = t
-        self._tare_lv = t - self._bf.offset_mg
+        self._tare_lv = t - self._bf_state[_BF_OFFSET_MG]
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
@@ -650,21 +656,14 @@ class FlowStage:
 
     @micropython.viper
     def _estimate(self, k: int):
-        # the two Theil-Sen slopes and the level at block k (viper: this runs once a block per
-        # bottle). Blocks are pushed in order and win, fast <= n, so theil_sen_by_age gives
-        # what theil_sen_slope gives without scanning the ring, except in the first blocks
-        # (k < n - 1), where the scan also counts empty slots (-1) as a block: kept there
+        # the two Theil-Sen slopes and the level (viper: this runs once a block per bottle)
         no_slope = int(NO_SLOPE)
         n = int(self._n)
         bms = int(self.block_ms)
         win = int(self._win)
-        fast = int(self._fast)
-        if k < n - 1:
-            s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
-        else:
-            s = int(theil_sen_by_age(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
         rv = ptr32(self._ring_v)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
+        s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
         if s == no_slope:
             self.level_mg = (rv[k % n] << sx) >> sx
             return
@@ -672,10 +671,7 @@ class FlowStage:
             s = _CLAMP_SLOPE_MG_S
         elif s < -_CLAMP_SLOPE_MG_S:
             s = -_CLAMP_SLOPE_MG_S
-        if k < n - 1:
-            f = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, fast, bms))
-        else:
-            f = int(theil_sen_by_age(self._ring_k, self._ring_v, self._pairs, n, k, fast, bms))
+        f = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, self._fast, bms))
         self.fast_mg_s = s if f == no_slope else f
         self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
@@ -687,7 +683,7 @@ class FlowStage:
         while a < n:
             ka = (rk[a] << sx) >> sx
             if lo_k < ka and ka <= k:
-                pp[m] = ((rv[a] << sx) >> sx) + s * (k - ka) * bms // 1000  # 2e4*12*1000 < 2**29
+                pp[m] = ((rv[a] << sx) >> sx) + s * (k - ka) * bms // 1000  # 2e4*12*1e3 < 2**29
                 m += 1
             a += 1
         self.level_mg = int(select_median(self._pairs, m))

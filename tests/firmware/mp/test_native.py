@@ -15,7 +15,6 @@ from pipeline.blockfilter import (
     NO_SLOPE,
     BlockFilter,
     select_median,
-    theil_sen_by_age,
     theil_sen_slope,
 )
 from pipeline.detect import Detector
@@ -190,29 +189,3 @@ def test_detector_line_fits_of_levels_rising_through_zero_match_the_native_code(
         (1360, 4140, 4140),
         (1771, 2870, -451),
     ], got
-
-
-def test_theil_sen_by_age_gives_the_scan_s_slope_on_negative_levels_with_gaps():
-    # flow.py's ring: block j in slot j % 8, some blocks missing (held), levels falling
-    # through zero with noise; every window of the age lookup against the scan
-    ring_k = array("i", [-1] * 8)
-    ring_v = array("i", [0] * 8)
-    pairs = array("i", [0] * 29)
-    got = array("i", [0] * 120)
-    want = array("i", [0] * 120)
-    n = 0
-    for k in range(40):
-        if k % 7 == 3:
-            continue  # a held block: not pushed
-        ring_k[k % 8] = k
-        ring_v[k % 8] = 2000 - 180 * k + ((k * 37) % 11) * 60
-        if k < 7:
-            continue  # the scan counts empty slots as block -1 there (flow.py keeps it)
-        with heap_locked():
-            for win in (3, 5, 8):
-                got[n] = theil_sen_by_age(ring_k, ring_v, pairs, 8, k, win, 1000)
-                want[n] = theil_sen_slope(ring_k, ring_v, pairs, 8, k, win, 1000)
-                n += 1
-    want = list(want[:n])
-    assert list(got[:n]) == want, (got, want)
-    assert n > 80 and min(want) < 0 and min(ring_v) < 0 and NO_SLOPE not in want
