@@ -167,6 +167,21 @@ def select_median(buf, n: int) -> int:
 
 
 @micropython.viper
+def lowest(buf, n: int) -> int:
+    # The lowest of buf[0:n] (an array('i'), n >= 1). No allocation.
+    p = ptr32(buf)  # noqa: F821 (viper built-in)
+    sx = int(WORD_SX)
+    low = (p[0] << sx) >> sx
+    i = 1
+    while i < n:
+        x = (p[i] << sx) >> sx
+        if x < low:
+            low = x
+        i += 1
+    return low
+
+
+@micropython.viper
 def theil_sen_slope(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: int) -> int:
     # Theil-Sen slope (mg/s, flow.py's estimate): the median of the pairwise slopes of the
     # blocks numbered in (k - win, k]. ring_k / ring_v: n slots of block numbers (-1: empty)

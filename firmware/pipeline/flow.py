@@ -83,6 +83,7 @@ from pipeline.blockfilter import (
     NO_SLOPE,
     WORD_SX,
     BlockFilter,
+    lowest,
     select_median,
     theil_sen_slope,
 )
@@ -515,12 +516,9 @@ class FlowStage:
             # at most the milk: the volume may rise to it (massage that goes on for minutes
             # while milk flows, e.g. to the end of the session)
             if self._milk and self._hist_n == _HIST:
-                low = lv
-                for n in range(1, _HIST):
-                    x = self._hist[(h - n) % _HIST]
-                    if x < low:
-                        low = x
-                low -= self._tare_lv
+                # the ring is full and holds lv too: its lowest level (viper: this runs on
+                # every accepted block of a massage)
+                low = lowest(self._hist, _HIST) - self._tare_lv
                 if low > self.volume_mg:
                     self.volume_mg = low
             return

@@ -14,6 +14,7 @@ from mptest import heap_locked
 from pipeline.blockfilter import (
     NO_SLOPE,
     BlockFilter,
+    lowest,
     select_median,
     theil_sen_slope,
 )
@@ -189,3 +190,12 @@ def test_detector_line_fits_of_levels_rising_through_zero_match_the_native_code(
         (1360, 4140, 4140),
         (1771, 2870, -451),
     ], got
+
+
+def test_lowest_level_of_a_ring_below_zero():
+    # flow.py's level history under massage: the lowest of 64 levels, some below zero
+    hist = array("i", [300 - 7 * i for i in range(64)])
+    with heap_locked():
+        low = lowest(hist, 64)
+        first = lowest(hist, 40)
+    assert (low, first) == (300 - 7 * 63, 300 - 7 * 39), (low, first)
