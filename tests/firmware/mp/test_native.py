@@ -19,7 +19,7 @@ from pipeline.blockfilter import (
     theil_sen_slope,
 )
 from pipeline.detect import Detector
-from pipeline.motion import Motion
+from pipeline.motion import Motion, _isqrt
 
 
 class Tilted:
@@ -199,3 +199,12 @@ def test_lowest_level_of_a_ring_below_zero():
         low = lowest(hist, 64)
         first = lowest(hist, 40)
     assert (low, first) == (300 - 7 * 63, 300 - 7 * 39), (low, first)
+
+
+def test_motion_square_root_is_exact_from_any_starting_guess():
+    # _isqrt starts from the last root when that is not below the new one: the result must
+    # be the floor of the square root whatever the guess (below, at, above the root, none)
+    for n in (1, 2, 3, 4, 15, 16, 17, 998001, 999999, 1000000, 1002001, 48000000, 2**29 - 1):
+        for guess in (0, 1, 999, 1000, 1001, 6928, 23170, 40000):
+            r = _isqrt(n, guess)
+            assert r * r <= n < (r + 1) * (r + 1), (n, guess, r)
