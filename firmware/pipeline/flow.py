@@ -401,21 +401,24 @@ class FlowStage:
         flow = self.flow_mg_s
         if flow < 0:
             flow = 0
-        per_block = flow * self.block_ms // 1000  # <= 2e4 after the clamp below
+        bms = self.block_ms
+        per_block = flow * bms // 1000  # <= 2e4 after the clamp below
         if per_block > 20000:
             per_block = 20000
         pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
         r = v - pred
-        tol = self._jump_mg + 4 * self.noise_mg
+        noise = self.noise_mg
+        tol = self._jump_mg + 4 * noise
         # across a gap or a hold the flow may have changed: widen upwards by a slack
-        slack = (150 + (flow >> 1)) * self.block_ms // 1000 * (dt - 1)
+        slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
         if ok and -tol <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
-                self.noise_mg += (min(a, 4 * tol) - self.noise_mg) >> 4
-                if self.noise_mg > 1000:
-                    self.noise_mg = 1000
+                if a > 4 * tol:
+                    a = 4 * tol
+                noise += (a - noise) >> 4
+                self.noise_mg = noise if noise <= 1000 else 1000
             self._spread_floor_mg += (spread - self._spread_floor_mg) >> 4
             self.holding = False
             self._cand_n = 0
@@ -491,7 +494,9 @@ class FlowStage:
 
     @micropython.native
     def _accept(self, k, v):
-        self._push(k, v)
+        i = k % self._n  # _push, written out
+        self._ring_k[i] = k
+        self._ring_v[i] = v
         self._estimate(k)
         self._level_k = k
         self._bf_state[_BF_REF_MG] = self.level_mg + self._bf_state[_BF_OFFSET_MG]
@@ -646,7 +651,6 @@ class FlowStage:
             return self._hist_oldest()
         return self._hist[(self._hist_i - 1 - n) % _HIST]
 
-    @micropython.native
     def _push(self, k, v):
         i = k % self._n
         self._ring_k[i] = k
