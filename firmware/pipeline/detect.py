@@ -417,7 +417,57 @@ class Detector:
         how = 0
         if self._floor(t_ms, ch, k, consecutive, blk):
             how = _FOUND_FLOOR
-        if self._walk(t_ms, ch, k, consecutive, blk) and how == 0:
+        # the walk path (module constants above), its every-block part written out: the
+        # linear level (median of the newest three, raw frame) into its ring, and the walk's
+        # state; _walk, the rest, only inside a walk
+        raw = int(blk.lin_mg) + int(blk.offset_mg)
+        n = 0
+        if consecutive:
+            n = cs[cb + _C_LIN_N]
+        if n == 0:
+            cs[cb + _C_LIN1] = raw
+            cs[cb + _C_LIN2] = raw
+        a = (cs[cb + _C_LIN1] << sx) >> sx
+        b = (cs[cb + _C_LIN2] << sx) >> sx
+        cs[cb + _C_LIN2] = a
+        cs[cb + _C_LIN1] = raw
+        if a > b:
+            m = a
+            a = b
+            b = m
+        m = raw if raw < b else b  # the median of the newest three (a spike shows in one)
+        if m < a:
+            m = a
+        p = (cs[cb + _C_LIN_POS] + 1) % _WK_RING
+        cs[cb + _C_LIN_POS] = p
+        ptr32(self._lr)[ch * _WK_RING + p] = m  # noqa: F821
+        if n < _WK_RING:
+            n += 1
+        cs[cb + _C_LIN_N] = n
+        # the walk: from the second rough block in a row (the floor path counts them) until
+        # _WK_CALM_END blocks in a row are not rough; a gap or a tilt past the correction ends it
+        w = cs[cb + _C_WALK]
+        if not consecutive or blk.tilted:
+            w = 0
+        elif w == 0:
+            if int(ptr32(self._fs)[ch * _F_SLOTS + _F_ROUGH]) >= _FL_ROUGH_RUN:  # noqa: F821
+                w = 1
+                cs[cb + _C_WALK_CALM] = 0
+                # its scatter until learned: twice the block noise (as |second difference|)
+                a = 2 * int(ptr32(self.noise_mg)[ch])  # noqa: F821
+                cs[cb + _C_WALK_D2_Q4] = (a if a > 100 else 100) * 26
+        else:
+            w += 1
+            if blk.rough:
+                cs[cb + _C_WALK_CALM] = 0
+            else:
+                cs[cb + _C_WALK_CALM] = cs[cb + _C_WALK_CALM] + 1
+                if cs[cb + _C_WALK_CALM] >= _WK_CALM_END:
+                    w = 0
+        cs[cb + _C_WALK] = w if w < 10000 else 10000
+        if w == 0:
+            cs[cb + _C_WALK_RUN] = 0
+        elif n >= 3 and self._walk(t_ms, ch, blk, raw, m, p, n, w) and how == 0:
             how = _FOUND_WALK
         if how:
             self._restart(ch)
@@ -824,56 +874,15 @@ class Detector:
         self._pre_dist[ch] = 0
         return fired
 
-    def _walk(self, t_ms, ch, k, consecutive, blk):
-        # The walk path (module constants above). True: a letdown; sets the baseline.
+    def _walk(self, t_ms, ch, blk, raw, m, p, n, w):
+        # The walk path (module constants above) inside a walk (update keeps the linear
+        # levels and the walk's state: raw, the newest level; m, its median of three, at p in
+        # the ring; n levels in a row; w blocks into the walk). True: a letdown; sets the
+        # baseline.
         cs = self._cs
         cb = ch * _C_SLOTS
-        raw = blk.lin_mg + blk.offset_mg
-        n = cs[cb + _C_LIN_N] if consecutive else 0
-        if n == 0:
-            cs[cb + _C_LIN1] = raw
-            cs[cb + _C_LIN2] = raw
-        a = cs[cb + _C_LIN1]
-        b = cs[cb + _C_LIN2]
-        cs[cb + _C_LIN2] = a
-        cs[cb + _C_LIN1] = raw
-        if a > b:
-            a, b = b, a
-        m = raw if raw < b else b  # the median of the newest three (a spike shows in one)
-        if m < a:
-            m = a
-        p = (cs[cb + _C_LIN_POS] + 1) % _WK_RING
-        cs[cb + _C_LIN_POS] = p
         r = self._lr
         rb = ch * _WK_RING
-        r[rb + p] = m
-        if n < _WK_RING:
-            n += 1
-        cs[cb + _C_LIN_N] = n
-        # the walk: from the second rough block in a row (the floor path counts them) until
-        # _WK_CALM_END blocks in a row are not rough; a gap or a tilt past the correction ends it
-        w = cs[cb + _C_WALK]
-        if not consecutive or blk.tilted:
-            w = 0
-        elif w == 0:
-            if self._fs[ch * _F_SLOTS + _F_ROUGH] >= _FL_ROUGH_RUN:
-                w = 1
-                cs[cb + _C_WALK_CALM] = 0
-                # its scatter until learned: twice the block noise (as |second difference|)
-                sd0 = 2 * self.noise_mg[ch]
-                cs[cb + _C_WALK_D2_Q4] = (sd0 if sd0 > 100 else 100) * 26
-        else:
-            w += 1
-            if blk.rough:
-                cs[cb + _C_WALK_CALM] = 0
-            else:
-                cs[cb + _C_WALK_CALM] += 1
-                if cs[cb + _C_WALK_CALM] >= _WK_CALM_END:
-                    w = 0
-        cs[cb + _C_WALK] = w if w < 10000 else 10000
-        cs[cb + _C_WALK_RUN] = cs[cb + _C_WALK_RUN] if w else 0
-        if w == 0 or n < 3:
-            return False
         # the walk's own scatter: EWMA of the levels' |second difference| (trend-free)
         d2 = m - 2 * r[rb + (p - 1) % _WK_RING] + r[rb + (p - 2) % _WK_RING]
         if d2 < 0:

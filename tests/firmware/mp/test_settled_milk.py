@@ -27,7 +27,7 @@ def _net_only_session(sink):
     s = Session({"ld_h_q4": 100000}, 1, sink)
     s.detector._slow = lambda t_ms, ch, bms: False
     s.detector._resume = lambda ch, k, bms, blk: False
-    s.detector._walk = lambda t_ms, ch, k, consecutive, blk: False
+    s.detector._walk = lambda t_ms, ch, blk, raw, m, p, n, w: False
     return s
 
 
