@@ -549,7 +549,11 @@ class Detector:
         if ptr8(self._armed)[ch] == 0 or k < 2 * _SLOW_W + _ENV_BLOCKS:  # noqa: F821
             cs[cb + _C_SLOW_RUN] = 0
         elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._gap_ms):
-            if self._slow(t_ms, ch, bms):
+            # its first test written out: a sustained flow on the envelope (mg/s)
+            now = int(self._env_slope(ch, 0, _SLOW_W)) * 125 // bms
+            if now < _SLOW_MG_S or now > _SLOW_MAX_MG_S:
+                cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
+            elif self._slow(t_ms, ch, bms, now):
                 ptr8(self.found_by)[ch] = _FOUND_SLOW  # noqa: F821
                 self._fire(t_ms, ch)
                 fs.milk_started(
@@ -781,20 +785,18 @@ class Detector:
         self._fit_pred = jump
         return -(sxv * 4) // (w * (w * w - 1) // 12)
 
-    def _slow(self, t_ms, ch, bms):
+    def _slow(self, t_ms, ch, bms, now):
         # The slow path, for onsets the CUSUM cannot see (under massage strokes, during
         # movement, right after a hold): pressure only adds weight for a few seconds, so the
         # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
         # rising to a sustained flow, from a slope that was lower, is an onset (the module
         # constants above list the conditions). It shares the re-arming with the CUSUM.
-        # Called by update while armed, ld_gap_s after the last letdown, from the 25th block.
+        # Called by update while armed, ld_gap_s after the last letdown, from the 25th block,
+        # with a sustained flow on the envelope: `now` (mg/s), its slope over the newest
+        # _SLOW_W values (_env_slope has just left their largest rise in _fit_pred).
         cs = self._cs
         cb = ch * _C_SLOTS
         g = cs[cb + _C_GOOD]
-        now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
-        if not _SLOW_MG_S <= now <= _SLOW_MAX_MG_S:
-            cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
-            return False
         jump = self._fit_pred * 1000 // bms  # mg/s (the newest window's largest rise)
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
