@@ -535,19 +535,23 @@ class BlockFilter:
         s[_BINS_IN_BLOCK] = s[_BINS_IN_BLOCK] + 1
 
     # -- per block --------------------------------------------------------------------------
-    def close_block(self):
+    @micropython.viper
+    def close_block(self) -> bool:
         """Sets the outputs for the block sample() closed; False when it has no value yet
         (no filtered bin in it, or the triangle not yet full)."""
-        s = self._s
-        self.lin_mg = s[_LIN_OUT] - s[_OFFSET_MG]
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
+        off = (s[_OFFSET_MG] << sx) >> sx
+        self.lin_mg = ((s[_LIN_OUT] << sx) >> sx) - off
         if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:
             s[_BINS_IN_BLOCK] = 0
             s[_LO_MG] = _FAR
             s[_HI_MG] = -_FAR
             return False
-        self.v_mg = s[_BOX2_SUM] // 25
-        self.lo_mg = s[_LO_MG]
-        self.spread_mg = s[_HI_MG] - s[_LO_MG]
+        self.v_mg = ((s[_BOX2_SUM] << sx) >> sx) // 25
+        lo = (s[_LO_MG] << sx) >> sx
+        self.lo_mg = lo
+        self.spread_mg = ((s[_HI_MG] << sx) >> sx) - lo
         s[_BINS_IN_BLOCK] = 0
         s[_LO_MG] = _FAR
         s[_HI_MG] = -_FAR

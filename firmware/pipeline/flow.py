@@ -224,7 +224,6 @@ class FlowStage:
         self._rough_hang = 0  # blocks still not quiet after a rough one
 
     # -- per sample -----------------------------------------------------------------------
-    @micropython.native
     def update(self, t_ms, w_mg, motion):
         """Take one sample; True when it closed a block and `block` was written (the
         detector has nothing new to read otherwise)."""
@@ -238,7 +237,6 @@ class FlowStage:
     #     if k >= 0: written = f.closed(k, t_ms, w_mg, motion)
     # `sample` is BlockFilter.sample bound in __init__: -1 taken, -2 before the reset time,
     # k >= 0: block k closed and the sample not taken yet.
-    @micropython.native
     def closed(self, k, t_ms, w_mg, motion):
         """Block k closed at this sample: the per-block work, then the sample is taken;
         True when `block` was written."""
