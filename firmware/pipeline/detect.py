@@ -529,11 +529,17 @@ class Detector:
                 ptr32(self.noise_mg)[ch] = sd  # noqa: F821
             good = (cs[cb + _C_GOOD] << sx) >> sx
             if good >= 8:
-                # its level too (_fit_pred): _resume's reference for 8 good blocks
                 self._fit(ch, 0, 8, 1)
-                cs[cb + _C_FAST] = int(self._fit_b8) * 125 // bms
+                f = int(self._fit_b8) * 125 // bms
+                cs[cb + _C_FAST] = f
+                # _resume written out for 8 good blocks and more, where it cannot fire (that
+                # takes _POST_BLOCKS): the newest good stretch's level and flow, this line
+                cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
+                cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
+                cs[cb + _C_PRE_K] = k
+                ptr8(self._pre_dist)[ch] = 0  # noqa: F821
             how = 0
-            if good >= _PRE_BLOCKS and self._resume(ch, k, bms, blk):  # else nothing to do
+            if good >= _PRE_BLOCKS and good < 8 and self._resume(ch, k, bms, blk):
                 how = _FOUND_RESUME
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
@@ -829,6 +835,7 @@ class Detector:
     def _resume(self, ch, k, bms, blk):
         # The resume path (module constants above): True when the milk that came during the
         # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
+        # Called by update with _PRE_BLOCKS .. 7 good blocks (update does its part after).
         cs = self._cs
         cb = ch * _C_SLOTS
         good = cs[cb + _C_GOOD]
@@ -866,9 +873,8 @@ class Detector:
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
-        # (from 8 good blocks on, update's fit of the newest 8 is that line)
-        if good < 8:
-            self._fit(ch, 0, good, 1)
+        # (update writes it itself from 8 good blocks on)
+        self._fit(ch, 0, good, 1)
         cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)

@@ -50,7 +50,6 @@ _NORM = const(11)  # |gravity| at the last bin, mg (the next square root's start
 _FIELDS = const(12)
 
 
-@micropython.native
 def _isqrt(n, guess):
     # Integer square root by Newton's method, n < 2**29; no allocation. From any start not
     # below the root the steps fall to it: from guess + 1 when (guess + 2)^2 > n (the last
