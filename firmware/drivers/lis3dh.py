@@ -15,6 +15,7 @@
 # Limits: high-resolution mode only (12 bit: 1/2/4/12 mg per digit at +-2/4/8/16 g); no FIFO,
 # no interrupt pins, no click detection. read_mgee_into() does one 6-byte transfer into a
 # buffer allocated once and integer arithmetic (|value| <= 16000 mg): no allocation.
+import micropython
 from micropython import const
 
 ADDRESS = const(0x18)  # 0x19 with SDO/SA0 high
@@ -131,15 +132,16 @@ class LIS3DH:
         """A new X/Y/Z sample since the last read (STATUS_REG.ZYXDA)."""
         return bool(self._read(_STATUS_REG) & _STATUS_ZYXDA)
 
+    @micropython.viper
     def read_mgee_into(self, out):
         """Write x, y, z in milli-g into out[0..2] (an array('i') or list)."""
         if self._i2c:  # the I2C read written out: this runs every sample
             self._bus.readfrom_mem_into(self._address, _OUT_X_L | _I2C_AUTO_INC, self._data)
         else:
             self._read_xyz()
-        d = self._data
-        o = self._offset
-        k = self._mg_per_digit
+        d = ptr8(self._data)  # noqa: F821 (viper built-in; bytes, no sign to extend)
+        o = int(self._offset)
+        k = int(self._mg_per_digit)
         # each axis 16-bit little-endian two's complement ((u ^ 0x8000) - 0x8000 is its
         # value), 12 bits left-justified (>> 4); the axes written out, no loop
         out[0] = (((d[o] | (d[o + 1] << 8)) ^ 0x8000) - 0x8000 >> 4) * k

@@ -167,6 +167,21 @@ def select_median(buf, n: int) -> int:
 
 
 @micropython.viper
+def lowest(buf, n: int) -> int:
+    # The lowest of buf[0:n] (an array('i'), n >= 1). No allocation.
+    p = ptr32(buf)  # noqa: F821 (viper built-in)
+    sx = int(WORD_SX)
+    low = (p[0] << sx) >> sx
+    i = 1
+    while i < n:
+        x = (p[i] << sx) >> sx
+        if x < low:
+            low = x
+        i += 1
+    return low
+
+
+@micropython.viper
 def theil_sen_slope(ring_k, ring_v, pairs, n: int, k: int, win: int, block_ms: int) -> int:
     # Theil-Sen slope (mg/s, flow.py's estimate): the median of the pairwise slopes of the
     # blocks numbered in (k - win, k]. ring_k / ring_v: n slots of block numbers (-1: empty)
@@ -520,19 +535,23 @@ class BlockFilter:
         s[_BINS_IN_BLOCK] = s[_BINS_IN_BLOCK] + 1
 
     # -- per block --------------------------------------------------------------------------
-    def close_block(self):
+    @micropython.viper
+    def close_block(self) -> bool:
         """Sets the outputs for the block sample() closed; False when it has no value yet
         (no filtered bin in it, or the triangle not yet full)."""
-        s = self._s
-        self.lin_mg = s[_LIN_OUT] - s[_OFFSET_MG]
+        s = ptr32(self._s)  # noqa: F821 (viper built-in)
+        sx = s[_SX]
+        off = (s[_OFFSET_MG] << sx) >> sx
+        self.lin_mg = ((s[_LIN_OUT] << sx) >> sx) - off
         if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:
             s[_BINS_IN_BLOCK] = 0
             s[_LO_MG] = _FAR
             s[_HI_MG] = -_FAR
             return False
-        self.v_mg = s[_BOX2_SUM] // 25
-        self.lo_mg = s[_LO_MG]
-        self.spread_mg = s[_HI_MG] - s[_LO_MG]
+        self.v_mg = ((s[_BOX2_SUM] << sx) >> sx) // 25
+        lo = (s[_LO_MG] << sx) >> sx
+        self.lo_mg = lo
+        self.spread_mg = ((s[_HI_MG] << sx) >> sx) - lo
         s[_BINS_IN_BLOCK] = 0
         s[_LO_MG] = _FAR
         s[_HI_MG] = -_FAR

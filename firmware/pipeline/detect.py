@@ -393,76 +393,193 @@ class Detector:
         self.hands_free = False
 
     # -- per sample ------------------------------------------------------------------------
-    @micropython.native
-    def update(self, t_ms, ch, fs):
-        cs = self._cs
+    @micropython.viper
+    def update(self, t_ms: int, ch: int, fs) -> int:
+        # viper: the channel's slots read through ptr32 (sign-extended where they can be
+        # negative), the block record's fields as objects; the ring push and the block noise
+        # (second differences) written out here
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
         cb = ch * _C_SLOTS
-        if self._pending[ch]:
+        pend = ptr8(self._pending)  # noqa: F821
+        if pend[ch]:
             # a lone crossing confirmed a block later, or the other bottle's joint call
-            self.found_by[ch] = self._pending[ch]
-            self._pending[ch] = 0
+            ptr8(self.found_by)[ch] = pend[ch]  # noqa: F821
+            pend[ch] = 0
             self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+            fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
         blk = fs.block  # the one record the detector reads (flow.Block)
-        k = blk.k
-        if k == cs[cb + _C_SEEN]:
+        k = int(blk.k)
+        last = (cs[cb + _C_SEEN] << sx) >> sx
+        if k == last:
             return _EV_NONE
-        last = cs[cb + _C_SEEN]
         cs[cb + _C_SEEN] = k
+        consecutive = k == last + 1
+        held = 1 if blk.held else 0
         code = _EV_NONE
-        good = not blk.held and blk.unsettled <= 0 and blk.quiet and k == last + 1
+        r = ptr32(self._ring)  # noqa: F821
+        rb = ch * _RING
+        good = 0
+        if held == 0 and consecutive:
+            if int(blk.unsettled) <= 0:
+                if blk.quiet:
+                    good = 1
         if good:
             # the ring first: a taper check asks the newest good blocks, this one included
-            self._push(ch, blk.v_mg)
-        if not blk.held and blk.accepted >= 3:
-            code = self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm, good)
+            p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
+            cs[cb + _C_POS] = p
+            r[rb + p] = int(blk.v_mg)
+        if held == 0 and int(blk.accepted) >= 3:
+            code = int(self._taper_check(ch, blk.flow_mg_s, blk.unsettled, blk.calm, good))
         how = 0
-        if self._floor(t_ms, ch, k, k == last + 1, blk):
+        if self._floor(t_ms, ch, k, consecutive, blk):
             how = _FOUND_FLOOR
-        if self._walk(t_ms, ch, k, k == last + 1, blk) and not how:
+        # the walk path (module constants above), its every-block part written out: the
+        # linear level (median of the newest three, raw frame) into its ring, and the walk's
+        # state; _walk, the rest, only inside a walk
+        raw = int(blk.lin_mg) + int(blk.offset_mg)
+        n = 0
+        if consecutive:
+            n = cs[cb + _C_LIN_N]
+        if n == 0:
+            cs[cb + _C_LIN1] = raw
+            cs[cb + _C_LIN2] = raw
+        a = (cs[cb + _C_LIN1] << sx) >> sx
+        b = (cs[cb + _C_LIN2] << sx) >> sx
+        cs[cb + _C_LIN2] = a
+        cs[cb + _C_LIN1] = raw
+        if a > b:
+            m = a
+            a = b
+            b = m
+        m = raw if raw < b else b  # the median of the newest three (a spike shows in one)
+        if m < a:
+            m = a
+        p = (cs[cb + _C_LIN_POS] + 1) % _WK_RING
+        cs[cb + _C_LIN_POS] = p
+        ptr32(self._lr)[ch * _WK_RING + p] = m  # noqa: F821
+        if n < _WK_RING:
+            n += 1
+        cs[cb + _C_LIN_N] = n
+        # the walk: from the second rough block in a row (the floor path counts them) until
+        # _WK_CALM_END blocks in a row are not rough; a gap or a tilt past the correction ends it
+        w = cs[cb + _C_WALK]
+        if not consecutive or blk.tilted:
+            w = 0
+        elif w == 0:
+            if int(ptr32(self._fs)[ch * _F_SLOTS + _F_ROUGH]) >= _FL_ROUGH_RUN:  # noqa: F821
+                w = 1
+                cs[cb + _C_WALK_CALM] = 0
+                # its scatter until learned: twice the block noise (as |second difference|)
+                a = 2 * int(ptr32(self.noise_mg)[ch])  # noqa: F821
+                cs[cb + _C_WALK_D2_Q4] = (a if a > 100 else 100) * 26
+        else:
+            w += 1
+            if blk.rough:
+                cs[cb + _C_WALK_CALM] = 0
+            else:
+                cs[cb + _C_WALK_CALM] = cs[cb + _C_WALK_CALM] + 1
+                if cs[cb + _C_WALK_CALM] >= _WK_CALM_END:
+                    w = 0
+        cs[cb + _C_WALK] = w if w < 10000 else 10000
+        if w == 0:
+            cs[cb + _C_WALK_RUN] = 0
+        elif n >= 3 and self._walk(t_ms, ch, blk, raw, m, p, n, w) and how == 0:
             how = _FOUND_WALK
         if how:
             self._restart(ch)
-            self.found_by[ch] = how
+            ptr8(self.found_by)[ch] = how  # noqa: F821
             self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+            fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
-        g = cs[cb + _C_GOOD]
-        if not good:
-            self._restart(ch)
-            self._pre_dist[ch] = 1
+        bms = int(blk.ms)
+        if good == 0:
+            # _restart, written out
+            ptr8(self._confirm)[ch] = 0  # noqa: F821
+            g = (cs[cb + _C_GOOD] << sx) >> sx
+            cs[cb + _C_CUSUM_Q4] = 0
+            cs[cb + _C_CUSUM_LEN] = 0
+            cs[cb + _C_Z_BLOCK] = -1
+            ptr8(self._pre_dist)[ch] = 1  # noqa: F821
             # not-good blocks in a row, counted negative (the slow path waits at the start
             # of massage: the strokes' residue in the envelope builds up over ~10 s)
             g = (g if g < 0 else 0) - 1
             cs[cb + _C_GOOD] = g if g > -_RING else -_RING
-            if blk.held:
+            if held:
                 return code
-            self._push(ch, blk.v_mg)
-            if self._slow(t_ms, ch, blk.ms):
-                self.found_by[ch] = _FOUND_SLOW
+            p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
+            cs[cb + _C_POS] = p
+            r[rb + p] = int(blk.v_mg)
+        else:
+            v = int(blk.v_mg)
+            p = int(cs[cb + _C_POS])  # pushed above
+            # a good block: count it, and learn the block noise from second differences
+            g = (cs[cb + _C_GOOD] << sx) >> sx
+            if g < 0:
+                g = 0
+            if g < _RING:
+                g += 1
+                cs[cb + _C_GOOD] = g
+            if g >= 3:
+                d2 = (
+                    v
+                    - 2 * ((r[rb + (p - 1) % _RING] << sx) >> sx)
+                    + ((r[rb + (p - 2) % _RING] << sx) >> sx)
+                )
+                if d2 < 0:
+                    d2 = -d2
+                m2 = (cs[cb + _C_D2_ABS_Q4] << sx) >> sx
+                lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
+                if d2 > lim:
+                    d2 = lim
+                m2 += (d2 * 16 - m2) >> 5
+                cs[cb + _C_D2_ABS_Q4] = m2
+                # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
+                sd = m2 * 10 >> 8
+                nf = int(self._noise_floor)
+                if sd < nf:
+                    sd = nf
+                ptr32(self.noise_mg)[ch] = sd  # noqa: F821
+            good = (cs[cb + _C_GOOD] << sx) >> sx
+            if good >= 8:
+                self._fit(ch, 0, 8, 1)
+                f = int(self._fit_b8) * 125 // bms
+                cs[cb + _C_FAST] = f
+                # _resume written out for 8 good blocks and more, where it cannot fire (that
+                # takes _POST_BLOCKS): the newest good stretch's level and flow, this line
+                cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
+                cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
+                cs[cb + _C_PRE_K] = k
+                ptr8(self._pre_dist)[ch] = 0  # noqa: F821
+            how = 0
+            if good >= _PRE_BLOCKS and good < 8 and self._resume(ch, k, bms, blk):
+                how = _FOUND_RESUME
+            elif self._letdown(t_ms, ch, k):
+                how = _FOUND_RISE
+            if how:
+                ptr8(self.found_by)[ch] = how  # noqa: F821
                 self._fire(t_ms, ch)
-                fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
+                fs.milk_started(
+                    (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
+                )
                 return _EV_LETDOWN
-            return code
-        bms = blk.ms
-        self._good_block(ch)
-        good = cs[cb + _C_GOOD]
-        if good >= 8:
-            self._fit(ch, 0, 8, 0)
-            cs[cb + _C_FAST] = self._fit_b8 * 125 // bms
-        how = 0
-        if self._resume(ch, k, bms, blk):
-            how = _FOUND_RESUME
-        elif self._letdown(t_ms, ch, k):
-            how = _FOUND_RISE
-        elif self._slow(t_ms, ch, bms):
-            how = _FOUND_SLOW
-        if how:
-            self.found_by[ch] = how
-            self._fire(t_ms, ch)
-            fs.milk_started(cs[cb + _C_BASE_MG], cs[cb + _C_BASE_AGE])
-            return _EV_LETDOWN
+        # the slow path (not on held blocks): only while armed, after the first blocks and
+        # ld_gap_s after the last letdown (its run restarts while disarmed or early)
+        if ptr8(self._armed)[ch] == 0 or k < 2 * _SLOW_W + _ENV_BLOCKS:  # noqa: F821
+            cs[cb + _C_SLOW_RUN] = 0
+        elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._gap_ms):
+            # its first test written out: a sustained flow on the envelope (mg/s)
+            now = int(self._env_slope(ch, 0, _SLOW_W)) * 125 // bms
+            if now < _SLOW_MG_S or now > _SLOW_MAX_MG_S:
+                cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
+            elif self._slow(t_ms, ch, bms, now):
+                ptr8(self.found_by)[ch] = _FOUND_SLOW  # noqa: F821
+                self._fire(t_ms, ch)
+                fs.milk_started(
+                    (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
+                )
+                return _EV_LETDOWN
         return code
 
     # -- per block ---------------------------------------------------------------------------
@@ -475,7 +592,6 @@ class Detector:
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_Z_BLOCK] = -1
 
-    @micropython.native
     def _push(self, ch, v):
         cs = self._cs
         cb = ch * _C_SLOTS
@@ -483,53 +599,26 @@ class Detector:
         cs[cb + _C_POS] = p
         self._ring[ch * _RING + p] = v
 
-    @micropython.native
-    def _good_block(self, ch):
-        cs = self._cs
-        cb = ch * _C_SLOTS
-        p = cs[cb + _C_POS]
-        v = self._ring[ch * _RING + p]
-        g = cs[cb + _C_GOOD]
-        if g < 0:
-            g = 0
-        if g < _RING:
-            g += 1
-            cs[cb + _C_GOOD] = g
-        if g >= 3:
-            r = self._ring
-            b = ch * _RING
-            d2 = v - 2 * r[b + (p - 1) % _RING] + r[b + (p - 2) % _RING]
-            if d2 < 0:
-                d2 = -d2
-            m2 = cs[cb + _C_D2_ABS_Q4]
-            lim = m2 >> 2  # |d2| x16 clamped at 4 x the mean: a knock barely moves it
-            if d2 > lim:
-                d2 = lim
-            m2 += (d2 * 16 - m2) >> 5
-            cs[cb + _C_D2_ABS_Q4] = m2
-            # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
-            sd = m2 * 10 >> 8
-            if sd < self._noise_floor:
-                sd = self._noise_floor
-            self.noise_mg[ch] = sd
-
-    def _fit(self, ch, end, n, want_pred):
+    @micropython.viper
+    def _fit(self, ch: int, end: int, n: int, want_pred: int):
         # Least-squares line through the blocks aged end .. end+n-1 (0 = newest). Sets
         # _fit_b8 (forward slope, mg per block x8) and, if asked, _fit_pred (value at age 0).
-        self._line(
-            self._ring, ch * _RING, self._cs[ch * _C_SLOTS + _C_POS], _RING, end, n, want_pred
-        )
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
+        self._line(self._ring, ch * _RING, cs[ch * _C_SLOTS + _C_POS], _RING, end, n, want_pred)
 
-    @micropython.native
-    def _line(self, r, b, p, size, end, n, want_pred):
-        # _fit on any ring: r[b + i] for i in 0 .. size - 1, the newest at i = p
-        ref = r[b + (p - end) % size]
+    @micropython.viper
+    def _line(self, r, b: int, p: int, size: int, end: int, n: int, want_pred: int):
+        # _fit on any ring: r[b + i] for i in 0 .. size - 1, the newest at i = p (viper:
+        # values relative to ref, |v| <= _VCLAMP, sums < 2**28; ring values sign-extended)
+        rp = ptr32(r)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
+        ref = (rp[b + (p - end) % size] << sx) >> sx
         c = 2 * end + n - 1  # twice the window's centre age
         sv = 0
         sxv = 0
         x = end
         while x < end + n:
-            v = r[b + (p - x) % size] - ref
+            v = ((rp[b + (p - x) % size] << sx) >> sx) - ref
             if v > _VCLAMP:
                 v = _VCLAMP
             elif v < -_VCLAMP:
@@ -716,24 +805,18 @@ class Detector:
         self._fit_pred = jump
         return -(sxv * 4) // (w * (w * w - 1) // 12)
 
-    def _slow(self, t_ms, ch, bms):
+    def _slow(self, t_ms, ch, bms, now):
         # The slow path, for onsets the CUSUM cannot see (under massage strokes, during
         # movement, right after a hold): pressure only adds weight for a few seconds, so the
         # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
         # rising to a sustained flow, from a slope that was lower, is an onset (the module
         # constants above list the conditions). It shares the re-arming with the CUSUM.
+        # Called by update while armed, ld_gap_s after the last letdown, from the 25th block,
+        # with a sustained flow on the envelope: `now` (mg/s), its slope over the newest
+        # _SLOW_W values (_env_slope has just left their largest rise in _fit_pred).
         cs = self._cs
         cb = ch * _C_SLOTS
-        if not self._armed[ch] or cs[cb + _C_SEEN] < 2 * _SLOW_W + _ENV_BLOCKS:
-            cs[cb + _C_SLOW_RUN] = 0
-            return False
-        if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
-            return False
         g = cs[cb + _C_GOOD]
-        now = self._env_slope(ch, 0, _SLOW_W) * 125 // bms
-        if not _SLOW_MG_S <= now <= _SLOW_MAX_MG_S:
-            cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
-            return False
         jump = self._fit_pred * 1000 // bms  # mg/s (the newest window's largest rise)
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
@@ -766,6 +849,7 @@ class Detector:
     def _resume(self, ch, k, bms, blk):
         # The resume path (module constants above): True when the milk that came during the
         # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
+        # Called by update with _PRE_BLOCKS .. 7 good blocks (update does its part after).
         cs = self._cs
         cb = ch * _C_SLOTS
         good = cs[cb + _C_GOOD]
@@ -817,8 +901,8 @@ class Detector:
                     cs[cb + _C_BASE_AGE] = dt
                     fired = True
         # the newest good stretch's level and flow: the reference for the next disturbance
-        n = good if good < 8 else 8
-        self._fit(ch, 0, n, 1)
+        # (update writes it itself from 8 good blocks on)
+        self._fit(ch, 0, good, 1)
         cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
@@ -826,56 +910,15 @@ class Detector:
         self._pre_dist[ch] = 0
         return fired
 
-    def _walk(self, t_ms, ch, k, consecutive, blk):
-        # The walk path (module constants above). True: a letdown; sets the baseline.
+    def _walk(self, t_ms, ch, blk, raw, m, p, n, w):
+        # The walk path (module constants above) inside a walk (update keeps the linear
+        # levels and the walk's state: raw, the newest level; m, its median of three, at p in
+        # the ring; n levels in a row; w blocks into the walk). True: a letdown; sets the
+        # baseline.
         cs = self._cs
         cb = ch * _C_SLOTS
-        raw = blk.lin_mg + blk.offset_mg
-        n = cs[cb + _C_LIN_N] if consecutive else 0
-        if n == 0:
-            cs[cb + _C_LIN1] = raw
-            cs[cb + _C_LIN2] = raw
-        a = cs[cb + _C_LIN1]
-        b = cs[cb + _C_LIN2]
-        cs[cb + _C_LIN2] = a
-        cs[cb + _C_LIN1] = raw
-        if a > b:
-            a, b = b, a
-        m = raw if raw < b else b  # the median of the newest three (a spike shows in one)
-        if m < a:
-            m = a
-        p = (cs[cb + _C_LIN_POS] + 1) % _WK_RING
-        cs[cb + _C_LIN_POS] = p
         r = self._lr
         rb = ch * _WK_RING
-        r[rb + p] = m
-        if n < _WK_RING:
-            n += 1
-        cs[cb + _C_LIN_N] = n
-        # the walk: from the second rough block in a row (the floor path counts them) until
-        # _WK_CALM_END blocks in a row are not rough; a gap or a tilt past the correction ends it
-        w = cs[cb + _C_WALK]
-        if not consecutive or blk.tilted:
-            w = 0
-        elif w == 0:
-            if self._fs[ch * _F_SLOTS + _F_ROUGH] >= _FL_ROUGH_RUN:
-                w = 1
-                cs[cb + _C_WALK_CALM] = 0
-                # its scatter until learned: twice the block noise (as |second difference|)
-                sd0 = 2 * self.noise_mg[ch]
-                cs[cb + _C_WALK_D2_Q4] = (sd0 if sd0 > 100 else 100) * 26
-        else:
-            w += 1
-            if blk.rough:
-                cs[cb + _C_WALK_CALM] = 0
-            else:
-                cs[cb + _C_WALK_CALM] += 1
-                if cs[cb + _C_WALK_CALM] >= _WK_CALM_END:
-                    w = 0
-        cs[cb + _C_WALK] = w if w < 10000 else 10000
-        cs[cb + _C_WALK_RUN] = cs[cb + _C_WALK_RUN] if w else 0
-        if w == 0 or n < 3:
-            return False
         # the walk's own scatter: EWMA of the levels' |second difference| (trend-free)
         d2 = m - 2 * r[rb + (p - 1) % _WK_RING] + r[rb + (p - 2) % _WK_RING]
         if d2 < 0:

@@ -79,7 +79,14 @@ from array import array
 import micropython
 from micropython import const
 
-from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.blockfilter import (
+    NO_SLOPE,
+    WORD_SX,
+    BlockFilter,
+    lowest,
+    select_median,
+    theil_sen_slope,
+)
 
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
@@ -102,6 +109,10 @@ _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this man
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
 _SETTLED_UP_MG = const(1000)  # weight that stayed this far (+ 4 noise) above the volume
 _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as settled milk
+# BlockFilter's ref_mg and offset_mg: slots _REF_MG and _OFFSET_MG of its state array, read
+# and written here without the property's call (once a block, several times)
+_BF_REF_MG = const(6)
+_BF_OFFSET_MG = const(7)
 
 
 class Block:
@@ -135,6 +146,7 @@ class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
         self._bf = BlockFilter(cfg)  # the per-sample part
+        self._bf_state = self._bf._s  # its ref_mg and offset_mg, without the property calls
         self.sample = self._bf.sample  # bound once (see closed())
         self.block_ms = self._bf.block_ms
         self.block = Block(self.block_ms)
@@ -212,7 +224,6 @@ class FlowStage:
         self._rough_hang = 0  # blocks still not quiet after a rough one
 
     # -- per sample -----------------------------------------------------------------------
-    @micropython.native
     def update(self, t_ms, w_mg, motion):
         """Take one sample; True when it closed a block and `block` was written (the
         detector has nothing new to read otherwise)."""
@@ -226,7 +237,6 @@ class FlowStage:
     #     if k >= 0: written = f.closed(k, t_ms, w_mg, motion)
     # `sample` is BlockFilter.sample bound in __init__: -1 taken, -2 before the reset time,
     # k >= 0: block k closed and the sample not taken yet.
-    @micropython.native
     def closed(self, k, t_ms, w_mg, motion):
         """Block k closed at this sample: the per-block work, then the sample is taken;
         True when `block` was written."""
@@ -242,7 +252,9 @@ class FlowStage:
     def _close_block(self, k):
         bf = self._bf
         v = bf.v_mg
-        off = bf.offset_mg  # v's frame (a re-base in this block changes the offset after)
+        off = self._bf_state[
+            _BF_OFFSET_MG
+        ]  # v's frame (a re-base in this block changes the offset after)
         spread = bf.spread_mg
         dist = bf.disturbed
         moved = bf.moved
@@ -300,7 +312,7 @@ class FlowStage:
         if quiet and not self.holding:
             self._up_n += 1
             if self._up_n >= _SETTLED_BLOCKS and self._milk:
-                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
                     self.volume_mg = raw
         else:
@@ -308,7 +320,7 @@ class FlowStage:
         if quiet and not self.holding and self.unsettled == 0:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
-                raw = self.level_mg + self._bf.offset_mg - self._tare_raw
+                raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
@@ -376,7 +388,7 @@ class FlowStage:
                 self.holding = True
                 return
             self.level_mg = v
-            self._bf.ref_mg = v + self._bf.offset_mg
+            self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
             self._push(k, v)
             self._level_k = k
             self.holding = False
@@ -387,21 +399,24 @@ class FlowStage:
         flow = self.flow_mg_s
         if flow < 0:
             flow = 0
-        per_block = flow * self.block_ms // 1000  # <= 2e4 after the clamp below
+        bms = self.block_ms
+        per_block = flow * bms // 1000  # <= 2e4 after the clamp below
         if per_block > 20000:
             per_block = 20000
         pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
         r = v - pred
-        tol = self._jump_mg + 4 * self.noise_mg
+        noise = self.noise_mg
+        tol = self._jump_mg + 4 * noise
         # across a gap or a hold the flow may have changed: widen upwards by a slack
-        slack = (150 + (flow >> 1)) * self.block_ms // 1000 * (dt - 1)
+        slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
         if ok and -tol <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
-                self.noise_mg += (min(a, 4 * tol) - self.noise_mg) >> 4
-                if self.noise_mg > 1000:
-                    self.noise_mg = 1000
+                if a > 4 * tol:
+                    a = 4 * tol
+                noise += (a - noise) >> 4
+                self.noise_mg = noise if noise <= 1000 else 1000
             self._spread_floor_mg += (spread - self._spread_floor_mg) >> 4
             self.holding = False
             self._cand_n = 0
@@ -452,7 +467,7 @@ class FlowStage:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
-        self._bf.offset_mg += v - target
+        self._bf_state[_BF_OFFSET_MG] += v - target
         for i in range(self._n):  # slopes across the step would be nonsense: start afresh
             self._ring_k[i] = -1
         self.holding = False
@@ -477,10 +492,12 @@ class FlowStage:
 
     @micropython.native
     def _accept(self, k, v):
-        self._push(k, v)
+        i = k % self._n  # _push, written out
+        self._ring_k[i] = k
+        self._ring_v[i] = v
         self._estimate(k)
         self._level_k = k
-        self._bf.ref_mg = self.level_mg + self._bf.offset_mg
+        self._bf_state[_BF_REF_MG] = self.level_mg + self._bf_state[_BF_OFFSET_MG]
         self.accepted += 1
         lv = self.level_mg
         h = self._hist_i
@@ -495,19 +512,16 @@ class FlowStage:
         # settled weight minus the tare, rising within the stretch (milk only accumulates),
         # re-anchored at the start of the next one. Between stretches: the offset-corrected
         # level, never falling.
-        raw = lv + self._bf.offset_mg
+        raw = lv + self._bf_state[_BF_OFFSET_MG]
         if self.unsettled > 0:
             # a press is being released: the newest levels are not the milk, but pressure
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
             # at most the milk: the volume may rise to it (massage that goes on for minutes
             # while milk flows, e.g. to the end of the session)
             if self._milk and self._hist_n == _HIST:
-                low = lv
-                for n in range(1, _HIST):
-                    x = self._hist[(h - n) % _HIST]
-                    if x < low:
-                        low = x
-                low -= self._tare_lv
+                # the ring is full and holds lv too: its lowest level (viper: this runs on
+                # every accepted block of a massage)
+                low = lowest(self._hist, _HIST) - self._tare_lv
                 if low > self.volume_mg:
                     self.volume_mg = low
             return
@@ -530,7 +544,7 @@ class FlowStage:
                 elif raw < t - d:
                     raw = t - d
                 self._set_tare(raw)
-                raw = lv + self._bf.offset_mg
+                raw = lv + self._bf_state[_BF_OFFSET_MG]
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
@@ -588,7 +602,7 @@ class FlowStage:
         ref = self._tare_raw
         if age_blocks < self._hist_n:
             ref = self._hist_tare[(self._hist_i - 1 - age_blocks) % _HIST]
-        t = base_mg + self._bf.offset_mg
+        t = base_mg + self._bf_state[_BF_OFFSET_MG]
         lim = 3 * self.noise_mg
         if t > ref + lim:
             t = ref + lim
@@ -627,7 +641,7 @@ class FlowStage:
         elif t < -_DRIFT_MAX_MG:
             t = -_DRIFT_MAX_MG
         self._tare_raw = t
-        self._tare_lv = t - self._bf.offset_mg
+        self._tare_lv = t - self._bf_state[_BF_OFFSET_MG]
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
@@ -635,39 +649,41 @@ class FlowStage:
             return self._hist_oldest()
         return self._hist[(self._hist_i - 1 - n) % _HIST]
 
-    @micropython.native
     def _push(self, k, v):
         i = k % self._n
         self._ring_k[i] = k
         self._ring_v[i] = v
 
-    @micropython.native
-    def _estimate(self, k):
-        # the two Theil-Sen slopes (_slope written out: this runs once a block per bottle)
-        rk = self._ring_k
-        rv = self._ring_v
-        pairs = self._pairs
-        n = self._n
-        bms = self.block_ms
-        win = self._win
-        s = theil_sen_slope(rk, rv, pairs, n, k, win, bms)
-        if s == NO_SLOPE:
-            self.level_mg = rv[k % n]
+    @micropython.viper
+    def _estimate(self, k: int):
+        # the two Theil-Sen slopes and the level (viper: this runs once a block per bottle)
+        no_slope = int(NO_SLOPE)
+        n = int(self._n)
+        bms = int(self.block_ms)
+        win = int(self._win)
+        rv = ptr32(self._ring_v)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
+        s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
+        if s == no_slope:
+            self.level_mg = (rv[k % n] << sx) >> sx
             return
         if s > _CLAMP_SLOPE_MG_S:
             s = _CLAMP_SLOPE_MG_S
         elif s < -_CLAMP_SLOPE_MG_S:
             s = -_CLAMP_SLOPE_MG_S
-        f = theil_sen_slope(rk, rv, pairs, n, k, self._fast, bms)
-        self.fast_mg_s = s if f == NO_SLOPE else f
+        f = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, self._fast, bms))
+        self.fast_mg_s = s if f == no_slope else f
         self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
+        rk = ptr32(self._ring_k)  # noqa: F821
+        pp = ptr32(self._pairs)  # noqa: F821
         m = 0
         lo_k = k - win
-        for a in range(n):
-            ka = rk[a]
-            if ka <= lo_k or ka > k:
-                continue
-            pairs[m] = rv[a] + s * (k - ka) * bms // 1000  # 2e4*12*1000 < 2**29
-            m += 1
-        self.level_mg = select_median(pairs, m)
+        a = 0
+        while a < n:
+            ka = (rk[a] << sx) >> sx
+            if lo_k < ka and ka <= k:
+                pp[m] = ((rv[a] << sx) >> sx) + s * (k - ka) * bms // 1000  # 2e4*12*1e3 < 2**29
+                m += 1
+            a += 1
+        self.level_mg = int(select_median(self._pairs, m))

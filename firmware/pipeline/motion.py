@@ -46,16 +46,20 @@ _HAVE_G = const(7)  # gravity known (after the first bin)
 _GX = const(8)  # gravity, mg per axis
 _GY = const(9)
 _GZ = const(10)
-_FIELDS = const(11)
+_NORM = const(11)  # |gravity| at the last bin, mg (the next square root's start)
+_FIELDS = const(12)
 
 
-@micropython.native
-def _isqrt(n):
-    # Integer square root by Newton's method, n < 2**29; no allocation.
+def _isqrt(n, guess):
+    # Integer square root by Newton's method, n < 2**29; no allocation. From any start not
+    # below the root the steps fall to it: from guess + 1 when (guess + 2)^2 > n (the last
+    # root, gravity barely moves: a step or two), else from n.
     if n <= 0:
         return 0
-    x = n
-    y = (x + 1) >> 1
+    x = guess + 1
+    if x < 1 or (x + 1) * (x + 1) <= n:
+        x = n
+    y = (x + n // x) >> 1
     while y < x:
         x = y
         y = (x + n // x) >> 1
@@ -141,7 +145,8 @@ class Motion:
         if shake > self._moving_mgee:
             self._last_shake_ms = t_ms
         self.moving = t_ms - self._last_shake_ms <= self._hang_ms
-        norm = _isqrt(gx * gx + gy * gy + gz * gz)
+        norm = _isqrt(gx * gx + gy * gy + gz * gz, s[_NORM])
+        s[_NORM] = norm
         if norm > 0:
             up = gz if self._up == 2 else (gy if self._up == 1 else gx)
             if up < 0:

@@ -11,9 +11,15 @@ out; they fail when a slot is read zero-extended.
 from array import array
 
 from mptest import heap_locked
-from pipeline.blockfilter import NO_SLOPE, BlockFilter, select_median, theil_sen_slope
+from pipeline.blockfilter import (
+    NO_SLOPE,
+    BlockFilter,
+    lowest,
+    select_median,
+    theil_sen_slope,
+)
 from pipeline.detect import Detector
-from pipeline.motion import Motion
+from pipeline.motion import Motion, _isqrt
 
 
 class Tilted:
@@ -158,3 +164,47 @@ def _blocks_no_alloc(bf, level_mg, t0_ms, t1_ms, motion):
             bf.close_block()
             bf.sample(t, level_mg, motion)
         t += 100
+
+
+def test_detector_line_fits_of_levels_rising_through_zero_match_the_native_code():
+    # bottle 2's ring as above (rising from -3 g through zero, ripple, step): the slope (mg per
+    # block x8), the value at age 0 and at the window's end of four fits (the last one
+    # wholly below zero) are what the
+    # @micropython.native _line gave before it became viper
+    d = Detector({}, 2)
+    for i in range(25):
+        d._push(1, -3000 + 250 * i + (i % 3) * 400 + (900 if i >= 20 else 0))
+        d._push(0, 99999)
+    out = array("i", [0] * 12)
+    windows = ((0, 8), (2, 20), (0, 5), (15, 8))
+    with heap_locked():
+        for i in range(4):
+            d._fit(1, windows[i][0], windows[i][1], 1)
+            out[3 * i] = d._fit_b8
+            out[3 * i + 1] = d._fit_pred
+            out[3 * i + 2] = d._fit_end
+    got = [tuple(out[i : i + 3]) for i in range(0, 12, 3)]
+    assert got == [
+        (3057, 4424, 4424),
+        (2292, 3934, 3361),
+        (1360, 4140, 4140),
+        (1771, 2870, -451),
+    ], got
+
+
+def test_lowest_level_of_a_ring_below_zero():
+    # flow.py's level history under massage: the lowest of 64 levels, some below zero
+    hist = array("i", [300 - 7 * i for i in range(64)])
+    with heap_locked():
+        low = lowest(hist, 64)
+        first = lowest(hist, 40)
+    assert (low, first) == (300 - 7 * 63, 300 - 7 * 39), (low, first)
+
+
+def test_motion_square_root_is_exact_from_any_starting_guess():
+    # _isqrt starts from the last root when that is not below the new one: the result must
+    # be the floor of the square root whatever the guess (below, at, above the root, none)
+    for n in (1, 2, 3, 4, 15, 16, 17, 998001, 999999, 1000000, 1002001, 48000000, 2**29 - 1):
+        for guess in (0, 1, 999, 1000, 1001, 6928, 23170, 40000):
+            r = _isqrt(n, guess)
+            assert r * r <= n < (r + 1) * (r + 1), (n, guess, r)
