@@ -372,6 +372,7 @@ class Detector:
             self._fs[ch * _F_SLOTS + _F_DEV_Q4] = 300 * 16
             self._fs[ch * _F_SLOTS + _F_SD] = 260
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
+        self._fl_tmp = array("i", [0] * 6)  # _fl_scan's results
         # walk path: the linear levels (median of 3, raw frame) of consecutive blocks
         self._lr = array("i", [0] * (n * _WK_RING))
         for ch in range(n):
@@ -1022,6 +1023,122 @@ class Detector:
             j += 1
         return e
 
+    @micropython.viper
+    def _fl_push(self, ch: int, consecutive: int, blk) -> int:
+        # The floor path's every-block start: the newest lowest bin (raw frame) into its
+        # ring, unless the block restarts the path (tilted past the correction, walking, or
+        # the bin that far below the floor: _fl_bad, -1); the wait for the weight to come back
+        # after a fall; the lowest bins' scatter. Returns the valid blocks in a row (n).
+        sx = int(WORD_SX)
+        fq = ptr32(self._fs)  # noqa: F821 (viper built-in)
+        fqb = ch * _F_SLOTS
+        n = 0
+        if consecutive:
+            n = (fq[fqb + _F_N] << sx) >> sx
+        raw = int(blk.lo_mg) + int(blk.offset_mg)
+        sd = (fq[fqb + _F_SD] << sx) >> sx
+        tol = _FL_FALL_MG + 3 * sd
+        b = ch * _FL_RING
+        pos = int(fq[fqb + _F_POS])
+        # walking shakes nearly every block; a massage stroke's steep edge now and then one
+        rough = 0
+        if blk.rough:
+            rough = ((fq[fqb + _F_ROUGH] << sx) >> sx) + 1
+        fq[fqb + _F_ROUGH] = rough
+        bad = 0
+        if blk.tilted or rough >= _FL_ROUGH_RUN:
+            bad = 1
+        elif n >= _FL_E and raw < ((ptr32(self._fl_fu)[b + pos] << sx) >> sx) - tol:  # noqa: F821
+            bad = 1
+        if bad:
+            self._fl_bad(ch, n)
+            return -1
+        if fq[fqb + _F_WAIT] != 0:
+            fq[fqb + _F_WAIT] = fq[fqb + _F_WAIT] - 1
+            if raw < ((fq[fqb + _F_REF] << sx) >> sx) - tol:
+                fq[fqb + _F_BACK] = 0
+            else:
+                fq[fqb + _F_BACK] = fq[fqb + _F_BACK] + 1
+                if int(fq[fqb + _F_BACK]) >= _FL_E:
+                    fq[fqb + _F_WAIT] = 0
+            if fq[fqb + _F_WAIT] != 0:
+                n = 0
+        r = ptr32(self._fl)  # noqa: F821
+        prev = (r[b + pos] << sx) >> sx
+        pos = (pos + 1) & (_FL_RING - 1)
+        fq[fqb + _F_POS] = pos
+        r[b + pos] = raw
+        if n > 0:
+            # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
+            d = raw - prev
+            if d < 0:
+                d = -d
+            if d > 8 * sd + 1000:
+                d = 8 * sd + 1000
+            m = (fq[fqb + _F_DEV_Q4] << sx) >> sx
+            m += (d * 16 - m) >> 4
+            fq[fqb + _F_DEV_Q4] = m
+            fq[fqb + _F_SD] = m * 14 >> 8  # sd = 0.886 x mean |change|
+        if n < _FL_RING:
+            n += 1
+        fq[fqb + _F_N] = n
+        return n
+
+    @micropython.viper
+    def _fl_scan(self, ch: int, m: int, s: int):
+        # The floor path's loops over its rings for the newest block, into _fl_tmp: [0] the
+        # highest floor of ages 0 .. min(m - 1, _FL_D); [1], [2], [3] the floor at ages 0,
+        # _FL_D and 2 carried by s mg per block (_fl_proj); [4] the least-squares sum
+        # sum((2j - _FL_B) x floor(_FL_D + j)) for j = 0 .. _FL_B, each floor taken relative
+        # to the one at age _FL_D (the weights sum to 0: the same sum, in small numbers);
+        # [5] the largest one-block rise of the floor over ages 0 .. _FL_D (0 at least).
+        # Ring indices with & (_FL_RING - 1): _FL_RING is a power of 2.
+        sx = int(WORD_SX)
+        fq = ptr32(self._fs)  # noqa: F821 (viper built-in)
+        fl = ptr32(self._fl)  # noqa: F821
+        fu = ptr32(self._fl_fu)  # noqa: F821
+        out = ptr32(self._fl_tmp)  # noqa: F821
+        b = ch * _FL_RING
+        pos = int(fq[ch * _F_SLOTS + _F_POS])
+        top = (fu[b + pos] << sx) >> sx
+        j = 1
+        while j < m and j <= _FL_D:
+            x = (fu[b + ((pos - j) & (_FL_RING - 1))] << sx) >> sx
+            if x > top:
+                top = x
+            j += 1
+        out[0] = top
+        i = 0
+        while i < 3:
+            p = pos if i == 0 else (pos - _FL_D if i == 1 else pos - 2)
+            e = (fl[b + (p & (_FL_RING - 1))] << sx) >> sx
+            j = 1
+            while j < _FL_E:
+                x = ((fl[b + ((p - j) & (_FL_RING - 1))] << sx) >> sx) + s * j
+                if x < e:
+                    e = x
+                j += 1
+            i += 1
+            out[i] = e
+        ref = (fu[b + ((pos - _FL_D) & (_FL_RING - 1))] << sx) >> sx
+        sxv = 0
+        j = 0
+        while j <= _FL_B:
+            x = ((fu[b + ((pos - _FL_D - j) & (_FL_RING - 1))] << sx) >> sx) - ref
+            sxv += (2 * j - _FL_B) * x
+            j += 1
+        out[4] = sxv
+        step = 0
+        j = 0
+        while j < _FL_D:
+            x = ((fu[b + ((pos - j) & (_FL_RING - 1))] << sx) >> sx) - (
+                (fu[b + ((pos - j - 1) & (_FL_RING - 1))] << sx) >> sx
+            )
+            if x > step:
+                step = x
+            j += 1
+        out[5] = step
+
     def _fl_bad(self, ch, n):
         # something pulled the weight below the milk (walking, a tilt, a lift): the floor
         # restarts once the weight has stayed back up at the floor from before (milk never
@@ -1045,66 +1162,22 @@ class Detector:
         cb = ch * _C_SLOTS
         fq = self._fs
         fqb = ch * _F_SLOTS
-        n = fq[fqb + _F_N]
-        if not consecutive:
-            n = 0
-        raw = blk.lo_mg + blk.offset_mg
-        sd = fq[fqb + _F_SD]
-        tol = _FL_FALL_MG + 3 * sd
+        tol = _FL_FALL_MG + 3 * fq[fqb + _F_SD]  # (the scatter before this block's)
+        n = self._fl_push(ch, 1 if consecutive else 0, blk)
+        if n < _FL_E:  # -1: restarted (_fl_bad)
+            fq[fqb + _F_RUN] = 0
+            return False
         b = ch * _FL_RING
         pos = fq[fqb + _F_POS]
         fu = self._fl_fu  # the floor after each block, not carried forward
-        # walking shakes nearly every block; a massage stroke's steep edge now and then one
-        rough = 0
-        if blk.rough:
-            rough = fq[fqb + _F_ROUGH] + 1
-        fq[fqb + _F_ROUGH] = rough
-        if blk.tilted or rough >= _FL_ROUGH_RUN or (n >= _FL_E and raw < fu[b + pos] - tol):
-            self._fl_bad(ch, n)
-            return False
-        if fq[fqb + _F_WAIT] > 0:
-            fq[fqb + _F_WAIT] -= 1
-            if raw < fq[fqb + _F_REF] - tol:
-                fq[fqb + _F_BACK] = 0
-            else:
-                fq[fqb + _F_BACK] += 1
-                if fq[fqb + _F_BACK] >= _FL_E:
-                    fq[fqb + _F_WAIT] = 0
-            if fq[fqb + _F_WAIT] > 0:
-                n = 0
-        r = self._fl
-        prev = r[b + pos]
-        pos = (pos + 1) % _FL_RING
-        fq[fqb + _F_POS] = pos
-        r[b + pos] = raw
-        if n > 0:
-            # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
-            d = raw - prev
-            if d < 0:
-                d = -d
-            if d > 8 * sd + 1000:
-                d = 8 * sd + 1000
-            m = fq[fqb + _F_DEV_Q4]
-            m += (d * 16 - m) >> 4
-            fq[fqb + _F_DEV_Q4] = m
-            fq[fqb + _F_SD] = m * 14 >> 8  # sd = 0.886 x mean |change|
-        if n < _FL_RING:
-            n += 1
-        fq[fqb + _F_N] = n
-        if n < _FL_E:
-            fq[fqb + _F_RUN] = 0
-            return False
         f = self._fl_proj(ch, 0, 0)
         fu[b + pos] = f
         # floors known at ages 0 .. m - 1
         m = n - _FL_E + 1
-        top = f
-        j = 1
-        while j < m and j <= _FL_D:
-            x = fu[b + (pos - j) % _FL_RING]
-            if x > top:
-                top = x
-            j += 1
+        s = fq[fqb + _F_SLOPE]
+        self._fl_scan(ch, m, s)
+        sc = self._fl_tmp
+        top = sc[0]
         fq[fqb + _F_TOP] = top
         if f < top - tol:
             # the floor itself fell: milk never leaves and a hand only adds weight
@@ -1120,17 +1193,11 @@ class Detector:
         if m < _FL_D + _FL_B + 1:
             fq[fqb + _F_RUN] = 0
             return False
-        s = fq[fqb + _F_SLOPE]
-        f0 = self._fl_proj(ch, 0, s)
-        fd = self._fl_proj(ch, _FL_D, s)
+        f0 = sc[1]
+        fd = sc[2]
         # the floor's rise before, over _FL_D blocks: the least-squares line through the
         # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more)
-        sxv = 0
-        j = 0
-        while j <= _FL_B:
-            sxv += (2 * j - _FL_B) * fu[b + (pos - _FL_D - j) % _FL_RING]
-            j += 1
-        before = -(sxv * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
+        before = -(sc[4] * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
         if before < 0:
             before = 0
         rise = f0 - fd
@@ -1156,16 +1223,9 @@ class Detector:
         # the shape of milk: still rising, and spread over the window (the largest one-block
         # rise of the floor as it is: carried forward, the flow a step gave it would smooth
         # the step away)
-        shape = extra > 0 and f0 > self._fl_proj(ch, 2, s)
+        shape = extra > 0 and f0 > sc[3]
         if shape:
-            step = 0
-            j = 0
-            while j < _FL_D:
-                x = fu[b + (pos - j) % _FL_RING] - fu[b + (pos - j - 1) % _FL_RING]
-                if x > step:
-                    step = x
-                j += 1
-            shape = step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100
+            shape = sc[5] * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100
         fq[fqb + _F_EXTRA] = extra if shape else 0
         fq[fqb + _F_NEED] = need
         fq[fqb + _F_K] = k

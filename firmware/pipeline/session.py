@@ -40,9 +40,9 @@ _END_OTHER = const(0)
 _END_DONE = const(1)
 _PH_EXPRESSING = const(2)
 
-_COACH_EVERY_MS = const(500)  # the coach's clock: its steps are seconds to minutes long, a
-# detection drains it at once, and a cue half a second later is not felt (at 10 Hz every 100 ms
-# was every sample: ~0.7 us of the ~9 us a sample costs)
+_COACH_EVERY_MS = const(1000)  # the coach's clock: its steps are seconds to minutes long, a
+# detection drains it at once, and a cue a second later is not felt (at 10 Hz every 100 ms was
+# every sample: ~0.7 us of the ~9 us a sample costs; every 500 ms still ~0.5 us of ~8)
 # The coach's safety net for the first letdown: milk in the bottles during stimulation is a
 # letdown whatever the detector says (no `stimulate` after it): 2 mL more than at the start
 # (2060 mg) on weight that stayed put (FlowStage.settled_mg: a tilt, a press or a re-based
