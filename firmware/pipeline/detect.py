@@ -372,7 +372,6 @@ class Detector:
             self._fs[ch * _F_SLOTS + _F_DEV_Q4] = 300 * 16
             self._fs[ch * _F_SLOTS + _F_SD] = 260
         self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
-        self._fl_tmp = array("i", [0] * 6)  # _fl_scan's results
         # walk path: the linear levels (median of 3, raw frame) of consecutive blocks
         self._lr = array("i", [0] * (n * _WK_RING))
         for ch in range(n):
@@ -1004,141 +1003,6 @@ class Detector:
             back = b2
         return back if back < dt else dt
 
-    @micropython.viper
-    def _fl_proj(self, ch: int, age: int, s: int) -> int:
-        # the floor at `age` blocks back with each of its _FL_E lowest bins carried forward by
-        # s mg per block (a rising floor would lag by the window otherwise)
-        fq = self._fs
-        fqb = ch * _F_SLOTS
-        r = ptr32(self._fl)  # noqa: F821 (viper built-in)
-        sx = int(WORD_SX)
-        b = ch * _FL_RING
-        p = int(fq[fqb + _F_POS]) - age
-        e = (r[b + p % _FL_RING] << sx) >> sx
-        j = 1
-        while j < _FL_E:
-            x = ((r[b + (p - j) % _FL_RING] << sx) >> sx) + s * j
-            if x < e:
-                e = x
-            j += 1
-        return e
-
-    @micropython.viper
-    def _fl_push(self, ch: int, consecutive: int, blk) -> int:
-        # The floor path's every-block start: the newest lowest bin (raw frame) into its
-        # ring, unless the block restarts the path (tilted past the correction, walking, or
-        # the bin that far below the floor: _fl_bad, -1); the wait for the weight to come back
-        # after a fall; the lowest bins' scatter. Returns the valid blocks in a row (n).
-        sx = int(WORD_SX)
-        fq = ptr32(self._fs)  # noqa: F821 (viper built-in)
-        fqb = ch * _F_SLOTS
-        n = 0
-        if consecutive:
-            n = (fq[fqb + _F_N] << sx) >> sx
-        raw = int(blk.lo_mg) + int(blk.offset_mg)
-        sd = (fq[fqb + _F_SD] << sx) >> sx
-        tol = _FL_FALL_MG + 3 * sd
-        b = ch * _FL_RING
-        pos = int(fq[fqb + _F_POS])
-        # walking shakes nearly every block; a massage stroke's steep edge now and then one
-        rough = 0
-        if blk.rough:
-            rough = ((fq[fqb + _F_ROUGH] << sx) >> sx) + 1
-        fq[fqb + _F_ROUGH] = rough
-        bad = 0
-        if blk.tilted or rough >= _FL_ROUGH_RUN:
-            bad = 1
-        elif n >= _FL_E and raw < ((ptr32(self._fl_fu)[b + pos] << sx) >> sx) - tol:  # noqa: F821
-            bad = 1
-        if bad:
-            self._fl_bad(ch, n)
-            return -1
-        if fq[fqb + _F_WAIT] != 0:
-            fq[fqb + _F_WAIT] = fq[fqb + _F_WAIT] - 1
-            if raw < ((fq[fqb + _F_REF] << sx) >> sx) - tol:
-                fq[fqb + _F_BACK] = 0
-            else:
-                fq[fqb + _F_BACK] = fq[fqb + _F_BACK] + 1
-                if int(fq[fqb + _F_BACK]) >= _FL_E:
-                    fq[fqb + _F_WAIT] = 0
-            if fq[fqb + _F_WAIT] != 0:
-                n = 0
-        r = ptr32(self._fl)  # noqa: F821
-        prev = (r[b + pos] << sx) >> sx
-        pos = (pos + 1) & (_FL_RING - 1)
-        fq[fqb + _F_POS] = pos
-        r[b + pos] = raw
-        if n > 0:
-            # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
-            d = raw - prev
-            if d < 0:
-                d = -d
-            if d > 8 * sd + 1000:
-                d = 8 * sd + 1000
-            m = (fq[fqb + _F_DEV_Q4] << sx) >> sx
-            m += (d * 16 - m) >> 4
-            fq[fqb + _F_DEV_Q4] = m
-            fq[fqb + _F_SD] = m * 14 >> 8  # sd = 0.886 x mean |change|
-        if n < _FL_RING:
-            n += 1
-        fq[fqb + _F_N] = n
-        return n
-
-    @micropython.viper
-    def _fl_scan(self, ch: int, m: int, s: int):
-        # The floor path's loops over its rings for the newest block, into _fl_tmp: [0] the
-        # highest floor of ages 0 .. min(m - 1, _FL_D); [1], [2], [3] the floor at ages 0,
-        # _FL_D and 2 carried by s mg per block (_fl_proj); [4] the least-squares sum
-        # sum((2j - _FL_B) x floor(_FL_D + j)) for j = 0 .. _FL_B, each floor taken relative
-        # to the one at age _FL_D (the weights sum to 0: the same sum, in small numbers);
-        # [5] the largest one-block rise of the floor over ages 0 .. _FL_D (0 at least).
-        # Ring indices with & (_FL_RING - 1): _FL_RING is a power of 2.
-        sx = int(WORD_SX)
-        fq = ptr32(self._fs)  # noqa: F821 (viper built-in)
-        fl = ptr32(self._fl)  # noqa: F821
-        fu = ptr32(self._fl_fu)  # noqa: F821
-        out = ptr32(self._fl_tmp)  # noqa: F821
-        b = ch * _FL_RING
-        pos = int(fq[ch * _F_SLOTS + _F_POS])
-        top = (fu[b + pos] << sx) >> sx
-        j = 1
-        while j < m and j <= _FL_D:
-            x = (fu[b + ((pos - j) & (_FL_RING - 1))] << sx) >> sx
-            if x > top:
-                top = x
-            j += 1
-        out[0] = top
-        i = 0
-        while i < 3:
-            p = pos if i == 0 else (pos - _FL_D if i == 1 else pos - 2)
-            e = (fl[b + (p & (_FL_RING - 1))] << sx) >> sx
-            j = 1
-            while j < _FL_E:
-                x = ((fl[b + ((p - j) & (_FL_RING - 1))] << sx) >> sx) + s * j
-                if x < e:
-                    e = x
-                j += 1
-            i += 1
-            out[i] = e
-        ref = (fu[b + ((pos - _FL_D) & (_FL_RING - 1))] << sx) >> sx
-        sxv = 0
-        j = 0
-        while j <= _FL_B:
-            x = ((fu[b + ((pos - _FL_D - j) & (_FL_RING - 1))] << sx) >> sx) - ref
-            sxv += (2 * j - _FL_B) * x
-            j += 1
-        out[4] = sxv
-        step = 0
-        j = 0
-        while j < _FL_D:
-            x = ((fu[b + ((pos - j) & (_FL_RING - 1))] << sx) >> sx) - (
-                (fu[b + ((pos - j - 1) & (_FL_RING - 1))] << sx) >> sx
-            )
-            if x > step:
-                step = x
-            j += 1
-        out[5] = step
-
     def _fl_bad(self, ch, n):
         # something pulled the weight below the milk (walking, a tilt, a lift): the floor
         # restarts once the weight has stayed back up at the floor from before (milk never
@@ -1156,118 +1020,230 @@ class Detector:
         fq[fqb + _F_RUN] = 0
         fq[fqb + _F_SLOPE] = 0
 
-    def _floor(self, t_ms, ch, k, consecutive, blk):
-        # The floor path (module constants above). True: a letdown; sets the baseline.
-        cs = self._cs
+    @micropython.viper
+    def _floor(self, t_ms: int, ch: int, k: int, consecutive: int, blk) -> int:
+        # The floor path (module constants above). 1: a letdown; sets the baseline. Viper:
+        # the slots and rings through ptr32 (sign-extended), ring indices with & (_FL_RING -
+        # 1) (_FL_RING is a power of 2); // and % floor as in bytecode.
+        sx = int(WORD_SX)
+        R = _FL_RING - 1
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
         cb = ch * _C_SLOTS
-        fq = self._fs
+        fq = ptr32(self._fs)  # noqa: F821
         fqb = ch * _F_SLOTS
-        tol = _FL_FALL_MG + 3 * fq[fqb + _F_SD]  # (the scatter before this block's)
-        n = self._fl_push(ch, 1 if consecutive else 0, blk)
-        if n < _FL_E:  # -1: restarted (_fl_bad)
-            fq[fqb + _F_RUN] = 0
-            return False
+        fl = ptr32(self._fl)  # noqa: F821
+        fu = ptr32(self._fl_fu)  # the floor after each block, not carried forward  # noqa: F821
+        nzs = ptr32(self.noise_mg)  # noqa: F821
+        armed = ptr8(self._armed)  # noqa: F821
         b = ch * _FL_RING
-        pos = fq[fqb + _F_POS]
-        fu = self._fl_fu  # the floor after each block, not carried forward
-        f = self._fl_proj(ch, 0, 0)
+        n = 0
+        if consecutive:
+            n = (fq[fqb + _F_N] << sx) >> sx
+        raw = int(blk.lo_mg) + int(blk.offset_mg)
+        sd = (fq[fqb + _F_SD] << sx) >> sx
+        tol = _FL_FALL_MG + 3 * sd
+        pos = int(fq[fqb + _F_POS])
+        # walking shakes nearly every block; a massage stroke's steep edge now and then one
+        rough = 0
+        if blk.rough:
+            rough = ((fq[fqb + _F_ROUGH] << sx) >> sx) + 1
+        fq[fqb + _F_ROUGH] = rough
+        bad = 0
+        if blk.tilted or rough >= _FL_ROUGH_RUN:
+            bad = 1
+        elif n >= _FL_E and raw < ((fu[b + pos] << sx) >> sx) - tol:
+            bad = 1
+        if bad:
+            self._fl_bad(ch, n)
+            return 0
+        if fq[fqb + _F_WAIT] != 0:
+            fq[fqb + _F_WAIT] = fq[fqb + _F_WAIT] - 1
+            if raw < ((fq[fqb + _F_REF] << sx) >> sx) - tol:
+                fq[fqb + _F_BACK] = 0
+            else:
+                fq[fqb + _F_BACK] = fq[fqb + _F_BACK] + 1
+                if int(fq[fqb + _F_BACK]) >= _FL_E:
+                    fq[fqb + _F_WAIT] = 0
+            if fq[fqb + _F_WAIT] != 0:
+                n = 0
+        prev = (fl[b + pos] << sx) >> sx
+        pos = (pos + 1) & R
+        fq[fqb + _F_POS] = pos
+        fl[b + pos] = raw
+        if n > 0:
+            # the lowest bins' own scatter: EWMA of |change| (x16), noise and stroke residue
+            d = raw - prev
+            if d < 0:
+                d = -d
+            if d > 8 * sd + 1000:
+                d = 8 * sd + 1000
+            mq = (fq[fqb + _F_DEV_Q4] << sx) >> sx
+            mq += (d * 16 - mq) >> 4
+            fq[fqb + _F_DEV_Q4] = mq
+            fq[fqb + _F_SD] = mq * 14 >> 8  # sd = 0.886 x mean |change|
+        if n < _FL_RING:
+            n += 1
+        fq[fqb + _F_N] = n
+        if n < _FL_E:
+            fq[fqb + _F_RUN] = 0
+            return 0
+        # the floor now: the lowest of the newest _FL_E lowest bins
+        f = (fl[b + pos] << sx) >> sx
+        j = 1
+        while j < _FL_E:
+            x = (fl[b + ((pos - j) & R)] << sx) >> sx
+            if x < f:
+                f = x
+            j += 1
         fu[b + pos] = f
         # floors known at ages 0 .. m - 1
         m = n - _FL_E + 1
-        s = fq[fqb + _F_SLOPE]
-        self._fl_scan(ch, m, s)
-        sc = self._fl_tmp
-        top = sc[0]
+        top = f
+        j = 1
+        while j < m and j <= _FL_D:
+            x = (fu[b + ((pos - j) & R)] << sx) >> sx
+            if x > top:
+                top = x
+            j += 1
         fq[fqb + _F_TOP] = top
         if f < top - tol:
             # the floor itself fell: milk never leaves and a hand only adds weight
             self._fl_bad(ch, _FL_E)
-            return False
-        if m >= 2 and f - fu[b + (pos - 1) % _FL_RING] > _FL_JUMP_MG + 4 * self.noise_mg[ch]:
+            return 0
+        nz = (nzs[ch] << sx) >> sx
+        if m >= 2 and f - ((fu[b + ((pos - 1) & R)] << sx) >> sx) > _FL_JUMP_MG + 4 * nz:
             # the floor jumped further in one block than milk flows: pressure with no pause
             # between strokes (two hands, a hand resting on the bottle); start afresh
             fq[fqb + _F_N] = 0
             fq[fqb + _F_RUN] = 0
             fq[fqb + _F_SLOPE] = 0
-            return False
+            return 0
         if m < _FL_D + _FL_B + 1:
             fq[fqb + _F_RUN] = 0
-            return False
-        f0 = sc[1]
-        fd = sc[2]
+            return 0
+        s = (fq[fqb + _F_SLOPE] << sx) >> sx
+        # the floor at ages 0, _FL_D and 2 with its lowest bins carried by s mg per block
+        f0 = 0
+        fd = 0
+        f2 = 0
+        i = 0
+        while i < 3:
+            p = pos
+            if i == 1:
+                p = pos - _FL_D
+            elif i == 2:
+                p = pos - 2
+            e = (fl[b + (p & R)] << sx) >> sx
+            j = 1
+            while j < _FL_E:
+                x = ((fl[b + ((p - j) & R)] << sx) >> sx) + s * j
+                if x < e:
+                    e = x
+                j += 1
+            if i == 0:
+                f0 = e
+            elif i == 1:
+                fd = e
+            else:
+                f2 = e
+            i += 1
         # the floor's rise before, over _FL_D blocks: the least-squares line through the
-        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more)
-        before = -(sc[4] * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
+        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more),
+        # each relative to the one at age _FL_D (the weights sum to 0: the same sum)
+        ref = (fu[b + ((pos - _FL_D) & R)] << sx) >> sx
+        sxv = 0
+        j = 0
+        while j <= _FL_B:
+            sxv += (2 * j - _FL_B) * (((fu[b + ((pos - _FL_D - j) & R)] << sx) >> sx) - ref)
+            j += 1
+        before = -(sxv * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
         if before < 0:
             before = 0
         rise = f0 - fd
-        flow = rise * 1000 // (_FL_D * blk.ms)  # the floor's flow, mg/s
+        flow = rise * 1000 // (_FL_D * int(blk.ms))  # the floor's flow, mg/s
         # the flow that carries the next block's floors forward, from the floors as they are
         # (from the carried ones it would feed on itself: a press would lift it)
-        sl = (f - fu[b + (pos - _FL_D) % _FL_RING]) // _FL_D
-        fq[fqb + _F_SLOPE] = 0 if sl < 0 else (sl if sl < 1500 else 1500)
-        if not self._armed[ch]:
+        sl = (f - ref) // _FL_D
+        if sl < 0:
+            sl = 0
+        elif sl > 1500:
+            sl = 1500
+        fq[fqb + _F_SLOPE] = sl
+        if armed[ch] == 0:
             # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
-            if flow > fq[fqb + _F_PEAK]:
+            peak = (fq[fqb + _F_PEAK] << sx) >> sx
+            if flow > peak:
+                peak = flow
                 fq[fqb + _F_PEAK] = flow
-            if self._rearm_due(t_ms, ch, flow, fq[fqb + _F_PEAK]):
-                self._armed[ch] = 1
+            if self._rearm_due(t_ms, ch, flow, peak):
+                armed[ch] = 1
             fq[fqb + _F_RUN] = 0
-            return False
-        if t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms:
+            return 0
+        gap = int(self._gap_ms)
+        if t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) < gap:
             fq[fqb + _F_RUN] = 0
-            return False
+            return 0
         extra = rise - before * _FL_D // _FL_B
-        nz = self.noise_mg[ch]
         need = _FL_MIN_MG + 4 * nz
         # the shape of milk: still rising, and spread over the window (the largest one-block
         # rise of the floor as it is: carried forward, the flow a step gave it would smooth
         # the step away)
-        shape = extra > 0 and f0 > sc[3]
-        if shape:
-            shape = sc[5] * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100
+        shape = 0
+        if extra > 0 and f0 > f2:
+            step = 0
+            j = 0
+            while j < _FL_D:
+                x = ((fu[b + ((pos - j) & R)] << sx) >> sx) - (
+                    (fu[b + ((pos - j - 1) & R)] << sx) >> sx
+                )
+                if x > step:
+                    step = x
+                j += 1
+            if step * 100 <= extra * _FL_STEP_PCT + 2 * nz * 100:
+                shape = 1
         fq[fqb + _F_EXTRA] = extra if shape else 0
         fq[fqb + _F_NEED] = need
         fq[fqb + _F_K] = k
-        fq[fqb + _F_BASE] = fd + before * _FL_D // _FL_B - blk.offset_mg
+        fq[fqb + _F_BASE] = fd + before * _FL_D // _FL_B - int(blk.offset_mg)
         own = need
-        joint = False
-        if self.n_channels == 2:
+        joint = 0
+        if int(self.n_channels) == 2:
             # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
             # on this bottle alone needs more evidence, and one on both needs less from each
             # (their sum against sqrt(2) x the need: the floors' errors are independent)
-            o = 1 - ch
-            eo = self._fs[o * _F_SLOTS + _F_EXTRA] if self._fs[o * _F_SLOTS + _F_K] >= k - 1 else 0
+            ob = (1 - ch) * _F_SLOTS
+            eo = 0
+            if ((fq[ob + _F_K] << sx) >> sx) >= k - 1:
+                eo = (fq[ob + _F_EXTRA] << sx) >> sx
             if eo * 2 < need:
                 own = need * _FL_LONE_PCT // 100
-            if (
-                ch == 1
-                and self._fs[0 * _F_SLOTS + _F_K] == k
-                and self._armed[0]
-                and t_ms - self._cs[0 * _C_SLOTS + _C_LAST_LD_MS] >= self._gap_ms
-                and (eo + extra) * 100 >= (self._fs[0 * _F_SLOTS + _F_NEED] + need) * _FL_JOINT_PCT
-                and eo * 100 >= self._fs[0 * _F_SLOTS + _F_NEED] * _FL_PART_PCT
-                and extra * 100 >= need * _FL_PART_PCT
-            ):
-                joint = True
-        if not shape or (extra < own and not joint):
+            if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
+                if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
+                    need0 = (fq[_F_NEED] << sx) >> sx
+                    if (
+                        (eo + extra) * 100 >= (need0 + need) * _FL_JOINT_PCT
+                        and eo * 100 >= need0 * _FL_PART_PCT
+                        and extra * 100 >= need * _FL_PART_PCT
+                    ):
+                        joint = 1
+        if shape == 0 or (extra < own and joint == 0):
             fq[fqb + _F_RUN] = 0
-            return False
-        fq[fqb + _F_RUN] += 1
-        if fq[fqb + _F_RUN] < _FL_RUN:
-            return False
+            return 0
+        fq[fqb + _F_RUN] = fq[fqb + _F_RUN] + 1
+        if int(fq[fqb + _F_RUN]) < _FL_RUN:
+            return 0
         fq[fqb + _F_RUN] = 0
         fq[fqb + _F_PEAK] = flow
         cs[cb + _C_BASE_MG] = fq[fqb + _F_BASE]
         cs[cb + _C_BASE_AGE] = _FL_D + (_FL_E >> 1)
         if joint:
             # the other bottle's letdown too, by the same evidence (at its next call)
-            self._pending[0] = _FOUND_FLOOR
-            self._armed[0] = 0
-            self._fs[0 * _F_SLOTS + _F_RUN] = 0
-            self._cs[0 * _C_SLOTS + _C_BASE_MG] = self._fs[0 * _F_SLOTS + _F_BASE]
-            self._cs[0 * _C_SLOTS + _C_BASE_AGE] = _FL_D + (_FL_E >> 1)
-        return True
+            ptr8(self._pending)[0] = _FOUND_FLOOR  # noqa: F821
+            armed[0] = 0
+            fq[_F_RUN] = 0
+            cs[_C_BASE_MG] = fq[_F_BASE]
+            cs[_C_BASE_AGE] = _FL_D + (_FL_E >> 1)
+        return 1
 
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as
