@@ -208,3 +208,29 @@ def test_motion_square_root_is_exact_from_any_starting_guess():
         for guess in (0, 1, 999, 1000, 1001, 6928, 23170, 40000):
             r = _isqrt(n, guess)
             assert r * r <= n < (r + 1) * (r + 1), (n, guess, r)
+
+
+def test_the_floor_path_finds_the_same_onset_on_readings_below_zero():
+    # the floor path (Detector._floor, viper) keeps raw lowest bins and floors in rings read
+    # through ptr32: the massage-strokes case of test_detect_disturbed with every reading
+    # 60 g lower (a tare taken with a full bottle) gives the same letdown under the strokes,
+    # found the same way; read zero-extended, the rings hold 4-billion-mg floors and the path never fires
+    from shared import events as ev
+    from synth import seed, session
+
+    for s in (1, 2):
+        got = []
+        for offset_g in (0.0, -60.0):
+            seed(s)
+            found = []
+            events = session(
+                [[(20.0, 12.0, 0.5, 25.0), (130.0, 16.0, 0.3, 40.0)]],
+                220,
+                press=(90.0, 200.0, 5.0),
+                step=(0.0, offset_g) if offset_g else None,
+                found=found,
+            )[0]
+            got.append(([t for code, t in events if code == ev.EV_LETDOWN], found))
+        # the second letdown, under the strokes (the first one's CUSUM sees the step at 0 s)
+        assert got[0][0][1:] == got[1][0][1:] and got[0][1][1:] == got[1][1][1:], (s, got)
+        assert got[1][1][-1] == ev.FOUND_FLOOR, (s, got)
