@@ -142,6 +142,7 @@ class Coach:
         self._t_strong_ms = t_ms  # the latest tick at which the flow estimate was strong
         self._t_stimulate_ms = 0
         self._stimulate_due = False
+        self.stimulated = False  # `stimulate` was cued in this session (hands may be on)
         self._t_fault_cue_ms = 0
         self._fault_cued = _FAULT_NONE
         self._v_last_mg = 0  # volume at the latest tick
@@ -260,6 +261,7 @@ class Coach:
                 if ph == _PH_STIMULATION:
                     if self._stimulate_due and t_ms >= self._t_stimulate_ms:
                         self._cue(_CUE_STIMULATE)
+                        self.stimulated = True
                         if self.stimulate_repeat_ms > 0:
                             self._t_stimulate_ms = t_ms + self.stimulate_repeat_ms
                         else:

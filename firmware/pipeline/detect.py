@@ -388,8 +388,9 @@ class Detector:
         # pending[ch] is set (a joint decision left for ch), so a caller may skip it then
         self.pending = self._pending
         # set by the session from the coach's phase: True while the wearer pumps hands-free
-        # (after a letdown, before massage); a lone bottle's crossing then needs no
-        # confirmation block (it guards against the first stroke of a hand)
+        # (before the coach asks for stimulation, and after a letdown until it asks for
+        # massage); a lone bottle's crossing then needs no confirmation block (it guards
+        # against the first stroke of a hand)
         self.hands_free = False
 
     # -- per sample ------------------------------------------------------------------------

@@ -38,6 +38,7 @@ _EV_SESSION_END = const(10)
 _CUE_NONE = const(0)
 _END_OTHER = const(0)
 _END_DONE = const(1)
+_PH_STIMULATION = const(1)
 _PH_EXPRESSING = const(2)
 
 _COACH_EVERY_MS = const(1000)  # the coach's clock: its steps are seconds to minutes long, a
@@ -306,9 +307,12 @@ class Session:
                 f += g
         cue = c.tick(t_ms, v, f)
         # the detector's lone-bottle confirmation guards against a hand's first stroke; the
-        # coach knows when hands are off the bottles: pumping after a letdown, before it asks
-        # for massage or hand expression (stimulation may be hands-on too)
-        self.detector.hands_free = c.phase == _PH_EXPRESSING
+        # coach knows when hands are off the bottles: pumping before it asks for stimulation,
+        # and after a letdown until it asks for massage or hand expression
+        ph = c.phase
+        self.detector.hands_free = ph == _PH_EXPRESSING or (
+            ph == _PH_STIMULATION and not c.stimulated
+        )
         # a new cue may close the previous cue's window: report that result first, so
         # readers pair each result with the cue before it (c.news: rare, one attribute)
         if c.news and c.has_result():  # a cue's window closed

@@ -77,19 +77,21 @@ def test_session_start_and_end_frame_the_events():
 
 
 def test_the_session_tells_the_detector_when_hands_are_off_the_bottles():
-    # hands-free is the expressing phase only: after a letdown, until the coach asks for
-    # massage (stimulation and massage may put a hand on the bottle)
-    script = {(2000, 0): ev.EV_LETDOWN, (9000, 0): ev.EV_TAPER}
-    s, sink = _session(script)
+    # hands-free: pumping before the coach has asked for stimulation, and after a letdown
+    # until it asks for massage (stimulation and massage put a hand on the breast)
+    script = {(4000, 0): ev.EV_LETDOWN, (9000, 0): ev.EV_TAPER}
+    sink = RecordingSink()
+    s = Session({"stimulate_after_s": 2}, 2, sink)
+    s.detector = ScriptedDetector(script)
     s.start(0)
     seen = []
     for t in range(0, 12000, 100):
         s.on_sample(t, 0, 0, 0, 0, 1000)
-        if t in (1500, 5000, 11500):
+        if t in (1500, 3500, 6000, 11500):
             seen.append(s.detector.hands_free)
     cues = [evn.CUE_NAMES[a] for _, c, _, a in sink.got if c == ev.EV_CUE]
-    assert cues == ["letdown", "massage"], sink.got
-    assert seen == [False, True, False], seen
+    assert cues == ["stimulate", "letdown", "massage"], sink.got
+    assert seen == [True, False, True, False], seen
 
 
 class OnsetSink(RecordingSink):
