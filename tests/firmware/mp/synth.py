@@ -139,3 +139,15 @@ def session(
                 if code == 1 and found is not None:
                     found.append(det.found_by[ch])
     return events
+
+
+def under_strokes(**kw):
+    """The ejection-under-massage case (test_detect_disturbed): a first ejection at 20 s, 5-g
+    massage strokes every 4 s from 90 s to 200 s, a weaker second ejection (0.3 g/s, 16-s
+    rise) at 130 s under them; `kw`: session()'s other arguments. Bottle 1's events."""
+    return session(
+        [[(20.0, 12.0, 0.5, 25.0), (130.0, 16.0, 0.3, 40.0)]],
+        220,
+        press=(90.0, 200.0, 5.0),
+        **kw,
+    )[0]

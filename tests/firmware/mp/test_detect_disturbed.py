@@ -6,7 +6,7 @@ reports it at once, with its estimated onset (det.onset_ms: the event's onset_t_
 """
 
 from shared import events as ev
-from synth import seed, session
+from synth import seed, session, under_strokes
 
 
 def setup():
@@ -69,12 +69,7 @@ def test_an_ejection_under_massage_strokes_is_found_on_the_floor_within_20_s():
     for s in (1, 2, 3, 4, 5, 6):
         seed(s)
         found = []
-        events = session(
-            [[(20.0, 12.0, 0.5, 25.0), (130.0, 16.0, 0.3, 40.0)]],
-            220,
-            press=(90.0, 200.0, 5.0),
-            found=found,
-        )[0]
+        events = under_strokes(found=found)
         lds = _letdowns(events)
         assert lds and lds[0] < 40, (s, events)  # the first ejection, on quiet blocks
         assert len(lds) == 2, (s, events)

@@ -217,20 +217,14 @@ def test_the_floor_path_finds_the_same_onset_on_readings_below_zero():
     # found the same way; read zero-extended, the rings hold 4-billion-mg floors and the path
     # never fires
     from shared import events as ev
-    from synth import seed, session
+    from synth import seed, under_strokes
 
     for s in (1, 2):
         got = []
         for offset_g in (0.0, -60.0):
             seed(s)
             found = []
-            events = session(
-                [[(20.0, 12.0, 0.5, 25.0), (130.0, 16.0, 0.3, 40.0)]],
-                220,
-                press=(90.0, 200.0, 5.0),
-                step=(0.0, offset_g) if offset_g else None,
-                found=found,
-            )[0]
+            events = under_strokes(step=(0.0, offset_g) if offset_g else None, found=found)
             got.append(([t for code, t in events if code == ev.EV_LETDOWN], found))
         # the second letdown, under the strokes (the first one's CUSUM sees the step at 0 s)
         assert got[0][0][1:] == got[1][0][1:] and got[0][1][1:] == got[1][1][1:], (s, got)
