@@ -56,6 +56,8 @@ _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
 _NET_CALM_BLOCKS = const(8)
 _MOTION_EVERY_MS = const(40)
+_COACH_STRONG_MG_S = const(150)  # coach.py's _MASSAGE_MAX_MG_S: its steps wait at this flow
+_BLIND_MAX_MS = const(30000)  # the longest a hold makes the coach's next step wait
 
 
 class Session:
@@ -90,6 +92,7 @@ class Session:
         self._t_net_ms = -1  # since when the flow has been at the safety net's threshold
         self._t_empty_ms = 0  # the latest time the bottles were seen settled and empty
         self._t_coach_ms = 0
+        self._t_blind_ms = -1  # since when a bottle's flow stage has held (-1: none holds)
         self._t_motion_ms = -_MOTION_EVERY_MS
         self.started = False
         self.finished = False
@@ -122,6 +125,7 @@ class Session:
         self._v0_mg = self._settled_mg()
         self._t_empty_ms = t_ms
         self._t_coach_ms = t_ms
+        self._t_blind_ms = -1
         self.started = True
         self.sink.emit(t_ms, _EV_SESSION_START, 0, self.n_channels)
         self._drain_coach(t_ms)
@@ -305,6 +309,16 @@ class Session:
             g = fl.fast_mg_s - fl.flow_mg_s
             if g > 0:
                 f += g
+        # blind: a bottle's flow stage holds (a tilt past the correction, a knock, a hand on
+        # the bottle), so the flow is not known; the coach's next step waits as it does for
+        # a strong flow, at most _BLIND_MAX_MS (massage strokes can hold for minutes)
+        if self._flow0.holding or (fl is not None and fl.holding):
+            if self._t_blind_ms < 0:
+                self._t_blind_ms = t_ms
+            if t_ms - self._t_blind_ms < _BLIND_MAX_MS and f < _COACH_STRONG_MG_S:
+                f = _COACH_STRONG_MG_S
+        else:
+            self._t_blind_ms = -1
         cue = c.tick(t_ms, v, f)
         # the detector's lone-bottle confirmation guards against a hand's first stroke; the
         # coach knows when hands are off the bottles: pumping before it asks for stimulation,

@@ -94,6 +94,26 @@ def test_the_session_tells_the_detector_when_hands_are_off_the_bottles():
     assert seen == [True, False, True, False], seen
 
 
+def test_the_coach_waits_while_a_bottle_is_held_and_its_flow_is_not_known():
+    # a letdown at 20 s and a taper at 45 s; from 40 s bottle 1 reads 30 g more (a tilt or a
+    # knock: the flow stage holds until the level has stayed 10 s, the flow is unknown).
+    # Without it the taper's `massage` comes at once; with it the step waits as for a strong
+    # flow (the coach cued hand expression once during a tilt while the true flow was
+    # 0.9 g/s), then comes once the flow is known and calm
+    def massage_at(jump_g):
+        s, sink = _session({(20000, 0): ev.EV_LETDOWN, (45000, 0): ev.EV_TAPER})
+        s.start(0)
+        for t in range(0, 90000, 100):
+            w = int(jump_g * 1000) if t >= 40000 else 0
+            s.on_sample(t, w, 0, 0, 0, 1000)
+        cues = [(t, evn.CUE_NAMES[a]) for t, c, _, a in sink.got if c == ev.EV_CUE]
+        return [t for t, name in cues if name == "massage"]
+
+    assert massage_at(0.0) == [45000], massage_at(0.0)
+    late = massage_at(30.0)
+    assert len(late) == 1 and 55000 <= late[0] <= 90000, late
+
+
 class OnsetSink(RecordingSink):
     """Records each letdown with the onset the session estimated for it when it was emitted."""
 
