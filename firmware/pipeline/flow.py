@@ -134,6 +134,9 @@ class Block:
         self.tilted = False  # a bin was tilted past what the correction undoes
         self.rough = False  # the reading shook within this block (walking, knocks)
         self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
+        self.steady_tilt = False  # not quiet only for a steady tilt the correction undoes
+        self.tilt_q10 = 1024  # the lowest tilt cosine in the block (x1024, 1024: upright)
+        self.turned = False  # the tilt changed within the block (the correction's error steps)
         self.held = False  # the flow stage holds an artifact (the value moves nothing)
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.accepted = 0  # blocks accepted since reset
@@ -264,14 +267,19 @@ class FlowStage:
         # quiet: the bins spread no more than usual (no walking or knock the filter could
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
-        quiet = (
+        still = (
             spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
             and bf.tilt_change_q10 <= self._tilt_change
-            and bf.tilt_lo_q10 >= _QUIET_COS_Q10
             and not moved
             and not rough
             and self._rough_hang == 0
         )
+        quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
+        # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
+        # (1/cos - 1), up to ~4 g at 30 deg) is a constant offset while the tilt holds, so the
+        # weight's changes within it are milk; the same offset on both bottles (one
+        # accelerometer) is no independent evidence, and no settled weight either
+        steady_tilt = still and not quiet and not dist
         if rough:
             self._rough_hang = _ROUGH_HANG_BLOCKS
         elif self._rough_hang > 0:
@@ -335,6 +343,9 @@ class FlowStage:
         r.tilted = bf.disturbed != 0
         r.rough = rough
         r.quiet = quiet
+        r.steady_tilt = steady_tilt
+        r.tilt_q10 = bf.tilt_lo_q10
+        r.turned = bf.tilt_change_q10 > self._tilt_change
         r.held = self.holding
         r.unsettled = self.unsettled
         r.accepted = self.accepted
