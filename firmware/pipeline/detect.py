@@ -175,7 +175,6 @@ _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drif
 _RESUME_RISE_MG_S = const(40)  # ... and this much above the flow before
 _RESUME_FRAME_MG_S = const(150)  # after a frame change: the flow after at least this above
 # the flow before (the levels cannot be compared)
-_BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g)
 _RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
 _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
@@ -277,7 +276,7 @@ _C_WALK_CALM = const(28)  # blocks in a row in it that were not rough
 _C_WALK_D2_Q4 = const(29)  # EWMA of the linear level's |second difference| in it, x16, mg
 _C_WALK_RUN = const(30)  # blocks in a row the walk test passed
 _C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fell)
-_C_PRE_COS = const(32)  # the tilt cosine of the last good stretch (x1024)
+_C_PRE_TILT = const(32)  # the tilt correction's possible error then (Block.tilt_err_mg)
 _C_SLOTS = const(33)
 
 
@@ -384,7 +383,6 @@ class Detector:
             self._cs[ch * _C_SLOTS + _C_LAST_LD_MS] = _NEVER
             self._cs[ch * _C_SLOTS + _C_SD] = 100
             self._cs[ch * _C_SLOTS + _C_PRE_K] = -1
-            self._cs[ch * _C_SLOTS + _C_PRE_COS] = 1024
             self._cs[ch * _C_SLOTS + _C_D2_ABS_Q4] = 160 * 16  # ~100 mg until learned
             self._cs[ch * _C_SLOTS + _C_RES_ABS_Q4] = 120 * 16
         # Fast path for the caller (read-only): update(t_ms, ch, fs) changes nothing and
@@ -563,7 +561,7 @@ class Detector:
                 cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
                 cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
                 cs[cb + _C_PRE_K] = k
-                cs[cb + _C_PRE_COS] = int(blk.tilt_q10)
+                cs[cb + _C_PRE_TILT] = int(blk.tilt_err_mg)
                 ptr8(self._pre_dist)[ch] = 0  # noqa: F821
             how = 0
             if good >= _PRE_BLOCKS and good < 8 and self._resume(ch, k, bms, blk):
@@ -896,11 +894,8 @@ class Detector:
                 sd = self.noise_mg[ch]
                 # a tilt the accelerometer corrects leaves an error of (bottle_mg - the true
                 # bottle) x (1/cos - 1): the two levels may differ by that much more when the
-                # tilt changed between them (_BOTTLE_SPAN_MG: how far off bottle_mg may be)
-                c0 = cs[cb + _C_PRE_COS]
-                c1 = blk.tilt_q10
-                tilt_err = _BOTTLE_SPAN_MG * (1024 - c1) // c1
-                tilt_err -= _BOTTLE_SPAN_MG * (1024 - c0) // c0
+                # tilt changed between them (flow.py's Block.tilt_err_mg)
+                tilt_err = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
                 if tilt_err < 0:
                     tilt_err = -tilt_err
                 if (
@@ -936,7 +931,7 @@ class Detector:
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
         cs[cb + _C_PRE_K] = k
-        cs[cb + _C_PRE_COS] = blk.tilt_q10
+        cs[cb + _C_PRE_TILT] = blk.tilt_err_mg
         self._pre_dist[ch] = 0
         return fired
 

@@ -93,6 +93,8 @@ _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (b
 _MAX_WIN = const(12)
 _QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
 # than an onset's milk, so the block is not quiet (no letdown decisions)
+_BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
+# a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
 _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
@@ -135,7 +137,8 @@ class Block:
         self.rough = False  # the reading shook within this block (walking, knocks)
         self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
         self.steady_tilt = False  # not quiet only for a steady tilt the correction undoes
-        self.tilt_q10 = 1024  # the lowest tilt cosine in the block (x1024, 1024: upright)
+        self.tilt_err_mg = 0  # the tilt correction's possible error in the block, mg
+        # (_BOTTLE_SPAN_MG x (1/cos - 1) at its lowest cosine: 0 upright)
         self.turned = False  # the tilt changed within the block (the correction's error steps)
         self.held = False  # the flow stage holds an artifact (the value moves nothing)
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
@@ -344,7 +347,8 @@ class FlowStage:
         r.rough = rough
         r.quiet = quiet
         r.steady_tilt = steady_tilt
-        r.tilt_q10 = bf.tilt_lo_q10
+        c = bf.tilt_lo_q10
+        r.tilt_err_mg = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
         r.turned = bf.tilt_change_q10 > self._tilt_change
         r.held = self.holding
         r.unsettled = self.unsettled
