@@ -102,9 +102,9 @@ def test_an_ejection_that_starts_as_the_bottle_tilts_is_reported_from_its_flow_i
     for s in (5, 3, 9):
         seed(s)
         found = []
-        events = session(
-            [[(61.0, 10.0, 0.5, 40.0)]], 140, tilt=(60.0, 100.0, 40.0), found=found
-        )[0]
+        events = session([[(61.0, 10.0, 0.5, 40.0)]], 140, tilt=(60.0, 100.0, 40.0), found=found)[
+            0
+        ]
         lds = _letdowns(events)
         assert len(lds) == 1, (s, events)
         assert 61 < lds[0] <= 61 + 30, (s, events, found)

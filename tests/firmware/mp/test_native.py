@@ -214,7 +214,8 @@ def test_the_floor_path_finds_the_same_onset_on_readings_below_zero():
     # the floor path (Detector._floor, viper) keeps raw lowest bins and floors in rings read
     # through ptr32: the massage-strokes case of test_detect_disturbed with every reading
     # 60 g lower (a tare taken with a full bottle) gives the same letdown under the strokes,
-    # found the same way; read zero-extended, the rings hold 4-billion-mg floors and the path never fires
+    # found the same way; read zero-extended, the rings hold 4-billion-mg floors and the path
+    # never fires
     from shared import events as ev
     from synth import seed, session
 
