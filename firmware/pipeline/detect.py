@@ -43,7 +43,8 @@
 # the previous one by over 4 noise units is not milk: either one drops the evidence and
 # restarts the baseline (a press, knock or step is starting). So does a block the flow stage
 # marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
-# degrees, the accelerometer saying the wearer moves).
+# degrees, the accelerometer saying the wearer moves), except a steady tilt the correction
+# undoes (Block.steady_tilt: its error is a constant offset), which adds no joint evidence.
 #
 # Slow path (onsets the CUSUM cannot see: under massage strokes, while moving, after a hold):
 # the ring keeps every block that is not held; the lower envelope (minimum over 5 blocks)

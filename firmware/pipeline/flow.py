@@ -25,9 +25,11 @@
 # |second difference| far above the usual) or comes while the accelerometer says the bottle tilts
 # past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. The
 # accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
-# under hand massage still follows the milk. A hold ends when blocks return to the
-# prediction; a new level that stays put for `flow_rebase_s` is taken as an offset (the milk
-# during the hold is credited at the flow from before it). Accepted blocks feed a Theil-Sen
+# under hand massage still follows the milk. A tilt past ~12 degrees is not quiet either, but
+# a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it).
+# A hold ends when blocks return to the prediction; a new level that stays put for
+# `flow_rebase_s` is taken as an offset (the milk during the hold is credited at the flow
+# from before it). Accepted blocks feed a Theil-Sen
 # (median of pairwise slopes) estimate of flow over the last `flow_window_blocks` blocks and
 # a faster one over `flow_fast_blocks`; the level is the median intercept at the newest
 # block. The volume is the level, never allowed to fall (milk only accumulates), except when
