@@ -43,7 +43,8 @@
 # the previous one by over 4 noise units is not milk: either one drops the evidence and
 # restarts the baseline (a press, knock or step is starting). So does a block the flow stage
 # marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
-# degrees, the accelerometer saying the wearer moves).
+# degrees, the accelerometer saying the wearer moves), except a steady tilt the correction
+# undoes (Block.steady_tilt: its error is a constant offset), which adds no joint evidence.
 #
 # Slow path (onsets the CUSUM cannot see: under massage strokes, while moving, after a hold):
 # the ring keeps every block that is not held; the lower envelope (minimum over 5 blocks)
@@ -276,7 +277,8 @@ _C_WALK_CALM = const(28)  # blocks in a row in it that were not rough
 _C_WALK_D2_Q4 = const(29)  # EWMA of the linear level's |second difference| in it, x16, mg
 _C_WALK_RUN = const(30)  # blocks in a row the walk test passed
 _C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fell)
-_C_SLOTS = const(32)
+_C_PRE_TILT = const(32)  # the tilt correction's possible error then (Block.tilt_err_mg)
+_C_SLOTS = const(33)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -363,6 +365,7 @@ class Detector:
         # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
         # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
         self._pre_dist = bytearray(n)
+        self._tilt_blk = bytearray(n)  # the newest block was good only as a steady tilt
         # floor path: raw lowest bins of consecutive valid blocks, newest at slot _F_POS
         self._fl = array("i", [0] * (n * _FL_RING))
         # the floor path's state per channel: one array('i'), _F_SLOTS slots per channel
@@ -422,10 +425,17 @@ class Detector:
         r = ptr32(self._ring)  # noqa: F821
         rb = ch * _RING
         good = 0
+        tb = ptr8(self._tilt_blk)  # noqa: F821
+        tb[ch] = 0
         if held == 0 and consecutive:
             if int(blk.unsettled) <= 0:
                 if blk.quiet:
                     good = 1
+                elif blk.steady_tilt:
+                    # a steady corrected tilt: its error is a constant offset, the weight's
+                    # changes are milk (not for the joint evidence: see _letdown)
+                    good = 1
+                    tb[ch] = 1
         if good:
             # the ring first: a taper check asks the newest good blocks, this one included
             p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
@@ -552,6 +562,7 @@ class Detector:
                 cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
                 cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
                 cs[cb + _C_PRE_K] = k
+                cs[cb + _C_PRE_TILT] = int(blk.tilt_err_mg)
                 ptr8(self._pre_dist)[ch] = 0  # noqa: F821
             how = 0
             if good >= _PRE_BLOCKS and good < 8 and self._resume(ch, k, bms, blk):
@@ -728,7 +739,13 @@ class Detector:
             cs[cb + _C_CUSUM_LEN] = 0
         # joint evidence (two bottles), updated at the last channel's block
         if self.n_channels == 2 and ch == 1:
-            if self._cs[0 * _C_SLOTS + _C_Z_BLOCK] == k and self._armed[0]:
+            # not on a tilted block: one accelerometer corrects both bottles, so the
+            # correction's error moves both alike and is no independent evidence
+            if (
+                self._cs[0 * _C_SLOTS + _C_Z_BLOCK] == k
+                and self._armed[0]
+                and not (self._tilt_blk[0] or self._tilt_blk[1])
+            ):
                 sj = (
                     self._joint_cusum_q4
                     + (self._cs[0 * _C_SLOTS + _C_Z_Q4] + z) * 181 // 256
@@ -876,6 +893,12 @@ class Detector:
                 per_blk = before * bms // 1000  # mg per block
                 extra = now - cs[cb + _C_PRE_MG] - per_blk * dt  # <= 2000 x 300
                 sd = self.noise_mg[ch]
+                # a tilt the accelerometer corrects leaves an error of (bottle_mg - the true
+                # bottle) x (1/cos - 1): the two levels may differ by that much more when the
+                # tilt changed between them (flow.py's Block.tilt_err_mg)
+                tilt_err = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
+                if tilt_err < 0:
+                    tilt_err = -tilt_err
                 if (
                     extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4
                     and after >= _RESUME_MG_S
@@ -888,15 +911,16 @@ class Detector:
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
                 elif (
-                    extra < -(_RESUME_MIN_MG + 4 * sd)
+                    (extra < -(_RESUME_MIN_MG + 4 * sd) or tilt_err > _RESUME_MIN_MG)
                     and after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
                     and dt <= _LATE_MAX_MS // bms
                 ):
-                    # the weight settled lower than milk allows: the frame changed (a tilt
-                    # with no accelerometer reads (bottle + milk) x cos, a bottle set down
-                    # elsewhere), so the levels cannot be compared; milk still adds weight
-                    # in the new frame, and a flow there well above the flow before is an
+                    # the weight settled lower than milk allows, or the tilt changed enough
+                    # to hide the milk: the frame changed (a tilt with no accelerometer reads
+                    # (bottle + milk) x cos, one with it is corrected with bottle_mg, a bottle
+                    # set down elsewhere), so the levels cannot be compared; milk still adds
+                    # weight in the new frame, and a flow there well above the flow before is an
                     # ejection that began during the disturbance (onset: its start at most)
                     cs[cb + _C_BASE_MG] = now - after * bms // 1000 * (_POST_BLOCKS // 2) - off
                     cs[cb + _C_BASE_AGE] = dt
@@ -908,6 +932,7 @@ class Detector:
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
         cs[cb + _C_PRE_K] = k
+        cs[cb + _C_PRE_TILT] = blk.tilt_err_mg
         self._pre_dist[ch] = 0
         return fired
 
@@ -1050,7 +1075,8 @@ class Detector:
             rough = ((fq[fqb + _F_ROUGH] << sx) >> sx) + 1
         fq[fqb + _F_ROUGH] = rough
         bad = 0
-        if blk.tilted or rough >= _FL_ROUGH_RUN:
+        if blk.tilted or blk.turned or rough >= _FL_ROUGH_RUN:
+            # (a turn the accelerometer reports: the correction's error, up to ~4 g, steps)
             bad = 1
         elif n >= _FL_E and raw < ((fu[b + pos] << sx) >> sx) - tol:
             bad = 1

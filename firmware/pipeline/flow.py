@@ -25,9 +25,11 @@
 # |second difference| far above the usual) or comes while the accelerometer says the bottle tilts
 # past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. The
 # accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
-# under hand massage still follows the milk. A hold ends when blocks return to the
-# prediction; a new level that stays put for `flow_rebase_s` is taken as an offset (the milk
-# during the hold is credited at the flow from before it). Accepted blocks feed a Theil-Sen
+# under hand massage still follows the milk. A tilt past ~12 degrees is not quiet either, but
+# a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it).
+# A hold ends when blocks return to the prediction; a new level that stays put for
+# `flow_rebase_s` is taken as an offset (the milk during the hold is credited at the flow
+# from before it). Accepted blocks feed a Theil-Sen
 # (median of pairwise slopes) estimate of flow over the last `flow_window_blocks` blocks and
 # a faster one over `flow_fast_blocks`; the level is the median intercept at the newest
 # block. The volume is the level, never allowed to fall (milk only accumulates), except when
@@ -93,6 +95,8 @@ _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (b
 _MAX_WIN = const(12)
 _QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
 # than an onset's milk, so the block is not quiet (no letdown decisions)
+_BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
+# a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
 _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
@@ -134,6 +138,10 @@ class Block:
         self.tilted = False  # a bin was tilted past what the correction undoes
         self.rough = False  # the reading shook within this block (walking, knocks)
         self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
+        self.steady_tilt = False  # not quiet only for a steady tilt the correction undoes
+        self.tilt_err_mg = 0  # the tilt correction's possible error in the block, mg
+        # (_BOTTLE_SPAN_MG x (1/cos - 1) at its lowest cosine: 0 upright)
+        self.turned = False  # the tilt changed within the block (the correction's error steps)
         self.held = False  # the flow stage holds an artifact (the value moves nothing)
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.accepted = 0  # blocks accepted since reset
@@ -264,14 +272,19 @@ class FlowStage:
         # quiet: the bins spread no more than usual (no walking or knock the filter could
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
-        quiet = (
+        still = (
             spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
             and bf.tilt_change_q10 <= self._tilt_change
-            and bf.tilt_lo_q10 >= _QUIET_COS_Q10
             and not moved
             and not rough
             and self._rough_hang == 0
         )
+        quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
+        # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
+        # (1/cos - 1), up to ~4 g at 30 deg) is a constant offset while the tilt holds, so the
+        # weight's changes within it are milk; the same offset on both bottles (one
+        # accelerometer) is no independent evidence, and no settled weight either
+        steady_tilt = still and not quiet and not dist
         if rough:
             self._rough_hang = _ROUGH_HANG_BLOCKS
         elif self._rough_hang > 0:
@@ -335,6 +348,10 @@ class FlowStage:
         r.tilted = bf.disturbed != 0
         r.rough = rough
         r.quiet = quiet
+        r.steady_tilt = steady_tilt
+        c = bf.tilt_lo_q10
+        r.tilt_err_mg = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
+        r.turned = bf.tilt_change_q10 > self._tilt_change
         r.held = self.holding
         r.unsettled = self.unsettled
         r.accepted = self.accepted

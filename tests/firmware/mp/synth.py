@@ -68,6 +68,14 @@ def mass_g(t, ejections):
     return m
 
 
+class Tilt:
+    """What the flow stage reads of pipeline.motion.Motion: a still wearer, a tilt."""
+
+    def __init__(self):
+        self.moving = False
+        self.tilt_cos_q10 = 1024
+
+
 def session(
     channels,
     seconds,
@@ -83,6 +91,7 @@ def session(
     spikes=None,
     hands_free=False,
     tilt=None,
+    accel_tilt=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -95,6 +104,8 @@ def session(
     spikes: [(t_s, grams), ...] single-sample glitches (HX711), on every bottle
     tilt: (start_s, end_s, degrees) the bottle tilted with no accelerometer: the cell reads
     (bottle 125 g + milk) x cos, reached over 1.5 s
+    accel_tilt: (start_s, end_s, degrees, bottle_g) the same tilt of a bottle weighing
+    bottle_g (the firmware assumes 125 g), both bottles, reported by the accelerometer
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     """
@@ -108,9 +119,16 @@ def session(
     for f in fs:
         f.reset(0, 0)
     events = [[] for _ in range(n)]
+    motion = Tilt() if accel_tilt else None
     for i in range(seconds * rate_hz):
         t_ms = i * 1000 // rate_hz
         t = t_ms / 1000
+        cos_t = 1.0
+        if accel_tilt and accel_tilt[0] <= t < accel_tilt[1]:
+            ramp = min(1.0, (t - accel_tilt[0]) / 1.5, (accel_tilt[1] - t) / 1.5)
+            cos_t = math.cos(math.radians(accel_tilt[2]) * ramp)
+        if motion:
+            motion.tilt_cos_q10 = int(cos_t * 1024)
         for ch in range(n):
             g = mass_g(t, channels[ch]) + sigma_g * gauss()
             g += ripple_g * math.sin(6.2832 * 1.1 * t)
@@ -122,6 +140,8 @@ def session(
                 ramp = min(1.0, (t - tilt[0]) / 1.5, (tilt[1] - t) / 1.5)
                 cos_a = math.cos(math.radians(tilt[2]) * ramp)
                 g -= (125.0 + mass_g(t, channels[ch])) * (1 - cos_a)
+            if cos_t < 1.0:
+                g -= (accel_tilt[3] + mass_g(t, channels[ch])) * (1 - cos_t)
             if step and t >= step[0]:
                 g += step[1]
             if walk and walk[0] <= t < walk[1]:
@@ -130,7 +150,7 @@ def session(
             for ts, sg in spikes or ():
                 if t_ms == int(ts * rate_hz) * 1000 // rate_hz:
                     g += sg
-            fs[ch].update(t_ms, int(g * 1000), None)
+            fs[ch].update(t_ms, int(g * 1000), motion)
             code = det.update(t_ms, ch, fs[ch])
             if code:
                 events[ch].append([code, t])
