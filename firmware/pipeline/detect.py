@@ -1337,11 +1337,15 @@ class Detector:
                 return True
         return False
 
-    def _taper_check(self, ch, flow, unsettled, calm, fresh):
-        cs = self._cs
+    @micropython.viper
+    def _taper_check(self, ch: int, flow: int, unsettled: int, calm: int, fresh: int) -> int:
+        # viper: the channel's slots through ptr32 (sign-extended), once a block per bottle
+        sx = int(WORD_SX)
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
         cb = ch * _C_SLOTS
-        if not self._in_high[ch]:
-            after = cs[cb + _C_AFTER_TAPER]
+        inh = ptr8(self._in_high)  # noqa: F821
+        if inh[ch] == 0:
+            after = (cs[cb + _C_AFTER_TAPER] << sx) >> sx
             if after > 0:
                 # just after a taper: the decaying flow's scatter is not a new period
                 cs[cb + _C_AFTER_TAPER] = after - 1
@@ -1349,41 +1353,49 @@ class Detector:
             if calm < _TAPER_CALM_BLOCKS:
                 # the 8-block flow still spans a hold's re-based step: not milk yet
                 return _EV_NONE
-            need = self._high_blocks
+            need = int(self._high_blocks)
             if unsettled > 0:
                 # the weight fell: something pressed on the bottle. Massage strokes' rises
                 # are not milk, but an ejection can start under massage: a period starts
                 # there only on a bottle that already had milk, and needs twice as long
-                if self.letdowns[ch] == 0:
+                if int(ptr32(self.letdowns)[ch]) == 0:  # noqa: F821
                     cs[cb + _C_HIGH_RUN] = 0
                     return _EV_NONE
                 need = _TAPER_MASSAGE_BLOCKS
             # leaky count: a block of noise below the threshold does not restart it (no
             # letdown is required first: a missed onset should not cost its taper too);
             # under massage only a falling estimate takes one off (the strokes scatter it)
-            if flow >= self._high:
-                cs[cb + _C_HIGH_RUN] += 1
-                if cs[cb + _C_HIGH_RUN] >= need:
-                    self._in_high[ch] = 1
+            hr = (cs[cb + _C_HIGH_RUN] << sx) >> sx
+            if flow >= int(self._high):
+                hr += 1
+                cs[cb + _C_HIGH_RUN] = hr
+                if hr >= need:
+                    inh[ch] = 1
                     cs[cb + _C_LOW_RUN] = 0
-            elif cs[cb + _C_HIGH_RUN] > 0 and (unsettled == 0 or flow < 0):
-                cs[cb + _C_HIGH_RUN] -= 1
+            elif hr > 0:
+                if unsettled == 0 or flow < 0:
+                    cs[cb + _C_HIGH_RUN] = hr - 1
             return _EV_NONE
-        if flow < self._taper:
-            cs[cb + _C_LOW_RUN] += 1
-            if cs[cb + _C_LOW_RUN] >= self._taper_blocks and self._still_flowing(ch, fresh):
-                cs[cb + _C_LOW_RUN] = self._taper_blocks - 1
-                return _EV_NONE
-            if cs[cb + _C_LOW_RUN] >= self._taper_blocks:
-                self._in_high[ch] = 0
+        lr = (cs[cb + _C_LOW_RUN] << sx) >> sx
+        tb = int(self._taper_blocks)
+        if flow < int(self._taper):
+            lr += 1
+            cs[cb + _C_LOW_RUN] = lr
+            if lr >= tb:
+                if self._still_flowing(ch, fresh):
+                    cs[cb + _C_LOW_RUN] = tb - 1
+                    return _EV_NONE
+                inh[ch] = 0
                 cs[cb + _C_HIGH_RUN] = 0
                 cs[cb + _C_AFTER_TAPER] = _TAPER_AFTER_BLOCKS
-                self.tapers[ch] += 1
+                tp = ptr32(self.tapers)  # noqa: F821
+                tp[ch] = tp[ch] + 1
                 return _EV_TAPER
-        elif unsettled == 0 and cs[cb + _C_LOW_RUN] > 0:
+        elif unsettled == 0 and lr > 0:
             # a leaky count: a slowly decaying flow near the threshold reads above it now and
             # then (the estimate's scatter); a block above takes one off instead of restarting
             # the run. Under massage strokes a high block does not count at all: the strokes
             # lift the estimate, the milk has tapered
-            cs[cb + _C_LOW_RUN] -= 1
+            cs[cb + _C_LOW_RUN] = lr - 1
         return _EV_NONE
+
