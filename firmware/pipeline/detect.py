@@ -655,36 +655,49 @@ class Detector:
             flow <= peak - drop and t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS] >= self._gap_ms
         )
 
-    def _letdown(self, t_ms, ch, k):
-        cs = self._cs
+    @micropython.viper
+    def _letdown(self, t_ms: int, ch: int, k: int) -> int:
+        # The CUSUM path on a good block (module constants above). 1: a letdown. Viper: the
+        # slots and the ring through ptr32 (sign-extended); // floors as in bytecode.
+        sx = int(WORD_SX)
+        cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
         cb = ch * _C_SLOTS
-        good = cs[cb + _C_GOOD]
-        if not self._armed[ch]:
-            f = cs[cb + _C_FAST]
-            if f > cs[cb + _C_PEAK]:
+        ring = ptr32(self._ring)  # noqa: F821
+        rb = ch * _RING
+        armed = ptr8(self._armed)  # noqa: F821
+        good = (cs[cb + _C_GOOD] << sx) >> sx
+        if armed[ch] == 0:
+            f = (cs[cb + _C_FAST] << sx) >> sx
+            peak = (cs[cb + _C_PEAK] << sx) >> sx
+            if f > peak:
+                peak = f
                 cs[cb + _C_PEAK] = f
-            if self._rearm_due(t_ms, ch, f, cs[cb + _C_PEAK]):
-                self._armed[ch] = 1
+            if self._rearm_due(t_ms, ch, f, peak):
+                armed[ch] = 1
                 cs[cb + _C_CUSUM_Q4] = 0
                 cs[cb + _C_CUSUM_LEN] = 0
-            return False
-        end = cs[cb + _C_CUSUM_LEN]
-        if end < self._guard:
-            end = self._guard
+            return 0
+        end = (cs[cb + _C_CUSUM_LEN] << sx) >> sx
+        guard = int(self._guard)
+        if end < guard:
+            end = guard
         avail = good - end
-        if avail < self._min_base:
+        if avail < int(self._min_base):
             # not enough baseline (or the evidence is older than the ring): start afresh
             cs[cb + _C_CUSUM_Q4] = 0
             cs[cb + _C_CUSUM_LEN] = 0
             cs[cb + _C_Z_BLOCK] = -1
-            return False
-        n = avail if avail < self._base else self._base
+            return 0
+        base = int(self._base)
+        n = avail if avail < base else base
         self._fit(ch, end, n, 1)
         # the level without the change under test, where the evidence began (extrapolating
         # the baseline's slope to the newest block would add its error x the evidence's age)
-        cs[cb + _C_BASE_MG] = self._fit_end
+        cs[cb + _C_BASE_MG] = int(self._fit_end)
         cs[cb + _C_BASE_AGE] = end
-        res = self._ring[ch * _RING + cs[cb + _C_POS]] - self._fit_pred
+        pos = int(cs[cb + _C_POS])
+        v = (ring[rb + pos] << sx) >> sx
+        res = v - int(self._fit_pred)
         if res > 100000:
             res = 100000
         elif res < -100000:
@@ -692,37 +705,35 @@ class Detector:
         # the residual's own scale (noise, slow wander and the baseline's error together):
         # EWMA of |res| x16, a single large residual moves it by at most 3 x its mean
         a = res if res >= 0 else -res
-        ra = cs[cb + _C_RES_ABS_Q4]
+        ra = (cs[cb + _C_RES_ABS_Q4] << sx) >> sx
         lim = (ra * 3) >> 4
         if a > lim:
             a = lim
         ra += (a * 16 - ra) >> 5
         cs[cb + _C_RES_ABS_Q4] = ra
         sd = ra * 5 >> 6  # sd = 1.25 x mean |res|
-        cap = _SD_CAP * self.noise_mg[ch]
+        nz = int(ptr32(self.noise_mg)[ch])  # noqa: F821
+        cap = _SD_CAP * nz
         if cap < _SD_CAP_MIN_MG:
             cap = _SD_CAP_MIN_MG
         if sd > cap:
             # an ejection's own residuals (and the concave decay after it) inflate the
             # scale for tens of blocks: the next onset would be found late or not at all
             sd = cap
-        if sd < self.noise_mg[ch]:
-            sd = self.noise_mg[ch]
+        if sd < nz:
+            sd = nz
         cs[cb + _C_SD] = sd
         # milk cannot make the weight jump: since the evidence began (slen blocks) the
         # residual can grow at most by the fastest flow change (a_max t^2 / 2) plus noise,
         # and milk never leaves, so a fall beyond the noise is not milk either. Either one is
         # an artifact starting (press, knock, step): drop the evidence and restart the baseline
-        m = cs[cb + _C_CUSUM_LEN] + 1
-        lim = self._accel_max_mg * m * m // 2 + 4 * sd
-        fall = (
-            self._ring[ch * _RING + (cs[cb + _C_POS] - 1) % _RING]
-            - self._ring[ch * _RING + cs[cb + _C_POS]]
-        )
+        m = ((cs[cb + _C_CUSUM_LEN] << sx) >> sx) + 1
+        lim = int(self._accel_max_mg) * m * m // 2 + 4 * sd
+        fall = ((ring[rb + ((pos - 1) & (_RING - 1))] << sx) >> sx) - v
         if res > lim or fall > 4 * sd:
             self._restart(ch)
             self._joint_cusum_q4 = 0
-            return False
+            return 0
         z = res * 16 // sd
         if z > _ZMAX_Q4:
             z = _ZMAX_Q4
@@ -730,63 +741,68 @@ class Detector:
             z = -_ZCLAMP
         cs[cb + _C_Z_Q4] = z
         cs[cb + _C_Z_BLOCK] = k
-        s = cs[cb + _C_CUSUM_Q4] + z - self._allow_q4
-        if s > 0:
-            cs[cb + _C_CUSUM_Q4] = s
-            cs[cb + _C_CUSUM_LEN] += 1
+        allow = int(self._allow_q4)
+        thresh = int(self._thresh_q4)
+        sc = ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) + z - allow
+        if sc > 0:
+            cs[cb + _C_CUSUM_Q4] = sc
+            cs[cb + _C_CUSUM_LEN] = cs[cb + _C_CUSUM_LEN] + 1
         else:
             cs[cb + _C_CUSUM_Q4] = 0
             cs[cb + _C_CUSUM_LEN] = 0
+        nch = int(self.n_channels)
         # joint evidence (two bottles), updated at the last channel's block
-        if self.n_channels == 2 and ch == 1:
+        if nch == 2 and ch == 1:
             # not on a tilted block: one accelerometer corrects both bottles, so the
             # correction's error moves both alike and is no independent evidence
-            if (
-                self._cs[0 * _C_SLOTS + _C_Z_BLOCK] == k
-                and self._armed[0]
-                and not (self._tilt_blk[0] or self._tilt_blk[1])
-            ):
-                sj = (
-                    self._joint_cusum_q4
-                    + (self._cs[0 * _C_SLOTS + _C_Z_Q4] + z) * 181 // 256
-                    - self._allow_q4
-                )
-                if sj > 0:
-                    self._joint_cusum_q4 = sj
-                else:
-                    self._joint_cusum_q4 = 0
-            else:
-                self._joint_cusum_q4 = 0
-            if self._joint_cusum_q4 >= self._thresh_q4 and self._rising(1):
-                fired = False
-                if self._cs[0 * _C_SLOTS + _C_CUSUM_Q4] >= self._part_q4 and self._armed[0]:
-                    self._pending[0] = _FOUND_RISE
-                    self._armed[0] = 0
-                    fired = True
-                if self._cs[1 * _C_SLOTS + _C_CUSUM_Q4] >= self._part_q4:
-                    self._joint_cusum_q4 = 0
-                    return True
-                if fired:
-                    self._joint_cusum_q4 = 0
-        need = self._thresh_q4
-        for o in range(self.n_channels):
-            if o != ch and t_ms - self._cs[o * _C_SLOTS + _C_LAST_LD_MS] <= self._sync_ms:
-                need = self._thresh_sync_q4
-        if self._confirm[ch]:
+            tb = ptr8(self._tilt_blk)  # noqa: F821
+            sj = 0
+            if ((cs[_C_Z_BLOCK] << sx) >> sx) == k and armed[0] != 0:
+                if tb[0] == 0 and tb[1] == 0:
+                    sj = (
+                        int(self._joint_cusum_q4)
+                        + (((cs[_C_Z_Q4] << sx) >> sx) + z) * 181 // 256
+                        - allow
+                    )
+                    if sj < 0:
+                        sj = 0
+            self._joint_cusum_q4 = sj
+            if sj >= thresh:
+                if self._rising(1):
+                    part = int(self._part_q4)
+                    fired = 0
+                    if ((cs[_C_CUSUM_Q4] << sx) >> sx) >= part and armed[0] != 0:
+                        ptr8(self._pending)[0] = _FOUND_RISE  # noqa: F821
+                        armed[0] = 0
+                        fired = 1
+                    if ((cs[_C_SLOTS + _C_CUSUM_Q4] << sx) >> sx) >= part:
+                        self._joint_cusum_q4 = 0
+                        return 1
+                    if fired:
+                        self._joint_cusum_q4 = 0
+        need = thresh
+        sync_ms = int(self._sync_ms)
+        o = 0
+        while o < nch:
+            if o != ch and t_ms - ((cs[o * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= sync_ms:
+                need = int(self._thresh_sync_q4)
+            o += 1
+        conf = ptr8(self._confirm)  # noqa: F821
+        if conf[ch]:
             # a lone bottle's crossing one block ago: milk never leaves the bottle, so the
             # weight must not have fallen since (the first stroke of a massage rises like an
             # onset for 2-3 s, then falls)
-            self._confirm[ch] = 0
-            v = self._ring[ch * _RING + cs[cb + _C_POS]]
-            if v >= cs[cb + _C_CONFIRM_V] - 2 * sd:
-                return True
-        if cs[cb + _C_CUSUM_Q4] >= need and self._rising(ch):
-            if need == self._thresh_q4 and not self.hands_free:
-                self._confirm[ch] = 1
-                cs[cb + _C_CONFIRM_V] = self._ring[ch * _RING + cs[cb + _C_POS]]
-                return False
-            return True
-        return False
+            conf[ch] = 0
+            if v >= ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - 2 * sd:
+                return 1
+        if ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) >= need:
+            if self._rising(ch):
+                if need == thresh and not self.hands_free:
+                    conf[ch] = 1
+                    cs[cb + _C_CONFIRM_V] = v
+                    return 0
+                return 1
+        return 0
 
     @micropython.viper
     def _env_slope(self, ch: int, end: int, w: int) -> int:
