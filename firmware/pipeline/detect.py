@@ -1414,4 +1414,3 @@ class Detector:
             # lift the estimate, the milk has tapered
             cs[cb + _C_LOW_RUN] = lr - 1
         return _EV_NONE
-
