@@ -645,9 +645,14 @@ class Detector:
             self._fit_pred = ref + sv // n + b8 * c // 16
             self._fit_end = ref + sv // n + b8 * (n - 1) // 16  # the value at age `end`
 
-    def _rearm_due(self, t_ms, ch, flow, peak):
+    def _rearm_due(self, t_ms, ch, flow, peaks, i):
         # one ejection, one event: a channel re-arms once its flow has fallen ld_rearm_pct %
-        # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed
+        # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed.
+        # peaks[i]: that peak (the CUSUM's and the floor path's own), raised to `flow` here
+        peak = peaks[i]
+        if flow > peak:
+            peak = flow
+            peaks[i] = flow
         drop = peak * self._rearm_pct // 100
         if drop < self._rearm_min:
             drop = self._rearm_min
@@ -668,11 +673,7 @@ class Detector:
         good = (cs[cb + _C_GOOD] << sx) >> sx
         if armed[ch] == 0:
             f = (cs[cb + _C_FAST] << sx) >> sx
-            peak = (cs[cb + _C_PEAK] << sx) >> sx
-            if f > peak:
-                peak = f
-                cs[cb + _C_PEAK] = f
-            if self._rearm_due(t_ms, ch, f, peak):
+            if self._rearm_due(t_ms, ch, f, self._cs, cb + _C_PEAK):
                 armed[ch] = 1
                 cs[cb + _C_CUSUM_Q4] = 0
                 cs[cb + _C_CUSUM_LEN] = 0
@@ -1214,11 +1215,7 @@ class Detector:
         fq[fqb + _F_SLOPE] = sl
         if armed[ch] == 0:
             # re-arm here too (massage may go on for minutes: the CUSUM never sees it end)
-            peak = (fq[fqb + _F_PEAK] << sx) >> sx
-            if flow > peak:
-                peak = flow
-                fq[fqb + _F_PEAK] = flow
-            if self._rearm_due(t_ms, ch, flow, peak):
+            if self._rearm_due(t_ms, ch, flow, self._fs, fqb + _F_PEAK):
                 armed[ch] = 1
             fq[fqb + _F_RUN] = 0
             return 0

@@ -68,12 +68,15 @@ def test_a_module_that_does_not_compile_is_named_in_the_error(tmp_path):
         build.build_mpy(tmp_path / "out", root=src)
 
 
-def test_make_mpy_command_line_reports_the_module_count(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "pumpmon.build", "mpy", "--out", str(tmp_path / "o")],
-        capture_output=True,
-        text=True,
+def _build_command(*args):
+    """`python -m pumpmon.build ARGS` as make runs it; the finished process (text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pumpmon.build", *args], capture_output=True, text=True
     )
+
+
+def test_make_mpy_command_line_reports_the_module_count(tmp_path):
+    proc = _build_command("mpy", "--out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stderr
     n = len(list((tmp_path / "o").rglob("*.mpy")))
     assert f"{n} modules compiled for xtensawin" in proc.stdout
@@ -161,11 +164,7 @@ def test_romfs_packs_every_compiled_module_and_the_port_can_list_them(romfs_buil
 
 
 def test_make_romfs_command_line_reports_the_module_count_and_size(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "pumpmon.build", "romfs", "--out", str(tmp_path / "f.romfs")],
-        capture_output=True,
-        text=True,
-    )
+    proc = _build_command("romfs", "--out", str(tmp_path / "f.romfs"))
     assert proc.returncode == 0, proc.stderr
     size = (tmp_path / "f.romfs").stat().st_size
     assert f"into the ROMFS image {tmp_path / 'f.romfs'} ({size} bytes)" in proc.stdout
