@@ -206,9 +206,8 @@ def _fake_board(answer):
     return calls, run
 
 
-def test_deploy_romfs_writes_the_image_and_clears_what_would_shadow_it(romfs_built, tmp_path):
-    out, size = romfs_built
-    calls, run = _fake_board(f"romfs-partitions 1 {size + 4096}\n")
+def _deploy_romfs(out, run):
+    """`make deploy ROMFS=1` for the DevKitC over the fake board `run`, from `out`."""
     build.deploy(
         "devkitc_hx711",
         "/dev/ttyUSB7",
@@ -217,6 +216,12 @@ def test_deploy_romfs_writes_the_image_and_clears_what_would_shadow_it(romfs_bui
         wake=lambda port: None,
         romfs=out / "firmware.romfs",
     )
+
+
+def test_deploy_romfs_writes_the_image_and_clears_what_would_shadow_it(romfs_built, tmp_path):
+    out, size = romfs_built
+    calls, run = _fake_board(f"romfs-partitions 1 {size + 4096}\n")
+    _deploy_romfs(out, run)
     probe, cleanup, romfs, copy, reset = calls
     assert "rom_ioctl" in probe[6]
     # every module, as .mpy and as .py, and then the emptied folders
@@ -244,14 +249,7 @@ def test_deploy_romfs_stops_before_writing_when_the_board_cannot_take_it(
     out, _ = romfs_built
     calls, run = _fake_board(answer)
     with pytest.raises(build.BuildError, match=message) as err:
-        build.deploy(
-            "devkitc_hx711",
-            "/dev/ttyUSB7",
-            build_dir=out / "mpy",
-            run=run,
-            wake=lambda port: None,
-            romfs=out / "firmware.romfs",
-        )
+        _deploy_romfs(out, run)
     assert len(calls) == 1  # the probe only: nothing was removed or written
     assert "make deploy` without ROMFS=1" in str(err.value) or message == "did not say"
 
