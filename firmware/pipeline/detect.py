@@ -45,6 +45,12 @@
 # marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
 # degrees, the accelerometer saying the wearer moves), except a steady tilt the correction
 # undoes (Block.steady_tilt: its error is a constant offset), which adds no joint evidence.
+# The offset is constant only while the tilt holds: a wearer leaning on slowly (the cosine
+# changing less per block than a turn) changes it like milk would, by up to (bottle + flange
+# span) x the change in 1/cos. A block whose possible error (Block.tilt_err_mg) has moved
+# more than _TILT_DRIFT_MG from the one it was last judged against is not good; the slow
+# path waits _TILT_WAIT blocks after it and the floor path restarts (as on a turn); the
+# resume path compares levels with the error's change in its margin.
 #
 # Slow path (onsets the CUSUM cannot see: under massage strokes, while moving, after a hold):
 # the ring keeps every block that is not held; the lower envelope (minimum over 5 blocks)
@@ -162,14 +168,22 @@ _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes
 # Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
 # a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are
 # kept (the weight itself: v_mg + offset_mg, so what the flow stage absorbed as offsets does
-# not matter). When the weight is good again for _POST_BLOCKS blocks, its level is compared
-# with the level before projected by the flow before. Milk never leaves and a hand only adds
+# not matter). When the weight is good again for _POST_BLOCKS blocks, and at each good block
+# after up to _POST_LAST, its level is compared with the level before projected by the flow
+# before (the tilt correction's possible error added to the margin when the tilt changed
+# between the two). Milk never leaves and a hand only adds
 # weight, so a settled level above the projection by more than the noise allows, with milk
 # still arriving faster than before, is milk only an ejection explains: a letdown at once,
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back.
 _PRE_BLOCKS = const(6)
+_TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above, CUSUM
+_TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # path); the slow path's wait after it moved
 _POST_BLOCKS = const(6)
+_POST_LAST = const(12)  # ... and again at each good block up to this one, the reference from
+# before kept until then: an ejection that began near the disturbance's end is still rising at
+# the first test (its flow after not yet above the flow before), and the CUSUM has no baseline
+# before ld_min_base_blocks good blocks
 _RESUME_MIN_MG = const(400)  # the extra milk at least this + 4 noise units + the flow
 # before's error over the disturbance (~noise / 4 per block: an 8-block slope's SE is 0.15 sd)
 _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drift <= 40) ...
@@ -278,7 +292,9 @@ _C_WALK_D2_Q4 = const(29)  # EWMA of the linear level's |second difference| in i
 _C_WALK_RUN = const(30)  # blocks in a row the walk test passed
 _C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fell)
 _C_PRE_TILT = const(32)  # the tilt correction's possible error then (Block.tilt_err_mg)
-_C_SLOTS = const(33)
+_C_TILT_REF = const(33)  # ... the one the newest block was judged against
+_C_TILT_WAIT = const(34)  # blocks the slow path still waits after the tilt error moved
+_C_SLOTS = const(35)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -427,7 +443,18 @@ class Detector:
         good = 0
         tb = ptr8(self._tilt_blk)  # noqa: F821
         tb[ch] = 0
-        if held == 0 and consecutive:
+        # the tilt correction's error moved (a slow lean): not milk, whatever else holds
+        te = int(blk.tilt_err_mg)
+        moved = te - ((cs[cb + _C_TILT_REF] << sx) >> sx)
+        if moved < -_TILT_DRIFT_MG or moved > _TILT_DRIFT_MG:
+            moved = 1
+            cs[cb + _C_TILT_REF] = te
+            cs[cb + _C_TILT_WAIT] = _TILT_WAIT
+        else:
+            moved = 0
+            if cs[cb + _C_TILT_WAIT] != 0:
+                cs[cb + _C_TILT_WAIT] = cs[cb + _C_TILT_WAIT] - 1
+        if held == 0 and consecutive and moved == 0:
             if int(blk.unsettled) <= 0:
                 if blk.quiet:
                     good = 1
@@ -553,19 +580,22 @@ class Detector:
                     sd = nf
                 ptr32(self.noise_mg)[ch] = sd  # noqa: F821
             good = (cs[cb + _C_GOOD] << sx) >> sx
+            pre = int(ptr8(self._pre_dist)[ch])  # noqa: F821
             if good >= 8:
                 self._fit(ch, 0, 8, 1)
                 f = int(self._fit_b8) * 125 // bms
                 cs[cb + _C_FAST] = f
-                # _resume written out for 8 good blocks and more, where it cannot fire (that
-                # takes _POST_BLOCKS): the newest good stretch's level and flow, this line
-                cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
-                cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
-                cs[cb + _C_PRE_K] = k
-                cs[cb + _C_PRE_TILT] = int(blk.tilt_err_mg)
-                ptr8(self._pre_dist)[ch] = 0  # noqa: F821
+                if pre == 0 or good > _POST_LAST:
+                    # _resume written out where it has nothing to test: the newest good
+                    # stretch's level and flow, this line
+                    cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
+                    cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
+                    cs[cb + _C_PRE_K] = k
+                    cs[cb + _C_PRE_TILT] = int(blk.tilt_err_mg)
+                    ptr8(self._pre_dist)[ch] = 0  # noqa: F821
+                    pre = 0
             how = 0
-            if good >= _PRE_BLOCKS and good < 8 and self._resume(ch, k, bms, blk):
+            if good >= _PRE_BLOCKS and (good < 8 or pre != 0) and self._resume(ch, k, bms, blk):
                 how = _FOUND_RESUME
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
@@ -578,7 +608,11 @@ class Detector:
                 return _EV_LETDOWN
         # the slow path (not on held blocks): only while armed, after the first blocks and
         # ld_gap_s after the last letdown (its run restarts while disarmed or early)
-        if ptr8(self._armed)[ch] == 0 or k < 2 * _SLOW_W + _ENV_BLOCKS:  # noqa: F821
+        if (
+            ptr8(self._armed)[ch] == 0  # noqa: F821
+            or k < 2 * _SLOW_W + _ENV_BLOCKS
+            or cs[cb + _C_TILT_WAIT] != 0
+        ):
             cs[cb + _C_SLOW_RUN] = 0
         elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._gap_ms):
             # its first test written out: a sustained flow on the envelope (mg/s)
@@ -894,7 +928,7 @@ class Detector:
         off = blk.offset_mg
         if (
             self._pre_dist[ch]
-            and good == _POST_BLOCKS
+            and _POST_BLOCKS <= good <= _POST_LAST
             and cs[cb + _C_PRE_K] >= 0
             # the flow stage accepted the stretch after without a hold, and does not see the
             # weight falling (milk never leaves: a fall is a disturbance still settling)
@@ -917,7 +951,7 @@ class Detector:
                 if tilt_err < 0:
                     tilt_err = -tilt_err
                 if (
-                    extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4
+                    extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
                     and after >= _RESUME_MG_S
                     and after - before >= _RESUME_RISE_MG_S
                     and extra <= 2 * after * bms // 1000 * dt + 4 * sd
@@ -932,6 +966,7 @@ class Detector:
                     and after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
                     and dt <= _LATE_MAX_MS // bms
+                    and good == _POST_BLOCKS
                 ):
                     # the weight settled lower than milk allows, or the tilt changed enough
                     # to hide the milk: the frame changed (a tilt with no accelerometer reads
@@ -942,9 +977,11 @@ class Detector:
                     cs[cb + _C_BASE_MG] = now - after * bms // 1000 * (_POST_BLOCKS // 2) - off
                     cs[cb + _C_BASE_AGE] = dt
                     fired = True
+        if self._pre_dist[ch] and good < _POST_LAST and not fired:
+            return False  # the reference from before stays for the next good block's test
         # the newest good stretch's level and flow: the reference for the next disturbance
         # (update writes it itself from 8 good blocks on)
-        self._fit(ch, 0, good, 1)
+        self._fit(ch, 0, good if good < 8 else 8, 1)
         cs[cb + _C_PRE_MG] = self._fit_pred + off
         f = self._fit_b8 * 125 // bms
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
@@ -1094,6 +1131,9 @@ class Detector:
         bad = 0
         if blk.tilted or blk.turned or rough >= _FL_ROUGH_RUN:
             # (a turn the accelerometer reports: the correction's error, up to ~4 g, steps)
+            bad = 1
+        elif cs[cb + _C_TILT_WAIT] == _TILT_WAIT:
+            # (the correction's error moved this block: a slow lean)
             bad = 1
         elif n >= _FL_E and raw < ((fu[b + pos] << sx) >> sx) - tol:
             bad = 1

@@ -104,8 +104,9 @@ def session(
     spikes: [(t_s, grams), ...] single-sample glitches (HX711), on every bottle
     tilt: (start_s, end_s, degrees) the bottle tilted with no accelerometer: the cell reads
     (bottle 125 g + milk) x cos, reached over 1.5 s
-    accel_tilt: (start_s, end_s, degrees, bottle_g) the same tilt of a bottle weighing
-    bottle_g (the firmware assumes 125 g), both bottles, reported by the accelerometer
+    accel_tilt: (start_s, end_s, degrees, bottle_g[, end_degrees]) the same tilt of a bottle
+    weighing bottle_g (the firmware assumes 125 g), both bottles, reported by the
+    accelerometer; with end_degrees the wearer leans on, evenly, to that angle at end_s
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     """
@@ -126,7 +127,11 @@ def session(
         cos_t = 1.0
         if accel_tilt and accel_tilt[0] <= t < accel_tilt[1]:
             ramp = min(1.0, (t - accel_tilt[0]) / 1.5, (accel_tilt[1] - t) / 1.5)
-            cos_t = math.cos(math.radians(accel_tilt[2]) * ramp)
+            deg = accel_tilt[2]
+            if len(accel_tilt) > 4:
+                u = (t - accel_tilt[0]) / (accel_tilt[1] - accel_tilt[0])
+                deg += (accel_tilt[4] - deg) * u
+            cos_t = math.cos(math.radians(deg) * ramp)
         if motion:
             motion.tilt_cos_q10 = int(cos_t * 1024)
         for ch in range(n):

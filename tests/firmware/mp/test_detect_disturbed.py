@@ -50,6 +50,22 @@ def test_an_ejection_that_rises_at_the_end_of_a_walk_is_reported_when_the_walk_e
         assert found == [ev.FOUND_RESUME], (s, found)
 
 
+def test_an_ejection_that_starts_as_the_weight_settles_is_found_from_the_level_before():
+    # no accelerometer: a 20-degree tilt from 48 s to 55 s, and an ejection starts at 58 s as
+    # the weight settles. The CUSUM has no baseline for ld_min_base_blocks good blocks after
+    # a hold; the resume path keeps the level from before the tilt and tests each good block
+    # up to the 12th, so the milk above it is found within 12 s of the onset (the code that
+    # tested only the 6th good block found it at 14-15 s, on the CUSUM's fresh baseline)
+    for s in (5, 3, 9, 1, 2, 4):
+        seed(s)
+        found = []
+        events = session([[(58.0, 12.0, 0.4, 60.0)]], 140, tilt=(48.0, 55.0, 20.0), found=found)[0]
+        lds = _letdowns(events)
+        assert len(lds) == 1, (s, events)
+        assert 58 < lds[0] <= 58 + 12, (s, events, found)
+        assert found == [ev.FOUND_RESUME], (s, found)
+
+
 def test_a_walk_without_milk_after_a_flow_gives_no_letdown():
     # flow from an earlier ejection decays during the walk: the level after is what the
     # flow before projected (or less), so no new letdown
@@ -146,3 +162,17 @@ def test_a_steady_tilt_the_accelerometer_reports_gives_no_letdown_without_an_eje
             events = session([ej, ej], 170, accel_tilt=(60.0, 120.0, 28.0, bottle_g))
             for ch in (0, 1):
                 assert len(_letdowns(events[ch])) == 1, (s, bottle_g, events)
+
+
+def test_a_slow_lean_the_accelerometer_reports_gives_no_letdown():
+    # an accelerometer, bottles of 100 g (the firmware assumes 125 g): the wearer leans on
+    # from 12 to 28 degrees over 20 s, too slowly for a turn (the cosine changes ~4/1024 a
+    # block). The correction's error grows by ~2.4 g meanwhile, like milk: the detector drops
+    # blocks whose possible error moved (Block.tilt_err_mg), and the resume path compares the
+    # levels with that error in its margin. No letdown (the code before found one on both
+    # bottles at 68 s in every seed); a 150-g bottle's error falls instead
+    for s in (5, 3, 9, 1):
+        for bottle_g in (100.0, 150.0):
+            seed(s)
+            events = session([[], []], 170, accel_tilt=(60.0, 80.0, 12.0, bottle_g, 28.0))
+            assert not _letdowns(events[0]) and not _letdowns(events[1]), (s, bottle_g, events)
