@@ -155,6 +155,16 @@ def run(ctx: BenchContext) -> dict:
         )
     )
     print(
+        "   ... in motion, by the ejection's own milk in its first 20 s: %s of %d onsets with "
+        "2 g or more, %s of %d with less"
+        % (
+            _fmt(wf["me_recall_motion_2g"]),
+            wf["me_onsets_motion_2g"],
+            _fmt(wf["me_recall_motion_under_2g"]),
+            wf["me_onsets_motion_under_2g"],
+        )
+    )
+    print(
         "   firmware wrong cues (true flow): %s per session (%s); tapers while flow >= 0.1 g/s: %d"
         % (
             _fmt(wf["wrong_cues_per_session"]),

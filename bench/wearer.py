@@ -17,6 +17,9 @@ Rules (issue 12, point 6):
   or massage and gets no `letdown` cue within 30 s (onsets of the two bottles within 5 s of
   each other are one).
 - `taper_false_motion`: tapers reported while the bottle's true flow (5-s mean) is >= 0.1 g/s.
+- A breakdown, not a target: recall in motion of the onsets whose ejection brings at least
+  SIZE_G of its own milk in its first 20 s (`me_recall_motion_2g`) and of the smaller ones
+  (`me_recall_motion_under_2g`), with their counts: where the misses lie.
 
 Limits: the phase at an onset comes from the replay's `phase` events; a session whose
 replay failed is not scored here.
@@ -38,6 +41,8 @@ TAPER_FLOW_G_S = 0.1
 LETDOWN_CUE_WINDOW_S = (-30.0, 3.0)
 MISSED_CUE_S = 30.0
 SAME_ONSET_S = 5.0
+SIZE_G = 2.0
+SIZE_WINDOW_S = 20.0
 
 
 def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
@@ -45,6 +50,14 @@ def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
     a = max(0.0, t_s - half_s)
     b = t_s + half_s
     return sum(br.mass_g(b) - br.mass_g(a) for br in breasts) / (b - a)
+
+
+def _own_milk_g(breast, onset_s: float, window_s: float) -> float:
+    """Milk the ejection starting at onset_s (the truth's rounded onset) brings in window_s."""
+    for e in breast.ejections:
+        if abs(e.onset_s - onset_s) < 0.01:
+            return e.mass_g(e.onset_s + window_s)
+    return 0.0
 
 
 def in_motion(truth, ch: int, onset_s: float) -> bool:
@@ -82,6 +95,7 @@ class WearerCard:
             "missed_letdown": 0,
         }
         self.taper_false_motion = 0
+        self.motion_by_size = {"2g": [0, 0], "under_2g": [0, 0]}  # [onsets, found]
 
     def add(self, truth, params: dict, pred: Prediction | None) -> None:
         if pred is None:
@@ -98,6 +112,11 @@ class WearerCard:
                     ctx = "motion" if in_motion(truth, ch, t) else "clean"
                     self.onsets[ctx] += 1
                     self.found[ctx] += t in matched
+                    if ctx == "motion" and ch < len(breasts):
+                        size = _own_milk_g(breasts[ch], t, SIZE_WINDOW_S)
+                        cell = self.motion_by_size["2g" if size >= SIZE_G else "under_2g"]
+                        cell[0] += 1
+                        cell[1] += t in matched
         for ch in range(min(n_ch, len(pred.tapers_s))):
             for t in pred.tapers_s[ch]:
                 if ch < len(breasts) and _mean_flow(breasts[ch : ch + 1], t) >= TAPER_FLOW_G_S:
@@ -148,4 +167,7 @@ class WearerCard:
         }
         for k, v in self.wrong.items():
             out["wrong_cues_%s" % k] = v
+        for k, (n, found) in self.motion_by_size.items():
+            out["me_recall_motion_%s" % k] = ratio(found, n)
+            out["me_onsets_motion_%s" % k] = n
         return out

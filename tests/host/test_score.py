@@ -206,3 +206,22 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "overlaps the fixed bench set" in err and "use 100 or more" in err
+
+
+def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s():
+    # two ejections under a press on bottle 1: a strong one (0.4 g/s peak, ~6 g in 20 s) that
+    # was found and a weak one (0.05 g/s, under 1 g) that was not; a clean one found
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.05, 30.0), (600.0, 10.0, 0.4, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    press = {"kind": "hand_pressure", "start_s": 90.0, "end_s": 320.0, "channel": 1}
+    truth = Truth("few", [[100.0, 300.0, 600.0]], [[]], [30.0], 30.0, [press])
+    pred = score.Prediction([[110.0, 610.0]], [[]], 30.0)
+    card = WearerCard()
+    card.add(truth, params, pred)
+    f = card.figures()
+    assert (f["me_onsets_motion"], f["me_recall_motion"]) == (2, 0.5)
+    assert (f["me_onsets_motion_2g"], f["me_recall_motion_2g"]) == (1, 1.0)
+    assert (f["me_onsets_motion_under_2g"], f["me_recall_motion_under_2g"]) == (1, 0.0)
+    assert (f["me_onsets_clean"], f["me_recall_clean"]) == (1, 1.0)
