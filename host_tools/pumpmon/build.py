@@ -44,7 +44,7 @@ from pathlib import Path
 
 from .errors import BAD_REQUEST, PumpmonError
 from .shared import config
-from .unixport import BOARDS, FIRMWARE, REPO
+from .unixport import BOARDS, FIRMWARE, REPO, module_name
 
 BUILD_MPY = REPO / "build" / "mpy"
 BUILD_ROMFS = REPO / "build" / "firmware.romfs"
@@ -94,7 +94,7 @@ def build_mpy(out_dir: Path = BUILD_MPY, root: Path = FIRMWARE, march: str = MAR
         out = out_dir / rel.with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [exe, f"-march={march}", "-s", str(rel), "-o", str(out), str(root / rel)],
+            [exe, f"-march={march}", "-s", module_name(rel), "-o", str(out), str(root / rel)],
             capture_output=True,
             text=True,
         )
