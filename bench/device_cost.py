@@ -102,6 +102,10 @@ BLOCK = 1000
 WARMUP = 1000
 SMALLEST_FROM_KB = 32  # the smallest-heap search starts here (a heap this small fails today)
 ROMFS_SMALLEST_FROM_KB = 48  # the same for the app from its ROMFS image
+# The interned names' pools hold 20, 40, 80, 160, 320, 640 ... names (each twice the last):
+# the 621st name makes the sixth (measured in this port: micropython.qstr_info() as names are
+# interned one by one)
+QSTR_SIXTH_POOL_FROM = 621
 
 _COMMON = r"""
 import gc
@@ -297,17 +301,23 @@ print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
 # Run 4b: the modules a board loads beside the app (boot.start -> device.board.bring_up for
 # devkitc_hx711, and the host link), imported from the ROMFS image after the app.
 _BOARD_IMPORT = r"""
-import gc
+import gc, micropython
 import app
 from device import logstore, sampler
+micropython.qstr_info()  # the app's interned names
 import machine  # the unix fake of what a board has in C: not counted
 gc.collect()
 m0 = gc.mem_alloc()
+micropython.qstr_info()
 from device import board, hostlink, power
 from drivers import hx711, lis3dh, vibration, button_pin, battery
 from pipeline import scale
 gc.collect()
-print('{"board_modules": %d, "from": "%s"}' % (gc.mem_alloc() - m0, board.__file__))
+m1 = gc.mem_alloc()
+from device import boot
+from shared import config  # boot loads it and drops it: its names stay interned
+micropython.qstr_info()
+print('{"board_modules": %d, "from": "%s"}' % (m1 - m0, board.__file__))
 """
 
 # Run 4: the app as it runs, logger included. The sampler notes the heap after each sample;
@@ -423,15 +433,21 @@ def _compile(ctx: BenchContext, name: str, code: str) -> Path:
 
 
 def _run(
-    ctx: BenchContext, name: str, code: str, heap: str, romfs: Path | None = None
+    ctx: BenchContext, name: str, code: str, heap: str, romfs: bool = False
 ) -> tuple[dict | None, str]:
-    """Run the script `code` in the port with -X heapsize=`heap`; with `romfs` (an image),
-    the firmware comes from the image, mounted first, and `heap` is the budget beside it."""
+    """Run the script `code` in the port with -X heapsize=`heap`; with `romfs`, the firmware
+    and the script come from a ROMFS image (unixport.compiled_romfs, the script in its
+    harness/ folder: its bytecode stays out of the heap, as a board's main.py is 5 lines),
+    mounted first, and `heap` is the budget beside it."""
     mpy_dir = _compile(ctx, name, code)
-    if romfs is not None:
-        heap = unixport.heap_beside_romfs(heap, romfs)
+    image = None
+    extra_path = [mpy_dir]
+    if romfs:
+        image = unixport.compiled_romfs(harness=mpy_dir)
+        heap = unixport.heap_beside_romfs(heap, image)
+        extra_path.insert(0, unixport.ROMFS_HARNESS)
     proc = unixport.run_code(
-        "import %s" % name, heap=heap, timeout_s=600, extra_path=[mpy_dir], romfs=romfs
+        "import %s" % name, heap=heap, timeout_s=600, extra_path=extra_path, romfs=image
     )
     if proc.returncode != 0:
         err = proc.stderr.strip() or proc.stdout.strip()
@@ -447,8 +463,9 @@ def _run(
     for line in lines[:-1]:
         if line.startswith("qstr pool:"):
             f = dict(kv.strip().split("=") for kv in line[len("qstr pool:") :].split(","))
-            out["qstrs"] = int(f["n_qstr"])
+            out["qstrs"] = int(f["n_qstr"])  # the last such line
             out["qstr_pool_bytes"] = int(f["n_total_bytes"]) - int(f["n_str_data_bytes"])
+            out.setdefault("qstrs_seen", []).append(out["qstrs"])  # every one, in order
     return out, ""
 
 
@@ -459,7 +476,7 @@ def _smallest_heap_kb(
     hi_kb: int,
     step_kb: int = 1,
     name="bench_peak",
-    romfs: Path | None = None,
+    romfs: bool = False,
 ) -> int:
     """The smallest -X heapsize (in `step_kb` steps) in [lo_kb, hi_kb] in which `code`
     completes, by bisection: `hi_kb` is known to complete; lo_kb is returned when it does.
@@ -516,11 +533,11 @@ def run(ctx: BenchContext) -> dict:
 
     # the same app run, the firmware imported from its ROMFS image
     image = unixport.compiled_romfs()
-    app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", image)
+    app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", romfs=True)
     app_rom_heap = "64K"
     if app_rom is None:
         app_rom_heap = unixport.DEFAULT_HEAP
-        app_rom, app_rom_err2 = _run(ctx, "bench_app", app_code, app_rom_heap, image)
+        app_rom, app_rom_err2 = _run(ctx, "bench_app", app_code, app_rom_heap, romfs=True)
         if app_rom is None:
             app_rom_err += "; with %s: %s" % (app_rom_heap, app_rom_err2)
     app_rom_smallest_kb = None
@@ -532,9 +549,9 @@ def run(ctx: BenchContext) -> dict:
             int(app_rom_heap.rstrip("K")),
             1,
             "bench_app",
-            image,
+            True,
         )
-    board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", image)
+    board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", romfs=True)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
 
     romfs_dir = ctx.out_dir / "device_cost" / "romfs"
@@ -569,7 +586,11 @@ def run(ctx: BenchContext) -> dict:
         "romfs_image_unix_bytes": image.stat().st_size,
         "romfs_image_esp32_bytes": esp32_image_bytes,
         "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
+        "board_boot_qstrs_romfs": None,
     }
+    seen = (board_mods or {}).get("qstrs_seen") or []
+    if len(seen) == 3:  # the app's, then with `machine`, then with the board's and config's
+        out["board_boot_qstrs_romfs"] = seen[0] + seen[2] - seen[1]
     print()
     print("== device cost: the per-sample path in the MicroPython unix port")
     print("   trace: 20-min session, 2 bottles + accelerometer, 10 Hz (%s)" % path)
@@ -699,6 +720,18 @@ def run(ctx: BenchContext) -> dict:
             " host link, power, devkitc_hx711's drivers, pipeline.scale), imported from the"
             " image: %d B more" % out["board_modules_import_heap_romfs_bytes"]
         )
+        if out["board_boot_qstrs_romfs"] is not None:
+            print(
+                "   a board's boot interns %d names (the app's, its own modules' and the"
+                " configuration schema's; `machine` left out, C on a board): %s"
+                % (
+                    out["board_boot_qstrs_romfs"],
+                    "over 620, so a board has the sixth pool of names (room for 640) whatever"
+                    " the app alone interns"
+                    if out["board_boot_qstrs_romfs"] > QSTR_SIXTH_POOL_FROM - 1
+                    else "under the sixth pool of names",
+                )
+            )
     from bench import device_power
 
     out.update(device_power.run(ctx, lambda name, code, heap: _run(ctx, name, code, heap)))

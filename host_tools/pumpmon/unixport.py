@@ -122,23 +122,34 @@ def compile_tree(src_root: Path, out_root: Path, source_prefix: str | None = "")
 
 COMPILED_ROMFS = REPO / "build" / "unix-firmware.romfs"
 ROMFS_MOUNT = "/rom"  # where a board's MicroPython mounts its romfs partition
+ROMFS_HARNESS = Path(ROMFS_MOUNT) / "harness"  # compiled_romfs(harness=...) puts that code here
 GC_BLOCK_BYTES = 32  # a GC block of this 64-bit port (4 words; 16 bytes on the ESP32)
 
 
-def compiled_romfs() -> Path:
+def compiled_romfs(harness: Path | None = None) -> Path:
     """The firmware as a ROMFS image for this port: the modules `make romfs` packs for a
     board (build.romfs_files), compiled as compiled_firmware() compiles them, and in its
     unix/ folder the port's stand-ins for what a board has in C (`machine`, the flash). Rebuilt
-    on each call (it takes milliseconds); written atomically."""
+    on each call (it takes milliseconds); written atomically.
+
+    With `harness` (a folder of compiled measuring code: the firmware tests' or a bench
+    script's .mpy files), those go in too, in the image's harness/ folder (ROMFS_HARNESS, to
+    put on the import path first): that code then runs in place as the firmware does, and the
+    heap holds what it makes, not its bytecode, as a board holds only a 5-line main.py's."""
     from .build import romfs_files, romfs_image  # build imports this module
 
     compiled = compiled_firmware()
     fakes = sorted(p.relative_to(compiled) for p in (compiled / "unix").glob("*.mpy"))
-    image = romfs_image(compiled, romfs_files(FIRMWARE) + fakes)
-    tmp = COMPILED_ROMFS.with_name(f".{COMPILED_ROMFS.name}.{os.getpid()}.tmp")
+    also = {}
+    out = COMPILED_ROMFS
+    if harness is not None:
+        also = {Path("harness") / p.name: p for p in sorted(harness.glob("*.mpy"))}
+        out = COMPILED_ROMFS.with_name(f"unix-firmware+{harness.name}.romfs")
+    image = romfs_image(compiled, romfs_files(FIRMWARE) + fakes, also)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_bytes(image)
-    os.replace(tmp, COMPILED_ROMFS)
-    return COMPILED_ROMFS
+    os.replace(tmp, out)
+    return out
 
 
 def romfs_image_heap_bytes(image: Path) -> int:
