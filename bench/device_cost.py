@@ -48,6 +48,8 @@ MicroPython script, in two runs of the MicroPython unix port:
    before anything else and mounted at /rom; on a board the image is in flash, so the heap
    given is the budget plus the image's blocks and the GC's table entries for them
    (unixport.heap_beside_romfs: the code's share is what a plain heap of the budget gives).
+   The measuring script is in the image too (its harness/ folder), so its bytecode is not
+   charged to the app (a board runs a 5-line main.py).
    app_romfs_64k_ok: it completed in a 64 KB budget (app_64k_ok is the .mpy run's);
    app_smallest_heap_kb_romfs: the smallest budget (1-KB steps, from 48 KB) in which it
    completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
@@ -61,6 +63,12 @@ MicroPython script, in two runs of the MicroPython unix port:
    run 4 (device.board, the host link, power, the devkitc_hx711 board's drivers,
    pipeline.scale; run 4 has the trace driver instead) take when imported from the image on
    top of the app and the sampler: a board needs about that much more.
+   board_boot_qstrs_romfs: the names interned once those modules, device.boot and the
+   configuration schema (which boot loads and drops: names stay interned) are loaded on top
+   of the app, `machine`'s stand-in left out (C on a board): the names a board has. Past 620
+   (QSTR_SIXTH_POOL_FROM) a board has the sixth pool whatever the app alone interns, so
+   names cut from the app move that pool from the app's figure to the board's, they do not
+   save it on a board.
 5. The whole device path at 10 and 80 Hz, the ESP32 CPU duty and the battery model:
    bench/device_power.py (its header says what is measured and what is assumed).
 
@@ -298,6 +306,56 @@ m2 = gc.mem_alloc()
 print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
 """
 
+# Run 4c: where run 4's heap goes, from the ROMFS image: the heap after each group of
+# imports and each object the app makes, in the app's order (a collection before each
+# reading; the names' pools, which qstr_info() prints after each, are split out).
+_APP_PARTS = r"""
+import gc, micropython, time
+gc.threshold(4096)  # as app.py while it loads
+parts = []
+last = [0]
+def note(name):
+    gc.collect()
+    m = gc.mem_alloc()
+    if name:
+        parts.append('"%%s": %%d' %% (name, m - last[0]))
+    last[0] = m
+    micropython.qstr_info()
+note("")
+from pipeline import session
+note("pipeline_modules")
+import app
+note("app_modules")
+from device import logstore
+note("logstore_modules")
+import flashdev
+note("flash_standin_module")
+from device import sampler
+from drivers.trace import TraceSource
+note("trace_sampler_modules")
+fs = flashdev.mount_image(%(flash)r, size_bytes=2 * 1024 * 1024, mount_at="/flash")
+note("flash_mount")
+store = logstore.LogStore("/flash/sessions")
+note("log_store")
+f = open(%(trace)r, "rb")
+smp = sampler.TraceSampler(TraceSource(f), 1 << 29, time.ticks_ms, time.ticks_diff, time.sleep_ms)
+note("trace_sampler")
+class Motor:
+    def on(self, pct):
+        pass
+    def off(self):
+        pass
+class Hardware:
+    motor = Motor()
+    button = None
+a = app.App(Hardware(), {}, store, None, None)
+note("app_object")
+s = session.Session({}, smp.channels, a.sink, has_accel=smp.has_accel, flow_sensors=[None, None])
+note("session_object")
+print("{" + ", ".join(parts) + "}")
+"""
+
+
 # Run 4b: the modules a board loads beside the app (boot.start -> device.board.bring_up for
 # devkitc_hx711, and the host link), imported from the ROMFS image after the app.
 _BOARD_IMPORT = r"""
@@ -466,6 +524,7 @@ def _run(
             out["qstrs"] = int(f["n_qstr"])  # the last such line
             out["qstr_pool_bytes"] = int(f["n_total_bytes"]) - int(f["n_str_data_bytes"])
             out.setdefault("qstrs_seen", []).append(out["qstrs"])  # every one, in order
+            out.setdefault("qstr_pool_bytes_seen", []).append(out["qstr_pool_bytes"])
     return out, ""
 
 
@@ -552,6 +611,8 @@ def run(ctx: BenchContext) -> dict:
             True,
         )
     board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", romfs=True)
+    parts_code = _APP_PARTS % {"trace": os.path.abspath(path), "flash": flash}
+    parts, parts_err = _run(ctx, "bench_app_parts", parts_code, "2M", romfs=True)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
 
     romfs_dir = ctx.out_dir / "device_cost" / "romfs"
@@ -587,7 +648,15 @@ def run(ctx: BenchContext) -> dict:
         "romfs_image_esp32_bytes": esp32_image_bytes,
         "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
         "board_boot_qstrs_romfs": None,
+        "app_romfs_heap_by_part_bytes": None,
     }
+    if parts is not None:
+        # each step's heap less the names' pools it grew (those are under "qstr_pools")
+        pools = parts["qstr_pool_bytes_seen"]
+        steps = [k for k in parts if not k.startswith("qstr")]
+        by_part = {k: parts[k] - (pools[i + 1] - pools[i]) for i, k in enumerate(steps)}
+        by_part["qstr_pools"] = pools[-1]
+        out["app_romfs_heap_by_part_bytes"] = by_part
     seen = (board_mods or {}).get("qstrs_seen") or []
     if len(seen) == 3:  # the app's, then with `machine`, then with the board's and config's
         out["board_boot_qstrs_romfs"] = seen[0] + seen[2] - seen[1]
@@ -720,6 +789,14 @@ def run(ctx: BenchContext) -> dict:
             " host link, power, devkitc_hx711's drivers, pipeline.scale), imported from the"
             " image: %d B more" % out["board_modules_import_heap_romfs_bytes"]
         )
+        if out["app_romfs_heap_by_part_bytes"] is not None:
+            print(
+                "   where the ROMFS app run's heap goes (live, after a collection; each step"
+                " less the names' pools it grew): "
+                + ", ".join("%s %d B" % kv for kv in out["app_romfs_heap_by_part_bytes"].items())
+            )
+        elif parts_err:
+            print("   where the ROMFS app run's heap goes: FAILED: %s" % parts_err)
         if out["board_boot_qstrs_romfs"] is not None:
             print(
                 "   a board's boot interns %d names (the app's, its own modules' and the"
