@@ -176,7 +176,7 @@ class LogStore:
 
     def room_for_session(self):
         """True when a whole session fits (after pruning confirmed sessions if needed).
-        Sets `space_short` when fewer than _LOW_SESSIONS sessions' room is left."""
+        Sets `space_short` when fewer than three sessions' room (_LOW_SESSIONS) is left."""
         need = self.session_bytes
         if self.free_bytes() < need:
             self.prune(need)

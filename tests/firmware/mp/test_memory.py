@@ -53,6 +53,7 @@ HEAP = {
         "71K+romfs"
     ),
     "test_the_app_and_its_logger_do_not_load_the_log_decoder": "128K",
+    "test_a_session_without_flow_sensors_does_not_load_the_fusion_code": "128K",
 }
 
 
@@ -194,6 +195,14 @@ def test_the_app_and_its_logger_do_not_load_the_log_decoder():
 
     assert "shared.logcodec" in sys.modules, sorted(sys.modules)
     assert "shared.logdecode" not in sys.modules, sorted(sys.modules)
+
+
+def test_a_session_without_flow_sensors_does_not_load_the_fusion_code():
+    from pipeline.session import Session
+
+    # the app passes a slot per bottle, None where no flow sensor sits
+    Session({}, 2, _Sink(), has_accel=True, flow_sensors=[None, None])
+    assert "pipeline.fusion" not in sys.modules, sorted(sys.modules)
 
 
 def test_the_per_sample_path_allocates_nothing_in_steady_state():
