@@ -48,6 +48,8 @@ MicroPython script, in two runs of the MicroPython unix port:
    before anything else and mounted at /rom; on a board the image is in flash, so the heap
    given is the budget plus the image's blocks and the GC's table entries for them
    (unixport.heap_beside_romfs: the code's share is what a plain heap of the budget gives).
+   The measuring script is in the image too (its harness/ folder), so its bytecode is not
+   charged to the app (a board runs a 5-line main.py).
    app_romfs_64k_ok: it completed in a 64 KB budget (app_64k_ok is the .mpy run's);
    app_smallest_heap_kb_romfs: the smallest budget (1-KB steps, from 48 KB) in which it
    completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
@@ -61,6 +63,12 @@ MicroPython script, in two runs of the MicroPython unix port:
    run 4 (device.board, the host link, power, the devkitc_hx711 board's drivers,
    pipeline.scale; run 4 has the trace driver instead) take when imported from the image on
    top of the app and the sampler: a board needs about that much more.
+   board_boot_qstrs_romfs: the names interned once those modules, device.boot and the
+   configuration schema (which boot loads and drops: names stay interned) are loaded on top
+   of the app, `machine`'s stand-in left out (C on a board): the names a board has. Past 620
+   (QSTR_SIXTH_POOL_FROM) a board has the sixth pool whatever the app alone interns, so
+   names cut from the app move that pool from the app's figure to the board's, they do not
+   save it on a board.
 5. The whole device path at 10 and 80 Hz, the ESP32 CPU duty and the battery model:
    bench/device_power.py (its header says what is measured and what is assumed).
 
@@ -102,6 +110,10 @@ BLOCK = 1000
 WARMUP = 1000
 SMALLEST_FROM_KB = 32  # the smallest-heap search starts here (a heap this small fails today)
 ROMFS_SMALLEST_FROM_KB = 48  # the same for the app from its ROMFS image
+# The interned names' pools hold 20, 40, 80, 160, 320, 640 ... names (each twice the last):
+# the 621st name makes the sixth (measured in this port: micropython.qstr_info() as names are
+# interned one by one)
+QSTR_SIXTH_POOL_FROM = 621
 
 _COMMON = r"""
 import gc
@@ -294,20 +306,76 @@ m2 = gc.mem_alloc()
 print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
 """
 
+# Run 4c: where run 4's heap goes, from the ROMFS image: the heap after each group of
+# imports and each object the app makes, in the app's order (a collection before each
+# reading; the names' pools, which qstr_info() prints after each, are split out).
+_APP_PARTS = r"""
+import gc, micropython, time
+gc.threshold(4096)  # as app.py while it loads
+parts = []
+last = [0]
+def note(name):
+    gc.collect()
+    m = gc.mem_alloc()
+    if name:
+        parts.append('"%%s": %%d' %% (name, m - last[0]))
+    last[0] = m
+    micropython.qstr_info()
+note("")
+from pipeline import session
+note("pipeline_modules")
+import app
+note("app_modules")
+from device import logstore
+note("logstore_modules")
+import flashdev
+note("flash_standin_module")
+from device import sampler
+from drivers.trace import TraceSource
+note("trace_sampler_modules")
+fs = flashdev.mount_image(%(flash)r, size_bytes=2 * 1024 * 1024, mount_at="/flash")
+note("flash_mount")
+store = logstore.LogStore("/flash/sessions")
+note("log_store")
+f = open(%(trace)r, "rb")
+smp = sampler.TraceSampler(TraceSource(f), 1 << 29, time.ticks_ms, time.ticks_diff, time.sleep_ms)
+note("trace_sampler")
+class Motor:
+    def on(self, pct):
+        pass
+    def off(self):
+        pass
+class Hardware:
+    motor = Motor()
+    button = None
+a = app.App(Hardware(), {}, store, None, None)
+note("app_object")
+s = session.Session({}, smp.channels, a.sink, has_accel=smp.has_accel, flow_sensors=[None, None])
+note("session_object")
+print("{" + ", ".join(parts) + "}")
+"""
+
+
 # Run 4b: the modules a board loads beside the app (boot.start -> device.board.bring_up for
 # devkitc_hx711, and the host link), imported from the ROMFS image after the app.
 _BOARD_IMPORT = r"""
-import gc
+import gc, micropython
 import app
 from device import logstore, sampler
+micropython.qstr_info()  # the app's interned names
 import machine  # the unix fake of what a board has in C: not counted
 gc.collect()
 m0 = gc.mem_alloc()
+micropython.qstr_info()
 from device import board, hostlink, power
 from drivers import hx711, lis3dh, vibration, button_pin, battery
 from pipeline import scale
 gc.collect()
-print('{"board_modules": %d, "from": "%s"}' % (gc.mem_alloc() - m0, board.__file__))
+m1 = gc.mem_alloc()
+from device import boot
+from shared import config  # boot loads it and drops it: its names stay interned
+micropython.qstr_info()
+print('{"board_modules": %d, "from": "%s"}' % (m1 - m0, board.__file__))
 """
 
 # Run 4: the app as it runs, logger included. The sampler notes the heap after each sample;
@@ -423,15 +491,21 @@ def _compile(ctx: BenchContext, name: str, code: str) -> Path:
 
 
 def _run(
-    ctx: BenchContext, name: str, code: str, heap: str, romfs: Path | None = None
+    ctx: BenchContext, name: str, code: str, heap: str, romfs: bool = False
 ) -> tuple[dict | None, str]:
-    """Run the script `code` in the port with -X heapsize=`heap`; with `romfs` (an image),
-    the firmware comes from the image, mounted first, and `heap` is the budget beside it."""
+    """Run the script `code` in the port with -X heapsize=`heap`; with `romfs`, the firmware
+    and the script come from a ROMFS image (unixport.compiled_romfs, the script in its
+    harness/ folder: its bytecode stays out of the heap, as a board's main.py is 5 lines),
+    mounted first, and `heap` is the budget beside it."""
     mpy_dir = _compile(ctx, name, code)
-    if romfs is not None:
-        heap = unixport.heap_beside_romfs(heap, romfs)
+    image = None
+    extra_path = [mpy_dir]
+    if romfs:
+        image = unixport.compiled_romfs(harness=mpy_dir)
+        heap = unixport.heap_beside_romfs(heap, image)
+        extra_path.insert(0, unixport.ROMFS_HARNESS)
     proc = unixport.run_code(
-        "import %s" % name, heap=heap, timeout_s=600, extra_path=[mpy_dir], romfs=romfs
+        "import %s" % name, heap=heap, timeout_s=600, extra_path=extra_path, romfs=image
     )
     if proc.returncode != 0:
         err = proc.stderr.strip() or proc.stdout.strip()
@@ -447,8 +521,10 @@ def _run(
     for line in lines[:-1]:
         if line.startswith("qstr pool:"):
             f = dict(kv.strip().split("=") for kv in line[len("qstr pool:") :].split(","))
-            out["qstrs"] = int(f["n_qstr"])
+            out["qstrs"] = int(f["n_qstr"])  # the last such line
             out["qstr_pool_bytes"] = int(f["n_total_bytes"]) - int(f["n_str_data_bytes"])
+            out.setdefault("qstrs_seen", []).append(out["qstrs"])  # every one, in order
+            out.setdefault("qstr_pool_bytes_seen", []).append(out["qstr_pool_bytes"])
     return out, ""
 
 
@@ -459,7 +535,7 @@ def _smallest_heap_kb(
     hi_kb: int,
     step_kb: int = 1,
     name="bench_peak",
-    romfs: Path | None = None,
+    romfs: bool = False,
 ) -> int:
     """The smallest -X heapsize (in `step_kb` steps) in [lo_kb, hi_kb] in which `code`
     completes, by bisection: `hi_kb` is known to complete; lo_kb is returned when it does.
@@ -516,11 +592,11 @@ def run(ctx: BenchContext) -> dict:
 
     # the same app run, the firmware imported from its ROMFS image
     image = unixport.compiled_romfs()
-    app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", image)
+    app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", romfs=True)
     app_rom_heap = "64K"
     if app_rom is None:
         app_rom_heap = unixport.DEFAULT_HEAP
-        app_rom, app_rom_err2 = _run(ctx, "bench_app", app_code, app_rom_heap, image)
+        app_rom, app_rom_err2 = _run(ctx, "bench_app", app_code, app_rom_heap, romfs=True)
         if app_rom is None:
             app_rom_err += "; with %s: %s" % (app_rom_heap, app_rom_err2)
     app_rom_smallest_kb = None
@@ -532,9 +608,11 @@ def run(ctx: BenchContext) -> dict:
             int(app_rom_heap.rstrip("K")),
             1,
             "bench_app",
-            image,
+            True,
         )
-    board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", image)
+    board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", romfs=True)
+    parts_code = _APP_PARTS % {"trace": os.path.abspath(path), "flash": flash}
+    parts, parts_err = _run(ctx, "bench_app_parts", parts_code, "2M", romfs=True)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
 
     romfs_dir = ctx.out_dir / "device_cost" / "romfs"
@@ -569,7 +647,19 @@ def run(ctx: BenchContext) -> dict:
         "romfs_image_unix_bytes": image.stat().st_size,
         "romfs_image_esp32_bytes": esp32_image_bytes,
         "board_modules_import_heap_romfs_bytes": board_mods and board_mods["board_modules"],
+        "board_boot_qstrs_romfs": None,
+        "app_romfs_heap_by_part_bytes": None,
     }
+    if parts is not None:
+        # each step's heap less the names' pools it grew (those are under "qstr_pools")
+        pools = parts["qstr_pool_bytes_seen"]
+        steps = [k for k in parts if not k.startswith("qstr")]
+        by_part = {k: parts[k] - (pools[i + 1] - pools[i]) for i, k in enumerate(steps)}
+        by_part["qstr_pools"] = pools[-1]
+        out["app_romfs_heap_by_part_bytes"] = by_part
+    seen = (board_mods or {}).get("qstrs_seen") or []
+    if len(seen) == 3:  # the app's, then with `machine`, then with the board's and config's
+        out["board_boot_qstrs_romfs"] = seen[0] + seen[2] - seen[1]
     print()
     print("== device cost: the per-sample path in the MicroPython unix port")
     print("   trace: 20-min session, 2 bottles + accelerometer, 10 Hz (%s)" % path)
@@ -699,6 +789,26 @@ def run(ctx: BenchContext) -> dict:
             " host link, power, devkitc_hx711's drivers, pipeline.scale), imported from the"
             " image: %d B more" % out["board_modules_import_heap_romfs_bytes"]
         )
+        if out["app_romfs_heap_by_part_bytes"] is not None:
+            print(
+                "   where the ROMFS app run's heap goes (live, after a collection; each step"
+                " less the names' pools it grew): "
+                + ", ".join("%s %d B" % kv for kv in out["app_romfs_heap_by_part_bytes"].items())
+            )
+        elif parts_err:
+            print("   where the ROMFS app run's heap goes: FAILED: %s" % parts_err)
+        if out["board_boot_qstrs_romfs"] is not None:
+            print(
+                "   a board's boot interns %d names (the app's, its own modules' and the"
+                " configuration schema's; `machine` left out, C on a board): %s"
+                % (
+                    out["board_boot_qstrs_romfs"],
+                    "over 620, so a board has the sixth pool of names (room for 640) whatever"
+                    " the app alone interns"
+                    if out["board_boot_qstrs_romfs"] > QSTR_SIXTH_POOL_FROM - 1
+                    else "under the sixth pool of names",
+                )
+            )
     from bench import device_power
 
     out.update(device_power.run(ctx, lambda name, code, heap: _run(ctx, name, code, heap)))

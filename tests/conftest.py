@@ -13,7 +13,8 @@ is unixport.DEFAULT_HEAP). A heap written `"64K+romfs"` runs the test as a board
 with `make deploy ROMFS=1` runs the firmware: the firmware's ROMFS image
 (unixport.compiled_romfs) is read into the heap first and mounted at /rom, the firmware is
 imported from it only, and the heap is 64K plus the image's blocks (mptest.heap_beside_romfs()
-is the test's share); and
+is the test's share); the tests' own compiled modules are in that image too (/rom/harness),
+so their bytecode stays out of the heap as the firmware's does; and
 `PARAMS = {"test_name": [value, ...]}` (literals) makes one item per value, `test_name[value]`,
 calling the function with that value: pytest's parametrize. `ISOLATE = True` runs each test
 of the file in a process of its own (the driver tests: the fake `machine` keeps state).
@@ -100,9 +101,13 @@ class MpFile(pytest.File):
         item_names = {self.port_names[n]: n for n in names}
         code = f"import mptest\nmptest.main({self.path.stem!r}, {list(item_names)!r})"
         romfs = None
+        extra_path = [COMPILED_TESTS, FAKES]
         if heap.endswith("+romfs"):
-            romfs = unixport.compiled_romfs()
+            # the tests' own code in the image too: the heap holds what they make, not their
+            # bytecode (unixport.compiled_romfs)
+            romfs = unixport.compiled_romfs(harness=COMPILED_TESTS)
             heap = unixport.heap_beside_romfs(heap[: -len("+romfs")], romfs)
+            extra_path.insert(0, unixport.ROMFS_HARNESS)
         with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
             os.environ["MPTEST_TMP"] = tmp  # mptest.tmpdir() makes a folder per test in it
             os.environ["MPTEST_REPO"] = str(unixport.REPO)  # mptest.repo_path()
@@ -111,7 +116,7 @@ class MpFile(pytest.File):
                     code,
                     heap=heap,
                     timeout_s=900,
-                    extra_path=[COMPILED_TESTS, FAKES],
+                    extra_path=extra_path,
                     romfs=romfs,
                 )
             finally:

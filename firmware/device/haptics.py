@@ -5,7 +5,7 @@
 #     h.tick(t_ms)                   # call often: every sample, and between samples if you can
 #     h.ack(t_ms)                    # a short press: stop the cue and cancel its repeat
 #
-# Patterns are alternating on/off durations in ms (on first), in one preallocated table (see
+# Patterns are alternating on/off durations in ms (on first), played from PATTERNS itself (see
 # docs/cues.md for what each feels like). One pattern at a time: a newer cue at least as
 # urgent as the one playing replaces it (the interrupted one is kept to play afterwards); a
 # less urgent one waits for the current one to end (one waiting slot, most urgent kept).
@@ -35,8 +35,6 @@ _CUE_STORAGE_FULL = const(7)
 # uses too (tests/host/test_event_codes.py checks it)
 _URGENCY = b"\x00\x02\x01\x03\x04\x05\x06\x02\x03\x06"
 
-_N_CUES = const(10)  # cue codes 0..9
-
 _S = const(120)  # a short tap
 _L = const(500)  # a long buzz
 _G = const(250)  # the gap between elements
@@ -56,22 +54,6 @@ PATTERNS = {
 }
 
 
-def _build_tables():
-    """Flatten PATTERNS into one array of durations plus start/length per cue code."""
-    from array import array
-
-    start = bytearray(_N_CUES)
-    length = bytearray(_N_CUES)
-    steps = []
-    for cue in range(_N_CUES):
-        p = PATTERNS.get(cue)
-        if p:
-            start[cue] = len(steps)
-            length[cue] = len(p)
-            steps.extend(p)
-    return array("H", steps), start, length
-
-
 def pattern_ms(cue):
     """Total length of a cue's pattern in ms (0 for none / unknown)."""
     return sum(PATTERNS.get(cue, ()))
@@ -84,8 +66,8 @@ class Haptics:
         self.intensity_pct = int(g("haptic_intensity_pct", 70))
         self.repeat = bool(g("haptic_repeat", True))
         self.repeat_after_ms = int(g("haptic_repeat_after_s", 20)) * 1000
-        self._steps, self._start, self._len = _build_tables()
         self.playing = _CUE_NONE  # the cue whose pattern is running
+        self._pattern = ()  # its durations (PATTERNS[playing]: read in place, no copy)
         self._step = 0  # index into its pattern
         self._t_next_ms = 0  # when the current step ends
         self.waiting = _CUE_NONE  # a cue to play when the current one ends
@@ -98,7 +80,7 @@ class Haptics:
 
     def play(self, t_ms, cue):
         """Start `cue`'s pattern now, or keep it waiting behind a more urgent one."""
-        if cue <= _CUE_NONE or cue >= _N_CUES or self._len[cue] == 0:
+        if cue not in PATTERNS:
             return
         cur = self.playing
         if cue == cur:
@@ -122,6 +104,7 @@ class Haptics:
         if self.waiting == cue:
             self.waiting = _CUE_NONE
         self.playing = cue
+        self._pattern = PATTERNS[cue]
         self.played += 1
         if lead_ms:
             self._step = -1
@@ -130,7 +113,7 @@ class Haptics:
             self.motor_on = False
             return
         self._step = 0
-        self._t_next_ms = t_ms + self._steps[self._start[cue]]
+        self._t_next_ms = t_ms + self._pattern[0]
         self.motor.on(self.intensity_pct)
         self.motor_on = True
 
@@ -141,9 +124,10 @@ class Haptics:
             if t_ms < self._t_next_ms:
                 return
             step = self._step + 1
-            if step < self._len[cue]:
+            pattern = self._pattern
+            if step < len(pattern):
                 self._step = step
-                self._t_next_ms = t_ms + self._steps[self._start[cue] + step]
+                self._t_next_ms = t_ms + pattern[step]
                 if step & 1:
                     self.motor.off()
                     self.motor_on = False

@@ -39,17 +39,18 @@ _FAULT_NONE = const(0)
 _FAULT_STORAGE = const(4)
 _FAULT_STORAGE_LOW = const(5)
 
+_ACCEL_PERIOD_MS = const(2000)  # the log format's (logdecode.ACCEL_PERIOD_MS)
 _ENOSPC = const(28)
 _EEXIST = const(17)
 _ENOENT = const(2)
 
-FLUSH_MS = const(1500)  # sync period in session time (the issue allows at most 2 s)
+_FLUSH_MS = const(1500)  # sync period in session time (the issue allows at most 2 s)
 Q_MG = const(50)  # stored weight step: 50 mg, well under the HX711's 150-500 mg noise
 # Room one session needs: 30 min of two bottles at 10 Hz at ~1 byte/sample, the
 # accelerometer, events, and littlefs's copy-on-write slack.
 SESSION_BYTES = const(64 * 1024)
-RESERVE_BLOCKS = const(4)  # littlefs needs free blocks to commit metadata
-LOW_SESSIONS = const(3)  # fewer sessions' room than this left: space is short
+_RESERVE_BLOCKS = const(4)  # littlefs needs free blocks to commit metadata
+_LOW_SESSIONS = const(3)  # fewer sessions' room than this left: space is short
 
 SUFFIX = ".pml"
 ACK_SUFFIX = ".ack"
@@ -68,13 +69,13 @@ def free_bytes(root):
         # littlefs filled to its last block counts its free blocks below zero, and statvfs
         # hands that back as a huge unsigned number: the flash is full
         free_blocks = 0
-    free = (free_blocks - RESERVE_BLOCKS) * st[0]
+    free = (free_blocks - _RESERVE_BLOCKS) * st[0]
     return free if free > 0 else 0
 
 
 class LogStore:
     def __init__(
-        self, root="/sessions", flush_ms=FLUSH_MS, session_bytes=SESSION_BYTES, max_samples=1024
+        self, root="/sessions", flush_ms=_FLUSH_MS, session_bytes=SESSION_BYTES, max_samples=1024
     ):
         if flush_ms > 2000 or flush_ms < 1:
             raise ValueError("flush_ms must be 1..2000 (a power cut may lose at most 2 s)")
@@ -175,12 +176,12 @@ class LogStore:
 
     def room_for_session(self):
         """True when a whole session fits (after pruning confirmed sessions if needed).
-        Sets `space_short` when fewer than LOW_SESSIONS sessions' room is left."""
+        Sets `space_short` when fewer than three sessions' room (_LOW_SESSIONS) is left."""
         need = self.session_bytes
         if self.free_bytes() < need:
             self.prune(need)
         free = self.free_bytes()
-        self.space_short = free < need * LOW_SESSIONS
+        self.space_short = free < need * _LOW_SESSIONS
         return free >= need
 
     # -- recording --------------------------------------------------------------------
@@ -197,7 +198,7 @@ class LogStore:
         config_digest=0,
         start_time_s=None,
         q_mg=Q_MG,
-        accel_period_ms=logcodec.ACCEL_PERIOD_MS,
+        accel_period_ms=_ACCEL_PERIOD_MS,
         summary_only=False,
     ):
         """Start a session file; returns its id. period_us: the nominal sample period (us,

@@ -1,9 +1,10 @@
 # Samplers: where the app's samples come from, with every wait bounded.
 #
 #     sampler.start(); sampler.resume()  # begin; go on after a pause for the host
-#     r = sampler.wait(max_wait_ms)   # SAMPLE: t_ms, w_mg[], accel_mgee[] are fresh
-#                                     # WAITING: nothing yet (waited at most max_wait_ms)
-#                                     # ENDED: the trace is over; FAULT: the ADC went silent
+#     r = sampler.wait(max_wait_ms)   # 1 (SAMPLE): t_ms, w_mg[], accel_mgee[] are fresh
+#                                     # 0 (WAITING): nothing yet (waited at most max_wait_ms)
+#                                     # -1 (ENDED): the trace is over; -2 (FAULT): the ADC
+#                                     # went silent
 #
 # AdcSampler reads real load cells (HX711 / NAU7802 drivers: ready(), read() -> counts)
 # through Scale objects; TraceSampler replays a binary trace (drivers.trace) paced by the
@@ -16,14 +17,17 @@ import array
 
 from micropython import const
 
-SAMPLE = const(1)
-WAITING = const(0)
-ENDED = const(-1)
-FAULT = const(-2)
+# wait()'s answers: private (folded into the bytecode, no names interned); the app compares
+# with the numbers, tests/firmware/mp/test_memory.py's sampler returns them
+_SAMPLE = const(1)
+_WAITING = const(0)
+_ENDED = const(-1)
+_FAULT = const(-2)
 
 
 class _Sampler:
-    """What the app reads after SAMPLE: t_ms, w_mg[channel], accel_mgee[axis]."""
+    """What the app reads after a sample (wait() returned 1): t_ms, w_mg[channel],
+    accel_mgee[axis]."""
 
     def __init__(self, channels, has_accel, ticks_ms, ticks_diff, sleep_ms):
         self.channels = channels
@@ -56,7 +60,7 @@ class TraceSampler(_Sampler):
         src = self.src
         nxt = src.peek_t_ms()
         if nxt < 0:
-            return ENDED
+            return _ENDED
         if self._t0_trace < 0:
             self.start()
         due_ms = (nxt - self._t0_trace) * 1000 // self.speed_x1000
@@ -65,7 +69,7 @@ class TraceSampler(_Sampler):
             self._sleep_ms(min(-late_ms, max_wait_ms))
             late_ms = self._ticks_diff(self._ticks_ms(), self._t0_real) - due_ms
             if late_ms < 0:
-                return WAITING
+                return _WAITING
         src.advance()
         self.t_ms = src.t_ms
         self.w_mg[0] = src.field(1)
@@ -74,7 +78,7 @@ class TraceSampler(_Sampler):
             self.accel_mgee[0] = src.field(3)
             self.accel_mgee[1] = src.field(4)
             self.accel_mgee[2] = src.field(5)
-        return SAMPLE
+        return _SAMPLE
 
 
 class AdcSampler(_Sampler):
@@ -119,8 +123,8 @@ class AdcSampler(_Sampler):
             t = self._ticks_diff(self._ticks_ms(), self._t0)
             if t >= deadline:
                 if now - self._last_ms > self.timeout_ms:
-                    return FAULT
-                return WAITING
+                    return _FAULT
+                return _WAITING
             if rest is None:
                 self._sleep_ms(1)
             else:
@@ -133,4 +137,4 @@ class AdcSampler(_Sampler):
             self.w_mg[1] = scales[1].to_mg(adcs[1].read())
         if self.accel is not None:
             self.accel.read_mgee_into(self.accel_mgee)
-        return SAMPLE
+        return _SAMPLE

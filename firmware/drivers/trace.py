@@ -18,11 +18,10 @@ import array
 
 from micropython import const
 
-MAGIC = b"PMTR"
-VERSION = const(1)
-FLAG_CH2 = const(1)
-FLAG_ACCEL = const(2)
-FIELDS = const(6)
+_VERSION = const(1)
+_FLAG_CH2 = const(1)
+_FLAG_ACCEL = const(2)
+_FIELDS = const(6)
 _BLOCK_RECORDS = const(32)  # 768 bytes: small next to a 64 KB heap, still few reads
 
 
@@ -34,16 +33,16 @@ class TraceSource:
     def __init__(self, stream):
         self._stream = stream
         head = stream.read(8)
-        if not head or len(head) < 8 or head[:4] != MAGIC:
+        if not head or len(head) < 8 or head[:4] != b"PMTR":
             raise TraceError("not a pumpmon binary trace (expected the PMTR header)")
-        if head[4] != VERSION:
+        if head[4] != _VERSION:
             raise TraceError(
-                "binary trace version %d, this firmware reads %d" % (head[4], VERSION)
+                "binary trace version %d, this firmware reads %d" % (head[4], _VERSION)
             )
         self.flags = head[5]
-        self.channels = 2 if self.flags & FLAG_CH2 else 1
-        self.has_accel = bool(self.flags & FLAG_ACCEL)
-        self._buf = array.array("i", bytes(4 * FIELDS * _BLOCK_RECORDS))
+        self.channels = 2 if self.flags & _FLAG_CH2 else 1
+        self.has_accel = bool(self.flags & _FLAG_ACCEL)
+        self._buf = array.array("i", bytes(4 * _FIELDS * _BLOCK_RECORDS))
         self._n = 0  # records in the buffer
         self._i = 0  # next record index
         self._base = 0  # index of the current record's first field
@@ -55,7 +54,7 @@ class TraceSource:
         got = self._stream.readinto(self._buf)
         if not got:
             return False
-        self._n = got // (4 * FIELDS)
+        self._n = got // (4 * _FIELDS)
         self._i = 0
         return self._n > 0
 
@@ -64,7 +63,7 @@ class TraceSource:
         if self._i >= self._n and not self._fill():
             self.ended = True
             return False
-        self._base = self._i * FIELDS
+        self._base = self._i * _FIELDS
         self._i += 1
         self.count += 1
         self.t_ms = self._buf[self._base]
@@ -77,4 +76,4 @@ class TraceSource:
         """Time of the next record without consuming it, or -1 at the end."""
         if self._i >= self._n and not self._fill():
             return -1
-        return self._buf[self._i * FIELDS]
+        return self._buf[self._i * _FIELDS]

@@ -106,7 +106,9 @@ class Session:
         gc.collect()
         if has_accel:
             self.motion = motion_mod.Motion(cfg)
-        if flow_sensors:
+        # fusion's code is loaded only when a bottle has a flow sensor (the app passes a
+        # list with a slot per bottle, None where there is none)
+        if flow_sensors and any(sensor is not None for sensor in flow_sensors[:n_channels]):
             from pipeline.fusion import FlowFusion
 
             for ch, sensor in enumerate(flow_sensors[:n_channels]):

@@ -1,7 +1,9 @@
-# The session log format, the device's role: the format's constants, framing and the encoder.
-# The decoder (the host's and the tests' role) is shared/logdecode.py, which imports its
-# constants from here, so the format is written once and the device never loads the decoder.
-# docs/log-format.md is the specification; the two modules are its reference implementation.
+# The session log format, the device's role: framing and the encoder. The decoder (the host's
+# and the tests' role) is shared/logdecode.py, which imports the framing from here and holds
+# the format's public constants; this module keeps private copies (`_FT_SEGMENT = const(2)`,
+# checked by tests/firmware/test_logcodec.py), so the device neither loads the decoder nor
+# interns the constants' names. docs/log-format.md is the specification; the two modules are
+# its reference implementation.
 #
 #     enc = SegmentEncoder(n_channels=2, period_us=100000, q_mg=50)
 #     f.write(header_frame(session_id=1, n_channels=2, period_us=100000, q_mg=50, ...))
@@ -30,41 +32,42 @@ from array import array
 import micropython
 from micropython import const
 
-FORMAT_VERSION = const(1)
-SYNC = b"\xa7\x4d"
-FRAME_OVERHEAD = const(9)  # sync 2 + type 1 + length 2 + CRC 4
-MAX_PAYLOAD = const(65535)
+_FORMAT_VERSION = const(1)
+_SYNC0 = const(0xA7)  # a frame's two sync bytes
+_SYNC1 = const(0x4D)
+_FRAME_OVERHEAD = const(9)  # sync 2 + type 1 + length 2 + CRC 4
+_MAX_PAYLOAD = const(65535)
 
-FT_HEADER = const(1)
-FT_SEGMENT = const(2)
-FT_SUMMARY = const(3)
+_FT_HEADER = const(1)
+_FT_SEGMENT = const(2)
+_FT_SUMMARY = const(3)
 
-ACCEL_PERIOD_MS = const(2000)  # one accelerometer summary per 2 s
-ACCEL_Q_MGEE = const(16)  # stored accelerometer step: 16 milli-g (about 1 degree of tilt)
+_ACCEL_PERIOD_MS = const(2000)  # one accelerometer summary per 2 s
+_ACCEL_Q_MGEE = const(16)  # stored accelerometer step: 16 milli-g (about 1 degree of tilt)
 
-FLAG_ACCEL = const(1)
-FLAG_CLOCK_SET = const(2)
-SUMMARY_FLAG_DONE = const(1)
+_FLAG_ACCEL = const(1)
+_FLAG_CLOCK_SET = const(2)
+_SUMMARY_FLAG_DONE = const(1)
 
-SEG_HEADER = const(20)  # fixed part of a segment payload
-ESC = const(24)  # a Rice quotient this large is written as an escape: 24 ones + 30 bits
-RESET = const(32)  # context statistics are halved every 32 codes (adapts to bursts)
-CLAMP_U = const(1 << 22)  # one code adds at most this much to a context's sum
+_SEG_HEADER = const(20)  # fixed part of a segment payload
+_ESC = const(24)  # a Rice quotient this large is written as an escape: 24 ones + 30 bits
+_RESET = const(32)  # context statistics are halved every 32 codes (adapts to bursts)
+_CLAMP_U = const(1 << 22)  # one code adds at most this much to a context's sum
 _W_LIMIT = const(1 << 26)
 _T_LIMIT = const(1 << 28)
 _ARG_LIMIT = const(1 << 28)
 _A_LIMIT = const(32767)
 
 # Adaptive Rice contexts: index, and the initial (sum, count) of each.
-C_W0 = const(0)
-C_W1 = const(1)
-C_RUN = const(2)
-C_DEV = const(3)
-C_AWIN = const(4)
-C_AXIS = const(5)
-C_ACT = const(6)
-N_CTX = const(7)
-CTX_INIT = (16, 16, 4, 1, 1, 8, 8)  # initial sums; counts start at 1
+_C_W0 = const(0)
+_C_W1 = const(1)
+_C_RUN = const(2)
+_C_DEV = const(3)
+_C_AWIN = const(4)
+_C_AXIS = const(5)
+_C_ACT = const(6)
+_N_CTX = const(7)
+_CTX_INIT = (16, 16, 4, 1, 1, 8, 8)  # initial sums; counts start at 1
 
 # Worst-case bytes one record can add to a stream (escape codes: 54 bits each).
 _ROOM_TIME = const(15)  # run + deviation codes
@@ -86,7 +89,6 @@ _ROOM_EVENT = const(12)  # two 5-byte varints + code + channel
 # Under CPython (the host) the same source runs as plain Python: ptr8 and ptr32 are the
 # identity there (the viper decorator too), and as every value stays within 32 bits both
 # write the same bytes (tests/firmware/test_logcodec.py compares them).
-_WORD_SX = 32 if sys.maxsize > 0x7FFFFFFF else 0
 if sys.implementation.name != "micropython":
 
     def ptr8(obj):  # a buffer is indexed as it is
@@ -94,10 +96,10 @@ if sys.implementation.name != "micropython":
 
     ptr32 = ptr8
 
-_SX = const(0)  # _WORD_SX
-_CA = const(1)  # the Rice contexts' sums (N_CTX slots)
-_CN = const(8)  # their counts (N_CTX slots)
-_CS = const(15)  # each context's stream: the slot of its _POS (N_CTX slots)
+_SX = const(0)  # 32 on a 64-bit port, else 0
+_CA = const(1)  # the Rice contexts' sums (_N_CTX slots)
+_CN = const(8)  # their counts (_N_CTX slots)
+_CS = const(15)  # each context's stream: the slot of its _POS (_N_CTX slots)
 _ST_T = const(22)  # the time stream (5 slots), then the weight and accelerometer streams
 _ST_W = const(27)
 _ST_A = const(32)
@@ -142,7 +144,7 @@ def _put_codes(state, buf, n: int):
     # Writes the n codes waiting in state[_Q...], each an adaptive Rice code of its value
     # u >= 0 (u < 2**30) in its context, to the context's stream; the caller has checked that
     # the stream has the room (_ROOM_*: 7 bytes a code at most). A code is q = u >> k ones,
-    # a zero and the k low bits of u; from q = ESC on, ESC ones and u's 30 bits (an escape).
+    # a zero and the k low bits of u; from q = _ESC on, _ESC ones and u's 30 bits (an escape).
     # Bits go out MSB first, at most 16 at a time, so the pending bits stay below 2**23.
     s = ptr32(state)
     b = ptr8(buf)
@@ -160,11 +162,11 @@ def _put_codes(state, buf, n: int):
         while (cnt << (k + 1)) < a:
             k += 1
         ones = u >> k
-        if ones < ESC:
+        if ones < _ESC:
             tail = u & ((1 << k) - 1)  # after a zero: k + 1 bits
             nt = k + 1
         else:
-            ones = ESC
+            ones = _ESC
             tail = u & 0x3FFFFFFF
             nt = 30
         while ones > 0:
@@ -194,11 +196,11 @@ def _put_codes(state, buf, n: int):
         s[st + _POS] = pos
         s[st + _ACC] = acc
         s[st + _NACC] = nacc
-        if u > CLAMP_U:
-            u = CLAMP_U
+        if u > _CLAMP_U:
+            u = _CLAMP_U
         a += u
         cnt += 1
-        if cnt >= RESET:
+        if cnt >= _RESET:
             a >>= 1
             cnt >>= 1
         s[_CA + c] = a
@@ -220,10 +222,6 @@ def check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee):
 def zz(v):
     # zigzag: 0, -1, 1, -2, 2 ... -> 0, 1, 2, 3, 4 ...
     return (v << 1) if v >= 0 else ((-v << 1) - 1)
-
-
-def unzz(u):
-    return (u >> 1) if not (u & 1) else -((u + 1) >> 1)
 
 
 def _clamp(v, lim):
@@ -250,8 +248,8 @@ class SegmentEncoder:
         n_channels,
         period_us,
         q_mg,
-        accel_period_ms=ACCEL_PERIOD_MS,
-        accel_q_mgee=ACCEL_Q_MGEE,
+        accel_period_ms=_ACCEL_PERIOD_MS,
+        accel_q_mgee=_ACCEL_Q_MGEE,
         max_samples=1024,
         weight_bytes=2048,
         time_bytes=384,
@@ -261,7 +259,7 @@ class SegmentEncoder:
         if not 1 <= max_samples <= 65535:
             raise ValueError("max_samples must be 1..65535")
         self._s = s = array("i", bytes(4 * _FIELDS))
-        s[_SX] = _WORD_SX
+        s[_SX] = 32 if sys.maxsize > 0x7FFFFFFF else 0
         s[_MAX_SAMPLES] = max_samples
         s[_EVBUF_SIZE] = event_bytes
         # the three streams, one after another in one buffer: time, weight, accelerometer
@@ -272,17 +270,17 @@ class SegmentEncoder:
             s[st + _END] = beg
         self.buf = bytearray(beg)
         for c, st in (
-            (C_W0, _ST_W),
-            (C_W1, _ST_W),
-            (C_RUN, _ST_T),
-            (C_DEV, _ST_T),
-            (C_AWIN, _ST_A),
-            (C_AXIS, _ST_A),
-            (C_ACT, _ST_A),
+            (_C_W0, _ST_W),
+            (_C_W1, _ST_W),
+            (_C_RUN, _ST_T),
+            (_C_DEV, _ST_T),
+            (_C_AWIN, _ST_A),
+            (_C_AXIS, _ST_A),
+            (_C_ACT, _ST_A),
         ):
             s[_CS + c] = st
         self.ev = bytearray(event_bytes)
-        self.hdr = bytearray(5 + SEG_HEADER)
+        self.hdr = bytearray(5 + _SEG_HEADER)
         self.crc_buf = bytearray(4)
         self.configure(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
         self.reset()
@@ -292,8 +290,8 @@ class SegmentEncoder:
         n_channels,
         period_us,
         q_mg,
-        accel_period_ms=ACCEL_PERIOD_MS,
-        accel_q_mgee=ACCEL_Q_MGEE,
+        accel_period_ms=_ACCEL_PERIOD_MS,
+        accel_q_mgee=_ACCEL_Q_MGEE,
     ):
         """Set the session's parameters (reuses the buffers); then reset()."""
         check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
@@ -315,8 +313,8 @@ class SegmentEncoder:
             s[st + _POS] = s[st + _BEG]
             s[st + _ACC] = 0
             s[st + _NACC] = 0
-        for i in range(N_CTX):
-            s[_CA + i] = CTX_INIT[i]
+        for i in range(_N_CTX):
+            s[_CA + i] = _CTX_INIT[i]
             s[_CN + i] = 1
         for i in range(_N_SAMPLES, _ACC_WIN):
             s[i] = 0
@@ -367,7 +365,7 @@ class SegmentEncoder:
         n = 0  # codes queued for _put_codes
         if s[_N_SAMPLES] == 0:
             d = t_ms - base
-            s[_Q] = C_DEV
+            s[_Q] = _C_DEV
             s[_Q + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)  # zz(d)
             n = 1
             s[_R_US] = 0
@@ -380,9 +378,9 @@ class SegmentEncoder:
             if d == 0:
                 s[_RUN] += 1
             else:
-                s[_Q] = C_RUN
+                s[_Q] = _C_RUN
                 s[_Q + 1] = s[_RUN]
-                s[_Q + 2] = C_DEV
+                s[_Q + 2] = _C_DEV
                 s[_Q + 3] = (d << 1) if d >= 0 else ((-d << 1) - 1)
                 n = 2
                 s[_RUN] = 0
@@ -401,7 +399,7 @@ class SegmentEncoder:
             w1_mg = -_W_LIMIT
         v = (w1_mg + s[_HALF_Q]) // q
         d = v - ((s[_PREV_V] << sx) >> sx)
-        s[_Q + 2 * n] = C_W0
+        s[_Q + 2 * n] = _C_W0
         s[_Q + 2 * n + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
         n += 1
         s[_PREV_V] = v
@@ -412,7 +410,7 @@ class SegmentEncoder:
                 w2_mg = -_W_LIMIT
             v = (w2_mg + s[_HALF_Q]) // q
             d = v - ((s[_PREV_V + 1] << sx) >> sx)
-            s[_Q + 2 * n] = C_W1
+            s[_Q + 2 * n] = _C_W1
             s[_Q + 2 * n + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
             n += 1
             s[_PREV_V + 1] = v
@@ -494,7 +492,7 @@ class SegmentEncoder:
             d = win - base // period
         else:
             d = win - s[_PREV_AWIN] - 1
-        s[_Q] = C_AWIN
+        s[_Q] = _C_AWIN
         s[_Q + 1] = (d << 1) if d >= 0 else ((-d << 1) - 1)
         s[_PREV_AWIN] = win
         aq = s[_ACC_Q]
@@ -502,14 +500,14 @@ class SegmentEncoder:
         while i < 3:
             m = (((s[_ACC_SUM + i] << sx) >> sx) // n + (aq >> 1)) // aq
             d = m - ((s[_PREV_AXIS + i] << sx) >> sx)
-            s[_Q + 2 + 2 * i] = C_AXIS
+            s[_Q + 2 + 2 * i] = _C_AXIS
             s[_Q + 3 + 2 * i] = (d << 1) if d >= 0 else ((-d << 1) - 1)
             s[_PREV_AXIS + i] = m
             i += 1
         act = 0
         if n > 1:
             act = s[_ACC_ACT] // (n - 1)
-        s[_Q + 8] = C_ACT
+        s[_Q + 8] = _C_ACT
         s[_Q + 9] = (act + (aq >> 1)) // aq
         s[_N_ACCEL] += 1
         s[_ACC_N] = 0
@@ -558,8 +556,8 @@ class SegmentEncoder:
 
     def frame_length(self):
         return (
-            FRAME_OVERHEAD
-            + SEG_HEADER
+            _FRAME_OVERHEAD
+            + _SEG_HEADER
             + self._s[_EVBUF_LEN]
             + self._used(_ST_T)
             + self._used(_ST_W)
@@ -574,15 +572,15 @@ class SegmentEncoder:
         lw = self._used(_ST_W)
         la = self._used(_ST_A)
         ev_len = s[_EVBUF_LEN]
-        payload = SEG_HEADER + ev_len + lt + lw + la
+        payload = _SEG_HEADER + ev_len + lt + lw + la
         h = self.hdr
-        h[0] = SYNC[0]
-        h[1] = SYNC[1]
+        h[0] = _SYNC0
+        h[1] = _SYNC1
         struct.pack_into(
             "<BHIHHHHHHHH",
             h,
             2,
-            FT_SEGMENT,
+            _FT_SEGMENT,
             payload,
             s[_BASE_T] if s[_BASE_T] >= 0 else 0,
             s[_N_SAMPLES],
@@ -612,16 +610,16 @@ class SegmentEncoder:
         f.write(wv)
         f.write(av)
         f.write(self.crc_buf)
-        return FRAME_OVERHEAD + payload
+        return _FRAME_OVERHEAD + payload
 
 
 def frame(ftype, payload):
     """One whole frame (bytes) around `payload`."""
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError("frame payload of %d bytes is over %d" % (len(payload), MAX_PAYLOAD))
+    if len(payload) > _MAX_PAYLOAD:
+        raise ValueError("frame payload of %d bytes is over %d" % (len(payload), _MAX_PAYLOAD))
     head = struct.pack("<BH", ftype, len(payload))
     crc = binascii.crc32(payload, binascii.crc32(head)) & 0xFFFFFFFF
-    return SYNC + head + bytes(payload) + struct.pack("<I", crc)
+    return bytes((_SYNC0, _SYNC1)) + head + bytes(payload) + struct.pack("<I", crc)
 
 
 def _text(s, what):
@@ -642,17 +640,19 @@ def header_frame(
     config_digest=0,
     start_time_s=None,
     has_accel=False,
-    accel_period_ms=ACCEL_PERIOD_MS,
-    accel_q_mgee=ACCEL_Q_MGEE,
+    accel_period_ms=_ACCEL_PERIOD_MS,
+    accel_q_mgee=_ACCEL_Q_MGEE,
 ):
     """The HEADER frame that opens a session file. period_us: nominal sample period (us);
     start_time_s: wall clock at the start, seconds since 2000-01-01 00:00 UTC, or None when
     the clock is not set; config_digest: a 32-bit digest of the configuration in use."""
     check_params(n_channels, period_us, q_mg, accel_period_ms, accel_q_mgee)
-    flags = (FLAG_ACCEL if has_accel else 0) | (FLAG_CLOCK_SET if start_time_s is not None else 0)
+    flags = (_FLAG_ACCEL if has_accel else 0) | (
+        _FLAG_CLOCK_SET if start_time_s is not None else 0
+    )
     payload = struct.pack(
         "<BBBBHHIIII",
-        FORMAT_VERSION,
+        _FORMAT_VERSION,
         n_channels,
         flags,
         accel_q_mgee,
@@ -665,7 +665,7 @@ def header_frame(
     )
     payload += _text(device_id, "device_id") + _text(firmware, "firmware")
     payload += _text(board, "board")
-    return frame(FT_HEADER, payload)
+    return frame(_FT_HEADER, payload)
 
 
 def summary_frame(end_t_ms, n_samples, n_events, letdowns, cues, faults, done, volume_mg):
@@ -679,12 +679,12 @@ def summary_frame(end_t_ms, n_samples, n_events, letdowns, cues, faults, done, v
         letdowns & 0xFFFF,
         cues & 0xFFFF,
         faults & 0xFFFF,
-        SUMMARY_FLAG_DONE if done else 0,
+        _SUMMARY_FLAG_DONE if done else 0,
         len(volume_mg),
     )
     for v in volume_mg:
         payload += struct.pack("<i", v)
-    return frame(FT_SUMMARY, payload)
+    return frame(_FT_SUMMARY, payload)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 # The session log format, the host's and the tests' role: decoding (and encoding a whole
 # session at once, for tests and benchmarks). The device never imports this module; it writes
-# with shared/logcodec.py, whose constants and framing this reads. docs/log-format.md is the
-# specification.
+# with shared/logcodec.py, whose framing this reads; the format's constants are here.
+# docs/log-format.md is the specification.
 #
 #     session = decode(data)   # dict: header, t_ms, w_mg, accel, events, summary, damaged ...
 #
@@ -10,33 +10,51 @@ import binascii
 import struct
 
 from .logcodec import (
-    ACCEL_PERIOD_MS,
-    ACCEL_Q_MGEE,
-    C_ACT,
-    C_AWIN,
-    C_AXIS,
-    C_DEV,
-    C_RUN,
-    CLAMP_U,
-    CTX_INIT,
-    ESC,
-    FLAG_ACCEL,
-    FLAG_CLOCK_SET,
-    FRAME_OVERHEAD,
-    FT_HEADER,
-    FT_SEGMENT,
-    FT_SUMMARY,
-    N_CTX,
-    RESET,
-    SEG_HEADER,
-    SUMMARY_FLAG_DONE,
-    SYNC,
     SegmentEncoder,
     check_params,
     header_frame,
     summary_frame,
-    unzz,
 )
+
+# The format's constants (docs/log-format.md). The encoder keeps private copies
+# (`_FT_SEGMENT = const(2)`), folded into its bytecode so that the device does not intern
+# their names; tests/firmware/test_logcodec.py checks every copy against these.
+FORMAT_VERSION = 1
+SYNC = b"\xa7\x4d"
+FRAME_OVERHEAD = 9  # sync 2 + type 1 + length 2 + CRC 4
+MAX_PAYLOAD = 65535
+
+FT_HEADER = 1
+FT_SEGMENT = 2
+FT_SUMMARY = 3
+
+ACCEL_PERIOD_MS = 2000  # one accelerometer summary per 2 s
+ACCEL_Q_MGEE = 16  # stored accelerometer step: 16 milli-g (about 1 degree of tilt)
+
+FLAG_ACCEL = 1
+FLAG_CLOCK_SET = 2
+SUMMARY_FLAG_DONE = 1
+
+SEG_HEADER = 20  # fixed part of a segment payload
+ESC = 24  # a Rice quotient this large is written as an escape: 24 ones + 30 bits
+RESET = 32  # context statistics are halved every 32 codes (adapts to bursts)
+CLAMP_U = 1 << 22  # one code adds at most this much to a context's sum
+
+# Adaptive Rice contexts: index, and the initial (sum, count) of each.
+C_W0 = 0
+C_W1 = 1
+C_RUN = 2
+C_DEV = 3
+C_AWIN = 4
+C_AXIS = 5
+C_ACT = 6
+N_CTX = 7
+CTX_INIT = (16, 16, 4, 1, 1, 8, 8)  # initial sums; counts start at 1
+
+
+def unzz(u):
+    # the inverse of logcodec.zz: 0, 1, 2, 3, 4 ... -> 0, -1, 1, -2, 2 ...
+    return (u >> 1) if not (u & 1) else -((u + 1) >> 1)
 
 
 class DamagedFrame(ValueError):

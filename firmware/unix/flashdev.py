@@ -15,26 +15,27 @@
 import os
 
 import vfs
+from micropython import const
 
-BLOCK_SIZE = 4096  # the ESP32's flash sector
-DEFAULT_SIZE = 2 * 1024 * 1024  # a 2 MB data partition
+_BLOCK_SIZE = const(4096)  # the ESP32's flash sector
+_DEFAULT_SIZE = const(2 * 1024 * 1024)  # a 2 MB data partition
 # FileFlash erases a block by writing 0xFF this many bytes at a time: the ESP32 erases in its
 # flash chip, without a block-sized buffer of its own in the heap, so the fake keeps a small one
-_ERASE_CHUNK = 256
+_ERASE_CHUNK = const(256)
 
 # ioctl operations of the extended block-device protocol (see MicroPython's docs/library/vfs).
-_IOCTL_INIT = 1
-_IOCTL_DEINIT = 2
-_IOCTL_SYNC = 3
-_IOCTL_BLOCK_COUNT = 4
-_IOCTL_BLOCK_SIZE = 5
-_IOCTL_BLOCK_ERASE = 6
+_IOCTL_INIT = const(1)
+_IOCTL_DEINIT = const(2)
+_IOCTL_SYNC = const(3)
+_IOCTL_BLOCK_COUNT = const(4)
+_IOCTL_BLOCK_SIZE = const(5)
+_IOCTL_BLOCK_ERASE = const(6)
 
 
 class RamFlash:
     """Block device over a bytearray (lost when the process ends)."""
 
-    def __init__(self, size_bytes=DEFAULT_SIZE, block_size=BLOCK_SIZE):
+    def __init__(self, size_bytes=_DEFAULT_SIZE, block_size=_BLOCK_SIZE):
         if size_bytes % block_size:
             raise ValueError(
                 "flash size %d is not a whole number of %d-byte blocks" % (size_bytes, block_size)
@@ -76,8 +77,8 @@ class FileFlash:
     image survives the process being killed.
     """
 
-    def __init__(self, path, size_bytes=DEFAULT_SIZE, block_size=BLOCK_SIZE):
-        # size_bytes None: an existing image keeps its own size (a new one is DEFAULT_SIZE)
+    def __init__(self, path, size_bytes=_DEFAULT_SIZE, block_size=_BLOCK_SIZE):
+        # size_bytes None: an existing image keeps its own size (a new one is 2 MB)
         if size_bytes is not None and size_bytes % block_size:
             raise ValueError(
                 "flash size %d is not a whole number of %d-byte blocks" % (size_bytes, block_size)
@@ -94,7 +95,7 @@ class FileFlash:
             )
         self._blank = b"\xff" * _ERASE_CHUNK
         if existing < 0:
-            size_bytes = size_bytes or DEFAULT_SIZE
+            size_bytes = size_bytes or _DEFAULT_SIZE
             with open(path, "wb") as f:
                 for _ in range(size_bytes // _ERASE_CHUNK):
                     f.write(self._blank)
@@ -162,7 +163,7 @@ def mount_device(bdev, mount_at="/flash", format_if_blank=True):
     return fs
 
 
-def mount_image(path=None, size_bytes=DEFAULT_SIZE, mount_at="/flash", block_size=BLOCK_SIZE):
+def mount_image(path=None, size_bytes=_DEFAULT_SIZE, mount_at="/flash", block_size=_BLOCK_SIZE):
     """Create-or-mount a littlefs image: a file at `path` (kept between runs) or, with
     path None, a RAM image. Returns the mounted VfsLfs2; its block device is `fs_bdev(fs)`."""
     if path is None:

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from .errors import BAD_REQUEST, PumpmonError
 from .shared import config
-from .unixport import BOARDS, FIRMWARE, REPO
+from .unixport import BOARDS, FIRMWARE, REPO, module_name
 
 BUILD_MPY = REPO / "build" / "mpy"
 BUILD_ROMFS = REPO / "build" / "firmware.romfs"
@@ -94,7 +94,7 @@ def build_mpy(out_dir: Path = BUILD_MPY, root: Path = FIRMWARE, march: str = MAR
         out = out_dir / rel.with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
-            [exe, f"-march={march}", "-s", str(rel), "-o", str(out), str(root / rel)],
+            [exe, f"-march={march}", "-s", module_name(rel), "-o", str(out), str(root / rel)],
             capture_output=True,
             text=True,
         )
@@ -109,17 +109,22 @@ def build_mpy(out_dir: Path = BUILD_MPY, root: Path = FIRMWARE, march: str = MAR
     return written
 
 
-def romfs_image(mpy_root: Path, files: Sequence[Path]) -> bytes:
+def romfs_image(
+    mpy_root: Path, files: Sequence[Path], also: dict[Path, Path] | None = None
+) -> bytes:
     """A ROMFS image of `files` (paths relative to `mpy_root`), folders as in the tree, made
-    with mpremote's VfsRomWriter (what `mpremote romfs build` uses)."""
+    with mpremote's VfsRomWriter (what `mpremote romfs build` uses); `also`: more files, by
+    their path in the image -> the file to read."""
     from mpremote.romfs import VfsRomWriter
 
     tree: dict = {}
-    for rel in files:
+    sources = {rel: mpy_root / rel for rel in files}
+    sources.update(also or {})
+    for rel, source in sources.items():
         node = tree
         for part in rel.parts[:-1]:
             node = node.setdefault(part, {})
-        node[rel.name] = (mpy_root / rel).read_bytes()
+        node[rel.name] = source.read_bytes()
     writer = VfsRomWriter()
 
     def add(node: dict) -> None:

@@ -65,30 +65,48 @@ def compiled_firmware() -> Path:
     than an ESP32 has, so the unix port runs the same .mpy files. Returns the folder that
     mirrors firmware/ (with unix/ inside). Writes are atomic, so parallel runs are safe.
     """
-    return compile_tree(FIRMWARE, COMPILED)
+    return compile_tree(FIRMWARE, COMPILED, None)
 
 
-def compile_tree(src_root: Path, out_root: Path, source_prefix: str = "") -> Path:
-    """Compile every .py below `src_root` to .mpy below `out_root` (stale ones only).
+def module_name(rel: Path) -> str:
+    """The name a firmware module is imported by, from its path below firmware/:
+    "pipeline.detect", "pipeline" (its __init__.py), "flashdev" (the port's fakes in unix/
+    are top-level modules). The firmware's .mpy files carry it as their source name (what a
+    traceback shows): the importer interns it anyway, so it adds no name to the heap's qstr
+    pools, where "pipeline/detect.py" would add one per module (build.build_mpy too)."""
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts[0] == "unix":
+        parts.pop(0)
+    return ".".join(parts)
 
-    `source_prefix` goes before each file's relative path as the name tracebacks show.
-    Modules whose source is gone are dropped. Returns `out_root`.
+
+def compile_tree(src_root: Path, out_root: Path, source_prefix: str | None = "") -> Path:
+    """Compile every .py below `src_root` to .mpy below `out_root` (stale ones only: older
+    than their source or than this file, which holds the compiler's options).
+
+    `source_prefix` goes before each file's relative path as the name tracebacks show; None:
+    the module's name (module_name). Modules whose source is gone are dropped. Returns
+    `out_root`.
     """
     exe = None
+    options_ns = Path(__file__).stat().st_mtime_ns
     for src in src_root.rglob("*.py"):
         rel = src.relative_to(src_root)
         if "__pycache__" in rel.parts:
             continue
         out = out_root / rel.with_suffix(".mpy")
-        if out.exists() and out.stat().st_mtime_ns >= src.stat().st_mtime_ns:
+        if out.exists() and out.stat().st_mtime_ns >= max(src.stat().st_mtime_ns, options_ns):
             continue
+        name = module_name(rel) if source_prefix is None else source_prefix + str(rel)
         exe = exe or _mpy_cross()
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         proc = subprocess.run(
             # -march=host: the native / viper functions (drivers, log encoder) run here as they
             # do on a board (which gets -march=xtensawin from `make mpy`)
-            [exe, "-march=host", "-o", str(tmp), "-s", source_prefix + str(rel), str(src)],
+            [exe, "-march=host", "-o", str(tmp), "-s", name, str(src)],
             capture_output=True,
             text=True,
         )
@@ -104,23 +122,34 @@ def compile_tree(src_root: Path, out_root: Path, source_prefix: str = "") -> Pat
 
 COMPILED_ROMFS = REPO / "build" / "unix-firmware.romfs"
 ROMFS_MOUNT = "/rom"  # where a board's MicroPython mounts its romfs partition
+ROMFS_HARNESS = Path(ROMFS_MOUNT) / "harness"  # compiled_romfs(harness=...) puts that code here
 GC_BLOCK_BYTES = 32  # a GC block of this 64-bit port (4 words; 16 bytes on the ESP32)
 
 
-def compiled_romfs() -> Path:
+def compiled_romfs(harness: Path | None = None) -> Path:
     """The firmware as a ROMFS image for this port: the modules `make romfs` packs for a
     board (build.romfs_files), compiled as compiled_firmware() compiles them, and in its
     unix/ folder the port's stand-ins for what a board has in C (`machine`, the flash). Rebuilt
-    on each call (it takes milliseconds); written atomically."""
+    on each call (it takes milliseconds); written atomically.
+
+    With `harness` (a folder of compiled measuring code: the firmware tests' or a bench
+    script's .mpy files), those go in too, in the image's harness/ folder (ROMFS_HARNESS, to
+    put on the import path first): that code then runs in place as the firmware does, and the
+    heap holds what it makes, not its bytecode, as a board holds only a 5-line main.py's."""
     from .build import romfs_files, romfs_image  # build imports this module
 
     compiled = compiled_firmware()
     fakes = sorted(p.relative_to(compiled) for p in (compiled / "unix").glob("*.mpy"))
-    image = romfs_image(compiled, romfs_files(FIRMWARE) + fakes)
-    tmp = COMPILED_ROMFS.with_name(f".{COMPILED_ROMFS.name}.{os.getpid()}.tmp")
+    also = {}
+    out = COMPILED_ROMFS
+    if harness is not None:
+        also = {Path("harness") / p.name: p for p in sorted(harness.glob("*.mpy"))}
+        out = COMPILED_ROMFS.with_name(f"unix-firmware+{harness.name}.romfs")
+    image = romfs_image(compiled, romfs_files(FIRMWARE) + fakes, also)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_bytes(image)
-    os.replace(tmp, COMPILED_ROMFS)
-    return COMPILED_ROMFS
+    os.replace(tmp, out)
+    return out
 
 
 def romfs_image_heap_bytes(image: Path) -> int:

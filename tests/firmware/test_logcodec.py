@@ -34,3 +34,24 @@ def test_unix_port_and_cpython_write_identical_bytes_at_the_encoders_edges(mpy_c
     in_port = mpy_call("logsession", "edge_digests_in_port", heap="4M")
     in_cpython = _logsession().edge_digests(firmware_module("shared.logcodec"))
     assert in_port == in_cpython
+
+
+def test_the_encoders_private_constants_are_the_formats():
+    """logcodec keeps `_FT_SEGMENT = const(2)` copies of logdecode's public constants (the
+    device then interns none of their names); each copy, and the log store's, is the
+    format's value, and every public constant has its copy."""
+    lc = firmware_module("shared.logcodec")
+    ld = firmware_module("shared.logdecode")
+    logstore = firmware_module("device.logstore")
+    public = [
+        name
+        for name, value in vars(ld).items()
+        if name.isupper() and name[0] != "_" and isinstance(value, (int, bytes, tuple))
+    ]
+    assert len(public) >= 20, public
+    for name in public:
+        if name == "SYNC":  # two byte constants in the encoder
+            continue
+        assert getattr(lc, "_" + name) == getattr(ld, name), name
+    assert bytes((lc._SYNC0, lc._SYNC1)) == ld.SYNC
+    assert logstore._ACCEL_PERIOD_MS == ld.ACCEL_PERIOD_MS

@@ -328,3 +328,12 @@ def test_the_firmware_and_the_host_tools_carry_the_one_version():
     ]
     assert in_firmware == [version]
     assert pumpmon.__version__ == version
+
+
+def test_a_firmware_module_is_compiled_under_its_import_name():
+    """The .mpy's source name (what a traceback shows) is the name the importer interns
+    anyway, so it adds no interned name on the device (unixport.module_name)."""
+    assert unixport.module_name(Path("pipeline/detect.py")) == "pipeline.detect"
+    assert unixport.module_name(Path("pipeline/__init__.py")) == "pipeline"
+    assert unixport.module_name(Path("app.py")) == "app"
+    assert unixport.module_name(Path("unix/flashdev.py")) == "flashdev"  # a top-level fake

@@ -55,8 +55,8 @@ def _check(result) -> None:
 
 def test_clean_session_has_the_frames_the_fuzz_tests_rely_on():
     kinds = [t for _o, t, _p in CLEAN_FRAMES]
-    assert kinds[0] == lc.FT_HEADER and kinds[-1] == lc.FT_SUMMARY
-    assert kinds.count(lc.FT_SEGMENT) >= 5
+    assert kinds[0] == ld.FT_HEADER and kinds[-1] == ld.FT_SUMMARY
+    assert kinds.count(ld.FT_SEGMENT) >= 5
     assert ld.decode(CLEAN)["complete"]
 
 
@@ -78,7 +78,7 @@ def test_random_bytes_around_a_session_leave_its_frames_intact(before, after):
 @given(st.integers(min_value=0, max_value=len(CLEAN)))
 def test_truncated_session_returns_every_frame_before_the_cut(cut):
     frames = [(o, t, bytes(p)) for o, t, p in ld.iter_frames(CLEAN[:cut])]
-    whole = [f for f in CLEAN_FRAMES if f[0] + len(f[2]) + lc.FRAME_OVERHEAD <= cut]
+    whole = [f for f in CLEAN_FRAMES if f[0] + len(f[2]) + ld.FRAME_OVERHEAD <= cut]
     assert frames == whole
     got = ld.decode(CLEAN[:cut])
     _check(got)
@@ -95,7 +95,7 @@ def test_bit_flips_lose_only_the_frames_they_hit(bits):
     hit = {b // 8 for b in bits}
     frames = {(o, t, bytes(p)) for o, t, p in ld.iter_frames(bytes(bad))}
     for off, t, p in CLEAN_FRAMES:
-        end = off + len(p) + lc.FRAME_OVERHEAD
+        end = off + len(p) + ld.FRAME_OVERHEAD
         if not any(off <= h < end for h in hit):
             assert (off, t, p) in frames, "an untouched frame at %d was lost" % off
     got = ld.decode(bytes(bad))
@@ -107,10 +107,10 @@ def test_bit_flips_lose_only_the_frames_they_hit(bits):
 def test_crc_valid_frames_with_garbage_payloads_never_crash_the_decoder(data):
     """A frame whose CRC checks but whose content is nonsense (a writer bug, not flash
     damage) is counted as damaged; it must not stop the decoding."""
-    ftype = data.draw(st.sampled_from([lc.FT_HEADER, lc.FT_SEGMENT, lc.FT_SUMMARY, 9]))
+    ftype = data.draw(st.sampled_from([ld.FT_HEADER, ld.FT_SEGMENT, ld.FT_SUMMARY, 9]))
     payload = data.draw(st.binary(max_size=200))
     seg_head = data.draw(st.booleans())
-    if seg_head and ftype == lc.FT_SEGMENT:
+    if seg_head and ftype == ld.FT_SEGMENT:
         # plausible section lengths so the stream decoders really run on garbage
         n = len(payload)
         lens = [n // 4, n // 4, n // 4, n - 3 * (n // 4)]
@@ -132,8 +132,8 @@ def test_crc_valid_frames_with_garbage_payloads_never_crash_the_decoder(data):
     spliced = CLEAN[: frames[i][0]] + junk + CLEAN[frames[i][0] :]
     got = ld.decode(spliced)
     _check(got)
-    n_segments = sum(1 for f in CLEAN_FRAMES if f[1] == lc.FT_SEGMENT)
+    n_segments = sum(1 for f in CLEAN_FRAMES if f[1] == ld.FT_SEGMENT)
     assert got["header"]["session_id"] == 12
-    assert n_segments <= got["segments"] <= n_segments + (ftype == lc.FT_SEGMENT)
+    assert n_segments <= got["segments"] <= n_segments + (ftype == ld.FT_SEGMENT)
     assert got["damaged_segments"] <= 1
     assert got["complete"]
