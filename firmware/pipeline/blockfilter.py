@@ -225,7 +225,7 @@ class BlockFilter:
         s[_BIN_MS] = g("flow_bin_ms", 200)
         s[_BLOCK_BINS] = g("flow_block_bins", 5)
         s[_BOTTLE_MG] = g("bottle_mg", 125000)
-        s[_TILT_MIN] = g("tilt_min_cos_q10", 870)
+        s[_TILT_MIN] = g("tilt_min_cos_q10", 707)
         self.block_ms = s[_BIN_MS] * s[_BLOCK_BINS]
         self._bin_rough_mg = array("i", bytes(4 * s[_BLOCK_BINS]))  # per-bin roughness, mg
         self.reset(0, 0)

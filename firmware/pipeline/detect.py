@@ -177,6 +177,7 @@ _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back.
 _PRE_BLOCKS = const(6)
+_TILT_SD_BLOCKS = const(8)  # a steady tilt's own noise: from this many second differences
 _TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above, CUSUM
 _TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # path); the slow path's wait after it moved
 _POST_BLOCKS = const(6)
@@ -757,6 +758,28 @@ class Detector:
             sd = cap
         if sd < nz:
             sd = nz
+        if ptr8(self._tilt_blk)[ch]:  # noqa: F821
+            # a steady corrected tilt: the correction's jitter ((bottle + milk) x the tilt
+            # estimate's jitter in 1/cos, 0.1-0.5 g a block at 40 deg) adds to the noise the
+            # upright blocks taught: the scale is at least the stretch's own, from the
+            # second differences of its newest blocks (E|d2| = 1.6 sd)
+            m = good - 2
+            if m > _TILT_SD_BLOCKS:
+                m = _TILT_SD_BLOCKS
+            if m > 0:
+                acc = 0
+                j = 0
+                while j < m:
+                    d2 = (
+                        ((ring[rb + ((pos - j) & (_RING - 1))] << sx) >> sx)
+                        - 2 * ((ring[rb + ((pos - j - 1) & (_RING - 1))] << sx) >> sx)
+                        + ((ring[rb + ((pos - j - 2) & (_RING - 1))] << sx) >> sx)
+                    )
+                    acc += d2 if d2 >= 0 else -d2
+                    j += 1
+                tsd = acc * 10 // (16 * m)
+                if sd < tsd:
+                    sd = tsd
         cs[cb + _C_SD] = sd
         # milk cannot make the weight jump: since the evidence began (slen blocks) the
         # residual can grow at most by the fastest flow change (a_max t^2 / 2) plus noise,

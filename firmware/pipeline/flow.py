@@ -73,7 +73,7 @@
 #   flow_unsettle_mg     int mg   700     a fall this far (+3 x noise) below the recent top
 #                                         marks the weight unsettled (no letdown decisions)
 #   bottle_mg            int mg   125000  empty bottle + flange on the cell (tilt correction)
-#   tilt_min_cos_q10     int      870     tilt beyond this cosine (x1024, ~30 deg) is held
+#   tilt_min_cos_q10     int      707     tilt beyond this cosine (x1024, ~45 deg) is held
 #   flow_tilt_change_q10 int      6       a block whose tilt cosine (x1024) changes more than
 #                                         this is not quiet (the detector ignores it)
 from array import array
@@ -281,9 +281,9 @@ class FlowStage:
         )
         quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
         # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
-        # (1/cos - 1), up to ~4 g at 30 deg) is a constant offset while the tilt holds, so the
-        # weight's changes within it are milk; the same offset on both bottles (one
-        # accelerometer) is no independent evidence, and no settled weight either
+        # (1/cos - 1), up to ~4 g at 30 deg, ~10 g at 45) is a constant offset while the tilt
+        # holds, so the weight's changes within it are milk; the same offset on both bottles
+        # (one accelerometer) is no independent evidence, and no settled weight either
         steady_tilt = still and not quiet and not dist
         if rough:
             self._rough_hang = _ROUGH_HANG_BLOCKS

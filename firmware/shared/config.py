@@ -110,7 +110,7 @@ flow_env_blocks|int|4|1|30|blocks|lower envelope (running minimum) over this man
 flow_unsettle_mg|int|700|100|20000|mg|a fall this far (+3 x noise) below the recent top marks the
     weight unsettled
 bottle_mg|int|125000|0|500000|mg|empty bottle + flange on the cell (for the tilt correction)
-tilt_min_cos_q10|int|870|500|1024|cos x1024|tilt beyond this cosine (~30 deg) is held
+tilt_min_cos_q10|int|707|500|1024|cos x1024|tilt beyond this cosine (~45 deg) is held
 flow_tilt_change_q10|int|6|1|200|cos x1024|a block whose tilt cosine changes more than this is not
     quiet (the detector ignores it)
 # detector (firmware/detect.py documents these)
