@@ -247,6 +247,25 @@ class BlockFilter:
     def offset_mg(self, v):
         self._s[_OFFSET_MG] = v
 
+    def shift_offset(self, d_mg):
+        """Move offset_mg by d_mg (the owner absorbed a level shift): the history kept in the
+        offset-removed frame (the median's and the triangle's bins, the block's lowest and
+        highest bin, the glitch rule's references) moves with it, so the blocks after carry no
+        step from the change. Once per rebase, not per sample."""
+        s = self._s
+        s[_OFFSET_MG] += d_mg
+        for i in (_BACK1_MG, _BACK2_MG, _PREV_MG, _FILT1_MG, _FILT2_MG):
+            s[i] -= d_mg
+        for i in range(5):
+            s[_BOX1 + i] -= d_mg
+            s[_BOX2 + i] -= 5 * d_mg
+        s[_BOX1_SUM] -= 5 * d_mg
+        s[_BOX2_SUM] -= 25 * d_mg
+        if s[_LO_MG] != _FAR:
+            s[_LO_MG] -= d_mg
+        if s[_HI_MG] != -_FAR:
+            s[_HI_MG] -= d_mg
+
     def reset(self, t_ms, w_mg):
         s = self._s
         for i in range(_T0_MS, _FIELDS):

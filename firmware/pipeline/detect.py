@@ -177,6 +177,9 @@ _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back.
 _PRE_BLOCKS = const(6)
+_JOINT_FAST = const(3)  # a joint crossing after this few blocks of evidence waits a block
+_ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
+# baseline's lowest block
 _TILT_SD_BLOCKS = const(8)  # a steady tilt's own noise: from this many second differences
 _TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above, CUSUM
 _TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # path); the slow path's wait after it moved
@@ -368,6 +371,7 @@ class Detector:
         self._cs = array("i", [0] * (n * _C_SLOTS))
         self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
         self._joint_cusum_q4 = 0  # joint CUSUM
+        self._jconf = 0  # a joint crossing waits for its confirming block
         self._armed = bytearray(n)
         self._pending = bytearray(n)
         self._confirm = bytearray(n)  # a lone crossing waits one block for its confirmation
@@ -824,9 +828,25 @@ class Detector:
                     )
                     if sj < 0:
                         sj = 0
+            # a joint crossing while hands may be on the bottles waits one block, as a lone
+            # one does: milk never leaves, so neither weight may have fallen since (a stroke
+            # on both breasts at once rises like an onset for 1-2 s, then falls)
+            jc = int(self._jconf)
+            self._jconf = 0
+            p0 = int(cs[_C_POS]) & (_RING - 1)
+            if jc:
+                sd0 = (cs[_C_SD] << sx) >> sx
+                if ((ring[p0] << sx) >> sx) < ((cs[_C_CONFIRM_V] << sx) >> sx) - 2 * sd0 or (
+                    v < ((cs[_C_SLOTS + _C_CONFIRM_V] << sx) >> sx) - 2 * sd
+                ):
+                    sj = 0
             self._joint_cusum_q4 = sj
-            if sj >= thresh:
-                if self._rising(1):
+            if sj >= thresh and self._above_low(1, v, end, n, sd) and self._rising(1):
+                if jc == 0 and not self.hands_free and cs[_C_SLOTS + _C_CUSUM_LEN] <= _JOINT_FAST:
+                    self._jconf = 1
+                    cs[_C_CONFIRM_V] = ring[p0]
+                    cs[_C_SLOTS + _C_CONFIRM_V] = v
+                else:
                     part = int(self._part_q4)
                     fired = 0
                     if ((cs[_C_CUSUM_Q4] << sx) >> sx) >= part and armed[0] != 0:
@@ -854,6 +874,8 @@ class Detector:
             if v >= ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - 2 * sd:
                 return 1
         if ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) >= need:
+            if not self._above_low(ch, v, end, n, sd):
+                return 0
             if self._rising(ch):
                 if need == thresh and not self.hands_free:
                     conf[ch] = 1
@@ -1354,6 +1376,25 @@ class Detector:
         self._restart(ch)
         self.found_by[ch] = _FOUND_MILK
         self._fire(t_ms, ch)
+
+    @micropython.viper
+    def _above_low(self, ch: int, v: int, end: int, n: int, sd: int) -> bool:
+        # At a crossing: milk lifts the weight above the lowest block of the baseline too.
+        # Massage strokes too small to unsettle the weight only ever add to it; when they
+        # stop it drops back to their troughs, where a line through the strokes leaves
+        # positive residuals (control-103 of seeds 100: a false letdown 10 s after a press)
+        sx = int(WORD_SX)
+        ring = ptr32(self._ring)  # noqa: F821
+        rb = ch * _RING
+        pos = int(ptr32(self._cs)[ch * _C_SLOTS + _C_POS])  # noqa: F821
+        lo = v
+        j = 0
+        while j < n:
+            x = (ring[rb + ((pos - end - j) & (_RING - 1))] << sx) >> sx
+            if x < lo:
+                lo = x
+            j += 1
+        return v >= lo + _ABOVE_LOW_SD * sd
 
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a

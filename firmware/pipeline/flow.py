@@ -27,27 +27,28 @@
 # accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
 # under hand massage still follows the milk. A tilt past ~12 degrees is not quiet either, but
 # a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it).
-# A hold ends when blocks return to the prediction; a new level that stays put for
-# `flow_rebase_s` is taken as an offset (the milk during the hold is credited at the flow
-# from before it). Accepted blocks feed a Theil-Sen
-# (median of pairwise slopes) estimate of flow over the last `flow_window_blocks` blocks and
-# a faster one over `flow_fast_blocks`; the level is the median intercept at the newest
-# block. The volume is the level, never allowed to fall (milk only accumulates), except when
-# a downward step proves an earlier rise was not milk; after 20 s without a hold it is
-# re-anchored on the settled weight (the offsets absorbed during holds are guesses; the
-# weight once artifacts have passed is not), minus a tare: before the first ejection
-# (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the
-# tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
-# baseline where its evidence began (checked against the tare of that time, kept per
-# block), and moves on along an exponential approach (nominal time constant 240 s) by the
-# drift still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1)
-# x tare (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
-# a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
-# both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
-# lasts, the volume is credited at the flow of the last quiet stretch (its own blocks, 30 at
-# most, once milk flows; `settled_mg`: the weight minus the tare after 6 quiet blocks);
-# under massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted
-# blocks (pressure only adds weight).
+# A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
+# is taken as an offset (the milk during the hold is credited at the flow from before it). A held
+# block that the prediction explains in the frame before the last rebase (within _UNDO_MAX_BLOCKS
+# of it) ends the artifact that rebase absorbed (a bottle standing up again after a tilt with no
+# accelerometer, a hand let go after a long press): the offset goes back at once instead of after
+# another `flow_rebase_s`. Accepted blocks feed a Theil-Sen (median of pairwise slopes) estimate of
+# flow over the last `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the
+# level is the median intercept at the newest block. The volume is the level, never allowed to fall
+# (milk only accumulates), except when a downward step proves an earlier rise was not milk; after
+# 20 s without a hold it is re-anchored on the settled weight (the offsets absorbed during holds
+# are guesses; the weight once artifacts have passed is not), minus a tare: before the first
+# ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so
+# the tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
+# baseline where its evidence began (checked against the tare of that time, kept per block), and
+# moves on along an exponential approach (nominal time constant 240 s) by the drift still to come:
+# the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a = exp(-t / tau), f
+# = 1 - a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and much less early,
+# when the tare is mostly its error. A sample far from both the one before and the filtered level
+# (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at the flow of the
+# last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`: the weight minus
+# the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
+# of the last 64 accepted blocks (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -95,6 +96,7 @@ _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (b
 _MAX_WIN = const(12)
 _QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
 # than an onset's milk, so the block is not quiet (no letdown decisions)
+_UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 min at 1 s)
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
@@ -206,6 +208,8 @@ class FlowStage:
         self._spread_floor_mg = 4 * self._noise0_mg
         self._level_k = -1
         self._hold_k = -1
+        self._undo_mg = 0  # the last rebase's step (the offset it added), mg ...
+        self._undo_k = -1  # ... and its block (-1: none to undo)
         self._cand_v = 0
         self._cand_k = 0
         self._cand_n = 0
@@ -452,6 +456,21 @@ class FlowStage:
         if not ok:
             self._cand_n = 0
             return
+        if self._undo_k >= 0:
+            if k - self._undo_k > _UNDO_MAX_BLOCKS:
+                self._undo_k = -1
+            else:
+                # back in the frame before the last rebase: the artifact it absorbed is over
+                v0 = v + self._undo_mg
+                if -tol <= v0 - pred <= tol + slack:
+                    self._shift_offset(-self._undo_mg)
+                    self._undo_k = -1
+                    for i in range(self._n):  # slopes across the step would be nonsense
+                        self._ring_k[i] = -1
+                    self.holding = False
+                    self._cand_n = 0
+                    self._accept(k, v0)
+                    return
         # a steady new level? count blocks consistent with the first of them
         if self._cand_n > 0:
             c = v - self._cand_v
@@ -484,12 +503,25 @@ class FlowStage:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
-        self._bf_state[_BF_OFFSET_MG] += v - target
+        self._shift_offset(v - target)
+        if v - target > tol or v - target < -tol:
+            self._undo_mg = v - target
+            self._undo_k = k
         for i in range(self._n):  # slopes across the step would be nonsense: start afresh
             self._ring_k[i] = -1
         self.holding = False
         self._cand_n = 0
         self._accept(k, target)
+
+    def _shift_offset(self, d_mg):
+        # the offset moves by d_mg (a rebase, or its undoing): the block filter's history and
+        # the lower envelope's blocks, kept in the offset-removed frame, move with it, so the
+        # blocks after carry no step (no transient through the triangle, no false fall that
+        # would mark the weight unsettled)
+        self._bf.shift_offset(d_mg)
+        env = self._env
+        for i in range(self._env_n):
+            env[i] -= d_mg
 
     def _flow_blk_mg(self):
         # milk arriving within one block at the current (fast) flow: it spreads the bins too

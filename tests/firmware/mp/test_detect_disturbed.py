@@ -176,3 +176,14 @@ def test_a_slow_lean_the_accelerometer_reports_gives_no_letdown():
             seed(s)
             events = session([[], []], 170, accel_tilt=(60.0, 80.0, 12.0, bottle_g, 28.0))
             assert not _letdowns(events[0]) and not _letdowns(events[1]), (s, bottle_g, events)
+
+
+def test_small_massage_strokes_on_both_bottles_at_once_give_no_joint_letdown():
+    # both hands compress in step: 0.8-g strokes every 4 s on both bottles, no milk, a quiet
+    # cell (0.1 g noise). The first stroke rises on both like an onset for 2 s, and the joint
+    # evidence (two bottles' sum) crossed at 63 s in 7 of 8 seeds; a joint crossing after
+    # few blocks of evidence now waits a block, as a lone one does, and the stroke has fallen
+    for s in range(1, 9):
+        seed(s)
+        events = session([[], []], 130, press=(60.0, 100.0, 0.8), sigma_g=0.1, ripple_g=0.2)
+        assert not _letdowns(events[0]) and not _letdowns(events[1]), (s, events)

@@ -256,3 +256,29 @@ def test_update_says_when_it_wrote_the_block_record_and_its_halves_agree():
         assert (halves.block.k, halves.block.v_mg) == (whole.block.k, whole.block.v_mg)
     assert (halves.flow_mg_s, halves.volume_mg) == (whole.flow_mg_s, whole.volume_mg)
     assert 55 <= writes <= 59, writes  # one a second once the 2-s triangle is full
+
+
+def test_a_weight_back_in_the_frame_before_a_rebase_is_accepted_at_once():
+    # the reading drops 30 g for 20 s (a bottle tilted with no accelerometer) while milk
+    # flows at 0.1 g/s: the stage holds, then takes the new level as an offset (a rebase).
+    # When the bottle stands up the weight is back where the old frame predicts: the rebase
+    # is undone at once (the code before held 12 more blocks for a second rebase), and the
+    # filter's history moves with the offset, so no block after it reads a false fall that
+    # marks the weight unsettled (11 blocks before)
+    for s in (1, 2, 3):
+        seed(s)
+        fs = _stage()
+        held = unsettled = rebased = 0
+        for _, t_ms, t, w in samples(
+            120, 10, extra=lambda t: -30.0 if 40 <= t < 60 else 0.0, flow_g_s=0.1, start_s=5.0
+        ):
+            if fs.update(t_ms, w, None):
+                if 45 <= t < 60 and not fs.holding:
+                    rebased += 1
+                if t >= 61:
+                    held += fs.holding
+                    unsettled += fs.unsettled > 0
+        out = (s, rebased, held, unsettled, fs.volume_mg)
+        assert rebased >= 3, out  # the tilted level was taken as an offset
+        assert held <= 3 and unsettled == 0, out
+        assert abs(fs.volume_mg - 11500) <= 800, out

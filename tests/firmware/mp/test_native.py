@@ -229,3 +229,17 @@ def test_the_floor_path_finds_the_same_onset_on_readings_below_zero():
         # the second letdown, under the strokes (the first one's CUSUM sees the step at 0 s)
         assert got[0][0][1:] == got[1][0][1:] and got[0][1][1:] == got[1][1][1:], (s, got)
         assert got[1][1][-1] == ev.FOUND_FLOOR, (s, got)
+
+
+def test_a_crossing_must_lift_the_weight_above_the_lowest_baseline_block():
+    # _above_low: a line through massage strokes leaves positive residuals once they stop and
+    # the weight drops back to their troughs; milk lifts the weight above the lowest block of
+    # the baseline by 3 sd. The levels run below zero (ring read sign-extended)
+    d = Detector({}, 2)
+    for i in range(24):
+        d._push(1, -1400 + (0, 500, 900, 500)[i % 4])  # strokes over a -1.4 g trough level
+        d._push(0, 99999)
+    sd = 80
+    # the evidence began 3 blocks back; the baseline is the 16 blocks before it
+    assert not d._above_low(1, -1400 + 200, 3, 16, sd)  # back at the troughs (+ noise)
+    assert d._above_low(1, -1400 + 3 * sd + 10, 3, 16, sd)  # 3 sd above the lowest
