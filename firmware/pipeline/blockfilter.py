@@ -325,7 +325,9 @@ class BlockFilter:
                     s[_BIN_DISTURBED] = 1
                 else:
                     # the cell reads (bottle + milk) * cos - bottle: undo it.
-                    # (w + bottle) <= 2.5e6 and (1024 - c) <= 154: product < 2**29
+                    # (w + bottle) <= 2.5e6 and (1024 - c) <= 524 (the config's lowest
+                    # tilt_min_cos_q10 is 500): product < 1.4e9 < 2**31 (viper: machine
+                    # words, 32-bit on the chip)
                     m = w_mg + s[_BOTTLE_MG]
                     if m < 0:
                         m = 0
