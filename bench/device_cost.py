@@ -306,6 +306,18 @@ m2 = gc.mem_alloc()
 print('{"app": %d, "with_decoder": %d}' % (m1 - m0, m2 - m0))
 """
 
+# The board the app runs on in runs 4 and 4c: a motor that is not there, no button
+_HARDWARE = """class Motor:
+    def on(self, pct):
+        pass
+    def off(self):
+        pass
+
+class Hardware:
+    motor = Motor()
+    button = None
+"""
+
 # Run 4c: where run 4's heap goes, from the ROMFS image: the heap after each group of
 # imports and each object the app makes, in the app's order (a collection before each
 # reading; the names' pools, which qstr_info() prints after each, are split out).
@@ -340,15 +352,7 @@ note("log_store")
 f = open(%(trace)r, "rb")
 smp = sampler.TraceSampler(TraceSource(f), 1 << 29, time.ticks_ms, time.ticks_diff, time.sleep_ms)
 note("trace_sampler")
-class Motor:
-    def on(self, pct):
-        pass
-    def off(self):
-        pass
-class Hardware:
-    motor = Motor()
-    button = None
-a = app.App(Hardware(), {}, store, None, None)
+%(hardware)sa = app.App(Hardware(), {}, store, None, None)
 note("app_object")
 s = session.Session({}, smp.channels, a.sink, has_accel=smp.has_accel, flow_sensors=[None, None])
 note("session_object")
@@ -387,16 +391,7 @@ import app, flashdev
 from device import logstore, sampler
 from drivers.trace import TraceSource
 
-class Motor:
-    def on(self, pct):
-        pass
-    def off(self):
-        pass
-
-class Hardware:
-    motor = Motor()
-    button = None
-
+%(hardware)s
 class MeasuringSampler(sampler.TraceSampler):
     def __init__(self, src):
         sampler.TraceSampler.__init__(self, src, 1 << 29, time.ticks_ms, time.ticks_diff,
@@ -576,7 +571,7 @@ def run(ctx: BenchContext) -> dict:
 
     app_import, app_import_err = _run(ctx, "bench_app_import", _APP_IMPORT, "2M")
     flash = os.path.abspath(ctx.out_dir / "device_cost" / "flash.img")
-    app_code = _APP % {"trace": os.path.abspath(path), "flash": flash}
+    app_code = _APP % {"trace": os.path.abspath(path), "flash": flash, "hardware": _HARDWARE}
     app_run, app_err = _run(ctx, "bench_app", app_code, "64K")
     app_heap = "64K"
     if app_run is None:
@@ -611,7 +606,11 @@ def run(ctx: BenchContext) -> dict:
             True,
         )
     board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", romfs=True)
-    parts_code = _APP_PARTS % {"trace": os.path.abspath(path), "flash": flash}
+    parts_code = _APP_PARTS % {
+        "trace": os.path.abspath(path),
+        "flash": flash,
+        "hardware": _HARDWARE,
+    }
     parts, parts_err = _run(ctx, "bench_app_parts", parts_code, "2M", romfs=True)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
 
