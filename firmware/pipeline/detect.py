@@ -350,7 +350,8 @@ class Detector:
         self._thresh_q4 = g("ld_h_q4", 52)
         self._part_q4 = self._thresh_q4 * g("ld_part_pct", 25) // 100
         self._sync_ms = g("ld_sync_s", 10) * 1000
-        self._thresh_sync_q4 = self._thresh_q4 * g("ld_sync_pct", 50) // 100
+        self._sync_pct = g("ld_sync_pct", 50)
+        self._thresh_sync_q4 = self._thresh_q4 * self._sync_pct // 100
         self._gap_ms = g("ld_gap_s", 20) * 1000
         self._rearm_pct = g("ld_rearm_pct", 20)
         self._rearm_min = g("ld_rearm_mg_s", 30)
@@ -1342,6 +1343,12 @@ class Detector:
                 eo = (fq[ob + _F_EXTRA] << sx) >> sx
             if eo * 2 < need:
                 own = need * _FL_LONE_PCT // 100
+            if t_ms - ((cs[(1 - ch) * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= int(
+                self._sync_ms
+            ):
+                # the other bottle's letdown just came (by any path): the breasts eject
+                # together, so this one's rise needs as much less evidence as the CUSUM's
+                own = need * int(self._sync_pct) // 100
             if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
                 if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
                     need0 = (fq[_F_NEED] << sx) >> sx

@@ -97,7 +97,8 @@ def session(
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
     `found` is, how the detector found it (events.FOUND_*).
 
-    channels: one list of ejections per bottle; press: (start_s, end_s, peak_g) strokes;
+    channels: one list of ejections per bottle; press: (start_s, end_s, peak_g[, bottle])
+    strokes, on every bottle or on the one given (0-based);
     step: (start_s, grams) a weight step that stays (something rests on the bottle);
     walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
@@ -137,7 +138,7 @@ def session(
         for ch in range(n):
             g = mass_g(t, channels[ch]) + sigma_g * gauss()
             g += ripple_g * math.sin(6.2832 * 1.1 * t)
-            if press and press[0] <= t < press[1]:
+            if press and press[0] <= t < press[1] and (len(press) < 4 or press[3] == ch):
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
             if bump and bump[0] <= t < bump[0] + bump[1]:
                 g += bump[2] * math.sin(3.14159 * (t - bump[0]) / bump[1]) ** 2
