@@ -22,7 +22,8 @@
 # well as a first one. Two bottles eject together ~95% of the time: a joint CUSUM of
 # (z1 + z2)/sqrt(2) decides for both, and each bottle whose own CUSUM holds at least
 # `ld_part_pct` % of h gets its letdown; within `ld_sync_s` after one bottle's letdown the
-# other needs only `ld_sync_pct` % of h. A lone-bottle ejection needs its own full evidence.
+# other needs only `ld_sync_pct` % of h (the floor path likewise of its need). A lone-bottle
+# ejection needs its own full evidence.
 #
 # Milk never leaves the bottle: while the flow stage holds an artifact, while the weight is
 # unsettled (it fell: a press was released) and across a gap, the evidence is dropped and the
@@ -108,7 +109,8 @@
 #   ld_h_q4              int 1/16 sd 52  CUSUM threshold h (noise units x 16)
 #   ld_part_pct          int %      25   share of h a bottle's own CUSUM needs in a joint call
 #   ld_sync_s            int s      10   window after the other bottle's letdown ...
-#   ld_sync_pct          int %      50   ... in which this share of h is enough
+#   ld_sync_pct          int %      50   ... in which this share of h (and of the floor
+#                                        path's need) is enough
 #   ld_gap_s             int s      20   no second letdown on a bottle sooner than this
 #   ld_rearm_pct         int %      20   re-arm once the flow fell this much below its peak
 #   ld_rearm_mg_s        int mg/s   30   ... and at least this much
