@@ -151,6 +151,11 @@ _SD_CAP_MIN_MG = const(100)  # pump ripple aliased through the triangle and the 
 # wobbles by up to ~50-100 mg over 3-5 s, which second differences do not measure
 _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
+_ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
+# baseline's lowest block (strokes only add weight)
+_JOINT_FAST = const(3)  # a joint crossing after this few blocks of evidence waits a block
+_TILT_SD_BLOCKS = const(8)  # a steady tilt's own noise: from this many second differences
+_TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above) ...
 # slow path (onsets under massage strokes, movement, after holds): the lower envelope is the
 # minimum over 5 blocks (pressure only adds weight, milk never leaves); its least-squares
 # slope over the newest 10 envelope values ("now") must be, for 3 blocks in a row:
@@ -166,6 +171,7 @@ _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a st
 _SLOW_RUN = const(3)
 _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes' residue in
 # the envelope builds up as they start)
+_TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # ... and the slow path waits this long after
 
 # Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
 # a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are
@@ -179,12 +185,6 @@ _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back.
 _PRE_BLOCKS = const(6)
-_JOINT_FAST = const(3)  # a joint crossing after this few blocks of evidence waits a block
-_ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
-# baseline's lowest block
-_TILT_SD_BLOCKS = const(8)  # a steady tilt's own noise: from this many second differences
-_TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above, CUSUM
-_TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # path); the slow path's wait after it moved
 _POST_BLOCKS = const(6)
 _POST_LAST = const(12)  # ... and again at each good block up to this one, the reference from
 # before kept until then: an ejection that began near the disturbance's end is still rising at

@@ -42,13 +42,14 @@
 # the tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
 # baseline where its evidence began (checked against the tare of that time, kept per block), and
 # moves on along an exponential approach (nominal time constant 240 s) by the drift still to come:
-# the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a = exp(-t / tau), f
-# = 1 - a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and much less early,
-# when the tare is mostly its error. A sample far from both the one before and the filtered level
-# (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at the flow of the
-# last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`: the weight minus
-# the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
-# of the last 64 accepted blocks (pressure only adds weight).
+# the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare
+# (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
+# a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
+# both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
+# lasts, the volume is credited at the flow of the last quiet stretch (its own blocks, 30 at
+# most, once milk flows; `settled_mg`: the weight minus the tare after 6 quiet blocks); under
+# massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted blocks
+# (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -463,13 +464,8 @@ class FlowStage:
                 # back in the frame before the last rebase: the artifact it absorbed is over
                 v0 = v + self._undo_mg
                 if -tol <= v0 - pred <= tol + slack:
-                    self._shift_offset(-self._undo_mg)
                     self._undo_k = -1
-                    for i in range(self._n):  # slopes across the step would be nonsense
-                        self._ring_k[i] = -1
-                    self.holding = False
-                    self._cand_n = 0
-                    self._accept(k, v0)
+                    self._new_frame(k, -self._undo_mg, v0)
                     return
         # a steady new level? count blocks consistent with the first of them
         if self._cand_n > 0:
@@ -493,9 +489,7 @@ class FlowStage:
         if v < pred - tol and v >= oldest - tol:
             target = v if v > oldest else oldest
             vol = target - self._tare_lv
-            self.volume_mg = vol if vol > 0 else 0
-            for i in range(self._n):  # the blocks before were not milk: forget them
-                self._ring_k[i] = -1
+            self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
         else:
             lv = self.level_mg
             top = lv + ((self._max_flow_mg_s * self.block_ms // 1000) >> 1) * (k - self._level_k)
@@ -503,25 +497,26 @@ class FlowStage:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
-        self._shift_offset(v - target)
         if v - target > tol or v - target < -tol:
             self._undo_mg = v - target
             self._undo_k = k
-        for i in range(self._n):  # slopes across the step would be nonsense: start afresh
-            self._ring_k[i] = -1
-        self.holding = False
-        self._cand_n = 0
-        self._accept(k, target)
+        self._new_frame(k, v - target, target)
 
-    def _shift_offset(self, d_mg):
-        # the offset moves by d_mg (a rebase, or its undoing): the block filter's history and
-        # the lower envelope's blocks, kept in the offset-removed frame, move with it, so the
-        # blocks after carry no step (no transient through the triangle, no false fall that
-        # would mark the weight unsettled)
+    def _new_frame(self, k, d_mg, level_mg):
+        # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
+        # level_mg in the new frame. The block filter's history and the lower envelope's
+        # blocks, kept in the offset-removed frame, move with it, so the blocks after carry no
+        # step (no transient through the triangle, no false fall that would mark the weight
+        # unsettled); the flow's ring starts afresh (slopes across the step would be nonsense)
         self._bf.shift_offset(d_mg)
         env = self._env
         for i in range(self._env_n):
             env[i] -= d_mg
+        for i in range(self._n):
+            self._ring_k[i] = -1
+        self.holding = False
+        self._cand_n = 0
+        self._accept(k, level_mg)
 
     def _flow_blk_mg(self):
         # milk arriving within one block at the current (fast) flow: it spreads the bins too
