@@ -144,25 +144,17 @@ def run(ctx: BenchContext) -> dict:
         )
     print("   (a lower bound on letdown latency for any detector that sees weight only)")
     wf = wearer.figures()
+
+    def recall(key):  # "0.559 of 111"
+        return "%s of %d" % (_fmt(wf["me_recall_" + key]), wf["me_onsets_" + key])
+
     print(
-        "   firmware letdown recall: %s of %d onsets with a walk, tilt or press within 30 s; "
-        "%s of %d without"
-        % (
-            _fmt(wf["me_recall_motion"]),
-            wf["me_onsets_motion"],
-            _fmt(wf["me_recall_clean"]),
-            wf["me_onsets_clean"],
-        )
+        "   firmware letdown recall: %s onsets with a walk, tilt or press within 30 s; %s without"
+        % (recall("motion"), recall("clean"))
     )
     print(
-        "   ... in motion, by the ejection's own milk in its first 20 s: %s of %d onsets with "
-        "2 g or more, %s of %d with less"
-        % (
-            _fmt(wf["me_recall_motion_2g"]),
-            wf["me_onsets_motion_2g"],
-            _fmt(wf["me_recall_motion_under_2g"]),
-            wf["me_onsets_motion_under_2g"],
-        )
+        "   ... in motion, by the ejection's own milk in its first 20 s: %s onsets with 2 g or "
+        "more, %s with less" % (recall("motion_2g"), recall("motion_under_2g"))
     )
     print(
         "   firmware wrong cues (true flow): %s per session (%s); tapers while flow >= 0.1 g/s: %d"
