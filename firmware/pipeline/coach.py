@@ -2,7 +2,7 @@
 #
 #     c = Coach(cfg)
 #     c.start(t_ms)
-#     per sample:  c.on_detection(t_ms, code, ch)       # EV_LETDOWN / EV_TAPER, when any
+#     per sample:  c.on_detection(t_ms, code, ch[, onset_ms])  # EV_LETDOWN / EV_TAPER
 #                  cue = c.tick(t_ms, volume_mg)        # CUE_* to give now, or CUE_NONE
 #                  ph = c.pop_phase_change()            # PH_* entered, or -1
 #                  if c.has_result(): t_cue_ms, cue, mg = c.pop_result()   # rare
@@ -20,6 +20,10 @@
 #        |                                                                        |
 #        +--------------- max_session_s (any phase) --> done <-- taper, or flow stopped
 #
+# A massage round that times out may have worked: the detector reports an ejection about 11 s
+# after its onset (bench median), so one that began in the round's last seconds is found in
+# the next step. A letdown whose estimated onset lies before the step that the timeout began
+# answers the round: back to expressing, with its cue (hand_express then letdown).
 # Cues: `letdown` on entering expressing; `massage` on a taper while rounds remain;
 # `single_pump` / `hand_express` for the final steps; `done` at the end (sets `finished`);
 # `fault` for sensor / storage faults (rate limited); `storage_full` for FAULT_STORAGE_LOW.
@@ -138,6 +142,7 @@ class Coach:
         self._step = 0  # protocol steps taken (massage rounds, single pump, hand expression)
         self._t_step_ms = t_ms  # when the current step began
         self._flow_in_step = False  # a letdown came during the current step
+        self._after_round = False  # the current step began when a massage round timed out
         self._taper_waiting = False  # a taper came while milk still flowed strongly
         self._t_strong_ms = t_ms  # the latest tick at which the flow estimate was strong
         self._t_stimulate_ms = 0
@@ -180,8 +185,9 @@ class Coach:
         return self.phase != _PH_IDLE and not self.finished
 
     # -- inputs ------------------------------------------------------------------------------
-    def on_detection(self, t_ms, code, ch):
-        """A letdown or taper from the detector (ch: 0-based bottle, not used)."""
+    def on_detection(self, t_ms, code, ch, onset_ms=-1):
+        """A letdown or taper from the detector (ch: 0-based bottle, not used; onset_ms: a
+        letdown's estimated onset, -1 when not known)."""
         if not self.active:
             return
         ph = self.phase
@@ -192,6 +198,14 @@ class Coach:
             if self.t_first_letdown_ms < 0:
                 self.t_first_letdown_ms = t_ms
             if ph == _PH_STIMULATION or ph == _PH_MASSAGE:
+                self._set_phase(t_ms, _PH_EXPRESSING)
+                self._cue(_CUE_LETDOWN)
+            elif self._after_round and 0 <= onset_ms < self._t_step_ms:
+                # the ejection began in the massage round whose timeout began this step
+                self._after_round = False
+                if ph == _PH_SINGLE_PUMP:
+                    self._single_done = False
+                self._close_result()
                 self._set_phase(t_ms, _PH_EXPRESSING)
                 self._cue(_CUE_LETDOWN)
             elif ph == _PH_SINGLE_PUMP:
@@ -276,7 +290,8 @@ class Coach:
                         self._hand_expression(t_ms)
                 elif ph == _PH_MASSAGE:
                     if t_ms - self.t_phase_ms >= self.massage_round_ms:
-                        self._final_step(t_ms)  # flow no longer returns
+                        self._final_step(t_ms)  # flow no longer returns ...
+                        self._after_round = True  # ... unless a letdown is found late
                 elif ph == _PH_SINGLE_PUMP:
                     if t_ms - self.t_phase_ms >= self.single_pump_ms:
                         self._hand_expression(t_ms)
@@ -338,6 +353,7 @@ class Coach:
         self._step += 1
         self._t_step_ms = t_ms
         self._flow_in_step = False
+        self._after_round = False
         self._set_phase(t_ms, phase)
 
     def _after_taper(self, t_ms):

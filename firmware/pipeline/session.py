@@ -224,7 +224,7 @@ class Session:
             onset_ms = self.t_start_ms
         self.letdown_onset_ms[ch] = onset_ms
         self.sink.emit(t_ms, _EV_LETDOWN, ch, self.flows[ch].flow_mg_s)
-        self.coach.on_detection(t_ms, _EV_LETDOWN, ch)
+        self.coach.on_detection(t_ms, _EV_LETDOWN, ch, onset_ms)
 
     def _flow_mg_s(self):
         f = self.flows[0].flow_mg_s

@@ -38,8 +38,9 @@ def run(script, end_ms=20 * MIN, step_ms=100, cfg=None, flow_estimate=False):
         while i < len(script) and script[i][0] <= t:
             _, what, arg = script[i]
             i += 1
-            if what == LETDOWN:
-                c.on_detection(t, ev.EV_LETDOWN, arg)
+            if what == LETDOWN:  # arg: the bottle, or (bottle, estimated onset in ms)
+                ch, onset_ms = arg if isinstance(arg, tuple) else (arg, -1)
+                c.on_detection(t, ev.EV_LETDOWN, ch, onset_ms)
             elif what == TAPER:
                 c.on_detection(t, ev.EV_TAPER, arg)
             elif what == "button":
@@ -144,6 +145,27 @@ def test_massage_round_without_a_new_letdown_moves_on_to_hand_expression():
     r = run([[60_000, LETDOWN, 0], [300_000, TAPER, 0]], end_ms=8 * MIN, cfg=cfg)
     assert (420_000, "hand_express") in cues(r), r
     check(r["rounds"], 1)  # the second round was not started: flow no longer returns
+
+
+def test_a_letdown_that_began_before_a_round_timed_out_answers_the_round():
+    # the round times out at 420 s (hand_express); the ejection the massage brought is found
+    # at 428 s with its onset at 415 s: back to expressing, and the next taper gives round 2
+    cfg = {"massage_round_s": 120}
+    script = [[60_000, LETDOWN, 0], [300_000, TAPER, 0], [428_000, LETDOWN, (1, 415_000)]]
+    r = run(script + [[500_000, TAPER, 1]], end_ms=9 * MIN, cfg=cfg)
+    want = [(300_000, "massage"), (420_000, "hand_express"), (428_000, "letdown")]
+    check(cues(r)[1:4], want)
+    check(cues(r)[4], (500_000, "massage"))
+    check(r["rounds"], 2)
+    check(results(r)[1], ("hand_express", 420_000, 0))  # its window closed by the return
+    # an onset after the step began is hand expression working: no cue, the step goes on
+    late = [[60_000, LETDOWN, 0], [300_000, TAPER, 0], [440_000, LETDOWN, (1, 425_000)]]
+    r = run(late, end_ms=9 * MIN, cfg=cfg)
+    check(cues(r)[-1], (420_000, "hand_express"))
+    check(r["phase"], "hand_expression")
+    # an onset not known (-1) changes nothing either
+    r = run([[60_000, LETDOWN, 0], [300_000, TAPER, 0], [428_000, LETDOWN, 1]], 9 * MIN, cfg=cfg)
+    check(cues(r)[-1], (420_000, "hand_express"))
 
 
 def test_rounds_spent_then_taper_gives_hand_express():
