@@ -32,24 +32,27 @@
 # block that the prediction explains in the frame before the last rebase (within _UNDO_MAX_BLOCKS
 # of it) ends the artifact that rebase absorbed (a bottle standing up again after a tilt with no
 # accelerometer, a hand let go after a long press): the offset goes back at once instead of after
-# another `flow_rebase_s`. Accepted blocks feed a Theil-Sen (median of pairwise slopes) estimate of
-# flow over the last `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the
-# level is the median intercept at the newest block. The volume is the level, never allowed to fall
-# (milk only accumulates), except when a downward step proves an earlier rise was not milk; after
-# 20 s without a hold it is re-anchored on the settled weight (the offsets absorbed during holds
-# are guesses; the weight once artifacts have passed is not), minus a tare: before the first
-# ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so
-# the tare follows the settled weight (warm-up drift, rate-limited); then it is the detector's
-# baseline where its evidence began (checked against the tare of that time, kept per block), and
-# moves on along an exponential approach (nominal time constant 240 s) by the drift still to come:
-# the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare
-# (a = exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is
-# a / (1 - a) late and much less early, when the tare is mostly its error. A sample far from
-# both the one before and the filtered level (> 15 g) is a glitch and dropped. While a hold
-# lasts, the volume is credited at the flow of the last quiet stretch (its own blocks, 30 at
-# most, once milk flows; `settled_mg`: the weight minus the tare after 6 quiet blocks); under
-# massage strokes (unsettled) it may rise to the lowest level of the last 64 accepted blocks
-# (pressure only adds weight).
+# another `flow_rebase_s`. A steady tilt the accelerometer reports, its level off the prediction by
+# no more than the correction's possible error (`bottle_mg` is a guess of the bottle), is that
+# error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the weight's changes within the
+# tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is undone, and blocks turning
+# in between are held (in neither frame). Accepted blocks feed a Theil-Sen (median of pairwise
+# slopes) estimate of flow over the last `flow_window_blocks` blocks and a faster one over
+# `flow_fast_blocks`; the level is the median intercept at the newest block. The volume is the
+# level, never allowed to fall (milk only accumulates), except when a downward step proves an
+# earlier rise was not milk; after 20 s without a hold it is re-anchored on the settled weight (the
+# offsets absorbed during holds are guesses; the weight once artifacts have passed is not), minus a
+# tare: before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s)
+# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
+# is the detector's baseline where its evidence began (checked against the tare of that time, kept
+# per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
+# still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a =
+# exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and
+# much less early, when the tare is mostly its error. A sample far from both the one before and the
+# filtered level (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at
+# the flow of the last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`:
+# the weight minus the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to
+# the lowest level of the last 64 accepted blocks (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -97,6 +100,12 @@ _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (b
 _MAX_WIN = const(12)
 _QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
 # than an onset's milk, so the block is not quiet (no letdown decisions)
+_TILT_REBASE_BLOCKS = const(3)  # a steady tilt's level within its correction's error: rebased
+# after this many blocks (the accelerometer explains the step; no flow_rebase_s wait)
+_UPRIGHT_BLOCKS = const(3)  # upright again: this many blocks (the filter's reach: 2-s
+# triangle after a median of 3 bins)
+_TURN_Q10 = const(40)  # a block whose tilt cosine (x1024) changes more than this turned (a
+# steady tilt's jitter is a few units)
 _UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 min at 1 s)
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
@@ -214,6 +223,12 @@ class FlowStage:
         self._cand_v = 0
         self._cand_k = 0
         self._cand_n = 0
+        self._tilt_step_mg = -1  # the newest block: a steady tilt's possible error, or -1
+        self._upright = True  # the newest blocks: upright, not turning (_UPRIGHT_BLOCKS)
+        self._up_run = _UPRIGHT_BLOCKS
+        self._turning = False  # the newest two blocks: the tilt turned (not jitter)
+        self._turn_prev = False
+        self._tilt_undo = False  # the last rebase was a steady tilt's (undone upright)
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
         self._anchored = False  # volume re-anchored on the weight in this calm stretch
         self._vol_k = 0  # block of the last volume update from the weight
@@ -290,6 +305,8 @@ class FlowStage:
         # holds, so the weight's changes within it are milk; the same offset on both bottles
         # (one accelerometer) is no independent evidence, and no settled weight either
         steady_tilt = still and not quiet and not dist
+        c = bf.tilt_lo_q10
+        bf_tilt_err = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
         if rough:
             self._rough_hang = _ROUGH_HANG_BLOCKS
         elif self._rough_hang > 0:
@@ -316,6 +333,13 @@ class FlowStage:
             self.unsettled = self._env_n * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
+        self._tilt_step_mg = bf_tilt_err if steady_tilt else -1
+        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
+        self._up_run = self._up_run + 1 if up else 0
+        self._upright = self._up_run >= _UPRIGHT_BLOCKS  # the filter's reach upright too
+        turn = bf.tilt_change_q10 > _TURN_Q10
+        self._turning = turn or self._turn_prev  # ... or turning within it
+        self._turn_prev = turn
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -354,8 +378,7 @@ class FlowStage:
         r.rough = rough
         r.quiet = quiet
         r.steady_tilt = steady_tilt
-        c = bf.tilt_lo_q10
-        r.tilt_err_mg = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
+        r.tilt_err_mg = bf_tilt_err
         r.turned = bf.tilt_change_q10 > self._tilt_change
         r.held = self.holding
         r.unsettled = self.unsettled
@@ -432,6 +455,24 @@ class FlowStage:
         # across a gap or a hold the flow may have changed: widen upwards by a slack
         slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
+        if self._tilt_undo and not self._upright and (self._turning or self._up_run > 0):
+            ok = False  # turning, or just upright, after a tilt's rebase: in neither frame
+        if ok and self._tilt_undo and self._upright:
+            # upright again after a tilt's rebase: its offset was the correction's error,
+            # gone now; back to the frame before once the weight fits it (the filter may
+            # still settle for a few blocks: held meanwhile)
+            v0 = v + self._undo_mg
+            if self._undo_k >= 0 and -tol <= v0 - pred <= tol + slack:
+                self._tilt_undo = False
+                self._undo_k = -1
+                self.calm_blocks = 0  # a new frame: the flow's ring starts afresh
+                self._new_frame(k, -self._undo_mg, v0)
+                self.holding = True  # the block's value is the old frame's: not for detection
+                return
+            if self._up_run < 2 * _UPRIGHT_BLOCKS:
+                ok = False
+            else:
+                self._tilt_undo = False  # upright and still in the tilt's frame: keep it
         if ok and -tol <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
@@ -457,16 +498,17 @@ class FlowStage:
         if not ok:
             self._cand_n = 0
             return
-        if self._undo_k >= 0:
-            if k - self._undo_k > _UNDO_MAX_BLOCKS:
+        if self._undo_k >= 0 and k - self._undo_k > _UNDO_MAX_BLOCKS:
+            self._undo_k = -1
+            self._tilt_undo = False
+        if self._undo_k >= 0 and (self._upright or not self._tilt_undo):
+            # back in the frame before the last rebase: the artifact it absorbed is over (a
+            # tilt's rebase: only once upright again)
+            v0 = v + self._undo_mg
+            if -tol <= v0 - pred <= tol + slack:
                 self._undo_k = -1
-            else:
-                # back in the frame before the last rebase: the artifact it absorbed is over
-                v0 = v + self._undo_mg
-                if -tol <= v0 - pred <= tol + slack:
-                    self._undo_k = -1
-                    self._new_frame(k, -self._undo_mg, v0)
-                    return
+                self._new_frame(k, -self._undo_mg, v0)
+                return
         # a steady new level? count blocks consistent with the first of them
         if self._cand_n > 0:
             c = v - self._cand_v
@@ -480,6 +522,17 @@ class FlowStage:
             self._cand_n = 1
         if self._cand_n >= self._rebase_blocks:
             self._rebase(k, v, pred, tol)
+        elif (
+            self._cand_n >= _TILT_REBASE_BLOCKS
+            and self._tilt_step_mg >= 0
+            and -tol - self._tilt_step_mg <= r <= tol + slack + self._tilt_step_mg
+        ):
+            # a steady tilt the accelerometer reports, its level off the prediction by no
+            # more than the correction's error: that error, not milk; credit the prediction
+            self._undo_mg = v - pred
+            self._undo_k = k
+            self._tilt_undo = True
+            self._new_frame(k, v - pred, pred)
 
     def _rebase(self, k, v, pred, tol):
         # The weight settled at a level the milk cannot explain. Downwards, and no lower
