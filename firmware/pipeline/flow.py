@@ -35,24 +35,25 @@
 # another `flow_rebase_s`. A steady tilt the accelerometer reports, its level off the prediction by
 # no more than the correction's possible error (`bottle_mg` is a guess of the bottle), is that
 # error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the weight's changes within the
-# tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is undone, and blocks turning
-# in between are held (in neither frame). Accepted blocks feed a Theil-Sen (median of pairwise
-# slopes) estimate of flow over the last `flow_window_blocks` blocks and a faster one over
-# `flow_fast_blocks`; the level is the median intercept at the newest block. The volume is the
-# level, never allowed to fall (milk only accumulates), except when a downward step proves an
-# earlier rise was not milk; after 20 s without a hold it is re-anchored on the settled weight (the
-# offsets absorbed during holds are guesses; the weight once artifacts have passed is not), minus a
-# tare: before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s)
-# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
-# is the detector's baseline where its evidence began (checked against the tare of that time, kept
-# per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
-# still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a =
-# exp(-t / tau), f = 1 - a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and
-# much less early, when the tare is mostly its error. A sample far from both the one before and the
-# filtered level (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at
-# the flow of the last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`:
-# the weight minus the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to
-# the lowest level of the last 64 accepted blocks (pressure only adds weight).
+# tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is undone; blocks turning in
+# between are held (in neither frame), and a turning block's reading stays out of the lower
+# envelope. Accepted blocks feed a Theil-Sen (median of pairwise slopes) estimate of flow over the
+# last `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the level is the
+# median intercept at the newest block. The volume is the level, never allowed to fall (milk only
+# accumulates), except when a downward step proves an earlier rise was not milk; after 20 s without
+# a hold it is re-anchored on the settled weight (the offsets absorbed during holds are guesses;
+# the weight once artifacts have passed is not), minus a tare: before the first ejection
+# (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the tare
+# follows the settled weight (warm-up drift, rate-limited); then it is the detector's baseline
+# where its evidence began (checked against the tare of that time, kept per block), and moves on
+# along an exponential approach (nominal time constant 240 s) by the drift still to come: the
+# least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a = exp(-t / tau), f =
+# 1-a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and much less early,
+# when the tare is mostly its error. A sample far from both the one before and the filtered level
+# (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at the flow of the
+# last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`: the weight minus
+# the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
+# of the last 64 accepted blocks (pressure only adds weight).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
@@ -106,6 +107,7 @@ _UPRIGHT_BLOCKS = const(3)  # upright again: this many blocks (the filter's reac
 # triangle after a median of 3 bins)
 _TURN_Q10 = const(40)  # a block whose tilt cosine (x1024) changes more than this turned (a
 # steady tilt's jitter is a few units)
+_ENV_SKIP = const(1 << 29)  # a lower-envelope slot left out (a turning block)
 _UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 min at 1 s)
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
@@ -313,9 +315,14 @@ class FlowStage:
             self._rough_hang -= 1
         # lower envelope over the last few blocks: hand pressure and knocks only ever add
         # weight for a few seconds, milk never leaves, so the running minimum follows the milk
+        # (a turning bottle's value is left out: the correction lags the turn, its readings
+        # are neither frame's, and a ramp's low ones would pass for the milk for n blocks)
+        turn = bf.tilt_change_q10 > _TURN_Q10
+        self._turning = turn or self._turn_prev  # turning within the filter's reach
+        self._turn_prev = turn
         env = self._env
         n = self._env_n
-        env[self._env_i] = v
+        env[self._env_i] = _ENV_SKIP if self._turning else v
         self._env_i = (self._env_i + 1) % n
         if self._env_fill < n:
             self._env_fill += 1
@@ -323,6 +330,8 @@ class FlowStage:
         top = v
         for i in range(self._env_fill):
             x = env[i]
+            if x == _ENV_SKIP:
+                continue
             if x < e:
                 e = x
             if x > top:
@@ -337,9 +346,6 @@ class FlowStage:
         up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
         self._up_run = self._up_run + 1 if up else 0
         self._upright = self._up_run >= _UPRIGHT_BLOCKS  # the filter's reach upright too
-        turn = bf.tilt_change_q10 > _TURN_Q10
-        self._turning = turn or self._turn_prev  # ... or turning within it
-        self._turn_prev = turn
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -533,6 +539,7 @@ class FlowStage:
             self._undo_k = k
             self._tilt_undo = True
             self._new_frame(k, v - pred, pred)
+            self.holding = True  # the block's value is the old frame's: not for detection
 
     def _rebase(self, k, v, pred, tol):
         # The weight settled at a level the milk cannot explain. Downwards, and no lower
@@ -564,7 +571,8 @@ class FlowStage:
         self._bf.shift_offset(d_mg)
         env = self._env
         for i in range(self._env_n):
-            env[i] -= d_mg
+            if env[i] != _ENV_SKIP:
+                env[i] -= d_mg
         for i in range(self._n):
             self._ring_k[i] = -1
         self.holding = False
