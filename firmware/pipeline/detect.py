@@ -10,20 +10,20 @@
 # length `ms`. At a bottle's first letdown the detector calls `flow_stage.milk_started(base_mg,
 # age_blocks)`. docs/detection.md says why the method works; in short:
 #
-# Letdown = a sequential change-point test. Each channel keeps the last 32 blocks. A
-# straight line (level + slope) is fitted by least squares to a baseline window of up to
-# `ld_base_blocks` blocks that ends `ld_guard_blocks` before the newest one (or where the
-# evidence began, whichever is older: the baseline never swallows the change it tests) and is
-# extrapolated to the newest block. The residual, in units of the channel's noise (learned
-# online from second differences of the block values: trend-free, robust, per channel), feeds
-# a one-sided CUSUM  S = max(0, S + z - k)  with k = `ld_k_q4`/16 noise units. A letdown is
-# S >= h (`ld_h_q4`/16). Milk flowing at a decaying rate is concave: the line lies above it,
-# residuals are negative, so a new ejection on a decaying flow (a re-acceleration) shows as
-# well as a first one. Two bottles eject together ~95% of the time: a joint CUSUM of
-# (z1 + z2)/sqrt(2) decides for both, and each bottle whose own CUSUM holds at least
-# `ld_part_pct` % of h gets its letdown; within `ld_sync_s` after one bottle's letdown the
-# other needs only `ld_sync_pct` % of h (the floor path likewise of its need). A lone-bottle
-# ejection needs its own full evidence.
+# Letdown = a sequential change-point test. Each channel keeps the last 32 blocks. A straight line
+# (level + slope) is fitted by least squares to a baseline window of up to `ld_base_blocks` blocks
+# that ends `ld_guard_blocks` before the newest one (or where the evidence began, whichever is
+# older: the baseline never swallows the change it tests) and is extrapolated to the newest block
+# (a falling line is not: milk never leaves, so a slope below zero, a dip or noise, predicts the
+# line's level where the evidence began). The residual, in units of the channel's noise (learned
+# online from second differences of the block values: trend-free, robust, per channel), feeds a
+# one-sided CUSUM S = max(0, S + z - k) with k = `ld_k_q4`/16 noise units. A letdown is S >= h
+# (`ld_h_q4`/16). Milk flowing at a decaying rate is concave: the line lies above it, residuals are
+# negative, so a new ejection on a decaying flow (a re-acceleration) shows as well as a first one.
+# Two bottles eject together ~95% of the time: a joint CUSUM of (z1 + z2)/sqrt(2) decides for both,
+# and each bottle whose own CUSUM holds at least `ld_part_pct` % of h gets its letdown; within
+# `ld_sync_s` after one bottle's letdown the other needs only `ld_sync_pct` % of h (the floor path
+# likewise of its need). A lone-bottle ejection needs its own full evidence.
 #
 # Milk never leaves the bottle: while the flow stage holds an artifact, while the weight is
 # unsettled (it fell: a press was released) and across a gap, the evidence is dropped and the
@@ -740,7 +740,10 @@ class Detector:
         cs[cb + _C_BASE_AGE] = end
         pos = int(cs[cb + _C_POS])
         v = (ring[rb + pos] << sx) >> sx
-        res = v - int(self._fit_pred)
+        pred = int(self._fit_pred)
+        if int(self._fit_b8) < 0:
+            pred = int(self._fit_end)  # milk never leaves: the baseline does not fall
+        res = v - pred
         if res > 100000:
             res = 100000
         elif res < -100000:
