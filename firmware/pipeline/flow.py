@@ -226,8 +226,7 @@ class FlowStage:
         self._cand_k = 0
         self._cand_n = 0
         self._tilt_step_mg = -1  # the newest block: a steady tilt's possible error, or -1
-        self._upright = True  # the newest blocks: upright, not turning (_UPRIGHT_BLOCKS)
-        self._up_run = _UPRIGHT_BLOCKS
+        self._up_run = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
         self._turning = False  # the newest two blocks: the tilt turned (not jitter)
         self._turn_prev = False
         self._tilt_undo = False  # the last rebase was a steady tilt's (undone upright)
@@ -345,7 +344,6 @@ class FlowStage:
         self._tilt_step_mg = bf_tilt_err if steady_tilt else -1
         up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
         self._up_run = self._up_run + 1 if up else 0
-        self._upright = self._up_run >= _UPRIGHT_BLOCKS  # the filter's reach upright too
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -461,24 +459,24 @@ class FlowStage:
         # across a gap or a hold the flow may have changed: widen upwards by a slack
         slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
-        if self._tilt_undo and not self._upright and (self._turning or self._up_run > 0):
-            ok = False  # turning, or just upright, after a tilt's rebase: in neither frame
-        if ok and self._tilt_undo and self._upright:
-            # upright again after a tilt's rebase: its offset was the correction's error,
-            # gone now; back to the frame before once the weight fits it (the filter may
-            # still settle for a few blocks: held meanwhile)
-            v0 = v + self._undo_mg
-            if self._undo_k >= 0 and -tol <= v0 - pred <= tol + slack:
-                self._tilt_undo = False
-                self._undo_k = -1
-                self.calm_blocks = 0  # a new frame: the flow's ring starts afresh
-                self._new_frame(k, -self._undo_mg, v0)
-                self.holding = True  # the block's value is the old frame's: not for detection
-                return
-            if self._up_run < 2 * _UPRIGHT_BLOCKS:
-                ok = False
-            else:
-                self._tilt_undo = False  # upright and still in the tilt's frame: keep it
+        if self._tilt_undo:
+            # after a tilt's rebase, whose offset is the correction's error
+            if self._up_run < _UPRIGHT_BLOCKS:
+                if self._turning or self._up_run > 0:
+                    ok = False  # turning, or just upright: in neither frame
+            elif ok:
+                # upright again (the filter's reach too): back to the frame before once the
+                # weight fits it (the filter may still settle for a few blocks: held meanwhile)
+                v0 = v + self._undo_mg
+                if -tol <= v0 - pred <= tol + slack:
+                    self.calm_blocks = 0  # a new frame: the flow's ring starts afresh
+                    self._undo(k, v0)
+                    self.holding = True  # the block's value is the old frame's: not for detection
+                    return
+                if self._up_run < 2 * _UPRIGHT_BLOCKS:
+                    ok = False
+                else:
+                    self._tilt_undo = False  # upright and still in the tilt's frame: keep it
         if ok and -tol <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
@@ -507,13 +505,12 @@ class FlowStage:
         if self._undo_k >= 0 and k - self._undo_k > _UNDO_MAX_BLOCKS:
             self._undo_k = -1
             self._tilt_undo = False
-        if self._undo_k >= 0 and (self._upright or not self._tilt_undo):
+        if self._undo_k >= 0 and not self._tilt_undo:
             # back in the frame before the last rebase: the artifact it absorbed is over (a
-            # tilt's rebase: only once upright again)
+            # tilt's own rebase is undone above, once upright)
             v0 = v + self._undo_mg
             if -tol <= v0 - pred <= tol + slack:
-                self._undo_k = -1
-                self._new_frame(k, -self._undo_mg, v0)
+                self._undo(k, v0)
                 return
         # a steady new level? count blocks consistent with the first of them
         if self._cand_n > 0:
@@ -561,6 +558,12 @@ class FlowStage:
             self._undo_mg = v - target
             self._undo_k = k
         self._new_frame(k, v - target, target)
+
+    def _undo(self, k, v0):
+        # the last rebase's artifact is over: its offset goes back, block k is accepted at v0
+        self._undo_k = -1
+        self._tilt_undo = False
+        self._new_frame(k, -self._undo_mg, v0)
 
     def _new_frame(self, k, d_mg, level_mg):
         # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
