@@ -34,8 +34,9 @@
 #   disturbed        a bin within the triangle's reach was tilted past tilt_min_cos_q10
 #   moved            ... or came while the accelerometer said `moving`
 #   rough_bins       bins with a roughness value in this block (0: none)
-#   rough_mg         their median roughness: a bin's raw sample range + |second difference| of
-#                    the filtered bins (walking, knocks, strokes shake the reading; milk cannot)
+#   rough_mg         their median roughness: a bin's raw sample range (the glitch rule's
+#                    drops too) + |second difference| of the filtered bins (walking, knocks,
+#                    strokes shake the reading; milk cannot)
 #   tilt_lo_q10      lowest tilt cosine seen in the block (x1024, 1024 = upright)
 #   tilt_change_q10  highest minus lowest tilt cosine in the block
 # The owner sets `ref_mg` (running reference that keeps sums small) and `offset_mg` (absorbed
@@ -413,6 +414,14 @@ class BlockFilter:
         # glitch rule may drop), up by half the difference per bin (known within ~1 s), down
         # by 1/32 (a spike opens the clip for a few seconds only)
         out = (s[_LIN_OUT] << sx) >> sx
+        # the bin's range of every sample, the glitch rule's drops too: a walk's swing
+        # beyond _SPIKE_MG a sample is dropped sample after sample and leaves the kept ones
+        # still; a single spike widens one bin's range only (roughness is a median of bins)
+        raw_rng = 0
+        if ln >= 2:
+            raw_rng = ((s[_LIN_WMAX] << sx) >> sx) - ((s[_LIN_WMIN] << sx) >> sx)
+            if raw_rng > 1000000:
+                raw_rng = 1000000
         dm = 0
         if ln and s[_LIN_FILL]:
             dm = ((s[_LIN_WMAX] << sx) >> sx) - out
@@ -493,7 +502,7 @@ class BlockFilter:
         rough = ptr32(self._bin_rough_mg)  # noqa: F821
         rn = s[_ROUGH_N]
         if rn < s[_BLOCK_BINS]:
-            rough[rn] = hi - lo if n >= 2 else 0
+            rough[rn] = raw_rng
             rn += 1
             s[_ROUGH_N] = rn
         s[_BIN_N] = 0
