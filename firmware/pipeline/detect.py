@@ -42,10 +42,14 @@
 # the evidence began (m blocks) milk can raise the residual by at most a_max m^2 / 2
 # (`ld_max_accel_mg_s2`: 1.2 g/s reached over 8 s) plus 4 noise units, and a block below
 # the previous one by over 4 noise units is not milk: either one drops the evidence and
-# restarts the baseline (a press, knock or step is starting). So does a block the flow stage
-# marks not quiet (unusual spread or roughness of its bins, a tilt changing or beyond ~12
-# degrees, the accelerometer saying the wearer moves), except a steady tilt the correction
-# undoes (Block.steady_tilt: its error is a constant offset), which adds no joint evidence.
+# restarts the baseline (a press, knock or step is starting; the bound is waived on a bottle
+# with no letdown yet whose baseline already rises at _RAMP_MG_S and whose newest block's rise
+# changed by no more than milk's may: an ejection that began during a hold leaves the baseline
+# on its rise, and the line through it falls behind a flow still speeding up). So does a
+# block the flow stage marks not quiet (unusual spread or roughness of its bins, a tilt
+# changing or beyond ~12 degrees, the accelerometer saying the wearer moves), except a
+# steady tilt the correction undoes (Block.steady_tilt: its error is a constant offset),
+# which adds no joint evidence.
 # The offset is constant only while the tilt holds: a wearer leaning on slowly (the cosine
 # changing less per block than a turn) changes it like milk would, by up to (bottle + flange
 # span) x the change in 1/cos. A block whose possible error (Block.tilt_err_mg) has moved
@@ -198,6 +202,7 @@ _RESUME_FRAME_MG_S = const(150)  # after a frame change: the flow after at least
 # the flow before (the levels cannot be compared)
 _RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
 _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
+_RAMP_MG_S = const(60)  # a baseline rising this fast lies on an ejection's rise (mg/s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
 # cue half a minute after the milk came is a wrong cue (issue 12), and the flow stage's own
 # 60 mg/s rule has already counted the milk
@@ -796,8 +801,24 @@ class Detector:
         # and milk never leaves, so a fall beyond the noise is not milk either. Either one is
         # an artifact starting (press, knock, step): drop the evidence and restart the baseline
         m = ((cs[cb + _C_CUSUM_LEN] << sx) >> sx) + 1
-        lim = int(self._accel_max_mg) * m * m // 2 + 4 * sd
-        fall = ((ring[rb + ((pos - 1) & (_RING - 1))] << sx) >> sx) - v
+        amax = int(self._accel_max_mg)
+        lim = amax * m * m // 2 + 4 * sd
+        v1 = (ring[rb + ((pos - 1) & (_RING - 1))] << sx) >> sx
+        fall = v1 - v
+        if res > lim and fall <= 4 * sd:
+            # beyond what milk adds since the evidence began, unless the baseline itself
+            # lies on a first ejection's rise (it began during a hold: the line through its
+            # blocks falls behind a flow still speeding up, and restarting would fit the
+            # next baseline on the rise again): a bottle with no letdown yet, its baseline
+            # rising at _RAMP_MG_S, the newest block's rise changed by no more than milk's
+            # may (amax a block; a press's or a knock's by far more)
+            d2 = v - 2 * v1 + ((ring[rb + ((pos - 2) & (_RING - 1))] << sx) >> sx)
+            if (
+                d2 <= amax + 4 * sd
+                and int(self._fit_b8) * 125 >= _RAMP_MG_S * int(self._block_ms)
+                and int(ptr8(self.found_by)[ch]) == 0  # noqa: F821
+            ):
+                lim = res
         if res > lim or fall > 4 * sd:
             self._restart(ch)
             self._joint_cusum_q4 = 0
