@@ -223,10 +223,11 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # (a walk's swing brings some blocks back up, and a floor built on its troughs rises like milk
 # after it), or _FL_WAIT blocks. A one-block rise of the floor beyond _FL_JUMP_MG + 4 noise is
 # pressure with no pause between strokes (two hands, a hand resting): it restarts too.
-# A letdown is, for _FL_RUN blocks in a row: the floor's rise over the newest _FL_D blocks
-# beyond the rise its slope over the _FL_B blocks before projects by _FL_MIN_MG + 4 noise units
-# (x _FL_LONE_PCT % when the other bottle's floor shows under half of that: the breasts eject
-# together, a hand presses one), spread over the window (no one-block rise of the floor above
+# A letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor shows at least
+# half its need too: the breasts eject together, a hand presses each on its own): the floor's
+# rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks before
+# projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor shows
+# under half of that), spread over the window (no one-block rise of the floor above
 # _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is armed, and
 # re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the flow fall).
 _FL_RING = const(32)
@@ -1359,6 +1360,7 @@ class Detector:
         fq[fqb + _F_BASE] = fd + before * _FL_D // _FL_B - int(blk.offset_mg)
         own = need
         joint = 0
+        runs = _FL_RUN  # a lone bottle's rise: _FL_RUN passes in a row
         if int(self.n_channels) == 2:
             # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
             # on this bottle alone needs more evidence, and one on both needs less from each
@@ -1369,6 +1371,8 @@ class Detector:
                 eo = (fq[ob + _F_EXTRA] << sx) >> sx
             if eo * 2 < need:
                 own = need * _FL_LONE_PCT // 100
+            else:
+                runs = 1  # the other bottle's floor rises too (the breasts eject together)
             if t_ms - ((cs[(1 - ch) * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= int(
                 self._sync_ms
             ):
@@ -1388,7 +1392,7 @@ class Detector:
             fq[fqb + _F_RUN] = 0
             return 0
         fq[fqb + _F_RUN] = fq[fqb + _F_RUN] + 1
-        if int(fq[fqb + _F_RUN]) < _FL_RUN:
+        if int(fq[fqb + _F_RUN]) < runs:
             return 0
         fq[fqb + _F_RUN] = 0
         fq[fqb + _F_PEAK] = flow
