@@ -414,18 +414,20 @@ class BlockFilter:
         # glitch rule may drop), up by half the difference per bin (known within ~1 s), down
         # by 1/32 (a spike opens the clip for a few seconds only)
         out = (s[_LIN_OUT] << sx) >> sx
+        wmax = (s[_LIN_WMAX] << sx) >> sx
+        wmin = (s[_LIN_WMIN] << sx) >> sx
         # the bin's range of every sample, the glitch rule's drops too: a walk's swing
         # beyond _SPIKE_MG a sample is dropped sample after sample and leaves the kept ones
         # still; a single spike widens one bin's range only (roughness is a median of bins)
         raw_rng = 0
         if ln >= 2:
-            raw_rng = ((s[_LIN_WMAX] << sx) >> sx) - ((s[_LIN_WMIN] << sx) >> sx)
+            raw_rng = wmax - wmin
             if raw_rng > 1000000:
                 raw_rng = 1000000
         dm = 0
         if ln and s[_LIN_FILL]:
-            dm = ((s[_LIN_WMAX] << sx) >> sx) - out
-            d = out - ((s[_LIN_WMIN] << sx) >> sx)
+            dm = wmax - out
+            d = out - wmin
             if d > dm:
                 dm = d
             if dm > 200000:
