@@ -223,13 +223,14 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # (a walk's swing brings some blocks back up, and a floor built on its troughs rises like milk
 # after it), or _FL_WAIT blocks. A one-block rise of the floor beyond _FL_JUMP_MG + 4 noise is
 # pressure with no pause between strokes (two hands, a hand resting): it restarts too.
-# A letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor shows at least
-# half its need too: the breasts eject together, a hand presses each on its own): the floor's
-# rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks before
-# projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor shows
-# under half of that), spread over the window (no one-block rise of the floor above
-# _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is armed, and
-# re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the flow fall).
+# A letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor rises by at
+# least half this need too: the breasts eject together, a hand presses each on its own): the
+# floor's rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks
+# before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's
+# floor shows under half of that), spread over the window (no one-block rise of the floor
+# above _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is
+# armed, and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees
+# the flow fall).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...

@@ -214,10 +214,10 @@ def test_a_rise_of_both_floors_at_once_is_decided_in_one_block():
     # both breasts massaged (5-g strokes every 4 s on both bottles from 90 s to 200 s) and the
     # second ejections (0.2 g/s, 16-s rise) start together at 130 s: the CUSUM is blind under
     # the strokes, and both floors rise. The breasts eject together and a hand presses each on
-    # its own, so a rise the other bottle's floor shows too (at least half its need) is decided
-    # on the first block that passes; a lone one still needs two in a row (a hand's residue,
-    # two hands out of step on one bottle, passes once). Bottle 1 found in every seed, within
-    # 25 s; the code before missed it in 2 of 8 (seeds 6 and 8)
+    # its own, so a rise the other bottle's floor shows too (by at least half this bottle's
+    # need) is decided on the first block that passes; a lone one still needs two in a row (a
+    # hand's residue, two hands out of step on one bottle, passes once). Bottle 1 found in
+    # every seed, within 25 s; the code before missed it in 2 of 8 (seeds 6 and 8)
     for s in range(1, 9):
         seed(s)
         ej = [(20.0, 10.0, 0.5, 20.0), (130.0, 16.0, 0.2, 40.0)]
