@@ -113,7 +113,7 @@
 #   ld_h_q4              int 1/16 sd 52  CUSUM threshold h (noise units x 16)
 #   ld_part_pct          int %      25   share of h a bottle's own CUSUM needs in a joint call
 #   ld_sync_s            int s      10   window after the other bottle's letdown ...
-#   ld_sync_pct          int %      50   ... in which this share of h (and of the floor
+#   ld_sync_pct          int %      35   ... in which this share of h (and of the floor
 #                                        path's need) is enough
 #   ld_gap_s             int s      20   no second letdown on a bottle sooner than this
 #   ld_rearm_pct         int %      20   re-arm once the flow fell this much below its peak
@@ -359,7 +359,7 @@ class Detector:
         self._thresh_q4 = g("ld_h_q4", 52)
         self._part_q4 = self._thresh_q4 * g("ld_part_pct", 25) // 100
         self._sync_ms = g("ld_sync_s", 10) * 1000
-        self._sync_pct = g("ld_sync_pct", 50)
+        self._sync_pct = g("ld_sync_pct", 35)
         self._thresh_sync_q4 = self._thresh_q4 * self._sync_pct // 100
         self._gap_ms = g("ld_gap_s", 20) * 1000
         self._rearm_pct = g("ld_rearm_pct", 20)

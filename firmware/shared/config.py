@@ -121,7 +121,7 @@ ld_k_q4|int|24|0|64|1/16 sd|CUSUM allowance k (noise units x 16)
 ld_h_q4|int|52|16|640|1/16 sd|CUSUM threshold h (noise units x 16)
 ld_part_pct|int|25|0|100|%|share of h a bottle's own CUSUM needs in a joint (two-bottle) call
 ld_sync_s|int|10|0|120|s|window after the other bottle's letdown ...
-ld_sync_pct|int|50|10|100|%|... in which this share of h (and of the floor path's need) is enough
+ld_sync_pct|int|35|10|100|%|... in which this share of h (and of the floor path's need) is enough
 ld_gap_s|int|20|0|300|s|no second letdown on a bottle sooner than this
 ld_rearm_pct|int|20|1|100|%|re-arm once the flow fell this much below its peak ...
 ld_rearm_mg_s|int|30|0|1000|mg/s|... and at least this much

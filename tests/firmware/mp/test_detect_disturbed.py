@@ -226,20 +226,21 @@ def test_a_rise_of_both_floors_at_once_is_decided_in_one_block():
         assert len(lds) == 1 and 130 < lds[0] <= 155, (s, events)
 
 
-def test_the_floor_path_needs_half_the_evidence_just_after_the_other_bottles_letdown():
+def test_the_floor_path_needs_less_evidence_just_after_the_other_bottles_letdown():
     # two bottles eject together at 130 s (0.2 g/s, 16-s rise); bottle 2 is under 5-g
     # massage strokes from 90 s, bottle 1 is not and the CUSUM finds its letdown. The
     # breasts eject together (~95 %), so within ld_sync_s of the other bottle's letdown the
-    # floor path needs ld_sync_pct of its evidence, as the CUSUM does: bottle 2's letdown
-    # within 22 s in at least 4 of 6 seeds (measured 5; the code before found it in 1)
+    # floor path needs ld_sync_pct (35 %) of its evidence, as the CUSUM does: bottle 2's
+    # letdown within 20 s in at least 7 of 12 seeds (measured 8; 6 at 50 %, the default
+    # until round 8; the code before the rule found it in 1 of the first 6)
     within = 0
-    for s in range(1, 7):
+    for s in range(1, 13):
         seed(s)
         ej = [(20.0, 12.0, 0.5, 25.0), (130.0, 16.0, 0.2, 40.0)]
         events = session([ej, ej], 220, press=(90.0, 200.0, 5.0, 1))
         assert len(_letdowns(events[0])) == 2, (s, events)
         second = [t for t in _letdowns(events[1]) if t > 100]
         assert len(second) <= 1, (s, events)
-        if second and second[0] <= 130 + 22:
+        if second and second[0] <= 130 + 20:
             within += 1
-    assert within >= 4, within
+    assert within >= 7, within
