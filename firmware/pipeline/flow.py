@@ -469,9 +469,7 @@ class FlowStage:
                 # weight fits it (the filter may still settle for a few blocks: held meanwhile)
                 v0 = v + self._undo_mg
                 if -tol <= v0 - pred <= tol + slack:
-                    self.calm_blocks = 0  # a new frame: the flow's ring starts afresh
-                    self._undo(k, v0)
-                    self.holding = True  # the block's value is the old frame's: not for detection
+                    self._undo(k, v0, True)  # (the block's value is the old frame's: held)
                     return
                 if self._up_run < 2 * _UPRIGHT_BLOCKS:
                     ok = False
@@ -535,8 +533,7 @@ class FlowStage:
             self._undo_mg = v - pred
             self._undo_k = k
             self._tilt_undo = True
-            self._new_frame(k, v - pred, pred)
-            self.holding = True  # the block's value is the old frame's: not for detection
+            self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
     def _rebase(self, k, v, pred, tol):
         # The weight settled at a level the milk cannot explain. Downwards, and no lower
@@ -559,18 +556,20 @@ class FlowStage:
             self._undo_k = k
         self._new_frame(k, v - target, target)
 
-    def _undo(self, k, v0):
+    def _undo(self, k, v0, held=False):
         # the last rebase's artifact is over: its offset goes back, block k is accepted at v0
         self._undo_k = -1
         self._tilt_undo = False
-        self._new_frame(k, -self._undo_mg, v0)
+        self._new_frame(k, -self._undo_mg, v0, held)
 
-    def _new_frame(self, k, d_mg, level_mg):
+    def _new_frame(self, k, d_mg, level_mg, held=False):
         # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
         # level_mg in the new frame. The block filter's history and the lower envelope's
         # blocks, kept in the offset-removed frame, move with it, so the blocks after carry no
         # step (no transient through the triangle, no false fall that would mark the weight
-        # unsettled); the flow's ring starts afresh (slopes across the step would be nonsense)
+        # unsettled); the flow's ring and the calm stretch start afresh (slopes across the
+        # step would be nonsense). held: the block is still held for the detector (its value
+        # is the old frame's: a tilt's rebase and its undoing)
         self._bf.shift_offset(d_mg)
         env = self._env
         for i in range(self._env_n):
@@ -578,7 +577,8 @@ class FlowStage:
                 env[i] -= d_mg
         for i in range(self._n):
             self._ring_k[i] = -1
-        self.holding = False
+        self.calm_blocks = 0
+        self.holding = held
         self._cand_n = 0
         self._accept(k, level_mg)
 
