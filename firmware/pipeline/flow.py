@@ -508,7 +508,7 @@ class FlowStage:
             # tilt's own rebase is undone above, once upright)
             v0 = v + self._undo_mg
             if -tol <= v0 - pred <= tol + slack:
-                self._undo(k, v0)
+                self._undo(k, v0, False)
                 return
         # a steady new level? count blocks consistent with the first of them
         if self._cand_n > 0:
@@ -554,15 +554,15 @@ class FlowStage:
         if v - target > tol or v - target < -tol:
             self._undo_mg = v - target
             self._undo_k = k
-        self._new_frame(k, v - target, target)
+        self._new_frame(k, v - target, target, False)
 
-    def _undo(self, k, v0, held=False):
+    def _undo(self, k, v0, held):
         # the last rebase's artifact is over: its offset goes back, block k is accepted at v0
         self._undo_k = -1
         self._tilt_undo = False
         self._new_frame(k, -self._undo_mg, v0, held)
 
-    def _new_frame(self, k, d_mg, level_mg, held=False):
+    def _new_frame(self, k, d_mg, level_mg, held):
         # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
         # level_mg in the new frame. The block filter's history and the lower envelope's
         # blocks, kept in the offset-removed frame, move with it, so the blocks after carry no
