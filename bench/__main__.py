@@ -23,6 +23,7 @@ import sys
 import time
 import traceback
 
+from bench import scenarios as scn_mod
 from bench.context import DEFAULT_OUT, BenchContext
 
 SECTIONS = [
@@ -58,7 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         help="score a held-out scenario set instead of the fixed one: seeds N..N+4 of each "
         "phenotype, N..N+5 no-milk (N >= 100; the figures of the issue come from the fixed set)",
     )
+    ap.add_argument(
+        "--press",
+        choices=scn_mod.PRESS_STYLES,
+        default="strokes",
+        help="with --seeds: how a hand presses during massage (strokes: the bench's own; "
+        "held: compressions held 2-6 s, a check on a hand the detector was not tuned on)",
+    )
     args = ap.parse_args(argv)
+    if args.press != "strokes" and args.seeds is None:
+        ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
 
     wanted = SECTIONS
     if args.only:
@@ -75,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(
             "--seeds %d overlaps the fixed bench set (seeds 1-8): use 100 or more" % args.seeds
         )
-    ctx = BenchContext(out_dir=args.out, jobs=args.jobs, quick=args.quick, seeds=args.seeds)
+    ctx = BenchContext(
+        out_dir=args.out, jobs=args.jobs, quick=args.quick, seeds=args.seeds, press=args.press
+    )
     figures: dict = {}
     failed = False
     t0 = time.monotonic()

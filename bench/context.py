@@ -63,9 +63,14 @@ class BenchContext:
         quick: bool = False,
         argv_hint: str = "",
         seeds: int | None = None,
+        press: str = "strokes",
     ):
         self.seeds = seeds
-        self.out_dir = Path(out_dir) if seeds is None else Path(out_dir) / ("seeds-%d" % seeds)
+        self.press = press
+        self.out_dir = Path(out_dir)
+        if seeds is not None:
+            sub = "seeds-%d" % seeds if press == "strokes" else "seeds-%d-%s" % (seeds, press)
+            self.out_dir = self.out_dir / sub
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
         self.figures: dict = {}
@@ -82,12 +87,14 @@ class BenchContext:
             cmd += " --quick"
         if self.seeds is not None:
             cmd += " --seeds %d" % self.seeds
+        if self.press != "strokes":
+            cmd += " --press %s" % self.press
         return "reproduce: %s   (all sections: make bench)" % cmd
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
         if self.seeds is not None:
-            entries = scn_mod.held_out_set(self.seeds)
+            entries = scn_mod.held_out_set(self.seeds, self.press)
         else:
             entries = scn_mod.bench_set()
         if self.quick:

@@ -435,6 +435,42 @@ def _episodes(rng, count, duration_s, min_len, max_len, earliest_s=20.0):
     return sorted(out)
 
 
+PRESS_STYLES = ("strokes", "held")
+
+
+def _held_compressions(presses, kind, seed):
+    """For each press (start, end, channel, peak_g, stroke_s): its held compressions, a list
+    of (start_s, rise_s, hold_s, fall_s, peak_g), from a stream of their own."""
+    prng = random.Random("pumpmon-bench-press:%s:%d" % (kind, seed))
+    out = []
+    for a, e, _ch, peak, _stroke in presses:
+        comps = []
+        t = a
+        while t < e:
+            rise = prng.uniform(0.4, 1.0)
+            hold = prng.uniform(2.0, 6.0)
+            fall = prng.uniform(0.4, 1.0)
+            comps.append((t, rise, hold, fall, peak * prng.uniform(0.7, 1.0)))
+            t += rise + hold + fall + prng.uniform(0.5, 3.0)
+        out.append(comps)
+    return out
+
+
+def _held_g(comps, t):
+    """Grams a hand's held compressions add at t (0 between them)."""
+    for a, rise, hold, fall, peak in comps:
+        if t < a:
+            return 0.0
+        u = t - a
+        if u < rise:
+            return peak * math.sin(0.5 * math.pi * u / rise) ** 2
+        if u < rise + hold:
+            return peak
+        if u < rise + hold + fall:
+            return peak * math.cos(0.5 * math.pi * (u - rise - hold) / fall) ** 2
+    return 0.0
+
+
 def _envelope(t, start, end, ramp_s):
     """0..1: ramps up over ramp_s after start, down over ramp_s before end."""
     if t <= start or t >= end:
@@ -450,10 +486,22 @@ def generate(
     n_bottles: int | None = None,
     has_accel: bool | None = None,
     duration_s: float | None = None,
+    press_style: str = "strokes",
 ) -> Scenario:
-    """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn."""
+    """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
+
+    press_style: how a hand presses during massage. `strokes` (the bench's own): strokes of
+    3-6 s that let go completely between them. `held` (a check on another hand, not tuned
+    on): compressions held 2-6 s, as hands-on pumping teaches ("hold a compression a few
+    seconds while milk flows, release, move to another area"), rising and letting go over
+    0.4-1 s, 0.5-3 s apart. Drawn from a stream of their own: the rest of the session, the
+    presses' times and channels included, is the same in both styles."""
     if kind not in KINDS:
         raise ValueError("unknown scenario kind %r; use one of %s" % (kind, ", ".join(KINDS)))
+    if press_style not in PRESS_STYLES:
+        raise ValueError(
+            "unknown press_style %r; use one of %s" % (press_style, ", ".join(PRESS_STYLES))
+        )
     rng = random.Random("pumpmon-bench:%s:%d" % (kind, seed))
     if rate_hz is None:
         rate_hz = rng.choice((5, 10, 10, 20, 80))
@@ -537,6 +585,7 @@ def generate(
         for a, b, ch in presses
         if a < duration_s - 5
     ]
+    held = _held_compressions(presses, kind, seed) if press_style == "held" else None
 
     artifacts = (
         [
@@ -631,10 +680,13 @@ def generate(
             r += drift_g[ch] * (1 - math.exp(-t / drift_tau_s[ch]))
             r += ripple_g[ch] * (math.sin(ripple_phase) + 0.25 * math.sin(2 * ripple_phase))
             r += walk_g + (bottle_g[ch] + milk_q) * (walk_acc_g + walk_cpl)
-            for a, e, pch, peak, stroke in presses:
+            for i, (a, e, pch, peak, stroke) in enumerate(presses):
                 if pch == ch and a <= t < e:
-                    u = (t - a) % stroke / stroke
-                    r += peak * _envelope(t, a, e, 2.0) * math.sin(math.pi * u) ** 2
+                    if held is None:
+                        u = (t - a) % stroke / stroke
+                        r += peak * _envelope(t, a, e, 2.0) * math.sin(math.pi * u) ** 2
+                    else:
+                        r += _held_g(held[i], t)
                     massage_acc += 0.03
             r += gauss(0.0, noise_g[ch])
             if rand() < spike_p[ch]:
@@ -739,14 +791,18 @@ HELD_OUT_PER_PHENOTYPE = 5
 HELD_OUT_CONTROLS = 6
 
 
-def held_out_set(first_seed: int) -> list[dict]:
+def held_out_set(first_seed: int, press_style: str = "strokes") -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
     duration drawn by the generator itself (not assigned round-robin as in bench_set).
-    Use a first seed >= 100 (the bench set uses 1-8)."""
+    Use a first seed >= 100 (the bench set uses 1-8). press_style: generate()'s (the same
+    sessions with another hand's presses)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
         for seed in range(first_seed, first_seed + n):
-            entries.append({"seed": seed, "kind": kind})
+            entry = {"seed": seed, "kind": kind}
+            if press_style != "strokes":
+                entry["press_style"] = press_style
+            entries.append(entry)
     return entries

@@ -195,3 +195,33 @@ def test_bench_set_is_fixed_and_covers_rates_bottles_accelerometer_and_lengths()
 def test_unknown_kind_is_refused_with_the_valid_kinds_named():
     with pytest.raises(ValueError, match="few"):
         sc.generate(1, "sometimes")
+
+
+def test_held_presses_change_only_the_presses():
+    # the same session with compressions held 2-6 s instead of strokes: the same truth,
+    # artifacts and samples everywhere but inside the hand pressure, where a held compression
+    # keeps its level for seconds (a stroke never holds: sin^2)
+    a = sc.generate(1, "control", rate_hz=10, n_bottles=1, has_accel=False)
+    b = sc.generate(1, "control", rate_hz=10, n_bottles=1, has_accel=False, press_style="held")
+    assert a.truth == b.truth and a.t_s == b.t_s
+    presses = [x for x in a.truth.artifacts if x["kind"] == "hand_pressure"]
+    assert presses
+
+    def pressed(t):
+        return any(p["start_s"] <= t < p["end_s"] for p in presses)
+
+    outside = [(u, v) for t, u, v in zip(a.t_s, a.weight_g[0], b.weight_g[0]) if not pressed(t)]
+    assert outside and all(u == v for u, v in outside)
+    assert any(u != v for t, u, v in zip(a.t_s, a.weight_g[0], b.weight_g[0]) if pressed(t))
+    # the held style's own addition: flat tops of 2 s or more, at the compression's peak
+    comps = sc._held_compressions(
+        [(p["start_s"], p["end_s"], 0, 4.0, 5.0) for p in presses], "control", 1
+    )
+    for (start, rise, hold, _fall, peak), t in ((c, c[0] + c[1] + 0.1) for c in comps[0]):
+        assert 2.0 <= hold <= 6.0 and 0.4 <= rise <= 1.0
+        assert sc._held_g(comps[0], t) == peak == sc._held_g(comps[0], start + rise + hold - 0.1)
+
+
+def test_unknown_press_style_is_refused_with_the_styles_named():
+    with pytest.raises(ValueError, match="held"):
+        sc.generate(1, "few", press_style="kneaded")

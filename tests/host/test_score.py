@@ -208,6 +208,25 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
     assert "overlaps the fixed bench set" in err and "use 100 or more" in err
 
 
+def test_bench_refuses_another_press_style_on_the_fixed_set(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--press", "held", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--press held needs --seeds N" in capsys.readouterr().err
+
+
+def test_held_out_set_with_held_presses_is_the_same_sessions_in_their_own_folder(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    held = scenarios.held_out_set(100, "held")
+    assert [dict(e, press_style="held") for e in plain] == held
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, press="held")
+    assert ctx.out_dir == tmp_path / "seeds-100-held"
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --press held")
+
+
 def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s():
     # two ejections under a press on bottle 1: a strong one (0.4 g/s peak, ~6 g in 20 s) that
     # was found and a weak one (0.05 g/s, under 1 g) that was not; a clean one found
