@@ -77,7 +77,9 @@
 #   flow_max_mg_s        int mg/s 2000    highest flow credited across a gap or hold
 #   flow_env_blocks      int      4       lower envelope (running minimum) over this many blocks
 #   flow_unsettle_mg     int mg   700     a fall this far (+3 x noise) below the recent top
-#                                         marks the weight unsettled (no letdown decisions)
+#                                         marks the weight unsettled (no letdown decisions);
+#                                         on quiet blocks the noise is the still noise, which
+#                                         held compressions cannot teach
 #   bottle_mg            int mg   125000  empty bottle + flange on the cell (tilt correction)
 #   tilt_min_cos_q10     int      707     tilt beyond this cosine (x1024, ~45 deg) is held
 #   flow_tilt_change_q10 int      6       a block whose tilt cosine (x1024) changes more than
@@ -217,6 +219,11 @@ class FlowStage:
         self.accepted = 0  # accepted blocks since reset
         self.t_block_ms = t_ms
         self.noise_mg = self._noise0_mg
+        # the same noise as a hand cannot inflate it: the unsettled test's on quiet blocks.
+        # It falls as noise_mg does and rises 1/64 of the way a block (toward at most twice
+        # itself): held compressions, 1-3 g for seconds, are accepted quiet blocks and would
+        # teach noise_mg to ignore them (a steady tilt's jitter is noise: noise_mg there)
+        self._still_noise_mg = self._noise0_mg
         self._spread_floor_mg = 4 * self._noise0_mg
         self._level_k = -1
         self._hold_k = -1
@@ -337,7 +344,7 @@ class FlowStage:
                 top = x
         # milk never leaves the bottle: a fall from the recent top means something pressed
         # on it (hand pressure strokes) and the rises just before were not milk either
-        if top - v > self._unsettle_mg + 3 * self.noise_mg:
+        if top - v > self._unsettle_mg + 3 * (self._still_noise_mg if quiet else self.noise_mg):
             self.unsettled = self._env_n * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
@@ -482,6 +489,12 @@ class FlowStage:
                     a = 4 * tol
                 noise += (a - noise) >> 4
                 self.noise_mg = noise if noise <= 1000 else 1000
+                sn = self._still_noise_mg
+                if a < sn:
+                    sn += (a - sn) >> 4
+                else:
+                    sn += ((a if a < 2 * sn else 2 * sn) - sn) >> 6
+                self._still_noise_mg = sn
             self._spread_floor_mg += (spread - self._spread_floor_mg) >> 4
             self.holding = False
             self._cand_n = 0

@@ -68,6 +68,18 @@ def mass_g(t, ejections):
     return m
 
 
+def held_g(u, peak_g, hold_s):
+    """Grams a train of held compressions adds u s after it began (session's `compress`)."""
+    u %= hold_s + 4.0
+    if u < 0.5:
+        return peak_g * math.sin(3.14159 * u) ** 2
+    if u < 0.5 + hold_s:
+        return peak_g
+    if u < 1.0 + hold_s:
+        return peak_g * math.cos(3.14159 * (u - 0.5 - hold_s)) ** 2
+    return 0.0
+
+
 class Tilt:
     """What the flow stage reads of pipeline.motion.Motion: a still wearer, a tilt."""
 
@@ -83,6 +95,7 @@ def session(
     sigma_g=0.25,
     ripple_g=0.5,
     press=None,
+    compress=None,
     step=None,
     walk=None,
     bump=None,
@@ -99,6 +112,9 @@ def session(
 
     channels: one list of ejections per bottle; press: (start_s, end_s, peak_g[, bottle])
     strokes, on every bottle or on the one given (0-based);
+    compress: (start_s, end_s, peak_g, hold_s[, bottle]) held compressions, as hands-on pumping
+    teaches: each rises over 0.5 s, is held hold_s, lets go over 0.5 s, and the next follows
+    3 s later;
     step: (start_s, grams) a weight step that stays (something rests on the bottle);
     walk: (start_s, end_s, amplitude_g, hz) shared by every bottle, no accelerometer
     bump: (start_s, length_s, peak_g) one smooth press on every bottle (rises, lets go)
@@ -140,6 +156,9 @@ def session(
             g += ripple_g * math.sin(6.2832 * 1.1 * t)
             if press and press[0] <= t < press[1] and (len(press) < 4 or press[3] == ch):
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
+            if compress and compress[0] <= t < compress[1]:
+                if len(compress) < 5 or compress[4] == ch:
+                    g += held_g(t - compress[0], compress[2], compress[3])
             if bump and bump[0] <= t < bump[0] + bump[1]:
                 g += bump[2] * math.sin(3.14159 * (t - bump[0]) / bump[1]) ** 2
             if tilt and tilt[0] <= t < tilt[1]:

@@ -187,6 +187,26 @@ def test_milk_keeps_counting_while_a_hold_lasts_to_the_end_of_the_session():
     assert fs.volume_mg <= 0.3 * 130 * 1000 + 500, out  # never more than the milk
 
 
+def test_held_compressions_keep_the_weight_unsettled_after_every_release():
+    # no milk; from 60 s a hand holds 2-g compressions for 5 s each (rising and letting go
+    # over 0.5 s, 3 s apart: hands-on pumping's "hold a compression, release"). The blocks
+    # they cover are calm and accepted, so their residuals once taught the block noise
+    # 0.8 g, and the unsettled test (a fall beyond 0.7 g + 3 noise) stopped seeing the
+    # releases after the first three (code before: none of the last 12 seen). Every release
+    # now marks the weight unsettled, to the end of the train.
+    from synth import held_g
+
+    fs = _stage()
+    seen = [0] * 20  # per compression cycle (9 s): was the weight unsettled after it?
+    for _i, t_ms, t, w in samples(240, 10, lambda t: held_g(t - 60, 2.0, 5.0) if t >= 60 else 0.0):
+        fs.update(t_ms, w, None)
+        c = int((t - 60) // 9)
+        if t >= 60 and c < 20 and fs.unsettled > 0:
+            seen[c] = 1
+    out = (seen, fs.noise_mg)
+    assert sum(seen[8:20]) == 12, out
+
+
 def test_volume_follows_the_lowest_level_under_long_massage_strokes():
     # milk at 0.2 g/s from 10 s; from 100 s to the end (240 s) massage strokes press 3 g
     # for 2 s every 5 s. Pressure only adds weight, so the lowest level kept is at most the
