@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --only detection      # one section (repeat --only for more)
     .venv/bin/python -m bench --quick               # a small subset, for a fast look
     .venv/bin/python -m bench --only detection --seeds 100   # a held-out set (not tuned on)
+    .venv/bin/python -m bench --only detection --seeds 100 --press held   # ... its presses held
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
