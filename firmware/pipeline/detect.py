@@ -37,7 +37,9 @@
 # later: the weight must not have fallen by 2 noise units (milk never leaves; the first
 # stroke of a massage rises like an onset for 2-3 s, then lets go).
 # A crossing counts only while milk is still arriving (the slope of the newest blocks
-# significantly above zero: a step or a wander that stopped is not an ejection), and no block
+# significantly above zero: a step or a wander that stopped is not an ejection; nor is a rise
+# that came in one block and stopped, over 4 noise units, the newest block under a quarter of
+# it: a held compression's; the crossing and its confirming block both), and no block
 # adds more than 3 noise units to the evidence. A rise is also checked against physics: since
 # the evidence began (m blocks) milk can raise the residual by at most a_max m^2 / 2
 # (`ld_max_accel_mg_s2`: 1.2 g/s reached over 8 s) plus 4 noise units, and a block below
@@ -157,6 +159,7 @@ _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the eviden
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
 _ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
 # baseline's lowest block (strokes only add weight)
+_STEP_BLOCKS = const(4)  # _stopped looks at the one-block rises of this many newest blocks
 _JOINT_FAST = const(3)  # a joint crossing after this few blocks of evidence waits a block
 _TILT_SD_BLOCKS = const(8)  # a steady tilt's own noise: from this many second differences
 _TILT_DRIFT_MG = const(250)  # the tilt error may move this far (module comment above) ...
@@ -900,12 +903,12 @@ class Detector:
             # weight must not have fallen since (the first stroke of a massage rises like an
             # onset for 2-3 s, then falls)
             conf[ch] = 0
-            if v >= ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - 2 * sd:
+            if v >= ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - 2 * sd and not self._stopped(ch, sd):
                 return 1
         if ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) >= need:
             if not self._above_low(ch, v, end, n, sd):
                 return 0
-            if self._rising(ch):
+            if self._rising(ch) and not self._stopped(ch, sd):
                 if need == thresh and not self.hands_free:
                     conf[ch] = 1
                     cs[cb + _C_CONFIRM_V] = v
@@ -1459,6 +1462,27 @@ class Detector:
         if q > 20000:
             q = 20000
         return lhs >= q * q
+
+    @micropython.viper
+    def _stopped(self, ch: int, sd: int) -> bool:
+        # a rise that came in one block and stopped: a hand pressing (a held compression
+        # rises in under a second, the block filter spreads it over 2-3 blocks, then it holds
+        # flat); milk's flow changes smoothly, so an ejection's newest block still rises by a
+        # good part of its largest one. The largest one-block rise of the newest _STEP_BLOCKS
+        # over 4 noise units, the newest under a quarter of it.
+        r = ptr32(self._ring)  # noqa: F821 (viper built-in)
+        sx = int(WORD_SX)
+        b = ch * _RING
+        p = int(ptr32(self._cs)[ch * _C_SLOTS + _C_POS])  # noqa: F821
+        new = ((r[b + p] << sx) >> sx) - ((r[b + (p - 1) % _RING] << sx) >> sx)
+        top = new
+        j = 1
+        while j < _STEP_BLOCKS:
+            d = ((r[b + (p - j) % _RING] << sx) >> sx) - ((r[b + (p - j - 1) % _RING] << sx) >> sx)
+            if d > top:
+                top = d
+            j += 1
+        return top > 4 * sd and 4 * new < top
 
     def _fire(self, t_ms, ch):
         # the estimated onset (the event's onset_t_s): where the evidence began
