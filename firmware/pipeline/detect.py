@@ -1463,25 +1463,22 @@ class Detector:
             q = 20000
         return lhs >= q * q
 
-    @micropython.viper
-    def _stopped(self, ch: int, sd: int) -> bool:
+    def _stopped(self, ch, sd):
         # a rise that came in one block and stopped: a hand pressing (a held compression
         # rises in under a second, the block filter spreads it over 2-3 blocks, then it holds
         # flat); milk's flow changes smoothly, so an ejection's newest block still rises by a
         # good part of its largest one. The largest one-block rise of the newest _STEP_BLOCKS
-        # over 4 noise units, the newest under a quarter of it.
-        r = ptr32(self._ring)  # noqa: F821 (viper built-in)
-        sx = int(WORD_SX)
+        # over 4 noise units, the newest under a quarter of it. (Bytecode: it runs at
+        # crossings only, and stays in the ROMFS image on a board.)
+        r = self._ring
         b = ch * _RING
-        p = int(ptr32(self._cs)[ch * _C_SLOTS + _C_POS])  # noqa: F821
-        new = ((r[b + p] << sx) >> sx) - ((r[b + (p - 1) % _RING] << sx) >> sx)
+        p = self._cs[ch * _C_SLOTS + _C_POS]
+        new = r[b + p] - r[b + (p - 1) % _RING]
         top = new
-        j = 1
-        while j < _STEP_BLOCKS:
-            d = ((r[b + (p - j) % _RING] << sx) >> sx) - ((r[b + (p - j - 1) % _RING] << sx) >> sx)
+        for j in range(1, _STEP_BLOCKS):
+            d = r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING]
             if d > top:
                 top = d
-            j += 1
         return top > 4 * sd and 4 * new < top
 
     def _fire(self, t_ms, ch):
