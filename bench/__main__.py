@@ -5,6 +5,7 @@
     .venv/bin/python -m bench --quick               # a small subset, for a fast look
     .venv/bin/python -m bench --only detection --seeds 100   # a held-out set (not tuned on)
     .venv/bin/python -m bench --only detection --seeds 100 --press held   # ... its presses held
+    .venv/bin/python -m bench --only detection --seeds 100 --flow pulsed  # ... milk in pulses
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
@@ -67,9 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         help="with --seeds: how a hand presses during massage (strokes: the bench's own; "
         "held: compressions held 2-6 s, a check on a hand the detector was not tuned on)",
     )
+    ap.add_argument(
+        "--flow",
+        choices=scn_mod.FLOW_STYLES,
+        default="smooth",
+        help="with --seeds: how milk reaches the bottle (smooth: the bench's own; pulsed: once "
+        "per pump cycle, through the valve, a check on a flow the detector was not tuned on)",
+    )
     args = ap.parse_args(argv)
     if args.press != "strokes" and args.seeds is None:
         ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
+    if args.flow != "smooth" and args.seeds is None:
+        ap.error("--flow %s needs --seeds N (the fixed set keeps its own flow)" % args.flow)
 
     wanted = SECTIONS
     if args.only:
@@ -87,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             "--seeds %d overlaps the fixed bench set (seeds 1-8): use 100 or more" % args.seeds
         )
     ctx = BenchContext(
-        out_dir=args.out, jobs=args.jobs, quick=args.quick, seeds=args.seeds, press=args.press
+        out_dir=args.out,
+        jobs=args.jobs,
+        quick=args.quick,
+        seeds=args.seeds,
+        press=args.press,
+        flow=args.flow,
     )
     figures: dict = {}
     failed = False

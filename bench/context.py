@@ -64,12 +64,16 @@ class BenchContext:
         argv_hint: str = "",
         seeds: int | None = None,
         press: str = "strokes",
+        flow: str = "smooth",
     ):
         self.seeds = seeds
         self.press = press
+        self.flow = flow
         self.out_dir = Path(out_dir)
         if seeds is not None:
-            sub = "seeds-%d" % seeds if press == "strokes" else "seeds-%d-%s" % (seeds, press)
+            sub = "seeds-%d" % seeds
+            sub += "" if press == "strokes" else "-" + press
+            sub += "" if flow == "smooth" else "-" + flow
             self.out_dir = self.out_dir / sub
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
@@ -89,12 +93,14 @@ class BenchContext:
             cmd += " --seeds %d" % self.seeds
         if self.press != "strokes":
             cmd += " --press %s" % self.press
+        if self.flow != "smooth":
+            cmd += " --flow %s" % self.flow
         return "reproduce: %s   (all sections: make bench)" % cmd
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
         if self.seeds is not None:
-            entries = scn_mod.held_out_set(self.seeds, self.press)
+            entries = scn_mod.held_out_set(self.seeds, self.press, self.flow)
         else:
             entries = scn_mod.bench_set()
         if self.quick:

@@ -471,6 +471,29 @@ def _held_g(comps, t):
     return 0.0
 
 
+FLOW_STYLES = ("smooth", "pulsed")
+
+
+def _pulse_params(kind, seed):
+    """How milk reaches a bottle in pulses, from a stream of its own: (lag_cycles, drain_share):
+    the milk one pump cycle draws runs down the flange and through the valve this many cycles
+    later, over this share of a cycle."""
+    prng = random.Random("pumpmon-bench-flow:%s:%d" % (kind, seed))
+    return prng.uniform(0.5, 1.5), prng.uniform(0.15, 0.4)
+
+
+def _pulsed_mass_g(breast, t, cycles, to_t, lag_cycles, drain_share):
+    """The milk in the bottle at t when it arrives once per pump cycle: `cycles(t)` is the
+    pump's cycle count at t and `to_t(c)` its inverse."""
+    psi = cycles(t) - lag_cycles
+    if psi <= 0:
+        return 0.0
+    k = math.floor(psi)
+    f = min(1.0, (psi - k) / drain_share)
+    m0 = breast.mass_g(to_t(k))
+    return m0 + (breast.mass_g(to_t(k + 1)) - m0) * f * f * (3 - 2 * f)
+
+
 def _envelope(t, start, end, ramp_s):
     """0..1: ramps up over ramp_s after start, down over ramp_s before end."""
     if t <= start or t >= end:
@@ -487,6 +510,7 @@ def generate(
     has_accel: bool | None = None,
     duration_s: float | None = None,
     press_style: str = "strokes",
+    flow_style: str = "smooth",
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -495,12 +519,21 @@ def generate(
     on): compressions held 2-6 s, as hands-on pumping teaches ("hold a compression a few
     seconds while milk flows, release, move to another area"), rising and letting go over
     0.4-1 s, 0.5-3 s apart. Drawn from a stream of their own: the rest of the session, the
-    presses' times and channels included, is the same in both styles."""
+    presses' times and channels included, is the same in both styles.
+
+    flow_style: how milk reaches the bottle. `smooth` (the bench's own): as it leaves the
+    breast. `pulsed` (a check on a flow the detector was not tuned on): once per pump cycle,
+    0.5-1.5 cycles late, draining over 15-40 % of a cycle, as a pump's valve lets it through.
+    The truth (onsets, tapers) is the breast's; the volume is what the bottle holds."""
     if kind not in KINDS:
         raise ValueError("unknown scenario kind %r; use one of %s" % (kind, ", ".join(KINDS)))
     if press_style not in PRESS_STYLES:
         raise ValueError(
             "unknown press_style %r; use one of %s" % (press_style, ", ".join(PRESS_STYLES))
+        )
+    if flow_style not in FLOW_STYLES:
+        raise ValueError(
+            "unknown flow_style %r; use one of %s" % (flow_style, ", ".join(FLOW_STYLES))
         )
     rng = random.Random("pumpmon-bench:%s:%d" % (kind, seed))
     if rate_hz is None:
@@ -586,6 +619,22 @@ def generate(
         if a < duration_s - 5
     ]
     held = _held_compressions(presses, kind, seed) if press_style == "held" else None
+    pulse = _pulse_params(kind, seed) if flow_style == "pulsed" else None
+
+    def cycles(t):
+        if t < stim_end_s:
+            return stim_hz * t
+        return stim_hz * stim_end_s + expr_hz * (t - stim_end_s)
+
+    def cycle_t(c):
+        if c < stim_hz * stim_end_s:
+            return c / stim_hz
+        return stim_end_s + (c - stim_hz * stim_end_s) / expr_hz
+
+    def bottle_milk_g(b, t):
+        if pulse is None:
+            return b.mass_g(t)
+        return _pulsed_mass_g(b, t, cycles, cycle_t, *pulse)
 
     artifacts = (
         [
@@ -673,7 +722,7 @@ def generate(
             ripple_phase = two_pi * (stim_hz * stim_end_s + expr_hz * (t - stim_end_s))
         massage_acc = 0.0
         for ch, b in enumerate(breasts):
-            milk_g = b.mass_g(t)
+            milk_g = bottle_milk_g(b, t)
             milk_q = math.floor(milk_g / drop_g[ch]) * drop_g[ch]
             r = milk_q
             r -= (bottle_g[ch] + milk_q) * (1 - cos_a)
@@ -702,7 +751,7 @@ def generate(
             acc_out[2].append(cos_a + walk_az + gauss(0.0, jitter))
 
     t_last = t_out[-1]
-    volume_ml = [round(b.mass_g(t_last) / MILK_DENSITY_G_ML, 3) for b in breasts]
+    volume_ml = [round(bottle_milk_g(b, t_last) / MILK_DENSITY_G_ML, 3) for b in breasts]
     truth = Truth(
         "no_milk" if control else kind,
         [[t for t in o if t <= t_last] for o in onsets],
@@ -791,12 +840,15 @@ HELD_OUT_PER_PHENOTYPE = 5
 HELD_OUT_CONTROLS = 6
 
 
-def held_out_set(first_seed: int, press_style: str = "strokes") -> list[dict]:
+def held_out_set(
+    first_seed: int, press_style: str = "strokes", flow_style: str = "smooth"
+) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
     duration drawn by the generator itself (not assigned round-robin as in bench_set).
     Use a first seed >= 100 (the bench set uses 1-8). press_style: generate()'s (the same
-    sessions with another hand's presses)."""
+    sessions with another hand's presses), flow_style: generate()'s (the same sessions with
+    milk arriving in pulses)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -804,5 +856,7 @@ def held_out_set(first_seed: int, press_style: str = "strokes") -> list[dict]:
             entry = {"seed": seed, "kind": kind}
             if press_style != "strokes":
                 entry["press_style"] = press_style
+            if flow_style != "smooth":
+                entry["flow_style"] = flow_style
             entries.append(entry)
     return entries

@@ -222,6 +222,39 @@ def test_held_presses_change_only_the_presses():
         assert sc._held_g(comps[0], t) == peak == sc._held_g(comps[0], start + rise + hold - 0.1)
 
 
+def test_pulsed_flow_delivers_the_same_milk_once_per_pump_cycle():
+    # the same session with milk arriving through the valve: the same truth (onsets, tapers)
+    # and the same samples before the first ejection; after it, the bottle's milk rises in
+    # steps (one per pump cycle, ~1 s apart) and never runs ahead of the breast's
+    a = sc.generate(101, "few", rate_hz=20, n_bottles=1, has_accel=False)
+    b = sc.generate(101, "few", rate_hz=20, n_bottles=1, has_accel=False, flow_style="pulsed")
+    assert a.truth.onsets_s == b.truth.onsets_s and a.truth.tapers_s == b.truth.tapers_s
+    onset = a.truth.onsets_s[0][0]
+    before = [(u, v) for t, u, v in zip(a.t_s, a.weight_g[0], b.weight_g[0]) if t < onset]
+    assert before and all(u == v for u, v in before)
+    assert abs(a.truth.volume_ml[0] - b.truth.volume_ml[0]) < 0.2
+    breast = a.breasts[0]
+    lag, drain = sc._pulse_params("few", 101)
+    assert 0.5 <= lag <= 1.5 and 0.15 <= drain <= 0.4
+    hz = 1.0  # one cycle a second: the steps are flat between drains
+
+    def milk(t):
+        return sc._pulsed_mass_g(breast, t, lambda u: hz * u, lambda c: c / hz, lag, drain)
+
+    t0 = onset + 20.0
+    steps = [milk(t0 + i / 20) for i in range(200)]
+    assert all(m <= breast.mass_g(t0 + i / 20) + 1e-9 for i, m in enumerate(steps))
+    flat = sum(1 for x, y in zip(steps, steps[1:]) if y == x)
+    assert flat > 100  # most of each cycle nothing arrives ...
+    # ... yet all of it does, at most a cycle and the valve's lag late
+    assert all(m >= breast.mass_g(t0 + i / 20 - lag - 1) for i, m in enumerate(steps))
+
+
+def test_unknown_flow_style_is_refused_with_the_styles_named():
+    with pytest.raises(ValueError, match="pulsed"):
+        sc.generate(1, "few", flow_style="dripping")
+
+
 def test_unknown_press_style_is_refused_with_the_styles_named():
     with pytest.raises(ValueError, match="held"):
         sc.generate(1, "few", press_style="kneaded")

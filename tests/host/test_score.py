@@ -215,6 +215,26 @@ def test_bench_refuses_another_press_style_on_the_fixed_set(tmp_path, capsys):
     assert "--press held needs --seeds N" in capsys.readouterr().err
 
 
+def test_bench_refuses_another_flow_style_on_the_fixed_set(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--flow", "pulsed", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--flow pulsed needs --seeds N" in capsys.readouterr().err
+
+
+def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    both = scenarios.held_out_set(100, "held", "pulsed")
+    assert [dict(e, press_style="held", flow_style="pulsed") for e in plain] == both
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, press="held", flow="pulsed")
+    assert ctx.out_dir == tmp_path / "seeds-100-held-pulsed"
+    cmd = ctx.reproduce("detection").split("   ")[0]
+    assert cmd.endswith("--seeds 100 --press held --flow pulsed")
+
+
 def test_held_out_set_with_held_presses_is_the_same_sessions_in_their_own_folder(tmp_path):
     from bench import scenarios
     from bench.context import BenchContext
