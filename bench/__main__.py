@@ -6,6 +6,7 @@
     .venv/bin/python -m bench --only detection --seeds 100   # a held-out set (not tuned on)
     .venv/bin/python -m bench --only detection --seeds 100 --press held   # ... its presses held
     .venv/bin/python -m bench --only detection --seeds 100 --flow pulsed  # ... milk in pulses
+    .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
@@ -75,11 +76,21 @@ def main(argv: list[str] | None = None) -> int:
         help="with --seeds: how milk reaches the bottle (smooth: the bench's own; pulsed: once "
         "per pump cycle, through the valve, a check on a flow the detector was not tuned on)",
     )
+    ap.add_argument(
+        "--rate",
+        type=int,
+        choices=scn_mod.DEVICE_RATES_HZ,
+        metavar="HZ",
+        help="with --seeds: every session sampled at this rate (%s; the sets draw from %s)"
+        % (", ".join(map(str, scn_mod.DEVICE_RATES_HZ)), ", ".join(map(str, scn_mod.RATES_HZ))),
+    )
     args = ap.parse_args(argv)
     if args.press != "strokes" and args.seeds is None:
         ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
     if args.flow != "smooth" and args.seeds is None:
         ap.error("--flow %s needs --seeds N (the fixed set keeps its own flow)" % args.flow)
+    if args.rate is not None and args.seeds is None:
+        ap.error("--rate %d needs --seeds N (the fixed set keeps its own rates)" % args.rate)
 
     wanted = SECTIONS
     if args.only:
@@ -103,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds=args.seeds,
         press=args.press,
         flow=args.flow,
+        rate_hz=args.rate,
     )
     figures: dict = {}
     failed = False

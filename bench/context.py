@@ -65,15 +65,18 @@ class BenchContext:
         seeds: int | None = None,
         press: str = "strokes",
         flow: str = "smooth",
+        rate_hz: int | None = None,
     ):
         self.seeds = seeds
         self.press = press
         self.flow = flow
+        self.rate_hz = rate_hz
         self.out_dir = Path(out_dir)
         if seeds is not None:
             sub = "seeds-%d" % seeds
             sub += "" if press == "strokes" else "-" + press
             sub += "" if flow == "smooth" else "-" + flow
+            sub += "" if rate_hz is None else "-%dhz" % rate_hz
             self.out_dir = self.out_dir / sub
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
@@ -95,12 +98,14 @@ class BenchContext:
             cmd += " --press %s" % self.press
         if self.flow != "smooth":
             cmd += " --flow %s" % self.flow
+        if self.rate_hz is not None:
+            cmd += " --rate %d" % self.rate_hz
         return "reproduce: %s   (all sections: make bench)" % cmd
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
         if self.seeds is not None:
-            entries = scn_mod.held_out_set(self.seeds, self.press, self.flow)
+            entries = scn_mod.held_out_set(self.seeds, self.press, self.flow, self.rate_hz)
         else:
             entries = scn_mod.bench_set()
         if self.quick:

@@ -74,7 +74,9 @@ MILK_DENSITY_G_ML = 1.03
 HIGH_FLOW_G_S = 0.1  # research threshold for a high-flow period (Idei 2024)
 PHENOTYPES = ("few", "many", "continuous", "late_me", "low_volume", "late_lactation")
 KINDS = PHENOTYPES + ("control",)
-RATES_HZ = (5, 10, 20, 80)
+RATES_HZ = (5, 10, 20, 80)  # the rates the bench's sets draw from
+DEVICE_RATES_HZ = (5, 10, 20, 40, 80, 320)  # ... and every rate a session may be made at
+# (HX711: 10, 80; NAU7802: 10-320)
 
 _TRUTH_STEP_S = 0.1
 _WALK_PHYSICAL_SHARE = 0.7  # walks whose swing follows the accelerometer (the rest: legacy)
@@ -538,8 +540,8 @@ def generate(
     rng = random.Random("pumpmon-bench:%s:%d" % (kind, seed))
     if rate_hz is None:
         rate_hz = rng.choice((5, 10, 10, 20, 80))
-    if rate_hz not in RATES_HZ:
-        raise ValueError("rate_hz %r: use one of %s" % (rate_hz, RATES_HZ))
+    if rate_hz not in DEVICE_RATES_HZ:
+        raise ValueError("rate_hz %r: use one of %s" % (rate_hz, DEVICE_RATES_HZ))
     if n_bottles is None:
         n_bottles = rng.choice((1, 2))
     if n_bottles not in (1, 2):
@@ -841,14 +843,18 @@ HELD_OUT_CONTROLS = 6
 
 
 def held_out_set(
-    first_seed: int, press_style: str = "strokes", flow_style: str = "smooth"
+    first_seed: int,
+    press_style: str = "strokes",
+    flow_style: str = "smooth",
+    rate_hz: int | None = None,
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
     duration drawn by the generator itself (not assigned round-robin as in bench_set).
     Use a first seed >= 100 (the bench set uses 1-8). press_style: generate()'s (the same
     sessions with another hand's presses), flow_style: generate()'s (the same sessions with
-    milk arriving in pulses)."""
+    milk arriving in pulses). rate_hz: every session at this rate (a rate given is a draw
+    the generator does not make, so these are other sessions than the set's own)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -858,5 +864,7 @@ def held_out_set(
                 entry["press_style"] = press_style
             if flow_style != "smooth":
                 entry["flow_style"] = flow_style
+            if rate_hz is not None:
+                entry["rate_hz"] = rate_hz
             entries.append(entry)
     return entries

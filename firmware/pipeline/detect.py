@@ -155,6 +155,9 @@ _RISE_Q4 = const(24)  # ... at least 1.5 standard errors (x16) above zero (still
 _SD_CAP = const(2)  # the residual scale is at most twice the block noise, or 100 mg: the
 _SD_CAP_MIN_MG = const(100)  # pump ripple aliased through the triangle and the 1-s blocks
 # wobbles by up to ~50-100 mg over 3-5 s, which second differences do not measure
+_SD_MIN_MG = const(50)  # ... and the evidence's unit is at least this: at 40-320 Hz a block
+# averages the noise down to 20-40 mg, but the ripple's wobble stays (a 320-Hz no-milk
+# session gave a letdown on a 0.15-g wobble at 6 noise units)
 _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
 _ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
@@ -828,7 +831,9 @@ class Detector:
             self._restart(ch)
             self._joint_cusum_q4 = 0
             return 0
-        z = res * 16 // sd
+        # the evidence's unit is at least _SD_MIN_MG (the rules above keep the scale: a
+        # larger one let a slow dip's fall pass as noise and its return count as milk)
+        z = res * 16 // (sd if sd > _SD_MIN_MG else _SD_MIN_MG)
         if z > _ZMAX_Q4:
             z = _ZMAX_Q4
         elif z < -_ZCLAMP:

@@ -222,6 +222,29 @@ def test_bench_refuses_another_flow_style_on_the_fixed_set(tmp_path, capsys):
     assert "--flow pulsed needs --seeds N" in capsys.readouterr().err
 
 
+def test_bench_refuses_a_rate_on_the_fixed_set_and_a_rate_no_device_has(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--rate", "320", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--rate 320 needs --seeds N" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--seeds", "100", "--rate", "50", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "invalid choice: 50" in capsys.readouterr().err
+
+
+def test_held_out_set_at_one_rate_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    fixed_rate = scenarios.held_out_set(100, rate_hz=320)
+    assert [dict(e, rate_hz=320) for e in plain] == fixed_rate
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, rate_hz=320)
+    assert ctx.out_dir == tmp_path / "seeds-100-320hz"
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 320")
+
+
 def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
     from bench import scenarios
     from bench.context import BenchContext
