@@ -43,14 +43,17 @@ gc.threshold(4096)
 # (`make bench`: app_smallest_heap_kb, 108 KB); it is held to the heap the firmware tests take
 # as a board's (unixport.DEFAULT_HEAP: pointers and GC blocks here are twice an ESP32's). Run
 # from a ROMFS image it needs less (app_smallest_heap_kb_romfs, 72 KB), still not 64 KB
-# (app_romfs_64k_ok; docs/architecture.md, Memory, says where the rest goes): this test
-# completes in 71 KB beside its image and not in 70, and is held to 71 KB (the firmware before
-# the heap6 branch needed 72 KB here).
+# (app_romfs_64k_ok; docs/architecture.md, Memory, says where the rest goes): this test is
+# held to 72 KB beside its image, the bench's figure. It completed in 71 KB from the heap6
+# branch to round 9, at a fragmentation edge: round 10's detector (a few bytes more of native
+# code) fails there in the log's open, yet passes in the same heap when this file's text
+# changes by a few characters (the image's layout moves); the bench's search gives 72 KB
+# before and after.
 HEAP = {
     "test_a_twenty_minute_double_pumping_session_runs_in_a_64k_heap": "64K",
     "test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_a_128k_heap": "128K",
-    "test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_71k_beside_its_romfs_image": (
-        "71K+romfs"
+    "test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_72k_beside_its_romfs_image": (
+        "72K+romfs"
     ),
     "test_the_app_and_its_logger_do_not_load_the_log_decoder": "128K",
     "test_a_session_without_flow_sensors_does_not_load_the_fusion_code": "128K",
@@ -183,10 +186,10 @@ def test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_a_128k_heap(
     _app_session()
 
 
-def test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_71k_beside_its_romfs_image():
+def test_a_twenty_minute_session_of_the_app_with_its_logger_runs_in_72k_beside_its_romfs_image():
     app = _app_session()
     assert app.__file__.startswith("/rom/"), app.__file__  # the firmware ran from the image
-    assert heap_beside_romfs() <= 71 * 1024, heap_beside_romfs()  # the image's blocks aside
+    assert heap_beside_romfs() <= 72 * 1024, heap_beside_romfs()  # the image's blocks aside
 
 
 def test_the_app_and_its_logger_do_not_load_the_log_decoder():
