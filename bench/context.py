@@ -74,9 +74,8 @@ class BenchContext:
         self.out_dir = Path(out_dir)
         if seeds is not None:
             sub = "seeds-%d" % seeds
-            sub += "" if press == "strokes" else "-" + press
-            sub += "" if flow == "smooth" else "-" + flow
-            sub += "" if rate_hz is None else "-%dhz" % rate_hz
+            for option, value in self._variant():
+                sub += "-%s" % value + ("hz" if option == "--rate" else "")
             self.out_dir = self.out_dir / sub
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
@@ -94,13 +93,20 @@ class BenchContext:
             cmd += " --quick"
         if self.seeds is not None:
             cmd += " --seeds %d" % self.seeds
-        if self.press != "strokes":
-            cmd += " --press %s" % self.press
-        if self.flow != "smooth":
-            cmd += " --flow %s" % self.flow
-        if self.rate_hz is not None:
-            cmd += " --rate %d" % self.rate_hz
+        for option, value in self._variant():
+            cmd += " %s %s" % (option, value)
         return "reproduce: %s   (all sections: make bench)" % cmd
+
+    def _variant(self) -> list[tuple[str, object]]:
+        """The held-out set's options that differ from the bench's own, as (option, value)."""
+        out: list[tuple[str, object]] = []
+        if self.press != "strokes":
+            out.append(("--press", self.press))
+        if self.flow != "smooth":
+            out.append(("--flow", self.flow))
+        if self.rate_hz is not None:
+            out.append(("--rate", self.rate_hz))
+        return out
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:

@@ -623,7 +623,7 @@ def generate(
     held = _held_compressions(presses, kind, seed) if press_style == "held" else None
     pulse = _pulse_params(kind, seed) if flow_style == "pulsed" else None
 
-    def cycles(t):
+    def cycles(t):  # the pump's cycles since the start (its ripple, the pulses' timing)
         if t < stim_end_s:
             return stim_hz * t
         return stim_hz * stim_end_s + expr_hz * (t - stim_end_s)
@@ -718,10 +718,7 @@ def generate(
             if env:
                 angle, axis, sign = ang * env, ax_i, sg
         cos_a = math.cos(angle)
-        if t < stim_end_s:
-            ripple_phase = two_pi * stim_hz * t
-        else:
-            ripple_phase = two_pi * (stim_hz * stim_end_s + expr_hz * (t - stim_end_s))
+        ripple_phase = two_pi * cycles(t)
         massage_acc = 0.0
         for ch, b in enumerate(breasts):
             milk_g = bottle_milk_g(b, t)
