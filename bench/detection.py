@@ -56,10 +56,11 @@ FLOOR_MILK_G = (0.1, 0.2, 0.3, 0.5)  # 0.2-0.3 g: ~3-4 noise units of a still bo
 
 def onset_floor(recs) -> dict:
     """How soon an onset can be seen at all: for every true ejection (bottle 1's, from the
-    generator's parameters), the time after its onset when its own milk first reaches each of
-    FLOOR_MILK_G. An oracle that knew the onset time and the baseline exactly, with block
-    noise of ~70 mg, would need about that much milk: its latency is a lower bound for any
-    causal detector on this set (the raised-cosine rise delivers milk as t^3 at first)."""
+    generator's parameters), the time after its onset (where its flow passes 10 % of its
+    peak, as the truth's onsets are) when its own milk first reaches each of FLOOR_MILK_G. An
+    oracle that knew the onset time and the baseline exactly, with block noise of ~70 mg,
+    would need about that much milk: its latency is a lower bound for any causal detector on
+    this set (the raised-cosine rise delivers milk as t^3 at first)."""
     out = {}
     for milk_g in FLOOR_MILK_G:
         lat = []
@@ -67,7 +68,7 @@ def onset_floor(recs) -> dict:
             for onset, rise, peak, tau in r.params.get("ejections", []):
                 e = scn_mod.Ejection(onset, rise, peak, tau)
                 t = 0.0
-                while e.mass_g(onset + t) < milk_g and t < 60.0:
+                while e.mass_g(e.onset_10pct_s + t) < milk_g and t < 60.0:
                     t += 0.1
                 lat.append(t)
         lat.sort()

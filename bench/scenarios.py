@@ -46,9 +46,12 @@ The model, layer by layer (figures from shared/science.md):
 
 Ground truth (what the benchmark scores against), per channel (0 = bottle 1):
 
-- `onsets_s`: letdown onsets: the time each ME's flow truly begins to rise (the start of its
-  raised-cosine rise), for every ME whose onset lies in the trace. An ME that starts while
-  the previous one still flows is an onset too.
+- `onsets_s`: letdown onsets: the time each ME's own flow passes 10 % of its peak, for every
+  ME whose onset lies in the trace; issue 12 (point 5) measures the held-out sessions' latency
+  from that point. An ME that starts while the previous one still flows is an onset too. Its
+  raised-cosine rise began 0.205 x `rise_s` earlier (1.6-5.1 s), with 0.7 % of `peak x rise`
+  in the bottle by then: a few tens of mg, under any sensor's noise. Until round 11 the onset
+  was that start; the parameters (`params["breasts"][i]["ejections"]`) still give it.
 - `tapers_s`: the true flow, sampled every 0.1 s and smoothed by a centred 5-s moving
   average, is split into high-flow periods (>= 0.1 g/s; dips below shorter than 10 s are
   bridged; periods shorter than 5 s are ignored). A taper is the end of each high-flow
@@ -78,6 +81,7 @@ RATES_HZ = (5, 10, 20, 80)  # the rates the bench's sets draw from
 DEVICE_RATES_HZ = (5, 10, 20, 40, 80, 320)  # ... and every rate a session may be made at
 # (HX711: 10, 80; NAU7802: 10-320)
 
+ONSET_FLOW_SHARE = 0.1  # an onset is where an ejection's flow passes this share of its peak
 _TRUTH_STEP_S = 0.1
 _WALK_PHYSICAL_SHARE = 0.7  # walks whose swing follows the accelerometer (the rest: legacy)
 _SMOOTH_S = 5.0
@@ -93,6 +97,11 @@ class Ejection:
     rise_s: float
     peak_g_s: float
     tau_s: float
+
+    @property
+    def onset_10pct_s(self) -> float:
+        """When this ejection's flow passes ONSET_FLOW_SHARE of its peak: the truth's onset."""
+        return self.onset_s + self.rise_s * math.acos(1 - 2 * ONSET_FLOW_SHARE) / math.pi
 
     def flow_g_s(self, t_s: float) -> float:
         u = t_s - self.onset_s
@@ -600,7 +609,8 @@ def generate(
     onsets = []
     tapers = []
     for b in breasts:
-        onsets.append([round(e.onset_s, 2) for e in b.ejections if e.onset_s < truth_end_s])
+        seen = [e.onset_10pct_s for e in b.ejections]
+        onsets.append([round(t, 2) for t in seen if t < truth_end_s])
         tapers.append(_tapers(b, truth_end_s))
 
     # hand pressure: massage after a taper (or, without milk, while the wearer stimulates)

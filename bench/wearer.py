@@ -53,10 +53,11 @@ def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
 
 
 def _own_milk_g(breast, onset_s: float, window_s: float) -> float:
-    """Milk the ejection starting at onset_s (the truth's rounded onset) brings in window_s."""
+    """Milk the ejection whose onset is onset_s (the truth's, rounded) has brought window_s
+    after it."""
     for e in breast.ejections:
-        if abs(e.onset_s - onset_s) < 0.01:
-            return e.mass_g(e.onset_s + window_s)
+        if abs(e.onset_10pct_s - onset_s) < 0.01:
+            return e.mass_g(e.onset_10pct_s + window_s)
     return 0.0
 
 

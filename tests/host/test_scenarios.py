@@ -61,14 +61,17 @@ def test_true_volume_is_the_integral_of_true_flow_over_milk_density(kind):
     assert s.truth.total_volume_ml == pytest.approx(sum(s.truth.volume_ml), abs=0.01)
 
 
-def test_a_letdown_onset_is_where_that_ejections_flow_begins_to_rise():
+def test_a_letdown_onset_is_where_that_ejections_flow_passes_10_percent_of_its_peak():
+    # issue 12, point 5: latency is measured from there; the rise began 0.205 x rise earlier
     s = _cheap(2, "many", n_bottles=1)
     onsets = s.truth.onsets_s[0]
     assert len(onsets) >= 5
     for e in s.breasts[0].ejections:
-        assert round(e.onset_s, 2) in onsets
+        t = e.onset_10pct_s
+        assert round(t, 2) in onsets
+        assert e.flow_g_s(t - 0.05) < 0.1 * e.peak_g_s < e.flow_g_s(t + 0.05)
+        assert t - e.onset_s == pytest.approx(0.2048 * e.rise_s, abs=0.001)
         assert e.flow_g_s(e.onset_s - 0.1) == 0.0
-        assert 0 < e.flow_g_s(e.onset_s + 1.0) < e.flow_g_s(e.onset_s + 3.0)
 
 
 def test_a_taper_is_where_smoothed_flow_falls_below_0_1_g_s_after_high_flow():

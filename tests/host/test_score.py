@@ -16,7 +16,7 @@ from pumpmon.trace import Trace  # noqa: E402
 
 from bench import __main__ as bench_main  # noqa: E402
 from bench import baselines, score  # noqa: E402
-from bench.scenarios import Truth  # noqa: E402
+from bench.scenarios import Ejection, Truth  # noqa: E402
 
 
 def _truth(onsets, tapers, volume=50.0, phenotype="few"):
@@ -278,7 +278,8 @@ def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s()
     ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.05, 30.0), (600.0, 10.0, 0.4, 30.0)]
     params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
     press = {"kind": "hand_pressure", "start_s": 90.0, "end_s": 320.0, "channel": 1}
-    truth = Truth("few", [[100.0, 300.0, 600.0]], [[]], [30.0], 30.0, [press])
+    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
+    truth = Truth("few", [onsets], [[]], [30.0], 30.0, [press])
     pred = score.Prediction([[110.0, 610.0]], [[]], 30.0)
     card = WearerCard()
     card.add(truth, params, pred)
