@@ -236,7 +236,10 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # floor shows under half of that), spread over the window (no one-block rise of the floor
 # above _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is
 # armed, and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees
-# the flow fall).
+# the flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any
+# path), when both windows lie past that ejection's steepest rise: a slow one (25-s rise)
+# still rises faster than the slope before it once the channel has re-armed 20 s on, and
+# was reported twice (late_me-401 of seeds 400 with held presses).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
@@ -263,8 +266,11 @@ _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 nois
 # before them (extrapolated; never falling: milk never leaves) by _WK_MIN_MG + 4 x the walk's
 # own scatter (from second differences of the levels), its flow a sustained one
 # (_RESUME_MG_S, _RESUME_RISE_MG_S above the flow before, at most _SLOW_MAX_MG_S) that accounts
-# for the extra milk. A level _WK_FALL_MG + 3 sd below one of the newest _WK_TOP (a hand
-# pressed, a tilt: milk never leaves) stops it for _WK_WAIT blocks. Onset: _onset_back.
+# for the extra milk, spread over the window (no one-level rise among the newest _WK_W above
+# _WK_STEP_X x that flow + 4 sd: a hand that presses and holds during the walk lifts the
+# level within a block or two, then holds it, and the line through the newest levels rises
+# like milk until it lets go). A level _WK_FALL_MG + 3 sd below one of the newest _WK_TOP (a
+# hand pressed, a tilt: milk never leaves) stops it for _WK_WAIT blocks. Onset: _onset_back.
 _WK_RING = const(16)
 _WK_W = const(6)  # the flow now: least squares over this many linear levels ...
 _WK_B = const(10)  # ... against the line through the _WK_B before them
@@ -274,6 +280,7 @@ _WK_RUN = const(3)
 _WK_CALM_END = const(5)  # the walk ends after this many blocks in a row that are not rough
 _WK_MIN_BLOCKS = const(4)  # blocks into the walk before a decision (its scatter is learned)
 _WK_FALL_MG = const(300)  # a linear level this far (+ 3 sd) below one of the newest _WK_TOP:
+_WK_STEP_X = const(2)  # no one-level rise in the newest _WK_W above this x the flow + 4 sd
 _WK_WAIT = const(16)  # no decision until it has left the windows (a hand pressed, a tilt)
 
 
@@ -1133,11 +1140,21 @@ class Detector:
         extra = level - proj
         need = _WK_MIN_MG + 4 * sd
         per_blk = before * bms // 1000
+        # the shape of milk: spread over the window, not one step (a hand pressing and
+        # holding during the walk: its level rises within a block or two, then stays)
+        step = 0
+        j = 0
+        while j < _WK_W - 1:
+            x = r[rb + (p - j) % _WK_RING] - r[rb + (p - j - 1) % _WK_RING]
+            if x > step:
+                step = x
+            j += 1
         if (
             extra >= need
             and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
             and now - before >= _RESUME_RISE_MG_S
             and extra <= 2 * now * bms // 1000 * dt + 4 * sd
+            and step <= _WK_STEP_X * now * bms // 1000 + 4 * sd
         ):
             cs[cb + _C_WALK_RUN] += 1
         else:
@@ -1342,7 +1359,8 @@ class Detector:
             fq[fqb + _F_RUN] = 0
             return 0
         gap = int(self._gap_ms)
-        if t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) < gap:
+        since = t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx)
+        if since < gap or since < (2 * _FL_D + _FL_B) * int(blk.ms):
             fq[fqb + _F_RUN] = 0
             return 0
         extra = rise - before * _FL_D // _FL_B

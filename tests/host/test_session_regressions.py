@@ -58,3 +58,24 @@ def test_a_no_milk_session_at_320_hz_gives_no_letdown_on_the_pump_s_wobble(tmp_p
     events = _replayed(tmp_path, scn)
     assert [e for e in events if e["event"] == "letdown"] == []
     assert events[-1]["letdowns"] == 0
+
+
+def test_a_slow_ejection_under_held_compressions_is_not_reported_again_by_the_floor(tmp_path):
+    # late_me-401 of the held-out set 400 with held presses (`bench --seeds 400 --press held`):
+    # both bottles' second and third ejections were found by the CUSUM 5-7 s after their
+    # onsets, then again by the floor path 21-22 s later (385 s and 775 s): the floor's rise
+    # over its newest 8 blocks, against the slope of the 8 before, still saw the same
+    # ejection's rise once the channel had re-armed. The floor path now waits until its
+    # windows lie past the last letdown (2 x 8 + 8 blocks).
+    scn = sc.generate(401, "late_me", press_style="held")
+    events = [e for e in _replayed(tmp_path, scn) if e["event"] == "letdown"]
+    last = {}
+    for e in events:
+        ch = e["channel"]
+        if e["found"] == "floor" and ch in last:
+            assert e["t_s"] - last[ch] >= 24, events
+        last[ch] = e["t_s"]
+    first = [e["t_s"] for e in events if e["channel"] == 1]
+    onsets = scn.truth.onsets_s[0]
+    assert len(first) == len(onsets), (first, onsets)
+    assert all(-3 <= t - o <= 20 for t, o in zip(first, onsets)), (first, onsets)

@@ -157,3 +157,38 @@ def test_a_walk_swinging_beyond_the_glitch_rule_is_never_quiet():
                     if fs.block.quiet:
                         quiet.append(t)
             assert not quiet, (amp, ph0, s, quiet)
+
+
+def test_held_compressions_during_a_walk_give_no_letdown():
+    # a hand presses and holds (1.5-3 g, held 2-5 s, 3 s apart) while the wearer walks, no
+    # milk. A compression's level rises within a block or two and then stays: the walk path's
+    # line through its newest levels rises like milk until the hand lets go (bench seeds 100
+    # and 300 with held presses: control-101 and control-300, a false letdown 5 s into the
+    # press). Milk's rise is spread over the window, not one step
+    fired = 0
+    for peak, hold in ((1.5, 5.0), (2.0, 3.0), (3.0, 2.0)):
+        for s in (1, 2, 3, 4):
+            seed(s)
+            events = session(
+                [[]],
+                160,
+                rate_hz=10,
+                walk=(40.0, 120.0, 4.0, 2.0),
+                compress=(70.0, 110.0, peak, hold),
+            )[0]
+            fired += len(_letdowns(events))
+    assert fired == 0, fired
+
+
+def test_an_ejection_inside_a_walk_is_still_found_with_the_step_rule():
+    # the other side of that rule: a weak ejection (0.2 g/s, 10-s rise: ~1.5 g in its first
+    # 10 s) inside a 4-g walk is found during the walk in most noise seeds
+    found = 0
+    for s in (1, 2, 3, 4, 5, 6):
+        seed(s)
+        events = session(
+            [[(60.0, 10.0, 0.2, 60.0)]], 170, rate_hz=10, walk=(30.0, 120.0, 4.0, 2.0)
+        )[0]
+        lds = _letdowns(events)
+        found += len(lds) == 1 and 60 < lds[0] <= 82
+    assert found >= 4, found
