@@ -53,10 +53,15 @@
 # (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at the flow of the
 # last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`: the weight minus
 # the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
-# of the last 64 accepted blocks (pressure only adds weight).
+# of the last 64 accepted blocks (pressure only adds weight). A bottle lifted off the scale (its
+# weight more than _LIFTED_MG below the empty bottle's) is not re-anchored on while it is off;
+# back on the scale lighter than the milk so far (at its rebase, or once settled), it was
+# emptied: the milk poured out, at most what it held when lifted, stays counted (_pour moves the
+# tare down by it).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
-# arrives during a hold longer than `flow_rebase_s` is estimated, not measured; a press that
+# arrives during a hold longer than `flow_rebase_s` is estimated, not measured (milk that flows
+# while the bottle is off the scale is credited for the hold's first 8 blocks only); a press that
 # ramps slower than the flow can rise (under ~1.5 g over several seconds) is not recognised
 # from the weight alone; the drift after the first letdown is extrapolated with a nominal
 # time constant (a 2-min drift is over-corrected, a 7-min one under-corrected). All
@@ -114,6 +119,8 @@ _UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 m
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
+_LIFTED_MG = const(60000)  # a weight this far below the empty bottle: lifted off the scale
+_POURED_MIN_MG = const(1000)  # back lighter than it left by this (+ 4 noise): milk poured out
 _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
 # follows the settled weight no faster
@@ -245,6 +252,8 @@ class FlowStage:
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
         self._milk_run = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
+        self._poured_mg = 0  # milk poured out of the bottle (in the tare: it stays counted)
+        self._lift_vol_mg = -1  # the volume when the bottle was lifted off (-1: on the scale)
         self._tare_lv = 0  # the same in the level's (offset-removed) frame, mg
         self._drift_q8 = 0  # warm-up drift still to come after the first letdown, mg x 256
         self._drift_acc_q8 = 0  # its part credited to the tare since, not yet whole mg
@@ -348,6 +357,11 @@ class FlowStage:
             self.unsettled = self._env_n * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
+        # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
+        # to ~50 degrees or press does that) may come back emptied (settled, above)
+        if self._milk and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG:
+            if self._lift_vol_mg < 0:
+                self._lift_vol_mg = self.volume_mg
         self._tilt_step_mg = bf_tilt_err if steady_tilt else -1
         up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
         self._up_run = self._up_run + 1 if up else 0
@@ -374,6 +388,11 @@ class FlowStage:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
+                if self._lift_vol_mg >= 0 and raw >= -_LIFTED_MG:
+                    # back on the scale after a lift, and settled: a weight under the volume
+                    # (which went on through the lift: the hold credits the flow before it)
+                    # is milk poured out, unless the return was re-based already (_rebase)
+                    raw += self._pour(self.volume_mg - raw)
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
@@ -548,12 +567,32 @@ class FlowStage:
             self._tilt_undo = True
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
+    def _pour(self, poured):
+        # The bottle came back from a lift `poured` mg lighter than the milk so far: the
+        # wearer emptied it. At most what it held when lifted, and more than the noise: that
+        # milk stays counted (the tare moves down by it). Returns the milk banked, mg.
+        if poured > self._lift_vol_mg:
+            poured = self._lift_vol_mg
+        self._lift_vol_mg = -1
+        if poured <= _POURED_MIN_MG + 4 * self.noise_mg:
+            return 0
+        self._poured_mg += poured
+        self._set_tare(self._tare_raw - poured)
+        if self.volume_mg < 0:
+            self.volume_mg = 0
+        return poured
+
     def _rebase(self, k, v, pred, tol):
-        # The weight settled at a level the milk cannot explain. Downwards, and no lower
+        # The weight settled at a level the milk cannot explain. Downwards after the bottle
+        # was lifted off: milk poured out (_pour), believe the weight. Downwards, and no lower
         # than the level a minute ago: the earlier rise was an artifact (a slow press), so
-        # believe the weight. Otherwise credit the prediction and absorb the rest.
+        # believe the weight. Otherwise (the bottle off the scale too: its milk is still in
+        # it) credit the prediction and absorb the rest.
         oldest = self._hist_oldest()
-        if v < pred - tol and v >= oldest - tol:
+        off = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG  # lifted off
+        if v < pred - tol and self._lift_vol_mg >= 0 and not off and self._pour(pred - v):
+            target = v
+        elif v < pred - tol and v >= oldest - tol and not off:
             target = v if v > oldest else oldest
             vol = target - self._tare_lv
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
@@ -634,6 +673,8 @@ class FlowStage:
         # re-anchored at the start of the next one. Between stretches: the offset-corrected
         # level, never falling.
         raw = lv + self._bf_state[_BF_OFFSET_MG]
+        if raw - self._tare_raw < -_LIFTED_MG:
+            return  # the bottle is off the scale (set down beside it): its milk is in it still
         if self.unsettled > 0:
             # a press is being released: the newest levels are not the milk, but pressure
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
@@ -757,10 +798,12 @@ class FlowStage:
         self._drift_q8 = -lim if r < -lim else (lim if r > lim else r)
 
     def _set_tare(self, t):
-        if t > _DRIFT_MAX_MG:
-            t = _DRIFT_MAX_MG
-        elif t < -_DRIFT_MAX_MG:
-            t = -_DRIFT_MAX_MG
+        # the drift it absorbs is bounded; the milk poured out is not drift
+        p = self._poured_mg
+        if t + p > _DRIFT_MAX_MG:
+            t = _DRIFT_MAX_MG - p
+        elif t + p < -_DRIFT_MAX_MG:
+            t = -_DRIFT_MAX_MG - p
         self._tare_raw = t
         self._tare_lv = t - self._bf_state[_BF_OFFSET_MG]
 
