@@ -53,6 +53,16 @@ def run(fs, rate_hz, seconds, motion=None, **kw):
     return fs
 
 
+class RecordingSink:
+    """A session's sink that keeps every event: got = [(t_ms, code, channel, arg), ...]."""
+
+    def __init__(self):
+        self.got = []
+
+    def emit(self, t_ms, code, ch, arg):
+        self.got.append((t_ms, code, ch, arg))
+
+
 def mass_g(t, ejections):
     """Milk in the bottle at t s from milk ejections (onset_s, rise_s, peak_g_s, tau_s):
     a raised-cosine rise over `rise_s` to the peak flow, then an exponential decay."""

@@ -10,15 +10,7 @@ import math
 
 from pipeline.session import Session
 from shared import events as ev
-from synth import gauss, seed
-
-
-class RecordingSink:
-    def __init__(self):
-        self.got = []
-
-    def emit(self, t_ms, code, ch, arg):
-        self.got.append((t_ms, code, ch, arg))
+from synth import RecordingSink, gauss, seed
 
 
 def setup():

@@ -9,6 +9,7 @@ from pipeline.scale import Scale
 from pipeline.session import Session
 from shared import eventnames as evn
 from shared import events as ev
+from synth import RecordingSink
 
 PARAMS = {
     "test_to_mg_matches_the_float_factor_across_the_24_bit_range": [
@@ -22,14 +23,6 @@ PARAMS = {
 }
 
 # -- session -------------------------------------------------------------------------------
-
-
-class RecordingSink:
-    def __init__(self):
-        self.got = []
-
-    def emit(self, t_ms, code, ch, arg):
-        self.got.append((t_ms, code, ch, arg))
 
 
 class ScriptedDetector:

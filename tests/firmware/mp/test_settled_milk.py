@@ -7,15 +7,7 @@ import math
 from pipeline.flow import FlowStage
 from pipeline.session import Session
 from shared import events as ev
-from synth import gauss, seed, walking_g
-
-
-class RecordingSink:
-    def __init__(self):
-        self.got = []
-
-    def emit(self, t_ms, code, ch, arg):
-        self.got.append((t_ms, code, ch, arg))
+from synth import RecordingSink, gauss, seed, walking_g
 
 
 def setup():
