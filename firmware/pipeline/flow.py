@@ -122,6 +122,8 @@ _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet
 _LIFTED_MG = const(60000)  # a weight this far below the empty bottle: lifted off the scale
 _POURED_MIN_MG = const(1000)  # back lighter than it left by this (+ 4 noise): milk poured out
 _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
+_POURED = const(64)  # FlowStage._hist_tare's slots after its _HIST tares
+_LIFT_VOL = const(65)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
 # follows the settled weight no faster
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
@@ -200,7 +202,9 @@ class FlowStage:
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
-        self._hist_tare = array("i", [0] * _HIST)  # the tare then (raw frame)
+        self._hist_tare = array("i", [0] * (_HIST + 2))  # the tare then (raw frame); and
+        # _POURED: milk poured out of the bottle (in the tare: it stays counted), mg;
+        # _LIFT_VOL: the volume when the bottle was lifted off (-1: on the scale), mg
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
@@ -252,8 +256,8 @@ class FlowStage:
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
         self._milk_run = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
-        self._poured_mg = 0  # milk poured out of the bottle (in the tare: it stays counted)
-        self._lift_vol_mg = -1  # the volume when the bottle was lifted off (-1: on the scale)
+        self._hist_tare[_POURED] = 0
+        self._hist_tare[_LIFT_VOL] = -1
         self._tare_lv = 0  # the same in the level's (offset-removed) frame, mg
         self._drift_q8 = 0  # warm-up drift still to come after the first letdown, mg x 256
         self._drift_acc_q8 = 0  # its part credited to the tare since, not yet whole mg
@@ -360,8 +364,8 @@ class FlowStage:
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
         # to ~50 degrees or press does that) may come back emptied (settled, above)
         if self._milk and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG:
-            if self._lift_vol_mg < 0:
-                self._lift_vol_mg = self.volume_mg
+            if self._hist_tare[_LIFT_VOL] < 0:
+                self._hist_tare[_LIFT_VOL] = self.volume_mg
         self._tilt_step_mg = bf_tilt_err if steady_tilt else -1
         up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
         self._up_run = self._up_run + 1 if up else 0
@@ -388,7 +392,7 @@ class FlowStage:
             self._still_n += 1
             if self._still_n >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
-                if self._lift_vol_mg >= 0 and raw >= -_LIFTED_MG:
+                if self._hist_tare[_LIFT_VOL] >= 0 and raw >= -_LIFTED_MG:
                     # back on the scale after a lift, and settled: a weight under the volume
                     # (which went on through the lift: the hold credits the flow before it)
                     # is milk poured out, unless the return was re-based already (_rebase)
@@ -571,12 +575,12 @@ class FlowStage:
         # The bottle came back from a lift `poured` mg lighter than the milk so far: the
         # wearer emptied it. At most what it held when lifted, and more than the noise: that
         # milk stays counted (the tare moves down by it). Returns the milk banked, mg.
-        if poured > self._lift_vol_mg:
-            poured = self._lift_vol_mg
-        self._lift_vol_mg = -1
+        if poured > self._hist_tare[_LIFT_VOL]:
+            poured = self._hist_tare[_LIFT_VOL]
+        self._hist_tare[_LIFT_VOL] = -1
         if poured <= _POURED_MIN_MG + 4 * self.noise_mg:
             return 0
-        self._poured_mg += poured
+        self._hist_tare[_POURED] += poured
         self._set_tare(self._tare_raw - poured)
         if self.volume_mg < 0:
             self.volume_mg = 0
@@ -590,7 +594,7 @@ class FlowStage:
         # it) credit the prediction and absorb the rest.
         oldest = self._hist_oldest()
         off = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG  # lifted off
-        if v < pred - tol and self._lift_vol_mg >= 0 and not off and self._pour(pred - v):
+        if v < pred - tol and self._hist_tare[_LIFT_VOL] >= 0 and not off and self._pour(pred - v):
             target = v
         elif v < pred - tol and v >= oldest - tol and not off:
             target = v if v > oldest else oldest
@@ -799,7 +803,7 @@ class FlowStage:
 
     def _set_tare(self, t):
         # the drift it absorbs is bounded; the milk poured out is not drift
-        p = self._poured_mg
+        p = self._hist_tare[_POURED]
         if t + p > _DRIFT_MAX_MG:
             t = _DRIFT_MAX_MG - p
         elif t + p < -_DRIFT_MAX_MG:
