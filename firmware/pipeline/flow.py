@@ -600,6 +600,11 @@ class FlowStage:
             target = v if v > oldest else oldest
             vol = target - self._tare_lv
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
+            # ... and the next hold credits from here, not from the volume before (under
+            # massage strokes _accept keeps no base: a held compression after the next one
+            # brought back the milk this fall disproved, +5 g in many-300 with held presses)
+            self._vol_base_mg = self.volume_mg
+            self._vol_k = k
         else:
             lv = self.level_mg
             top = lv + ((self._max_flow_mg_s * self.block_ms // 1000) >> 1) * (k - self._level_k)
