@@ -396,7 +396,7 @@ class FlowStage:
                     # back on the scale after a lift, and settled: a weight under the volume
                     # (which went on through the lift: the hold credits the flow before it)
                     # is milk poured out, unless the return was re-based already (_rebase)
-                    raw += self._pour(self.volume_mg - raw)
+                    raw += self._pour(self.volume_mg - raw, raw)
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
@@ -571,19 +571,21 @@ class FlowStage:
             self._tilt_undo = True
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
-    def _pour(self, poured):
-        # The bottle came back from a lift `poured` mg lighter than the milk so far: the
-        # wearer emptied it. At most what it held when lifted, and more than the noise: that
-        # milk stays counted (the tare moves down by it). Returns the milk banked, mg.
-        if poured > self._hist_tare[_LIFT_VOL]:
-            poured = self._hist_tare[_LIFT_VOL]
+    def _pour(self, poured, now_mg):
+        # The bottle came back from a lift `poured` mg lighter than the milk so far, and its
+        # milk by the weight is `now_mg`. Lighter than when it was lifted by more than the
+        # noise (milk never leaves: a weight under the credited volume alone may be credit
+        # for milk that did not come while it was off), the wearer emptied it: the milk
+        # poured out, at most what it held when lifted, stays counted (the tare moves down
+        # by it). Returns the milk banked, mg.
+        lift = self._hist_tare[_LIFT_VOL]
         self._hist_tare[_LIFT_VOL] = -1
-        if poured <= _POURED_MIN_MG + 4 * self.noise_mg:
+        if lift - now_mg <= _POURED_MIN_MG + 4 * self.noise_mg:
             return 0
+        if poured > lift:
+            poured = lift
         self._hist_tare[_POURED] += poured
         self._set_tare(self._tare_raw - poured)
-        if self.volume_mg < 0:
-            self.volume_mg = 0
         return poured
 
     def _rebase(self, k, v, pred, tol):
@@ -594,7 +596,12 @@ class FlowStage:
         # it) credit the prediction and absorb the rest.
         oldest = self._hist_oldest()
         off = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG  # lifted off
-        if v < pred - tol and self._hist_tare[_LIFT_VOL] >= 0 and not off and self._pour(pred - v):
+        if (
+            v < pred - tol
+            and self._hist_tare[_LIFT_VOL] >= 0
+            and not off
+            and self._pour(pred - v, v - self._tare_lv)
+        ):
             target = v
         elif v < pred - tol and v >= oldest - tol and not off:
             target = v if v > oldest else oldest
