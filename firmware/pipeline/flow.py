@@ -571,16 +571,16 @@ class FlowStage:
             self._tilt_undo = True
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
-    def _pour(self, poured, now_mg):
-        # The bottle came back from a lift `poured` mg lighter than the milk so far, and its
-        # milk by the weight is `now_mg`. Lighter than when it was lifted by more than the
-        # noise (milk never leaves: a weight under the credited volume alone may be credit
-        # for milk that did not come while it was off), the wearer emptied it: the milk
-        # poured out, at most what it held when lifted, stays counted (the tare moves down
-        # by it). Returns the milk banked, mg.
+    def _pour(self, poured, w_mg):
+        # The bottle came back from a lift `poured` mg lighter than the milk so far; `w_mg`
+        # is its weight less the tare (its milk by the weight). Lighter than when it was
+        # lifted by more than the noise (milk never leaves: a weight under the credited
+        # volume alone may be credit for milk that did not come while it was off), the
+        # wearer emptied it: the milk poured out, at most what it held when lifted, stays
+        # counted (the tare moves down by it). Returns the milk banked, mg.
         lift = self._hist_tare[_LIFT_VOL]
         self._hist_tare[_LIFT_VOL] = -1
-        if lift - now_mg <= _POURED_MIN_MG + 4 * self.noise_mg:
+        if lift - w_mg <= _POURED_MIN_MG + 4 * self.noise_mg:
             return 0
         if poured > lift:
             poured = lift
