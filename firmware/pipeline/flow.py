@@ -55,7 +55,7 @@
 # the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
 # of the last 64 accepted blocks (pressure only adds weight). A bottle lifted off the scale (its
 # weight more than _LIFTED_MG below the empty bottle's) is not re-anchored on while it is off;
-# back on the scale lighter than the milk so far (at its rebase, or once settled), it was
+# back on the scale lighter than when it was lifted (at its rebase, or once settled), it was
 # emptied: the milk poured out, at most what it held when lifted, stays counted (_pour moves the
 # tare down by it).
 #
@@ -393,9 +393,9 @@ class FlowStage:
             if self._still_n >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if self._hist_tare[_LIFT_VOL] >= 0 and raw >= -_LIFTED_MG:
-                    # back on the scale after a lift, and settled: a weight under the volume
-                    # (which went on through the lift: the hold credits the flow before it)
-                    # is milk poured out, unless the return was re-based already (_rebase)
+                    # back on the scale after a lift, and settled: was it emptied (_pour)? The
+                    # volume went on through the lift (the hold credits the flow before it),
+                    # unless the return was re-based already (_rebase asks the same)
                     raw += self._pour(self.volume_mg - raw, raw)
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
@@ -607,9 +607,9 @@ class FlowStage:
             target = v if v > oldest else oldest
             vol = target - self._tare_lv
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
-            # ... and the next hold credits from here, not from the volume before (under
-            # massage strokes _accept keeps no base: a held compression after the next one
-            # brought back the milk this fall disproved, +5 g in many-300 with held presses)
+            # ... and the next hold credits from here (under massage strokes _accept keeps no
+            # base, and the next hold credited from the volume before this fall again: +5 g
+            # in many-300 of seeds 300 with held presses)
             self._vol_base_mg = self.volume_mg
             self._vol_k = k
         else:
