@@ -1142,13 +1142,7 @@ class Detector:
         per_blk = before * bms // 1000
         # the shape of milk: spread over the window, not one step (a hand pressing and
         # holding during the walk: its level rises within a block or two, then stays)
-        step = 0
-        j = 0
-        while j < _WK_W - 1:
-            x = r[rb + (p - j) % _WK_RING] - r[rb + (p - j - 1) % _WK_RING]
-            if x > step:
-                step = x
-            j += 1
+        step = self._top_rise(r, rb, p, _WK_RING, _WK_W - 1)
         if (
             extra >= need
             and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
@@ -1497,12 +1491,18 @@ class Detector:
         b = ch * _RING
         p = self._cs[ch * _C_SLOTS + _C_POS]
         new = r[b + p] - r[b + (p - 1) % _RING]
-        top = new
-        for j in range(1, _STEP_BLOCKS):
-            d = r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING]
+        top = self._top_rise(r, b, p, _RING, _STEP_BLOCKS)
+        return top > 4 * sd and 4 * new < top
+
+    def _top_rise(self, r, b, p, size, n):
+        # the largest one-step rise among the newest n of a ring's values (r[b ..
+        # b + size - 1], the newest at p): the shape tests of _stopped and the walk path
+        top = r[b + p] - r[b + (p - 1) % size]
+        for j in range(1, n):
+            d = r[b + (p - j) % size] - r[b + (p - j - 1) % size]
             if d > top:
                 top = d
-        return top > 4 * sd and 4 * new < top
+        return top
 
     def _fire(self, t_ms, ch):
         # the estimated onset (the event's onset_t_s): where the evidence began
