@@ -7,6 +7,7 @@
     .venv/bin/python -m bench --only detection --seeds 100 --press held   # ... its presses held
     .venv/bin/python -m bench --only detection --seeds 100 --flow pulsed  # ... milk in pulses
     .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
+    .venv/bin/python -m bench --only detection --seeds 100 --ripple 2     # ... pump ripple x 2
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
@@ -84,6 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         help="with --seeds: every session sampled at this rate (%s; the sets draw from %s)"
         % (", ".join(map(str, scn_mod.DEVICE_RATES_HZ)), ", ".join(map(str, scn_mod.RATES_HZ))),
     )
+    ap.add_argument(
+        "--ripple",
+        type=int,
+        choices=scn_mod.RIPPLE_SCALES,
+        default=1,
+        metavar="X",
+        help="with --seeds: the pump's ripple at the cell X times the sets' own 0.2-1 g (%s; "
+        "a check on a pump the detector was not tuned on)"
+        % ", ".join(map(str, scn_mod.RIPPLE_SCALES)),
+    )
     args = ap.parse_args(argv)
     if args.press != "strokes" and args.seeds is None:
         ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
@@ -91,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--flow %s needs --seeds N (the fixed set keeps its own flow)" % args.flow)
     if args.rate is not None and args.seeds is None:
         ap.error("--rate %d needs --seeds N (the fixed set keeps its own rates)" % args.rate)
+    if args.ripple != 1 and args.seeds is None:
+        ap.error("--ripple %d needs --seeds N (the fixed set keeps its own ripple)" % args.ripple)
 
     wanted = SECTIONS
     if args.only:
@@ -115,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         press=args.press,
         flow=args.flow,
         rate_hz=args.rate,
+        ripple=args.ripple,
     )
     figures: dict = {}
     failed = False

@@ -32,6 +32,7 @@ from bench.score import Prediction, parse_replay
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "out"
 REPLAY_TIMEOUT_S = 900
+_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple"}  # a held-out set's folder: seeds-100-320hz
 
 
 @dataclass
@@ -66,8 +67,10 @@ class BenchContext:
         press: str = "strokes",
         flow: str = "smooth",
         rate_hz: int | None = None,
+        ripple: int = 1,
     ):
         self.seeds = seeds
+        self.ripple = ripple
         self.press = press
         self.flow = flow
         self.rate_hz = rate_hz
@@ -75,7 +78,7 @@ class BenchContext:
         if seeds is not None:
             sub = "seeds-%d" % seeds
             for option, value in self._variant():
-                sub += "-%s" % value + ("hz" if option == "--rate" else "")
+                sub += "-%s" % value + _FOLDER_UNIT.get(option, "")
             self.out_dir = self.out_dir / sub
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
@@ -106,12 +109,16 @@ class BenchContext:
             out.append(("--flow", self.flow))
         if self.rate_hz is not None:
             out.append(("--rate", self.rate_hz))
+        if self.ripple != 1:
+            out.append(("--ripple", self.ripple))
         return out
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
         if self.seeds is not None:
-            entries = scn_mod.held_out_set(self.seeds, self.press, self.flow, self.rate_hz)
+            entries = scn_mod.held_out_set(
+                self.seeds, self.press, self.flow, self.rate_hz, self.ripple
+            )
         else:
             entries = scn_mod.bench_set()
         if self.quick:

@@ -483,6 +483,10 @@ def _held_g(comps, t):
 
 
 FLOW_STYLES = ("smooth", "pulsed")
+# how strong the pump's ripple is at the cell: this many times the sets' own (0.2-1 g): a
+# check on a pump, flange or bottle the detector was not tuned on (science.md gives the
+# ripple's rate, not its size)
+RIPPLE_SCALES = (1, 2, 3)
 
 
 def _pulse_params(kind, seed):
@@ -522,6 +526,7 @@ def generate(
     duration_s: float | None = None,
     press_style: str = "strokes",
     flow_style: str = "smooth",
+    ripple_scale: int = 1,
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -535,7 +540,11 @@ def generate(
     flow_style: how milk reaches the bottle. `smooth` (the bench's own): as it leaves the
     breast. `pulsed` (a check on a flow the detector was not tuned on): once per pump cycle,
     0.5-1.5 cycles late, draining over 15-40 % of a cycle, as a pump's valve lets it through.
-    The truth (onsets, tapers) is the breast's; the volume is what the bottle holds."""
+    The truth (onsets, tapers) is the breast's; the volume is what the bottle holds.
+
+    ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
+    bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on). Only
+    the ripple's size changes: every draw, and with them the rest of the session, is the same."""
     if kind not in KINDS:
         raise ValueError("unknown scenario kind %r; use one of %s" % (kind, ", ".join(KINDS)))
     if press_style not in PRESS_STYLES:
@@ -545,6 +554,11 @@ def generate(
     if flow_style not in FLOW_STYLES:
         raise ValueError(
             "unknown flow_style %r; use one of %s" % (flow_style, ", ".join(FLOW_STYLES))
+        )
+    if ripple_scale not in RIPPLE_SCALES:
+        raise ValueError(
+            "unknown ripple_scale %r; use one of %s"
+            % (ripple_scale, ", ".join(map(str, RIPPLE_SCALES)))
         )
     rng = random.Random("pumpmon-bench:%s:%d" % (kind, seed))
     if rate_hz is None:
@@ -570,7 +584,7 @@ def generate(
     spike_p = [rng.uniform(1 / 120, 1 / 20) / rate_hz for _ in breasts]  # 0.5-3 per minute
     drift_g = [_clip(rng.gauss(0.0, 1.5), -4.0, 4.0) for _ in breasts]
     drift_tau_s = [rng.uniform(120.0, 400.0) for _ in breasts]
-    ripple_g = [rng.uniform(0.2, 1.0) for _ in breasts]
+    ripple_g = [ripple_scale * rng.uniform(0.2, 1.0) for _ in breasts]
     drop_g = [rng.uniform(0.04, 0.07) for _ in breasts]
     bottle_g = [rng.uniform(100.0, 150.0) for _ in breasts]
     stim_hz, expr_hz = 2.0, rng.uniform(0.8, 1.3)
@@ -854,6 +868,7 @@ def held_out_set(
     press_style: str = "strokes",
     flow_style: str = "smooth",
     rate_hz: int | None = None,
+    ripple_scale: int = 1,
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -861,7 +876,8 @@ def held_out_set(
     Use a first seed >= 100 (the bench set uses 1-8). press_style: generate()'s (the same
     sessions with another hand's presses), flow_style: generate()'s (the same sessions with
     milk arriving in pulses). rate_hz: every session at this rate (a rate given is a draw
-    the generator does not make, so these are other sessions than the set's own)."""
+    the generator does not make, so these are other sessions than the set's own).
+    ripple_scale: generate()'s (the same sessions with a stronger pump ripple)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -873,5 +889,7 @@ def held_out_set(
                 entry["flow_style"] = flow_style
             if rate_hz is not None:
                 entry["rate_hz"] = rate_hz
+            if ripple_scale != 1:
+                entry["ripple_scale"] = ripple_scale
             entries.append(entry)
     return entries

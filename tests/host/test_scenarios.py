@@ -253,6 +253,32 @@ def test_pulsed_flow_delivers_the_same_milk_once_per_pump_cycle():
     assert all(m >= breast.mass_g(t0 + i / 20 - lag - 1) for i, m in enumerate(steps))
 
 
+def test_a_stronger_pump_ripple_changes_nothing_but_the_ripple():
+    # the same session with the ripple doubled: the same truth and draws, and every sample
+    # moved by the ripple's own term once more (during stimulation the pump runs at 2 Hz)
+    a = sc.generate(102, "few", rate_hz=10, n_bottles=2, has_accel=False, duration_s=240.0)
+    b = sc.generate(
+        102, "few", rate_hz=10, n_bottles=2, has_accel=False, duration_s=240.0, ripple_scale=2
+    )
+    assert a.truth.to_dict() == b.truth.to_dict() and a.t_s == b.t_s
+    ripple_a = a.params.pop("ripple_g")
+    assert b.params.pop("ripple_g") == [round(2 * g, 2) for g in ripple_a]
+    assert a.params == b.params
+    for ch in range(2):
+        for t, u, v in zip(a.t_s, a.weight_g[ch], b.weight_g[ch]):
+            if t >= 120.0:
+                break
+            ph = 2 * math.pi * 2.0 * t
+            once_more = v - u
+            # ripple_a is rounded to 10 mg in the parameters: the term is known to that
+            assert abs(once_more - ripple_a[ch] * (math.sin(ph) + 0.25 * math.sin(2 * ph))) < 0.01
+
+
+def test_unknown_ripple_scale_is_refused_with_the_scales_named():
+    with pytest.raises(ValueError, match="1, 2, 3"):
+        sc.generate(1, "few", ripple_scale=10)
+
+
 def test_unknown_flow_style_is_refused_with_the_styles_named():
     with pytest.raises(ValueError, match="pulsed"):
         sc.generate(1, "few", flow_style="dripping")

@@ -245,6 +245,29 @@ def test_held_out_set_at_one_rate_has_a_folder_of_its_own(tmp_path):
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 320")
 
 
+def test_bench_refuses_a_ripple_on_the_fixed_set_and_a_ripple_it_does_not_make(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--ripple", "2", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--ripple 2 needs --seeds N" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        bench_main.main(["--seeds", "100", "--ripple", "5", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    assert "invalid choice: 5" in capsys.readouterr().err
+
+
+def test_held_out_set_with_a_stronger_ripple_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    assert scenarios.held_out_set(100, ripple_scale=1) == plain
+    assert [dict(e, ripple_scale=2) for e in plain] == scenarios.held_out_set(100, ripple_scale=2)
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, rate_hz=20, ripple=2)
+    assert ctx.out_dir == tmp_path / "seeds-100-20hz-2x-ripple"
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 20 --ripple 2")
+
+
 def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
     from bench import scenarios
     from bench.context import BenchContext
