@@ -688,7 +688,10 @@ class FlowStage:
         # settled weight minus the tare, rising within the stretch (milk only accumulates),
         # re-anchored at the start of the next one. Between stretches: the offset-corrected
         # level, never falling.
-        raw = lv + self._bf_state[_BF_OFFSET_MG]
+        # (while a steady tilt's correction error is part of the offset, the weight less it:
+        # that error is neither milk nor drift, and the rebase upright takes it back)
+        tilt = self._undo_mg if self._tilt_undo else 0
+        raw = lv + self._bf_state[_BF_OFFSET_MG] - tilt
         if raw - self._tare_raw < -_LIFTED_MG:
             return  # the bottle is off the scale (set down beside it): its milk is in it still
         if self.unsettled > 0:
@@ -722,7 +725,7 @@ class FlowStage:
                 elif raw < t - d:
                     raw = t - d
                 self._set_tare(raw)
-                raw = lv + self._bf_state[_BF_OFFSET_MG]
+                raw = lv + self._bf_state[_BF_OFFSET_MG] - tilt
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
@@ -821,7 +824,11 @@ class FlowStage:
         elif t + p < -_DRIFT_MAX_MG:
             t = -_DRIFT_MAX_MG - p
         self._tare_raw = t
-        self._tare_lv = t - self._bf_state[_BF_OFFSET_MG]
+        # in the level's frame: less the offset, but not a steady tilt's correction error in
+        # it (the frame the weight returns to upright; the volume, level less this tare,
+        # leaves the error out)
+        t -= self._bf_state[_BF_OFFSET_MG]
+        self._tare_lv = t + self._undo_mg if self._tilt_undo else t
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
