@@ -124,6 +124,7 @@ _POURED_MIN_MG = const(1000)  # back lighter than it left by this (+ 4 noise): m
 _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + cell: ~4 g)
 _POURED = const(64)  # FlowStage._hist_tare's slots after its _HIST tares
 _LIFT_VOL = const(65)
+_TILT_LV = const(66)  # the level a steady tilt's rebase started from (its undo's lower bound)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
 # follows the settled weight no faster
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
@@ -202,9 +203,10 @@ class FlowStage:
         self._unsettle_mg = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._env_n)
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
-        self._hist_tare = array("i", [0] * (_HIST + 2))  # the tare then (raw frame); and
+        self._hist_tare = array("i", [0] * (_HIST + 3))  # the tare then (raw frame); and
         # _POURED: milk poured out of the bottle (in the tare: it stays counted), mg;
-        # _LIFT_VOL: the volume when the bottle was lifted off (-1: on the scale), mg
+        # _LIFT_VOL: the volume when the bottle was lifted off (-1: on the scale), mg;
+        # _TILT_LV: the level a steady tilt's rebase started from, mg
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
@@ -497,8 +499,15 @@ class FlowStage:
             elif ok:
                 # upright again (the filter's reach too): back to the frame before once the
                 # weight fits it (the filter may still settle for a few blocks: held meanwhile)
+                # (between the level the tilt's rebase started from and the prediction: a
+                # steady tilt's correction drifts with the angle, by grams, and the level
+                # inside the tilt with it: no prediction of the weight upright)
                 v0 = v + self._undo_mg
-                if -tol <= v0 - pred <= tol + slack:
+                lo = self._hist_tare[_TILT_LV]
+                hi = pred
+                if lo > hi:
+                    lo, hi = hi, lo
+                if lo - tol <= v0 <= hi + tol + slack:
                     self._undo(k, v0, True)  # (the block's value is the old frame's: held)
                     return
                 if self._up_run < 2 * _UPRIGHT_BLOCKS:
@@ -569,6 +578,7 @@ class FlowStage:
             self._undo_mg = v - pred
             self._undo_k = k
             self._tilt_undo = True
+            self._hist_tare[_TILT_LV] = pred
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
     def _pour(self, poured, w_mg):
