@@ -304,17 +304,23 @@ def test_a_weight_back_in_the_frame_before_a_rebase_is_accepted_at_once():
         assert abs(fs.volume_mg - 11500) <= 800, out
 
 
-def _tilted_bottle(seconds, ang, tilt_s, bottle_g, start_s, drift_g=0.0):
+def _tilted_bottle(seconds, ang, tilt_s, bottle_g, start_s, drift_g=0.0, lean_to=None):
     """10 Hz: yield (t_ms, t, milk_g, w_mg, motion) of a bottle (`bottle_g` empty) with milk at
     0.1 g/s from `start_s`, tilted by `ang` (radians) over `tilt_s` = (from, to) with 1.5-s
     turns, and a warm-up drift of `drift_g` (time constant 2 min); `motion` is a Motion the
-    accelerometer's reading has just updated."""
+    accelerometer's reading has just updated. `lean_to` (radians): the wearer leans on, from
+    `ang` 2 s into the tilt to `lean_to` 20 s before its end."""
     m = Motion({})
     t0, t1 = tilt_s
     for i in range(10 * seconds):
         t_ms = i * 100
         t = t_ms / 1000
-        a = ang * min(1.0, (t - t0) / 1.5, (t1 - t) / 1.5) if t0 <= t < t1 else 0.0
+        a = 0.0
+        if t0 <= t < t1:
+            a = ang
+            if lean_to is not None:
+                a += (lean_to - ang) * min(1.0, max(0.0, (t - t0 - 2) / (t1 - t0 - 22)))
+            a *= min(1.0, (t - t0) / 1.5, (t1 - t) / 1.5)
         c = math.cos(a)
         milk = milk_g(t, 0.1, start_s)
         w = reading_mg(t, 0.1, start_s) - int((bottle_g + milk) * (1 - c) * 1000)
@@ -383,22 +389,13 @@ def test_a_slow_lean_is_undone_upright_though_the_level_moved_inside_it():
     # the angle (~6 -> ~9 g): the level inside the tilt rises by grams more than the milk, and
     # upright the weight no longer fitted the prediction from it. The tilt's offset then
     # stayed for the rest of the session and the volume fell ~5 g short for 20 s
+    ang = math.radians(36)
     for s in (1, 2, 3):
         seed(s)
         fs = _stage()
-        m = Motion({})
         worst = offset = 0
-        for i in range(10 * 260):
-            t_ms = i * 100
-            t = t_ms / 1000
-            a = 0.0
-            if 60 <= t < 200:
-                lean = math.radians(36 + 6 * min(1.0, max(0.0, (t - 62) / 118)))
-                a = lean * min(1.0, (t - 60) / 1.5, (200 - t) / 1.5)
-            c = math.cos(a)
-            milk = milk_g(t, 0.1, 20)
-            w = reading_mg(t, 0.1, 20) - int((100.0 + milk) * (1 - c) * 1000)
-            m.update(t_ms, int(1000 * math.sin(a)), 0, int(1000 * c))
+        lean = _tilted_bottle(260, ang, (60, 200), 100.0, 20, lean_to=math.radians(42))
+        for t_ms, t, milk, w, m in lean:
             if fs.update(t_ms, w, m) and t >= 210:
                 worst = max(worst, abs(fs.volume_mg - int(milk * 1000)))
                 offset = fs.block.offset_mg
