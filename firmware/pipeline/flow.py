@@ -28,43 +28,48 @@
 # under hand massage still follows the milk. A tilt past ~12 degrees is not quiet either, but
 # a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it).
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
-# is taken as an offset (the milk during the hold is credited at the flow from before it). A held
-# block that the prediction explains in the frame before the last rebase (within _UNDO_MAX_BLOCKS
-# of it) ends the artifact that rebase absorbed (a bottle standing up again after a tilt with no
-# accelerometer, a hand let go after a long press): the offset goes back at once instead of after
-# another `flow_rebase_s`. A steady tilt the accelerometer reports, its level off the prediction by
-# no more than the correction's possible error (`bottle_mg` is a guess of the bottle), is that
-# error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the weight's changes within the
-# tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is undone; blocks turning in
-# between are held (in neither frame), and a turning block's reading stays out of the lower
-# envelope. Accepted blocks feed a Theil-Sen (median of pairwise slopes) estimate of flow over the
-# last `flow_window_blocks` blocks and a faster one over `flow_fast_blocks`; the level is the
-# median intercept at the newest block. The volume is the level, never allowed to fall (milk only
-# accumulates), except when a downward step proves an earlier rise was not milk; after 20 s without
-# a hold it is re-anchored on the settled weight (the offsets absorbed during holds are guesses;
-# the weight once artifacts have passed is not), minus a tare: before the first ejection
-# (`milk_started()`, called by the detector, or a flow of 60 mg/s) there is no milk, so the tare
-# follows the settled weight (warm-up drift, rate-limited); then it is the detector's baseline
-# where its evidence began (checked against the tare of that time, kept per block), and moves on
-# along an exponential approach (nominal time constant 240 s) by the drift still to come: the
-# least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a = exp(-t / tau), f =
-# 1-a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and much less early,
-# when the tare is mostly its error. A sample far from both the one before and the filtered level
-# (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at the flow of the
-# last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`: the weight minus
-# the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to the lowest level
-# of the last 64 accepted blocks (pressure only adds weight). A bottle lifted off the scale (its
-# weight more than _LIFTED_MG below the empty bottle's) is not re-anchored on while it is off;
-# back on the scale lighter than when it was lifted (at its rebase, or once settled), it was
-# emptied: the milk poured out, at most what it held when lifted, stays counted (_pour moves the
-# tare down by it).
+# is taken as an offset (the milk during the hold is credited at the flow from before it), unless
+# the block itself is back at the prediction (the lower envelope holds a fall's low for a few
+# blocks after the weight is back). A held block that the prediction explains in the frame before
+# the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact that rebase absorbed (a bottle
+# standing up again after a tilt with no accelerometer, a hand let go after a long press): the
+# offset goes back at once instead of after another `flow_rebase_s`; after a fall, as soon as the
+# block itself (not its lower envelope) fits that frame. A steady tilt the accelerometer reports,
+# its level off the prediction by no more than the correction's possible error (`bottle_mg` is a
+# guess of the bottle), is that error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the
+# weight's changes within the tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is
+# undone; blocks turning in between are held (in neither frame), and a turning block's reading
+# stays out of the lower envelope. Accepted blocks feed a Theil-Sen (median of pairwise slopes)
+# estimate of flow over the last `flow_window_blocks` blocks and a faster one over
+# `flow_fast_blocks`; the level is the median intercept at the newest block. The volume is the
+# level, never allowed to fall (milk only accumulates), except when a downward step proves an
+# earlier rise was not milk; after 20 s without a hold it is re-anchored on the settled weight (the
+# offsets absorbed during holds are guesses; the weight once artifacts have passed is not), minus a
+# tare: before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s)
+# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
+# is the detector's baseline where its evidence began (checked against the tare of that time, kept
+# per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
+# still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a =
+# exp(-t / tau), f = 1-a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and
+# much less early, when the tare is mostly its error. A sample far from both the one before and the
+# filtered level (> 15 g) is a glitch and dropped. While a hold lasts, the volume is credited at
+# the flow of the last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`:
+# the weight minus the tare after 6 quiet blocks); under massage strokes (unsettled) it may rise to
+# the lowest level of the last 64 accepted blocks (pressure only adds weight). A bottle lifted off
+# the scale (its weight more than _LIFTED_MG below the empty bottle's) is not re-anchored on while
+# it is off; back on the scale lighter than when it was lifted (at its rebase, or once settled), it
+# was emptied: the milk poured out, at most what it held when lifted, stays counted (_pour moves
+# the tare down by it).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured (milk that flows
 # while the bottle is off the scale is credited for the hold's first 8 blocks only); a press that
 # ramps slower than the flow can rise (under ~1.5 g over several seconds) is not recognised
 # from the weight alone; the drift after the first letdown is extrapolated with a nominal
-# time constant (a 2-min drift is over-corrected, a 7-min one under-corrected). All
+# time constant (a 2-min drift is over-corrected, a 7-min one under-corrected); a fall of the
+# reading that outlasts `flow_rebase_s` (a tilt with no accelerometer) and is no lower than the
+# level a minute before is believed while it lasts: the volume reads low by up to the fall until
+# the weight is back and rebased (docs/detection.md, round 14). All
 # per-sample arithmetic is on small ints (|x| < 2**29): weights
 # are clamped to +-1,000,000 mg around a running reference, bins to 250 samples.
 #
@@ -514,6 +519,16 @@ class FlowStage:
                     ok = False
                 else:
                     self._tilt_undo = False  # upright and still in the tilt's frame: keep it
+        if ok and self._undo_mg < 0 and self._undo_k >= 0 and not self._tilt_undo:
+            # a fall taken as an offset (a tilt with no accelerometer, a lift): the block
+            # itself back in the frame before it ends it, while the lower envelope (v) still
+            # holds the fall's low for a few blocks (in the new frame, where the low reads
+            # as the prediction, its rise back up passed for milk: +7 g at 1.5 g/s)
+            v0 = self._bf.v_mg + self._undo_mg
+            if -tol <= v0 - pred <= tol + slack:
+                # (at the prediction if below it: the triangle may still hold the way back)
+                self._undo(k, v0 if v0 > pred else pred, False)
+                return
         if ok and -tol <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
@@ -567,7 +582,15 @@ class FlowStage:
             self._cand_k = k
             self._cand_n = 1
         if self._cand_n >= self._rebase_blocks:
-            self._rebase(k, v, pred, tol)
+            if -tol <= self._bf.v_mg - pred <= tol + slack:
+                # the block itself is back at the prediction: only the lower envelope (v)
+                # still holds the low of a fall (a tilt with no accelerometer, a lift) for a
+                # few blocks. The artifact is over, not a new level: a rebase on that low
+                # took the fall as an offset once the weight was back (+6.8 g of milk after
+                # a 17-degree tilt: late_lactation-302, seeds 300 at twice the ripple)
+                self._cand_n = 0
+            else:
+                self._rebase(k, v, pred, tol)
         elif (
             self._cand_n >= _TILT_REBASE_BLOCKS
             and self._tilt_step_mg >= 0
