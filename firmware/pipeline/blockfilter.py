@@ -15,8 +15,14 @@
 # ((bottle + milk) x cos - bottle) up to `tilt_min_cos_q10`, beyond it the bin is disturbed.
 # Samples go into fixed time bins (`flow_bin_ms`, trimmed mean: min and max dropped when a bin
 # has >= 3 samples), bins through a median of 3 and a 2-s triangle (two 5-bin boxcars), which
-# is sampled once a block (`flow_block_bins` bins). The cost per sample is a few integer
-# operations whatever the sample rate.
+# is sampled once a block (`flow_block_bins` bins). The triangle's median has a dead band: the
+# middle bin is clipped only beyond its neighbours by more than 2 x the bins' running mean
+# |second difference| - 1.5 g (0 in quiet bins: the plain median), so a pump's steady ripple
+# passes unbiased (the plain median clips its unequal peaks and troughs by an amount that
+# wanders as the bins drift through the pump's cycle); the owner closes the band (slot
+# _MED_HARD, which flow.py writes once a block) unless the blocks are quiet and nothing is held
+# or let go. The roughness and the block's lowest bin keep the plain median. The cost per
+# sample is a few integer operations whatever the sample rate.
 # Beside it, a linear chain for walking (lin_mg): the glitch rule, the trimmed mean and the
 # median of 3 drop a walk's swing extremes, so v_mg runs grams off the weight while walking
 # at 5 Hz. Every sample (tilt-corrected, before the glitch rule, clipped to the chain's
@@ -136,7 +142,9 @@ _LIN_R4 = const(69)
 _LIN_HI = const(74)  # the clip's top (_LIN_LO: its bottom)
 _LIN_WMIN = const(75)  # the open bin's lowest and highest sample (raw frame, before the
 _LIN_WMAX = const(76)  # glitch rule and the clip), mg
-_FIELDS = const(77)
+_D2_MEAN = const(77)  # running mean of the filtered bins' |second difference| (1/16 a bin), mg
+_MED_HARD = const(78)  # set by the owner: 1 = the triangle's median of three without its band
+_FIELDS = const(79)
 _LIN_CLIP_MG = const(1500)  # a sample is clipped to the output +- 1.5 g + 1.5 x the swing:
 # a single spike (3-60 g) would pass a linear filter whole
 _LIN_MAX_MG = const(4000000)  # bin means clamped to +-4e6 mg: 25 x that < 2**29
@@ -524,19 +532,35 @@ class BlockFilter:
         s[_BINS_CLOSED] = closed
         if closed < 3:
             return
-        if a > b:
-            t = a
-            a = b
-            b = t
-        m = x if x < b else b
-        if m < a:
-            m = a
+        lo = a if a < x else x
+        hi = a + x - lo
+        m = b
+        if m > hi:
+            m = hi
+        elif m < lo:
+            m = lo
+        # the triangle's input: the same, softened by a dead band (the middle bin clipped only
+        # beyond its neighbours by more than twice the bins' usual |second difference|, less
+        # 1.5 g). A pump's ripple (a second harmonic: unequal peaks and troughs) clipped by
+        # the plain median leaves a bias in v_mg that wanders as the bins drift through the
+        # pump's cycle (0.2-0.5 g with 2 g of ripple); a spike or a quiet bin is clipped as
+        # before (band 0). The roughness and the block's lowest bin keep the plain median.
+        # The owner closes the band while it holds or a press is let go (_MED_HARD)
+        ms = m
+        if s[_MED_HARD] == 0:
+            band = 2 * ((s[_D2_MEAN] << sx) >> sx) - 1500
+            if band > 0:
+                ms = b
+                if ms > hi + band:
+                    ms = hi + band
+                elif ms < lo - band:
+                    ms = lo - band
         # two 5-bin boxcars: a 2-s triangle that averages the 0.8-2 Hz pump ripple and
         # walking away before the blocks sample it once a second (no aliasing)
         i = s[_BOX_I]
-        sum1 = ((s[_BOX1_SUM] << sx) >> sx) + m - ((s[_BOX1 + i] << sx) >> sx)
+        sum1 = ((s[_BOX1_SUM] << sx) >> sx) + ms - ((s[_BOX1 + i] << sx) >> sx)
         s[_BOX1_SUM] = sum1
-        s[_BOX1 + i] = m
+        s[_BOX1 + i] = ms
         s[_BOX2_SUM] = ((s[_BOX2_SUM] << sx) >> sx) + sum1 - ((s[_BOX2 + i] << sx) >> sx)
         s[_BOX2 + i] = sum1
         s[_BOX_I] = i + 1 if i < 4 else 0
@@ -545,13 +569,16 @@ class BlockFilter:
         # roughness, part 2: |second difference| of consecutive filtered bins (what a 1-sample
         # bin cannot show in its range). Milk, even a changing flow, leaves it at the noise
         f1 = (s[_FILT1_MG] << sx) >> sx
-        if closed >= 5 and rn > 0:
+        if closed >= 5:
             d2 = m - 2 * f1 + ((s[_FILT2_MG] << sx) >> sx)
             if d2 < 0:
                 d2 = -d2
             if d2 > 1000000:
                 d2 = 1000000
-            rough[rn - 1] = rough[rn - 1] + d2
+            if rn > 0:
+                rough[rn - 1] = rough[rn - 1] + d2
+            dm = (s[_D2_MEAN] << sx) >> sx
+            s[_D2_MEAN] = dm + ((d2 - dm) >> 4)
         s[_FILT2_MG] = f1
         s[_FILT1_MG] = m
         if m < (s[_LO_MG] << sx) >> sx:

@@ -148,6 +148,7 @@ _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as 
 # and written here without the property's call (once a block, several times)
 _BF_REF_MG = const(6)
 _BF_OFFSET_MG = const(7)
+_BF_MED_HARD = const(78)  # 1: the block filter's triangle takes the plain median of three
 
 
 class Block:
@@ -427,6 +428,10 @@ class FlowStage:
         r.calm = self.calm_blocks
         r.flow_mg_s = self.flow_mg_s
         r.offset_mg = off
+        # the filter's triangle keeps its median's dead band (a pump's ripple passes
+        # unbiased) only while the blocks are quiet and nothing is held or let go: a hand's
+        # strokes, a walk or a knock would open it
+        self._bf_state[_BF_MED_HARD] = 0 if quiet and not (self.holding or self.unsettled) else 1
 
     def _rough_check(self, dist):
         # Is this block rough (the reading shaking: walking, knocks, strokes)? The filter gives
