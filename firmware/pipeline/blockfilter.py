@@ -545,7 +545,8 @@ class BlockFilter:
         # the plain median leaves a bias in v_mg that wanders as the bins drift through the
         # pump's cycle (0.2-0.5 g with 2 g of ripple); a spike or a quiet bin is clipped as
         # before (band 0). The roughness and the block's lowest bin keep the plain median.
-        # The owner closes the band while it holds or a press is let go (_MED_HARD)
+        # The owner closes the band (_MED_HARD) unless the blocks are quiet and nothing is
+        # held or let go
         ms = m
         if s[_MED_HARD] == 0:
             band = 2 * ((s[_D2_MEAN] << sx) >> sx) - 1500

@@ -524,7 +524,13 @@ class FlowStage:
                     ok = False
                 else:
                     self._tilt_undo = False  # upright and still in the tilt's frame: keep it
-        if ok and self._undo_mg < 0 and self._undo_k >= 0 and not self._tilt_undo:
+        if (
+            ok
+            and self._undo_mg < 0
+            and self._undo_k >= 0
+            and k - self._undo_k <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
+            and not self._tilt_undo
+        ):
             # a fall taken as an offset (a tilt with no accelerometer, a lift): the block
             # itself back in the frame before it ends it, while the lower envelope (v) still
             # holds the fall's low for a few blocks (in the new frame, where the low reads
