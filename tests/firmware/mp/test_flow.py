@@ -374,6 +374,16 @@ def test_a_fall_taken_as_an_offset_is_undone_when_the_weight_comes_back_slowly()
     assert not bad, bad
 
 
+def _worst_volume_error_mg(fs, readings, t_from, t_to):
+    """Feed `_tilted_bottle` readings to `fs`: the largest |volume - milk|, mg, over the
+    blocks written from `t_from` to `t_to` (s)."""
+    worst = 0
+    for t_ms, t, milk, w, m in readings:
+        if fs.update(t_ms, w, m) and t_from <= t < t_to:
+            worst = max(worst, abs(fs.volume_mg - int(milk * 1000)))
+    return worst
+
+
 def test_a_steady_tilt_the_accelerometer_reports_is_rebased_at_once():
     # a 38-degree tilt from 40 s to 70 s, bottles of 100 g and 150 g (the firmware assumes
     # 125 g: the correction is off by ~6.8 g, more than a block may jump), milk at 0.1 g/s.
@@ -417,10 +427,8 @@ def test_a_tilt_absorbed_as_an_offset_stays_out_of_the_volume_while_the_drift_mo
     for s in (1, 2, 3):
         seed(s)
         fs = _stage()
-        worst = milk = 0
-        for t_ms, t, milk, w, m in _tilted_bottle(200, ang, (120, 160), 100.0, 60, drift_g=3.0):
-            if fs.update(t_ms, w, m) and 125 <= t < 160:
-                worst = max(worst, abs(fs.volume_mg - int(milk * 1000)))
+        tilted = _tilted_bottle(200, ang, (120, 160), 100.0, 60, drift_g=3.0)
+        worst = _worst_volume_error_mg(fs, tilted, 125, 160)
         out = (s, worst, fs.volume_mg, fs._tare_raw)
         # the milk while tilted, within the lag and what the turn's blocks add before the
         # rebase (up to ~2 g: the correction's error grows with the angle)
@@ -438,12 +446,9 @@ def test_a_slow_lean_is_undone_upright_though_the_level_moved_inside_it():
     for s in (1, 2, 3):
         seed(s)
         fs = _stage()
-        worst = offset = 0
         lean = _tilted_bottle(260, ang, (60, 200), 100.0, 20, lean_to=math.radians(42))
-        for t_ms, t, milk, w, m in lean:
-            if fs.update(t_ms, w, m) and t >= 210:
-                worst = max(worst, abs(fs.volume_mg - int(milk * 1000)))
-                offset = fs.block.offset_mg
+        worst = _worst_volume_error_mg(fs, lean, 210, 260)
+        offset = fs.block.offset_mg  # the last block's, written after 210 s
         out = (s, worst, offset)
         assert offset == 0, out  # the tilt's offset given back upright
         # what is left: the error's growth inside the lean, counted as milk there (~3 g by
