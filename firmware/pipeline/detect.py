@@ -175,7 +175,11 @@ _SLOW_MG_S = const(60)  # at least 60 mg/s (a sustained flow; warm-up drift is <
 _SLOW_MAX_MG_S = const(1500)  # ... and at most this (faster is a step, not milk);
 _SLOW_RISE_MG_S = const(80)  # at least 80 mg/s above 150 % of the slope over the 10
 _SLOW_BEFORE_PCT = const(150)  # envelope values before (flow was low or decaying);
-_SLOW_LATE_PCT = const(80)  # the newest 5 values' slope >= 80 % of it (still rising);
+_SLOW_LATE_PCT = const(80)  # the newest 5 values' slope >= 1 / 80 % = 1.25 x it (still
+# speeding up: under strokes a flow that only holds is often their residue), or, on quiet
+# blocks (the newest _SLOW_W + _ENV_BLOCKS - 1 good, no hold or gap in both windows, the
+# slope before not falling faster than _SLOW_MG_S), >= 80 % of it (a flow that levels off:
+# an onset just after massage, where the CUSUM has no baseline yet);
 _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a step); in a
 # quiet stretch the block values themselves still rising (the CUSUM's test: a step stopped);
 _SLOW_RUN = const(3)
@@ -320,7 +324,8 @@ _C_WALK_WAIT = const(31)  # blocks left without a decision (the linear level fel
 _C_PRE_TILT = const(32)  # the tilt correction's possible error then (Block.tilt_err_mg)
 _C_TILT_REF = const(33)  # ... the one the newest block was judged against
 _C_TILT_WAIT = const(34)  # blocks the slow path still waits after the tilt error moved
-_C_SLOTS = const(35)
+_C_HOLD_K = const(35)  # the newest block held by the flow stage, or after a gap
+_C_SLOTS = const(36)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -465,6 +470,8 @@ class Detector:
         cs[cb + _C_SEEN] = k
         consecutive = k == last + 1
         held = 1 if blk.held else 0
+        if held or not consecutive:
+            cs[cb + _C_HOLD_K] = k  # the ring's values before may be in another frame
         code = _EV_NONE
         r = ptr32(self._ring)  # noqa: F821
         rb = ch * _RING
@@ -979,7 +986,15 @@ class Detector:
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
         if (
-            late * _SLOW_LATE_PCT >= now * 100
+            (
+                late * _SLOW_LATE_PCT >= now * 100
+                or (
+                    g >= _SLOW_W + _ENV_BLOCKS - 1
+                    and late * 100 >= now * _SLOW_LATE_PCT
+                    and before >= -_SLOW_MG_S
+                    and cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K] >= 2 * _SLOW_W + _ENV_BLOCKS - 1
+                )
+            )
             and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
             and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
             and not -_SLOW_WAIT < g < 0
