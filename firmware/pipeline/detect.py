@@ -84,6 +84,17 @@
 # event's onset_t_s) from the extra milk and the rise in flow. Not reported when that onset is
 # more than 30 s back (a `letdown` cue then is a wrong cue).
 #
+# Milk path (issue 12, round 15): after a taper only a new ejection brings the flow back. In
+# the first _MILK_TRY_BLOCKS blocks of a new high-flow period (the taper's, below) on settled,
+# quiet weight, with no letdown reported for it (the channel armed), the ejection was missed
+# by the paths above: a letdown at the channel's next call, found "milk" (as the session's
+# net before the first letdown). Its onset from the level's rise in the ring at the flow now
+# (_onset_back). Not when the stretch since the last hold or gap is under 20 blocks or the
+# rise began before it, when the level's slope 10-19 blocks back is within _SLOW_RISE_MG_S of
+# the flow (a slow decay hovering about the threshold), when the lower envelope rose over 8
+# blocks by less than half what the flow claims (presses lift the estimate, not the troughs),
+# or when the onset lies more than _LATE_MAX_MS back, as on the resume path (_milk_back).
+#
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
 # holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
 # (a leaky count: a block below takes one off), not before 6 accepted blocks after a hold (a
@@ -211,6 +222,8 @@ _RESUME_RISE_MG_S = const(40)  # ... and this much above the flow before
 _RESUME_FRAME_MG_S = const(150)  # after a frame change: the flow after at least this above
 # the flow before (the levels cannot be compared)
 _RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
+_MILK_GOOD = const(4)  # milk path (_milk_back): the newest blocks good, this many, ...
+_MILK_TRY_BLOCKS = const(10)  # ... tried in the first blocks of a high-flow period
 _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _RAMP_MG_S = const(60)  # a baseline rising this fast lies on an ejection's rise (mg/s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
@@ -325,7 +338,8 @@ _C_PRE_TILT = const(32)  # the tilt correction's possible error then (Block.tilt
 _C_TILT_REF = const(33)  # ... the one the newest block was judged against
 _C_TILT_WAIT = const(34)  # blocks the slow path still waits after the tilt error moved
 _C_HOLD_K = const(35)  # the newest block held by the flow stage, or after a gap
-_C_SLOTS = const(36)
+_C_MILK_TRY = const(36)  # blocks the milk path still tries in this high-flow period
+_C_SLOTS = const(37)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -1191,6 +1205,62 @@ class Detector:
             back = b2
         return back if back < dt else dt
 
+    def _milk_back(self, ch, flow):
+        # A high-flow period after a taper with no letdown for it (_taper_check): blocks back
+        # to the onset of the ejection that raised the flow (the level's rise above its lowest
+        # older value in the ring, at the flow now: _onset_back), or -1 when the stretch since
+        # the last hold or gap is too short to see where the rise began, the rise began before
+        # it, or the onset lies more than _LATE_MAX_MS back (a `letdown` cue then is a wrong
+        # cue; the flow stage has counted the milk)
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        span = cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K]
+        if span < 2 * _SLOW_W or cs[cb + _C_GOOD] < _MILK_GOOD:
+            return -1  # also on quiet blocks only (held presses scatter the flow estimate)
+        if span > _RING:
+            span = _RING
+        r = self._ring
+        b = ch * _RING
+        p = cs[cb + _C_POS]
+        now = r[b + p]
+        pre = now
+        j = _SLOW_W  # older than the blocks the flow is measured on
+        while j < span:
+            v = r[b + (p - j) % _RING]
+            if v < pre:
+                pre = v
+            j += 1
+        bms = self._block_ms
+        df = flow * bms // 1000
+        if df <= 0 or now - pre < 4 * self.noise_mg[ch]:
+            return -1
+        # milk that stays: the lower envelope (minimum over _ENV_BLOCKS) rose over the newest 8
+        # blocks by at least half what the flow claims (a hand only adds weight, so held
+        # presses that lift the flow estimate between their troughs leave it flat)
+        e0 = now
+        e8 = now
+        j = 0
+        while j < _ENV_BLOCKS:
+            v = r[b + (p - j) % _RING]
+            if v < e0:
+                e0 = v
+            v = r[b + (p - 8 - j) % _RING]
+            if j == 0 or v < e8:
+                e8 = v
+            j += 1
+        if e0 - e8 < 4 * df:
+            return -1
+        # the flow rose (after a taper it only decays): the level's slope over the 10 blocks
+        # before the newest 10 lies well below the flow now (a slow decay hovering about the
+        # threshold does not)
+        self._fit(ch, _SLOW_W, _SLOW_W, 0)
+        if flow - self._fit_b8 * 125 // bms < _SLOW_RISE_MG_S:
+            return -1
+        back = self._onset_back(now - pre, df, span, bms)
+        if back >= span - 1 or back > _LATE_MAX_MS // bms:
+            return -1
+        return back
+
     def _fl_bad(self, ch, n):
         # something pulled the weight below the milk (walking, a tilt, a lift): the floor
         # restarts once the weight has stayed back up at the floor from before (milk never
@@ -1526,6 +1596,7 @@ class Detector:
         self.onset_ms[ch] = t_ms - (cs[cb + _C_BASE_AGE] + 1) * self._block_ms
         self._armed[ch] = 0
         self._confirm[ch] = 0
+        self._pending[ch] = 0  # one ejection, one event (a milk-path report may be waiting)
         cs[cb + _C_CUSUM_Q4] = 0
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
@@ -1586,10 +1657,27 @@ class Detector:
                 if hr >= need:
                     inh[ch] = 1
                     cs[cb + _C_LOW_RUN] = 0
+                    # after a taper only a new ejection brings the flow back: on settled
+                    # weight, with no letdown reported for it (armed), it is one the letdown
+                    # paths missed; reported at this channel's next call (update: pending)
+                    if int(ptr32(self.tapers)[ch]) > 0:  # noqa: F821
+                        cs[cb + _C_MILK_TRY] = _MILK_TRY_BLOCKS
             elif hr > 0:
                 if unsettled == 0 or flow < 0:
                     cs[cb + _C_HIGH_RUN] = hr - 1
             return _EV_NONE
+        mt = cs[cb + _C_MILK_TRY]
+        if mt > 0:
+            # after a taper only a new ejection brings the flow back: in the first blocks of
+            # a high-flow period, on settled weight, with no letdown reported for it (armed),
+            # it is one the letdown paths missed; reported at this channel's next call
+            cs[cb + _C_MILK_TRY] = mt - 1
+            if unsettled == 0 and int(ptr8(self._armed)[ch]) != 0:  # noqa: F821
+                back = int(self._milk_back(ch, flow))
+                if back >= 0:
+                    ptr8(self._pending)[ch] = _FOUND_MILK  # noqa: F821
+                    cs[cb + _C_BASE_AGE] = back
+                    cs[cb + _C_MILK_TRY] = 0
         lr = (cs[cb + _C_LOW_RUN] << sx) >> sx
         tb = int(self._taper_blocks)
         if flow < int(self._taper):

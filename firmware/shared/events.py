@@ -49,7 +49,8 @@ END_TRACE = const(4)  # the emulator's recorded trace ran out
 FOUND_RISE = const(1)  # the weight rose on quiet blocks (the evidence test)
 FOUND_SLOW = const(2)  # a sustained rise of the lower envelope (slow, or under disturbance)
 FOUND_RESUME = const(3)  # milk that arrived during a disturbance, seen when the level settled
-FOUND_MILK = const(4)  # the safety net: milk in the bottles (or flow) with no letdown yet
+FOUND_MILK = const(4)  # the safety net: milk in the bottles (or flow) with no letdown yet;
+# after a taper, a new high-flow period with no letdown for it (detect.py's milk path)
 FOUND_FLOOR = const(5)  # the floor (the weight between massage strokes) rose like milk
 FOUND_WALK = const(6)  # the gait-cancelled weight rose like milk during a walk
 
