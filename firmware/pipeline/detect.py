@@ -1657,9 +1657,7 @@ class Detector:
                 if hr >= need:
                     inh[ch] = 1
                     cs[cb + _C_LOW_RUN] = 0
-                    # after a taper only a new ejection brings the flow back: on settled
-                    # weight, with no letdown reported for it (armed), it is one the letdown
-                    # paths missed; reported at this channel's next call (update: pending)
+                    # a new period after a taper: the milk path tries its first blocks (below)
                     if int(ptr32(self.tapers)[ch]) > 0:  # noqa: F821
                         cs[cb + _C_MILK_TRY] = _MILK_TRY_BLOCKS
             elif hr > 0:
@@ -1668,9 +1666,9 @@ class Detector:
             return _EV_NONE
         mt = cs[cb + _C_MILK_TRY]
         if mt > 0:
-            # after a taper only a new ejection brings the flow back: in the first blocks of
-            # a high-flow period, on settled weight, with no letdown reported for it (armed),
-            # it is one the letdown paths missed; reported at this channel's next call
+            # the milk path (module comment): after a taper only a new ejection brings the
+            # flow back; on settled weight, with no letdown reported for it (armed), it is one
+            # the other paths missed, reported at this channel's next call (update: pending)
             cs[cb + _C_MILK_TRY] = mt - 1
             if unsettled == 0 and int(ptr8(self._armed)[ch]) != 0:  # noqa: F821
                 back = int(self._milk_back(ch, flow))
