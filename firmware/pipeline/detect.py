@@ -1021,15 +1021,7 @@ class Detector:
             return False
         cs[cb + _C_SLOW_RUN] = 0
         # the level without the milk: the envelope before the rise
-        r = self._ring
-        b = ch * _RING
-        e = _VCLAMP * 16
-        j = cs[cb + _C_POS] - _SLOW_W - _ENV_BLOCKS
-        while j < cs[cb + _C_POS] - _SLOW_W:
-            j += 1
-            if r[b + j % _RING] < e:
-                e = r[b + j % _RING]
-        cs[cb + _C_BASE_MG] = e
+        cs[cb + _C_BASE_MG] = self._ring_min(ch, _SLOW_W, _ENV_BLOCKS)
         cs[cb + _C_BASE_AGE] = _SLOW_W
         return True
 
@@ -1205,6 +1197,20 @@ class Detector:
             back = b2
         return back if back < dt else dt
 
+    def _ring_min(self, ch, age, n):
+        # the lowest of the channel's ring values at ages age .. age + n - 1 (n >= 1)
+        r = self._ring
+        b = ch * _RING
+        p = self._cs[ch * _C_SLOTS + _C_POS] - age
+        e = r[b + p % _RING]
+        j = 1
+        while j < n:
+            v = r[b + (p - j) % _RING]
+            if v < e:
+                e = v
+            j += 1
+        return e
+
     def _milk_back(self, ch, flow):
         # A high-flow period after a taper with no letdown for it (_taper_check): blocks back
         # to the onset of the ejection that raised the flow (the level's rise above its lowest
@@ -1219,17 +1225,9 @@ class Detector:
             return -1  # also on quiet blocks only (held presses scatter the flow estimate)
         if span > _RING:
             span = _RING
-        r = self._ring
-        b = ch * _RING
-        p = cs[cb + _C_POS]
-        now = r[b + p]
-        pre = now
-        j = _SLOW_W  # older than the blocks the flow is measured on
-        while j < span:
-            v = r[b + (p - j) % _RING]
-            if v < pre:
-                pre = v
-            j += 1
+        now = self._ring[ch * _RING + cs[cb + _C_POS]]
+        # the lowest older value, older than the blocks the flow is measured on
+        pre = min(now, self._ring_min(ch, _SLOW_W, span - _SLOW_W))
         bms = self._block_ms
         df = flow * bms // 1000
         if df <= 0 or now - pre < 4 * self.noise_mg[ch]:
@@ -1237,18 +1235,7 @@ class Detector:
         # milk that stays: the lower envelope (minimum over _ENV_BLOCKS) rose over the newest 8
         # blocks by at least half what the flow claims (a hand only adds weight, so held
         # presses that lift the flow estimate between their troughs leave it flat)
-        e0 = now
-        e8 = now
-        j = 0
-        while j < _ENV_BLOCKS:
-            v = r[b + (p - j) % _RING]
-            if v < e0:
-                e0 = v
-            v = r[b + (p - 8 - j) % _RING]
-            if j == 0 or v < e8:
-                e8 = v
-            j += 1
-        if e0 - e8 < 4 * df:
+        if self._ring_min(ch, 0, _ENV_BLOCKS) - self._ring_min(ch, 8, _ENV_BLOCKS) < 4 * df:
             return -1
         # the flow rose (after a taper it only decays): the level's slope over the 10 blocks
         # before the newest 10 lies well below the flow now (a slow decay hovering about the
