@@ -339,7 +339,11 @@ _C_TILT_REF = const(33)  # ... the one the newest block was judged against
 _C_TILT_WAIT = const(34)  # blocks the slow path still waits after the tilt error moved
 _C_HOLD_K = const(35)  # the newest block held by the flow stage, or after a gap
 _C_MILK_TRY = const(36)  # blocks the milk path still tries in this high-flow period
-_C_SLOTS = const(37)
+_C_FRAME_OFF = const(37)  # the flow stage's offset (Block.offset_mg) at the newest block
+_C_FRAME_AGE = const(38)  # blocks since it last moved (a new frame: the flow restarts), capped
+_C_TAPER_FLOW = const(39)  # the flow at the taper check before, mg/s
+_C_STEP_FLOW = const(40)  # ... and at the one before the newest new frame or tilt step
+_C_SLOTS = const(41)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -379,6 +383,16 @@ _TAPER_AFTER_BLOCKS = const(20)
 _TAPER_FIT_BLOCKS = const(4)
 _TAPER_RISE_MG_S = const(100)
 _TAPER_REENTRY_MG_S = const(40)
+# A step in the weight's frame spoils the 8-block flow (flow_window_blocks) until its window
+# has passed it: a new frame (the flow stage's offset moved: a rebase or its undoing) starts
+# the flow's ring afresh, and after a rebase that credited the prediction the lower envelope's
+# old low made the estimate fall to 0 and climb back over 8 blocks with 0.17 g/s flowing
+# (late_me-004); the tilt correction's error steps as a tilt begins and ends ((bottle - the
+# 125 g assumed) x (1/cos - 1)), and the slope across it read -180 mg/s with 0.25 g/s flowing.
+# When the flow before the step was high, for 8 blocks after it a low flow does not count
+# toward a taper: after a tilt step not at all, after a new frame only while it falls (a flow
+# that climbs back is the estimate rebuilding)
+_TAPER_FRESH_BLOCKS = const(8)
 
 
 class Detector:
@@ -483,6 +497,13 @@ class Detector:
             return _EV_NONE
         cs[cb + _C_SEEN] = k
         consecutive = k == last + 1
+        off = int(blk.offset_mg)
+        if off != ((cs[cb + _C_FRAME_OFF] << sx) >> sx):
+            cs[cb + _C_FRAME_OFF] = off
+            cs[cb + _C_FRAME_AGE] = 0
+            cs[cb + _C_STEP_FLOW] = cs[cb + _C_TAPER_FLOW]
+        elif cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS:
+            cs[cb + _C_FRAME_AGE] = cs[cb + _C_FRAME_AGE] + 1
         held = 1 if blk.held else 0
         if held or not consecutive:
             cs[cb + _C_HOLD_K] = k  # the ring's values before may be in another frame
@@ -499,6 +520,7 @@ class Detector:
             moved = 1
             cs[cb + _C_TILT_REF] = te
             cs[cb + _C_TILT_WAIT] = _TILT_WAIT
+            cs[cb + _C_STEP_FLOW] = cs[cb + _C_TAPER_FLOW]
         else:
             moved = 0
             if cs[cb + _C_TILT_WAIT] != 0:
@@ -1665,7 +1687,16 @@ class Detector:
                     cs[cb + _C_MILK_TRY] = 0
         lr = (cs[cb + _C_LOW_RUN] << sx) >> sx
         tb = int(self._taper_blocks)
+        before = (cs[cb + _C_TAPER_FLOW] << sx) >> sx
+        cs[cb + _C_TAPER_FLOW] = flow
         if flow < int(self._taper):
+            if ((cs[cb + _C_STEP_FLOW] << sx) >> sx) >= int(self._taper):
+                # the flow was high before a step the estimate's window now spans (module
+                # constants above); a low value then is not yet a taper
+                if cs[cb + _C_TILT_WAIT] > _TILT_WAIT - _TAPER_FRESH_BLOCKS:
+                    return _EV_NONE
+                if cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS and flow >= before:
+                    return _EV_NONE
             lr += 1
             cs[cb + _C_LOW_RUN] = lr
             if lr >= tb:
