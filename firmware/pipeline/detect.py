@@ -196,7 +196,11 @@ _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a st
 _SLOW_RUN = const(3)
 _SLOW_WAIT = const(10)  # and not in the first 10 blocks of massage (the strokes' residue in
 # the envelope builds up as they start)
-_TILT_WAIT = const(_SLOW_W + _ENV_BLOCKS)  # ... and the slow path waits this long after
+# ... and the slow path waits this long after the tilt error moved: until both its windows
+# (the newest 10 envelope values and the 10 before, 5 blocks each) have passed the step; a wait
+# for the newest window only left the step in the one before, and the flow then measured from
+# it passed for a rise (a 150-g bottle tilted 20 degrees in a decaying flow: a letdown 20 s in)
+_TILT_WAIT = const(2 * _SLOW_W + _ENV_BLOCKS - 1)
 
 # Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
 # a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are

@@ -357,3 +357,12 @@ def test_a_tilt_of_a_bottle_the_correction_does_not_fit_gives_no_taper_while_mil
     # before the step was high: one taper, after the true one, in each
     for case, (tps, lds) in zip(_TILT_CASES, _tilt_in_decay(_TILT_CASES)):
         assert len(tps) == 1 and 171.6 - 5 <= tps[0] <= 171.6 + 45, (case, tps, lds)
+
+
+def test_a_tilt_of_a_bottle_the_correction_does_not_fit_gives_no_second_letdown():
+    # the same 24 sessions: one letdown each. The slow path waited 15 blocks after the tilt
+    # error moved, while its window before (ages 10-24) still held the step: with a 150-g
+    # bottle at 20 degrees the slope measured from it passed for a rise 20 s into the tilt
+    # (2 of these 24, and 5 more after the early taper of the test above)
+    for case, (tps, lds) in zip(_TILT_CASES, _tilt_in_decay(_TILT_CASES)):
+        assert len(lds) == 1 and 60 <= lds[0] <= 80, (case, tps, lds)
