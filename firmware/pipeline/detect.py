@@ -29,7 +29,8 @@
 # unsettled (it fell: a press was released) and across a gap, the evidence is dropped and the
 # baseline restarts (`ld_min_base_blocks` good blocks before a decision). After a letdown the
 # channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
-# (at least `ld_rearm_mg_s`) and `ld_gap_s` have passed: one ejection, one event.
+# (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s` only)
+# and `ld_gap_s` have passed: one ejection, one event.
 #
 # The residual scale is the residuals' own (EWMA of |res|) but at most twice the block
 # noise: an ejection's residuals and the concave decay after it would otherwise inflate it
@@ -756,18 +757,21 @@ class Detector:
 
     def _rearm_due(self, t_ms, ch, flow, peaks, i):
         # one ejection, one event: a channel re-arms once its flow has fallen ld_rearm_pct %
-        # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed.
-        # peaks[i]: that peak (the CUSUM's and the floor path's own), raised to `flow` here
+        # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed;
+        # from twice ld_gap_s on, a fall of ld_rearm_mg_s is enough: the ejection is past its
+        # peak, and a flow that decays slowly (tau of minutes) or whose peak came during a
+        # hold fell 20 % only after the next ejection had begun (many-001, 128 s), which
+        # then went unreported. peaks[i]: that peak (the CUSUM's and the floor path's own),
+        # raised to `flow` here
         peak = peaks[i]
         if flow > peak:
             peak = flow
             peaks[i] = flow
+        since = t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS]
         drop = peak * self._rearm_pct // 100
-        if drop < self._rearm_min:
+        if drop < self._rearm_min or since >= 2 * self._gap_ms:
             drop = self._rearm_min
-        return (
-            flow <= peak - drop and t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS] >= self._gap_ms
-        )
+        return flow <= peak - drop and since >= self._gap_ms
 
     @micropython.viper
     def _letdown(self, t_ms: int, ch: int, k: int) -> int:

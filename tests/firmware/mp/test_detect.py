@@ -61,6 +61,21 @@ def test_a_second_ejection_on_a_decaying_flow_is_a_new_letdown():
     assert 120 - 3 <= lds[1] <= 120 + 20, events
 
 
+def test_a_second_ejection_on_a_flow_that_decays_over_minutes_is_a_new_letdown():
+    # the first ejection's flow decays with a tau of 10 minutes: by the second onset (90-110
+    # s) it has fallen ~10 % from its peak, not the 20 % that re-armed the channel, and the
+    # second went unreported (8 of these 9). From 2 x ld_gap_s after a letdown a fall of
+    # ld_rearm_mg_s re-arms it: each found within 20 s, and no letdown between the two
+    for on2 in (90.0, 100.0, 110.0):
+        for s in (1, 2, 3):
+            seed(s)
+            events = session([[(40.0, 12.0, 0.5, 600.0), (on2, 12.0, 0.4, 60.0)]], 200)[0]
+            lds = _letdowns(events)
+            assert len(lds) == 2, (on2, s, events)
+            assert 40 - 3 <= lds[0] <= 40 + 20, (on2, s, events)
+            assert on2 - 3 <= lds[1] <= on2 + 20, (on2, s, events)
+
+
 def test_a_late_ejection_after_flow_stopped_is_found():
     events = session([[(30.0, 10.0, 0.5, 25.0), (300.0, 15.0, 0.3, 30.0)]], 400)[0]
     lds = _letdowns(events)
