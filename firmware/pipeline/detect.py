@@ -394,10 +394,14 @@ _TAPER_REENTRY_MG_S = const(40)
 # old low made the estimate fall to 0 and climb back over 8 blocks with 0.17 g/s flowing
 # (late_me-004); the tilt correction's error steps as a tilt begins and ends ((bottle - the
 # 125 g assumed) x (1/cos - 1)), and the slope across it read -180 mg/s with 0.25 g/s flowing.
-# When the flow before the step was high, for 8 blocks after it a low flow does not count
-# toward a taper: after a tilt step not at all, after a new frame only while it falls (a flow
-# that climbs back is the estimate rebuilding)
+# When the flow before the step was above the threshold by _TAPER_STEP_MG_S (one just above
+# it may be tapering as the step comes: under held presses in continuous-203 of seeds 200 the
+# flow read 101 mg/s before a press's rebase, and its taper came 24 s later for the rule), for
+# 8 blocks after the step a low flow does not count toward a taper: after a tilt step not at
+# all, after a new frame only while it falls (a flow that climbs back is the estimate
+# rebuilding)
 _TAPER_FRESH_BLOCKS = const(8)
+_TAPER_STEP_MG_S = const(20)
 
 
 class Detector:
@@ -1698,9 +1702,9 @@ class Detector:
         before = (cs[cb + _C_TAPER_FLOW] << sx) >> sx
         cs[cb + _C_TAPER_FLOW] = flow
         if flow < int(self._taper):
-            if ((cs[cb + _C_STEP_FLOW] << sx) >> sx) >= int(self._taper):
-                # the flow was high before a step the estimate's window now spans (module
-                # constants above); a low value then is not yet a taper
+            if ((cs[cb + _C_STEP_FLOW] << sx) >> sx) >= int(self._taper) + _TAPER_STEP_MG_S:
+                # the flow was above the threshold before a step the estimate's window now
+                # spans (module constants above); a low value then is not yet a taper
                 if cs[cb + _C_TILT_WAIT] > _TILT_WAIT - _TAPER_FRESH_BLOCKS:
                     return _EV_NONE
                 if cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS and flow >= before:
