@@ -431,9 +431,9 @@ class Detector:
         self._taper_blocks = g("taper_blocks", 6)
         n = n_channels
         self.n_channels = n
-        self._ring = array("i", [0] * (n * _RING))
+        self._ring = array("i", bytes(4 * n * _RING))
         # the per-channel integers: one array('i'), _C_SLOTS slots per channel (_C_*)
-        self._cs = array("i", [0] * (n * _C_SLOTS))
+        self._cs = array("i", bytes(4 * n * _C_SLOTS))
         self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
         self._joint_cusum_q4 = 0  # joint CUSUM
         self._jconf = 0  # a joint crossing waits for its confirming block
@@ -453,16 +453,16 @@ class Detector:
         self._pre_dist = bytearray(n)
         self._tilt_blk = bytearray(n)  # the newest block was good only as a steady tilt
         # floor path: raw lowest bins of consecutive valid blocks, newest at slot _F_POS
-        self._fl = array("i", [0] * (n * _FL_RING))
+        self._fl = array("i", bytes(4 * n * _FL_RING))
         # the floor path's state per channel: one array('i'), _F_SLOTS slots per channel
-        self._fs = array("i", [0] * (n * _F_SLOTS))
+        self._fs = array("i", bytes(4 * n * _F_SLOTS))
         for ch in range(n):
             self._fs[ch * _F_SLOTS + _F_K] = -1
             self._fs[ch * _F_SLOTS + _F_DEV_Q4] = 300 * 16
             self._fs[ch * _F_SLOTS + _F_SD] = 260
-        self._fl_fu = array("i", [0] * (n * _FL_RING))  # the floor after each, mg
+        self._fl_fu = array("i", bytes(4 * n * _FL_RING))  # the floor after each, mg
         # walk path: the linear levels (median of 3, raw frame) of consecutive blocks
-        self._lr = array("i", [0] * (n * _WK_RING))
+        self._lr = array("i", bytes(4 * n * _WK_RING))
         for ch in range(n):
             self._armed[ch] = 1
             self._cs[ch * _C_SLOTS + _C_SEEN] = -1
