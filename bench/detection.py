@@ -91,7 +91,12 @@ def run(ctx: BenchContext) -> dict:
         for name, fn in BASELINES.items():
             results[name] = fn(trace)
         row = {"name": rec.name, **rec.meta, "truth": rec.truth.to_dict()}
-        wearer.add(rec.truth, rec.params, results["firmware"])
+        wearer.add(rec.truth, rec.params, results["firmware"], rec.name)
+        row["wrong_cues"] = [
+            {"kind": kind, "t_s": t_s, "note": note}
+            for name, kind, t_s, note in wearer.where
+            if name == rec.name
+        ]
         for d, pred in results.items():
             cards[d].add(rec.truth, pred)
             by_kind.setdefault((d, rec.meta["kind"]), Scorecard()).add(rec.truth, pred)
@@ -169,6 +174,8 @@ def run(ctx: BenchContext) -> dict:
             wf["taper_false_motion"],
         )
     )
+    for line in wearer.where_text():
+        print("      " + line)
     scored = [r for r in per_session if r["firmware"]["volume_ml"] is not None]
     if scored:
         worst = max(scored, key=lambda r: r["firmware"]["figures"]["volume_err_max_ml"])

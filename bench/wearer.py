@@ -1,9 +1,12 @@
 """What the wearer feels: recall by context, wrong cues and tapers judged against the TRUE flow.
 
     card = WearerCard()
-    card.add(truth, params, pred)   # per session: scenarios.Truth, its params, a Prediction
+    card.add(truth, params, pred, name)  # per session: scenarios.Truth, its params, a
+                                         # Prediction, the session's name
     card.figures()                  # me_recall_motion, me_recall_clean, wrong_cues_per_session,
                                     # taper_false_motion, and the counts behind them
+    card.where                      # each wrong cue and taper in flow: (name, kind, t_s, note)
+    card.where_text()               # the same, one line per session (the report prints it)
 
 Rules (issue 12, point 6):
 - An onset is *in motion* when a walk, tilt or hand pressure on its bottle (or on both)
@@ -20,6 +23,9 @@ Rules (issue 12, point 6):
 - A breakdown, not a target: recall in motion of the onsets whose ejection brings at least
   SIZE_G of its own milk in its first 20 s (`me_recall_motion_2g`) and of the smaller ones
   (`me_recall_motion_under_2g`), with their counts: where the misses lie.
+- Where: `where` lists every wrong cue (kind as in `wrong_cues_*`, with the phase for a
+  missed letdown and the true flow for the others) and every taper in flow (`taper_in_flow`,
+  with its bottle), so a figure can be traced to its sessions without rerunning the rules.
 
 Limits: the phase at an onset comes from the replay's `phase` events; a session whose
 replay failed is not scored here.
@@ -97,8 +103,16 @@ class WearerCard:
         }
         self.taper_false_motion = 0
         self.motion_by_size = {"2g": [0, 0], "under_2g": [0, 0]}  # [onsets, found]
+        self.where: list[tuple[str, str, float, str]] = []  # (session, kind, t_s, note)
 
-    def add(self, truth, params: dict, pred: Prediction | None) -> None:
+    def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
+        if kind in self.wrong:
+            self.wrong[kind] += 1
+        else:
+            self.taper_false_motion += 1
+        self.where.append((name, kind, round(t_s, 1), note))
+
+    def add(self, truth, params: dict, pred: Prediction | None, name: str = "?") -> None:
         if pred is None:
             return
         self.sessions += 1
@@ -120,8 +134,9 @@ class WearerCard:
                         cell[1] += t in matched
         for ch in range(min(n_ch, len(pred.tapers_s))):
             for t in pred.tapers_s[ch]:
-                if ch < len(breasts) and _mean_flow(breasts[ch : ch + 1], t) >= TAPER_FLOW_G_S:
-                    self.taper_false_motion += 1
+                flow = _mean_flow(breasts[ch : ch + 1], t) if ch < len(breasts) else 0.0
+                if flow >= TAPER_FLOW_G_S:
+                    self._wrong(name, "taper_in_flow", t, "bottle %d, %.2f g/s" % (ch + 1, flow))
         cues = [(float(c["t_s"]), c["cue"]) for c in pred.other.get("cues", [])]
         all_onsets = sorted(t for o in truth.onsets_s for t in o)
         for t, cue in cues:
@@ -129,17 +144,18 @@ class WearerCard:
             if cue == "stimulate":
                 milk = sum(b.mass_g(t) for b in breasts)
                 if milk >= STIM_MILK_G or flow >= STIM_FLOW_G_S:
-                    self.wrong["stimulate"] += 1
+                    self._wrong(name, cue, t, "%.1f g, %.2f g/s" % (milk, flow))
             elif cue == "letdown":
                 lo, hi = LETDOWN_CUE_WINDOW_S
                 if not any(t + lo <= o <= t + hi for o in all_onsets):
-                    self.wrong["letdown"] += 1
+                    self._wrong(name, cue, t, "no onset")
             elif cue in ("massage", "hand_express"):
-                if _mean_flow(breasts, t) >= MASSAGE_FLOW_G_S:
-                    self.wrong[cue] += 1
+                mean = _mean_flow(breasts, t)
+                if mean >= MASSAGE_FLOW_G_S:
+                    self._wrong(name, cue, t, "%.2f g/s" % mean)
             elif cue == "done":
                 if t < MAX_SESSION_S - 0.5 and flow >= DONE_FLOW_G_S:
-                    self.wrong["done"] += 1
+                    self._wrong(name, cue, t, "%.2f g/s" % flow)
         # onsets that begin in stimulation or massage and get no letdown cue within 30 s
         phases = pred.other.get("phases", [])
         ld_cues = [t for t, c in cues if c == "letdown"]
@@ -148,10 +164,19 @@ class WearerCard:
             if last is not None and o - last < SAME_ONSET_S:
                 continue
             last = o
-            if _phase_at(phases, o) not in ("stimulation", "massage"):
+            phase = _phase_at(phases, o)
+            if phase not in ("stimulation", "massage"):
                 continue
             if not any(o - 3.0 <= t <= o + MISSED_CUE_S for t in ld_cues):
-                self.wrong["missed_letdown"] += 1
+                self._wrong(name, "missed_letdown", o, "in " + phase)
+
+    def where_text(self) -> list[str]:
+        """One line per session with a wrong cue or a taper in flow, in the order added:
+        "many-101: missed_letdown 425.4 s (in massage), taper_in_flow 421.0 s (...)"."""
+        lines: dict[str, list[str]] = {}
+        for name, kind, t_s, note in self.where:
+            lines.setdefault(name, []).append("%s %.1f s (%s)" % (kind, t_s, note))
+        return ["%s: %s" % (name, ", ".join(items)) for name, items in lines.items()]
 
     def figures(self) -> dict:
         def ratio(a, b):

@@ -295,3 +295,33 @@ def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s()
     assert (f["me_onsets_motion_2g"], f["me_recall_motion_2g"]) == (1, 1.0)
     assert (f["me_onsets_motion_under_2g"], f["me_recall_motion_under_2g"]) == (1, 0.0)
     assert (f["me_onsets_clean"], f["me_recall_clean"]) == (1, 1.0)
+
+
+def test_wearer_card_says_where_each_wrong_cue_and_taper_in_flow_lies():
+    # one ejection at 100 s (0.4 g/s peak) that begins in stimulation and gets no letdown cue,
+    # a `massage` cue at its peak, a taper reported at its peak, and a `letdown` cue at 400 s
+    # with no onset near it: four entries, each named by its session, kind and time
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    onset = round(Ejection(*ejections[0]).onset_10pct_s, 2)
+    truth = Truth("few", [[onset]], [[]], [30.0], 30.0, [])
+    pred = score.Prediction([[]], [[112.0]], 30.0)
+    pred.other["phases"] = [{"t_s": 0.0, "phase": "stimulation"}]
+    pred.other["cues"] = [{"t_s": 112.0, "cue": "massage"}, {"t_s": 400.0, "cue": "letdown"}]
+    card = WearerCard()
+    card.add(truth, params, pred, "few-900")
+    f = card.figures()
+    assert (f["wrong_cues_massage"], f["wrong_cues_letdown"]) == (1, 1)
+    assert (f["wrong_cues_missed_letdown"], f["taper_false_motion"]) == (1, 1)
+    kinds = sorted((kind, t_s) for name, kind, t_s, _ in card.where if name == "few-900")
+    assert kinds == [
+        ("letdown", 400.0),
+        ("massage", 112.0),
+        ("missed_letdown", round(onset, 1)),
+        ("taper_in_flow", 112.0),
+    ]
+    (line,) = card.where_text()
+    assert line.startswith("few-900: ")
+    assert "missed_letdown %.1f s (in stimulation)" % onset in line
