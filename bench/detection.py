@@ -91,12 +91,8 @@ def run(ctx: BenchContext) -> dict:
         for name, fn in BASELINES.items():
             results[name] = fn(trace)
         row = {"name": rec.name, **rec.meta, "truth": rec.truth.to_dict()}
-        wearer.add(rec.truth, rec.params, results["firmware"], rec.name)
-        row["wrong_cues"] = [
-            {"kind": kind, "t_s": t_s, "note": note}
-            for name, kind, t_s, note in wearer.where
-            if name == rec.name
-        ]
+        where = wearer.add(rec.truth, rec.params, results["firmware"], rec.name)
+        row["wrong_cues"] = [{"kind": k, "t_s": t_s, "note": note} for _, k, t_s, note in where]
         for d, pred in results.items():
             cards[d].add(rec.truth, pred)
             by_kind.setdefault((d, rec.meta["kind"]), Scorecard()).add(rec.truth, pred)

@@ -2,7 +2,8 @@
 
     card = WearerCard()
     card.add(truth, params, pred, name)  # per session: scenarios.Truth, its params, a
-                                         # Prediction, the session's name
+                                         # Prediction, the session's name; returns the
+                                         # session's entries of card.where
     card.figures()                  # me_recall_motion, me_recall_clean, wrong_cues_per_session,
                                     # taper_false_motion, and the counts behind them
     card.where                      # each wrong cue and taper in flow: (name, kind, t_s, note)
@@ -49,6 +50,8 @@ MISSED_CUE_S = 30.0
 SAME_ONSET_S = 5.0
 SIZE_G = 2.0
 SIZE_WINDOW_S = 20.0
+WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
+TAPER_IN_FLOW = "taper_in_flow"  # where's kind for a taper while the true flow is high
 
 
 def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
@@ -93,28 +96,19 @@ class WearerCard:
         self.sessions = 0
         self.onsets = {"motion": 0, "clean": 0}
         self.found = {"motion": 0, "clean": 0}
-        self.wrong = {
-            "stimulate": 0,
-            "letdown": 0,
-            "massage": 0,
-            "hand_express": 0,
-            "done": 0,
-            "missed_letdown": 0,
-        }
-        self.taper_false_motion = 0
         self.motion_by_size = {"2g": [0, 0], "under_2g": [0, 0]}  # [onsets, found]
-        self.where: list[tuple[str, str, float, str]] = []  # (session, kind, t_s, note)
+        # each wrong cue (a WRONG_KINDS kind) and taper in flow: (session, kind, t_s, note);
+        # figures() counts them
+        self.where: list[tuple[str, str, float, str]] = []
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
-        if kind in self.wrong:
-            self.wrong[kind] += 1
-        else:
-            self.taper_false_motion += 1
         self.where.append((name, kind, round(t_s, 1), note))
 
-    def add(self, truth, params: dict, pred: Prediction | None, name: str = "?") -> None:
+    def add(self, truth, params: dict, pred: Prediction | None, name: str = "?") -> list:
+        """Scores one session; returns its entries of `where` (empty when pred is None)."""
+        first = len(self.where)
         if pred is None:
-            return
+            return []
         self.sessions += 1
         breasts = scn_mod.breasts_from_params(params)
         n_ch = len(truth.onsets_s)
@@ -136,7 +130,7 @@ class WearerCard:
             for t in pred.tapers_s[ch]:
                 flow = _mean_flow(breasts[ch : ch + 1], t) if ch < len(breasts) else 0.0
                 if flow >= TAPER_FLOW_G_S:
-                    self._wrong(name, "taper_in_flow", t, "bottle %d, %.2f g/s" % (ch + 1, flow))
+                    self._wrong(name, TAPER_IN_FLOW, t, "bottle %d, %.2f g/s" % (ch + 1, flow))
         cues = [(float(c["t_s"]), c["cue"]) for c in pred.other.get("cues", [])]
         all_onsets = sorted(t for o in truth.onsets_s for t in o)
         for t, cue in cues:
@@ -169,6 +163,7 @@ class WearerCard:
                 continue
             if not any(o - 3.0 <= t <= o + MISSED_CUE_S for t in ld_cues):
                 self._wrong(name, "missed_letdown", o, "in " + phase)
+        return self.where[first:]
 
     def where_text(self) -> list[str]:
         """One line per session with a wrong cue or a taper in flow, in the order added:
@@ -182,17 +177,20 @@ class WearerCard:
         def ratio(a, b):
             return round(a / b, 3) if b else None
 
-        n_wrong = sum(self.wrong.values())
+        counts = dict.fromkeys(WRONG_KINDS + (TAPER_IN_FLOW,), 0)
+        for _, kind, _, _ in self.where:
+            counts[kind] += 1
+        n_wrong = sum(counts[k] for k in WRONG_KINDS)
         out = {
             "me_recall_motion": ratio(self.found["motion"], self.onsets["motion"]),
             "me_recall_clean": ratio(self.found["clean"], self.onsets["clean"]),
             "me_onsets_motion": self.onsets["motion"],
             "me_onsets_clean": self.onsets["clean"],
             "wrong_cues_per_session": ratio(n_wrong, self.sessions),
-            "taper_false_motion": self.taper_false_motion,
+            "taper_false_motion": counts[TAPER_IN_FLOW],
         }
-        for k, v in self.wrong.items():
-            out["wrong_cues_%s" % k] = v
+        for k in WRONG_KINDS:
+            out["wrong_cues_%s" % k] = counts[k]
         for k, (n, found) in self.motion_by_size.items():
             out["me_recall_motion_%s" % k] = ratio(found, n)
             out["me_onsets_motion_%s" % k] = n
