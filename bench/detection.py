@@ -42,6 +42,14 @@ ROWS = (
 DETECTORS = ("firmware",) + tuple(BASELINES)
 
 
+def _s1(v) -> str:  # seconds, one decimal
+    return "-" if v is None else "%.1f" % v
+
+
+def _signed(v) -> str:  # seconds beyond a reference
+    return "-" if v is None else "%+.1f s" % v
+
+
 def _fmt(v) -> str:
     if v is None:
         return "-"
@@ -66,11 +74,7 @@ def onset_floor(recs) -> dict:
         lat = []
         for r in recs:
             for onset, rise, peak, tau in r.params.get("ejections", []):
-                e = scn_mod.Ejection(onset, rise, peak, tau)
-                t = 0.0
-                while e.mass_g(e.onset_10pct_s + t) < milk_g and t < 60.0:
-                    t += 0.1
-                lat.append(t)
+                lat.append(scn_mod.Ejection(onset, rise, peak, tau).seconds_to_milk_g(milk_g))
         lat.sort()
         if lat:
             out["%.1f" % milk_g] = (lat[len(lat) // 2], lat[int(0.9 * len(lat))])
@@ -157,6 +161,18 @@ def run(ctx: BenchContext) -> dict:
     print(
         "   ... in motion, by the ejection's own milk in its first 20 s: %s onsets with 2 g or "
         "more, %s with less" % (recall("motion_2g"), recall("motion_under_2g"))
+    )
+    print(
+        "   firmware letdown latency median: %s s clean, %s s in motion; by how it was found "
+        "(median latency, and beyond the onset's own 0.5-g time):"
+        % (_s1(wf["me_latency_med_s_clean"]), _s1(wf["me_latency_med_s_motion"]))
+    )
+    print(
+        "      "
+        + ", ".join(
+            "%s %d: %s s (%s)" % (path, v["n"], _s1(v["med_s"]), _signed(v["beyond_floor_med_s"]))
+            for path, v in wf["me_latency_by_path"].items()
+        )
     )
     print(
         "   firmware wrong cues (true flow): %s per session (%s); tapers while flow >= 0.1 g/s: %d"

@@ -121,6 +121,14 @@ class Ejection:
             return a * (u / 2 - r / (2 * math.pi) * math.sin(math.pi * u / r))
         return a * r / 2 + a * self.tau_s * (1 - math.exp(-(u - r) / self.tau_s))
 
+    def seconds_to_milk_g(self, milk_g: float, limit_s: float = 60.0) -> float:
+        """Seconds after the truth's onset (onset_10pct_s) until this ejection's own milk
+        first reaches milk_g, in 0.1-s steps; limit_s if it never does by then."""
+        t = 0.0
+        while self.mass_g(self.onset_10pct_s + t) < milk_g and t < limit_s:
+            t += 0.1
+        return t
+
 
 @dataclass
 class Breast:

@@ -41,11 +41,13 @@ class Prediction:
 
 
 def parse_replay(text: str, n_channels: int = 2) -> Prediction:
-    """`pumpmon replay` JSON Lines -> Prediction (unknown events are skipped).
+    """`pumpmon replay` JSON Lines -> Prediction (unknown events are skipped). `other` keeps
+    the cues, the phases, the summary and each letdown's `found` (per channel, in order).
 
     Raises ValueError naming the line when a line is not JSON.
     """
     letdowns: list[list[float]] = [[] for _ in range(n_channels)]
+    found: list[list[str]] = [[] for _ in range(n_channels)]  # each letdown's path, or "?"
     tapers: list[list[float]] = [[] for _ in range(n_channels)]
     volume = None
     summary: dict = {}
@@ -67,6 +69,8 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
             if not 0 <= ch < n_channels:
                 raise ValueError("replay output line %d: channel %d out of range" % (n, ch + 1))
             (letdowns if event == "letdown" else tapers)[ch].append(float(obj["t_s"]))
+            if event == "letdown":
+                found[ch].append(str(obj.get("found", "?")))
         elif event == "cue":
             cues.append(obj)
         elif event == "phase":
@@ -76,7 +80,10 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
             if obj.get("volume_ml") is not None:
                 volume = float(obj["volume_ml"])
     return Prediction(
-        letdowns, tapers, volume, {"summary": summary, "cues": cues, "phases": phases}
+        letdowns,
+        tapers,
+        volume,
+        {"summary": summary, "cues": cues, "phases": phases, "found": found},
     )
 
 

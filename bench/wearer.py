@@ -8,6 +8,8 @@
                                     # taper_false_motion, and the counts behind them
     card.where                      # each wrong cue and taper in flow: (name, kind, t_s, note)
     card.where_text()               # the same, one line per session (the report prints it)
+    card.latency                    # each matched letdown: (context, path, latency s, latency
+                                    # beyond its ejection's own 0.5-g time s)
 
 Rules (issue 12, point 6):
 - An onset is *in motion* when a walk, tilt or hand pressure on its bottle (or on both)
@@ -24,6 +26,11 @@ Rules (issue 12, point 6):
 - A breakdown, not a target: recall in motion of the onsets whose ejection brings at least
   SIZE_G of its own milk in its first 20 s (`me_recall_motion_2g`) and of the smaller ones
   (`me_recall_motion_under_2g`), with their counts: where the misses lie.
+- Latency by context and by path (a breakdown, not a target): for each matched letdown, its
+  context (as above), the path the firmware found it by (the replay event's `found`: rise,
+  slow, floor, walk, resume, milk) and its latency beyond the time its ejection's own milk
+  took to reach FLOOR_G (the per-onset form of the 0.5-g onset floor issue 12's latency lines
+  are set against): `me_latency_med_s_clean` / `_motion` and `me_latency_by_path`.
 - Where: `where` lists every wrong cue (kind as in `wrong_cues_*`, with the phase for a
   missed letdown and the true flow for the others) and every taper in flow (`taper_in_flow`,
   with its bottle), so a figure can be traced to its sessions without rerunning the rules.
@@ -35,7 +42,7 @@ replay failed is not scored here.
 from __future__ import annotations
 
 from bench import scenarios as scn_mod
-from bench.score import LETDOWN_WINDOW_S, Prediction, match
+from bench.score import LETDOWN_WINDOW_S, Prediction, match, percentile
 
 MOTION_KINDS = ("walk", "tilt", "hand_pressure")
 MOTION_NEAR_S = 30.0
@@ -50,8 +57,14 @@ MISSED_CUE_S = 30.0
 SAME_ONSET_S = 5.0
 SIZE_G = 2.0
 SIZE_WINDOW_S = 20.0
+FLOOR_G = 0.5  # latency beyond the time an ejection's own milk takes to reach this (point 5)
 WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
 TAPER_IN_FLOW = "taper_in_flow"  # where's kind for a taper while the true flow is high
+
+
+def _median(values: list[float]) -> float | None:
+    v = percentile(values, 50)
+    return None if v is None else round(v, 2)
 
 
 def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
@@ -100,6 +113,8 @@ class WearerCard:
         # each wrong cue (a WRONG_KINDS kind) and taper in flow: (session, kind, t_s, note);
         # figures() counts them
         self.where: list[tuple[str, str, float, str]] = []
+        # each matched letdown: (context, found path, latency s, beyond the floor s or None)
+        self.latency: list[tuple[str, str, float, float | None]] = []
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
         self.where.append((name, kind, round(t_s, 1), note))
@@ -116,7 +131,9 @@ class WearerCard:
             for ch in range(n_ch):
                 dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
                 onsets = truth.onsets_s[ch]
-                matched = {t for t, _ in match(dets, onsets, LETDOWN_WINDOW_S)}
+                pairs = match(dets, onsets, LETDOWN_WINDOW_S)
+                matched = {t for t, _ in pairs}
+                self._latencies(truth, breasts, pred, ch, pairs)
                 for t in onsets:
                     ctx = "motion" if in_motion(truth, ch, t) else "clean"
                     self.onsets[ctx] += 1
@@ -165,6 +182,21 @@ class WearerCard:
                 self._wrong(name, "missed_letdown", o, "in " + phase)
         return self.where[first:]
 
+    def _latencies(self, truth, breasts, pred: Prediction, ch: int, pairs) -> None:
+        """Keeps each matched letdown's (context, path, latency, latency beyond the time its
+        ejection's own milk took to reach FLOOR_G)."""
+        dets = pred.letdowns_s[ch]
+        found = pred.other.get("found", [])
+        paths = found[ch] if ch < len(found) and len(found[ch]) == len(dets) else ["?"] * len(dets)
+        path_at = dict(zip(dets, paths))
+        for t, d in pairs:
+            ctx = "motion" if in_motion(truth, ch, t) else "clean"
+            beyond = None
+            for e in breasts[ch].ejections if ch < len(breasts) else []:
+                if abs(e.onset_10pct_s - t) < 0.01:
+                    beyond = d - t - e.seconds_to_milk_g(FLOOR_G)
+            self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
+
     def where_text(self) -> list[str]:
         """One line per session with a wrong cue or a taper in flow, in the order added:
         "many-101: missed_letdown 425.4 s (in massage), taper_in_flow 421.0 s (...)"."""
@@ -194,4 +226,17 @@ class WearerCard:
         for k, (n, found) in self.motion_by_size.items():
             out["me_recall_motion_%s" % k] = ratio(found, n)
             out["me_onsets_motion_%s" % k] = n
+        for ctx in ("clean", "motion"):
+            out["me_latency_med_s_%s" % ctx] = _median([x[2] for x in self.latency if x[0] == ctx])
+        by_path: dict[str, list] = {}
+        for _, path, lat, beyond in self.latency:
+            by_path.setdefault(path, []).append((lat, beyond))
+        out["me_latency_by_path"] = {
+            path: {
+                "n": len(v),
+                "med_s": _median([lat for lat, _ in v]),
+                "beyond_floor_med_s": _median([b for _, b in v if b is not None]),
+            }
+            for path, v in sorted(by_path.items(), key=lambda kv: -len(kv[1]))
+        }
         return out

@@ -325,3 +325,37 @@ def test_wearer_card_says_where_each_wrong_cue_and_taper_in_flow_lies():
     (line,) = card.where_text()
     assert line.startswith("few-900: ")
     assert "missed_letdown %.1f s (in stimulation)" % onset in line
+
+
+def test_wearer_card_gives_latency_by_context_and_by_the_path_that_found_it():
+    # two ejections on one bottle: one clean (found by the CUSUM 8 s after its onset), one
+    # inside a hand press (found by the floor path 15 s after it); the replay's `found`
+    # reaches the card through parse_replay, and each latency is also given beyond the time
+    # the ejection's own milk took to reach 0.5 g
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0), (400.0, 10.0, 0.2, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    e1, e2 = (Ejection(*e) for e in ejections)
+    o1, o2 = round(e1.onset_10pct_s, 2), round(e2.onset_10pct_s, 2)
+    press = {"kind": "hand_pressure", "start_s": 390.0, "end_s": 450.0, "channel": 1}
+    truth = Truth("few", [[o1, o2]], [[]], [30.0], 30.0, [press])
+    text = "\n".join(
+        [
+            '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "rise"}' % (o1 + 8.0),
+            '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "floor"}' % (o2 + 15.0),
+        ]
+    )
+    pred = score.parse_replay(text, n_channels=1)
+    assert pred.other["found"] == [["rise", "floor"]]
+    card = WearerCard()
+    card.add(truth, params, pred, "few-901")
+    f = card.figures()
+    assert (f["me_latency_med_s_clean"], f["me_latency_med_s_motion"]) == (8.0, 15.0)
+    by_path = f["me_latency_by_path"]
+    assert sorted(by_path) == ["floor", "rise"]
+    assert by_path["rise"]["n"] == 1 and by_path["rise"]["med_s"] == 8.0
+    # a weaker ejection takes longer to bring its own 0.5 g, so less of its latency is beyond
+    assert 0 < e1.seconds_to_milk_g(0.5) < e2.seconds_to_milk_g(0.5) < 15.0
+    assert by_path["floor"]["beyond_floor_med_s"] == round(15.0 - e2.seconds_to_milk_g(0.5), 2)
+    assert by_path["rise"]["beyond_floor_med_s"] == round(8.0 - e1.seconds_to_milk_g(0.5), 2)
