@@ -74,13 +74,18 @@ def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
     return sum(br.mass_g(b) - br.mass_g(a) for br in breasts) / (b - a)
 
 
-def _own_milk_g(breast, onset_s: float, window_s: float) -> float:
-    """Milk the ejection whose onset is onset_s (the truth's, rounded) has brought window_s
-    after it."""
+def _ejection_at(breast, onset_s: float):
+    """The ejection whose onset is onset_s (the truth's, rounded), or None."""
     for e in breast.ejections:
         if abs(e.onset_10pct_s - onset_s) < 0.01:
-            return e.mass_g(e.onset_10pct_s + window_s)
-    return 0.0
+            return e
+    return None
+
+
+def _own_milk_g(breast, onset_s: float, window_s: float) -> float:
+    """Milk the ejection whose onset is onset_s has brought window_s after it."""
+    e = _ejection_at(breast, onset_s)
+    return e.mass_g(e.onset_10pct_s + window_s) if e else 0.0
 
 
 def in_motion(truth, ch: int, onset_s: float) -> bool:
@@ -191,10 +196,8 @@ class WearerCard:
         path_at = dict(zip(dets, paths))
         for t, d in pairs:
             ctx = "motion" if in_motion(truth, ch, t) else "clean"
-            beyond = None
-            for e in breasts[ch].ejections if ch < len(breasts) else []:
-                if abs(e.onset_10pct_s - t) < 0.01:
-                    beyond = d - t - e.seconds_to_milk_g(FLOOR_G)
+            e = _ejection_at(breasts[ch], t) if ch < len(breasts) else None
+            beyond = d - t - e.seconds_to_milk_g(FLOOR_G) if e else None
             self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
 
     def where_text(self) -> list[str]:
