@@ -82,12 +82,6 @@ def _ejection_at(breast, onset_s: float):
     return None
 
 
-def _own_milk_g(breast, onset_s: float, window_s: float) -> float:
-    """Milk the ejection whose onset is onset_s has brought window_s after it."""
-    e = _ejection_at(breast, onset_s)
-    return e.mass_g(e.onset_10pct_s + window_s) if e else 0.0
-
-
 def in_motion(truth, ch: int, onset_s: float) -> bool:
     for a in truth.artifacts:
         if a["kind"] not in MOTION_KINDS:
@@ -136,18 +130,26 @@ class WearerCard:
             for ch in range(n_ch):
                 dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
                 onsets = truth.onsets_s[ch]
-                pairs = match(dets, onsets, LETDOWN_WINDOW_S)
-                matched = {t for t, _ in pairs}
-                self._latencies(truth, breasts, pred, ch, pairs)
+                det_at = dict(match(dets, onsets, LETDOWN_WINDOW_S))  # onset -> its letdown
+                found = pred.other.get("found", [])
+                # each letdown's path ("?" when the replay's lines did not all say)
+                path_at = {}
+                if ch < len(found) and len(found[ch]) == len(dets):
+                    path_at = dict(zip(dets, found[ch]))
                 for t in onsets:
                     ctx = "motion" if in_motion(truth, ch, t) else "clean"
                     self.onsets[ctx] += 1
-                    self.found[ctx] += t in matched
+                    self.found[ctx] += t in det_at
+                    e = _ejection_at(breasts[ch], t) if ch < len(breasts) else None
+                    if t in det_at:
+                        d = det_at[t]
+                        beyond = d - t - e.seconds_to_milk_g(FLOOR_G) if e else None
+                        self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
                     if ctx == "motion" and ch < len(breasts):
-                        size = _own_milk_g(breasts[ch], t, SIZE_WINDOW_S)
+                        size = e.mass_g(e.onset_10pct_s + SIZE_WINDOW_S) if e else 0.0
                         cell = self.motion_by_size["2g" if size >= SIZE_G else "under_2g"]
                         cell[0] += 1
-                        cell[1] += t in matched
+                        cell[1] += t in det_at
         for ch in range(min(n_ch, len(pred.tapers_s))):
             for t in pred.tapers_s[ch]:
                 flow = _mean_flow(breasts[ch : ch + 1], t) if ch < len(breasts) else 0.0
@@ -186,19 +188,6 @@ class WearerCard:
             if not any(o - 3.0 <= t <= o + MISSED_CUE_S for t in ld_cues):
                 self._wrong(name, "missed_letdown", o, "in " + phase)
         return self.where[first:]
-
-    def _latencies(self, truth, breasts, pred: Prediction, ch: int, pairs) -> None:
-        """Keeps each matched letdown's (context, path, latency, latency beyond the time its
-        ejection's own milk took to reach FLOOR_G)."""
-        dets = pred.letdowns_s[ch]
-        found = pred.other.get("found", [])
-        paths = found[ch] if ch < len(found) and len(found[ch]) == len(dets) else ["?"] * len(dets)
-        path_at = dict(zip(dets, paths))
-        for t, d in pairs:
-            ctx = "motion" if in_motion(truth, ch, t) else "clean"
-            e = _ejection_at(breasts[ch], t) if ch < len(breasts) else None
-            beyond = d - t - e.seconds_to_milk_g(FLOOR_G) if e else None
-            self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
 
     def where_text(self) -> list[str]:
         """One line per session with a wrong cue or a taper in flow, in the order added:
