@@ -65,7 +65,10 @@
 # follows the milk under strokes of a few seconds. A letdown is its least-squares slope over
 # 10 envelope values reaching a sustained flow (>= 60 mg/s) well above its slope over the 10
 # before (flow was low or decaying), still rising and without a one-block step, for 3 blocks,
-# and not in the first 10 blocks of a massage (the strokes' residue builds up as they start).
+# and not in the first 10 blocks of a massage (the strokes' residue builds up as they start);
+# when its run completes, the flow stage's own robust flow must show that sustained flow too
+# (>= 60 mg/s; if not, the run waits for it): an envelope that rises while the weight itself
+# shows no flow is a hand or a walk letting the troughs creep up, not milk (round 20).
 # It decides ~12-20 s after the onset; only while the channel is armed.
 #
 # Floor path (onsets under massage strokes): the lowest bin of each block, held or not, in the
@@ -699,7 +702,7 @@ class Detector:
             now = int(self._env_slope(ch, 0, _SLOW_W)) * 125 // bms
             if now < _SLOW_MG_S or now > _SLOW_MAX_MG_S:
                 cs[cb + _C_SLOW_RUN] = 0  # most blocks: no sustained flow on the envelope
-            elif self._slow(t_ms, ch, bms, now):
+            elif self._slow(t_ms, ch, bms, now, int(blk.flow_mg_s)):
                 ptr8(self.found_by)[ch] = _FOUND_SLOW  # noqa: F821
                 self._fire(t_ms, ch)
                 fs.milk_started(
@@ -1018,7 +1021,7 @@ class Detector:
         self._fit_pred = jump
         return -(sxv * 4) // (w * (w * w - 1) // 12)
 
-    def _slow(self, t_ms, ch, bms, now):
+    def _slow(self, t_ms, ch, bms, now, flow):
         # The slow path, for onsets the CUSUM cannot see (under massage strokes, during
         # movement, right after a hold): pressure only adds weight for a few seconds, so the
         # lower envelope follows the milk, biased low by a roughly steady amount. Its slope
@@ -1026,7 +1029,8 @@ class Detector:
         # constants above list the conditions). It shares the re-arming with the CUSUM.
         # Called by update while armed, ld_gap_s after the last letdown, from the 25th block,
         # with a sustained flow on the envelope: `now` (mg/s), its slope over the newest
-        # _SLOW_W values (_env_slope has just left their largest rise in _fit_pred).
+        # _SLOW_W values (_env_slope has just left their largest rise in _fit_pred); `flow`,
+        # the flow stage's robust flow (mg/s).
         cs = self._cs
         cb = ch * _C_SLOTS
         g = cs[cb + _C_GOOD]
@@ -1052,6 +1056,10 @@ class Detector:
         else:
             cs[cb + _C_SLOW_RUN] = 0
         if cs[cb + _C_SLOW_RUN] < _SLOW_RUN:
+            return False
+        if flow < _SLOW_MG_S:
+            # the weight itself shows no sustained flow yet: wait for it at the run's end
+            cs[cb + _C_SLOW_RUN] = _SLOW_RUN - 1
             return False
         cs[cb + _C_SLOW_RUN] = 0
         # the level without the milk: the envelope before the rise
