@@ -8,6 +8,7 @@
     .venv/bin/python -m bench --only detection --seeds 100 --flow pulsed  # ... milk in pulses
     .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
     .venv/bin/python -m bench --only detection --seeds 100 --ripple 2     # ... pump ripple x 2
+    .venv/bin/python -m bench --only detection --without press,walk,tilt  # ... undisturbed
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
@@ -39,6 +40,18 @@ SECTIONS = [
     "bench.replay_speed",
     "bench.replay_memory",
 ]
+
+
+def _disturbances(text: str) -> tuple[str, ...]:
+    """--without's value: comma-separated names of scenarios.DISTURBANCES, in that order."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in scn_mod.DISTURBANCES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            "%r: give some of %s, comma-separated (e.g. press,walk)"
+            % (text, ", ".join(scn_mod.DISTURBANCES))
+        )
+    return tuple(d for d in scn_mod.DISTURBANCES if d in names)
 
 
 def _short(name: str) -> str:
@@ -95,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         "a check on a pump the detector was not tuned on)"
         % ", ".join(map(str, scn_mod.RIPPLE_SCALES)),
     )
+    ap.add_argument(
+        "--without",
+        type=_disturbances,
+        default=(),
+        metavar="KINDS",
+        help="the same sessions with these disturbances' effect on the cells and the "
+        "accelerometer left out (comma-separated: %s); the truth still lists them, so the "
+        "motion / clean split names the same onsets: what each disturbance costs"
+        % ", ".join(scn_mod.DISTURBANCES),
+    )
     args = ap.parse_args(argv)
     if args.press != "strokes" and args.seeds is None:
         ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
@@ -129,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         flow=args.flow,
         rate_hz=args.rate,
         ripple=args.ripple,
+        without=args.without,
     )
     figures: dict = {}
     failed = False

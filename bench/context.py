@@ -32,7 +32,8 @@ from bench.score import Prediction, parse_replay
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "out"
 REPLAY_TIMEOUT_S = 900
-_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple"}  # a held-out set's folder: seeds-100-320hz
+# a held-out set's folder: seeds-100-320hz, seeds-100-without-press-walk
+_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple"}
 
 
 @dataclass
@@ -68,9 +69,11 @@ class BenchContext:
         flow: str = "smooth",
         rate_hz: int | None = None,
         ripple: int = 1,
+        without: tuple[str, ...] = (),
     ):
         self.seeds = seeds
         self.ripple = ripple
+        self.without = tuple(without)
         self.press = press
         self.flow = flow
         self.rate_hz = rate_hz
@@ -78,8 +81,12 @@ class BenchContext:
         if seeds is not None:
             sub = "seeds-%d" % seeds
             for option, value in self._variant():
+                if option == "--without":
+                    value = "without-" + str(value).replace(",", "-")
                 sub += "-%s" % value + _FOLDER_UNIT.get(option, "")
             self.out_dir = self.out_dir / sub
+        elif self.without:
+            self.out_dir = self.out_dir / ("without-" + "-".join(self.without))
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
         self.figures: dict = {}
@@ -111,16 +118,21 @@ class BenchContext:
             out.append(("--rate", self.rate_hz))
         if self.ripple != 1:
             out.append(("--ripple", self.ripple))
+        if self.without:
+            out.append(("--without", ",".join(self.without)))
         return out
 
     # -- the scenario set --------------------------------------------------------------------
     def entries(self) -> list[dict]:
         if self.seeds is not None:
             entries = scn_mod.held_out_set(
-                self.seeds, self.press, self.flow, self.rate_hz, self.ripple
+                self.seeds, self.press, self.flow, self.rate_hz, self.ripple, self.without
             )
         else:
             entries = scn_mod.bench_set()
+            if self.without:
+                for e in entries:
+                    e["without"] = list(self.without)
         if self.quick:
             # two of each phenotype and two controls: for a fast look, not for the figures
             seen: dict[str, int] = {}

@@ -495,6 +495,8 @@ FLOW_STYLES = ("smooth", "pulsed")
 # check on a pump, flange or bottle the detector was not tuned on (science.md gives the
 # ripple's rate, not its size)
 RIPPLE_SCALES = (1, 2, 3)
+# disturbances generate(without=...) can leave out of the samples (the truth keeps them)
+DISTURBANCES = ("press", "walk", "tilt")
 
 
 def _pulse_params(kind, seed):
@@ -535,6 +537,7 @@ def generate(
     press_style: str = "strokes",
     flow_style: str = "smooth",
     ripple_scale: int = 1,
+    without: tuple[str, ...] | list[str] = (),
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -552,7 +555,13 @@ def generate(
 
     ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
     bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on). Only
-    the ripple's size changes: every draw, and with them the rest of the session, is the same."""
+    the ripple's size changes: every draw, and with them the rest of the session, is the same.
+
+    without: disturbances (of DISTURBANCES) whose effect on the cells and the accelerometer is
+    left out of the samples: the same session, every draw and so every sample's noise the
+    same, as if the wearer had not pressed, walked or leaned. The truth still lists them
+    (`artifacts`), so the bench's motion / clean split names the same onsets: a measure of
+    what each disturbance costs the detector, not a set to tune on."""
     if kind not in KINDS:
         raise ValueError("unknown scenario kind %r; use one of %s" % (kind, ", ".join(KINDS)))
     if press_style not in PRESS_STYLES:
@@ -567,6 +576,12 @@ def generate(
         raise ValueError(
             "unknown ripple_scale %r; use one of %s"
             % (ripple_scale, ", ".join(map(str, RIPPLE_SCALES)))
+        )
+    unknown = [d for d in without if d not in DISTURBANCES]
+    if unknown:
+        raise ValueError(
+            "unknown disturbance %s; use some of %s"
+            % (", ".join(unknown), ", ".join(DISTURBANCES))
         )
     rng = random.Random("pumpmon-bench:%s:%d" % (kind, seed))
     if rate_hz is None:
@@ -715,6 +730,9 @@ def generate(
     two_pi = 2 * math.pi
     gauss = rng.gauss
     rand = rng.random
+    walks_felt = [] if "walk" in without else walks  # what the cells and accelerometer see
+    tilts_felt = [] if "tilt" in without else tilts
+    presses_felt = [] if "press" in without else presses
     for i in range(n_samples):
         t = i / rate_hz
         if any(a <= t < b for a, b in gaps):
@@ -728,7 +746,7 @@ def generate(
         walk_ax = 0.0
         walk_acc_g = 0.0
         walk_cpl = 0.0
-        for (a, b), (f, amp, acc_amp, ph), sty in zip(walks, walk_p, walk_style):
+        for (a, b), (f, amp, acc_amp, ph), sty in zip(walks_felt, walk_p, walk_style):
             env = _envelope(t, a, b, 1.0)
             if env:
                 th = two_pi * f * t + ph
@@ -745,7 +763,7 @@ def generate(
         angle = 0.0
         axis = 0
         sign = 1.0
-        for (a, b), (ang, ax_i, sg) in zip(tilts, tilt_p):
+        for (a, b), (ang, ax_i, sg) in zip(tilts_felt, tilt_p):
             env = _envelope(t, a, b, 1.5)
             if env:
                 angle, axis, sign = ang * env, ax_i, sg
@@ -760,7 +778,7 @@ def generate(
             r += drift_g[ch] * (1 - math.exp(-t / drift_tau_s[ch]))
             r += ripple_g[ch] * (math.sin(ripple_phase) + 0.25 * math.sin(2 * ripple_phase))
             r += walk_g + (bottle_g[ch] + milk_q) * (walk_acc_g + walk_cpl)
-            for i, (a, e, pch, peak, stroke) in enumerate(presses):
+            for i, (a, e, pch, peak, stroke) in enumerate(presses_felt):
                 if pch == ch and a <= t < e:
                     if held is None:
                         u = (t - a) % stroke / stroke
@@ -877,6 +895,7 @@ def held_out_set(
     flow_style: str = "smooth",
     rate_hz: int | None = None,
     ripple_scale: int = 1,
+    without: tuple[str, ...] = (),
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -885,7 +904,8 @@ def held_out_set(
     sessions with another hand's presses), flow_style: generate()'s (the same sessions with
     milk arriving in pulses). rate_hz: every session at this rate (a rate given is a draw
     the generator does not make, so these are other sessions than the set's own).
-    ripple_scale: generate()'s (the same sessions with a stronger pump ripple)."""
+    ripple_scale: generate()'s (the same sessions with a stronger pump ripple). without:
+    generate()'s (the same sessions without those disturbances' effect on the samples)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -899,5 +919,7 @@ def held_out_set(
                 entry["rate_hz"] = rate_hz
             if ripple_scale != 1:
                 entry["ripple_scale"] = ripple_scale
+            if without:
+                entry["without"] = list(without)
             entries.append(entry)
     return entries

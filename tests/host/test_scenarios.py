@@ -274,6 +274,46 @@ def test_a_stronger_pump_ripple_changes_nothing_but_the_ripple():
             assert abs(once_more - ripple_a[ch] * (math.sin(ph) + 0.25 * math.sin(2 * ph))) < 0.01
 
 
+def test_a_session_without_its_disturbances_keeps_its_truth_and_noise_and_loses_only_them():
+    # `bench --without press,walk,tilt`: the same draws, so the same truth (artifacts included:
+    # the motion / clean split names the same onsets) and the same noise; each cell differs
+    # only inside a press on its own bottle (a hand only adds weight), a walk or a tilt
+    kw = dict(rate_hz=10, n_bottles=2, has_accel=True, duration_s=900.0)
+    a = sc.generate(104, "many", **kw)
+    b = sc.generate(104, "many", without=("press",), **kw)
+    c = sc.generate(104, "many", without=("press", "walk", "tilt"), **kw)
+    assert a.truth.to_dict() == b.truth.to_dict() == c.truth.to_dict() and a.t_s == c.t_s
+    assert a.params == b.params == c.params
+    arts = a.truth.artifacts
+    presses = [x for x in arts if x["kind"] == "hand_pressure"]
+    moves = [x for x in arts if x["kind"] in ("walk", "tilt")]
+    assert presses and moves  # the case needs both kinds
+
+    def inside(t, kinds, ch):
+        return any(
+            x["start_s"] <= t <= x["end_s"] and x["channel"] in (0, ch + 1)
+            for x in arts
+            if x["kind"] in kinds
+        )
+
+    for ch in range(2):
+        pressed = 0.0
+        for t, u, v, w in zip(a.t_s, a.weight_g[ch], b.weight_g[ch], c.weight_g[ch]):
+            if not inside(t, ("hand_pressure",), ch):
+                assert u == v, (ch, t)
+            else:
+                assert u - v >= -1e-9, (ch, t)  # the hand's grams, never fewer
+                pressed = max(pressed, u - v)
+            if not inside(t, ("hand_pressure", "walk", "tilt"), ch):
+                assert u == w, (ch, t)
+        assert pressed > 0.5 or not any(x["channel"] == ch + 1 for x in presses)
+
+
+def test_unknown_disturbance_is_refused_with_the_kinds_named():
+    with pytest.raises(ValueError, match="press, walk, tilt"):
+        sc.generate(1, "few", without=("knock",))
+
+
 def test_unknown_ripple_scale_is_refused_with_the_scales_named():
     with pytest.raises(ValueError, match="1, 2, 3"):
         sc.generate(1, "few", ripple_scale=10)

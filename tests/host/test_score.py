@@ -219,6 +219,8 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
         # a rate no device has, a ripple the generator does not make
         (["--seeds", "100", "--rate", "50"], "invalid choice: 50"),
         (["--seeds", "100", "--ripple", "5"], "invalid choice: 5"),
+        # a disturbance the generator does not make
+        (["--without", "press,knock"], "give some of press, walk, tilt"),
     ],
 )
 def test_bench_refuses_a_rendering_it_cannot_make_with_a_message(argv, message, tmp_path, capsys):
@@ -238,6 +240,23 @@ def test_held_out_set_at_one_rate_has_a_folder_of_its_own(tmp_path):
     ctx = BenchContext(out_dir=tmp_path, seeds=100, rate_hz=320)
     assert ctx.out_dir == tmp_path / "seeds-100-320hz"
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 320")
+
+
+def test_a_set_without_its_disturbances_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    gone = scenarios.held_out_set(100, without=("press", "tilt"))
+    assert [dict(e, without=["press", "tilt"]) for e in plain] == gone
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, without=("press", "tilt"))
+    assert ctx.out_dir == tmp_path / "seeds-100-without-press-tilt"
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --without press,tilt")
+    assert all(e["without"] == ["press", "tilt"] for e in ctx.entries())
+    # the fixed set too: the same sessions, in a folder beside its own
+    fixed = BenchContext(out_dir=tmp_path, without=("walk",))
+    assert fixed.out_dir == tmp_path / "without-walk"
+    assert [dict(e, without=["walk"]) for e in scenarios.bench_set()] == fixed.entries()
 
 
 def test_held_out_set_with_a_stronger_ripple_has_a_folder_of_its_own(tmp_path):
