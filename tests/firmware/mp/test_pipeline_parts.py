@@ -126,7 +126,7 @@ def test_milk_in_the_bottle_during_stimulation_is_the_first_letdown_and_stops_st
     s = Session({"stimulate_after_s": 90, "ld_h_q4": 100000}, 1, sink)
     sink.session = s
     s.detector._flow_path = lambda t_ms, ch, blk: False
-    s.detector._slow = lambda t_ms, ch, bms, now: False
+    s.detector._slow = lambda t_ms, ch, bms, now, flow: False
     s.start(0)
     for i in range(0, 150 * 10):
         t_ms = i * 100

@@ -17,7 +17,7 @@ def setup():
 def _net_only_session(sink):
     # a detector that never decides on its own: only the session's safety net can report
     s = Session({"ld_h_q4": 100000}, 1, sink)
-    s.detector._slow = lambda t_ms, ch, bms, now: False
+    s.detector._slow = lambda t_ms, ch, bms, now, flow: False
     s.detector._resume = lambda ch, k, bms, blk: False
     s.detector._walk = lambda t_ms, ch, blk, raw, m, p, n, w: False
     return s
