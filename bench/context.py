@@ -78,15 +78,15 @@ class BenchContext:
         self.flow = flow
         self.rate_hz = rate_hz
         self.out_dir = Path(out_dir)
-        if seeds is not None:
-            sub = "seeds-%d" % seeds
-            for option, value in self._variant():
-                if option == "--without":
-                    value = "without-" + str(value).replace(",", "-")
-                sub += "-%s" % value + _FOLDER_UNIT.get(option, "")
-            self.out_dir = self.out_dir / sub
-        elif self.without:
-            self.out_dir = self.out_dir / ("without-" + "-".join(self.without))
+        # a set other than the bench's own has a folder of its own (the fixed set: --without)
+        parts = ["seeds-%d" % seeds] if seeds is not None else []
+        for option, value in self._variant():
+            if option == "--without":
+                parts.append("without-" + "-".join(self.without))
+            else:
+                parts.append("%s%s" % (value, _FOLDER_UNIT.get(option, "")))
+        if parts:
+            self.out_dir = self.out_dir / "-".join(parts)
         self.jobs = max(1, min(2, jobs))
         self.quick = quick
         self.figures: dict = {}
