@@ -54,6 +54,8 @@
 # Limits: one session at a time; bottles are not told apart beyond the taper merging above.
 # tick() and the on_* calls allocate nothing in steady state (integers, preallocated
 # bytearrays); only closing a cue-result window allocates (a tuple, a few times a session).
+from array import array
+
 import micropython
 from micropython import const
 
@@ -95,21 +97,58 @@ _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already u
 _PHASES = const(4)  # phase changes waiting for pop_phase_change()
 
 
+# The coach's integers: one array('i'), a slot each (Coach._st). An attribute's name would be
+# interned (a heap entry per name) and take a place in the instance's map; a slot is 4 bytes.
+_S_STIMULATE_REPEAT_MS = const(0)
+_S_MASSAGE_ROUNDS = const(1)
+_S_MASSAGE_ROUND_MS = const(2)
+_S_SINGLE_PUMP_STEP = const(3)
+_S_SINGLE_PUMP_MS = const(4)
+_S_HAND_EXPRESS_STOP_MS = const(5)
+_S_FLOW_STOPPED_MG = const(6)
+_S_CUE_RESULT_MS = const(7)
+_S_TAPER_MERGE_MS = const(8)
+_S_FAULT_CUE_GAP_MS = const(9)
+_S_SINGLE_DONE = const(10)
+_S_STEP = const(11)
+_S_T_STEP_MS = const(12)
+_S_FLOW_IN_STEP = const(13)
+_S_AFTER_ROUND = const(14)
+_S_TAPER_WAITING = const(15)
+_S_T_STRONG_MS = const(16)
+_S_T_STIMULATE_MS = const(17)
+_S_STIMULATE_DUE = const(18)
+_S_T_FAULT_CUE_MS = const(19)
+_S_FAULT_CUED = const(20)
+_S_V_LAST_MG = const(21)
+_S_FLOW_MG_S = const(22)
+_S_V_REF_MG = const(23)
+_S_T_REF_MS = const(24)
+_S_QN = const(25)
+_S_PN = const(26)
+_S_RES_CUE = const(27)
+_S_RES_STEP = const(28)
+_S_RES_T_MS = const(29)
+_S_RES_V0_MG = const(30)
+_S_SLOTS = const(31)
+
+
 class Coach:
     def __init__(self, cfg=None):
         g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
+        self._st = array("i", bytes(4 * _S_SLOTS))  # the integer state (_S_*)
         self.stimulate_after_ms = int(g("stimulate_after_s", 180)) * 1000
-        self.stimulate_repeat_ms = int(g("stimulate_repeat_s", 0)) * 1000
+        self._st[_S_STIMULATE_REPEAT_MS] = int(g("stimulate_repeat_s", 0)) * 1000
         self.max_session_ms = int(g("max_session_s", 900)) * 1000
-        self.massage_rounds = int(g("massage_rounds", 2))
-        self.massage_round_ms = int(g("massage_round_s", 240)) * 1000
-        self.single_pump_step = g("after_massage", "hand_express") == "single_pump"
-        self.single_pump_ms = int(g("single_pump_s", 240)) * 1000
-        self.hand_express_stop_ms = int(g("hand_express_stop_s", 120)) * 1000
-        self.flow_stopped_mg = int(g("flow_stopped_mg", 1000))
-        self.cue_result_ms = int(g("cue_result_s", 180)) * 1000
-        self.taper_merge_ms = int(g("taper_merge_s", 60)) * 1000
-        self.fault_cue_gap_ms = int(g("fault_cue_gap_s", 60)) * 1000
+        self._st[_S_MASSAGE_ROUNDS] = int(g("massage_rounds", 2))
+        self._st[_S_MASSAGE_ROUND_MS] = int(g("massage_round_s", 240)) * 1000
+        self._st[_S_SINGLE_PUMP_STEP] = g("after_massage", "hand_express") == "single_pump"
+        self._st[_S_SINGLE_PUMP_MS] = int(g("single_pump_s", 240)) * 1000
+        self._st[_S_HAND_EXPRESS_STOP_MS] = int(g("hand_express_stop_s", 120)) * 1000
+        self._st[_S_FLOW_STOPPED_MG] = int(g("flow_stopped_mg", 1000))
+        self._st[_S_CUE_RESULT_MS] = int(g("cue_result_s", 180)) * 1000
+        self._st[_S_TAPER_MERGE_MS] = int(g("taper_merge_s", 60)) * 1000
+        self._st[_S_FAULT_CUE_GAP_MS] = int(g("fault_cue_gap_s", 60)) * 1000
         self._cue_on = bytearray(_N_CUES)
         on = self._cue_on  # which cues are given
         on[_CUE_STIMULATE] = 1 if g("cue_stimulate", True) else 0
@@ -138,37 +177,39 @@ class Coach:
         self.acks = 0  # short presses
         self.marks = 0  # double presses
         self.fault = _FAULT_NONE  # the latest fault not cleared
-        self._single_done = False
-        self._step = 0  # protocol steps taken (massage rounds, single pump, hand expression)
-        self._t_step_ms = t_ms  # when the current step began
-        self._flow_in_step = False  # a letdown came during the current step
-        self._after_round = False  # the current step began when a massage round timed out
-        self._taper_waiting = False  # a taper came while milk still flowed strongly
-        self._t_strong_ms = t_ms  # the latest tick at which the flow estimate was strong
-        self._t_stimulate_ms = 0
-        self._stimulate_due = False
+        self._st[_S_SINGLE_DONE] = False
+        self._st[_S_STEP] = (
+            0  # protocol steps taken (massage rounds, single pump, hand expression)
+        )
+        self._st[_S_T_STEP_MS] = t_ms  # when the current step began
+        self._st[_S_FLOW_IN_STEP] = False  # a letdown came during the current step
+        self._st[_S_AFTER_ROUND] = False  # the current step began when a massage round timed out
+        self._st[_S_TAPER_WAITING] = False  # a taper came while milk still flowed strongly
+        self._st[_S_T_STRONG_MS] = t_ms  # the latest tick at which the flow estimate was strong
+        self._st[_S_T_STIMULATE_MS] = 0
+        self._st[_S_STIMULATE_DUE] = False
         self.stimulated = False  # `stimulate` was cued in this session (hands may be on)
-        self._t_fault_cue_ms = 0
-        self._fault_cued = _FAULT_NONE
-        self._v_last_mg = 0  # volume at the latest tick
-        self._flow_mg_s = 0  # flow estimate of all bottles at the latest tick
-        self._v_ref_mg = 0  # hand expression: volume when flow was last seen growing
-        self._t_ref_ms = t_ms
-        self._qn = 0
-        self._pn = 0
+        self._st[_S_T_FAULT_CUE_MS] = 0
+        self._st[_S_FAULT_CUED] = _FAULT_NONE
+        self._st[_S_V_LAST_MG] = 0  # volume at the latest tick
+        self._st[_S_FLOW_MG_S] = 0  # flow estimate of all bottles at the latest tick
+        self._st[_S_V_REF_MG] = 0  # hand expression: volume when flow was last seen growing
+        self._st[_S_T_REF_MS] = t_ms
+        self._st[_S_QN] = 0
+        self._st[_S_PN] = 0
         self.news = False  # a phase change or a cue result waits (pop_*): read-only
-        self._res_cue = _CUE_NONE  # cue whose result window is open
-        self._res_step = 0  # ... and the step it belongs to
-        self._res_t_ms = 0
-        self._res_v0_mg = 0
+        self._st[_S_RES_CUE] = _CUE_NONE  # cue whose result window is open
+        self._st[_S_RES_STEP] = 0  # ... and the step it belongs to
+        self._st[_S_RES_T_MS] = 0
+        self._st[_S_RES_V0_MG] = 0
         del self._results[:]
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, t_ms):
         """Begin a session: waiting for the first letdown."""
         self._reset(t_ms)
-        self._t_stimulate_ms = t_ms + self.stimulate_after_ms
-        self._stimulate_due = True
+        self._st[_S_T_STIMULATE_MS] = t_ms + self.stimulate_after_ms
+        self._st[_S_STIMULATE_DUE] = True
         self._set_phase(t_ms, _PH_STIMULATION)
 
     def stop(self, t_ms):
@@ -193,36 +234,39 @@ class Coach:
         ph = self.phase
         if code == _EV_LETDOWN:
             self.letdowns += 1
-            self._flow_in_step = True
-            self._taper_waiting = False  # flow is back: its own taper will come
+            self._st[_S_FLOW_IN_STEP] = True
+            self._st[_S_TAPER_WAITING] = False  # flow is back: its own taper will come
             if self.t_first_letdown_ms < 0:
                 self.t_first_letdown_ms = t_ms
             if ph == _PH_STIMULATION or ph == _PH_MASSAGE:
                 self._set_phase(t_ms, _PH_EXPRESSING)
                 self._cue(_CUE_LETDOWN)
-            elif self._after_round and 0 <= onset_ms < self._t_step_ms:
+            elif self._st[_S_AFTER_ROUND] and 0 <= onset_ms < self._st[_S_T_STEP_MS]:
                 # the ejection began in the massage round whose timeout began this step
-                self._after_round = False
+                self._st[_S_AFTER_ROUND] = False
                 if ph == _PH_SINGLE_PUMP:
-                    self._single_done = False
+                    self._st[_S_SINGLE_DONE] = False
                 self._close_result()
                 self._set_phase(t_ms, _PH_EXPRESSING)
                 self._cue(_CUE_LETDOWN)
             elif ph == _PH_SINGLE_PUMP:
                 self.t_phase_ms = t_ms  # flow is back: keep single pumping while it lasts
             elif ph == _PH_HAND_EXPRESSION:
-                self._t_ref_ms = t_ms  # hand expression is working
+                self._st[_S_T_REF_MS] = t_ms  # hand expression is working
         elif code == _EV_TAPER:
             self.tapers += 1
-            if self._flow_mg_s >= _MASSAGE_MAX_MG_S:
+            if self._st[_S_FLOW_MG_S] >= _MASSAGE_MAX_MG_S:
                 # the other bottle (or a new ejection) still flows strongly: the step waits
                 # for the flow to fall (tick), it is not forgotten
-                self._taper_waiting = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
+                self._st[_S_TAPER_WAITING] = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
                 return
             if ph == _PH_EXPRESSING:
                 self._after_taper(t_ms)
             elif ph == _PH_SINGLE_PUMP:
-                if self._flow_in_step or t_ms - self._t_step_ms >= self.taper_merge_ms:
+                if (
+                    self._st[_S_FLOW_IN_STEP]
+                    or t_ms - self._st[_S_T_STEP_MS] >= self._st[_S_TAPER_MERGE_MS]
+                ):
                     self._hand_expression(t_ms)
                 # else: the other bottle tapering just after the one that began this step:
                 # the cue already given answers it
@@ -252,10 +296,13 @@ class Coach:
         self.fault = fault
         if fault == _FAULT_CLOCK or fault == _FAULT_CONFIG:
             return  # not the wearer's to fix mid-session; logged by the caller
-        if fault == self._fault_cued and t_ms - self._t_fault_cue_ms < self.fault_cue_gap_ms:
+        if (
+            fault == self._st[_S_FAULT_CUED]
+            and t_ms - self._st[_S_T_FAULT_CUE_MS] < self._st[_S_FAULT_CUE_GAP_MS]
+        ):
             return
-        self._fault_cued = fault
-        self._t_fault_cue_ms = t_ms
+        self._st[_S_FAULT_CUED] = fault
+        self._st[_S_T_FAULT_CUE_MS] = t_ms
         self._cue(_CUE_STORAGE_FULL if fault == _FAULT_STORAGE_LOW else _CUE_FAULT)
 
     # -- per sample --------------------------------------------------------------------------
@@ -263,77 +310,78 @@ class Coach:
     def tick(self, t_ms, volume_mg, flow_mg_s=0):
         """Time-driven steps; returns the most urgent queued cue, or _CUE_NONE. flow_mg_s:
         the flow estimate of all bottles (the safety net's input)."""
-        self._v_last_mg = volume_mg
-        self._flow_mg_s = flow_mg_s
+        st = self._st
+        st[_S_V_LAST_MG] = volume_mg
+        st[_S_FLOW_MG_S] = flow_mg_s
         if flow_mg_s >= _MASSAGE_MAX_MG_S:
-            self._t_strong_ms = t_ms
+            st[_S_T_STRONG_MS] = t_ms
         if self.phase != _PH_IDLE and not self.finished:
             if t_ms - self.t_start_ms >= self.max_session_ms:
                 self._done(t_ms)
             else:
                 ph = self.phase
                 if ph == _PH_STIMULATION:
-                    if self._stimulate_due and t_ms >= self._t_stimulate_ms:
+                    if st[_S_STIMULATE_DUE] and t_ms >= st[_S_T_STIMULATE_MS]:
                         self._cue(_CUE_STIMULATE)
                         self.stimulated = True
-                        if self.stimulate_repeat_ms > 0:
-                            self._t_stimulate_ms = t_ms + self.stimulate_repeat_ms
+                        if st[_S_STIMULATE_REPEAT_MS] > 0:
+                            st[_S_T_STIMULATE_MS] = t_ms + st[_S_STIMULATE_REPEAT_MS]
                         else:
-                            self._stimulate_due = False
+                            st[_S_STIMULATE_DUE] = False
                 elif flow_mg_s >= _MASSAGE_MAX_MG_S:
                     pass  # milk flows strongly: the next step waits
-                elif self._taper_waiting and t_ms - self._t_strong_ms >= _CALM_MS:
-                    self._taper_waiting = False  # the taper that came during strong flow
+                elif st[_S_TAPER_WAITING] and t_ms - st[_S_T_STRONG_MS] >= _CALM_MS:
+                    st[_S_TAPER_WAITING] = False  # the taper that came during strong flow
                     if ph == _PH_EXPRESSING:
                         self._after_taper(t_ms)
                     elif ph == _PH_SINGLE_PUMP:
                         self._hand_expression(t_ms)
                 elif ph == _PH_MASSAGE:
-                    if t_ms - self.t_phase_ms >= self.massage_round_ms:
+                    if t_ms - self.t_phase_ms >= st[_S_MASSAGE_ROUND_MS]:
                         self._final_step(t_ms)  # flow no longer returns ...
-                        self._after_round = True  # ... unless a letdown is found late
+                        st[_S_AFTER_ROUND] = True  # ... unless a letdown is found late
                 elif ph == _PH_SINGLE_PUMP:
-                    if t_ms - self.t_phase_ms >= self.single_pump_ms:
+                    if t_ms - self.t_phase_ms >= st[_S_SINGLE_PUMP_MS]:
                         self._hand_expression(t_ms)
                 if ph == _PH_HAND_EXPRESSION:
-                    if volume_mg - self._v_ref_mg >= self.flow_stopped_mg:
-                        self._v_ref_mg = volume_mg
-                        self._t_ref_ms = t_ms
+                    if volume_mg - st[_S_V_REF_MG] >= st[_S_FLOW_STOPPED_MG]:
+                        st[_S_V_REF_MG] = volume_mg
+                        st[_S_T_REF_MS] = t_ms
                     elif (
-                        t_ms - self._t_ref_ms >= self.hand_express_stop_ms
+                        t_ms - st[_S_T_REF_MS] >= st[_S_HAND_EXPRESS_STOP_MS]
                         and flow_mg_s < _DONE_MAX_MG_S
                     ):
                         self._done(t_ms)
-        if self._res_cue != _CUE_NONE and t_ms - self._res_t_ms >= self.cue_result_ms:
+        if st[_S_RES_CUE] != _CUE_NONE and t_ms - st[_S_RES_T_MS] >= st[_S_CUE_RESULT_MS]:
             self._close_result()
-        if self._qn == 0:
+        if st[_S_QN] == 0:
             return _CUE_NONE
         q = self._queue
         cue = q[0]
-        n = self._qn - 1
+        n = st[_S_QN] - 1
         for i in range(n):
             q[i] = q[i + 1]
-        self._qn = n
+        st[_S_QN] = n
         if cue == _CUE_MASSAGE or cue == _CUE_HAND_EXPRESS or cue == _CUE_SINGLE_PUMP:
-            if cue != self._res_cue or self._res_step != self._step:  # not a repeat
+            if cue != st[_S_RES_CUE] or st[_S_RES_STEP] != st[_S_STEP]:  # not a repeat
                 self._close_result()
-                self._res_cue = cue
-                self._res_step = self._step
-                self._res_t_ms = t_ms
-                self._res_v0_mg = volume_mg
+                st[_S_RES_CUE] = cue
+                st[_S_RES_STEP] = st[_S_STEP]
+                st[_S_RES_T_MS] = t_ms
+                st[_S_RES_V0_MG] = volume_mg
         return cue
 
     # -- outputs for the session -------------------------------------------------------------
     def pop_phase_change(self):
         """The oldest phase entered since the last call (PH_*), or -1."""
-        if self._pn == 0:
+        if self._st[_S_PN] == 0:
             return -1
         q = self._phase_q
         ph = q[0]
-        n = self._pn - 1
+        n = self._st[_S_PN] - 1
         for i in range(n):
             q[i] = q[i + 1]
-        self._pn = n
+        self._st[_S_PN] = n
         self.news = n > 0 or len(self._results) > 0
         return ph
 
@@ -344,20 +392,20 @@ class Coach:
         """(t_cue_ms, cue, mg) for the oldest closed cue-result window, or None."""
         if self._results:
             result = self._results.pop(0)
-            self.news = self._pn > 0 or len(self._results) > 0
+            self.news = self._st[_S_PN] > 0 or len(self._results) > 0
             return result
         return None
 
     # -- the protocol ------------------------------------------------------------------------
     def _new_step(self, t_ms, phase):
-        self._step += 1
-        self._t_step_ms = t_ms
-        self._flow_in_step = False
-        self._after_round = False
+        self._st[_S_STEP] += 1
+        self._st[_S_T_STEP_MS] = t_ms
+        self._st[_S_FLOW_IN_STEP] = False
+        self._st[_S_AFTER_ROUND] = False
         self._set_phase(t_ms, phase)
 
     def _after_taper(self, t_ms):
-        if self.rounds_done < self.massage_rounds:
+        if self.rounds_done < self._st[_S_MASSAGE_ROUNDS]:
             self.rounds_done += 1
             self._new_step(t_ms, _PH_MASSAGE)
             self._cue(_CUE_MASSAGE)
@@ -365,8 +413,8 @@ class Coach:
             self._final_step(t_ms)
 
     def _final_step(self, t_ms):
-        if self.single_pump_step and not self._single_done:
-            self._single_done = True
+        if self._st[_S_SINGLE_PUMP_STEP] and not self._st[_S_SINGLE_DONE]:
+            self._st[_S_SINGLE_DONE] = True
             self._new_step(t_ms, _PH_SINGLE_PUMP)
             self._cue(_CUE_SINGLE_PUMP)
         else:
@@ -374,8 +422,8 @@ class Coach:
 
     def _hand_expression(self, t_ms):
         self._new_step(t_ms, _PH_HAND_EXPRESSION)
-        self._v_ref_mg = self._v_last_mg
-        self._t_ref_ms = t_ms
+        self._st[_S_V_REF_MG] = self._st[_S_V_LAST_MG]
+        self._st[_S_T_REF_MS] = t_ms
         self._cue(_CUE_HAND_EXPRESS)
 
     def _done(self, t_ms):
@@ -389,12 +437,12 @@ class Coach:
         """The session is over: steps not yet given are moot (fault / storage cues stay)."""
         q = self._queue
         keep = 0
-        for i in range(self._qn):
+        for i in range(self._st[_S_QN]):
             c = q[i]
             if c == _CUE_FAULT or c == _CUE_STORAGE_FULL:
                 q[keep] = c
                 keep += 1
-        self._qn = keep
+        self._st[_S_QN] = keep
 
     def _set_phase(self, t_ms, phase):
         if phase == self.phase:
@@ -402,13 +450,13 @@ class Coach:
         self.phase = phase
         self.t_phase_ms = t_ms
         q = self._phase_q
-        n = self._pn
+        n = self._st[_S_PN]
         if n == _PHASES:  # full: drop the oldest
             for i in range(n - 1):
                 q[i] = q[i + 1]
             n -= 1
         q[n] = phase
-        self._pn = n + 1
+        self._st[_S_PN] = n + 1
         self.news = True
 
     def _cue(self, cue):
@@ -416,7 +464,7 @@ class Coach:
         if not self._cue_on[cue]:
             return
         q = self._queue
-        n = self._qn
+        n = self._st[_S_QN]
         u = URGENCY[cue]
         i = 0
         while i < n and URGENCY[q[i]] >= u:
@@ -430,12 +478,12 @@ class Coach:
             q[j] = q[j - 1]
             j -= 1
         q[i] = cue
-        self._qn = n + 1
+        self._st[_S_QN] = n + 1
 
     def _close_result(self):
-        if self._res_cue == _CUE_NONE:
+        if self._st[_S_RES_CUE] == _CUE_NONE:
             return
-        mg = self._v_last_mg - self._res_v0_mg
-        self._results.append((self._res_t_ms, self._res_cue, mg if mg > 0 else 0))
+        mg = self._st[_S_V_LAST_MG] - self._st[_S_RES_V0_MG]
+        self._results.append((self._st[_S_RES_T_MS], self._st[_S_RES_CUE], mg if mg > 0 else 0))
         self.news = True
-        self._res_cue = _CUE_NONE
+        self._st[_S_RES_CUE] = _CUE_NONE

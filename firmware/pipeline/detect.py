@@ -407,31 +407,59 @@ _TAPER_FRESH_BLOCKS = const(8)
 _TAPER_STEP_MG_S = const(20)
 
 
+# The detector's settings, read once in __init__: one array('i'), a slot each (Detector._k). An
+# attribute's name would be interned (a heap entry per name) and take a place in the instance's
+# map; a slot is 4 bytes.
+_K_BASE = const(0)
+_K_MIN_BASE = const(1)
+_K_GUARD = const(2)
+_K_ALLOW_Q4 = const(3)
+_K_THRESH_Q4 = const(4)
+_K_PART_Q4 = const(5)
+_K_SYNC_MS = const(6)
+_K_SYNC_PCT = const(7)
+_K_THRESH_SYNC_Q4 = const(8)
+_K_GAP_MS = const(9)
+_K_REARM_PCT = const(10)
+_K_REARM_MIN = const(11)
+_K_NOISE_FLOOR = const(12)
+_K_ACCEL_MAX_MG = const(13)
+_K_BLOCK_MS = const(14)
+_K_HIGH = const(15)
+_K_HIGH_BLOCKS = const(16)
+_K_TAPER = const(17)
+_K_TAPER_BLOCKS = const(18)
+_K_SLOTS = const(19)
+
+
 class Detector:
     def __init__(self, cfg, n_channels):
         g = cfg.get
-        self._base = min(max(g("ld_base_blocks", 20), 10), _MAX_WIN)
-        self._min_base = min(max(g("ld_min_base_blocks", 10), 4), self._base)
-        self._guard = max(g("ld_guard_blocks", 2), 0)
-        self._allow_q4 = g("ld_k_q4", 24)
-        self._thresh_q4 = g("ld_h_q4", 52)
-        self._part_q4 = self._thresh_q4 * g("ld_part_pct", 25) // 100
-        self._sync_ms = g("ld_sync_s", 10) * 1000
-        self._sync_pct = g("ld_sync_pct", 35)
-        self._thresh_sync_q4 = self._thresh_q4 * self._sync_pct // 100
-        self._gap_ms = g("ld_gap_s", 20) * 1000
-        self._rearm_pct = g("ld_rearm_pct", 20)
-        self._rearm_min = g("ld_rearm_mg_s", 30)
-        self._noise_floor = g("ld_noise_floor_mg", 20)
+        self._k = array("i", bytes(4 * _K_SLOTS))  # the integer state (_K_*)
+        self._k[_K_BASE] = min(max(g("ld_base_blocks", 20), 10), _MAX_WIN)
+        self._k[_K_MIN_BASE] = min(max(g("ld_min_base_blocks", 10), 4), self._k[_K_BASE])
+        self._k[_K_GUARD] = max(g("ld_guard_blocks", 2), 0)
+        self._k[_K_ALLOW_Q4] = g("ld_k_q4", 24)
+        self._k[_K_THRESH_Q4] = g("ld_h_q4", 52)
+        self._k[_K_PART_Q4] = self._k[_K_THRESH_Q4] * g("ld_part_pct", 25) // 100
+        self._k[_K_SYNC_MS] = g("ld_sync_s", 10) * 1000
+        self._k[_K_SYNC_PCT] = g("ld_sync_pct", 35)
+        self._k[_K_THRESH_SYNC_Q4] = self._k[_K_THRESH_Q4] * self._k[_K_SYNC_PCT] // 100
+        self._k[_K_GAP_MS] = g("ld_gap_s", 20) * 1000
+        self._k[_K_REARM_PCT] = g("ld_rearm_pct", 20)
+        self._k[_K_REARM_MIN] = g("ld_rearm_mg_s", 30)
+        self._k[_K_NOISE_FLOOR] = g("ld_noise_floor_mg", 20)
         block_ms = g("flow_bin_ms", 200) * g("flow_block_bins", 5)
         # fastest flow change of an ejection (1.2 g/s over 8 s, raised cosine: ~240 mg/s^2),
         # as mg per block^2
-        self._accel_max_mg = g("ld_max_accel_mg_s2", 250) * block_ms // 1000 * block_ms // 1000
-        self._block_ms = block_ms
-        self._high = g("taper_high_mg_s", 100)
-        self._high_blocks = g("taper_high_blocks", 4)
-        self._taper = g("taper_mg_s", 100)
-        self._taper_blocks = g("taper_blocks", 6)
+        self._k[_K_ACCEL_MAX_MG] = (
+            g("ld_max_accel_mg_s2", 250) * block_ms // 1000 * block_ms // 1000
+        )
+        self._k[_K_BLOCK_MS] = block_ms
+        self._k[_K_HIGH] = g("taper_high_mg_s", 100)
+        self._k[_K_HIGH_BLOCKS] = g("taper_high_blocks", 4)
+        self._k[_K_TAPER] = g("taper_mg_s", 100)
+        self._k[_K_TAPER_BLOCKS] = g("taper_blocks", 6)
         n = n_channels
         self.n_channels = n
         self._ring = array("i", bytes(4 * n * _RING))
@@ -658,7 +686,7 @@ class Detector:
                 cs[cb + _C_D2_ABS_Q4] = m2
                 # white noise through the 2-s triangle sampled at 1 s: E|d2| = 1.6 sd
                 sd = m2 * 10 >> 8
-                nf = int(self._noise_floor)
+                nf = int(self._k[_K_NOISE_FLOOR])
                 if sd < nf:
                     sd = nf
                 ptr32(self.noise_mg)[ch] = sd  # noqa: F821
@@ -697,7 +725,7 @@ class Detector:
             or cs[cb + _C_TILT_WAIT] != 0
         ):
             cs[cb + _C_SLOW_RUN] = 0
-        elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._gap_ms):
+        elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._k[_K_GAP_MS]):
             # its first test written out: a sustained flow on the envelope (mg/s)
             now = int(self._env_slope(ch, 0, _SLOW_W)) * 125 // bms
             if now < _SLOW_MG_S or now > _SLOW_MAX_MG_S:
@@ -775,10 +803,10 @@ class Detector:
             peak = flow
             peaks[i] = flow
         since = t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS]
-        drop = peak * self._rearm_pct // 100
-        if drop < self._rearm_min or since >= 2 * self._gap_ms:
-            drop = self._rearm_min
-        return flow <= peak - drop and since >= self._gap_ms
+        drop = peak * self._k[_K_REARM_PCT] // 100
+        if drop < self._k[_K_REARM_MIN] or since >= 2 * self._k[_K_GAP_MS]:
+            drop = self._k[_K_REARM_MIN]
+        return flow <= peak - drop and since >= self._k[_K_GAP_MS]
 
     @micropython.viper
     def _letdown(self, t_ms: int, ch: int, k: int) -> int:
@@ -799,17 +827,17 @@ class Detector:
                 cs[cb + _C_CUSUM_LEN] = 0
             return 0
         end = (cs[cb + _C_CUSUM_LEN] << sx) >> sx
-        guard = int(self._guard)
+        guard = int(self._k[_K_GUARD])
         if end < guard:
             end = guard
         avail = good - end
-        if avail < int(self._min_base):
+        if avail < int(self._k[_K_MIN_BASE]):
             # not enough baseline (or the evidence is older than the ring): start afresh
             cs[cb + _C_CUSUM_Q4] = 0
             cs[cb + _C_CUSUM_LEN] = 0
             cs[cb + _C_Z_BLOCK] = -1
             return 0
-        base = int(self._base)
+        base = int(self._k[_K_BASE])
         n = avail if avail < base else base
         self._fit(ch, end, n, 1)
         # the level without the change under test, where the evidence began (extrapolating
@@ -874,7 +902,7 @@ class Detector:
         # and milk never leaves, so a fall beyond the noise is not milk either. Either one is
         # an artifact starting (press, knock, step): drop the evidence and restart the baseline
         m = ((cs[cb + _C_CUSUM_LEN] << sx) >> sx) + 1
-        amax = int(self._accel_max_mg)
+        amax = int(self._k[_K_ACCEL_MAX_MG])
         lim = amax * m * m // 2 + 4 * sd
         v1 = (ring[rb + ((pos - 1) & (_RING - 1))] << sx) >> sx
         fall = v1 - v
@@ -888,7 +916,7 @@ class Detector:
             d2 = v - 2 * v1 + ((ring[rb + ((pos - 2) & (_RING - 1))] << sx) >> sx)
             if (
                 d2 <= amax + 4 * sd
-                and int(self._fit_b8) * 125 >= _RAMP_MG_S * int(self._block_ms)
+                and int(self._fit_b8) * 125 >= _RAMP_MG_S * int(self._k[_K_BLOCK_MS])
                 and int(ptr8(self.found_by)[ch]) == 0  # noqa: F821
             ):
                 lim = res
@@ -905,8 +933,8 @@ class Detector:
             z = -_ZCLAMP
         cs[cb + _C_Z_Q4] = z
         cs[cb + _C_Z_BLOCK] = k
-        allow = int(self._allow_q4)
-        thresh = int(self._thresh_q4)
+        allow = int(self._k[_K_ALLOW_Q4])
+        thresh = int(self._k[_K_THRESH_Q4])
         sc = ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) + z - allow
         if sc > 0:
             cs[cb + _C_CUSUM_Q4] = sc
@@ -949,7 +977,7 @@ class Detector:
                     cs[_C_CONFIRM_V] = ring[p0]
                     cs[_C_SLOTS + _C_CONFIRM_V] = v
                 else:
-                    part = int(self._part_q4)
+                    part = int(self._k[_K_PART_Q4])
                     fired = 0
                     if ((cs[_C_CUSUM_Q4] << sx) >> sx) >= part and armed[0] != 0:
                         ptr8(self._pending)[0] = _FOUND_RISE  # noqa: F821
@@ -961,11 +989,11 @@ class Detector:
                     if fired:
                         self._joint_cusum_q4 = 0
         need = thresh
-        sync_ms = int(self._sync_ms)
+        sync_ms = int(self._k[_K_SYNC_MS])
         o = 0
         while o < nch:
             if o != ch and t_ms - ((cs[o * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= sync_ms:
-                need = int(self._thresh_sync_q4)
+                need = int(self._k[_K_THRESH_SYNC_Q4])
             o += 1
         conf = ptr8(self._confirm)  # noqa: F821
         if conf[ch]:
@@ -1181,7 +1209,7 @@ class Detector:
             or cs[cb + _C_WALK_WAIT] > 0
             or n < _WK_W + _WK_B
             or not self._armed[ch]
-            or t_ms - cs[cb + _C_LAST_LD_MS] < self._gap_ms
+            or t_ms - cs[cb + _C_LAST_LD_MS] < self._k[_K_GAP_MS]
         ):
             cs[cb + _C_WALK_RUN] = 0
             return False
@@ -1270,7 +1298,7 @@ class Detector:
         now = self._ring[ch * _RING + cs[cb + _C_POS]]
         # the lowest older value, older than the blocks the flow is measured on
         pre = min(now, self._ring_min(ch, _SLOW_W, span - _SLOW_W))
-        bms = self._block_ms
+        bms = self._k[_K_BLOCK_MS]
         df = flow * bms // 1000
         if df <= 0 or now - pre < 4 * self.noise_mg[ch]:
             return -1
@@ -1466,7 +1494,7 @@ class Detector:
                 armed[ch] = 1
             fq[fqb + _F_RUN] = 0
             return 0
-        gap = int(self._gap_ms)
+        gap = int(self._k[_K_GAP_MS])
         since = t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx)
         if since < gap or since < (2 * _FL_D + _FL_B) * int(blk.ms):
             fq[fqb + _F_RUN] = 0
@@ -1509,11 +1537,11 @@ class Detector:
             else:
                 runs = 1  # the other bottle's floor rises too (the breasts eject together)
             if t_ms - ((cs[(1 - ch) * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= int(
-                self._sync_ms
+                self._k[_K_SYNC_MS]
             ):
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
-                own = need * int(self._sync_pct) // 100
+                own = need * int(self._k[_K_SYNC_PCT]) // 100
             if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
                 if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
                     need0 = (fq[_F_NEED] << sx) >> sx
@@ -1622,7 +1650,7 @@ class Detector:
         # the estimated onset (the event's onset_t_s): where the evidence began
         cs = self._cs
         cb = ch * _C_SLOTS
-        self.onset_ms[ch] = t_ms - (cs[cb + _C_BASE_AGE] + 1) * self._block_ms
+        self.onset_ms[ch] = t_ms - (cs[cb + _C_BASE_AGE] + 1) * self._k[_K_BLOCK_MS]
         self._armed[ch] = 0
         self._confirm[ch] = 0
         self._pending[ch] = 0  # one ejection, one event (a milk-path report may be waiting)
@@ -1640,14 +1668,14 @@ class Detector:
         cb = ch * _C_SLOTS
         fq = self._fs
         fqb = ch * _F_SLOTS
-        ms = self._block_ms
-        if fq[fqb + _F_SLOPE] * 1000 // ms >= self._taper:
+        ms = self._k[_K_BLOCK_MS]
+        if fq[fqb + _F_SLOPE] * 1000 // ms >= self._k[_K_TAPER]:
             return True
         # the newest good blocks in the ring: with this block (`fresh`: pushed, not counted
         # in _C_GOOD yet) or, on a block that is not good, up to the one before
         if cs[cb + _C_GOOD] + fresh >= _TAPER_FIT_BLOCKS:
             self._fit(ch, 0, _TAPER_FIT_BLOCKS, 0)
-            if self._fit_b8 * 125 // ms >= self._taper + _TAPER_RISE_MG_S:
+            if self._fit_b8 * 125 // ms >= self._k[_K_TAPER] + _TAPER_RISE_MG_S:
                 return True
         return False
 
@@ -1667,7 +1695,7 @@ class Detector:
             if calm < _TAPER_CALM_BLOCKS:
                 # the 8-block flow still spans a hold's re-based step: not milk yet
                 return _EV_NONE
-            need = int(self._high_blocks)
+            need = int(self._k[_K_HIGH_BLOCKS])
             if unsettled > 0:
                 # the weight fell: something pressed on the bottle. Massage strokes' rises
                 # are not milk, but an ejection can start under massage: a period starts
@@ -1680,7 +1708,7 @@ class Detector:
             # letdown is required first: a missed onset should not cost its taper too);
             # under massage only a falling estimate takes one off (the strokes scatter it)
             hr = (cs[cb + _C_HIGH_RUN] << sx) >> sx
-            if flow >= int(self._high):
+            if flow >= int(self._k[_K_HIGH]):
                 hr += 1
                 cs[cb + _C_HIGH_RUN] = hr
                 if hr >= need:
@@ -1706,11 +1734,11 @@ class Detector:
                     cs[cb + _C_BASE_AGE] = back
                     cs[cb + _C_MILK_TRY] = 0
         lr = (cs[cb + _C_LOW_RUN] << sx) >> sx
-        tb = int(self._taper_blocks)
+        tb = int(self._k[_K_TAPER_BLOCKS])
         before = (cs[cb + _C_TAPER_FLOW] << sx) >> sx
         cs[cb + _C_TAPER_FLOW] = flow
-        if flow < int(self._taper):
-            if ((cs[cb + _C_STEP_FLOW] << sx) >> sx) >= int(self._taper) + _TAPER_STEP_MG_S:
+        if flow < int(self._k[_K_TAPER]):
+            if ((cs[cb + _C_STEP_FLOW] << sx) >> sx) >= int(self._k[_K_TAPER]) + _TAPER_STEP_MG_S:
                 # the flow was above the threshold before a step the estimate's window now
                 # spans (module constants above); a low value then is not yet a taper
                 if cs[cb + _C_TILT_WAIT] > _TILT_WAIT - _TAPER_FRESH_BLOCKS:

@@ -182,32 +182,83 @@ class Block:
         self.offset_mg = 0  # the offset removed from v_mg (v_mg + offset_mg: the weight), mg
 
 
+# FlowStage's integers: one array('i'), a slot each (FlowStage._st). An attribute's name would
+# be interned (a heap entry per name) and take a place in the instance's map; a slot is 4 bytes.
+_S_WIN = const(0)
+_S_FAST = const(1)
+_S_JUMP_MG = const(2)
+_S_SPREAD_MARGIN_MG = const(3)
+_S_NOISE0_MG = const(4)
+_S_REBASE_BLOCKS = const(5)
+_S_MAX_FLOW_MG_S = const(6)
+_S_TILT_CHANGE = const(7)
+_S_DRIFT_BLK_MG = const(8)
+_S_ANCHOR_BLOCKS = const(9)
+_S_N = const(10)
+_S_ENV_N = const(11)
+_S_UNSETTLE_MG = const(12)
+_S_T0_MS = const(13)
+_S_HIST_N = const(14)
+_S_HIST_I = const(15)
+_S_ENV_I = const(16)
+_S_ENV_FILL = const(17)
+_S_STILL_NOISE_MG = const(18)
+_S_SPREAD_FLOOR_MG = const(19)
+_S_LEVEL_K = const(20)
+_S_HOLD_K = const(21)
+_S_UNDO_MG = const(22)
+_S_UNDO_K = const(23)
+_S_CAND_V = const(24)
+_S_CAND_K = const(25)
+_S_CAND_N = const(26)
+_S_TILT_STEP_MG = const(27)
+_S_UP_RUN = const(28)
+_S_TURNING = const(29)
+_S_TURN_PREV = const(30)
+_S_TILT_UNDO = const(31)
+_S_ANCHORED = const(32)
+_S_VOL_K = const(33)
+_S_VOL_BASE_MG = const(34)
+_S_VOL_BLK_MG = const(35)
+_S_MILK_RUN = const(36)
+_S_TARE_LV = const(37)
+_S_DRIFT_Q8 = const(38)
+_S_DRIFT_ACC_Q8 = const(39)
+_S_STILL_N = const(40)
+_S_UP_N = const(41)
+_S_ROUGH_FLOOR = const(42)
+_S_ROUGH_BLOCKS = const(43)
+_S_ROUGH_HANG = const(44)
+_S_SLOTS = const(45)
+
+
 class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
+        self._st = array("i", bytes(4 * _S_SLOTS))  # the integer state (_S_*)
         self._bf = BlockFilter(cfg)  # the per-sample part
         self._bf_state = self._bf._s  # its ref_mg and offset_mg, without the property calls
         self.sample = self._bf.sample  # bound once (see closed())
         self.block_ms = self._bf.block_ms
         self.block = Block(self.block_ms)
-        self._win = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
-        self._fast = min(max(g("flow_fast_blocks", 5), 3), _MAX_WIN)
-        self._jump_mg = g("flow_jump_mg", 1200)
-        self._spread_margin_mg = g("flow_spread_mg", 1500)
-        self._noise0_mg = g("flow_noise_mg", 150)
-        self._rebase_blocks = max(1, g("flow_rebase_s", 10) * 1000 // self.block_ms)
-        self._max_flow_mg_s = g("flow_max_mg_s", 2000)
-        self._tilt_change = g("flow_tilt_change_q10", 6)
-        self._drift_blk_mg = _DRIFT_MG_S * self.block_ms // 1000
-        self._anchor_blocks = max(1, _ANCHOR_S * 1000 // self.block_ms)
-        n = max(self._win, self._fast)
-        self._n = n
+        self._st[_S_WIN] = min(max(g("flow_window_blocks", 8), 3), _MAX_WIN)
+        self._st[_S_FAST] = min(max(g("flow_fast_blocks", 5), 3), _MAX_WIN)
+        self._st[_S_JUMP_MG] = g("flow_jump_mg", 1200)
+        self._st[_S_SPREAD_MARGIN_MG] = g("flow_spread_mg", 1500)
+        self._st[_S_NOISE0_MG] = g("flow_noise_mg", 150)
+        self._st[_S_REBASE_BLOCKS] = max(1, g("flow_rebase_s", 10) * 1000 // self.block_ms)
+        self._st[_S_MAX_FLOW_MG_S] = g("flow_max_mg_s", 2000)
+        self._st[_S_TILT_CHANGE] = g("flow_tilt_change_q10", 6)
+        self._st[_S_DRIFT_BLK_MG] = _DRIFT_MG_S * self.block_ms // 1000
+        self._st[_S_ANCHOR_BLOCKS] = max(1, _ANCHOR_S * 1000 // self.block_ms)
+        n = max(self._st[_S_WIN], self._st[_S_FAST])
+        self._st[_S_N] = n
         self._ring_v = array("i", [0] * n)  # accepted block values, mg (offset removed)
         self._ring_k = array("i", [-1] * n)  # their block numbers (-1: empty)
         self._pairs = array("i", [0] * (n * (n - 1) // 2 + 1))
-        self._env_n = max(1, g("flow_env_blocks", 4))
-        self._unsettle_mg = g("flow_unsettle_mg", 700)
-        self._env = array("i", [0] * self._env_n)
+        self._st[_S_ENV_N] = max(1, g("flow_env_blocks", 4))
+        self._st[_S_UNSETTLE_MG] = g("flow_unsettle_mg", 700)
+        self._env = array("i", [0] * self._st[_S_ENV_N])
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
         self._hist_tare = array("i", [0] * (_HIST + 3))  # the tare then (raw frame); and
         # _POURED: milk poured out of the bottle (in the tare: it stays counted), mg;
@@ -216,18 +267,18 @@ class FlowStage:
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
-        self._t0_ms = t_ms
+        self._st[_S_T0_MS] = t_ms
         self._bf.reset(t_ms, w_mg)  # its ref_mg: running reference that keeps sums small;
         # its offset_mg: absorbed non-milk level shifts
         self.block.clear()
-        for i in range(self._n):
+        for i in range(self._st[_S_N]):
             self._ring_k[i] = -1
         for i in range(_HIST):
             self._hist[i] = 0
-        self._hist_n = 0
-        self._hist_i = 0
-        self._env_i = 0
-        self._env_fill = 0
+        self._st[_S_HIST_N] = 0
+        self._st[_S_HIST_I] = 0
+        self._st[_S_ENV_I] = 0
+        self._st[_S_ENV_FILL] = 0
         # estimates
         self.flow_mg_s = 0
         self.fast_mg_s = 0
@@ -237,48 +288,48 @@ class FlowStage:
         self.blocks = 0  # blocks processed (accepted or held)
         self.accepted = 0  # accepted blocks since reset
         self.t_block_ms = t_ms
-        self.noise_mg = self._noise0_mg
+        self.noise_mg = self._st[_S_NOISE0_MG]
         # the same noise as a hand cannot inflate it: the unsettled test's on quiet blocks.
         # It falls as noise_mg does and rises 1/64 of the way a block (toward at most twice
         # itself): held compressions, 1-3 g for seconds, are accepted quiet blocks and would
         # teach noise_mg to ignore them (a steady tilt's jitter is noise: noise_mg there)
-        self._still_noise_mg = self._noise0_mg
-        self._spread_floor_mg = 4 * self._noise0_mg
-        self._level_k = -1
-        self._hold_k = -1
-        self._undo_mg = 0  # the last rebase's step (the offset it added), mg ...
-        self._undo_k = -1  # ... and its block (-1: none to undo)
-        self._cand_v = 0
-        self._cand_k = 0
-        self._cand_n = 0
-        self._tilt_step_mg = -1  # the newest block: a steady tilt's possible error, or -1
-        self._up_run = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
-        self._turning = False  # the newest two blocks: the tilt turned (not jitter)
-        self._turn_prev = False
-        self._tilt_undo = False  # the last rebase was a steady tilt's (undone upright)
+        self._st[_S_STILL_NOISE_MG] = self._st[_S_NOISE0_MG]
+        self._st[_S_SPREAD_FLOOR_MG] = 4 * self._st[_S_NOISE0_MG]
+        self._st[_S_LEVEL_K] = -1
+        self._st[_S_HOLD_K] = -1
+        self._st[_S_UNDO_MG] = 0  # the last rebase's step (the offset it added), mg ...
+        self._st[_S_UNDO_K] = -1  # ... and its block (-1: none to undo)
+        self._st[_S_CAND_V] = 0
+        self._st[_S_CAND_K] = 0
+        self._st[_S_CAND_N] = 0
+        self._st[_S_TILT_STEP_MG] = -1  # the newest block: a steady tilt's possible error, or -1
+        self._st[_S_UP_RUN] = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
+        self._st[_S_TURNING] = False  # the newest two blocks: the tilt turned (not jitter)
+        self._st[_S_TURN_PREV] = False
+        self._st[_S_TILT_UNDO] = False  # the last rebase was a steady tilt's (undone upright)
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
-        self._anchored = False  # volume re-anchored on the weight in this calm stretch
-        self._vol_k = 0  # block of the last volume update from the weight
-        self._vol_base_mg = 0  # the volume then
-        self._vol_blk_mg = 0  # the milk per block then (flow before an artifact), mg
+        self._st[_S_ANCHORED] = False  # volume re-anchored on the weight in this calm stretch
+        self._st[_S_VOL_K] = 0  # block of the last volume update from the weight
+        self._st[_S_VOL_BASE_MG] = 0  # the volume then
+        self._st[_S_VOL_BLK_MG] = 0  # the milk per block then (flow before an artifact), mg
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
-        self._milk_run = 0  # accepted blocks in a row with ejection-like flow
+        self._st[_S_MILK_RUN] = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
         self._hist_tare[_POURED] = 0
         self._hist_tare[_LIFT_VOL] = -1
-        self._tare_lv = 0  # the same in the level's (offset-removed) frame, mg
-        self._drift_q8 = 0  # warm-up drift still to come after the first letdown, mg x 256
-        self._drift_acc_q8 = 0  # its part credited to the tare since, not yet whole mg
+        self._st[_S_TARE_LV] = 0  # the same in the level's (offset-removed) frame, mg
+        self._st[_S_DRIFT_Q8] = 0  # warm-up drift still to come after the first letdown, mg x 256
+        self._st[_S_DRIFT_ACC_Q8] = 0  # its part credited to the tare since, not yet whole mg
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
         self.settled_mg = 0  # the volume on weight that stayed put (below), mg
         self.settled_now = False  # settled_mg was updated by the latest block
-        self._still_n = 0  # quiet, accepted, settled blocks in a row
-        self._up_n = 0  # quiet, accepted blocks in a row
-        self._rough_floor = 2 * self._noise0_mg  # its usual value (tracked median)
-        self._rough_blocks = 0  # blocks judged so far (fast learning at first)
-        self._rough_hang = 0  # blocks still not quiet after a rough one
+        self._st[_S_STILL_N] = 0  # quiet, accepted, settled blocks in a row
+        self._st[_S_UP_N] = 0  # quiet, accepted blocks in a row
+        self._st[_S_ROUGH_FLOOR] = 2 * self._st[_S_NOISE0_MG]  # its usual value (tracked median)
+        self._st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
+        self._st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
@@ -322,11 +373,12 @@ class FlowStage:
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
         still = (
-            spread <= 3 * self._spread_floor_mg + 4 * self.noise_mg + 2 * self._flow_blk_mg()
-            and bf.tilt_change_q10 <= self._tilt_change
+            spread
+            <= 3 * self._st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
+            and bf.tilt_change_q10 <= self._st[_S_TILT_CHANGE]
             and not moved
             and not rough
-            and self._rough_hang == 0
+            and self._st[_S_ROUGH_HANG] == 0
         )
         quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
         # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
@@ -337,25 +389,25 @@ class FlowStage:
         c = bf.tilt_lo_q10
         bf_tilt_err = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
         if rough:
-            self._rough_hang = _ROUGH_HANG_BLOCKS
-        elif self._rough_hang > 0:
-            self._rough_hang -= 1
+            self._st[_S_ROUGH_HANG] = _ROUGH_HANG_BLOCKS
+        elif self._st[_S_ROUGH_HANG] > 0:
+            self._st[_S_ROUGH_HANG] -= 1
         # lower envelope over the last few blocks: hand pressure and knocks only ever add
         # weight for a few seconds, milk never leaves, so the running minimum follows the milk
         # (a turning bottle's value is left out: the correction lags the turn, its readings
         # are neither frame's, and a ramp's low ones would pass for the milk for n blocks)
         turn = bf.tilt_change_q10 > _TURN_Q10
-        self._turning = turn or self._turn_prev  # turning within the filter's reach
-        self._turn_prev = turn
+        self._st[_S_TURNING] = turn or self._st[_S_TURN_PREV]  # turning within the filter's reach
+        self._st[_S_TURN_PREV] = turn
         env = self._env
-        n = self._env_n
-        env[self._env_i] = _ENV_SKIP if self._turning else v
-        self._env_i = (self._env_i + 1) % n
-        if self._env_fill < n:
-            self._env_fill += 1
+        n = self._st[_S_ENV_N]
+        env[self._st[_S_ENV_I]] = _ENV_SKIP if self._st[_S_TURNING] else v
+        self._st[_S_ENV_I] = (self._st[_S_ENV_I] + 1) % n
+        if self._st[_S_ENV_FILL] < n:
+            self._st[_S_ENV_FILL] += 1
         e = v
         top = v
-        for i in range(self._env_fill):
+        for i in range(self._st[_S_ENV_FILL]):
             x = env[i]
             if x == _ENV_SKIP:
                 continue
@@ -365,8 +417,10 @@ class FlowStage:
                 top = x
         # milk never leaves the bottle: a fall from the recent top means something pressed
         # on it (hand pressure strokes) and the rises just before were not milk either
-        if top - v > self._unsettle_mg + 3 * (self._still_noise_mg if quiet else self.noise_mg):
-            self.unsettled = self._env_n * 2
+        if top - v > self._st[_S_UNSETTLE_MG] + 3 * (
+            self._st[_S_STILL_NOISE_MG] if quiet else self.noise_mg
+        ):
+            self.unsettled = self._st[_S_ENV_N] * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
@@ -374,9 +428,9 @@ class FlowStage:
         if self._milk and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG:
             if self._hist_tare[_LIFT_VOL] < 0:
                 self._hist_tare[_LIFT_VOL] = self.volume_mg
-        self._tilt_step_mg = bf_tilt_err if steady_tilt else -1
-        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._tilt_change
-        self._up_run = self._up_run + 1 if up else 0
+        self._st[_S_TILT_STEP_MG] = bf_tilt_err if steady_tilt else -1
+        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._st[_S_TILT_CHANGE]
+        self._st[_S_UP_RUN] = self._st[_S_UP_RUN] + 1 if up else 0
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -389,16 +443,16 @@ class FlowStage:
         # not a press was released lately; the session may end before the 20-s re-anchoring
         # (continuous-402 of seeds 400 ended 8 s after a tilt, 30 g short)
         if quiet and not self.holding:
-            self._up_n += 1
-            if self._up_n >= _SETTLED_BLOCKS and self._milk:
+            self._st[_S_UP_N] += 1
+            if self._st[_S_UP_N] >= _SETTLED_BLOCKS and self._milk:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
                     self.volume_mg = raw
         else:
-            self._up_n = 0
+            self._st[_S_UP_N] = 0
         if quiet and not self.holding and self.unsettled == 0:
-            self._still_n += 1
-            if self._still_n >= _SETTLED_BLOCKS:
+            self._st[_S_STILL_N] += 1
+            if self._st[_S_STILL_N] >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if self._hist_tare[_LIFT_VOL] >= 0 and raw >= -_LIFTED_MG:
                     # back on the scale after a lift, and settled: was it emptied (_pour)? The
@@ -408,7 +462,7 @@ class FlowStage:
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
-            self._still_n = 0
+            self._st[_S_STILL_N] = 0
         # the block record for the detector: the filtered value before the envelope (fast,
         # unbiased) and the stage's state after this block
         r = self.block
@@ -421,7 +475,7 @@ class FlowStage:
         r.quiet = quiet
         r.steady_tilt = steady_tilt
         r.tilt_err_mg = bf_tilt_err
-        r.turned = bf.tilt_change_q10 > self._tilt_change
+        r.turned = bf.tilt_change_q10 > self._st[_S_TILT_CHANGE]
         r.held = self.holding
         r.unsettled = self.unsettled
         r.accepted = self.accepted
@@ -445,46 +499,50 @@ class FlowStage:
             return False
         r = bf.rough_mg
         self.rough_mg = r
-        fl = self._rough_floor
+        fl = self._st[_S_ROUGH_FLOOR]
         if not dist:
-            step = (fl >> 3) if self._rough_blocks < 16 else (fl >> 6)
+            step = (fl >> 3) if self._st[_S_ROUGH_BLOCKS] < 16 else (fl >> 6)
             if step < 1:
                 step = 1
             if r > fl:
                 fl += step
             elif r < fl:
                 fl -= step
-            self._rough_floor = fl
-            self._rough_blocks += 1
+            self._st[_S_ROUGH_FLOOR] = fl
+            self._st[_S_ROUGH_BLOCKS] += 1
         return r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
 
     def _block(self, k, v, spread, dist):
         self.blocks += 1
-        if self._drift_q8:
+        if self._st[_S_DRIFT_Q8]:
             # the drift goes on after the first letdown: move the tare along its exponential
-            r = self._drift_q8
+            r = self._st[_S_DRIFT_Q8]
             d = r // (_DRIFT_TAU_S * 1000 // self.block_ms)  # |r| <= 5000 x 256
             if d == 0:
-                self._drift_q8 = 0
+                self._st[_S_DRIFT_Q8] = 0
             else:
-                self._drift_q8 = r - d
-                self._drift_acc_q8 += d
-                d = self._drift_acc_q8 >> 8 if d > 0 else -((-self._drift_acc_q8) >> 8)
+                self._st[_S_DRIFT_Q8] = r - d
+                self._st[_S_DRIFT_ACC_Q8] += d
+                d = (
+                    self._st[_S_DRIFT_ACC_Q8] >> 8
+                    if d > 0
+                    else -((-self._st[_S_DRIFT_ACC_Q8]) >> 8)
+                )
                 if d:
-                    self._drift_acc_q8 -= d << 8
+                    self._st[_S_DRIFT_ACC_Q8] -= d << 8
                     self._set_tare(self._tare_raw + d)
-        self.t_block_ms = self._t0_ms + (k + 1) * self.block_ms
-        if self._level_k < 0:
+        self.t_block_ms = self._st[_S_T0_MS] + (k + 1) * self.block_ms
+        if self._st[_S_LEVEL_K] < 0:
             if dist:
                 self.holding = True
                 return
             self.level_mg = v
             self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
             self._push(k, v)
-            self._level_k = k
+            self._st[_S_LEVEL_K] = k
             self.holding = False
             return
-        dt = k - self._level_k
+        dt = k - self._st[_S_LEVEL_K]
         if dt > 3600:
             dt = 3600
         flow = self.flow_mg_s
@@ -497,14 +555,16 @@ class FlowStage:
         pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
         r = v - pred
         noise = self.noise_mg
-        tol = self._jump_mg + 4 * noise
+        tol = self._st[_S_JUMP_MG] + 4 * noise
         # across a gap or a hold the flow may have changed: widen upwards by a slack
         slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
-        ok = (not dist) and spread <= 2 * self._spread_floor_mg + self._spread_margin_mg
-        if self._tilt_undo:
+        ok = (not dist) and spread <= 2 * self._st[_S_SPREAD_FLOOR_MG] + self._st[
+            _S_SPREAD_MARGIN_MG
+        ]
+        if self._st[_S_TILT_UNDO]:
             # after a tilt's rebase, whose offset is the correction's error
-            if self._up_run < _UPRIGHT_BLOCKS:
-                if self._turning or self._up_run > 0:
+            if self._st[_S_UP_RUN] < _UPRIGHT_BLOCKS:
+                if self._st[_S_TURNING] or self._st[_S_UP_RUN] > 0:
                     ok = False  # turning, or just upright: in neither frame
             elif ok:
                 # upright again (the filter's reach too): back to the frame before once the
@@ -512,7 +572,7 @@ class FlowStage:
                 # (between the level the tilt's rebase started from and the prediction: a
                 # steady tilt's correction drifts with the angle, by grams, and the level
                 # inside the tilt with it: no prediction of the weight upright)
-                v0 = v + self._undo_mg
+                v0 = v + self._st[_S_UNDO_MG]
                 lo = self._hist_tare[_TILT_LV]
                 hi = pred
                 if lo > hi:  # (min()/max() here cost the ROMFS app run 1 KB: measured)
@@ -520,22 +580,24 @@ class FlowStage:
                 if lo - tol <= v0 <= hi + tol + slack:
                     self._undo(k, v0, True)  # (the block's value is the old frame's: held)
                     return
-                if self._up_run < 2 * _UPRIGHT_BLOCKS:
+                if self._st[_S_UP_RUN] < 2 * _UPRIGHT_BLOCKS:
                     ok = False
                 else:
-                    self._tilt_undo = False  # upright and still in the tilt's frame: keep it
+                    self._st[_S_TILT_UNDO] = (
+                        False  # upright and still in the tilt's frame: keep it
+                    )
         if (
             ok
-            and self._undo_mg < 0
-            and self._undo_k >= 0
-            and k - self._undo_k <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
-            and not self._tilt_undo
+            and self._st[_S_UNDO_MG] < 0
+            and self._st[_S_UNDO_K] >= 0
+            and k - self._st[_S_UNDO_K] <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
+            and not self._st[_S_TILT_UNDO]
         ):
             # a fall taken as an offset (a tilt with no accelerometer, a lift): the block
             # itself back in the frame before it ends it, while the lower envelope (v) still
             # holds the fall's low for a few blocks (in the new frame, where the low reads
             # as the prediction, its rise back up passed for milk: +7 g at 1.5 g/s)
-            v0 = self._bf.v_mg + self._undo_mg
+            v0 = self._bf.v_mg + self._st[_S_UNDO_MG]
             if -tol <= v0 - pred <= tol + slack:
                 # (at the prediction if below it: the triangle may still hold the way back)
                 self._undo(k, v0 if v0 > pred else pred, False)
@@ -547,71 +609,76 @@ class FlowStage:
                     a = 4 * tol
                 noise += (a - noise) >> 4
                 self.noise_mg = noise if noise <= 1000 else 1000
-                sn = self._still_noise_mg
+                sn = self._st[_S_STILL_NOISE_MG]
                 if a < sn:
                     sn += (a - sn) >> 4
                 else:
                     sn += ((a if a < 2 * sn else 2 * sn) - sn) >> 6
-                self._still_noise_mg = sn
-            self._spread_floor_mg += (spread - self._spread_floor_mg) >> 4
+                self._st[_S_STILL_NOISE_MG] = sn
+            self._st[_S_SPREAD_FLOOR_MG] += (spread - self._st[_S_SPREAD_FLOOR_MG]) >> 4
             self.holding = False
-            self._cand_n = 0
+            self._st[_S_CAND_N] = 0
             self._accept(k, v)
             self.calm_blocks += 1
             return
         # held: an artifact is in progress
         self.calm_blocks = 0
-        self._anchored = False
+        self._st[_S_ANCHORED] = False
         if not self.holding:
             self.holding = True
             self.holds += 1
-            self._hold_k = k
-            self._cand_n = 0
+            self._st[_S_HOLD_K] = k
+            self._st[_S_CAND_N] = 0
         self._credit(k)
         if not ok:
-            self._cand_n = 0
+            self._st[_S_CAND_N] = 0
             return
-        if self._undo_k >= 0 and k - self._undo_k > _UNDO_MAX_BLOCKS:
-            self._undo_k = -1
-            self._tilt_undo = False
-        if self._undo_k >= 0 and not self._tilt_undo:
+        if self._st[_S_UNDO_K] >= 0 and k - self._st[_S_UNDO_K] > _UNDO_MAX_BLOCKS:
+            self._st[_S_UNDO_K] = -1
+            self._st[_S_TILT_UNDO] = False
+        if self._st[_S_UNDO_K] >= 0 and not self._st[_S_TILT_UNDO]:
             # back in the frame before the last rebase: the artifact it absorbed is over (a
             # tilt's own rebase is undone above, once upright)
-            v0 = v + self._undo_mg
+            v0 = v + self._st[_S_UNDO_MG]
             if -tol <= v0 - pred <= tol + slack:
                 self._undo(k, v0, False)
                 return
         # a steady new level? count blocks consistent with the first of them
-        if self._cand_n > 0:
-            c = v - self._cand_v
-            if -tol <= c <= tol + self._max_flow_mg_s * self.block_ms // 1000 * (k - self._cand_k):
-                self._cand_n += 1
+        if self._st[_S_CAND_N] > 0:
+            c = v - self._st[_S_CAND_V]
+            if (
+                -tol
+                <= c
+                <= tol
+                + self._st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000 * (k - self._st[_S_CAND_K])
+            ):
+                self._st[_S_CAND_N] += 1
             else:
-                self._cand_n = 0
-        if self._cand_n == 0:
-            self._cand_v = v
-            self._cand_k = k
-            self._cand_n = 1
-        if self._cand_n >= self._rebase_blocks:
+                self._st[_S_CAND_N] = 0
+        if self._st[_S_CAND_N] == 0:
+            self._st[_S_CAND_V] = v
+            self._st[_S_CAND_K] = k
+            self._st[_S_CAND_N] = 1
+        if self._st[_S_CAND_N] >= self._st[_S_REBASE_BLOCKS]:
             if -tol <= self._bf.v_mg - pred <= tol + slack:
                 # the block itself is back at the prediction: only the lower envelope (v)
                 # still holds the low of a fall (a tilt with no accelerometer, a lift) for a
                 # few blocks. The artifact is over, not a new level: a rebase on that low
                 # took the fall as an offset once the weight was back (+6.8 g of milk after
                 # a 17-degree tilt: late_lactation-302, seeds 300 at twice the ripple)
-                self._cand_n = 0
+                self._st[_S_CAND_N] = 0
             else:
                 self._rebase(k, v, pred, tol)
         elif (
-            self._cand_n >= _TILT_REBASE_BLOCKS
-            and self._tilt_step_mg >= 0
-            and -tol - self._tilt_step_mg <= r <= tol + slack + self._tilt_step_mg
+            self._st[_S_CAND_N] >= _TILT_REBASE_BLOCKS
+            and self._st[_S_TILT_STEP_MG] >= 0
+            and -tol - self._st[_S_TILT_STEP_MG] <= r <= tol + slack + self._st[_S_TILT_STEP_MG]
         ):
             # a steady tilt the accelerometer reports, its level off the prediction by no
             # more than the correction's error: that error, not milk; credit the prediction
-            self._undo_mg = v - pred
-            self._undo_k = k
-            self._tilt_undo = True
+            self._st[_S_UNDO_MG] = v - pred
+            self._st[_S_UNDO_K] = k
+            self._st[_S_TILT_UNDO] = True
             self._hist_tare[_TILT_LV] = pred
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
@@ -644,35 +711,37 @@ class FlowStage:
             v < pred - tol
             and self._hist_tare[_LIFT_VOL] >= 0
             and not off
-            and self._pour(pred - v, v - self._tare_lv)
+            and self._pour(pred - v, v - self._st[_S_TARE_LV])
         ):
             target = v
         elif v < pred - tol and v >= oldest - tol and not off:
             target = v if v > oldest else oldest
-            vol = target - self._tare_lv
+            vol = target - self._st[_S_TARE_LV]
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
             # ... and the next hold credits from here (under massage strokes _accept keeps no
             # base, and the next hold credited from the volume before this fall again: +5 g
             # in many-300 of seeds 300 with held presses)
-            self._vol_base_mg = self.volume_mg
-            self._vol_k = k
+            self._st[_S_VOL_BASE_MG] = self.volume_mg
+            self._st[_S_VOL_K] = k
         else:
             lv = self.level_mg
-            top = lv + ((self._max_flow_mg_s * self.block_ms // 1000) >> 1) * (k - self._level_k)
+            top = lv + ((self._st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000) >> 1) * (
+                k - self._st[_S_LEVEL_K]
+            )
             if lv - tol <= v <= top + tol:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
         if v - target > tol or v - target < -tol:
-            self._undo_mg = v - target
-            self._undo_k = k
+            self._st[_S_UNDO_MG] = v - target
+            self._st[_S_UNDO_K] = k
         self._new_frame(k, v - target, target, False)
 
     def _undo(self, k, v0, held):
         # the last rebase's artifact is over: its offset goes back, block k is accepted at v0
-        self._undo_k = -1
-        self._tilt_undo = False
-        self._new_frame(k, -self._undo_mg, v0, held)
+        self._st[_S_UNDO_K] = -1
+        self._st[_S_TILT_UNDO] = False
+        self._new_frame(k, -self._st[_S_UNDO_MG], v0, held)
 
     def _new_frame(self, k, d_mg, level_mg, held):
         # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
@@ -684,14 +753,14 @@ class FlowStage:
         # is the old frame's: a tilt's rebase and its undoing)
         self._bf.shift_offset(d_mg)
         env = self._env
-        for i in range(self._env_n):
+        for i in range(self._st[_S_ENV_N]):
             if env[i] != _ENV_SKIP:
                 env[i] -= d_mg
-        for i in range(self._n):
+        for i in range(self._st[_S_N]):
             self._ring_k[i] = -1
         self.calm_blocks = 0
         self.holding = held
-        self._cand_n = 0
+        self._st[_S_CAND_N] = 0
         self._accept(k, level_mg)
 
     def _flow_blk_mg(self):
@@ -704,28 +773,28 @@ class FlowStage:
         return f * self.block_ms // 1000
 
     def _hist_oldest(self):
-        if self._hist_n == 0:
+        if self._st[_S_HIST_N] == 0:
             return self.level_mg
-        if self._hist_n < _HIST:
+        if self._st[_S_HIST_N] < _HIST:
             return self._hist[0]
-        return self._hist[self._hist_i]
+        return self._hist[self._st[_S_HIST_I]]
 
     @micropython.native
     def _accept(self, k, v):
-        i = k % self._n  # _push, written out
+        i = k % self._st[_S_N]  # _push, written out
         self._ring_k[i] = k
         self._ring_v[i] = v
         self._estimate(k)
-        self._level_k = k
+        self._st[_S_LEVEL_K] = k
         self._bf_state[_BF_REF_MG] = self.level_mg + self._bf_state[_BF_OFFSET_MG]
         self.accepted += 1
         lv = self.level_mg
-        h = self._hist_i
+        h = self._st[_S_HIST_I]
         self._hist[h] = lv
         self._hist_tare[h] = self._tare_raw
-        self._hist_i = (h + 1) % _HIST
-        if self._hist_n < _HIST:
-            self._hist_n += 1
+        self._st[_S_HIST_I] = (h + 1) % _HIST
+        if self._st[_S_HIST_N] < _HIST:
+            self._st[_S_HIST_N] += 1
         # a quiet stretch (_ANCHOR_S without a hold, the weight settled): every
         # artifact has passed and the reading is the milk (plus drift) again. Anchor the
         # volume on it, not on the offsets absorbed during holds (each one a guess): the
@@ -734,7 +803,7 @@ class FlowStage:
         # level, never falling.
         # (while a steady tilt's correction error is part of the offset, the weight less it:
         # that error is neither milk nor drift, and the rebase upright takes it back)
-        tilt = self._undo_mg if self._tilt_undo else 0
+        tilt = self._st[_S_UNDO_MG] if self._st[_S_TILT_UNDO] else 0
         raw = lv + self._bf_state[_BF_OFFSET_MG] - tilt
         if raw - self._tare_raw < -_LIFTED_MG:
             return  # the bottle is off the scale (set down beside it): its milk is in it still
@@ -743,26 +812,26 @@ class FlowStage:
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
             # at most the milk: the volume may rise to it (massage that goes on for minutes
             # while milk flows, e.g. to the end of the session)
-            if self._milk and self._hist_n == _HIST:
+            if self._milk and self._st[_S_HIST_N] == _HIST:
                 # the ring is full and holds lv too: its lowest level (viper: this runs on
                 # every accepted block of a massage)
-                low = lowest(self._hist, _HIST) - self._tare_lv
+                low = lowest(self._hist, _HIST) - self._st[_S_TARE_LV]
                 if low > self.volume_mg:
                     self.volume_mg = low
             return
         if not self._milk:
             if self.flow_mg_s >= _MILK_MG_S:
-                self._milk_run += 1
+                self._st[_S_MILK_RUN] += 1
             else:
-                self._milk_run = 0
-            if self._milk_run >= 3:
+                self._st[_S_MILK_RUN] = 0
+            if self._st[_S_MILK_RUN] >= 3:
                 # milk flows, found by the detector or not: the tare is the level from before
                 # the flow rose (the window of the flow estimate and then some)
-                self.milk_started(self._hist_back(2 * self._win), 2 * self._win)
+                self.milk_started(self._hist_back(2 * self._st[_S_WIN]), 2 * self._st[_S_WIN])
             else:
                 # no ejection yet, so no milk: a settled level is the warm-up drift, and the
                 # tare follows it as fast as a drift can go
-                d = self._drift_blk_mg
+                d = self._st[_S_DRIFT_BLK_MG]
                 t = self._tare_raw
                 if raw > t + d:
                     raw = t + d
@@ -773,23 +842,23 @@ class FlowStage:
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
-        if self._anchored:
+        if self._st[_S_ANCHORED]:
             if raw > self.volume_mg:
                 self.volume_mg = raw
-        elif self.calm_blocks >= self._anchor_blocks:
+        elif self.calm_blocks >= self._st[_S_ANCHOR_BLOCKS]:
             self.volume_mg = raw
-            self._anchored = True
-        elif lv - self._tare_lv > self.volume_mg:
-            self.volume_mg = lv - self._tare_lv
-        self._vol_k = k
-        self._vol_base_mg = self.volume_mg
-        if self._anchored:
+            self._st[_S_ANCHORED] = True
+        elif lv - self._st[_S_TARE_LV] > self.volume_mg:
+            self.volume_mg = lv - self._st[_S_TARE_LV]
+        self._st[_S_VOL_K] = k
+        self._st[_S_VOL_BASE_MG] = self.volume_mg
+        if self._st[_S_ANCHORED]:
             f = self.flow_mg_s
             if f < _CREDIT_MIN_MG_S:
                 f = 0
             elif f > 20000:
                 f = 20000
-            self._vol_blk_mg = f * self.block_ms // 1000
+            self._st[_S_VOL_BLK_MG] = f * self.block_ms // 1000
         # else: the rate of the last quiet stretch stands (a block or two accepted between
         # two holds is no quiet stretch: continuous-402 of seeds 400 credited nothing for a
         # 50-s walk after one such block)
@@ -805,10 +874,14 @@ class FlowStage:
         # (control-201 in seeds 200: 2 g credited for strokes 20 blocks before a walk)
         if not self._milk:
             return
-        n = k - (self._vol_k if self._vol_k >= self._hold_k else self._hold_k - 1)
+        n = k - (
+            self._st[_S_VOL_K]
+            if self._st[_S_VOL_K] >= self._st[_S_HOLD_K]
+            else self._st[_S_HOLD_K] - 1
+        )
         if n > _CREDIT_BLOCKS:
             n = _CREDIT_BLOCKS
-        v = self._vol_base_mg + self._vol_blk_mg * n  # <= 2e4 x 60 + volume
+        v = self._st[_S_VOL_BASE_MG] + self._st[_S_VOL_BLK_MG] * n  # <= 2e4 x 60 + volume
         if v > self.volume_mg:
             self.volume_mg = v
 
@@ -825,8 +898,8 @@ class FlowStage:
         # is no reference: a weak ejection found late has raised it already (it follows a
         # rise of up to the fastest drift)
         ref = self._tare_raw
-        if age_blocks < self._hist_n:
-            ref = self._hist_tare[(self._hist_i - 1 - age_blocks) % _HIST]
+        if age_blocks < self._st[_S_HIST_N]:
+            ref = self._hist_tare[(self._st[_S_HIST_I] - 1 - age_blocks) % _HIST]
         t = base_mg + self._bf_state[_BF_OFFSET_MG]
         lim = 3 * self.noise_mg
         if t > ref + lim:
@@ -858,7 +931,7 @@ class FlowStage:
         lim = (_DRIFT_MAX_MG - (t if t > 0 else -t)) << 8
         if lim <= 0:
             return
-        self._drift_q8 = -lim if r < -lim else (lim if r > lim else r)
+        self._st[_S_DRIFT_Q8] = -lim if r < -lim else (lim if r > lim else r)
 
     def _set_tare(self, t):
         # the drift it absorbs is bounded; the milk poured out is not drift
@@ -872,16 +945,16 @@ class FlowStage:
         # it (the frame the weight returns to upright; the volume, level less this tare,
         # leaves the error out)
         t -= self._bf_state[_BF_OFFSET_MG]
-        self._tare_lv = t + self._undo_mg if self._tilt_undo else t
+        self._st[_S_TARE_LV] = t + self._st[_S_UNDO_MG] if self._st[_S_TILT_UNDO] else t
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
-        if n >= self._hist_n:
+        if n >= self._st[_S_HIST_N]:
             return self._hist_oldest()
-        return self._hist[(self._hist_i - 1 - n) % _HIST]
+        return self._hist[(self._st[_S_HIST_I] - 1 - n) % _HIST]
 
     def _push(self, k, v):
-        i = k % self._n
+        i = k % self._st[_S_N]
         self._ring_k[i] = k
         self._ring_v[i] = v
 
@@ -889,9 +962,9 @@ class FlowStage:
     def _estimate(self, k: int):
         # the two Theil-Sen slopes and the level (viper: this runs once a block per bottle)
         no_slope = int(NO_SLOPE)
-        n = int(self._n)
+        n = int(self._st[_S_N])
         bms = int(self.block_ms)
-        win = int(self._win)
+        win = int(self._st[_S_WIN])
         rv = ptr32(self._ring_v)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
         s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
@@ -902,7 +975,9 @@ class FlowStage:
             s = _CLAMP_SLOPE_MG_S
         elif s < -_CLAMP_SLOPE_MG_S:
             s = -_CLAMP_SLOPE_MG_S
-        f = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, self._fast, bms))
+        f = int(
+            theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, self._st[_S_FAST], bms)
+        )
         self.fast_mg_s = s if f == no_slope else f
         self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
