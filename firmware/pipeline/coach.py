@@ -136,7 +136,7 @@ _S_SLOTS = const(31)
 class Coach:
     def __init__(self, cfg=None):
         g = (cfg or {}).get  # defaults: config.SCHEMA's (a test checks they agree)
-        self._st = array("i", bytes(4 * _S_SLOTS))  # the integer state (_S_*)
+        self._st = array("i", bytes(4 * _S_SLOTS))  # the settings and integer state (_S_*)
         self.stimulate_after_ms = int(g("stimulate_after_s", 180)) * 1000
         self._st[_S_STIMULATE_REPEAT_MS] = int(g("stimulate_repeat_s", 0)) * 1000
         self.max_session_ms = int(g("max_session_s", 900)) * 1000

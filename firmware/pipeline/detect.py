@@ -435,7 +435,7 @@ _K_SLOTS = const(19)
 class Detector:
     def __init__(self, cfg, n_channels):
         g = cfg.get
-        self._k = array("i", bytes(4 * _K_SLOTS))  # the integer state (_K_*)
+        self._k = array("i", bytes(4 * _K_SLOTS))  # the settings (_K_*)
         self._k[_K_BASE] = min(max(g("ld_base_blocks", 20), 10), _MAX_WIN)
         self._k[_K_MIN_BASE] = min(max(g("ld_min_base_blocks", 10), 4), self._k[_K_BASE])
         self._k[_K_GUARD] = max(g("ld_guard_blocks", 2), 0)

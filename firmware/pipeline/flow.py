@@ -235,7 +235,7 @@ _S_SLOTS = const(45)
 class FlowStage:
     def __init__(self, cfg):
         g = cfg.get
-        self._st = array("i", bytes(4 * _S_SLOTS))  # the integer state (_S_*)
+        self._st = array("i", bytes(4 * _S_SLOTS))  # the settings and integer state (_S_*)
         self._bf = BlockFilter(cfg)  # the per-sample part
         self._bf_state = self._bf._s  # its ref_mg and offset_mg, without the property calls
         self.sample = self._bf.sample  # bound once (see closed())
