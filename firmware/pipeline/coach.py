@@ -165,6 +165,7 @@ class Coach:
         self._reset(0)
 
     def _reset(self, t_ms):
+        st = self._st
         self.phase = _PH_IDLE
         self.finished = False
         self.ended_by_user = False
@@ -177,31 +178,29 @@ class Coach:
         self.acks = 0  # short presses
         self.marks = 0  # double presses
         self.fault = _FAULT_NONE  # the latest fault not cleared
-        self._st[_S_SINGLE_DONE] = False
-        self._st[_S_STEP] = (
-            0  # protocol steps taken (massage rounds, single pump, hand expression)
-        )
-        self._st[_S_T_STEP_MS] = t_ms  # when the current step began
-        self._st[_S_FLOW_IN_STEP] = False  # a letdown came during the current step
-        self._st[_S_AFTER_ROUND] = False  # the current step began when a massage round timed out
-        self._st[_S_TAPER_WAITING] = False  # a taper came while milk still flowed strongly
-        self._st[_S_T_STRONG_MS] = t_ms  # the latest tick at which the flow estimate was strong
-        self._st[_S_T_STIMULATE_MS] = 0
-        self._st[_S_STIMULATE_DUE] = False
+        st[_S_SINGLE_DONE] = False
+        st[_S_STEP] = 0  # protocol steps taken (massage rounds, single pump, hand expression)
+        st[_S_T_STEP_MS] = t_ms  # when the current step began
+        st[_S_FLOW_IN_STEP] = False  # a letdown came during the current step
+        st[_S_AFTER_ROUND] = False  # the current step began when a massage round timed out
+        st[_S_TAPER_WAITING] = False  # a taper came while milk still flowed strongly
+        st[_S_T_STRONG_MS] = t_ms  # the latest tick at which the flow estimate was strong
+        st[_S_T_STIMULATE_MS] = 0
+        st[_S_STIMULATE_DUE] = False
         self.stimulated = False  # `stimulate` was cued in this session (hands may be on)
-        self._st[_S_T_FAULT_CUE_MS] = 0
-        self._st[_S_FAULT_CUED] = _FAULT_NONE
-        self._st[_S_V_LAST_MG] = 0  # volume at the latest tick
-        self._st[_S_FLOW_MG_S] = 0  # flow estimate of all bottles at the latest tick
-        self._st[_S_V_REF_MG] = 0  # hand expression: volume when flow was last seen growing
-        self._st[_S_T_REF_MS] = t_ms
-        self._st[_S_QN] = 0
-        self._st[_S_PN] = 0
+        st[_S_T_FAULT_CUE_MS] = 0
+        st[_S_FAULT_CUED] = _FAULT_NONE
+        st[_S_V_LAST_MG] = 0  # volume at the latest tick
+        st[_S_FLOW_MG_S] = 0  # flow estimate of all bottles at the latest tick
+        st[_S_V_REF_MG] = 0  # hand expression: volume when flow was last seen growing
+        st[_S_T_REF_MS] = t_ms
+        st[_S_QN] = 0
+        st[_S_PN] = 0
         self.news = False  # a phase change or a cue result waits (pop_*): read-only
-        self._st[_S_RES_CUE] = _CUE_NONE  # cue whose result window is open
-        self._st[_S_RES_STEP] = 0  # ... and the step it belongs to
-        self._st[_S_RES_T_MS] = 0
-        self._st[_S_RES_V0_MG] = 0
+        st[_S_RES_CUE] = _CUE_NONE  # cue whose result window is open
+        st[_S_RES_STEP] = 0  # ... and the step it belongs to
+        st[_S_RES_T_MS] = 0
+        st[_S_RES_V0_MG] = 0
         del self._results[:]
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -229,44 +228,42 @@ class Coach:
     def on_detection(self, t_ms, code, ch, onset_ms=-1):
         """A letdown or taper from the detector (ch: 0-based bottle, not used; onset_ms: a
         letdown's estimated onset, -1 when not known)."""
+        st = self._st
         if not self.active:
             return
         ph = self.phase
         if code == _EV_LETDOWN:
             self.letdowns += 1
-            self._st[_S_FLOW_IN_STEP] = True
-            self._st[_S_TAPER_WAITING] = False  # flow is back: its own taper will come
+            st[_S_FLOW_IN_STEP] = True
+            st[_S_TAPER_WAITING] = False  # flow is back: its own taper will come
             if self.t_first_letdown_ms < 0:
                 self.t_first_letdown_ms = t_ms
             if ph == _PH_STIMULATION or ph == _PH_MASSAGE:
                 self._set_phase(t_ms, _PH_EXPRESSING)
                 self._cue(_CUE_LETDOWN)
-            elif self._st[_S_AFTER_ROUND] and 0 <= onset_ms < self._st[_S_T_STEP_MS]:
+            elif st[_S_AFTER_ROUND] and 0 <= onset_ms < st[_S_T_STEP_MS]:
                 # the ejection began in the massage round whose timeout began this step
-                self._st[_S_AFTER_ROUND] = False
+                st[_S_AFTER_ROUND] = False
                 if ph == _PH_SINGLE_PUMP:
-                    self._st[_S_SINGLE_DONE] = False
+                    st[_S_SINGLE_DONE] = False
                 self._close_result()
                 self._set_phase(t_ms, _PH_EXPRESSING)
                 self._cue(_CUE_LETDOWN)
             elif ph == _PH_SINGLE_PUMP:
                 self.t_phase_ms = t_ms  # flow is back: keep single pumping while it lasts
             elif ph == _PH_HAND_EXPRESSION:
-                self._st[_S_T_REF_MS] = t_ms  # hand expression is working
+                st[_S_T_REF_MS] = t_ms  # hand expression is working
         elif code == _EV_TAPER:
             self.tapers += 1
-            if self._st[_S_FLOW_MG_S] >= _MASSAGE_MAX_MG_S:
+            if st[_S_FLOW_MG_S] >= _MASSAGE_MAX_MG_S:
                 # the other bottle (or a new ejection) still flows strongly: the step waits
                 # for the flow to fall (tick), it is not forgotten
-                self._st[_S_TAPER_WAITING] = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
+                st[_S_TAPER_WAITING] = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
                 return
             if ph == _PH_EXPRESSING:
                 self._after_taper(t_ms)
             elif ph == _PH_SINGLE_PUMP:
-                if (
-                    self._st[_S_FLOW_IN_STEP]
-                    or t_ms - self._st[_S_T_STEP_MS] >= self._st[_S_TAPER_MERGE_MS]
-                ):
+                if st[_S_FLOW_IN_STEP] or t_ms - st[_S_T_STEP_MS] >= st[_S_TAPER_MERGE_MS]:
                     self._hand_expression(t_ms)
                 # else: the other bottle tapering just after the one that began this step:
                 # the cue already given answers it
@@ -290,19 +287,17 @@ class Coach:
 
     def on_fault(self, t_ms, fault):
         """A fault (FAULT_*); _FAULT_NONE clears it. Rate-limited `fault` cue; phase kept."""
+        st = self._st
         if fault == _FAULT_NONE:
             self.fault = _FAULT_NONE
             return
         self.fault = fault
         if fault == _FAULT_CLOCK or fault == _FAULT_CONFIG:
             return  # not the wearer's to fix mid-session; logged by the caller
-        if (
-            fault == self._st[_S_FAULT_CUED]
-            and t_ms - self._st[_S_T_FAULT_CUE_MS] < self._st[_S_FAULT_CUE_GAP_MS]
-        ):
+        if fault == st[_S_FAULT_CUED] and t_ms - st[_S_T_FAULT_CUE_MS] < st[_S_FAULT_CUE_GAP_MS]:
             return
-        self._st[_S_FAULT_CUED] = fault
-        self._st[_S_T_FAULT_CUE_MS] = t_ms
+        st[_S_FAULT_CUED] = fault
+        st[_S_T_FAULT_CUE_MS] = t_ms
         self._cue(_CUE_STORAGE_FULL if fault == _FAULT_STORAGE_LOW else _CUE_FAULT)
 
     # -- per sample --------------------------------------------------------------------------
@@ -374,14 +369,15 @@ class Coach:
     # -- outputs for the session -------------------------------------------------------------
     def pop_phase_change(self):
         """The oldest phase entered since the last call (PH_*), or -1."""
-        if self._st[_S_PN] == 0:
+        st = self._st
+        if st[_S_PN] == 0:
             return -1
         q = self._phase_q
         ph = q[0]
-        n = self._st[_S_PN] - 1
+        n = st[_S_PN] - 1
         for i in range(n):
             q[i] = q[i + 1]
-        self._st[_S_PN] = n
+        st[_S_PN] = n
         self.news = n > 0 or len(self._results) > 0
         return ph
 
@@ -398,10 +394,11 @@ class Coach:
 
     # -- the protocol ------------------------------------------------------------------------
     def _new_step(self, t_ms, phase):
-        self._st[_S_STEP] += 1
-        self._st[_S_T_STEP_MS] = t_ms
-        self._st[_S_FLOW_IN_STEP] = False
-        self._st[_S_AFTER_ROUND] = False
+        st = self._st
+        st[_S_STEP] += 1
+        st[_S_T_STEP_MS] = t_ms
+        st[_S_FLOW_IN_STEP] = False
+        st[_S_AFTER_ROUND] = False
         self._set_phase(t_ms, phase)
 
     def _after_taper(self, t_ms):
@@ -413,17 +410,19 @@ class Coach:
             self._final_step(t_ms)
 
     def _final_step(self, t_ms):
-        if self._st[_S_SINGLE_PUMP_STEP] and not self._st[_S_SINGLE_DONE]:
-            self._st[_S_SINGLE_DONE] = True
+        st = self._st
+        if st[_S_SINGLE_PUMP_STEP] and not st[_S_SINGLE_DONE]:
+            st[_S_SINGLE_DONE] = True
             self._new_step(t_ms, _PH_SINGLE_PUMP)
             self._cue(_CUE_SINGLE_PUMP)
         else:
             self._hand_expression(t_ms)
 
     def _hand_expression(self, t_ms):
+        st = self._st
         self._new_step(t_ms, _PH_HAND_EXPRESSION)
-        self._st[_S_V_REF_MG] = self._st[_S_V_LAST_MG]
-        self._st[_S_T_REF_MS] = t_ms
+        st[_S_V_REF_MG] = st[_S_V_LAST_MG]
+        st[_S_T_REF_MS] = t_ms
         self._cue(_CUE_HAND_EXPRESS)
 
     def _done(self, t_ms):
@@ -481,9 +480,10 @@ class Coach:
         self._st[_S_QN] = n + 1
 
     def _close_result(self):
-        if self._st[_S_RES_CUE] == _CUE_NONE:
+        st = self._st
+        if st[_S_RES_CUE] == _CUE_NONE:
             return
-        mg = self._st[_S_V_LAST_MG] - self._st[_S_RES_V0_MG]
-        self._results.append((self._st[_S_RES_T_MS], self._st[_S_RES_CUE], mg if mg > 0 else 0))
+        mg = st[_S_V_LAST_MG] - st[_S_RES_V0_MG]
+        self._results.append((st[_S_RES_T_MS], st[_S_RES_CUE], mg if mg > 0 else 0))
         self.news = True
-        self._st[_S_RES_CUE] = _CUE_NONE
+        st[_S_RES_CUE] = _CUE_NONE

@@ -267,18 +267,19 @@ class FlowStage:
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
-        self._st[_S_T0_MS] = t_ms
+        st = self._st
+        st[_S_T0_MS] = t_ms
         self._bf.reset(t_ms, w_mg)  # its ref_mg: running reference that keeps sums small;
         # its offset_mg: absorbed non-milk level shifts
         self.block.clear()
-        for i in range(self._st[_S_N]):
+        for i in range(st[_S_N]):
             self._ring_k[i] = -1
         for i in range(_HIST):
             self._hist[i] = 0
-        self._st[_S_HIST_N] = 0
-        self._st[_S_HIST_I] = 0
-        self._st[_S_ENV_I] = 0
-        self._st[_S_ENV_FILL] = 0
+        st[_S_HIST_N] = 0
+        st[_S_HIST_I] = 0
+        st[_S_ENV_I] = 0
+        st[_S_ENV_FILL] = 0
         # estimates
         self.flow_mg_s = 0
         self.fast_mg_s = 0
@@ -288,48 +289,48 @@ class FlowStage:
         self.blocks = 0  # blocks processed (accepted or held)
         self.accepted = 0  # accepted blocks since reset
         self.t_block_ms = t_ms
-        self.noise_mg = self._st[_S_NOISE0_MG]
+        self.noise_mg = st[_S_NOISE0_MG]
         # the same noise as a hand cannot inflate it: the unsettled test's on quiet blocks.
         # It falls as noise_mg does and rises 1/64 of the way a block (toward at most twice
         # itself): held compressions, 1-3 g for seconds, are accepted quiet blocks and would
         # teach noise_mg to ignore them (a steady tilt's jitter is noise: noise_mg there)
-        self._st[_S_STILL_NOISE_MG] = self._st[_S_NOISE0_MG]
-        self._st[_S_SPREAD_FLOOR_MG] = 4 * self._st[_S_NOISE0_MG]
-        self._st[_S_LEVEL_K] = -1
-        self._st[_S_HOLD_K] = -1
-        self._st[_S_UNDO_MG] = 0  # the last rebase's step (the offset it added), mg ...
-        self._st[_S_UNDO_K] = -1  # ... and its block (-1: none to undo)
-        self._st[_S_CAND_V] = 0
-        self._st[_S_CAND_K] = 0
-        self._st[_S_CAND_N] = 0
-        self._st[_S_TILT_STEP_MG] = -1  # the newest block: a steady tilt's possible error, or -1
-        self._st[_S_UP_RUN] = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
-        self._st[_S_TURNING] = False  # the newest two blocks: the tilt turned (not jitter)
-        self._st[_S_TURN_PREV] = False
-        self._st[_S_TILT_UNDO] = False  # the last rebase was a steady tilt's (undone upright)
+        st[_S_STILL_NOISE_MG] = st[_S_NOISE0_MG]
+        st[_S_SPREAD_FLOOR_MG] = 4 * st[_S_NOISE0_MG]
+        st[_S_LEVEL_K] = -1
+        st[_S_HOLD_K] = -1
+        st[_S_UNDO_MG] = 0  # the last rebase's step (the offset it added), mg ...
+        st[_S_UNDO_K] = -1  # ... and its block (-1: none to undo)
+        st[_S_CAND_V] = 0
+        st[_S_CAND_K] = 0
+        st[_S_CAND_N] = 0
+        st[_S_TILT_STEP_MG] = -1  # the newest block: a steady tilt's possible error, or -1
+        st[_S_UP_RUN] = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
+        st[_S_TURNING] = False  # the newest two blocks: the tilt turned (not jitter)
+        st[_S_TURN_PREV] = False
+        st[_S_TILT_UNDO] = False  # the last rebase was a steady tilt's (undone upright)
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
-        self._st[_S_ANCHORED] = False  # volume re-anchored on the weight in this calm stretch
-        self._st[_S_VOL_K] = 0  # block of the last volume update from the weight
-        self._st[_S_VOL_BASE_MG] = 0  # the volume then
-        self._st[_S_VOL_BLK_MG] = 0  # the milk per block then (flow before an artifact), mg
+        st[_S_ANCHORED] = False  # volume re-anchored on the weight in this calm stretch
+        st[_S_VOL_K] = 0  # block of the last volume update from the weight
+        st[_S_VOL_BASE_MG] = 0  # the volume then
+        st[_S_VOL_BLK_MG] = 0  # the milk per block then (flow before an artifact), mg
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
-        self._st[_S_MILK_RUN] = 0  # accepted blocks in a row with ejection-like flow
+        st[_S_MILK_RUN] = 0  # accepted blocks in a row with ejection-like flow
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
         self._hist_tare[_POURED] = 0
         self._hist_tare[_LIFT_VOL] = -1
-        self._st[_S_TARE_LV] = 0  # the same in the level's (offset-removed) frame, mg
-        self._st[_S_DRIFT_Q8] = 0  # warm-up drift still to come after the first letdown, mg x 256
-        self._st[_S_DRIFT_ACC_Q8] = 0  # its part credited to the tare since, not yet whole mg
+        st[_S_TARE_LV] = 0  # the same in the level's (offset-removed) frame, mg
+        st[_S_DRIFT_Q8] = 0  # warm-up drift still to come after the first letdown, mg x 256
+        st[_S_DRIFT_ACC_Q8] = 0  # its part credited to the tare since, not yet whole mg
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.holds = 0  # holds begun (a figure for tests and the benchmark)
         self.rough_mg = 0  # the newest block's roughness (median over its bins), mg
         self.settled_mg = 0  # the volume on weight that stayed put (below), mg
         self.settled_now = False  # settled_mg was updated by the latest block
-        self._st[_S_STILL_N] = 0  # quiet, accepted, settled blocks in a row
-        self._st[_S_UP_N] = 0  # quiet, accepted blocks in a row
-        self._st[_S_ROUGH_FLOOR] = 2 * self._st[_S_NOISE0_MG]  # its usual value (tracked median)
-        self._st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
-        self._st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
+        st[_S_STILL_N] = 0  # quiet, accepted, settled blocks in a row
+        st[_S_UP_N] = 0  # quiet, accepted blocks in a row
+        st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
+        st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
+        st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
@@ -358,6 +359,7 @@ class FlowStage:
     # -- per block (once a second) ----------------------------------------------------------
     @micropython.native
     def _close_block(self, k):
+        st = self._st
         bf = self._bf
         v = bf.v_mg
         off = self._bf_state[
@@ -373,12 +375,11 @@ class FlowStage:
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
         still = (
-            spread
-            <= 3 * self._st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
-            and bf.tilt_change_q10 <= self._st[_S_TILT_CHANGE]
+            spread <= 3 * st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
+            and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
             and not moved
             and not rough
-            and self._st[_S_ROUGH_HANG] == 0
+            and st[_S_ROUGH_HANG] == 0
         )
         quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
         # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
@@ -389,25 +390,25 @@ class FlowStage:
         c = bf.tilt_lo_q10
         bf_tilt_err = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
         if rough:
-            self._st[_S_ROUGH_HANG] = _ROUGH_HANG_BLOCKS
-        elif self._st[_S_ROUGH_HANG] > 0:
-            self._st[_S_ROUGH_HANG] -= 1
+            st[_S_ROUGH_HANG] = _ROUGH_HANG_BLOCKS
+        elif st[_S_ROUGH_HANG] > 0:
+            st[_S_ROUGH_HANG] -= 1
         # lower envelope over the last few blocks: hand pressure and knocks only ever add
         # weight for a few seconds, milk never leaves, so the running minimum follows the milk
         # (a turning bottle's value is left out: the correction lags the turn, its readings
         # are neither frame's, and a ramp's low ones would pass for the milk for n blocks)
         turn = bf.tilt_change_q10 > _TURN_Q10
-        self._st[_S_TURNING] = turn or self._st[_S_TURN_PREV]  # turning within the filter's reach
-        self._st[_S_TURN_PREV] = turn
+        st[_S_TURNING] = turn or st[_S_TURN_PREV]  # turning within the filter's reach
+        st[_S_TURN_PREV] = turn
         env = self._env
-        n = self._st[_S_ENV_N]
-        env[self._st[_S_ENV_I]] = _ENV_SKIP if self._st[_S_TURNING] else v
-        self._st[_S_ENV_I] = (self._st[_S_ENV_I] + 1) % n
-        if self._st[_S_ENV_FILL] < n:
-            self._st[_S_ENV_FILL] += 1
+        n = st[_S_ENV_N]
+        env[st[_S_ENV_I]] = _ENV_SKIP if st[_S_TURNING] else v
+        st[_S_ENV_I] = (st[_S_ENV_I] + 1) % n
+        if st[_S_ENV_FILL] < n:
+            st[_S_ENV_FILL] += 1
         e = v
         top = v
-        for i in range(self._st[_S_ENV_FILL]):
+        for i in range(st[_S_ENV_FILL]):
             x = env[i]
             if x == _ENV_SKIP:
                 continue
@@ -417,10 +418,8 @@ class FlowStage:
                 top = x
         # milk never leaves the bottle: a fall from the recent top means something pressed
         # on it (hand pressure strokes) and the rises just before were not milk either
-        if top - v > self._st[_S_UNSETTLE_MG] + 3 * (
-            self._st[_S_STILL_NOISE_MG] if quiet else self.noise_mg
-        ):
-            self.unsettled = self._st[_S_ENV_N] * 2
+        if top - v > st[_S_UNSETTLE_MG] + 3 * (st[_S_STILL_NOISE_MG] if quiet else self.noise_mg):
+            self.unsettled = st[_S_ENV_N] * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
@@ -428,9 +427,9 @@ class FlowStage:
         if self._milk and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG:
             if self._hist_tare[_LIFT_VOL] < 0:
                 self._hist_tare[_LIFT_VOL] = self.volume_mg
-        self._st[_S_TILT_STEP_MG] = bf_tilt_err if steady_tilt else -1
-        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= self._st[_S_TILT_CHANGE]
-        self._st[_S_UP_RUN] = self._st[_S_UP_RUN] + 1 if up else 0
+        st[_S_TILT_STEP_MG] = bf_tilt_err if steady_tilt else -1
+        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
+        st[_S_UP_RUN] = st[_S_UP_RUN] + 1 if up else 0
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -443,16 +442,16 @@ class FlowStage:
         # not a press was released lately; the session may end before the 20-s re-anchoring
         # (continuous-402 of seeds 400 ended 8 s after a tilt, 30 g short)
         if quiet and not self.holding:
-            self._st[_S_UP_N] += 1
-            if self._st[_S_UP_N] >= _SETTLED_BLOCKS and self._milk:
+            st[_S_UP_N] += 1
+            if st[_S_UP_N] >= _SETTLED_BLOCKS and self._milk:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
                     self.volume_mg = raw
         else:
-            self._st[_S_UP_N] = 0
+            st[_S_UP_N] = 0
         if quiet and not self.holding and self.unsettled == 0:
-            self._st[_S_STILL_N] += 1
-            if self._st[_S_STILL_N] >= _SETTLED_BLOCKS:
+            st[_S_STILL_N] += 1
+            if st[_S_STILL_N] >= _SETTLED_BLOCKS:
                 raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
                 if self._hist_tare[_LIFT_VOL] >= 0 and raw >= -_LIFTED_MG:
                     # back on the scale after a lift, and settled: was it emptied (_pour)? The
@@ -462,7 +461,7 @@ class FlowStage:
                 self.settled_mg = raw if raw > 0 else 0
                 self.settled_now = True  # settled_mg is the weight as of this block
         else:
-            self._st[_S_STILL_N] = 0
+            st[_S_STILL_N] = 0
         # the block record for the detector: the filtered value before the envelope (fast,
         # unbiased) and the stage's state after this block
         r = self.block
@@ -475,7 +474,7 @@ class FlowStage:
         r.quiet = quiet
         r.steady_tilt = steady_tilt
         r.tilt_err_mg = bf_tilt_err
-        r.turned = bf.tilt_change_q10 > self._st[_S_TILT_CHANGE]
+        r.turned = bf.tilt_change_q10 > st[_S_TILT_CHANGE]
         r.held = self.holding
         r.unsettled = self.unsettled
         r.accepted = self.accepted
@@ -488,6 +487,7 @@ class FlowStage:
         self._bf_state[_BF_MED_HARD] = 0 if quiet and not (self.holding or self.unsettled) else 1
 
     def _rough_check(self, dist):
+        st = self._st
         # Is this block rough (the reading shaking: walking, knocks, strokes)? The filter gives
         # the median over the block's bins of each bin's raw range + |second difference| of
         # the filtered bins (a single spike does not count). The usual roughness is tracked as
@@ -499,50 +499,47 @@ class FlowStage:
             return False
         r = bf.rough_mg
         self.rough_mg = r
-        fl = self._st[_S_ROUGH_FLOOR]
+        fl = st[_S_ROUGH_FLOOR]
         if not dist:
-            step = (fl >> 3) if self._st[_S_ROUGH_BLOCKS] < 16 else (fl >> 6)
+            step = (fl >> 3) if st[_S_ROUGH_BLOCKS] < 16 else (fl >> 6)
             if step < 1:
                 step = 1
             if r > fl:
                 fl += step
             elif r < fl:
                 fl -= step
-            self._st[_S_ROUGH_FLOOR] = fl
-            self._st[_S_ROUGH_BLOCKS] += 1
+            st[_S_ROUGH_FLOOR] = fl
+            st[_S_ROUGH_BLOCKS] += 1
         return r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
 
     def _block(self, k, v, spread, dist):
+        st = self._st
         self.blocks += 1
-        if self._st[_S_DRIFT_Q8]:
+        if st[_S_DRIFT_Q8]:
             # the drift goes on after the first letdown: move the tare along its exponential
-            r = self._st[_S_DRIFT_Q8]
+            r = st[_S_DRIFT_Q8]
             d = r // (_DRIFT_TAU_S * 1000 // self.block_ms)  # |r| <= 5000 x 256
             if d == 0:
-                self._st[_S_DRIFT_Q8] = 0
+                st[_S_DRIFT_Q8] = 0
             else:
-                self._st[_S_DRIFT_Q8] = r - d
-                self._st[_S_DRIFT_ACC_Q8] += d
-                d = (
-                    self._st[_S_DRIFT_ACC_Q8] >> 8
-                    if d > 0
-                    else -((-self._st[_S_DRIFT_ACC_Q8]) >> 8)
-                )
+                st[_S_DRIFT_Q8] = r - d
+                st[_S_DRIFT_ACC_Q8] += d
+                d = st[_S_DRIFT_ACC_Q8] >> 8 if d > 0 else -((-st[_S_DRIFT_ACC_Q8]) >> 8)
                 if d:
-                    self._st[_S_DRIFT_ACC_Q8] -= d << 8
+                    st[_S_DRIFT_ACC_Q8] -= d << 8
                     self._set_tare(self._tare_raw + d)
-        self.t_block_ms = self._st[_S_T0_MS] + (k + 1) * self.block_ms
-        if self._st[_S_LEVEL_K] < 0:
+        self.t_block_ms = st[_S_T0_MS] + (k + 1) * self.block_ms
+        if st[_S_LEVEL_K] < 0:
             if dist:
                 self.holding = True
                 return
             self.level_mg = v
             self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
             self._push(k, v)
-            self._st[_S_LEVEL_K] = k
+            st[_S_LEVEL_K] = k
             self.holding = False
             return
-        dt = k - self._st[_S_LEVEL_K]
+        dt = k - st[_S_LEVEL_K]
         if dt > 3600:
             dt = 3600
         flow = self.flow_mg_s
@@ -555,16 +552,14 @@ class FlowStage:
         pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
         r = v - pred
         noise = self.noise_mg
-        tol = self._st[_S_JUMP_MG] + 4 * noise
+        tol = st[_S_JUMP_MG] + 4 * noise
         # across a gap or a hold the flow may have changed: widen upwards by a slack
         slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
-        ok = (not dist) and spread <= 2 * self._st[_S_SPREAD_FLOOR_MG] + self._st[
-            _S_SPREAD_MARGIN_MG
-        ]
-        if self._st[_S_TILT_UNDO]:
+        ok = (not dist) and spread <= 2 * st[_S_SPREAD_FLOOR_MG] + st[_S_SPREAD_MARGIN_MG]
+        if st[_S_TILT_UNDO]:
             # after a tilt's rebase, whose offset is the correction's error
-            if self._st[_S_UP_RUN] < _UPRIGHT_BLOCKS:
-                if self._st[_S_TURNING] or self._st[_S_UP_RUN] > 0:
+            if st[_S_UP_RUN] < _UPRIGHT_BLOCKS:
+                if st[_S_TURNING] or st[_S_UP_RUN] > 0:
                     ok = False  # turning, or just upright: in neither frame
             elif ok:
                 # upright again (the filter's reach too): back to the frame before once the
@@ -572,7 +567,7 @@ class FlowStage:
                 # (between the level the tilt's rebase started from and the prediction: a
                 # steady tilt's correction drifts with the angle, by grams, and the level
                 # inside the tilt with it: no prediction of the weight upright)
-                v0 = v + self._st[_S_UNDO_MG]
+                v0 = v + st[_S_UNDO_MG]
                 lo = self._hist_tare[_TILT_LV]
                 hi = pred
                 if lo > hi:  # (min()/max() here cost the ROMFS app run 1 KB: measured)
@@ -580,24 +575,22 @@ class FlowStage:
                 if lo - tol <= v0 <= hi + tol + slack:
                     self._undo(k, v0, True)  # (the block's value is the old frame's: held)
                     return
-                if self._st[_S_UP_RUN] < 2 * _UPRIGHT_BLOCKS:
+                if st[_S_UP_RUN] < 2 * _UPRIGHT_BLOCKS:
                     ok = False
                 else:
-                    self._st[_S_TILT_UNDO] = (
-                        False  # upright and still in the tilt's frame: keep it
-                    )
+                    st[_S_TILT_UNDO] = False  # upright and still in the tilt's frame: keep it
         if (
             ok
-            and self._st[_S_UNDO_MG] < 0
-            and self._st[_S_UNDO_K] >= 0
-            and k - self._st[_S_UNDO_K] <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
-            and not self._st[_S_TILT_UNDO]
+            and st[_S_UNDO_MG] < 0
+            and st[_S_UNDO_K] >= 0
+            and k - st[_S_UNDO_K] <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
+            and not st[_S_TILT_UNDO]
         ):
             # a fall taken as an offset (a tilt with no accelerometer, a lift): the block
             # itself back in the frame before it ends it, while the lower envelope (v) still
             # holds the fall's low for a few blocks (in the new frame, where the low reads
             # as the prediction, its rise back up passed for milk: +7 g at 1.5 g/s)
-            v0 = self._bf.v_mg + self._st[_S_UNDO_MG]
+            v0 = self._bf.v_mg + st[_S_UNDO_MG]
             if -tol <= v0 - pred <= tol + slack:
                 # (at the prediction if below it: the triangle may still hold the way back)
                 self._undo(k, v0 if v0 > pred else pred, False)
@@ -609,76 +602,75 @@ class FlowStage:
                     a = 4 * tol
                 noise += (a - noise) >> 4
                 self.noise_mg = noise if noise <= 1000 else 1000
-                sn = self._st[_S_STILL_NOISE_MG]
+                sn = st[_S_STILL_NOISE_MG]
                 if a < sn:
                     sn += (a - sn) >> 4
                 else:
                     sn += ((a if a < 2 * sn else 2 * sn) - sn) >> 6
-                self._st[_S_STILL_NOISE_MG] = sn
-            self._st[_S_SPREAD_FLOOR_MG] += (spread - self._st[_S_SPREAD_FLOOR_MG]) >> 4
+                st[_S_STILL_NOISE_MG] = sn
+            st[_S_SPREAD_FLOOR_MG] += (spread - st[_S_SPREAD_FLOOR_MG]) >> 4
             self.holding = False
-            self._st[_S_CAND_N] = 0
+            st[_S_CAND_N] = 0
             self._accept(k, v)
             self.calm_blocks += 1
             return
         # held: an artifact is in progress
         self.calm_blocks = 0
-        self._st[_S_ANCHORED] = False
+        st[_S_ANCHORED] = False
         if not self.holding:
             self.holding = True
             self.holds += 1
-            self._st[_S_HOLD_K] = k
-            self._st[_S_CAND_N] = 0
+            st[_S_HOLD_K] = k
+            st[_S_CAND_N] = 0
         self._credit(k)
         if not ok:
-            self._st[_S_CAND_N] = 0
+            st[_S_CAND_N] = 0
             return
-        if self._st[_S_UNDO_K] >= 0 and k - self._st[_S_UNDO_K] > _UNDO_MAX_BLOCKS:
-            self._st[_S_UNDO_K] = -1
-            self._st[_S_TILT_UNDO] = False
-        if self._st[_S_UNDO_K] >= 0 and not self._st[_S_TILT_UNDO]:
+        if st[_S_UNDO_K] >= 0 and k - st[_S_UNDO_K] > _UNDO_MAX_BLOCKS:
+            st[_S_UNDO_K] = -1
+            st[_S_TILT_UNDO] = False
+        if st[_S_UNDO_K] >= 0 and not st[_S_TILT_UNDO]:
             # back in the frame before the last rebase: the artifact it absorbed is over (a
             # tilt's own rebase is undone above, once upright)
-            v0 = v + self._st[_S_UNDO_MG]
+            v0 = v + st[_S_UNDO_MG]
             if -tol <= v0 - pred <= tol + slack:
                 self._undo(k, v0, False)
                 return
         # a steady new level? count blocks consistent with the first of them
-        if self._st[_S_CAND_N] > 0:
-            c = v - self._st[_S_CAND_V]
+        if st[_S_CAND_N] > 0:
+            c = v - st[_S_CAND_V]
             if (
                 -tol
                 <= c
-                <= tol
-                + self._st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000 * (k - self._st[_S_CAND_K])
+                <= tol + st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000 * (k - st[_S_CAND_K])
             ):
-                self._st[_S_CAND_N] += 1
+                st[_S_CAND_N] += 1
             else:
-                self._st[_S_CAND_N] = 0
-        if self._st[_S_CAND_N] == 0:
-            self._st[_S_CAND_V] = v
-            self._st[_S_CAND_K] = k
-            self._st[_S_CAND_N] = 1
-        if self._st[_S_CAND_N] >= self._st[_S_REBASE_BLOCKS]:
+                st[_S_CAND_N] = 0
+        if st[_S_CAND_N] == 0:
+            st[_S_CAND_V] = v
+            st[_S_CAND_K] = k
+            st[_S_CAND_N] = 1
+        if st[_S_CAND_N] >= st[_S_REBASE_BLOCKS]:
             if -tol <= self._bf.v_mg - pred <= tol + slack:
                 # the block itself is back at the prediction: only the lower envelope (v)
                 # still holds the low of a fall (a tilt with no accelerometer, a lift) for a
                 # few blocks. The artifact is over, not a new level: a rebase on that low
                 # took the fall as an offset once the weight was back (+6.8 g of milk after
                 # a 17-degree tilt: late_lactation-302, seeds 300 at twice the ripple)
-                self._st[_S_CAND_N] = 0
+                st[_S_CAND_N] = 0
             else:
                 self._rebase(k, v, pred, tol)
         elif (
-            self._st[_S_CAND_N] >= _TILT_REBASE_BLOCKS
-            and self._st[_S_TILT_STEP_MG] >= 0
-            and -tol - self._st[_S_TILT_STEP_MG] <= r <= tol + slack + self._st[_S_TILT_STEP_MG]
+            st[_S_CAND_N] >= _TILT_REBASE_BLOCKS
+            and st[_S_TILT_STEP_MG] >= 0
+            and -tol - st[_S_TILT_STEP_MG] <= r <= tol + slack + st[_S_TILT_STEP_MG]
         ):
             # a steady tilt the accelerometer reports, its level off the prediction by no
             # more than the correction's error: that error, not milk; credit the prediction
-            self._st[_S_UNDO_MG] = v - pred
-            self._st[_S_UNDO_K] = k
-            self._st[_S_TILT_UNDO] = True
+            st[_S_UNDO_MG] = v - pred
+            st[_S_UNDO_K] = k
+            st[_S_TILT_UNDO] = True
             self._hist_tare[_TILT_LV] = pred
             self._new_frame(k, v - pred, pred, True)  # (the block's value: the old frame's)
 
@@ -700,6 +692,7 @@ class FlowStage:
         return poured
 
     def _rebase(self, k, v, pred, tol):
+        st = self._st
         # The weight settled at a level the milk cannot explain. Downwards after the bottle
         # was lifted off: milk poured out (_pour), believe the weight. Downwards, and no lower
         # than the level a minute ago: the earlier rise was an artifact (a slow press), so
@@ -711,39 +704,39 @@ class FlowStage:
             v < pred - tol
             and self._hist_tare[_LIFT_VOL] >= 0
             and not off
-            and self._pour(pred - v, v - self._st[_S_TARE_LV])
+            and self._pour(pred - v, v - st[_S_TARE_LV])
         ):
             target = v
         elif v < pred - tol and v >= oldest - tol and not off:
             target = v if v > oldest else oldest
-            vol = target - self._st[_S_TARE_LV]
+            vol = target - st[_S_TARE_LV]
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
             # ... and the next hold credits from here (under massage strokes _accept keeps no
             # base, and the next hold credited from the volume before this fall again: +5 g
             # in many-300 of seeds 300 with held presses)
-            self._st[_S_VOL_BASE_MG] = self.volume_mg
-            self._st[_S_VOL_K] = k
+            st[_S_VOL_BASE_MG] = self.volume_mg
+            st[_S_VOL_K] = k
         else:
             lv = self.level_mg
-            top = lv + ((self._st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000) >> 1) * (
-                k - self._st[_S_LEVEL_K]
-            )
+            top = lv + ((st[_S_MAX_FLOW_MG_S] * self.block_ms // 1000) >> 1) * (k - st[_S_LEVEL_K])
             if lv - tol <= v <= top + tol:
                 target = v  # the milk can explain it: believe the weight
             else:
                 target = pred if pred >= lv else lv
         if v - target > tol or v - target < -tol:
-            self._st[_S_UNDO_MG] = v - target
-            self._st[_S_UNDO_K] = k
+            st[_S_UNDO_MG] = v - target
+            st[_S_UNDO_K] = k
         self._new_frame(k, v - target, target, False)
 
     def _undo(self, k, v0, held):
+        st = self._st
         # the last rebase's artifact is over: its offset goes back, block k is accepted at v0
-        self._st[_S_UNDO_K] = -1
-        self._st[_S_TILT_UNDO] = False
-        self._new_frame(k, -self._st[_S_UNDO_MG], v0, held)
+        st[_S_UNDO_K] = -1
+        st[_S_TILT_UNDO] = False
+        self._new_frame(k, -st[_S_UNDO_MG], v0, held)
 
     def _new_frame(self, k, d_mg, level_mg, held):
+        st = self._st
         # A rebase or its undoing: the offset moves by d_mg and block k is accepted at
         # level_mg in the new frame. The block filter's history and the lower envelope's
         # blocks, kept in the offset-removed frame, move with it, so the blocks after carry no
@@ -753,14 +746,14 @@ class FlowStage:
         # is the old frame's: a tilt's rebase and its undoing)
         self._bf.shift_offset(d_mg)
         env = self._env
-        for i in range(self._st[_S_ENV_N]):
+        for i in range(st[_S_ENV_N]):
             if env[i] != _ENV_SKIP:
                 env[i] -= d_mg
-        for i in range(self._st[_S_N]):
+        for i in range(st[_S_N]):
             self._ring_k[i] = -1
         self.calm_blocks = 0
         self.holding = held
-        self._st[_S_CAND_N] = 0
+        st[_S_CAND_N] = 0
         self._accept(k, level_mg)
 
     def _flow_blk_mg(self):
@@ -773,28 +766,30 @@ class FlowStage:
         return f * self.block_ms // 1000
 
     def _hist_oldest(self):
-        if self._st[_S_HIST_N] == 0:
+        st = self._st
+        if st[_S_HIST_N] == 0:
             return self.level_mg
-        if self._st[_S_HIST_N] < _HIST:
+        if st[_S_HIST_N] < _HIST:
             return self._hist[0]
-        return self._hist[self._st[_S_HIST_I]]
+        return self._hist[st[_S_HIST_I]]
 
     @micropython.native
     def _accept(self, k, v):
-        i = k % self._st[_S_N]  # _push, written out
+        st = self._st
+        i = k % st[_S_N]  # _push, written out
         self._ring_k[i] = k
         self._ring_v[i] = v
         self._estimate(k)
-        self._st[_S_LEVEL_K] = k
+        st[_S_LEVEL_K] = k
         self._bf_state[_BF_REF_MG] = self.level_mg + self._bf_state[_BF_OFFSET_MG]
         self.accepted += 1
         lv = self.level_mg
-        h = self._st[_S_HIST_I]
+        h = st[_S_HIST_I]
         self._hist[h] = lv
         self._hist_tare[h] = self._tare_raw
-        self._st[_S_HIST_I] = (h + 1) % _HIST
-        if self._st[_S_HIST_N] < _HIST:
-            self._st[_S_HIST_N] += 1
+        st[_S_HIST_I] = (h + 1) % _HIST
+        if st[_S_HIST_N] < _HIST:
+            st[_S_HIST_N] += 1
         # a quiet stretch (_ANCHOR_S without a hold, the weight settled): every
         # artifact has passed and the reading is the milk (plus drift) again. Anchor the
         # volume on it, not on the offsets absorbed during holds (each one a guess): the
@@ -803,7 +798,7 @@ class FlowStage:
         # level, never falling.
         # (while a steady tilt's correction error is part of the offset, the weight less it:
         # that error is neither milk nor drift, and the rebase upright takes it back)
-        tilt = self._st[_S_UNDO_MG] if self._st[_S_TILT_UNDO] else 0
+        tilt = st[_S_UNDO_MG] if st[_S_TILT_UNDO] else 0
         raw = lv + self._bf_state[_BF_OFFSET_MG] - tilt
         if raw - self._tare_raw < -_LIFTED_MG:
             return  # the bottle is off the scale (set down beside it): its milk is in it still
@@ -812,26 +807,26 @@ class FlowStage:
             # only adds weight, so the lowest level kept (the last _HIST accepted blocks) is
             # at most the milk: the volume may rise to it (massage that goes on for minutes
             # while milk flows, e.g. to the end of the session)
-            if self._milk and self._st[_S_HIST_N] == _HIST:
+            if self._milk and st[_S_HIST_N] == _HIST:
                 # the ring is full and holds lv too: its lowest level (viper: this runs on
                 # every accepted block of a massage)
-                low = lowest(self._hist, _HIST) - self._st[_S_TARE_LV]
+                low = lowest(self._hist, _HIST) - st[_S_TARE_LV]
                 if low > self.volume_mg:
                     self.volume_mg = low
             return
         if not self._milk:
             if self.flow_mg_s >= _MILK_MG_S:
-                self._st[_S_MILK_RUN] += 1
+                st[_S_MILK_RUN] += 1
             else:
-                self._st[_S_MILK_RUN] = 0
-            if self._st[_S_MILK_RUN] >= 3:
+                st[_S_MILK_RUN] = 0
+            if st[_S_MILK_RUN] >= 3:
                 # milk flows, found by the detector or not: the tare is the level from before
                 # the flow rose (the window of the flow estimate and then some)
-                self.milk_started(self._hist_back(2 * self._st[_S_WIN]), 2 * self._st[_S_WIN])
+                self.milk_started(self._hist_back(2 * st[_S_WIN]), 2 * st[_S_WIN])
             else:
                 # no ejection yet, so no milk: a settled level is the warm-up drift, and the
                 # tare follows it as fast as a drift can go
-                d = self._st[_S_DRIFT_BLK_MG]
+                d = st[_S_DRIFT_BLK_MG]
                 t = self._tare_raw
                 if raw > t + d:
                     raw = t + d
@@ -842,28 +837,29 @@ class FlowStage:
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
-        if self._st[_S_ANCHORED]:
+        if st[_S_ANCHORED]:
             if raw > self.volume_mg:
                 self.volume_mg = raw
-        elif self.calm_blocks >= self._st[_S_ANCHOR_BLOCKS]:
+        elif self.calm_blocks >= st[_S_ANCHOR_BLOCKS]:
             self.volume_mg = raw
-            self._st[_S_ANCHORED] = True
-        elif lv - self._st[_S_TARE_LV] > self.volume_mg:
-            self.volume_mg = lv - self._st[_S_TARE_LV]
-        self._st[_S_VOL_K] = k
-        self._st[_S_VOL_BASE_MG] = self.volume_mg
-        if self._st[_S_ANCHORED]:
+            st[_S_ANCHORED] = True
+        elif lv - st[_S_TARE_LV] > self.volume_mg:
+            self.volume_mg = lv - st[_S_TARE_LV]
+        st[_S_VOL_K] = k
+        st[_S_VOL_BASE_MG] = self.volume_mg
+        if st[_S_ANCHORED]:
             f = self.flow_mg_s
             if f < _CREDIT_MIN_MG_S:
                 f = 0
             elif f > 20000:
                 f = 20000
-            self._st[_S_VOL_BLK_MG] = f * self.block_ms // 1000
+            st[_S_VOL_BLK_MG] = f * self.block_ms // 1000
         # else: the rate of the last quiet stretch stands (a block or two accepted between
         # two holds is no quiet stretch: continuous-402 of seeds 400 credited nothing for a
         # 50-s walk after one such block)
 
     def _credit(self, k):
+        st = self._st
         # A hold hides the weight. While it lasts, milk that was flowing keeps arriving:
         # credit it at the flow from the last quiet stretch (>= _CREDIT_MIN_MG_S), for at
         # most _CREDIT_BLOCKS blocks, so that a session ending during a hold still counts it.
@@ -874,18 +870,15 @@ class FlowStage:
         # (control-201 in seeds 200: 2 g credited for strokes 20 blocks before a walk)
         if not self._milk:
             return
-        n = k - (
-            self._st[_S_VOL_K]
-            if self._st[_S_VOL_K] >= self._st[_S_HOLD_K]
-            else self._st[_S_HOLD_K] - 1
-        )
+        n = k - (st[_S_VOL_K] if st[_S_VOL_K] >= st[_S_HOLD_K] else st[_S_HOLD_K] - 1)
         if n > _CREDIT_BLOCKS:
             n = _CREDIT_BLOCKS
-        v = self._st[_S_VOL_BASE_MG] + self._st[_S_VOL_BLK_MG] * n  # <= 2e4 x 60 + volume
+        v = st[_S_VOL_BASE_MG] + st[_S_VOL_BLK_MG] * n  # <= 2e4 x 60 + volume
         if v > self.volume_mg:
             self.volume_mg = v
 
     def milk_started(self, base_mg, age_blocks):
+        st = self._st
         # The detector found the first ejection; `base_mg` is its baseline (the level without
         # the milk, filtered-block frame) `age_blocks` blocks before the decision, where its
         # evidence began. The tare stops following the weight and is set to that baseline:
@@ -898,8 +891,8 @@ class FlowStage:
         # is no reference: a weak ejection found late has raised it already (it follows a
         # rise of up to the fastest drift)
         ref = self._tare_raw
-        if age_blocks < self._st[_S_HIST_N]:
-            ref = self._hist_tare[(self._st[_S_HIST_I] - 1 - age_blocks) % _HIST]
+        if age_blocks < st[_S_HIST_N]:
+            ref = self._hist_tare[(st[_S_HIST_I] - 1 - age_blocks) % _HIST]
         t = base_mg + self._bf_state[_BF_OFFSET_MG]
         lim = 3 * self.noise_mg
         if t > ref + lim:
@@ -931,9 +924,10 @@ class FlowStage:
         lim = (_DRIFT_MAX_MG - (t if t > 0 else -t)) << 8
         if lim <= 0:
             return
-        self._st[_S_DRIFT_Q8] = -lim if r < -lim else (lim if r > lim else r)
+        st[_S_DRIFT_Q8] = -lim if r < -lim else (lim if r > lim else r)
 
     def _set_tare(self, t):
+        st = self._st
         # the drift it absorbs is bounded; the milk poured out is not drift
         p = self._hist_tare[_POURED]
         if t + p > _DRIFT_MAX_MG:
@@ -945,7 +939,7 @@ class FlowStage:
         # it (the frame the weight returns to upright; the volume, level less this tare,
         # leaves the error out)
         t -= self._bf_state[_BF_OFFSET_MG]
-        self._st[_S_TARE_LV] = t + self._st[_S_UNDO_MG] if self._st[_S_TILT_UNDO] else t
+        st[_S_TARE_LV] = t + st[_S_UNDO_MG] if st[_S_TILT_UNDO] else t
 
     def _hist_back(self, n):
         # the level n accepted blocks ago (the oldest kept if fewer), offset-removed frame
