@@ -259,12 +259,17 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # floor's rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks
 # before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's
 # floor shows under half of that), spread over the window (no one-block rise of the floor
-# above _FL_STEP_PCT % of it) and still rising. It runs on every block while the channel is
-# armed, and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees
-# the flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any
-# path), when both windows lie past that ejection's steepest rise: a slow one (25-s rise)
-# still rises faster than the slope before it once the channel has re-armed 20 s on, and
-# was reported twice (late_me-401 of seeds 400 with held presses).
+# above _FL_STEP_PCT % of it) and still rising. While hands are on (Detector.hands_free False:
+# massage, hand expression, stimulation once asked for) the rise over _FL_L blocks against the
+# slope over the _FL_L before is tested too, with the same need, on this bottle's own evidence
+# (the joint test takes only the _FL_D windows), and not until 3 _FL_L blocks after the last
+# letdown: the ejections that come then are weak and slow, and over _FL_D blocks they rise
+# little faster than the slope before, which holds their own start. It runs on every block
+# while the channel is armed, and re-arms the channel itself (massage may go on for minutes:
+# the CUSUM never sees the flow fall); not until 2 _FL_D + _FL_B blocks after the channel's
+# last letdown (by any path), when both windows lie past that ejection's steepest rise: a slow
+# one (25-s rise) still rises faster than the slope before it once the channel has re-armed
+# 20 s on, and was reported twice (late_me-401 of seeds 400 with held presses).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
@@ -275,6 +280,10 @@ _FL_JOINT_PCT = const(71)  # two bottles: their sum against 0.71 x the sum of th
 _FL_PART_PCT = const(30)  # ... each with at least this share of its own
 _FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of it
 _FL_RUN = const(2)
+_FL_L = const(12)  # hands on, also: the rise over this many blocks against the slope over as
+# many before
+_FL_AGE_D = const(_FL_D + (_FL_E >> 1))  # the _FL_D test's baseline: its age, blocks
+_FL_AGE_L = const(_FL_L + (_FL_E >> 1))  # ... the _FL_L test's
 _FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
 _FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to return
 _FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
@@ -371,7 +380,8 @@ _F_TOP = const(12)  # the highest floor of the newest _FL_D + 1, mg
 _F_DEV_Q4 = const(13)  # EWMA of |lowest bin change| x16, mg
 _F_SD = const(14)  # the lowest bins' scatter (sd), mg
 _F_ROUGH = const(15)  # rough blocks in a row
-_F_SLOTS = const(16)
+_F_AGE = const(16)  # ... its age, blocks (which window's extra it was)
+_F_SLOTS = const(17)
 
 
 # Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
@@ -1445,13 +1455,16 @@ class Detector:
         f0 = 0
         fd = 0
         f2 = 0
+        fl_l = 0  # ... and at age _FL_L
         i = 0
-        while i < 3:
+        while i < 4:
             p = pos
             if i == 1:
                 p = pos - _FL_D
             elif i == 2:
                 p = pos - 2
+            elif i == 3:
+                p = pos - _FL_L
             e = (fl[b + (p & R)] << sx) >> sx
             j = 1
             while j < _FL_E:
@@ -1463,21 +1476,15 @@ class Detector:
                 f0 = e
             elif i == 1:
                 fd = e
-            else:
+            elif i == 2:
                 f2 = e
+            else:
+                fl_l = e
             i += 1
         # the floor's rise before, over _FL_D blocks: the least-squares line through the
-        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more),
-        # each relative to the one at age _FL_D (the weights sum to 0: the same sum)
+        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more)
+        before = int(self._fl_before(b, pos - _FL_D, _FL_B)) * _FL_D // _FL_B
         ref = (fu[b + ((pos - _FL_D) & R)] << sx) >> sx
-        sxv = 0
-        j = 0
-        while j <= _FL_B:
-            sxv += (2 * j - _FL_B) * (((fu[b + ((pos - _FL_D - j) & R)] << sx) >> sx) - ref)
-            j += 1
-        before = -(sxv * 6 * _FL_D) // (_FL_B * (_FL_B + 1) * (_FL_B + 2))
-        if before < 0:
-            before = 0
         rise = f0 - fd
         flow = rise * 1000 // (_FL_D * int(blk.ms))  # the floor's flow, mg/s
         # the flow that carries the next block's floors forward, from the floors as they are
@@ -1499,8 +1506,25 @@ class Detector:
         if since < gap or since < (2 * _FL_D + _FL_B) * int(blk.ms):
             fq[fqb + _F_RUN] = 0
             return 0
-        extra = rise - before * _FL_D // _FL_B
+        extra = rise - before
         need = _FL_MIN_MG + 4 * nz
+        base = fd + before
+        age = _FL_AGE_D
+        wl = _FL_D
+        if (not self.hands_free) and m >= 2 * _FL_L + 1 and since >= 3 * _FL_L * int(blk.ms):
+            # hands on (massage, hand expression, stimulation once asked for): the ejections
+            # that come then are weak and slow (0.1-0.2 g/s) and the strokes scatter the
+            # floor. Over _FL_D blocks such an ejection rises little faster than the slope
+            # before it, which holds its own start; over _FL_L blocks against the _FL_L
+            # before, twice as much of its milk shows. The larger extra of the two is tested
+            # (the same need; the other bottle's joint test takes only the _FL_D one)
+            bl = int(self._fl_before(b, pos - _FL_L, _FL_L))
+            xl = f0 - fl_l - bl
+            if xl > extra:
+                extra = xl
+                base = fl_l + bl
+                age = _FL_AGE_L
+                wl = _FL_L
         # the shape of milk: still rising, and spread over the window (the largest one-block
         # rise of the floor as it is: carried forward, the flow a step gave it would smooth
         # the step away)
@@ -1508,7 +1532,7 @@ class Detector:
         if extra > 0 and f0 > f2:
             step = 0
             j = 0
-            while j < _FL_D:
+            while j < wl:
                 x = ((fu[b + ((pos - j) & R)] << sx) >> sx) - (
                     (fu[b + ((pos - j - 1) & R)] << sx) >> sx
                 )
@@ -1520,7 +1544,8 @@ class Detector:
         fq[fqb + _F_EXTRA] = extra if shape else 0
         fq[fqb + _F_NEED] = need
         fq[fqb + _F_K] = k
-        fq[fqb + _F_BASE] = fd + before * _FL_D // _FL_B - int(blk.offset_mg)
+        fq[fqb + _F_BASE] = base - int(blk.offset_mg)
+        fq[fqb + _F_AGE] = age
         own = need
         joint = 0
         runs = _FL_RUN  # a lone bottle's rise: _FL_RUN passes in a row
@@ -1542,7 +1567,13 @@ class Detector:
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
                 own = need * int(self._k[_K_SYNC_PCT]) // 100
-            if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
+            if (
+                ch == 1
+                and ((fq[_F_K] << sx) >> sx) == k
+                and armed[0] != 0
+                and wl == _FL_D
+                and int(fq[_F_AGE]) == _FL_AGE_D
+            ):
                 if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
                     need0 = (fq[_F_NEED] << sx) >> sx
                     if (
@@ -1560,15 +1591,34 @@ class Detector:
         fq[fqb + _F_RUN] = 0
         fq[fqb + _F_PEAK] = flow
         cs[cb + _C_BASE_MG] = fq[fqb + _F_BASE]
-        cs[cb + _C_BASE_AGE] = _FL_D + (_FL_E >> 1)
+        cs[cb + _C_BASE_AGE] = fq[fqb + _F_AGE]
         if joint:
             # the other bottle's letdown too, by the same evidence (at its next call)
             ptr8(self._pending)[0] = _FOUND_FLOOR  # noqa: F821
             armed[0] = 0
             fq[_F_RUN] = 0
             cs[_C_BASE_MG] = fq[_F_BASE]
-            cs[_C_BASE_AGE] = _FL_D + (_FL_E >> 1)
+            cs[_C_BASE_AGE] = fq[_F_AGE]
         return 1
+
+    @micropython.viper
+    def _fl_before(self, b: int, p: int, n: int) -> int:
+        # the floor path: the rise over n blocks that the least-squares line through the
+        # floors (as they are, not carried) at ring positions p - n .. p projects, each
+        # relative to the one at p (the weights sum to 0: the same sum); 0 if falling
+        sx = int(WORD_SX)
+        R = _FL_RING - 1
+        fu = ptr32(self._fl_fu)  # noqa: F821
+        ref = (fu[b + (p & R)] << sx) >> sx
+        sxv = 0
+        j = 0
+        while j <= n:
+            sxv += (2 * j - n) * (((fu[b + ((p - j) & R)] << sx) >> sx) - ref)
+            j += 1
+        r = -(sxv * 6 * n) // (n * (n + 1) * (n + 2))
+        if r < 0:
+            r = 0
+        return r
 
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as
