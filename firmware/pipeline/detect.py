@@ -1482,9 +1482,34 @@ class Detector:
                 fl_l = e
             i += 1
         # the floor's rise before, over _FL_D blocks: the least-squares line through the
-        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more)
-        before = int(self._fl_before(b, pos - _FL_D, _FL_B)) * _FL_D // _FL_B
-        ref = (fu[b + ((pos - _FL_D) & R)] << sx) >> sx
+        # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more),
+        # each relative to the one at age _FL_D (the weights sum to 0: the same sum); and the
+        # same over _FL_L blocks through the floors at ages _FL_L .. 2 _FL_L (hands on, below)
+        before = 0
+        bl = 0
+        ref = 0
+        i = 0
+        while i < 2:
+            d = _FL_D
+            w = _FL_B
+            if i == 1:
+                d = _FL_L
+                w = _FL_L
+            r0 = (fu[b + ((pos - d) & R)] << sx) >> sx
+            sxv = 0
+            j = 0
+            while j <= w:
+                sxv += (2 * j - w) * (((fu[b + ((pos - d - j) & R)] << sx) >> sx) - r0)
+                j += 1
+            x = -(sxv * 6 * d) // (w * (w + 1) * (w + 2))
+            if x < 0:
+                x = 0
+            if i == 0:
+                before = x
+                ref = r0
+            else:
+                bl = x
+            i += 1
         rise = f0 - fd
         flow = rise * 1000 // (_FL_D * int(blk.ms))  # the floor's flow, mg/s
         # the flow that carries the next block's floors forward, from the floors as they are
@@ -1506,9 +1531,9 @@ class Detector:
         if since < gap or since < (2 * _FL_D + _FL_B) * int(blk.ms):
             fq[fqb + _F_RUN] = 0
             return 0
-        extra = rise - before
+        extra = rise - before * _FL_D // _FL_B
         need = _FL_MIN_MG + 4 * nz
-        base = fd + before
+        base = fd + before * _FL_D // _FL_B
         age = _FL_AGE_D
         wl = _FL_D
         if (not self.hands_free) and m >= 2 * _FL_L + 1 and since >= 3 * _FL_L * int(blk.ms):
@@ -1518,7 +1543,6 @@ class Detector:
             # before it, which holds its own start; over _FL_L blocks against the _FL_L
             # before, twice as much of its milk shows. The larger extra of the two is tested
             # (the same need; the other bottle's joint test takes only the _FL_D one)
-            bl = int(self._fl_before(b, pos - _FL_L, _FL_L))
             xl = f0 - fl_l - bl
             if xl > extra:
                 extra = xl
@@ -1600,25 +1624,6 @@ class Detector:
             cs[_C_BASE_MG] = fq[_F_BASE]
             cs[_C_BASE_AGE] = fq[_F_AGE]
         return 1
-
-    @micropython.viper
-    def _fl_before(self, b: int, p: int, n: int) -> int:
-        # the floor path: the rise over n blocks that the least-squares line through the
-        # floors (as they are, not carried) at ring positions p - n .. p projects, each
-        # relative to the one at p (the weights sum to 0: the same sum); 0 if falling
-        sx = int(WORD_SX)
-        R = _FL_RING - 1
-        fu = ptr32(self._fl_fu)  # noqa: F821
-        ref = (fu[b + (p & R)] << sx) >> sx
-        sxv = 0
-        j = 0
-        while j <= n:
-            sxv += (2 * j - n) * (((fu[b + ((p - j) & R)] << sx) >> sx) - ref)
-            j += 1
-        r = -(sxv * 6 * n) // (n * (n + 1) * (n + 2))
-        if r < 0:
-            r = 0
-        return r
 
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as
