@@ -283,7 +283,6 @@ _FL_RUN = const(2)
 _FL_L = const(12)  # hands on, also: the rise over this many blocks against the slope over as
 # many before
 _FL_AGE_D = const(_FL_D + (_FL_E >> 1))  # the _FL_D test's baseline: its age, blocks
-_FL_AGE_L = const(_FL_L + (_FL_E >> 1))  # ... the _FL_L test's
 _FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
 _FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to return
 _FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
@@ -1531,11 +1530,11 @@ class Detector:
         if since < gap or since < (2 * _FL_D + _FL_B) * int(blk.ms):
             fq[fqb + _F_RUN] = 0
             return 0
-        extra = rise - before * _FL_D // _FL_B
+        before = before * _FL_D // _FL_B
+        extra = rise - before
         need = _FL_MIN_MG + 4 * nz
-        base = fd + before * _FL_D // _FL_B
-        age = _FL_AGE_D
-        wl = _FL_D
+        base = fd + before
+        wl = _FL_D  # the window of the extra tested
         if (not self.hands_free) and m >= 2 * _FL_L + 1 and since >= 3 * _FL_L * int(blk.ms):
             # hands on (massage, hand expression, stimulation once asked for): the ejections
             # that come then are weak and slow (0.1-0.2 g/s) and the strokes scatter the
@@ -1547,7 +1546,6 @@ class Detector:
             if xl > extra:
                 extra = xl
                 base = fl_l + bl
-                age = _FL_AGE_L
                 wl = _FL_L
         # the shape of milk: still rising, and spread over the window (the largest one-block
         # rise of the floor as it is: carried forward, the flow a step gave it would smooth
@@ -1569,7 +1567,7 @@ class Detector:
         fq[fqb + _F_NEED] = need
         fq[fqb + _F_K] = k
         fq[fqb + _F_BASE] = base - int(blk.offset_mg)
-        fq[fqb + _F_AGE] = age
+        fq[fqb + _F_AGE] = wl + (_FL_E >> 1)
         own = need
         joint = 0
         runs = _FL_RUN  # a lone bottle's rise: _FL_RUN passes in a row
