@@ -259,14 +259,17 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # floor's rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks
 # before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's
 # floor shows under half of that), spread over the window (no one-block rise of the floor
-# above _FL_STEP_PCT % of it) and still rising. While hands are on (Detector.hands_free False:
-# massage, hand expression, stimulation once asked for) the rise over _FL_L blocks against the
-# slope over the _FL_L before is tested too, with the same need, on this bottle's own evidence
-# (the joint test takes only the _FL_D windows), and not until 3 _FL_L blocks after the last
-# letdown: the ejections that come then are weak and slow, and over _FL_D blocks they rise
-# little faster than the slope before, which holds their own start. It runs on every block
-# while the channel is armed, and re-arms the channel itself (massage may go on for minutes:
-# the CUSUM never sees the flow fall); not until 2 _FL_D + _FL_B blocks after the channel's
+# above _FL_STEP_PCT % of it) and still rising. The rise counts from no lower than the
+# highest floor of the window before, less 4 noise units: milk never leaves, so a floor that
+# dipped (a lean, a pump ripple beating against the blocks) and comes back has gained none.
+# While hands are on (Detector.hands_free False: massage, hand expression, stimulation once
+# asked for) the rise over _FL_L blocks against the slope over the _FL_L before is tested
+# too, with the same need, on this bottle's own evidence (the joint test takes only the _FL_D
+# windows), and not until 3 _FL_L blocks after the last letdown: the ejections that come
+# then are weak and slow, and over _FL_D blocks they rise little faster than the slope
+# before, which holds their own start. It runs on every block while the channel is armed,
+# and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the
+# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's
 # last letdown (by any path), when both windows lie past that ejection's steepest rise: a slow
 # one (25-s rise) still rises faster than the slope before it once the channel has re-armed
 # 20 s on, and was reported twice (late_me-401 of seeds 400 with held presses).
@@ -1483,10 +1486,13 @@ class Detector:
         # the floor's rise before, over _FL_D blocks: the least-squares line through the
         # floors (as they are) at ages _FL_D .. _FL_D + _FL_B (two single floors scatter more),
         # each relative to the one at age _FL_D (the weights sum to 0: the same sum); and the
-        # same over _FL_L blocks through the floors at ages _FL_L .. 2 _FL_L (hands on, below)
+        # same over _FL_L blocks through the floors at ages _FL_L .. 2 _FL_L (hands on, below).
+        # Each window's highest floor too (hd, hl: below)
         before = 0
         bl = 0
         ref = 0
+        hd = 0
+        hl = 0
         i = 0
         while i < 2:
             d = _FL_D
@@ -1496,9 +1502,13 @@ class Detector:
                 w = _FL_L
             r0 = (fu[b + ((pos - d) & R)] << sx) >> sx
             sxv = 0
+            hi = 0
             j = 0
             while j <= w:
-                sxv += (2 * j - w) * (((fu[b + ((pos - d - j) & R)] << sx) >> sx) - r0)
+                y = ((fu[b + ((pos - d - j) & R)] << sx) >> sx) - r0
+                sxv += (2 * j - w) * y
+                if y > hi:
+                    hi = y
                 j += 1
             x = -(sxv * 6 * d) // (w * (w + 1) * (w + 2))
             if x < 0:
@@ -1506,8 +1516,10 @@ class Detector:
             if i == 0:
                 before = x
                 ref = r0
+                hd = r0 + hi
             else:
                 bl = x
+                hl = r0 + hi
             i += 1
         rise = f0 - fd
         flow = rise * 1000 // (_FL_D * int(blk.ms))  # the floor's flow, mg/s
@@ -1531,7 +1543,17 @@ class Detector:
             fq[fqb + _F_RUN] = 0
             return 0
         before = before * _FL_D // _FL_B
-        extra = rise - before
+        # milk never leaves: a floor that fell in the window before and comes back up has
+        # gained no milk until it passes the highest floor there (less 4 noise units). A dip
+        # and its return are something else: a lean without an accelerometer, or a pump's
+        # ripple beating against the 1-s blocks, which moves the lowest bins (a median of 3
+        # of 200-ms bins) by up to half its amplitude, down and up again (a 2 x ripple gave
+        # joint letdowns in no-milk sessions of seeds 300)
+        if hd - 4 * nz > fd:
+            fd = hd - 4 * nz
+        if hl - 4 * nz > fl_l:
+            fl_l = hl - 4 * nz
+        extra = f0 - fd - before
         need = _FL_MIN_MG + 4 * nz
         base = fd + before
         wl = _FL_D  # the window of the extra tested

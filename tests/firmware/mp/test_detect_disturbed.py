@@ -398,3 +398,13 @@ def test_a_tilt_of_a_bottle_the_correction_does_not_fit_gives_no_second_letdown(
     # (2 of these 24, and 5 more after the early taper of the test above)
     for case, (tps, lds) in zip(_TILT_CASES, _tilt_in_decay(_TILT_CASES)):
         assert len(lds) == 1 and 60 <= lds[0] <= 80, (case, tps, lds)
+
+
+def test_a_slow_dip_under_massage_strokes_and_its_return_give_no_floor_letdown():
+    # the same lean, 1.2 g over 16 s, while 3-g strokes press both bottles: the CUSUM is
+    # blind, and the floor fell with the weight and came back; the rise counts from the
+    # highest floor before it (code before: a letdown on all 16 bottles, the floor's)
+    for s in range(1, 9):
+        seed(s)
+        events = session([[], []], 300, press=(90.0, 260.0, 3.0), bump=(170.0, 16, -1.2))
+        assert not _letdowns(events[0]) and not _letdowns(events[1]), (s, events)
