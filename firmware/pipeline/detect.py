@@ -1657,19 +1657,30 @@ class Detector:
         # At a crossing: milk lifts the weight above the lowest block of the baseline too.
         # Massage strokes too small to unsettle the weight only ever add to it; when they
         # stop it drops back to their troughs, where a line through the strokes leaves
-        # positive residuals (control-103 of seeds 100: a false letdown 10 s after a press)
+        # positive residuals (control-103 of seeds 100: a false letdown 10 s after a press).
+        # And above every block before the evidence in this run of good blocks by one sd:
+        # milk never leaves, so a weight that dipped slowly (a lean without an accelerometer:
+        # 145 g x (1 - cos 7 deg) = 1.1 g) and comes back has gained none, though the line
+        # through the dip's blocks falls behind it
         sx = int(WORD_SX)
         ring = ptr32(self._ring)  # noqa: F821
+        cs = ptr32(self._cs)  # noqa: F821
         rb = ch * _RING
-        pos = int(ptr32(self._cs)[ch * _C_SLOTS + _C_POS])  # noqa: F821
+        pos = int(cs[ch * _C_SLOTS + _C_POS])
         lo = v
+        hi = v - 2 * sd - 1  # (no block before: passes)
+        m = int(cs[ch * _C_SLOTS + _C_GOOD]) - end  # (the baseline's n blocks at least)
+        if m < n:
+            m = n
         j = 0
-        while j < n:
+        while j < m:
             x = (ring[rb + ((pos - end - j) & (_RING - 1))] << sx) >> sx
-            if x < lo:
+            if j < n and x < lo:
                 lo = x
+            if x > hi:
+                hi = x
             j += 1
-        return v >= lo + _ABOVE_LOW_SD * sd
+        return v >= lo + _ABOVE_LOW_SD * sd and v > hi + sd
 
     def _rising(self, ch):
         # Milk is still arriving when the evidence is complete: the newest blocks rise (a

@@ -234,7 +234,8 @@ def test_the_floor_path_finds_the_same_onset_on_readings_below_zero():
 def test_a_crossing_must_lift_the_weight_above_the_lowest_baseline_block():
     # _above_low: a line through massage strokes leaves positive residuals once they stop and
     # the weight drops back to their troughs; milk lifts the weight above the lowest block of
-    # the baseline by 3 sd. The levels run below zero (ring read sign-extended)
+    # the baseline by 3 sd, and (milk never leaves) above every block before the evidence in
+    # the run of good blocks by 1 sd. The levels run below zero (ring read sign-extended)
     d = Detector({}, 2)
     for i in range(24):
         d._push(1, -1400 + (0, 500, 900, 500)[i % 4])  # strokes over a -1.4 g trough level
@@ -242,4 +243,10 @@ def test_a_crossing_must_lift_the_weight_above_the_lowest_baseline_block():
     sd = 80
     # the evidence began 3 blocks back; the baseline is the 16 blocks before it
     assert not d._above_low(1, -1400 + 200, 3, 16, sd)  # back at the troughs (+ noise)
-    assert d._above_low(1, -1400 + 3 * sd + 10, 3, 16, sd)  # 3 sd above the lowest
+    assert not d._above_low(1, -1400 + 3 * sd + 10, 3, 16, sd)  # under the crests before
+    assert d._above_low(1, -1400 + 900 + sd + 10, 3, 16, sd)  # above them all by 1 sd
+    # a still run: 1 sd above every block is not yet 3 sd above the lowest
+    for _ in range(24):
+        d._push(1, -1400)
+    assert not d._above_low(1, -1400 + 2 * sd, 3, 16, sd)
+    assert d._above_low(1, -1400 + 3 * sd, 3, 16, sd)
