@@ -104,6 +104,8 @@ def session(
     rate_hz=10,
     sigma_g=0.25,
     ripple_g=0.5,
+    ripple_hz=1.1,
+    ripple_h2=0.0,
     press=None,
     compress=None,
     step=None,
@@ -136,6 +138,9 @@ def session(
     accelerometer; with end_degrees the wearer leans on, evenly, to that angle at end_s
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
+    ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
+    generator draws 0.78-1.3 Hz and 0.25 while expressing; near 1 Hz it beats against the
+    1-s blocks)
     """
     from pipeline.detect import Detector
     from pipeline.flow import FlowStage
@@ -163,7 +168,8 @@ def session(
             motion.tilt_cos_q10 = int(cos_t * 1024)
         for ch in range(n):
             g = mass_g(t, channels[ch]) + sigma_g * gauss()
-            g += ripple_g * math.sin(6.2832 * 1.1 * t)
+            ph = 6.2832 * ripple_hz * t
+            g += ripple_g * (math.sin(ph) + ripple_h2 * math.sin(2 * ph))
             if press and press[0] <= t < press[1] and (len(press) < 4 or press[3] == ch):
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
             if compress and compress[0] <= t < compress[1]:
