@@ -269,10 +269,10 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # then are weak and slow, and over _FL_D blocks they rise little faster than the slope
 # before, which holds their own start. It runs on every block while the channel is armed,
 # and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the
-# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's
-# last letdown (by any path), when both windows lie past that ejection's steepest rise: a slow
-# one (25-s rise) still rises faster than the slope before it once the channel has re-armed
-# 20 s on, and was reported twice (late_me-401 of seeds 400 with held presses).
+# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any
+# path), when both windows lie past that ejection's steepest rise: a slow one (25-s rise)
+# still rises faster than the slope before it once the channel has re-armed 20 s on, and was
+# reported twice (late_me-401 of seeds 400 with held presses).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
