@@ -135,8 +135,8 @@ _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
 _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
-_ROUGH_LONE_X_Q4 = const(80)  # ... but 80/16 x for a block after this many not over it
-_ROUGH_LONE_BLOCKS = const(10)
+_ROUGH_LONE_X_Q4 = const(80)  # ... but 80/16 x for a block that comes after ...
+_ROUGH_LONE_BLOCKS = const(10)  # ... this many in a row under 40/16 x (the noise's own tail)
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 _DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
 _DRIFT_PRIOR_Q = const(25)  # (typical drift / tare error)^2 = (1.5 g / 0.3 g)^2: the
@@ -231,7 +231,7 @@ _S_UP_N = const(41)
 _S_ROUGH_FLOOR = const(42)
 _S_ROUGH_BLOCKS = const(43)
 _S_ROUGH_HANG = const(44)
-_S_ROUGH_CALM = const(45)  # blocks since the last over 2.5 x the usual roughness
+_S_ROUGH_UNDER = const(45)  # blocks in a row under 2.5 x the usual roughness (capped)
 _S_SLOTS = const(46)
 
 
@@ -334,7 +334,7 @@ class FlowStage:
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
         st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
-        st[_S_ROUGH_CALM] = 0  # (0: the first blocks judged at 2.5 x, while it learns)
+        st[_S_ROUGH_UNDER] = 0  # (0: the first blocks judged at 2.5 x, while it learns)
 
     # -- per sample -----------------------------------------------------------------------
     def update(self, t_ms, w_mg, motion):
@@ -520,12 +520,12 @@ class FlowStage:
         # ~14 s, several times a session), while a walk stays over it for block after block
         # (76 % of its blocks beyond 5 x) and is rough from its second block on
         over = r > fl * _ROUGH_X_Q4 // 16 + _ROUGH_MG
-        calm = st[_S_ROUGH_CALM]  # blocks since the last one over
+        under = st[_S_ROUGH_UNDER]
         if over:
-            st[_S_ROUGH_CALM] = 0
-        elif calm < _ROUGH_LONE_BLOCKS:
-            st[_S_ROUGH_CALM] = calm + 1
-        return over and (calm < _ROUGH_LONE_BLOCKS or r > fl * _ROUGH_LONE_X_Q4 // 16 + _ROUGH_MG)
+            st[_S_ROUGH_UNDER] = 0
+        elif under < _ROUGH_LONE_BLOCKS:
+            st[_S_ROUGH_UNDER] = under + 1
+        return over and (under < _ROUGH_LONE_BLOCKS or r > fl * _ROUGH_LONE_X_Q4 // 16 + _ROUGH_MG)
 
     def _block(self, k, v, spread, dist):
         st = self._st

@@ -230,9 +230,10 @@ def test_volume_follows_the_lowest_level_under_long_massage_strokes():
 
 def test_the_noise_alone_does_not_hold_a_bottle_sampled_at_5_hz():
     # at 5 Hz a 200-ms bin holds one sample, and the roughness is the |second difference| of
-    # the median-filtered bins alone: 0.3 g of noise and a 0.5 g ripple pass 2.5 x its usual
-    # value in 0.3-0.8 % of blocks. Each hold blinds the letdown tests for ~14 s; a lone block
-    # over it needs 5 x now (the rule before held these 8 bottles 41 times in 9 minutes each)
+    # the median-filtered bins alone, whose tail passes 2.5 x its usual value now and then
+    # (0.3-0.8 % of the bench's clean blocks). Each hold blinds the letdown tests for ~14 s; a
+    # lone block over it needs 5 x now (the rule before held these 8 bottles of 0.3 g noise
+    # and a 0.5 g ripple 41 times in 9 minutes each)
     holds = []
     for s in range(8):
         seed(s)
