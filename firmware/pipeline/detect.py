@@ -68,7 +68,8 @@
 # and not in the first 10 blocks of a massage (the strokes' residue builds up as they start);
 # when its run completes, the flow stage's own robust flow must show that sustained flow too
 # (>= 60 mg/s; if not, the run waits for it): an envelope that rises while the weight itself
-# shows no flow is a hand or a walk letting the troughs creep up, not milk (round 20).
+# shows no flow is a hand or a walk letting the troughs creep up, not milk (round 20 in
+# docs/detection-history.md).
 # It decides ~12-20 s after the onset; only while the channel is armed.
 #
 # Floor path (onsets under massage strokes): the lowest bin of each block, held or not, in the
@@ -88,7 +89,8 @@
 # event's onset_t_s) from the extra milk and the rise in flow. Not reported when that onset is
 # more than 30 s back (a `letdown` cue then is a wrong cue).
 #
-# Milk path (issue 12, round 15): after a taper only a new ejection brings the flow back. In
+# Milk path (issue 12, round 15 in docs/detection-history.md): after a taper only a new
+# ejection brings the flow back. In
 # the first _MILK_TRY_BLOCKS blocks of a new high-flow period (the taper's, below) on settled,
 # quiet weight, with no letdown reported for it (the channel armed), the ejection was missed
 # by the paths above: a letdown at the channel's next call, found "milk" (as the session's

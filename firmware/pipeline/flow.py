@@ -69,7 +69,7 @@
 # time constant (a 2-min drift is over-corrected, a 7-min one under-corrected); a fall of the
 # reading that outlasts `flow_rebase_s` (a tilt with no accelerometer) and is no lower than the
 # level a minute before is believed while it lasts: the volume reads low by up to the fall until
-# the weight is back and rebased (docs/detection.md, round 14). All
+# the weight is back and rebased (docs/detection-history.md, round 14). All
 # per-sample arithmetic is on small ints (|x| < 2**29): weights
 # are clamped to +-1,000,000 mg around a running reference, bins to 250 samples.
 #

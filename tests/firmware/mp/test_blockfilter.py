@@ -4,7 +4,8 @@ A pump's vacuum cycle shakes the reading at 0.8-2 Hz. The filter's median of thr
 clips a ripple's peaks and troughs unequally (a second harmonic makes them unequal), by an
 amount that depends on where the 200-ms bins fall in the pump's cycle; the bins drift through
 the cycle slowly, so the bias wanders over tens of seconds, and the detector's CUSUM adds it
-up (no-milk false letdowns at twice the bench's ripple: docs/detection.md, rounds 12-14).
+up (no-milk false letdowns at twice the bench's ripple: docs/detection-history.md, rounds
+12-14).
 """
 
 import math
