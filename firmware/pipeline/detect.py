@@ -552,8 +552,28 @@ class Detector:
         cs[cb + _C_SEEN] = k
         consecutive = k == last + 1
         off = int(blk.offset_mg)
-        if off != ((cs[cb + _C_FRAME_OFF] << sx) >> sx):
+        d = off - ((cs[cb + _C_FRAME_OFF] << sx) >> sx)
+        if d != 0:
             cs[cb + _C_FRAME_OFF] = off
+            # the flow stage re-based: it absorbed a shift that came while it held, and the
+            # block that re-based came in the old frame (its value and offset both), as did
+            # any it accepted after that hold; the blocks from here on come in the new one.
+            # Those blocks move to the new frame, or the run of good blocks after every
+            # re-base begins a whole offset away from the rest, and its first decision
+            # restarts the baseline (continuous-302, seeds 300: an onset 20 s after a tilt
+            # found at +21 s instead of +11 s). The blocks before the hold stay: the shift
+            # came after them (so does the first block after a gap, pushed before the re-base
+            # as the hold's blocks are not: one block, and a gap just before a re-base is rare).
+            r = ptr32(self._ring)  # noqa: F821
+            n = k - 1 - ((cs[cb + _C_HOLD_K] << sx) >> sx)
+            if n > _RING:
+                n = _RING
+            i = int(cs[cb + _C_POS])
+            while n > 0:
+                r[ch * _RING + i] = r[ch * _RING + i] - d
+                i = (i - 1) & (_RING - 1)
+                n -= 1
+            cs[cb + _C_CONFIRM_V] = ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - d
             cs[cb + _C_FRAME_AGE] = 0
             cs[cb + _C_STEP_FLOW] = cs[cb + _C_TAPER_FLOW]
         elif cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS:
