@@ -194,9 +194,11 @@ _SLOW_RISE_MG_S = const(80)  # at least 80 mg/s above 150 % of the slope over th
 _SLOW_BEFORE_PCT = const(150)  # envelope values before (flow was low or decaying);
 _SLOW_LATE_PCT = const(80)  # the newest 5 values' slope >= 1 / 80 % = 1.25 x it (still
 # speeding up: under strokes a flow that only holds is often their residue), or, on quiet
-# blocks (the newest _SLOW_W + _ENV_BLOCKS - 1 good, no hold or gap in both windows, the
-# slope before not falling faster than _SLOW_MG_S), >= 80 % of it (a flow that levels off:
-# an onset just after massage, where the CUSUM has no baseline yet);
+# blocks (the newest _SLOW_W + _ENV_BLOCKS - 1 good, no hold or gap in both windows),
+# >= 80 % of it (a flow that levels off: an onset just after massage, where the CUSUM has no
+# baseline yet); either way the slope before not falling faster than _SLOW_MG_S (milk never
+# leaves: an envelope that fell is a tilt's or a lift's fall, often across a hold, and no flow
+# to compare with; a tilt with no accelerometer over a decaying flow gave false letdowns);
 _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a step); in a
 # quiet stretch the block values themselves still rising (the CUSUM's test: a step stopped);
 _SLOW_RUN = const(3)
@@ -1105,10 +1107,10 @@ class Detector:
                 or (
                     g >= _SLOW_W + _ENV_BLOCKS - 1
                     and late * 100 >= now * _SLOW_LATE_PCT
-                    and before >= -_SLOW_MG_S
                     and cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K] >= 2 * _SLOW_W + _ENV_BLOCKS - 1
                 )
             )
+            and before >= -_SLOW_MG_S
             and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
             and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
             and not -_SLOW_WAIT < g < 0
