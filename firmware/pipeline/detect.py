@@ -89,17 +89,16 @@
 # event's onset_t_s) from the extra milk and the rise in flow. Not reported when that onset is
 # more than 30 s back (a `letdown` cue then is a wrong cue).
 #
-# Milk path (issue 12, round 15 in docs/detection-history.md): after a taper only a new
-# ejection brings the flow back. In
-# the first _MILK_TRY_BLOCKS blocks of a new high-flow period (the taper's, below) on settled,
-# quiet weight, with no letdown reported for it (the channel armed), the ejection was missed
-# by the paths above: a letdown at the channel's next call, found "milk" (as the session's
-# net before the first letdown). Its onset from the level's rise in the ring at the flow now
-# (_onset_back). Not when the stretch since the last hold or gap is under 20 blocks or the
-# rise began before it, when the level's slope 10-19 blocks back is within _SLOW_RISE_MG_S of
-# the flow (a slow decay hovering about the threshold), when the lower envelope rose over 8
-# blocks by less than half what the flow claims (presses lift the estimate, not the troughs),
-# or when the onset lies more than _LATE_MAX_MS back, as on the resume path (_milk_back).
+# Milk path (issue 12, round 15 in docs/detection-history.md): after a taper only a new ejection
+# brings the flow back. In the first _MILK_TRY_BLOCKS blocks of a new high-flow period (the
+# taper's, below) on settled, quiet weight, with no letdown reported for it (the channel armed),
+# the ejection was missed by the paths above: a letdown at the channel's next call, found "milk"
+# (as the session's net before the first letdown). Its onset from the level's rise in the ring at
+# the flow now (_onset_back). Not when the stretch since the last hold or gap is under 20 blocks or
+# the rise began before it, when the level's slope 10-19 blocks back is within _SLOW_RISE_MG_S of
+# the flow (a slow decay hovering about the threshold), when the lower envelope rose over 8 blocks
+# by less than half what the flow claims (presses lift the estimate, not the troughs), or when the
+# onset lies more than _LATE_MAX_MS back, as on the resume path (_milk_back).
 #
 # Taper: on the flow stage's robust flow (`flow_mg_s`, 8-block Theil-Sen, frozen while it
 # holds). A high-flow period is that flow >= `taper_high_mg_s` for `taper_high_blocks` blocks
