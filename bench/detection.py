@@ -175,6 +175,19 @@ def run(ctx: BenchContext) -> dict:
         )
     )
     print(
+        "   firmware letdowns found late (20-40 s after an onset they did not match: a miss and a "
+        "false letdown each): %d (%s); the estimated onset less the true one, median by path: %s"
+        % (
+            wf["me_late_finds"],
+            ", ".join("%s %d" % kv for kv in wf["me_late_finds_by_path"].items()) or "none",
+            ", ".join(
+                "%s %s" % (path, _signed(v["med_s"]))
+                for path, v in wf["me_onset_error_by_path"].items()
+            )
+            or "-",
+        )
+    )
+    print(
         "   firmware wrong cues (true flow): %s per session (%s); tapers while flow >= 0.1 g/s: %d"
         % (
             _fmt(wf["wrong_cues_per_session"]),

@@ -42,12 +42,14 @@ class Prediction:
 
 def parse_replay(text: str, n_channels: int = 2) -> Prediction:
     """`pumpmon replay` JSON Lines -> Prediction (unknown events are skipped). `other` keeps
-    the cues, the phases, the summary and each letdown's `found` (per channel, in order).
+    the cues, the phases, the summary, and each letdown's `found` and `onset_t_s` (per
+    channel, in order; "?" and None where the line has none).
 
     Raises ValueError naming the line when a line is not JSON.
     """
     letdowns: list[list[float]] = [[] for _ in range(n_channels)]
     found: list[list[str]] = [[] for _ in range(n_channels)]  # each letdown's path, or "?"
+    onset: list[list[float | None]] = [[] for _ in range(n_channels)]  # its estimated onset
     tapers: list[list[float]] = [[] for _ in range(n_channels)]
     volume = None
     summary: dict = {}
@@ -71,6 +73,8 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
             (letdowns if event == "letdown" else tapers)[ch].append(float(obj["t_s"]))
             if event == "letdown":
                 found[ch].append(str(obj.get("found", "?")))
+                o = obj.get("onset_t_s")
+                onset[ch].append(None if o is None else float(o))
         elif event == "cue":
             cues.append(obj)
         elif event == "phase":
@@ -83,7 +87,7 @@ def parse_replay(text: str, n_channels: int = 2) -> Prediction:
         letdowns,
         tapers,
         volume,
-        {"summary": summary, "cues": cues, "phases": phases, "found": found},
+        {"summary": summary, "cues": cues, "phases": phases, "found": found, "onset": onset},
     )
 
 

@@ -31,6 +31,11 @@ Rules (issue 12, point 6):
   slow, floor, walk, resume, milk) and its latency beyond the time its ejection's own milk
   took to reach FLOOR_G (the per-onset form of the 0.5-g onset floor issue 12's latency lines
   are set against): `me_latency_med_s_clean` / `_motion` and `me_latency_by_path`.
+- Late finds and the onset estimate (breakdowns, not targets): `me_late_finds`, the required
+  onsets missed in the letdown window that a letdown on their bottle, matched to no onset,
+  followed LATE_FIND_S after (each costs a miss and a false letdown in F1), with
+  `me_late_finds_by_path`; `me_onset_error_by_path`, per path the median of the event's
+  `onset_t_s` less the true onset over the matched letdowns (positive: the estimate is late).
 - Where: `where` lists every wrong cue (kind as in `wrong_cues_*`, with the phase for a
   missed letdown and the true flow for the others) and every taper in flow (`taper_in_flow`,
   with its bottle), so a figure can be traced to its sessions without rerunning the rules.
@@ -56,6 +61,7 @@ LETDOWN_CUE_WINDOW_S = (-30.0, 3.0)
 MISSED_CUE_S = 30.0
 SAME_ONSET_S = 5.0
 SIZE_G = 2.0
+LATE_FIND_S = (20.0, 40.0)  # a letdown this long after an onset it did not match: found late
 SIZE_WINDOW_S = 20.0
 FLOOR_G = 0.5  # latency beyond the time an ejection's own milk takes to reach this (point 5)
 WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
@@ -114,6 +120,10 @@ class WearerCard:
         self.where: list[tuple[str, str, float, str]] = []
         # each matched letdown: (context, found path, latency s, beyond the floor s or None)
         self.latency: list[tuple[str, str, float, float | None]] = []
+        # each matched letdown whose event gave its onset: (path, estimated - true onset s)
+        self.onset_error: list[tuple[str, float]] = []
+        # each late find: the path of the letdown that found an onset after the window
+        self.late_finds: list[str] = []
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
         self.where.append((name, kind, round(t_s, 1), note))
@@ -136,6 +146,11 @@ class WearerCard:
                 path_at = {}
                 if ch < len(found) and len(found[ch]) == len(dets):
                     path_at = dict(zip(dets, found[ch]))
+                onset_at = {}
+                est = pred.other.get("onset", [])
+                if ch < len(est) and len(est[ch]) == len(dets):
+                    onset_at = dict(zip(dets, est[ch]))
+                spare = sorted(set(dets) - set(det_at.values()))  # letdowns matched to none
                 for t in onsets:
                     ctx = "motion" if in_motion(truth, ch, t) else "clean"
                     self.onsets[ctx] += 1
@@ -145,6 +160,13 @@ class WearerCard:
                         d = det_at[t]
                         beyond = d - t - e.seconds_to_milk_g(FLOOR_G) if e else None
                         self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
+                        if onset_at.get(d) is not None:
+                            self.onset_error.append((path_at.get(d, "?"), onset_at[d] - t))
+                    else:
+                        late = [d for d in spare if LATE_FIND_S[0] < d - t <= LATE_FIND_S[1]]
+                        if late:
+                            spare.remove(late[0])
+                            self.late_finds.append(path_at.get(late[0], "?"))
                     if ctx == "motion" and ch < len(breasts):
                         size = e.mass_g(e.onset_10pct_s + SIZE_WINDOW_S) if e else 0.0
                         cell = self.motion_by_size["2g" if size >= SIZE_G else "under_2g"]
@@ -230,5 +252,17 @@ class WearerCard:
                 "beyond_floor_med_s": _median([b for _, b in v if b is not None]),
             }
             for path, v in sorted(by_path.items(), key=lambda kv: -len(kv[1]))
+        }
+        out["me_late_finds"] = len(self.late_finds)
+        late: dict[str, int] = {}
+        for path in self.late_finds:
+            late[path] = late.get(path, 0) + 1
+        out["me_late_finds_by_path"] = dict(sorted(late.items(), key=lambda kv: -kv[1]))
+        err: dict[str, list[float]] = {}
+        for path, x in self.onset_error:
+            err.setdefault(path, []).append(x)
+        out["me_onset_error_by_path"] = {
+            path: {"n": len(v), "med_s": _median(v)}
+            for path, v in sorted(err.items(), key=lambda kv: -len(kv[1]))
         }
         return out

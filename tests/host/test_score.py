@@ -378,3 +378,32 @@ def test_wearer_card_gives_latency_by_context_and_by_the_path_that_found_it():
     assert 0 < e1.seconds_to_milk_g(0.5) < e2.seconds_to_milk_g(0.5) < 15.0
     assert by_path["floor"]["beyond_floor_med_s"] == round(15.0 - e2.seconds_to_milk_g(0.5), 2)
     assert by_path["rise"]["beyond_floor_med_s"] == round(8.0 - e1.seconds_to_milk_g(0.5), 2)
+
+
+def test_wearer_card_counts_late_finds_and_the_onset_estimates_error_by_path():
+    # three ejections on one bottle: the first found by the CUSUM 8 s after its onset, with
+    # its onset estimated 3 s late; the second found by the floor path 25 s after its onset
+    # (outside the -3..+20 s window: a late find, a miss and a false letdown); the third
+    # never found, and a false letdown 60 s after it (too far to be its late find)
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.3, 30.0), (500.0, 10.0, 0.3, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    o1, o2, o3 = (round(Ejection(*e).onset_10pct_s, 2) for e in ejections)
+    truth = Truth("few", [[o1, o2, o3]], [[]], [30.0], 30.0, [])
+    line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "onset_t_s": %.2f, "found": "%s"}'
+    text = "\n".join(
+        [
+            line % (o1 + 8.0, o1 + 3.0, "rise"),
+            line % (o2 + 25.0, o2 + 6.0, "floor"),
+            '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "slow"}' % (o3 + 60.0),
+        ]
+    )
+    pred = score.parse_replay(text, n_channels=1)
+    assert pred.other["onset"] == [[o1 + 3.0, o2 + 6.0, None]]
+    card = WearerCard()
+    card.add(truth, params, pred, "few-902")
+    f = card.figures()
+    assert f["me_late_finds"] == 1
+    assert f["me_late_finds_by_path"] == {"floor": 1}
+    assert f["me_onset_error_by_path"] == {"rise": {"n": 1, "med_s": 3.0}}
