@@ -1836,7 +1836,13 @@ class Detector:
             # flow back; on settled weight, with no letdown reported for it (armed), it is one
             # the other paths missed, reported at this channel's next call (update: pending)
             cs[cb + _C_MILK_TRY] = mt - 1
-            if unsettled == 0 and int(ptr8(self._armed)[ch]) != 0:  # noqa: F821
+            # not while the tilt correction's error step may still lie in the flow's window
+            # (a turn: the step is no milk, as for the slow path)
+            if (
+                unsettled == 0
+                and int(ptr8(self._armed)[ch]) != 0  # noqa: F821
+                and cs[cb + _C_TILT_WAIT] == 0
+            ):
                 back = int(self._milk_back(ch, flow))
                 if back >= 0:
                     ptr8(self._pending)[ch] = _FOUND_MILK  # noqa: F821
