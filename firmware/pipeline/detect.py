@@ -1159,6 +1159,7 @@ class Detector:
                 per_blk = before * bms // 1000  # mg per block
                 extra = now - cs[cb + _C_PRE_MG] - per_blk * dt  # <= 2000 x 300
                 sd = self.noise_mg[ch]
+                most = 2 * after * bms // 1000 * dt + 4 * sd  # the most milk can bring
                 # a tilt the accelerometer corrects leaves an error of (bottle_mg - the true
                 # bottle) x (1/cos - 1): the two levels may differ by that much more when the
                 # tilt changed between them (flow.py's Block.tilt_err_mg)
@@ -1169,7 +1170,7 @@ class Detector:
                     extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
                     and after >= _RESUME_MG_S
                     and after - before >= _RESUME_RISE_MG_S
-                    and extra <= 2 * after * bms // 1000 * dt + 4 * sd
+                    and extra <= most
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
                     if back <= _LATE_MAX_MS // bms:
@@ -1192,6 +1193,34 @@ class Detector:
                     cs[cb + _C_BASE_MG] = now - after * bms // 1000 * (_POST_BLOCKS // 2) - off
                     cs[cb + _C_BASE_AGE] = dt
                     fired = True
+                elif (
+                    after >= _RESUME_FRAME_MG_S
+                    and after - before >= _RESUME_FRAME_MG_S
+                    and dt <= _LATE_MAX_MS // bms
+                    and -(_RESUME_MIN_MG + 4 * sd) <= now - cs[cb + _C_PRE_MG] <= most
+                    and blk.tilt_err_mg <= _RESUME_MIN_MG
+                    and cs[cb + _C_PRE_TILT] <= _RESUME_MIN_MG
+                    and self._smooth(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd)
+                ):
+                    # too little extra milk for the test above (the flow before decayed during
+                    # the disturbance, and the projection with it is an upper bound), but milk
+                    # now arrives far faster than before, which only a new ejection does; the
+                    # two levels are in one frame (the weight between the level before and what
+                    # milk can bring, upright at both ends), the reference is under 30 s old,
+                    # so the onset lies after it, and the newest blocks rise smoothly (a
+                    # tilt's return with no accelerometer is a step that a 6-block slope reads
+                    # as a flow). The onset from the rise in the good stretch beyond the flow
+                    # before
+                    pos = cs[cb + _C_POS]
+                    vn = self._ring[ch * _RING + pos]
+                    rise = vn - self._ring[ch * _RING + (pos - good + 1) % _RING]
+                    rise -= per_blk * (good - 1)
+                    if rise < 0:
+                        rise = 0
+                    back = self._onset_back(rise, (after - before) * bms // 1000, good, bms)
+                    cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
+                    cs[cb + _C_BASE_AGE] = back
+                    fired = True
         if self._pre_dist[ch] and good < _POST_LAST and not fired:
             return False  # the reference from before stays for the next good block's test
         # the newest good stretch's level and flow: the reference for the next disturbance
@@ -1204,6 +1233,22 @@ class Detector:
         cs[cb + _C_PRE_TILT] = blk.tilt_err_mg
         self._pre_dist[ch] = 0
         return fired
+
+    def _smooth(self, ch, n, lim):
+        # the newest n blocks' second differences all within +-lim: milk's flow changes by
+        # at most ld_max_accel a block, and a step (or a knock) does not pass
+        r = self._ring
+        b = ch * _RING
+        p = self._cs[ch * _C_SLOTS + _C_POS]
+        for j in range(n - 2):
+            d2 = (
+                r[b + (p - j) % _RING]
+                - 2 * r[b + (p - j - 1) % _RING]
+                + r[b + (p - j - 2) % _RING]
+            )
+            if d2 > lim or d2 < -lim:
+                return False
+        return True
 
     def _walk(self, t_ms, ch, blk, raw, m, p, n, w):
         # The walk path (module constants above) inside a walk (update keeps the linear
