@@ -1196,7 +1196,6 @@ class Detector:
                 elif (
                     after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
-                    and dt <= _LATE_MAX_MS // bms
                     and -(_RESUME_MIN_MG + 4 * sd) <= now - cs[cb + _C_PRE_MG] <= most
                     and blk.tilt_err_mg <= _RESUME_MIN_MG
                     and cs[cb + _C_PRE_TILT] <= _RESUME_MIN_MG
@@ -1206,11 +1205,12 @@ class Detector:
                     # the disturbance, and the projection with it is an upper bound), but milk
                     # now arrives far faster than before, which only a new ejection does; the
                     # two levels are in one frame (the weight between the level before and what
-                    # milk can bring, upright at both ends), the reference is under 30 s old,
-                    # so the onset lies after it, and the newest blocks rise smoothly (a
-                    # tilt's return with no accelerometer is a step that a 6-block slope reads
-                    # as a flow). The onset from the rise in the good stretch beyond the flow
-                    # before
+                    # milk can bring, upright at both ends) and the newest blocks rise smoothly
+                    # (a tilt's return with no accelerometer is a step that a 6-block slope
+                    # reads as a flow). The onset: from the rise in the good stretch beyond the
+                    # flow before when the reference is under 30 s old (the onset lies after
+                    # it); otherwise from the flow's ramp through the good stretch, if it dates
+                    # the onset within 30 s
                     pos = cs[cb + _C_POS]
                     vn = self._ring[ch * _RING + pos]
                     rise = vn - self._ring[ch * _RING + (pos - good + 1) % _RING]
@@ -1218,9 +1218,26 @@ class Detector:
                     if rise < 0:
                         rise = 0
                     back = self._onset_back(rise, (after - before) * bms // 1000, good, bms)
-                    cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
-                    cs[cb + _C_BASE_AGE] = back
-                    fired = True
+                    if dt > _LATE_MAX_MS // bms:
+                        # the onset may lie anywhere in the disturbance, unless the flow is
+                        # seen ramping up through the good stretch: its first and newest 5
+                        # blocks' flows, good - 5 blocks apart, extrapolated back to the flow
+                        # before date it (not ramping, or over 30 s back: no letdown)
+                        back = -1
+                        if good >= 2 * _RISE_BLOCKS:
+                            self._fit(ch, good - _RISE_BLOCKS, _RISE_BLOCKS, 0)
+                            e = self._fit_b8 * 125 // bms
+                            self._fit(ch, 0, _RISE_BLOCKS, 0)
+                            d = self._fit_b8 * 125 // bms - e  # the flow's ramp, mg/s
+                            if d >= _RESUME_FRAME_MG_S // 2:
+                                e = (e - before) * (good - _RISE_BLOCKS) // d
+                                back = good - _RISE_BLOCKS // 2 - 1 + (e if e > 0 else 0)
+                                if back > _LATE_MAX_MS // bms:
+                                    back = -1
+                    if back >= 0:
+                        cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
+                        cs[cb + _C_BASE_AGE] = back
+                        fired = True
         if self._pre_dist[ch] and good < _POST_LAST and not fired:
             return False  # the reference from before stays for the next good block's test
         # the newest good stretch's level and flow: the reference for the next disturbance
