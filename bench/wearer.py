@@ -80,6 +80,14 @@ def _mean_flow(breasts, t_s: float, half_s: float = 2.5) -> float:
     return sum(br.mass_g(b) - br.mass_g(a) for br in breasts) / (b - a)
 
 
+def _by_path(items) -> dict:
+    """(path, value) pairs -> {path: [values]}, the most common path first."""
+    out: dict = {}
+    for path, x in items:
+        out.setdefault(path, []).append(x)
+    return dict(sorted(out.items(), key=lambda kv: -len(kv[1])))
+
+
 def _ejection_at(breast, onset_s: float):
     """The ejection whose onset is onset_s (the truth's, rounded), or None."""
     for e in breast.ejections:
@@ -242,27 +250,21 @@ class WearerCard:
             out["me_onsets_motion_%s" % k] = n
         for ctx in ("clean", "motion"):
             out["me_latency_med_s_%s" % ctx] = _median([x[2] for x in self.latency if x[0] == ctx])
-        by_path: dict[str, list] = {}
-        for _, path, lat, beyond in self.latency:
-            by_path.setdefault(path, []).append((lat, beyond))
+        by_path = _by_path((path, (lat, beyond)) for _, path, lat, beyond in self.latency)
         out["me_latency_by_path"] = {
             path: {
                 "n": len(v),
                 "med_s": _median([lat for lat, _ in v]),
                 "beyond_floor_med_s": _median([b for _, b in v if b is not None]),
             }
-            for path, v in sorted(by_path.items(), key=lambda kv: -len(kv[1]))
+            for path, v in by_path.items()
         }
         out["me_late_finds"] = len(self.late_finds)
-        late: dict[str, int] = {}
-        for path in self.late_finds:
-            late[path] = late.get(path, 0) + 1
-        out["me_late_finds_by_path"] = dict(sorted(late.items(), key=lambda kv: -kv[1]))
-        err: dict[str, list[float]] = {}
-        for path, x in self.onset_error:
-            err.setdefault(path, []).append(x)
+        out["me_late_finds_by_path"] = {
+            path: len(v) for path, v in _by_path((p, 1) for p in self.late_finds).items()
+        }
         out["me_onset_error_by_path"] = {
             path: {"n": len(v), "med_s": _median(v)}
-            for path, v in sorted(err.items(), key=lambda kv: -len(kv[1]))
+            for path, v in _by_path(self.onset_error).items()
         }
         return out

@@ -1217,8 +1217,9 @@ class Detector:
                     rise -= per_blk * (good - 1)
                     if rise < 0:
                         rise = 0
-                    back = self._onset_back(rise, (after - before) * bms // 1000, good, bms)
-                    if dt > _LATE_MAX_MS // bms:
+                    if dt <= _LATE_MAX_MS // bms:
+                        back = self._onset_back(rise, (after - before) * bms // 1000, good, bms)
+                    else:
                         # the onset may lie anywhere in the disturbance, unless the flow is
                         # seen ramping up through the good stretch: its first and newest 5
                         # blocks' flows, good - 5 blocks apart, extrapolated back to the flow
@@ -1226,10 +1227,11 @@ class Detector:
                         back = -1
                         if good >= 2 * _RISE_BLOCKS:
                             self._fit(ch, good - _RISE_BLOCKS, _RISE_BLOCKS, 0)
-                            e = self._fit_b8 * 125 // bms
+                            e = self._fit_b8 * 125 // bms  # the first window's flow, mg/s
                             self._fit(ch, 0, _RISE_BLOCKS, 0)
                             d = self._fit_b8 * 125 // bms - e  # the flow's ramp, mg/s
                             if d >= _RESUME_FRAME_MG_S // 2:
+                                # blocks from the first window back to the flow before
                                 e = (e - before) * (good - _RISE_BLOCKS) // d
                                 back = good - _RISE_BLOCKS // 2 - 1 + (e if e > 0 else 0)
                                 if back > _LATE_MAX_MS // bms:
