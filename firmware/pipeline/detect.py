@@ -32,6 +32,22 @@
 # (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s` only)
 # and `ld_gap_s` have passed: one ejection, one event.
 #
+# A small lean with no accelerometer (5-8 degrees: 0.5-1.2 g off a 125-g bottle's reading,
+# under the flow stage's jump and unsettled thresholds: nothing holds it) would have the
+# baseline settle on the leaned level and read the rise when she sits up as an onset. Milk
+# never leaves, so a fast fall is remembered (its size and the level before it): the newest two
+# blocks' mean below the means of the blocks 3-5, 6-8 and 9-11 back, each carried on by the
+# flow before, by at least _LEAN_MG + 4 noise units + a third of what the flow adds over the
+# 9.5 blocks from the oldest of them (a flow that slows is no fall; continuous-103 of seeds 100
+# at twice the ripple, a flow of 0.35 g/s that levelled off as a walk began),
+# from a settled level (9 quiet blocks, not unsettled: no strokes, no walk) and not within
+# _LEAN_REST_BLOCKS of the last one. The rise back (beyond the flow, by half the fall, to within
+# half the fall of the level before it) restarts the baseline when the lean lasted
+# _LEAN_MIN_BLOCKS or more (a shorter one never became the baseline; a held compression and
+# the next one would restart it over and over); the floor path restarts with it, and after
+# it a high-flow period needs 8 blocks more (the flow's window spans the step). Forgotten
+# after _LEAN_MAX_BLOCKS or a hold.
+#
 # The residual scale is the residuals' own (EWMA of |res|) but at most twice the block
 # noise: an ejection's residuals and the concave decay after it would otherwise inflate it
 # for tens of blocks, and hide the next onset. A lone bottle's crossing is confirmed one block
@@ -174,6 +190,12 @@ _SD_CAP_MIN_MG = const(100)  # pump ripple aliased through the triangle and the 
 _SD_MIN_MG = const(50)  # ... and the evidence's unit is at least this: at 40-320 Hz a block
 # averages the noise down to 20-40 mg, but the ripple's wobble stays (a 320-Hz no-milk
 # session gave a letdown on a 0.15-g wobble at 6 noise units)
+_LEAN_MG = const(200)  # a fall of the newest blocks' mean this far (+ 4 noise + the flow's
+# share) below the means of the blocks 3-11 back: a small lean with no accelerometer (module
+# comment) ...
+_LEAN_MAX_BLOCKS = const(300)  # ... remembered this long at most
+_LEAN_MIN_BLOCKS = const(10)  # its return restarts the baseline after a lean this long only
+_LEAN_REST_BLOCKS = const(30)  # no new fall is taken this soon after a return
 _ZMAX_Q4 = const(48)  # one block adds at most 3 noise units (x16) to the evidence: milk
 # rises smoothly, so an ejection's evidence builds over several blocks; a press cannot decide
 _ABOVE_LOW_SD = const(3)  # a crossing needs the newest block this many sd above the
@@ -365,7 +387,12 @@ _C_FRAME_OFF = const(37)  # the flow stage's offset (Block.offset_mg) at the new
 _C_FRAME_AGE = const(38)  # blocks since it last moved (a new frame: the flow restarts), capped
 _C_TAPER_FLOW = const(39)  # the flow at the taper check before, mg/s
 _C_STEP_FLOW = const(40)  # ... and at the one before the newest new frame or tilt step
-_C_SLOTS = const(41)
+_C_LEAN_MG = const(41)  # a fast fall no milk explains (a small lean): its size, mg (0: none)
+_C_LEAN_REF = const(42)  # ... the level before it (ring frame), mg
+_C_LEAN_K = const(43)  # ... the block it was seen
+_C_LEAN_FLOW = const(44)  # ... and the flow before it (x6 mg per 3 blocks)
+_C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (capped at 9)
+_C_SLOTS = const(46)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -496,8 +523,9 @@ class Detector:
         self.found_by = bytearray(n)  # how it was found (FOUND_*)
         # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
         # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
-        self._pre_dist = bytearray(n)
-        self._tilt_blk = bytearray(n)  # the newest block was good only as a steady tilt
+        # [ch]: a disturbance since the resume path's reference; [2 + ch]: the newest block
+        # was good only as a steady tilt (one object for both: the app's heap, 64 KB, is full)
+        self._pre_dist = bytearray(n + 2)
         # floor path: raw lowest bins of consecutive valid blocks, newest at slot _F_POS
         self._fl = array("i", bytes(4 * n * _FL_RING))
         # the floor path's state per channel: one array('i'), _F_SLOTS slots per channel
@@ -575,6 +603,7 @@ class Detector:
                 i = (i - 1) & (_RING - 1)
                 n -= 1
             cs[cb + _C_CONFIRM_V] = ((cs[cb + _C_CONFIRM_V] << sx) >> sx) - d
+            cs[cb + _C_LEAN_MG] = 0
             cs[cb + _C_FRAME_AGE] = 0
             cs[cb + _C_STEP_FLOW] = cs[cb + _C_TAPER_FLOW]
         elif cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS:
@@ -586,8 +615,8 @@ class Detector:
         r = ptr32(self._ring)  # noqa: F821
         rb = ch * _RING
         good = 0
-        tb = ptr8(self._tilt_blk)  # noqa: F821
-        tb[ch] = 0
+        tb = ptr8(self._pre_dist)  # noqa: F821
+        tb[2 + ch] = 0
         # the tilt correction's error moved (a slow lean): not milk, whatever else holds
         te = int(blk.tilt_err_mg)
         moved = te - ((cs[cb + _C_TILT_REF] << sx) >> sx)
@@ -608,7 +637,7 @@ class Detector:
                     # a steady corrected tilt: its error is a constant offset, the weight's
                     # changes are milk (not for the joint evidence: see _letdown)
                     good = 1
-                    tb[ch] = 1
+                    tb[2 + ch] = 1
         if good:
             # the ring first: a taper check asks the newest good blocks, this one included
             p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
@@ -678,6 +707,97 @@ class Detector:
             fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
         bms = int(blk.ms)
+        # a small lean with no accelerometer (module comment): the newest two blocks' mean
+        # against the mean of the three 3-5 back (x6 all), and of those 6-8 and 9-11 back; on
+        # a block that is not good, this one is not in the ring yet
+        n = k - ((cs[cb + _C_HOLD_K] << sx) >> sx)  # blocks since a hold or a gap
+        if n > 11:
+            n = 12
+        elif n > 5:
+            n = 6
+        else:
+            n = 0
+        a = 0
+        b = 0
+        m = 0
+        w = 0
+        i = 0
+        p = int(cs[cb + _C_POS])
+        d = 0 if good else 1
+        while i < n:
+            g = int(blk.v_mg) if i < d else (r[rb + ((p - i + d) & (_RING - 1))] << sx) >> sx
+            if i < 2:
+                a += 3 * g
+            elif i < 3:
+                pass
+            elif i < 6:
+                b += 2 * g
+            elif i < 9:
+                m += 2 * g
+            else:
+                w += 2 * g
+            i += 1
+        # the rise from 3-5 blocks back to the newest two beyond the flow (the lesser of the
+        # two older steps: 3.5 blocks on at 3 blocks a step), x6; a fall when negative
+        i = m - w if m - w < b - m else b - m
+        if i < 0 or n < 12:
+            i = 0
+        g = (cs[cb + _C_LEAN_MG] << sx) >> sx  # the fall's size, mg (0: none)
+        if g > 0 and k - ((cs[cb + _C_LEAN_K] << sx) >> sx) < 12:
+            i = (cs[cb + _C_LEAN_FLOW] << sx) >> sx  # (the windows span the fall: its flow)
+        e = i
+        i = a - b - i * 7 // 6
+        d = int(ptr32(self.noise_mg)[ch])  # noqa: F821
+        if g > 0:
+            if (
+                k - ((cs[cb + _C_LEAN_K] << sx) >> sx) > _LEAN_MAX_BLOCKS
+                or cs[cb + _C_HOLD_K] > cs[cb + _C_LEAN_K]
+            ):
+                # (a hold since restarted the baseline itself)
+                cs[cb + _C_LEAN_MG] = 0
+            elif (
+                n > 0
+                and i >= 3 * g
+                and int(blk.v_mg) >= ((cs[cb + _C_LEAN_REF] << sx) >> sx) - (g >> 1)
+            ):
+                # back up fast, to within half the fall of the level before it: the wearer
+                # sat up. The baseline restarts here (its blocks were leaned), unless the
+                # lean was too short for the baseline to settle on it: a compression held a
+                # few seconds and the next one (held presses, many-103 of seeds 100: an onset
+                # lost on both bottles to four restarts in 30 s)
+                cs[cb + _C_LEAN_MG] = 0
+                if k - ((cs[cb + _C_LEAN_K] << sx) >> sx) >= _LEAN_MIN_BLOCKS:
+                    self._restart(ch)
+                    self._fl_bad(ch, 0)
+                    # ... and the flow's 8-block estimate spans the step up: a high-flow
+                    # period needs that many blocks more (_taper_check)
+                    if ptr8(self._in_high)[ch] == 0:  # noqa: F821
+                        cs[cb + _C_HIGH_RUN] = -_TAPER_FRESH_BLOCKS
+                cs[cb + _C_LEAN_K] = k  # (the next fall: _LEAN_REST_BLOCKS from here)
+        elif (
+            n == 12
+            and cs[cb + _C_SETTLED_N] >= 9
+            and k - ((cs[cb + _C_LEAN_K] << sx) >> sx) >= _LEAN_REST_BLOCKS
+        ):
+            # fell fast from a settled level (the 9 blocks before quiet: no strokes, no walk),
+            # below all three older means carried on by the flow: not milk (milk never
+            # leaves), nor a press let go (the weight back where it was before it)
+            i = a - b - e * 7 // 6
+            g = a - m - e * 13 // 6
+            if g > i:
+                i = g
+            g = a - w - e * 19 // 6
+            if g > i:
+                i = g
+            if -i >= 6 * (_LEAN_MG + 4 * d) + e * 19 // 18:
+                cs[cb + _C_LEAN_MG] = -i // 6
+                cs[cb + _C_LEAN_REF] = b // 6
+                cs[cb + _C_LEAN_K] = k
+                cs[cb + _C_LEAN_FLOW] = e
+        if held or int(blk.unsettled) > 0 or not blk.quiet:
+            cs[cb + _C_SETTLED_N] = 0
+        elif cs[cb + _C_SETTLED_N] < 9:
+            cs[cb + _C_SETTLED_N] = cs[cb + _C_SETTLED_N] + 1
         if good == 0:
             # _restart, written out
             ptr8(self._confirm)[ch] = 0  # noqa: F821
@@ -909,7 +1029,7 @@ class Detector:
             sd = cap
         if sd < nz:
             sd = nz
-        if ptr8(self._tilt_blk)[ch]:  # noqa: F821
+        if ptr8(self._pre_dist)[2 + ch]:  # noqa: F821
             # a steady corrected tilt: the correction's jitter ((bottle + milk) x the tilt
             # estimate's jitter in 1/cos, 0.1-0.5 g a block at 40 deg) adds to the noise the
             # upright blocks taught: the scale is at least the stretch's own, from the
@@ -982,10 +1102,10 @@ class Detector:
         if nch == 2 and ch == 1:
             # not on a tilted block: one accelerometer corrects both bottles, so the
             # correction's error moves both alike and is no independent evidence
-            tb = ptr8(self._tilt_blk)  # noqa: F821
+            tb = ptr8(self._pre_dist)  # noqa: F821
             sj = 0
             if ((cs[_C_Z_BLOCK] << sx) >> sx) == k and armed[0] != 0:
-                if tb[0] == 0 and tb[1] == 0:
+                if tb[2] == 0 and tb[3] == 0:
                     sj = (
                         int(self._joint_cusum_q4)
                         + (((cs[_C_Z_Q4] << sx) >> sx) + z) * 181 // 256
@@ -1893,6 +2013,8 @@ class Detector:
             elif hr > 0:
                 if unsettled == 0 or flow < 0:
                     cs[cb + _C_HIGH_RUN] = hr - 1
+            elif hr < 0:
+                cs[cb + _C_HIGH_RUN] = hr + 1  # (after a lean's return: update)
             return _EV_NONE
         mt = cs[cb + _C_MILK_TRY]
         if mt > 0:
