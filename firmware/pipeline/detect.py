@@ -90,6 +90,7 @@
 #
 # Floor path (onsets under massage strokes): the lowest bin of each block, held or not, in the
 # raw frame; its running minimum (the floor) follows the milk, since a hand only adds weight.
+# A lowest bin far below the floor (carried on by the flow, pumping hands free) restarts it.
 # Its rise beyond what its slope before projects is an onset (constants _FL_* below); found
 # "floor".
 #
@@ -1583,13 +1584,27 @@ class Detector:
             rough = ((fq[fqb + _F_ROUGH] << sx) >> sx) + 1
         fq[fqb + _F_ROUGH] = rough
         bad = 0
+        # the floor is the lowest of _FL_E blocks: in a flow it lags the lowest bins by the
+        # flow over _FL_E - 1 blocks, and a fall into that lag (a tilt with no accelerometer
+        # while milk flows, over two blocks: the flow stage does not hold it) went unseen, and
+        # the flow after it, against the flat floor before, read as an ejection. The flow: the
+        # lesser of the floor's and the flow stage's; hands free only (under massage strokes
+        # with three times the ripple a carried floor restarted the path at ejections: seeds
+        # 100, many-103, two onsets lost)
+        lag = 0
+        if self.hands_free:
+            lag = (fq[fqb + _F_SLOPE] << sx) >> sx
+            x = int(blk.flow_mg_s) * int(blk.ms) // 1000
+            if x < lag:
+                lag = x
+            lag = lag * (_FL_E - 1) if lag > 0 else 0
         if blk.tilted or blk.turned or rough >= _FL_ROUGH_RUN:
             # (a turn the accelerometer reports: the correction's error, up to ~4 g, steps)
             bad = 1
         elif cs[cb + _C_TILT_WAIT] == _TILT_WAIT:
             # (the correction's error moved this block: a slow lean)
             bad = 1
-        elif n >= _FL_E and raw < ((fu[b + pos] << sx) >> sx) - tol:
+        elif n >= _FL_E and raw < ((fu[b + pos] << sx) >> sx) + lag - tol:
             bad = 1
         if bad:
             self._fl_bad(ch, n)
