@@ -708,15 +708,22 @@ class Detector:
             fs.milk_started((cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx)
             return _EV_LETDOWN
         bms = int(blk.ms)
-        # a small lean with no accelerometer (module comment): the newest two blocks' mean
-        # against the mean of the three 3-5 back (x6 all), and of those 6-8 and 9-11 back; on
-        # a block that is not good, this one is not in the ring yet
-        n = k - ((cs[cb + _C_HOLD_K] << sx) >> sx)  # blocks since a hold or a gap
+        # a small lean with no accelerometer (module comment). The fall remembered (mg, 0:
+        # none) and the blocks since it was seen (or since the last return)
+        g = (cs[cb + _C_LEAN_MG] << sx) >> sx
+        age = k - ((cs[cb + _C_LEAN_K] << sx) >> sx)
+        # the means tested: the newest two blocks' (a), the three 3-5 back (b), 6-8 back (m)
+        # and 9-11 back (w), all x6, over the blocks since a hold or a gap (n: 12, 6 for a
+        # return's test, or none); on a block that is not good, this one is not in the ring
+        # yet (o = 1). None when there is nothing to test
+        n = k - ((cs[cb + _C_HOLD_K] << sx) >> sx)
         if n > 11:
             n = 12
         elif n > 5:
             n = 6
         else:
+            n = 0
+        if g == 0 and (cs[cb + _C_SETTLED_N] < 9 or age < _LEAN_REST_BLOCKS):
             n = 0
         a = 0
         b = 0
@@ -724,50 +731,44 @@ class Detector:
         w = 0
         i = 0
         p = int(cs[cb + _C_POS])
-        d = 0 if good else 1
+        o = 0 if good else 1
         while i < n:
-            g = int(blk.v_mg) if i < d else (r[rb + ((p - i + d) & (_RING - 1))] << sx) >> sx
+            x = int(blk.v_mg) if i < o else (r[rb + ((p - i + o) & (_RING - 1))] << sx) >> sx
             if i < 2:
-                a += 3 * g
+                a += 3 * x
             elif i < 3:
                 pass
             elif i < 6:
-                b += 2 * g
+                b += 2 * x
             elif i < 9:
-                m += 2 * g
+                m += 2 * x
             else:
-                w += 2 * g
+                w += 2 * x
             i += 1
-        # the rise from 3-5 blocks back to the newest two beyond the flow (the lesser of the
-        # two older steps: 3.5 blocks on at 3 blocks a step), x6; a fall when negative
-        i = m - w if m - w < b - m else b - m
-        if i < 0 or n < 12:
-            i = 0
-        g = (cs[cb + _C_LEAN_MG] << sx) >> sx  # the fall's size, mg (0: none)
-        if g > 0 and k - ((cs[cb + _C_LEAN_K] << sx) >> sx) < 12:
-            i = (cs[cb + _C_LEAN_FLOW] << sx) >> sx  # (the windows span the fall: its flow)
-        e = i
-        i = a - b - i * 7 // 6
-        d = int(ptr32(self.noise_mg)[ch])  # noqa: F821
+        # the flow before (x6 mg per 3 blocks): the lesser of the two older steps, or the one
+        # kept at the fall while the windows still span it
+        e = m - w if m - w < b - m else b - m
+        if e < 0 or n < 12:
+            e = 0
+        if g > 0 and age < 12:
+            e = (cs[cb + _C_LEAN_FLOW] << sx) >> sx
         if g > 0:
-            if (
-                k - ((cs[cb + _C_LEAN_K] << sx) >> sx) > _LEAN_MAX_BLOCKS
-                or cs[cb + _C_HOLD_K] > cs[cb + _C_LEAN_K]
-            ):
+            if age > _LEAN_MAX_BLOCKS or cs[cb + _C_HOLD_K] > cs[cb + _C_LEAN_K]:
                 # (a hold since restarted the baseline itself)
                 cs[cb + _C_LEAN_MG] = 0
             elif (
                 n > 0
-                and i >= 3 * g
+                and a - b - e * 7 // 6 >= 3 * g
                 and int(blk.v_mg) >= ((cs[cb + _C_LEAN_REF] << sx) >> sx) - (g >> 1)
             ):
-                # back up fast, to within half the fall of the level before it: the wearer
-                # sat up. The baseline restarts here (its blocks were leaned), unless the
-                # lean was too short for the baseline to settle on it: a compression held a
-                # few seconds and the next one (held presses, many-103 of seeds 100: an onset
-                # lost on both bottles to four restarts in 30 s)
+                # back up fast (beyond the flow, 3.5 blocks on, by half the fall), to within
+                # half the fall of the level before it: the wearer sat up. The baseline
+                # restarts here (its blocks were leaned), unless the lean was too short for
+                # the baseline to settle on it: a compression held a few seconds and the next
+                # one (held presses, many-103 of seeds 100: an onset lost on both bottles to
+                # four restarts in 30 s)
                 cs[cb + _C_LEAN_MG] = 0
-                if k - ((cs[cb + _C_LEAN_K] << sx) >> sx) >= _LEAN_MIN_BLOCKS:
+                if age >= _LEAN_MIN_BLOCKS:
                     self._restart(ch)
                     self._fl_bad(ch, 0)
                     # ... and the flow's 8-block estimate spans the step up: a high-flow
@@ -775,22 +776,20 @@ class Detector:
                     if ptr8(self._in_high)[ch] == 0:  # noqa: F821
                         cs[cb + _C_HIGH_RUN] = -_TAPER_FRESH_BLOCKS
                 cs[cb + _C_LEAN_K] = k  # (the next fall: _LEAN_REST_BLOCKS from here)
-        elif (
-            n == 12
-            and cs[cb + _C_SETTLED_N] >= 9
-            and k - ((cs[cb + _C_LEAN_K] << sx) >> sx) >= _LEAN_REST_BLOCKS
-        ):
+        elif n == 12:
             # fell fast from a settled level (the 9 blocks before quiet: no strokes, no walk),
             # below all three older means carried on by the flow: not milk (milk never
-            # leaves), nor a press let go (the weight back where it was before it)
+            # leaves), nor a press let go (the weight back where it was before it). The
+            # smallest of the three falls (x6), negative
             i = a - b - e * 7 // 6
-            g = a - m - e * 13 // 6
-            if g > i:
-                i = g
-            g = a - w - e * 19 // 6
-            if g > i:
-                i = g
-            if -i >= 6 * (_LEAN_MG + 4 * d) + e * 19 // 18:
+            x = a - m - e * 13 // 6
+            if x > i:
+                i = x
+            x = a - w - e * 19 // 6
+            if x > i:
+                i = x
+            x = int(ptr32(self.noise_mg)[ch])  # noqa: F821
+            if -i >= 6 * (_LEAN_MG + 4 * x) + e * 19 // 18:
                 cs[cb + _C_LEAN_MG] = -i // 6
                 cs[cb + _C_LEAN_REF] = b // 6
                 cs[cb + _C_LEAN_K] = k
