@@ -117,6 +117,7 @@ def session(
     hands_free=False,
     tilt=None,
     accel_tilt=None,
+    strokes=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -136,6 +137,8 @@ def session(
     accel_tilt: (start_s, end_s, degrees, bottle_g[, end_degrees]) the same tilt of a bottle
     weighing bottle_g (the firmware assumes 125 g), both bottles, reported by the
     accelerometer; with end_degrees the wearer leans on, evenly, to that angle at end_s
+    strokes: (start_s, end_s, peak_g, stroke_s) the bench generator's massage strokes on every
+    bottle: one each stroke_s, their size ramped up over the first 2 s and down over the last 2
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
@@ -172,6 +175,10 @@ def session(
             g += ripple_g * (math.sin(ph) + ripple_h2 * math.sin(2 * ph))
             if press and press[0] <= t < press[1] and (len(press) < 4 or press[3] == ch):
                 g += press[2] * math.sin(3.14159 * ((t - press[0]) % 4.0) / 4.0) ** 2
+            if strokes and strokes[0] <= t < strokes[1]:
+                env = min(1.0, (t - strokes[0]) / 2.0, (strokes[1] - t) / 2.0)
+                u = (t - strokes[0]) % strokes[3] / strokes[3]
+                g += strokes[2] * env * math.sin(3.14159 * u) ** 2
             if compress and compress[0] <= t < compress[1]:
                 if len(compress) < 5 or compress[4] == ch:
                     g += held_g(t - compress[0], compress[2], compress[3])
