@@ -1930,12 +1930,13 @@ class Detector:
         return lhs >= q * q
 
     def _stopped(self, ch, sd):
-        # a rise that came in one block and stopped: a hand pressing (a held compression
-        # rises in under a second, the block filter spreads it over 2-3 blocks, then it holds
-        # flat); milk's flow changes smoothly, so an ejection's newest block still rises by a
-        # good part of its largest one. The largest one-block rise of the newest _STEP_BLOCKS
-        # over 4 noise units, the newest under a quarter of it. (Bytecode: it runs at
-        # crossings only, and stays in the ROMFS image on a board.)
+        # At a crossing (and its confirmation): the rise is no ejection's if it stopped or
+        # fell back. Stopped: a rise that came in one block, a hand pressing (a held
+        # compression rises in under a second, the block filter spreads it over 2-3 blocks,
+        # then it holds flat); milk's flow changes smoothly, so an ejection's newest block
+        # still rises by a good part of its largest one. The largest one-block rise of the
+        # newest _STEP_BLOCKS over 4 noise units, the newest under a quarter of it. Fell back:
+        # below. (Bytecode: it runs at crossings only, and stays in the ROMFS image on a board.)
         r = self._ring
         b = ch * _RING
         cb = ch * _C_SLOTS
