@@ -110,6 +110,7 @@ from pipeline.blockfilter import (
 
 _CLAMP_SLOPE_MG_S = const(20000)  # slopes before extrapolation (* 12 blocks * 1000 ms)
 _HIST = const(64)  # accepted levels kept for the "was that rise real?" check (blocks)
+_TARE_BACK_BLOCKS = const(8)  # milk_started: the tare this far before the evidence too
 _MAX_WIN = const(12)
 _QUIET_COS_Q10 = const(1000)  # tilted beyond ~12 deg: the tilt correction's error is larger
 # than an onset's milk, so the block is not quiet (no letdown decisions)
@@ -904,10 +905,24 @@ class FlowStage:
         # the baseline differs from the settled level of that time by noise at most: a bigger
         # difference is an artifact in the baseline (a tilt, a hold). The tare followed so far
         # is no reference: a weak ejection found late has raised it already (it follows a
-        # rise of up to the fastest drift)
+        # rise of up to the fastest drift). Nor is the tare where the evidence began, always:
+        # an ejection's first grams come slowly (as the cube of the time), under the drift's
+        # rate, so the tare had followed them for some blocks before the evidence began (up
+        # to 0.4 g of a slow one at 5 Hz). The reference is the lower of that tare and the one
+        # _TARE_BACK_BLOCKS before it, carried on by the tare's own rise over the 2 x
+        # _TARE_BACK_BLOCKS before that (a rising drift is not milk)
         ref = self._tare_raw
         if age_blocks < st[_S_HIST_N]:
             ref = self._hist_tare[(st[_S_HIST_I] - 1 - age_blocks) % _HIST]
+        j = st[_S_HIST_I] - 1 - age_blocks
+        if age_blocks + _TARE_BACK_BLOCKS < st[_S_HIST_N]:
+            x = self._hist_tare[(j - _TARE_BACK_BLOCKS) % _HIST]
+            if age_blocks + 3 * _TARE_BACK_BLOCKS < st[_S_HIST_N]:
+                y = self._hist_tare[(j - 3 * _TARE_BACK_BLOCKS) % _HIST]
+                if x > y:
+                    x += (x - y) // 2
+            if x < ref:
+                ref = x
         t = base_mg + self._bf_state[_BF_OFFSET_MG]
         lim = 3 * self.noise_mg
         if t > ref + lim:
