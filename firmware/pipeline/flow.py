@@ -912,9 +912,9 @@ class FlowStage:
         # _TARE_BACK_BLOCKS before it, carried on by the tare's own rise over the 2 x
         # _TARE_BACK_BLOCKS before that (a rising drift is not milk)
         ref = self._tare_raw
+        j = st[_S_HIST_I] - 1 - age_blocks  # the tare where the evidence began, in _hist_tare
         if age_blocks < st[_S_HIST_N]:
-            ref = self._hist_tare[(st[_S_HIST_I] - 1 - age_blocks) % _HIST]
-        j = st[_S_HIST_I] - 1 - age_blocks
+            ref = self._hist_tare[j % _HIST]
         if age_blocks + _TARE_BACK_BLOCKS < st[_S_HIST_N]:
             x = self._hist_tare[(j - _TARE_BACK_BLOCKS) % _HIST]
             if age_blocks + 3 * _TARE_BACK_BLOCKS < st[_S_HIST_N]:

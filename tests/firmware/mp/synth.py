@@ -118,10 +118,13 @@ def session(
     tilt=None,
     accel_tilt=None,
     strokes=None,
+    drift=None,
+    stages=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
-    `found` is, how the detector found it (events.FOUND_*).
+    `found` is, how the detector found it (events.FOUND_*); when `stages` is, the bottles'
+    FlowStages at the end (their volume, tare).
 
     channels: one list of ejections per bottle; press: (start_s, end_s, peak_g[, bottle])
     strokes, on every bottle or on the one given (0-based);
@@ -139,6 +142,7 @@ def session(
     accelerometer; with end_degrees the wearer leans on, evenly, to that angle at end_s
     strokes: (start_s, end_s, peak_g, stroke_s) the bench generator's massage strokes on every
     bottle: one each stroke_s, their size ramped up over the first 2 s and down over the last 2
+    drift: (grams, tau_s) a warm-up drift on every bottle, approaching grams exponentially
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
@@ -192,6 +196,8 @@ def session(
                 g -= (accel_tilt[3] + mass_g(t, channels[ch])) * (1 - cos_t)
             if step and t >= step[0]:
                 g += step[1]
+            if drift:
+                g += drift[0] * (1 - math.exp(-t / drift[1]))
             if walk and walk[0] <= t < walk[1]:
                 ph = 6.2832 * walk[3] * t
                 g += walk[2] * (math.sin(ph) + 0.3 * math.sin(2 * ph))
@@ -206,6 +212,8 @@ def session(
                     onsets.append(det.onset_ms[ch] / 1000)
                 if code == 1 and found is not None:
                     found.append(det.found_by[ch])
+    if stages is not None:
+        stages.extend(fs)
     return events
 
 

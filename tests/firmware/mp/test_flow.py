@@ -10,7 +10,7 @@ from mptest import heap_locked
 from pipeline.detect import Detector
 from pipeline.flow import FlowStage
 from pipeline.motion import Motion
-from synth import gauss, mass_g, milk_g, reading_mg, run, samples, seed, walking_g
+from synth import mass_g, milk_g, reading_mg, run, samples, seed, session, walking_g
 
 
 def setup():
@@ -281,23 +281,16 @@ def test_the_tare_is_taken_from_before_a_late_found_onset():
 
 
 def _slow_ejection_volume_errors_mg(drift_g):
-    # twelve bottles at 5 Hz, FlowStage and Detector, one slow weak ejection at 60 s (25-s
-    # raised-cosine rise to 0.12 g/s) and a warm-up drift of drift_g (2-min time constant):
-    # the volume at 300 s less the milk, mg, sorted
+    # twelve bottles at 5 Hz, FlowStage and Detector (synth.session), one slow weak ejection
+    # at 60 s (25-s raised-cosine rise to 0.12 g/s) and a warm-up drift of drift_g (2-min time
+    # constant): the volume at 300 s less the milk, mg, sorted
     ej = (60.0, 25.0, 0.12, 15.0)
     errs = []
     for s in range(1, 13):
         seed(s)
-        fs = _stage()
-        det = Detector({}, 1)
-        for i in range(300 * 5):
-            t_ms = i * 200
-            t = t_ms / 1000
-            g = mass_g(t, [ej]) + 0.25 * gauss() + 0.5 * math.sin(6.2832 * 1.1 * t)
-            g += drift_g * (1 - math.exp(-t / 120.0))
-            fs.update(t_ms, int(g * 1000), None)
-            det.update(t_ms, 0, fs)
-        errs.append(fs.volume_mg - int(mass_g(300.0, [ej]) * 1000))
+        fs = []
+        session([[ej]], 300, rate_hz=5, drift=(drift_g, 120.0), stages=fs)
+        errs.append(fs[0].volume_mg - int(mass_g(300.0, [ej]) * 1000))
     errs.sort()
     return errs
 
