@@ -290,15 +290,15 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # dipped (a lean, a pump ripple beating against the blocks) and comes back has gained none.
 # While hands are on (Detector.hands_free False: massage, hand expression, stimulation once
 # asked for) the rise over _FL_L blocks against the slope over the _FL_L before is tested
-# too, with the same need, on this bottle's own evidence (the joint test takes only the _FL_D
-# windows), and not until 3 _FL_L blocks after the last letdown: the ejections that come
-# then are weak and slow, and over _FL_D blocks they rise little faster than the slope
-# before, which holds their own start. It runs on every block while the channel is armed,
-# and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the
-# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any
-# path), when both windows lie past that ejection's steepest rise: a slow one (25-s rise)
-# still rises faster than the slope before it once the channel has re-armed 20 s on, and was
-# reported twice (late_me-401 of seeds 400 with held presses).
+# too, with the same need (the joint test sums the two bottles' extras over the window
+# bottle 1 took, _FL_D or _FL_L), and not until 3 _FL_L blocks after the last letdown: the
+# ejections that come then are weak and slow, and over _FL_D blocks they rise little faster
+# than the slope before, which holds their own start. It runs on every block while the channel is
+# armed, and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the
+# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any path),
+# when both windows lie past that ejection's steepest rise: a slow one (25-s rise) still rises
+# faster than the slope before it once the channel has re-armed 20 s on, and was reported twice
+# (late_me-401 of seeds 400 with held presses).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
@@ -311,7 +311,6 @@ _FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of i
 _FL_RUN = const(2)
 _FL_L = const(12)  # hands on, also: the rise over this many blocks against the slope over as
 # many before
-_FL_AGE_D = const(_FL_D + (_FL_E >> 1))  # the _FL_D test's baseline: its age, blocks
 _FL_FALL_MG = const(600)  # a lowest bin or the floor this far (+ 3 sd) below the floor: restart
 _FL_WAIT = const(60)  # after that: blocks to wait at most for the weight to return
 _FL_ROUGH_RUN = const(2)  # rough blocks in a row that restart it (walking)
@@ -1778,13 +1777,15 @@ class Detector:
         need = _FL_MIN_MG + 4 * nz
         base = fd + before
         wl = _FL_D  # the window of the extra tested
+        xd = extra  # ... and the extra over each window (the joint test, below)
+        xl = -1
         if (not self.hands_free) and m >= 2 * _FL_L + 1 and since >= 3 * _FL_L * int(blk.ms):
             # hands on (massage, hand expression, stimulation once asked for): the ejections
             # that come then are weak and slow (0.1-0.2 g/s) and the strokes scatter the
             # floor. Over _FL_D blocks such an ejection rises little faster than the slope
             # before it, which holds its own start; over _FL_L blocks against the _FL_L
             # before, twice as much of its milk shows. The larger extra of the two is tested
-            # (the same need; the other bottle's joint test takes only the _FL_D one)
+            # (the same need; the joint test, below, takes the window bottle 1 took)
             xl = f0 - fl_l - bl
             if xl > extra:
                 extra = xl
@@ -1832,19 +1833,21 @@ class Detector:
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
                 own = need * int(self._k[_K_SYNC_PCT]) // 100
-            if (
-                ch == 1
-                and ((fq[_F_K] << sx) >> sx) == k
-                and armed[0] != 0
-                and wl == _FL_D
-                and int(fq[_F_AGE]) == _FL_AGE_D
-            ):
+            # the joint test sums the two bottles' extras over the same window: the one
+            # bottle 1 took (_FL_D, or _FL_L while hands are on: a weak ejection under
+            # strokes shows on both over _FL_L first), this bottle's over it
+            xj = -1
+            if int(fq[_F_AGE]) == _FL_D + (_FL_E >> 1):
+                xj = xd
+            elif int(fq[_F_AGE]) == _FL_L + (_FL_E >> 1):
+                xj = xl
+            if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0 and xj > 0:
                 if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
                     need0 = (fq[_F_NEED] << sx) >> sx
                     if (
-                        (eo + extra) * 100 >= (need0 + need) * _FL_JOINT_PCT
+                        (eo + xj) * 100 >= (need0 + need) * _FL_JOINT_PCT
                         and eo * 100 >= need0 * _FL_PART_PCT
-                        and extra * 100 >= need * _FL_PART_PCT
+                        and xj * 100 >= need * _FL_PART_PCT
                     ):
                         joint = 1
         if shape == 0 or (extra < own and joint == 0):
