@@ -30,7 +30,8 @@
 # baseline restarts (`ld_min_base_blocks` good blocks before a decision). After a letdown the
 # channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
 # (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s` only)
-# and `ld_gap_s` have passed: one ejection, one event.
+# and `ld_gap_s` have passed: one ejection, one event. With two bottles, the other bottle's
+# fresh letdown (within `ld_sync_s`, its onset within twice that) re-arms it too.
 #
 # A small lean with no accelerometer (5-8 degrees: 0.5-1.2 g off a 125-g bottle's reading,
 # under the flow stage's jump and unsettled thresholds: nothing holds it) would have the
@@ -957,6 +958,18 @@ class Detector:
             peak = flow
             peaks[i] = flow
         since = t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS]
+        if self.n_channels == 2 and since >= self._k[_K_GAP_MS]:
+            # the breasts eject together: the other bottle's letdown, newer than this one's
+            # and its onset fresh (not a late find), re-arms this one, whose flow may not have
+            # fallen yet (its peak hidden by a hold, a slow decay: many-001, 128 s, bottle 2
+            # read 490-505 mg/s for 30 s and its next ejection, 13.5 g in 20 s, went unseen)
+            other = t_ms - self._cs[(1 - ch) * _C_SLOTS + _C_LAST_LD_MS]
+            if (
+                other < since
+                and other <= self._k[_K_SYNC_MS]
+                and t_ms - self.onset_ms[1 - ch] <= 2 * self._k[_K_SYNC_MS]
+            ):
+                return True
         drop = peak * self._k[_K_REARM_PCT] // 100
         if drop < self._k[_K_REARM_MIN] or since >= 2 * self._k[_K_GAP_MS]:
             drop = self._k[_K_REARM_MIN]
