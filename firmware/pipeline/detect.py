@@ -284,22 +284,22 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # A letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor rises by at
 # least half this need too: the breasts eject together, a hand presses each on its own): the
 # floor's rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks
-# before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's
-# floor shows under half of that), spread over the window (no one-block rise of the floor
-# above _FL_STEP_PCT % of it) and still rising. The rise counts from no lower than the
-# highest floor of the window before, less 4 noise units: milk never leaves, so a floor that
-# dipped (a lean, a pump ripple beating against the blocks) and comes back has gained none.
-# While hands are on (Detector.hands_free False: massage, hand expression, stimulation once
-# asked for) the rise over _FL_L blocks against the slope over the _FL_L before is tested
-# too, with the same need (the joint test sums the two bottles' extras over the window
-# bottle 1 took, _FL_D or _FL_L), and not until 3 _FL_L blocks after the last letdown: the
-# ejections that come then are weak and slow, and over _FL_D blocks they rise little faster
-# than the slope before, which holds their own start. It runs on every block while the channel is
-# armed, and re-arms the channel itself (massage may go on for minutes: the CUSUM never sees the
-# flow fall); not until 2 _FL_D + _FL_B blocks after the channel's last letdown (by any path),
-# when both windows lie past that ejection's steepest rise: a slow one (25-s rise) still rises
-# faster than the slope before it once the channel has re-armed 20 s on, and was reported twice
-# (late_me-401 of seeds 400 with held presses).
+# before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor
+# shows under half of that), spread over the window (no one-block rise of the floor above
+# _FL_STEP_PCT % of it) and still rising. The rise counts from no lower than the highest floor
+# of the window before, less 4 noise units: milk never leaves, so a floor that dipped (a lean,
+# a pump ripple beating against the blocks) and comes back has gained none. While hands are on
+# (Detector.hands_free False: massage, hand expression, stimulation once asked for) the rise
+# over _FL_L blocks against the slope over the _FL_L before is tested too, with the same need
+# (the joint test sums the two bottles' extras over the window bottle 1 took, _FL_D or _FL_L),
+# and not until 3 _FL_L blocks after the last letdown: the ejections that come then are weak
+# and slow, and over _FL_D blocks they rise little faster than the slope before, which holds
+# their own start. It runs on every block while the channel is armed, and re-arms the channel
+# itself (massage may go on for minutes: the CUSUM never sees the flow fall); not until 2 _FL_D
+# + _FL_B blocks after the channel's last letdown (by any path), when both windows lie past
+# that ejection's steepest rise: a slow one (25-s rise) still rises faster than the slope
+# before it once the channel has re-armed 20 s on, and was reported twice (late_me-401 of seeds
+# 400 with held presses).
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
