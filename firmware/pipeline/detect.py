@@ -1846,16 +1846,15 @@ class Detector:
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
                 own = need * int(self._k[_K_SYNC_PCT]) // 100
-            # the joint test sums the two bottles' extras over the same window: the one
-            # bottle 1 took (_FL_D, or _FL_L while hands are on: a weak ejection under
-            # strokes shows on both over _FL_L first), this bottle's over it
-            xj = -1
-            if int(fq[_F_AGE]) == _FL_D + (_FL_E >> 1):
+            if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
+                # the joint test sums the two bottles' extras over the same window: the one
+                # bottle 1 took (its baseline's age says which: _FL_D, or _FL_L while hands
+                # are on, where a weak ejection under strokes shows on both first), this
+                # bottle's over it
                 xj = xd
-            elif int(fq[_F_AGE]) == _FL_L + (_FL_E >> 1):
-                xj = xl
-            if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0 and xj > 0:
-                if t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
+                if int(fq[_F_AGE]) == _FL_L + (_FL_E >> 1):
+                    xj = xl
+                if xj > 0 and t_ms - ((cs[_C_LAST_LD_MS] << sx) >> sx) >= gap:
                     need0 = (fq[_F_NEED] << sx) >> sx
                     if (
                         (eo + xj) * 100 >= (need0 + need) * _FL_JOINT_PCT
