@@ -21,7 +21,7 @@ from bench import scenarios as scn_mod
 from bench.baselines import BASELINES
 from bench.context import BenchContext, log
 from bench.score import Scorecard
-from bench.wearer import WearerCard
+from bench.wearer import DURING_S, WearerCard
 
 ROWS = (
     ("me_precision", "letdown precision"),
@@ -161,6 +161,17 @@ def run(ctx: BenchContext) -> dict:
     print(
         "   ... in motion, by the ejection's own milk in its first 20 s: %s onsets with 2 g or "
         "more, %s with less" % (recall("motion_2g"), recall("motion_under_2g"))
+    )
+    print(
+        "   ... in motion, by the disturbance at the onset (+-%g s; before / after: only within "
+        "30 s): %s"
+        % (
+            DURING_S,
+            ", ".join(
+                "%s %s of %d" % (k, _fmt(v["recall"]), v["n"])
+                for k, v in wf["me_recall_motion_by_disturbance"].items()
+            ),
+        )
     )
     print(
         "   firmware letdown latency median: %s s clean, %s s in motion; by how it was found "

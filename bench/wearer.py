@@ -31,6 +31,11 @@ Rules (issue 12, point 6):
   slow, floor, walk, resume, milk) and its latency beyond the time its ejection's own milk
   took to reach FLOOR_G (the per-onset form of the 0.5-g onset floor issue 12's latency lines
   are set against): `me_latency_med_s_clean` / `_motion` and `me_latency_by_path`.
+- A breakdown, not a target: recall in motion by the disturbance at the onset itself
+  (`me_recall_motion_by_disturbance`): the kinds of its bottle's disturbances that overlap
+  [onset - DURING_S, onset + DURING_S] ("hand_pressure", "tilt+walk", ...), or "before" /
+  "after" when the nearest one within 30 s lies wholly before or after that span; each with
+  its onsets and the share found.
 - Late finds and the onset estimate (breakdowns, not targets): `me_late_finds`, the required
   onsets missed in the letdown window that a letdown on their bottle, matched to no onset,
   followed LATE_FIND_S after (each costs a miss and a false letdown in F1), with
@@ -63,6 +68,7 @@ SAME_ONSET_S = 5.0
 SIZE_G = 2.0
 LATE_FIND_S = (20.0, 40.0)  # a letdown this long after an onset it did not match: found late
 SIZE_WINDOW_S = 20.0
+DURING_S = 2.0  # a disturbance overlapping the onset +- this is *at* it (the by-disturbance split)
 FLOOR_G = 0.5  # latency beyond the time an ejection's own milk takes to reach this (point 5)
 WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
 TAPER_IN_FLOW = "taper_in_flow"  # where's kind for a taper while the true flow is high
@@ -107,6 +113,29 @@ def in_motion(truth, ch: int, onset_s: float) -> bool:
     return False
 
 
+def disturbance_at(truth, ch: int, onset_s: float) -> str:
+    """The kinds of the bottle's disturbances at the onset (+- DURING_S), sorted and joined by
+    "+"; else "before" or "after" for the nearest within MOTION_NEAR_S; "" when none is."""
+    kinds = set()
+    near = None  # (distance s, "before" / "after")
+    for a in truth.artifacts:
+        if a["kind"] not in MOTION_KINDS or a["channel"] not in (0, ch + 1):
+            continue
+        if a["start_s"] <= onset_s + DURING_S and a["end_s"] >= onset_s - DURING_S:
+            kinds.add(a["kind"])
+        elif a["start_s"] <= onset_s + MOTION_NEAR_S and a["end_s"] >= onset_s - MOTION_NEAR_S:
+            d, side = (
+                (onset_s - a["end_s"], "before")
+                if a["end_s"] < onset_s
+                else (a["start_s"] - onset_s, "after")
+            )
+            if near is None or d < near[0]:
+                near = (d, side)
+    if kinds:
+        return "+".join(sorted(kinds))
+    return near[1] if near else ""
+
+
 def _phase_at(phases: list[dict], t_s: float) -> str:
     ph = "idle"
     for p in phases:
@@ -123,6 +152,7 @@ class WearerCard:
         self.onsets = {"motion": 0, "clean": 0}
         self.found = {"motion": 0, "clean": 0}
         self.motion_by_size = {"2g": [0, 0], "under_2g": [0, 0]}  # [onsets, found]
+        self.motion_by_disturbance: dict[str, list[int]] = {}  # disturbance_at -> [onsets, found]
         # each wrong cue (a WRONG_KINDS kind) and taper in flow: (session, kind, t_s, note);
         # figures() counts them
         self.where: list[tuple[str, str, float, str]] = []
@@ -178,6 +208,12 @@ class WearerCard:
                     if ctx == "motion" and ch < len(breasts):
                         size = e.mass_g(e.onset_10pct_s + SIZE_WINDOW_S) if e else 0.0
                         cell = self.motion_by_size["2g" if size >= SIZE_G else "under_2g"]
+                        cell[0] += 1
+                        cell[1] += t in det_at
+                    if ctx == "motion":
+                        cell = self.motion_by_disturbance.setdefault(
+                            disturbance_at(truth, ch, t), [0, 0]
+                        )
                         cell[0] += 1
                         cell[1] += t in det_at
         for ch in range(min(n_ch, len(pred.tapers_s))):
@@ -248,6 +284,12 @@ class WearerCard:
         for k, (n, found) in self.motion_by_size.items():
             out["me_recall_motion_%s" % k] = ratio(found, n)
             out["me_onsets_motion_%s" % k] = n
+        out["me_recall_motion_by_disturbance"] = {
+            k: {"n": n, "recall": ratio(found, n)}
+            for k, (n, found) in sorted(
+                self.motion_by_disturbance.items(), key=lambda kv: (-kv[1][0], kv[0])
+            )
+        }
         for ctx in ("clean", "motion"):
             out["me_latency_med_s_%s" % ctx] = _median([x[2] for x in self.latency if x[0] == ctx])
         by_path = _by_path((path, (lat, beyond)) for _, path, lat, beyond in self.latency)

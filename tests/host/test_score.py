@@ -316,6 +316,35 @@ def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s()
     assert (f["me_onsets_clean"], f["me_recall_clean"]) == (1, 1.0)
 
 
+def test_wearer_card_splits_recall_in_motion_by_the_disturbance_at_the_onset():
+    # four ejections on bottle 1: one under a press (found), one in a tilt of both bottles
+    # (missed), one 10 s after a walk ended (found), one during a press on bottle 2 only
+    # (clean for bottle 1: not counted in motion)
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.4, 30.0), (500.0, 10.0, 0.4, 30.0)]
+    ejections.append((700.0, 10.0, 0.4, 30.0))
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    art = [
+        {"kind": "hand_pressure", "start_s": 90.0, "end_s": 130.0, "channel": 1},
+        {"kind": "tilt", "start_s": 295.0, "end_s": 320.0, "channel": 0},
+        {"kind": "walk", "start_s": 470.0, "end_s": 492.0, "channel": 0},
+        {"kind": "hand_pressure", "start_s": 690.0, "end_s": 730.0, "channel": 2},
+    ]
+    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
+    truth = Truth("few", [onsets], [[]], [30.0], 30.0, art)
+    pred = score.Prediction([[110.0, 510.0, 710.0]], [[]], 30.0)
+    card = WearerCard()
+    card.add(truth, params, pred)
+    f = card.figures()
+    assert f["me_recall_motion_by_disturbance"] == {
+        "before": {"n": 1, "recall": 1.0},
+        "hand_pressure": {"n": 1, "recall": 1.0},
+        "tilt": {"n": 1, "recall": 0.0},
+    }
+    assert (f["me_onsets_clean"], f["me_recall_clean"]) == (1, 1.0)
+
+
 def test_wearer_card_says_where_each_wrong_cue_and_taper_in_flow_lies():
     # one ejection at 100 s (0.4 g/s peak) that begins in stimulation and gets no letdown cue,
     # a `massage` cue at its peak, a taper reported at its peak, and a `letdown` cue at 400 s
