@@ -256,6 +256,7 @@ _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drif
 _RESUME_RISE_MG_S = const(40)  # ... and this much above the flow before
 _RESUME_FRAME_MG_S = const(150)  # after a frame change: the flow after at least this above
 # the flow before (the levels cannot be compared)
+_D2_ANY = const(1 << 29)  # _d2_sum with no limit (|d2| of ring values stays far below)
 _RESUME_MAX_BLOCKS = const(300)  # a disturbance longer than 5 min: no projection believed
 _MILK_GOOD = const(4)  # milk path (_milk_back): the newest blocks good, this many, ...
 _MILK_TRY_BLOCKS = const(10)  # ... tried in the first blocks of a high-flow period
@@ -1313,19 +1314,7 @@ class Detector:
                 if not frame and blk.steady_tilt and after - before >= _RESUME_FRAME_MG_S:
                     self._fit(ch, 0, good, 0)
                     x = self._fit_b8 * 125 // bms - before - _RESUME_FRAME_MG_S
-                    pos = cs[cb + _C_POS]
-                    r = self._ring
-                    b = ch * _RING
-                    acc = 0
-                    j = 0
-                    while j < good - 2:
-                        d2 = (
-                            r[b + (pos - j) % _RING]
-                            - 2 * r[b + (pos - j - 1) % _RING]
-                            + r[b + (pos - j - 2) % _RING]
-                        )
-                        acc += d2 if d2 >= 0 else -d2
-                        j += 1
+                    acc = self._d2_sum(ch, good, _D2_ANY)
                     # the block scatter (E|d2| = 1.6 sd) in mg/s, against x256 / (2 x the
                     # slope's SE per unit scatter, sqrt(12 / (g (g^2 - 1))), g = 7 .. 12)
                     acc = acc * 10 // (16 * (good - 2)) * 1000 // bms
@@ -1363,7 +1352,7 @@ class Detector:
                     and -(_RESUME_MIN_MG + 4 * sd) <= now - cs[cb + _C_PRE_MG] <= most
                     and blk.tilt_err_mg <= _RESUME_MIN_MG
                     and cs[cb + _C_PRE_TILT] <= _RESUME_MIN_MG
-                    and self._smooth(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd)
+                    and self._d2_sum(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
                 ):
                     # too little extra milk for the test above (the flow before decayed during
                     # the disturbance, and the projection with it is an upper bound), but milk
@@ -1417,21 +1406,28 @@ class Detector:
         self._pre_dist[ch] = 0
         return fired
 
-    def _smooth(self, ch, n, lim):
-        # the newest n blocks' second differences all within +-lim: milk's flow changes by
-        # at most ld_max_accel a block, and a step (or a knock) does not pass
+    def _d2_sum(self, ch, n, lim):
+        # the sum of |second difference| over the newest n blocks (the stretch's scatter), or
+        # -1 as soon as one is beyond lim: milk's flow changes by at most ld_max_accel a
+        # block, and a step (or a knock) does not pass
         r = self._ring
         b = ch * _RING
         p = self._cs[ch * _C_SLOTS + _C_POS]
-        for j in range(n - 2):
+        acc = 0
+        j = 0
+        while j < n - 2:
             d2 = (
                 r[b + (p - j) % _RING]
                 - 2 * r[b + (p - j - 1) % _RING]
                 + r[b + (p - j - 2) % _RING]
             )
-            if d2 > lim or d2 < -lim:
-                return False
-        return True
+            if d2 < 0:
+                d2 = -d2
+            if d2 > lim:
+                return -1
+            acc += d2
+            j += 1
+        return acc
 
     def _walk(self, t_ms, ch, blk, raw, m, p, n, w):
         # The walk path (module constants above) inside a walk (update keeps the linear
