@@ -102,20 +102,10 @@ def _ejection_at(breast, onset_s: float):
     return None
 
 
-def in_motion(truth, ch: int, onset_s: float) -> bool:
-    for a in truth.artifacts:
-        if a["kind"] not in MOTION_KINDS:
-            continue
-        if a["channel"] not in (0, ch + 1):
-            continue
-        if a["start_s"] <= onset_s + MOTION_NEAR_S and a["end_s"] >= onset_s - MOTION_NEAR_S:
-            return True
-    return False
-
-
 def disturbance_at(truth, ch: int, onset_s: float) -> str:
     """The kinds of the bottle's disturbances at the onset (+- DURING_S), sorted and joined by
-    "+"; else "before" or "after" for the nearest within MOTION_NEAR_S; "" when none is."""
+    "+"; else "before" or "after" for the nearest within MOTION_NEAR_S; "" when none is (the
+    onset is clean, else in motion)."""
     kinds = set()
     near = None  # (distance s, "before" / "after")
     for a in truth.artifacts:
@@ -190,7 +180,8 @@ class WearerCard:
                     onset_at = dict(zip(dets, est[ch]))
                 spare = sorted(set(dets) - set(det_at.values()))  # letdowns matched to none
                 for t in onsets:
-                    ctx = "motion" if in_motion(truth, ch, t) else "clean"
+                    at = disturbance_at(truth, ch, t)
+                    ctx = "motion" if at else "clean"
                     self.onsets[ctx] += 1
                     self.found[ctx] += t in det_at
                     e = _ejection_at(breasts[ch], t) if ch < len(breasts) else None
@@ -211,9 +202,7 @@ class WearerCard:
                         cell[0] += 1
                         cell[1] += t in det_at
                     if ctx == "motion":
-                        cell = self.motion_by_disturbance.setdefault(
-                            disturbance_at(truth, ch, t), [0, 0]
-                        )
+                        cell = self.motion_by_disturbance.setdefault(at, [0, 0])
                         cell[0] += 1
                         cell[1] += t in det_at
         for ch in range(min(n_ch, len(pred.tapers_s))):
