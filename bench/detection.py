@@ -21,7 +21,7 @@ from bench import scenarios as scn_mod
 from bench.baselines import BASELINES
 from bench.context import BenchContext, log
 from bench.score import Scorecard
-from bench.wearer import DURING_S, WearerCard
+from bench.wearer import DURING_S, TAPER_NEAR_S, TAPER_NEW_S, WearerCard
 
 ROWS = (
     ("me_precision", "letdown precision"),
@@ -208,6 +208,15 @@ def run(ctx: BenchContext) -> dict:
                 if k.startswith("wrong_cues_") and k != "wrong_cues_per_session"
             ),
             wf["taper_false_motion"],
+        )
+    )
+    print(
+        "   ... tapers in flow by cause (a true onset on the bottle in the %g s before; else a "
+        "disturbance on it in the %g s before; else a decay): %s"
+        % (
+            TAPER_NEW_S,
+            TAPER_NEAR_S,
+            ", ".join("%s %d" % kv for kv in wf["taper_false_motion_by_cause"].items()),
         )
     )
     for line in wearer.where_text():

@@ -23,6 +23,10 @@ Rules (issue 12, point 6):
   or massage and gets no `letdown` cue within 30 s (onsets of the two bottles within 5 s of
   each other are one).
 - `taper_false_motion`: tapers reported while the bottle's true flow (5-s mean) is >= 0.1 g/s.
+  A breakdown, not a target: `taper_false_motion_by_cause`, each such taper by the first that
+  holds of `new_ejection` (one of its bottle's true onsets lies in the TAPER_NEW_S before it:
+  the next ejection had begun), `disturbance` (a walk, tilt or press on its bottle overlaps
+  the TAPER_NEAR_S before it, or it) and `decay` (neither: the estimate crossed on a decay).
 - A breakdown, not a target: recall in motion of the onsets whose ejection brings at least
   SIZE_G of its own milk in its first 20 s (`me_recall_motion_2g`) and of the smaller ones
   (`me_recall_motion_under_2g`), with their counts: where the misses lie.
@@ -72,6 +76,9 @@ DURING_S = 2.0  # a disturbance overlapping the onset +- this is *at* it (the by
 FLOOR_G = 0.5  # latency beyond the time an ejection's own milk takes to reach this (point 5)
 WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
 TAPER_IN_FLOW = "taper_in_flow"  # where's kind for a taper while the true flow is high
+TAPER_NEW_S = 20.0  # a taper in flow this soon after an onset on its bottle: new_ejection
+TAPER_NEAR_S = 10.0  # ... else a disturbance on its bottle within this before it: disturbance
+TAPER_CAUSES = ("new_ejection", "disturbance", "decay")
 
 
 def _median(values: list[float]) -> float | None:
@@ -126,6 +133,19 @@ def disturbance_at(truth, ch: int, onset_s: float) -> str:
     return near[1] if near else ""
 
 
+def taper_cause(truth, ch: int, t_s: float) -> str:
+    """Why a taper at t_s on bottle ch (index) may have come while milk still flowed: the first
+    of TAPER_CAUSES that holds (module docstring)."""
+    if any(t_s - TAPER_NEW_S <= o <= t_s for o in truth.onsets_s[ch]):
+        return "new_ejection"
+    for a in truth.artifacts:
+        if a["kind"] not in MOTION_KINDS or a["channel"] not in (0, ch + 1):
+            continue
+        if a["start_s"] <= t_s and a["end_s"] >= t_s - TAPER_NEAR_S:
+            return "disturbance"
+    return "decay"
+
+
 def _phase_at(phases: list[dict], t_s: float) -> str:
     ph = "idle"
     for p in phases:
@@ -152,6 +172,8 @@ class WearerCard:
         self.onset_error: list[tuple[str, float]] = []
         # each late find: the path of the letdown that found an onset after the window
         self.late_finds: list[str] = []
+        # tapers in flow by taper_cause
+        self.taper_causes = dict.fromkeys(TAPER_CAUSES, 0)
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
         self.where.append((name, kind, round(t_s, 1), note))
@@ -209,7 +231,11 @@ class WearerCard:
             for t in pred.tapers_s[ch]:
                 flow = _mean_flow(breasts[ch : ch + 1], t) if ch < len(breasts) else 0.0
                 if flow >= TAPER_FLOW_G_S:
-                    self._wrong(name, TAPER_IN_FLOW, t, "bottle %d, %.2f g/s" % (ch + 1, flow))
+                    cause = taper_cause(truth, ch, t)
+                    self._wrong(
+                        name, TAPER_IN_FLOW, t, "bottle %d, %.2f g/s, %s" % (ch + 1, flow, cause)
+                    )
+                    self.taper_causes[cause] += 1
         cues = [(float(c["t_s"]), c["cue"]) for c in pred.other.get("cues", [])]
         all_onsets = sorted(t for o in truth.onsets_s for t in o)
         for t, cue in cues:
@@ -267,6 +293,7 @@ class WearerCard:
             "me_onsets_clean": self.onsets["clean"],
             "wrong_cues_per_session": ratio(n_wrong, self.sessions),
             "taper_false_motion": counts[TAPER_IN_FLOW],
+            "taper_false_motion_by_cause": dict(self.taper_causes),
         }
         for k in WRONG_KINDS:
             out["wrong_cues_%s" % k] = counts[k]

@@ -375,6 +375,30 @@ def test_wearer_card_says_where_each_wrong_cue_and_taper_in_flow_lies():
     assert "missed_letdown %.1f s (in stimulation)" % onset in line
 
 
+def test_wearer_card_splits_tapers_in_flow_by_what_came_before_them():
+    # three slow-decaying ejections on bottle 1 (0.4 g/s peak, 60-s decay: flow above 0.1 g/s
+    # for about a minute after the peak). A taper 12 s after the second's onset (the next
+    # ejection had begun), one 25 s after the first's onset right after a walk ended, one 35 s
+    # into the third's with nothing near (its estimate crossed on the decay), and one long
+    # after the flow fell (not in flow: not counted)
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 60.0), (300.0, 10.0, 0.4, 60.0), (500.0, 10.0, 0.4, 60.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
+    walk = {"kind": "walk", "start_s": 110.0, "end_s": 122.0, "channel": 0}
+    truth = Truth("few", [onsets], [[]], [30.0], 30.0, [walk])
+    tapers = [onsets[0] + 25.0, onsets[1] + 12.0, onsets[2] + 35.0, 800.0]
+    pred = score.Prediction([[]], [tapers], 30.0)
+    card = WearerCard()
+    card.add(truth, params, pred, "few-901")
+    f = card.figures()
+    assert f["taper_false_motion"] == 3
+    assert f["taper_false_motion_by_cause"] == {"new_ejection": 1, "disturbance": 1, "decay": 1}
+    notes = sorted(note for _, kind, _, note in card.where if kind == "taper_in_flow")
+    assert [n.split(", ")[-1] for n in notes] == ["decay", "disturbance", "new_ejection"]
+
+
 def test_wearer_card_gives_latency_by_context_and_by_the_path_that_found_it():
     # two ejections on one bottle: one clean (found by the CUSUM 8 s after its onset), one
     # inside a hand press (found by the floor path 15 s after it); the replay's `found`
