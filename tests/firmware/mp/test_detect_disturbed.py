@@ -688,3 +688,39 @@ def test_an_ejection_under_small_massage_strokes_is_still_found():
                     strokes=(110.0, 170.0, peak_g, stroke_s),
                 )[0]
                 assert [t for t in _letdowns(events) if 128 <= t <= 152], (stroke_s, peak_g, s)
+
+
+def _two_hands_on_bottle_2(channels, s):
+    # massage strokes (6 g, every 4 s) and held compressions (4 g, held 5 s) on bottle 2 from
+    # 135 s to 200 s: two hands, no pause between them, so its weight is never good there
+    seed(s)
+    return session(
+        channels, 230, press=(135.0, 200.0, 6.0, 1), compress=(136.0, 200.0, 4.0, 5.0, 1)
+    )
+
+
+def test_a_bottle_blind_under_two_hands_gets_its_letdown_from_the_other_bottles_rise():
+    # both breasts eject at 20 s and again at 150 s (0.3 g/s, 12-s rise; 10 % of the peak at
+    # ~152 s); bottle 1 is quiet, and its CUSUM finds the second ejection at 160-162 s. Bottle
+    # 2, under two hands from 135 s, saw nothing of it: the breasts eject together, so it gets
+    # its letdown with bottle 1's, within the letdown window (the code before: none by 172 s in
+    # 12 of 12 noise seeds)
+    ej = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.3, 30.0)]
+    for s in range(1, 13):
+        events = _two_hands_on_bottle_2([ej, ej], s)
+        b1 = [t for t in _letdowns(events[0]) if t > 140]
+        b2 = [t for t in _letdowns(events[1]) if t > 140]
+        assert len(b1) == 1 and 150 <= b1[0] <= 172, (s, events)
+        assert len(b2) == 1 and b1[0] <= b2[0] <= b1[0] + 0.2, (s, events)
+
+
+def test_no_letdown_is_lent_to_a_bottle_that_can_see_or_never_had_milk():
+    # bottle 1's second ejection alone: bottle 2 quiet (it can see there is no milk), or under
+    # two hands but with no milk ever (no letdown yet: nothing says it is lactating)
+    ej = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.3, 30.0)]
+    for s in range(1, 7):
+        seed(s)
+        events = session([ej, ej[:1]], 230)
+        assert [t for t in _letdowns(events[1]) if t > 140] == [], (s, events)
+        events = _two_hands_on_bottle_2([ej, []], s)
+        assert [t for t in _letdowns(events[1]) if 140 < t <= 180] == [], (s, events)
