@@ -26,7 +26,8 @@
 # likewise of its need). A lone-bottle ejection needs its own full evidence. A bottle that could
 # not see it (no good block since the other bottle's evidence began: a walk, a tilt past the
 # correction, a press holds it) and already had milk gets its letdown from the other bottle's
-# own CUSUM, dated by it: the breasts eject together (round 32 in docs/detection-history.md).
+# own CUSUM or walk path, dated by it: the breasts eject together (round 32 in
+# docs/detection-history.md).
 #
 # Milk never leaves the bottle: while the flow stage holds an artifact, while the weight is
 # unsettled (it fell: a press was released) and across a gap, the evidence is dropped and the
@@ -871,26 +872,6 @@ class Detector:
                 how = _FOUND_RISE
             if how:
                 ptr8(self.found_by)[ch] = how  # noqa: F821
-                if how == _FOUND_RISE and int(self.n_channels) == 2:
-                    # the other bottle, blind since this one's evidence began (not one good
-                    # block: held, unsettled, shaken or tilted past the correction), saw
-                    # nothing of this ejection, and the breasts eject together (~95 %). If it
-                    # had milk before (its tare is set), it gets its letdown at its next call,
-                    # dated by this evidence (a CUSUM's: the most reliable path). Its own
-                    # paths find it only once it is readable again, most past the 20 s a
-                    # letdown is worth (few-304 of seeds 300: a press, then a tilt, +31.8 s)
-                    o = 1 - ch
-                    ob = o * _C_SLOTS
-                    age = (cs[cb + _C_BASE_AGE] << sx) >> sx
-                    if (
-                        ptr8(self._armed)[o] != 0  # noqa: F821
-                        and int(ptr32(self.letdowns)[o]) > 0  # noqa: F821
-                        and ((cs[ob + _C_GOOD] << sx) >> sx) <= -age
-                        and ptr8(self._pending)[o] == 0  # noqa: F821
-                    ):
-                        ptr8(self._pending)[o] = _FOUND_RISE  # noqa: F821
-                        ptr8(self._armed)[o] = 0  # noqa: F821
-                        cs[ob + _C_BASE_AGE] = age
                 self._fire(t_ms, ch)
                 fs.milk_started(
                     (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
@@ -2047,6 +2028,27 @@ class Detector:
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
         cs[cb + _C_LAST_LD_MS] = t_ms
         self.letdowns[ch] += 1
+        how = self.found_by[ch]
+        if (how == _FOUND_RISE or how == _FOUND_WALK) and self.n_channels == 2:
+            # the other bottle, blind since this one's evidence began (not one good block:
+            # held, unsettled, shaken or tilted past the correction), saw nothing of this
+            # ejection, and the breasts eject together (~95 %). If it had milk before (its
+            # tare is set), it gets its letdown at its next call, dated by this evidence (the
+            # CUSUM's or the walk path's: the floor and resume paths' lent more false
+            # letdowns than onsets). Its own paths find it only once it is readable again,
+            # 2-9 s later or past the 20 s a letdown is worth (few-304 of seeds 300: a press,
+            # then a tilt, +31.8 s)
+            o = 1 - ch
+            age = cs[cb + _C_BASE_AGE]
+            if (
+                self._armed[o]
+                and self.letdowns[o] > 0
+                and cs[o * _C_SLOTS + _C_GOOD] <= -age
+                and not self._pending[o]
+            ):
+                self._pending[o] = how
+                self._armed[o] = 0
+                cs[o * _C_SLOTS + _C_BASE_AGE] = age
 
     def _still_flowing(self, ch, fresh):
         # At a taper: does milk still arrive? The robust flow lags (8 blocks, frozen while

@@ -724,3 +724,26 @@ def test_no_letdown_is_lent_to_a_bottle_that_can_see_or_never_had_milk():
         assert [t for t in _letdowns(events[1]) if t > 140] == [], (s, events)
         events = _two_hands_on_bottle_2([ej, []], s)
         assert [t for t in _letdowns(events[1]) if 140 < t <= 180] == [], (s, events)
+
+
+def test_a_letdown_the_walk_path_finds_is_lent_to_a_bottle_blind_under_two_hands():
+    # the same, in a walk (4-g swing at 2 Hz on both bottles, 140-185 s): bottle 1's walk path
+    # finds the second ejection (0.4 g/s), and bottle 2, under the two hands too, gets its
+    # letdown with it (the code before lent only the CUSUM's: none in 8 of 8 noise seeds)
+    ej = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.4, 40.0)]
+    for s in range(1, 9):
+        seed(s)
+        found = []
+        events = session(
+            [ej, ej],
+            230,
+            walk=(140.0, 185.0, 4.0, 2.0),
+            press=(135.0, 200.0, 6.0, 1),
+            compress=(136.0, 200.0, 4.0, 5.0, 1),
+            found=found,
+        )
+        b1 = [t for t in _letdowns(events[0]) if t > 140]
+        b2 = [t for t in _letdowns(events[1]) if t > 140]
+        assert len(b1) == 1 and 150 <= b1[0] <= 172, (s, events)
+        assert len(b2) == 1 and b1[0] <= b2[0] <= b1[0] + 0.2, (s, events)
+        assert found[-2:] == [ev.FOUND_WALK, ev.FOUND_WALK], (s, found)
