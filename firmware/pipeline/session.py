@@ -58,7 +58,7 @@ _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
 _NET_CALM_BLOCKS = const(8)
 _MOTION_EVERY_MS = const(40)
-_COACH_STRONG_MG_S = const(150)  # coach.py's _MASSAGE_MAX_MG_S: its steps wait at this flow
+_COACH_STRONG_MG_S = const(120)  # coach.py's _MASSAGE_MAX_MG_S: its steps wait at this flow
 _BLIND_MAX_MS = const(30000)  # the longest a hold makes the coach's next step wait
 
 

@@ -634,3 +634,13 @@ def test_news_is_set_while_a_phase_change_or_a_result_waits():
     assert c.news  # the phase change still waits
     c.pop_phase_change()
     assert not c.news and not c.has_result()
+
+
+def test_no_massage_while_the_flow_estimate_is_within_its_scatter_of_strong_flow():
+    # a taper with the estimate at 0.13 g/s: under the 0.15 g/s line, but within the
+    # estimate's +-30-40 mg/s scatter of it (the true flow may be 0.15 or more). The massage
+    # cue waits until the estimate has stayed under 0.12 g/s for 10 s
+    script = [[60_000, LETDOWN, 0], [60_000, "flow", 130], [200_000, TAPER, 0],
+              [230_000, "flow", 50]]  # fmt: skip
+    r = run(script, end_ms=5 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(239_900, "massage")])
