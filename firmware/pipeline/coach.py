@@ -30,7 +30,11 @@
 # `fault` for sensor / storage faults (rate limited); `storage_full` for FAULT_STORAGE_LOW.
 # Guarantees: no `massage` / `hand_express` before the first letdown (a taper while still
 # waiting for the first letdown is ignored: nothing has flowed); a taper in an active phase
-# queues its answer at once, so it is given at the next tick (same sample). Two bottles taper
+# queues its answer at once, so it is given at the next tick (same sample), except in
+# expressing: there `massage` (or the final step) comes _TAPER_WAIT_MS later, if the flow
+# estimate stayed under the gate meanwhile and no letdown came (a new ejection starting as the
+# last one tapers shows in the 5-block estimate within about that; round 32 of issue 12 in
+# docs/detection-history.md). Two bottles taper
 # separately: one step, one cue: a second taper that adds nothing new (during a massage round
 # with no letdown since it began, or within taper_merge_s of the taper that began the
 # single-pump / hand expression step) is answered by the cue already given.
@@ -98,6 +102,7 @@ _DONE_MAX_MG_S = const(100)  # no done before the maximum time at this flow or a
 # estimated within this of the step's start may have begun in the round before it
 _ONSET_LATE_MS = const(8000)
 _CALM_MS = const(10000)  # a waiting taper is answered once the flow stayed below that 10 s
+_TAPER_WAIT_MS = const(5000)  # a taper in expressing: answered this much later (module comment)
 _N_CUES = const(9)
 _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
 _PHASES = const(4)  # phase changes waiting for pop_phase_change()
@@ -267,7 +272,13 @@ class Coach:
                 st[_S_TAPER_WAITING] = ph == _PH_EXPRESSING or ph == _PH_SINGLE_PUMP
                 return
             if ph == _PH_EXPRESSING:
-                self._after_taper(t_ms)
+                # answered once the flow has stayed under the gate for _TAPER_WAIT_MS more (the
+                # tick, as for a taper in strong flow): a new ejection starting as the last one
+                # tapers shows in the 5-block estimate, or as a letdown, within that
+                st[_S_TAPER_WAITING] = True
+                x = t_ms - _CALM_MS + _TAPER_WAIT_MS  # (as if the flow had been strong then)
+                if st[_S_T_STRONG_MS] < x:
+                    st[_S_T_STRONG_MS] = x
             elif ph == _PH_SINGLE_PUMP:
                 if st[_S_FLOW_IN_STEP] or t_ms - st[_S_T_STEP_MS] >= st[_S_TAPER_MERGE_MS]:
                     self._hand_expression(t_ms)
