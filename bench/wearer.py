@@ -109,15 +109,20 @@ def _ejection_at(breast, onset_s: float):
     return None
 
 
+def _bottle_disturbances(truth, ch: int):
+    """The walks, tilts and presses on bottle ch (index) or on both."""
+    return [
+        a for a in truth.artifacts if a["kind"] in MOTION_KINDS and a["channel"] in (0, ch + 1)
+    ]
+
+
 def disturbance_at(truth, ch: int, onset_s: float) -> str:
     """The kinds of the bottle's disturbances at the onset (+- DURING_S), sorted and joined by
     "+"; else "before" or "after" for the nearest within MOTION_NEAR_S; "" when none is (the
     onset is clean, else in motion)."""
     kinds = set()
     near = None  # (distance s, "before" / "after")
-    for a in truth.artifacts:
-        if a["kind"] not in MOTION_KINDS or a["channel"] not in (0, ch + 1):
-            continue
+    for a in _bottle_disturbances(truth, ch):
         if a["start_s"] <= onset_s + DURING_S and a["end_s"] >= onset_s - DURING_S:
             kinds.add(a["kind"])
         elif a["start_s"] <= onset_s + MOTION_NEAR_S and a["end_s"] >= onset_s - MOTION_NEAR_S:
@@ -138,9 +143,7 @@ def taper_cause(truth, ch: int, t_s: float) -> str:
     of TAPER_CAUSES that holds (module docstring)."""
     if any(t_s - TAPER_NEW_S <= o <= t_s for o in truth.onsets_s[ch]):
         return "new_ejection"
-    for a in truth.artifacts:
-        if a["kind"] not in MOTION_KINDS or a["channel"] not in (0, ch + 1):
-            continue
+    for a in _bottle_disturbances(truth, ch):
         if a["start_s"] <= t_s and a["end_s"] >= t_s - TAPER_NEAR_S:
             return "disturbance"
     return "decay"
