@@ -43,9 +43,9 @@
 # ignored, a timed step waits; the line is 150 mg/s of true flow, and the estimate
 # scatters by +-30-40 mg/s, so the gate keeps that margin below it); `done` before
 # max_session_s only from hand expression once the volume grew less than flow_stopped_mg
-# over hand_express_stop_s and the flow is under
-# 100 mg/s (a taper there is not enough). The session turns milk in the bottles during
-# stimulation into the first letdown (session.py), so `stimulate` never comes after it.
+# over hand_express_stop_s and the flow is under 100 mg/s (a taper there is not enough). The
+# session turns milk in the bottles during stimulation into the first letdown (session.py), so
+# `stimulate` never comes after it.
 #
 # Cue results: a `massage`, `single_pump` or `hand_express` cue opens a window of
 # cue_result_s; the volume growth over it (closed early by the next step's cue or the end of
