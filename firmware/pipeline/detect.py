@@ -294,7 +294,8 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # _FL_STEP_PCT % of it) and still rising. The rise counts from no lower than the highest floor
 # of the window before, less 4 noise units: milk never leaves, so a floor that dipped (a lean,
 # a pump ripple beating against the blocks) and comes back has gained none. While hands are on
-# (Detector.hands_free False: massage, hand expression, stimulation once asked for) the rise
+# (Detector.hands_free False: massage, hand expression, stimulation once asked for; or the
+# weight has not stayed settled for 9 blocks: strokes the coach did not ask for) the rise
 # over _FL_L blocks against the slope over the _FL_L before is tested too, with the same need
 # (the joint test sums the two bottles' extras over the window bottle 1 took, _FL_D or _FL_L),
 # and not until 3 _FL_L blocks after the last letdown: the ejections that come then are weak
@@ -1824,8 +1825,14 @@ class Detector:
         wl = _FL_D  # the window of the extra tested
         xd = extra  # ... and the extra over each window (the joint test, below)
         xl = -1
-        if (not self.hands_free) and m >= 2 * _FL_L + 1 and since >= 3 * _FL_L * int(blk.ms):
-            # hands on (massage, hand expression, stimulation once asked for): the ejections
+        if (
+            ((not self.hands_free) or cs[cb + _C_SETTLED_N] < 9)
+            and m >= 2 * _FL_L + 1
+            and since >= 3 * _FL_L * int(blk.ms)
+        ):
+            # hands on (massage, hand expression, stimulation once asked for; or strokes the
+            # coach did not ask for: a hand presses when it likes, and the weight that has not
+            # stayed settled for 9 blocks says so as well as the coach): the ejections
             # that come then are weak and slow (0.1-0.2 g/s) and the strokes scatter the
             # floor. Over _FL_D blocks such an ejection rises little faster than the slope
             # before it, which holds its own start; over _FL_L blocks against the _FL_L
