@@ -272,38 +272,39 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 
 
 # Floor path (onsets under massage strokes, issue 12): a hand pressing on the bottle only ever
-# adds weight and milk never leaves, so the lowest median-filtered bin of each block (the weight
-# between strokes: Block.lo_mg + offset_mg, the raw weight, whatever the flow stage held or
-# absorbed) has a running minimum over _FL_E blocks (longer than a stroke), the *floor*, that
-# follows the milk. Each bin is carried forward by the floor's own flow before the minimum is
-# taken (a rising floor would lag by the window otherwise); that flow comes from the floors not
-# carried forward (from the carried ones it would feed on itself). Every block with a value
+# adds weight and milk never leaves, so the lowest median-filtered bin of each block (the
+# weight between strokes: Block.lo_mg + offset_mg, the raw weight, whatever the flow stage held
+# or absorbed) has a running minimum over _FL_E blocks (longer than a stroke), the *floor*,
+# that follows the milk. Each bin is carried forward by the floor's own flow before the minimum
+# is taken (a rising floor would lag by the window otherwise); that flow comes from the floors
+# not carried forward (from the carried ones it would feed on itself). Every block with a value
 # feeds it, held or not. It restarts at a gap, and when something pulls the weight below the
-# milk or shakes it: a block's lowest bin or the floor itself falling more than _FL_FALL_MG +
-# 3 sd (the lowest bins' scatter) below the floor, a rough block (walking: its roughness is
-# the flow stage's; strokes are slow and rarely rough) or a tilt past the correction. It then
-# waits until the weight has stayed back up at the floor from before for a whole floor window
-# (a walk's swing brings some blocks back up, and a floor built on its troughs rises like milk
+# milk or shakes it: a block's lowest bin or the floor itself falling more than _FL_FALL_MG + 3
+# sd (the lowest bins' scatter) below the floor, a rough block (walking: its roughness is the
+# flow stage's; strokes are slow and rarely rough) or a tilt past the correction. It then waits
+# until the weight has stayed back up at the floor from before for a whole floor window (a
+# walk's swing brings some blocks back up, and a floor built on its troughs rises like milk
 # after it), or _FL_WAIT blocks. A one-block rise of the floor beyond _FL_JUMP_MG + 4 noise is
-# pressure with no pause between strokes (two hands, a hand resting): it restarts too.
-# A letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor rises by at
-# least half this need too: the breasts eject together, a hand presses each on its own): the
-# floor's rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks
-# before projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor
-# shows under half of that), spread over the window (no one-block rise of the floor above
+# pressure with no pause between strokes (two hands, a hand resting): it restarts too. A
+# letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor rises by at least
+# half this need too: the breasts eject together, a hand presses each on its own): the floor's
+# rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks before
+# projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor shows
+# under half of that), spread over the window (no one-block rise of the floor above
 # _FL_STEP_PCT % of it) and still rising. The rise counts from no lower than the highest floor
 # of the window before, less 4 noise units: milk never leaves, so a floor that dipped (a lean,
 # a pump ripple beating against the blocks) and comes back has gained none. While hands are on
 # (Detector.hands_free False: massage, hand expression, stimulation once asked for; or the
-# weight has not stayed settled for 9 blocks: strokes the coach did not ask for) the rise
-# over _FL_L blocks against the slope over the _FL_L before is tested too, with the same need
-# (the joint test sums the two bottles' extras over the window bottle 1 took, _FL_D or _FL_L),
-# and not until 3 _FL_L blocks after the last letdown: the ejections that come then are weak
-# and slow, and over _FL_D blocks they rise little faster than the slope before, which holds
-# their own start. It runs on every block while the channel is armed, and re-arms the channel
-# itself (massage may go on for minutes: the CUSUM never sees the flow fall); not until 2 _FL_D
-# + _FL_B blocks after the channel's last letdown (by any path), when both windows lie past
-# that ejection's steepest rise: a slow one (25-s rise) still rises faster than the slope
+# weight has not stayed settled for 9 blocks: strokes the coach did not ask for) the rise over
+# _FL_L blocks against the slope over the _FL_L before is tested too, with the same need (the
+# joint test sums the two bottles' extras over the window bottle 1 took, _FL_D or _FL_L), and
+# not until 2 _FL_L + _FL_E - 1 blocks after the last letdown (then none of its floors, each
+# the lowest of _FL_E blocks, holds a block from before it): the ejections that come then are
+# weak and slow, and over _FL_D blocks they rise little faster than the slope before, which
+# holds their own start. It runs on every block while the channel is armed, and re-arms the
+# channel itself (massage may go on for minutes: the CUSUM never sees the flow fall); not until
+# 2 _FL_D + _FL_B blocks after the channel's last letdown (by any path), when both windows lie
+# past that ejection's steepest rise: a slow one (25-s rise) still rises faster than the slope
 # before it once the channel has re-armed 20 s on, and was reported twice (late_me-401 of seeds
 # 400 with held presses).
 _FL_RING = const(32)
@@ -1828,7 +1829,7 @@ class Detector:
         if (
             ((not self.hands_free) or cs[cb + _C_SETTLED_N] < 9)
             and m >= 2 * _FL_L + 1
-            and since >= 3 * _FL_L * int(blk.ms)
+            and since >= (2 * _FL_L + _FL_E - 1) * int(blk.ms)
         ):
             # hands on (massage, hand expression, stimulation once asked for; or strokes the
             # coach did not ask for: a hand presses when it likes, and the weight that has not

@@ -767,3 +767,25 @@ def test_a_letdown_the_walk_path_finds_is_lent_to_a_bottle_blind_under_two_hands
         assert len(b1) == 1 and 150 <= b1[0] <= 172, (s, events)
         assert len(b2) == 1 and b1[0] <= b2[0] <= b1[0] + 0.2, (s, events)
         assert found[-2:] == [ev.FOUND_WALK, ev.FOUND_WALK], (s, found)
+
+
+def test_an_ejection_under_strokes_30_s_after_the_last_letdown_gets_the_12_block_test():
+    # hands on, 4-g strokes every 4 s from 90 s to 230 s: a second ejection (0.3 g/s) at
+    # 100 s, its letdown at 116-121 s, and a third (0.25 g/s, 12-s rise) at 132 s, its onset
+    # at 134.5 s, on the second's decaying flow. The 12-block test's floors reach back 2 x 12
+    # blocks and each is the lowest of 7 (6 more): from 30 s after the last letdown none of
+    # them holds a block from before it. So the test runs from then, and finds the third
+    # within 20 s in at least 4 of 6 noise runs (the code that waited 36 s: 1 of 6); the
+    # same without the third ejection gives no third letdown
+    within_20 = 0
+    for s in (1, 2, 3, 4, 5, 6):
+        seed(s)
+        ej = [(20.0, 12.0, 0.5, 25.0), (100.0, 12.0, 0.3, 15.0), (132.0, 12.0, 0.25, 20.0)]
+        events = session([ej], 240, press=(90.0, 230.0, 4.0))[0]
+        lds = [t for t in _letdowns(events) if t > 130]
+        assert len(lds) <= 1, (s, events)
+        within_20 += bool(lds) and 134.5 - 3 <= lds[0] <= 134.5 + 20
+        seed(s)
+        events = session([ej[:2]], 240, press=(90.0, 230.0, 4.0))[0]
+        assert not [t for t in _letdowns(events) if t > 130], (s, events)
+    assert within_20 >= 4, within_20
