@@ -437,9 +437,11 @@ _TAPER_MASSAGE_BLOCKS = const(10)
 # before its flow is high) a new period needs the flow 40 mg/s above the threshold.
 _TAPER_AFTER_BLOCKS = const(20)
 # No taper while milk still arrives by a faster measure: the floor's flow at the threshold, or
-# the newest 4 good blocks' least-squares flow 100 mg/s above it (a new ejection starting)
+# the newest 4 good blocks' least-squares flow 50 mg/s above it (a new ejection starting; 50
+# is 1-2 standard errors of a 4-block slope at the noise of a still bottle, 0.45 sd per block;
+# at 100, round 32 and before, tapers came 5-7 s into the next ejection's rise)
 _TAPER_FIT_BLOCKS = const(4)
-_TAPER_RISE_MG_S = const(100)
+_TAPER_RISE_MG_S = const(50)
 _TAPER_REENTRY_MG_S = const(40)
 # A step in the weight's frame spoils the 8-block flow (flow_window_blocks) until its window
 # has passed it: a new frame (the flow stage's offset moved: a rebase or its undoing) starts

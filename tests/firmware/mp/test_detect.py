@@ -223,6 +223,24 @@ def test_no_taper_when_a_new_ejection_starts_as_the_last_one_tapers():
         assert not early, (s, events)
 
 
+def test_no_taper_five_seconds_into_the_next_ejections_rise():
+    # the first ejection (0.5 g/s at 20 s, decaying over 15 s) falls through 0.1 g/s at ~60 s
+    # as a second one (0.3 g/s, 12-s rise) starts at 60 s: its onset (10 % of its peak) at
+    # 62.5 s, and by 66 s it flows at 0.1 g/s or more. The robust 8-block flow still reads
+    # the first one's tail; the newest 4 blocks' slope sees the new milk 50 mg/s over the
+    # threshold before it sees it 100 mg/s over. A taper within the second ejection's first
+    # 20 s in at most 5 of 12 noise runs (the code that asked 100 mg/s: 10 of 12), and the
+    # second ejection still gets its own taper later
+    early = 0
+    for s in range(1, 13):
+        seed(s)
+        events = session([[(20.0, 10.0, 0.5, 15.0), (60.0, 12.0, 0.3, 40.0)]], 200)[0]
+        tapers = [t for code, t in events if code == ev.EV_TAPER]
+        early += any(60 <= t <= 80 for t in tapers)
+        assert any(t > 100 for t in tapers), (s, events)
+    assert early <= 5, early
+
+
 def test_a_slow_dip_and_its_return_is_rarely_a_letdown():
     # no milk, a low-noise cell (0.05-0.1 g), the weight dips 0.25-0.35 g over 5-6 s and comes
     # back (a hand lifting the bottle a little). The baseline fitted across the dip slopes
