@@ -268,7 +268,9 @@ _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _RAMP_MG_S = const(60)  # a baseline rising this fast lies on an ejection's rise (mg/s)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
 # cue half a minute after the milk came is a wrong cue (issue 12), and the flow stage's own
-# 60 mg/s rule has already counted the milk
+# 60 mg/s rule has already counted the milk. The event's onset is (_C_BASE_AGE + 1) blocks
+# back (_fire): each path tests the age it sets against that (round 32 and before let 31-32 s
+# through: late_me-203 of seeds 200, an onset estimated 31 s back, the true one 34 s)
 
 
 # Floor path (onsets under massage strokes, issue 12): a hand pressing on the bottle only ever
@@ -1334,7 +1336,7 @@ class Detector:
                     and extra <= most
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
-                    if back <= _LATE_MAX_MS // bms:
+                    if back < _LATE_MAX_MS // bms:
                         cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
@@ -1395,7 +1397,7 @@ class Detector:
                                 # blocks from the first window back to the flow before
                                 e = (e - before) * (good - _RISE_BLOCKS) // d
                                 back = good - _RISE_BLOCKS // 2 - 1 + (e if e > 0 else 0)
-                                if back > _LATE_MAX_MS // bms:
+                                if back >= _LATE_MAX_MS // bms:
                                     back = -1
                     if back >= 0:
                         cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
@@ -1514,7 +1516,7 @@ class Detector:
         if cs[cb + _C_WALK_RUN] < _WK_RUN:
             return False
         back = self._onset_back(extra, (now - before) * bms // 1000, _WK_W + _WK_B, bms)
-        if back > _LATE_MAX_MS // bms:
+        if back + 1 >= _LATE_MAX_MS // bms:
             return False
         cs[cb + _C_WALK_RUN] = 0
         # the level without the milk at the onset (the level frame), a block behind (median)
@@ -1581,7 +1583,7 @@ class Detector:
         if flow - self._fit_b8 * 125 // bms < _SLOW_RISE_MG_S:
             return -1
         back = self._onset_back(now - pre, df, span, bms)
-        if back >= span - 1 or back > _LATE_MAX_MS // bms:
+        if back >= span - 1 or back >= _LATE_MAX_MS // bms:
             return -1
         return back
 

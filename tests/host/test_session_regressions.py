@@ -120,3 +120,15 @@ def test_an_envelope_that_creeps_up_while_the_weight_shows_no_flow_gives_no_letd
             if e["event"] == "letdown":
                 t = e["t_s"]
                 assert any(t - 30 <= o <= t + 3 for o in onsets), (scn.name, e, onsets)
+
+
+def test_no_letdown_is_reported_with_its_onset_more_than_30_s_back(tmp_path):
+    # late_me-203 of set 200: an ejection at 385 s inside a 57-s walk tapers by 409 s, as the
+    # walk ends; the resume path found its milk at 419 s and dated the onset 30 blocks back,
+    # which the event reports as 31 s (its onset is one block before the evidence's age), so
+    # a `letdown` cue came 34 s after the true onset and after the ejection was over (a wrong
+    # cue). Every path now tests the onset the event will carry: none more than 30 s back
+    scn = sc.generate(203, "late_me")
+    for e in _replayed(tmp_path, scn):
+        if e["event"] == "letdown":
+            assert e["t_s"] - e.get("onset_t_s", e["t_s"]) <= 30.0 + 1e-6, e
