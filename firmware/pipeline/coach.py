@@ -32,8 +32,9 @@
 # waiting for the first letdown is ignored: nothing has flowed); a taper in an active phase
 # queues its answer at once, so it is given at the next tick (same sample), except in
 # expressing: there `massage` (or the final step) comes _TAPER_WAIT_MS later, if the flow
-# estimate stayed under the gate meanwhile and no letdown came (a new ejection starting as the
-# last one tapers shows in the 5-block estimate within about that; round 32 of issue 12 in
+# estimate stayed under the gate meanwhile and no letdown came (a weak ejection starting as
+# the last one tapers, 0.2-0.3 g/s with a 10-20-s rise, crosses the gate 4-8 s after its onset
+# and shows in the 5-block estimate ~2.5 s after that: 8 s; rounds 32-33 of issue 12 in
 # docs/detection-history.md). Two bottles taper
 # separately: one step, one cue: a second taper that adds nothing new (during a massage round
 # with no letdown since it began, or within taper_merge_s of the taper that began the
@@ -102,7 +103,7 @@ _DONE_MAX_MG_S = const(100)  # no done before the maximum time at this flow or a
 # estimated within this of the step's start may have begun in the round before it
 _ONSET_LATE_MS = const(8000)
 _CALM_MS = const(10000)  # a waiting taper is answered once the flow stayed below that 10 s
-_TAPER_WAIT_MS = const(5000)  # a taper in expressing: answered this much later (module comment)
+_TAPER_WAIT_MS = const(8000)  # a taper in expressing: answered this much later (module comment)
 _N_CUES = const(9)
 _QUEUE = const(4)  # cues waiting for tick(); more than two at once is already unusual
 _PHASES = const(4)  # phase changes waiting for pop_phase_change()

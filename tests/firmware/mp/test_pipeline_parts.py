@@ -72,15 +72,15 @@ def test_session_start_and_end_frame_the_events():
 def test_the_session_tells_the_detector_when_hands_are_off_the_bottles():
     # hands-free: pumping before the coach has asked for stimulation, and after a letdown
     # until it asks for massage (stimulation and massage put a hand on the breast)
-    script = {(4000, 0): ev.EV_LETDOWN, (9000, 0): ev.EV_TAPER}  # massage at 14 s
+    script = {(4000, 0): ev.EV_LETDOWN, (9000, 0): ev.EV_TAPER}  # massage at 17 s
     sink = RecordingSink()
     s = Session({"stimulate_after_s": 2}, 2, sink)
     s.detector = ScriptedDetector(script)
     s.start(0)
     seen = []
-    for t in range(0, 17000, 100):
+    for t in range(0, 20000, 100):
         s.on_sample(t, 0, 0, 0, 0, 1000)
-        if t in (1500, 3500, 6000, 16500):
+        if t in (1500, 3500, 6000, 19500):
             seen.append(s.detector.hands_free)
     cues = [evn.CUE_NAMES[a] for _, c, _, a in sink.got if c == ev.EV_CUE]
     assert cues == ["stimulate", "letdown", "massage"], sink.got
@@ -90,7 +90,7 @@ def test_the_session_tells_the_detector_when_hands_are_off_the_bottles():
 def test_the_coach_waits_while_a_bottle_is_held_and_its_flow_is_not_known():
     # a letdown at 20 s and a taper at 45 s; from 40 s bottle 1 reads 30 g more (a tilt or a
     # knock: the flow stage holds until the level has stayed 10 s, the flow is unknown).
-    # Without it the taper's `massage` comes 5 s later; with it the step waits as for a strong
+    # Without it the taper's `massage` comes 8 s later; with it the step waits as for a strong
     # flow (the coach cued hand expression once during a tilt while the true flow was
     # 0.9 g/s), then comes once the flow is known and calm
     def massage_at(jump_g):
@@ -102,7 +102,7 @@ def test_the_coach_waits_while_a_bottle_is_held_and_its_flow_is_not_known():
         cues = [(t, evn.CUE_NAMES[a]) for t, c, _, a in sink.got if c == ev.EV_CUE]
         return [t for t, name in cues if name == "massage"]
 
-    assert massage_at(0.0) == [50000], massage_at(0.0)
+    assert massage_at(0.0) == [53000], massage_at(0.0)
     late = massage_at(30.0)
     assert len(late) == 1 and 55000 <= late[0] <= 90000, late
 
