@@ -401,7 +401,8 @@ _C_LEAN_MG = const(41)  # a fast fall no milk explains (a small lean): its size,
 _C_LEAN_REF = const(42)  # ... the level before it (ring frame), mg
 _C_LEAN_K = const(43)  # ... the block it was seen
 _C_LEAN_FLOW = const(44)  # ... and the flow before it (x6 mg per 3 blocks)
-_C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (capped at 9)
+_C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (capped at _SETTLED)
+_SETTLED = const(9)  # _C_SETTLED_N at this: the weight has settled (no stroke, no walk)
 _C_SLOTS = const(46)
 
 
@@ -734,7 +735,7 @@ class Detector:
             n = 6
         else:
             n = 0
-        if g == 0 and (cs[cb + _C_SETTLED_N] < 9 or age < _LEAN_REST_BLOCKS):
+        if g == 0 and (cs[cb + _C_SETTLED_N] < _SETTLED or age < _LEAN_REST_BLOCKS):
             n = 0
         a = 0
         b = 0
@@ -807,7 +808,7 @@ class Detector:
                 cs[cb + _C_LEAN_FLOW] = e
         if held or int(blk.unsettled) > 0 or not blk.quiet:
             cs[cb + _C_SETTLED_N] = 0
-        elif cs[cb + _C_SETTLED_N] < 9:
+        elif cs[cb + _C_SETTLED_N] < _SETTLED:
             cs[cb + _C_SETTLED_N] = cs[cb + _C_SETTLED_N] + 1
         if good == 0:
             # _restart, written out
@@ -1336,7 +1337,7 @@ class Detector:
                     and extra <= most
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
-                    if back < _LATE_MAX_MS // bms:
+                    if back + 1 <= _LATE_MAX_MS // bms:
                         cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
@@ -1397,7 +1398,7 @@ class Detector:
                                 # blocks from the first window back to the flow before
                                 e = (e - before) * (good - _RISE_BLOCKS) // d
                                 back = good - _RISE_BLOCKS // 2 - 1 + (e if e > 0 else 0)
-                                if back >= _LATE_MAX_MS // bms:
+                                if back + 1 > _LATE_MAX_MS // bms:
                                     back = -1
                     if back >= 0:
                         cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
@@ -1516,7 +1517,7 @@ class Detector:
         if cs[cb + _C_WALK_RUN] < _WK_RUN:
             return False
         back = self._onset_back(extra, (now - before) * bms // 1000, _WK_W + _WK_B, bms)
-        if back + 1 >= _LATE_MAX_MS // bms:
+        if (back + 1) + 1 > _LATE_MAX_MS // bms:  # (its age: back + 1, below)
             return False
         cs[cb + _C_WALK_RUN] = 0
         # the level without the milk at the onset (the level frame), a block behind (median)
@@ -1583,7 +1584,7 @@ class Detector:
         if flow - self._fit_b8 * 125 // bms < _SLOW_RISE_MG_S:
             return -1
         back = self._onset_back(now - pre, df, span, bms)
-        if back >= span - 1 or back >= _LATE_MAX_MS // bms:
+        if back >= span - 1 or back + 1 > _LATE_MAX_MS // bms:
             return -1
         return back
 
@@ -1831,7 +1832,7 @@ class Detector:
         xd = extra  # ... and the extra over each window (the joint test, below)
         xl = -1
         if (
-            ((not self.hands_free) or cs[cb + _C_SETTLED_N] < 9)
+            ((not self.hands_free) or cs[cb + _C_SETTLED_N] < _SETTLED)
             and m >= 2 * _FL_L + 1
             and since >= (2 * _FL_L + _FL_E - 1) * int(blk.ms)
         ):
