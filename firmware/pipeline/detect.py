@@ -30,8 +30,9 @@
 # docs/detection-history.md).
 #
 # Milk never leaves the bottle: while the flow stage holds an artifact, while the weight is
-# unsettled (it fell: a press was released) and across a gap, the evidence is dropped and the
-# baseline restarts (`ld_min_base_blocks` good blocks before a decision). After a letdown the
+# unsettled (it fell: a press was released) and across a gap of more than _GAP_BLOCKS, the
+# evidence is dropped and the baseline restarts (`ld_min_base_blocks` good blocks before a
+# decision); a shorter gap is bridged (_GAP_BLOCKS, round 34). After a letdown the
 # channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
 # (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s` only)
 # and `ld_gap_s` have passed: one ejection, one event. With two bottles, the other bottle's
@@ -249,6 +250,17 @@ _TILT_WAIT = const(2 * _SLOW_W + _ENV_BLOCKS - 1)
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back.
 _PRE_BLOCKS = const(6)
+# A gap (no samples for a few seconds: the sampler stalled) is no disturbance: the bottle sat on
+# the cell unsampled, and milk that came meanwhile is in the blocks after it. Up to _GAP_BLOCKS
+# missing blocks after a good block are bridged: the first block after them (its 2-s triangle
+# still holds the bins before the gap) waits, and when the next one is good the ring takes the
+# line from the last good block to it for the missing blocks and the waiting one; the good
+# stretch and the CUSUM's evidence go on (a restart cost ~12 blocks with no decision; round 34
+# in docs/detection-history.md). The line is no observation: the CUSUM's baseline ends before
+# it; for _POST_LAST blocks a crossing needs 4 observed blocks among the 5 `_rising` fits, rising
+# at the line's rate at least (milk that came during the gap still comes after it; a step
+# across it stays flat); evidence that began with the gap and has not decided by then restarts
+_GAP_BLOCKS = const(8)
 _POST_BLOCKS = const(6)
 _POST_LAST = const(12)  # ... and again at each good block up to this one, the reference from
 # before kept until then: an ejection that began near the disturbance's end is still rising at
@@ -403,7 +415,9 @@ _C_LEAN_K = const(43)  # ... the block it was seen
 _C_LEAN_FLOW = const(44)  # ... and the flow before it (x6 mg per 3 blocks)
 _C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (capped at _SETTLED)
 _SETTLED = const(9)  # _C_SETTLED_N at this: the weight has settled (no stroke, no walk)
-_C_SLOTS = const(46)
+_C_GAP = const(46)  # blocks a bridged gap fills at the next good block (_GAP_BLOCKS; 0: none)
+_C_GAP_MG = const(47)  # ... the line's rise per block across the newest bridged gap, mg
+_C_SLOTS = const(48)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -593,6 +607,15 @@ class Detector:
             return _EV_NONE
         cs[cb + _C_SEEN] = k
         consecutive = k == last + 1
+        gapn = 0  # a gap's missing blocks, to bridge (_GAP_BLOCKS)
+        if not consecutive and last >= 0 and k - last - 1 <= _GAP_BLOCKS:
+            if ((cs[cb + _C_GOOD] << sx) >> sx) > 0:
+                gapn = k - last - 1
+        bridge = (cs[cb + _C_GAP] << sx) >> sx  # blocks to fill before this one, if good
+        if bridge > 0:
+            cs[cb + _C_GAP] = 0
+        if not consecutive or bridge < 0:
+            bridge = 0
         off = int(blk.offset_mg)
         d = off - ((cs[cb + _C_FRAME_OFF] << sx) >> sx)
         if d != 0:
@@ -642,7 +665,7 @@ class Detector:
             moved = 0
             if cs[cb + _C_TILT_WAIT] != 0:
                 cs[cb + _C_TILT_WAIT] = cs[cb + _C_TILT_WAIT] - 1
-        if held == 0 and consecutive and moved == 0:
+        if held == 0 and (consecutive or gapn > 0) and moved == 0:
             if int(blk.unsettled) <= 0:
                 if blk.quiet:
                     good = 1
@@ -651,9 +674,32 @@ class Detector:
                     # changes are milk (not for the joint evidence: see _letdown)
                     good = 1
                     tb[2 + ch] = 1
+        if gapn > 0:
+            if good:
+                cs[cb + _C_GAP] = gapn + 1  # this block waits (module constants)
+            good = 0
+        elif bridge > 0 and good == 0:
+            bridge = 0
         if good:
             # the ring first: a taper check asks the newest good blocks, this one included
-            p = (int(cs[cb + _C_POS]) + 1) % _RING  # _push, written out
+            p = int(cs[cb + _C_POS])
+            if bridge > 0:
+                # a bridged gap: its blocks on the line from the last good block to this one
+                v0 = (r[rb + p] << sx) >> sx
+                dv = int(blk.v_mg) - v0
+                j = 1
+                while j <= bridge:
+                    p = (p + 1) % _RING
+                    r[rb + p] = v0 + dv * j // (bridge + 1)
+                    j += 1
+                # ... which are no observations: the CUSUM's baseline ends before them, and
+                # the milk that came meanwhile may show all at once
+                if cs[cb + _C_CUSUM_Q4] == 0:
+                    cs[cb + _C_CUSUM_LEN] = 0
+                cs[cb + _C_CUSUM_LEN] = cs[cb + _C_CUSUM_LEN] + bridge
+                cs[cb + _C_GAP] = -_POST_LAST
+                cs[cb + _C_GAP_MG] = dv // (bridge + 1)
+            p = (p + 1) % _RING  # _push, written out
             cs[cb + _C_POS] = p
             r[rb + p] = int(blk.v_mg)
         if held == 0 and int(blk.accepted) >= 3:
@@ -811,6 +857,9 @@ class Detector:
         elif cs[cb + _C_SETTLED_N] < _SETTLED:
             cs[cb + _C_SETTLED_N] = cs[cb + _C_SETTLED_N] + 1
         if good == 0:
+            if ((cs[cb + _C_GAP] << sx) >> sx) > 0:
+                return code  # a gap's first block waits (bridged at the next good one)
+            cs[cb + _C_GAP] = 0  # (a bridge's countdown ends with the good stretch)
             # _restart, written out
             ptr8(self._confirm)[ch] = 0  # noqa: F821
             g = (cs[cb + _C_GOOD] << sx) >> sx
@@ -835,9 +884,20 @@ class Detector:
             if g < 0:
                 g = 0
             if g < _RING:
-                g += 1
+                g += 1 + bridge
+                if g > _RING:
+                    g = _RING
                 cs[cb + _C_GOOD] = g
-            if g >= 3:
+            gc = (cs[cb + _C_GAP] << sx) >> sx
+            if gc < 0:
+                # an ejection that began in a bridged gap shows within _POST_LAST blocks;
+                # evidence that began with it (or in the first blocks after) and has not
+                # decided then is a step (a few drops, the cell settling): the baseline
+                # restarts, as after any other gap
+                cs[cb + _C_GAP] = gc + 1
+                if gc == -1 and cs[cb + _C_CUSUM_LEN] > _POST_LAST - _RISE_BLOCKS:
+                    self._restart(ch)
+            if g >= 3 and bridge == 0:
                 d2 = (
                     v
                     - 2 * ((r[rb + (p - 1) % _RING] << sx) >> sx)
@@ -1973,7 +2033,17 @@ class Detector:
         n = _RISE_BLOCKS
         if cs[cb + _C_GOOD] < n:
             return False
+        g = cs[cb + _C_GAP]
+        if g < 0 and _POST_LAST + g < n - 1:
+            # the newest blocks hold more than one of a bridged gap's line (no observations)
+            return False
         self._fit(ch, 0, n, 0)
+        if g < 0 and self._fit_b8 < 8 * cs[cb + _C_GAP_MG]:
+            # soon after a bridged gap: milk that came during it still comes after it (an
+            # ejection's flow changes smoothly, and speeds up over its first 8-25 s), at the
+            # rate across the gap at least; a step across it (a few drops, something set on
+            # the bottle) stays flat
+            return False
         # SE of the slope per block for noise sd: sd / sqrt(n (n^2 - 1) / 12)
         sxx = n * (n * n - 1) // 12
         b8 = self._fit_b8

@@ -120,6 +120,7 @@ def session(
     strokes=None,
     drift=None,
     stages=None,
+    gaps=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -143,6 +144,7 @@ def session(
     strokes: (start_s, end_s, peak_g, stroke_s) the bench generator's massage strokes on every
     bottle: one each stroke_s, their size ramped up over the first 2 s and down over the last 2
     drift: (grams, tau_s) a warm-up drift on every bottle, approaching grams exponentially
+    gaps: [(start_s, end_s), ...] no samples at all (the sampler stalled; the bottles go on)
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
@@ -163,6 +165,8 @@ def session(
     for i in range(seconds * rate_hz):
         t_ms = i * 1000 // rate_hz
         t = t_ms / 1000
+        if gaps and any(a <= t < b for a, b in gaps):
+            continue
         cos_t = 1.0
         if accel_tilt and accel_tilt[0] <= t < accel_tilt[1]:
             ramp = min(1.0, (t - accel_tilt[0]) / 1.5, (accel_tilt[1] - t) / 1.5)
