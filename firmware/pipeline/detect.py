@@ -260,6 +260,7 @@ _PRE_BLOCKS = const(6)
 # it; for _POST_LAST blocks a crossing needs 4 observed blocks among the 5 `_rising` fits, rising
 # at the line's rate at least (milk that came during the gap still comes after it; a step
 # across it stays flat); evidence that began with the gap and has not decided by then restarts
+# the baseline. A gap right after a waiting block is not bridged (the waiting block is in no ring)
 _GAP_BLOCKS = const(8)
 _POST_BLOCKS = const(6)
 _POST_LAST = const(12)  # ... and again at each good block up to this one, the reference from
@@ -607,11 +608,11 @@ class Detector:
             return _EV_NONE
         cs[cb + _C_SEEN] = k
         consecutive = k == last + 1
+        bridge = (cs[cb + _C_GAP] << sx) >> sx  # blocks to fill before this one, if good
         gapn = 0  # a gap's missing blocks, to bridge (_GAP_BLOCKS)
-        if not consecutive and last >= 0 and k - last - 1 <= _GAP_BLOCKS:
+        if not consecutive and last >= 0 and k - last - 1 <= _GAP_BLOCKS and bridge <= 0:
             if ((cs[cb + _C_GOOD] << sx) >> sx) > 0:
                 gapn = k - last - 1
-        bridge = (cs[cb + _C_GAP] << sx) >> sx  # blocks to fill before this one, if good
         if bridge > 0:
             cs[cb + _C_GAP] = 0
         if not consecutive or bridge < 0:
