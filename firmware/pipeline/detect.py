@@ -417,8 +417,9 @@ _C_LEAN_FLOW = const(44)  # ... and the flow before it (x6 mg per 3 blocks)
 _C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (capped at _SETTLED)
 _SETTLED = const(9)  # _C_SETTLED_N at this: the weight has settled (no stroke, no walk)
 _C_GAP = const(46)  # blocks a bridged gap fills at the next good block (_GAP_BLOCKS; 0: none)
-_C_GAP_MG = const(47)  # ... the line's rise per block across the newest bridged gap, mg
+_C_SLOPE_MIN = const(47)  # the CUSUM baseline's lowest slope in this stretch, x8 mg per block
 _C_SLOTS = const(48)
+_NO_SLOPE = const(1 << 20)  # (none yet)
 
 
 # the floor path's per-channel slots (Detector._fs)
@@ -699,7 +700,6 @@ class Detector:
                     cs[cb + _C_CUSUM_LEN] = 0
                 cs[cb + _C_CUSUM_LEN] = cs[cb + _C_CUSUM_LEN] + bridge
                 cs[cb + _C_GAP] = -_POST_LAST
-                cs[cb + _C_GAP_MG] = dv // (bridge + 1)
             p = (p + 1) % _RING  # _push, written out
             cs[cb + _C_POS] = p
             r[rb + p] = int(blk.v_mg)
@@ -1060,6 +1060,7 @@ class Detector:
         armed = ptr8(self._armed)  # noqa: F821
         good = (cs[cb + _C_GOOD] << sx) >> sx
         if armed[ch] == 0:
+            cs[cb + _C_SLOPE_MIN] = _NO_SLOPE
             f = (cs[cb + _C_FAST] << sx) >> sx
             if self._rearm_due(t_ms, ch, f, self._cs, cb + _C_PEAK):
                 armed[ch] = 1
@@ -1089,6 +1090,23 @@ class Detector:
         pred = int(self._fit_pred)
         if int(self._fit_b8) < 0:
             pred = int(self._fit_end)  # milk never leaves: the baseline does not fall
+        # between ejections the flow only decays: on a full window, a baseline slope more
+        # than 3 standard errors above the lowest one in this good stretch (armed) is an
+        # ejection's slow rise taken into the baseline (a line ending 2 blocks back follows a
+        # ramp of 0.05-0.1 g/s: its residuals stay near the allowance), and the line is held
+        # at that slope. 3 SE over 20 blocks: 3 x 8 sd / sqrt(665) = 0.93 sd (x8): sd
+        b8 = int(self._fit_b8)
+        mn = (cs[cb + _C_SLOPE_MIN] << sx) >> sx
+        if good <= int(self._k[_K_MIN_BASE]) + int(self._k[_K_GUARD]):
+            mn = _NO_SLOPE  # (a new stretch: its first decision)
+        if n == base:
+            cap = (mn if mn > 0 else 0) + ((cs[cb + _C_SD] << sx) >> sx)
+            if b8 > cap:
+                pred = int(self._fit_pred) - (b8 - cap) * (2 * end + n - 1) // 16
+                cs[cb + _C_BASE_MG] = int(self._fit_end) - (b8 - cap) * (n - 1) // 16
+        if b8 < mn:
+            mn = b8
+        cs[cb + _C_SLOPE_MIN] = mn
         res = v - pred
         if res > 100000:
             res = 100000
@@ -2039,12 +2057,16 @@ class Detector:
             # the newest blocks hold more than one of a bridged gap's line (no observations)
             return False
         self._fit(ch, 0, n, 0)
-        if g < 0 and self._fit_b8 < 8 * cs[cb + _C_GAP_MG]:
+        if g < 0:
             # soon after a bridged gap: milk that came during it still comes after it (an
             # ejection's flow changes smoothly, and speeds up over its first 8-25 s), at the
             # rate across the gap at least; a step across it (a few drops, something set on
-            # the bottle) stays flat
-            return False
+            # the bottle) stays flat. The line's rate: its two newest values, just older than
+            # the _POST_LAST + g blocks observed since
+            a = cs[cb + _C_POS] - _POST_LAST - g
+            r = self._ring
+            if self._fit_b8 < 8 * (r[ch * _RING + a % _RING] - r[ch * _RING + (a - 1) % _RING]):
+                return False
         # SE of the slope per block for noise sd: sd / sqrt(n (n^2 - 1) / 12)
         sxx = n * (n * n - 1) // 12
         b8 = self._fit_b8
