@@ -680,8 +680,6 @@ class Detector:
             if good:
                 cs[cb + _C_GAP] = gapn + 1  # this block waits (module constants)
             good = 0
-        elif bridge > 0 and good == 0:
-            bridge = 0
         if good:
             # the ring first: a taper check asks the newest good blocks, this one included
             p = int(cs[cb + _C_POS])
