@@ -35,7 +35,13 @@
 # estimate stayed under the gate meanwhile and no letdown came (a weak ejection starting as
 # the last one tapers, 0.2-0.3 g/s with a 10-20-s rise, crosses the gate 4-8 s after its onset
 # and shows in the 5-block estimate ~2.5 s after that: 8 s; rounds 32-33 of issue 12 in
-# docs/detection-history.md). Two bottles taper
+# docs/detection-history.md). Such a taper (the flow under the gate when it came) is in doubt
+# while the flow estimate comes back to the taper threshold (0.1 g/s: the detector's
+# `taper_mg_s` default, _FLOWING_MG_S) within _TAPER_DOUBT_MS of it: the step then waits until
+# the flow has stayed under that for _CALM_MS (round 35: a new ejection under a hand's strokes
+# reads 0.10-0.12 g/s in the estimate while it truly brings 0.15-0.2). A taper that came in
+# strong flow is not: the flow falling through 0.1-0.12 g/s is the other bottle's. Two bottles
+# taper
 # separately: one step, one cue: a second taper that adds nothing new (during a massage round
 # with no letdown since it began, or within taper_merge_s of the taper that began the
 # single-pump / hand expression step) is answered by the cue already given.
@@ -99,6 +105,8 @@ _FAULT_CLOCK = const(6)
 
 _MASSAGE_MAX_MG_S = const(120)  # no massage / hand_express at this flow or above (module comment)
 _DONE_MAX_MG_S = const(100)  # no done before the maximum time at this flow or above
+_FLOWING_MG_S = const(100)  # a waiting taper is in doubt at this flow ... (module comment)
+_TAPER_DOUBT_MS = const(20000)  # ... this soon after it
 # a letdown's estimated onset runs late (bench, four sets: 3.3 s median, 7.4 s p90), so one
 # estimated within this of the step's start may have begun in the round before it
 _ONSET_LATE_MS = const(8000)
@@ -142,7 +150,8 @@ _S_RES_CUE = const(27)
 _S_RES_STEP = const(28)
 _S_RES_T_MS = const(29)
 _S_RES_V0_MG = const(30)
-_S_SLOTS = const(31)
+_S_T_TAPER_MS = const(31)
+_S_SLOTS = const(32)
 
 
 class Coach:
@@ -197,6 +206,7 @@ class Coach:
         st[_S_AFTER_ROUND] = False  # the current step began when a massage round timed out
         st[_S_TAPER_WAITING] = False  # a taper came while milk still flowed strongly
         st[_S_T_STRONG_MS] = t_ms  # the latest tick at which the flow estimate was strong
+        st[_S_T_TAPER_MS] = t_ms  # the latest taper that came with the flow under the gate
         st[_S_T_STIMULATE_MS] = 0
         st[_S_STIMULATE_DUE] = False
         self.stimulated = False  # `stimulate` was cued in this session (hands may be on)
@@ -277,6 +287,7 @@ class Coach:
                 # tick, as for a taper in strong flow): a new ejection starting as the last one
                 # tapers shows in the 5-block estimate, or as a letdown, within that
                 st[_S_TAPER_WAITING] = True
+                st[_S_T_TAPER_MS] = t_ms  # (in doubt for a while: tick)
                 x = t_ms - _CALM_MS + _TAPER_WAIT_MS  # (as if the flow had been strong then)
                 if st[_S_T_STRONG_MS] < x:
                     st[_S_T_STRONG_MS] = x
@@ -326,7 +337,11 @@ class Coach:
         st = self._st
         st[_S_V_LAST_MG] = volume_mg
         st[_S_FLOW_MG_S] = flow_mg_s
-        if flow_mg_s >= _MASSAGE_MAX_MG_S:
+        if flow_mg_s >= _MASSAGE_MAX_MG_S or (
+            flow_mg_s >= _FLOWING_MG_S
+            and st[_S_TAPER_WAITING]
+            and t_ms - st[_S_T_TAPER_MS] < _TAPER_DOUBT_MS
+        ):
             st[_S_T_STRONG_MS] = t_ms
         if self.phase != _PH_IDLE and not self.finished:
             if t_ms - self.t_start_ms >= self.max_session_ms:

@@ -446,6 +446,31 @@ def test_no_massage_on_a_taper_while_the_flow_estimate_is_strong():
     assert (208_000, "massage") in cues(r), r
 
 
+def test_a_flow_back_at_the_taper_threshold_soon_after_the_taper_holds_the_massage_cue():
+    # round 35: a new ejection under a hand's strokes reads 0.10-0.12 g/s in the estimate while
+    # it truly brings 0.15-0.2; back at 0.1 g/s (the taper threshold) within 20 s of the taper,
+    # the taper is in doubt: the step waits until the flow has stayed under it for 10 s
+    script = [[60_000, LETDOWN, 0], [60_000, "flow", 50], [300_000, TAPER, 0],
+              [304_000, "flow", 105], [307_000, "flow", 50]]  # fmt: skip
+    r = run(script, end_ms=6 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(316_900, "massage")])  # 306.9 s + 10
+    # under 0.1 g/s throughout: 8 s after the taper, as before
+    script[3][2] = 95
+    r = run(script, end_ms=6 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(308_000, "massage")])
+    # back at 0.1 g/s 21 s after the taper and staying there: no longer in doubt (answered
+    # 8 s after the taper already) ...
+    script[3] = [321_000, "flow", 105]
+    r = run(script, end_ms=6 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(308_000, "massage")])
+    # ... and a taper that came in strong flow (the other bottle's) is not in doubt: the flow
+    # falling through 0.1-0.12 g/s is that bottle's, answered 10 s after it fell under 0.12
+    script = [[60_000, LETDOWN, 0], [60_000, "flow", 200], [300_000, TAPER, 0],
+              [315_000, "flow", 105]]  # fmt: skip
+    r = run(script, end_ms=6 * MIN, flow_estimate=True)
+    check([c for c in cues(r) if c[1] != "letdown"], [(324_900, "massage")])  # 314.9 s + 10
+
+
 def test_a_taper_during_strong_flow_is_answered_once_the_flow_falls():
     # the demo's case: both bottles taper while the flow estimate is still >= 0.15 g/s; the
     # step must follow when the flow falls, not be forgotten until the session's end
