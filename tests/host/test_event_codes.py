@@ -2,7 +2,8 @@
 
 events.py holds the codes; eventnames.py their printed names; the session-path modules keep
 private copies (`_EV_LETDOWN = const(1)`, folded into their bytecode so they cost no heap).
-These tests read the sources, so a copy or a name that drifts from events.py fails here.
+These tests read the sources, so a copy or a name that drifts from events.py fails here; so
+does a flow threshold copied between the session, the coach and the configuration.
 """
 
 from __future__ import annotations
@@ -100,3 +101,20 @@ def test_the_device_path_does_not_import_events_py():
         if _IMPORTS_EVENTS.search(path.read_text())
     ]
     assert importers == ["replay.py"], importers
+
+
+def _const(path, name: str) -> int:
+    m = re.search(r"^%s = const\((\d+)\)" % re.escape(name), path.read_text(), re.M)
+    assert m, "%s: no %s = const(...)" % (path.name, name)
+    return int(m.group(1))
+
+
+def test_copied_flow_thresholds_agree():
+    """Thresholds the session path keeps in two places (a shared name would cost the 64 KB app
+    a heap entry): the session's blind flow is the coach's massage gate, and the coach's
+    "flow back at the taper threshold" is the detector's taper_mg_s default."""
+    pipeline = FIRMWARE / "pipeline"
+    gate = _const(pipeline / "coach.py", "_MASSAGE_MAX_MG_S")
+    assert _const(pipeline / "session.py", "_COACH_STRONG_MG_S") == gate
+    config = firmware_module("shared.config")
+    assert _const(pipeline / "coach.py", "_FLOWING_MG_S") == config.defaults()["taper_mg_s"]
