@@ -41,9 +41,8 @@
 # the flow has stayed under that for _CALM_MS (round 35: a new ejection under a hand's strokes
 # reads 0.10-0.12 g/s in the estimate while it truly brings 0.15-0.2). A taper that came in
 # strong flow is not: the flow falling through 0.1-0.12 g/s is the other bottle's. Two bottles
-# taper
-# separately: one step, one cue: a second taper that adds nothing new (during a massage round
-# with no letdown since it began, or within taper_merge_s of the taper that began the
+# taper separately: one step, one cue: a second taper that adds nothing new (during a massage
+# round with no letdown since it began, or within taper_merge_s of the taper that began the
 # single-pump / hand expression step) is answered by the cue already given.
 # The safety net, whatever the detector says (tick's `flow_mg_s`: the flow estimate of all
 # bottles): no `massage` or `hand_express` while the flow is >= 120 mg/s (a taper then is

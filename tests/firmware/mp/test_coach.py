@@ -458,12 +458,13 @@ def test_a_flow_back_at_the_taper_threshold_soon_after_the_taper_holds_the_massa
     script[3][2] = 95
     r = run(script, end_ms=6 * MIN, flow_estimate=True)
     check([c for c in cues(r) if c[1] != "letdown"], [(308_000, "massage")])
-    # back at 0.1 g/s 21 s after the taper and staying there: no longer in doubt (answered
-    # 8 s after the taper already) ...
-    script[3] = [321_000, "flow", 105]
+    # back at 0.1 g/s 2 s after the taper and staying there: in doubt for 20 s after the taper
+    # only (a flow that stays at the threshold is the taper's own), answered 10 s after that
+    del script[4]
+    script[3] = [302_000, "flow", 105]
     r = run(script, end_ms=6 * MIN, flow_estimate=True)
-    check([c for c in cues(r) if c[1] != "letdown"], [(308_000, "massage")])
-    # ... and a taper that came in strong flow (the other bottle's) is not in doubt: the flow
+    check([c for c in cues(r) if c[1] != "letdown"], [(329_900, "massage")])  # 319.9 s + 10
+    # and a taper that came in strong flow (the other bottle's) is not in doubt: the flow
     # falling through 0.1-0.12 g/s is that bottle's, answered 10 s after it fell under 0.12
     script = [[60_000, LETDOWN, 0], [60_000, "flow", 200], [300_000, TAPER, 0],
               [315_000, "flow", 105]]  # fmt: skip
