@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all venv test lint typecheck pytest demo bench mpy romfs deploy clean
+.PHONY: all venv test lint typecheck pytest demo bench bench-sets mpy romfs deploy clean
 
 all: test
 
@@ -35,6 +35,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# every scenario set, issue 12's lines set by set (4-10 min; not part of `make bench`)
+bench-sets: $(STAMP)
+	$(BIN)/python -m bench.sets
 
 mpy: $(STAMP)
 	$(BIN)/python -m pumpmon.build mpy

@@ -9,6 +9,7 @@
     .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
     .venv/bin/python -m bench --only detection --seeds 100 --ripple 2     # ... pump ripple x 2
     .venv/bin/python -m bench --only detection --without press,walk,tilt  # ... undisturbed
+    .venv/bin/python -m bench.sets   # detection + coach on all twelve sets, with totals
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the

@@ -1,0 +1,135 @@
+"""bench/sets.py: issue 12's lines set by set, the totals, what moved, and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from pumpmon.unixport import REPO
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import sets  # noqa: E402
+
+# a set that holds every per-set line of issue 12
+_GOOD = {
+    "me_f1": 0.96,
+    "me_recall_motion": 0.92,
+    "me_recall_clean": 1.0,
+    "wrong_cues_per_session": 0.03,
+    "control_false_per_session": 0.0,
+    "me_latency_med_s": 7.0,
+    "me_latency_p90_s": 12.0,
+    "onset_floor_0p5g_med_s": 5.4,
+    "onset_floor_0p5g_p90_s": 9.5,
+    "taper_f1": 0.91,
+    "taper_false_motion": 0,
+    "volume_err_med_ml": 0.3,
+    "volume_err_max_ml": 1.9,
+}
+
+
+def _session(onsets, letdowns):
+    return {"truth": {"onsets_s": onsets}, "firmware": {"letdowns_s": letdowns}}
+
+
+def test_lines_missed_names_each_line_a_set_misses():
+    assert sets.lines_missed(_GOOD) == []
+    for key, value, name in (
+        ("me_f1", 0.94, "f1"),
+        ("me_recall_motion", 0.89, "motion"),
+        ("wrong_cues_per_session", 0.056, "cues"),
+        ("control_false_per_session", 0.17, "no_milk"),
+        ("taper_f1", 0.899, "taper_f1"),
+        ("taper_false_motion", 1, "taper_flow"),
+        ("volume_err_max_ml", 2.1, "volume"),
+        ("me_latency_med_s", 7.5, "lat_med"),  # the 0.5-g floor's 5.4 + 2
+        ("me_latency_p90_s", 12.6, "lat_p90"),  # 9.5 + 3
+        ("me_f1", None, "f1"),  # a figure the run did not give is not a line held
+    ):
+        assert sets.lines_missed(dict(_GOOD, **{key: value})) == [name], key
+    # recall under motion also needs 0.9 x the clean recall
+    assert sets.lines_missed(dict(_GOOD, me_recall_motion=0.90, me_recall_clean=1.0)) == []
+    assert "motion" in sets.lines_missed(dict(_GOOD, me_recall_motion=0.91, me_recall_clean=1.02))
+
+
+def test_count_letdowns_scores_as_the_f1_does():
+    got = sets.count_letdowns(
+        [
+            _session([[100.0, 300.0], [101.0]], [[105.0, 325.0], [100.0]]),  # 325: 25 s late
+            _session([[]], [[400.0]]),  # no milk: a false letdown
+        ]
+    )
+    assert got == {"onsets": 3, "onsets_missed": 1, "letdowns_false": 2}
+
+
+def _runner(figures_by_set):
+    def run(name, out, jobs):
+        f = figures_by_set.get(name)
+        if f is None:
+            return None, "exit status 1 (see %s)" % (out / (name + ".log"))
+        return sets.set_figures(f, [_session([[100.0]], [[104.0]])]), ""
+
+    return run
+
+
+def test_a_failed_set_does_not_stop_the_others_and_the_exit_status_says_so(tmp_path, capsys):
+    code = sets.main(
+        ["--sets", "fixed,100,200", "--out", str(tmp_path)],
+        runner=_runner({"fixed": _GOOD, "200": dict(_GOOD, me_f1=0.90)}),
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "100        FAILED: exit status 1" in out
+    rows = {line.split()[0]: line for line in out.splitlines()[2:6] if line.strip()}
+    assert rows["fixed"].rstrip().endswith("none")
+    assert rows["200"].rstrip().endswith("f1")
+    saved = json.loads((tmp_path / "sets.json").read_text())
+    assert sorted(saved["sets"]) == ["200", "fixed"] and "100" in saved["failed"]
+    assert saved["totals"]["sets"] == 2 and saved["totals"]["onsets_missed"] == 0
+    assert json.loads(out.strip().splitlines()[-1]) == saved
+
+
+def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
+    first = tmp_path / "a"
+    sets.main(["--sets", "fixed", "--out", str(first)], runner=_runner({"fixed": _GOOD}))
+    capsys.readouterr()
+    base = str(first / "sets.json")
+    sets.main(
+        ["--sets", "fixed", "--out", str(tmp_path / "b"), "--baseline", base],
+        runner=_runner({"fixed": _GOOD}),
+    )
+    assert "moved since the baseline (0 figures)" in capsys.readouterr().out
+    sets.main(
+        ["--sets", "fixed", "--out", str(tmp_path / "c"), "--baseline", base],
+        runner=_runner({"fixed": dict(_GOOD, wrong_cues_per_session=0.06, wrong_cues_massage=3)}),
+    )
+    out = capsys.readouterr().out
+    assert "fixed     wrong_cues_per_session     0.030 -> 0.060" in out
+    assert "fixed     wrong_cues                 0 -> 3" in out
+    assert "totals    wrong_cues                 0 -> 3" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--sets", "fixed,800"], "give some of fixed, 100"),
+        (["--baseline", "/nonexistent/sets.json"], "cannot read /nonexistent/sets.json"),
+    ],
+)
+def test_bad_arguments_stop_before_any_run_with_a_message(argv, says, capsys):
+    ran = []
+    with pytest.raises(SystemExit) as e:
+        sets.main(argv, runner=lambda *a: ran.append(a))
+    assert e.value.code == 2 and not ran
+    assert says in capsys.readouterr().err
+
+
+def test_a_baseline_that_is_not_a_sets_file_is_refused(tmp_path, capsys):
+    bad = tmp_path / "x.json"
+    bad.write_text(json.dumps({"me_f1": 0.9}))  # a bench closing line, not sets.json
+    with pytest.raises(SystemExit):
+        sets.main(["--baseline", str(bad)], runner=lambda *a: None)
+    assert "has no per-set figures" in capsys.readouterr().err
