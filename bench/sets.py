@@ -218,17 +218,18 @@ def table(per_set: dict[str, dict], failed: dict[str, str]) -> list[str]:
 
 
 def moved(old: dict, new: dict) -> list[str]:
-    """Every figure that differs between two runs' sets.json contents, old -> new."""
+    """Every figure that differs between two runs' sets.json contents, old -> new, over the
+    sets both ran (the totals too: summed over those sets only)."""
     out = []
-    for name in SETS:
-        a = old.get("sets", {}).get(name)
-        b = new.get("sets", {}).get(name)
-        if a is None or b is None:
-            continue
+    both = [n for n in SETS if n in old.get("sets", {}) and n in new.get("sets", {})]
+    for name in both:
+        a = old["sets"][name]
+        b = new["sets"][name]
         for k in sorted(set(a) | set(b)):
             if a.get(k) != b.get(k):
                 out.append("%-9s %-26s %s -> %s" % (name, k, _fmt(a.get(k)), _fmt(b.get(k))))
-    ta, tb = old.get("totals", {}), new.get("totals", {})
+    ta = totals({n: old["sets"][n] for n in both})
+    tb = totals({n: new["sets"][n] for n in both})
     for k in sorted(set(ta) | set(tb)):
         if ta.get(k) != tb.get(k):
             out.append("%-9s %-26s %s -> %s" % ("totals", k, _fmt(ta.get(k)), _fmt(tb.get(k))))
@@ -334,7 +335,11 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     result = {"sets": per_set, "totals": totals(per_set), "failed": failed}
     if args.baseline is not None:
         diff = moved(args.baseline, result)
-        print("\n== moved since the baseline (%d figures)" % len(diff))
+        both = [n for n in per_set if n in args.baseline["sets"]]
+        print(
+            "\n== moved since the baseline (%d figures, over %s)"
+            % (len(diff), ", ".join(both) or "no set both ran")
+        )
         for row in diff or ["nothing"]:
             print("   " + row)
     which = "" if args.sets == list(SETS) else " --sets " + ",".join(args.sets)

@@ -101,7 +101,7 @@ def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
         ["--sets", "fixed", "--out", str(tmp_path / "b"), "--baseline", base],
         runner=_runner({"fixed": _GOOD}),
     )
-    assert "moved since the baseline (0 figures)" in capsys.readouterr().out
+    assert "moved since the baseline (0 figures, over fixed)" in capsys.readouterr().out
     sets.main(
         ["--sets", "fixed", "--out", str(tmp_path / "c"), "--baseline", base],
         runner=_runner({"fixed": dict(_GOOD, wrong_cues_per_session=0.06, wrong_cues_massage=3)}),
@@ -133,3 +133,16 @@ def test_a_baseline_that_is_not_a_sets_file_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         sets.main(["--baseline", str(bad)], runner=lambda *a: None)
     assert "has no per-set figures" in capsys.readouterr().err
+
+
+def test_against_a_baseline_of_more_sets_only_the_sets_both_ran_are_compared(tmp_path, capsys):
+    first = tmp_path / "a"
+    two = {"fixed": _GOOD, "100": dict(_GOOD, wrong_cues_massage=2)}
+    sets.main(["--sets", "fixed,100", "--out", str(first)], runner=_runner(two))
+    capsys.readouterr()
+    sets.main(
+        ["--sets", "fixed", "--out", str(tmp_path / "b"), "--baseline", str(first / "sets.json")],
+        runner=_runner({"fixed": _GOOD}),
+    )
+    # the totals over fixed alone did not move, though the baseline's were over two sets
+    assert "moved since the baseline (0 figures, over fixed)" in capsys.readouterr().out
