@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.sets                          # the twelve sets (4-10 min)
     .venv/bin/python -m bench.sets --sets fixed,100         # some of them
     .venv/bin/python -m bench.sets --baseline OLD/sets.json # ... beside an earlier run
+    .venv/bin/python -m bench.sets --tree /tmp/trial --out /tmp/trial-sets \
+        --baseline bench/out/sets/sets.json                # a changed checkout, beside main's
 
 The sets: the fixed one (what `make bench` scores), the held-out seed sets 100-700, and four
 variants built on them that the detector was not tuned on (held presses, milk in pulses, the
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -248,16 +251,28 @@ def _closing_json(text: str) -> dict | None:
     return got if isinstance(got, dict) else None
 
 
-def run_set(name: str, out: Path, jobs: int) -> tuple[dict | None, str]:
-    """Runs one set; (its figures, "") or (None, why it failed). Its stdout goes to
-    out/<name>.log, its scenarios and events under out/<name>/."""
+def run_set(name: str, out: Path, jobs: int, tree: Path = REPO) -> tuple[dict | None, str]:
+    """Runs one set with the firmware, bench and host tools of `tree` (a checkout of this
+    repository); (its figures, "") or (None, why it failed). Its stdout goes to out/<name>.log,
+    its scenarios and events under out/<name>/."""
     out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    path = [str(tree / "host_tools"), str(tree)]
+    if env.get("PYTHONPATH"):
+        path.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(path)
     log = out / (name + ".log")
     cmd = [sys.executable, "-m", "bench", "--only", "detection", "--only", "coach_checks"]
     cmd += ["--jobs", str(jobs), "--out", str(out / name)] + SETS[name]
     try:
         proc = subprocess.run(
-            cmd, cwd=REPO, capture_output=True, text=True, timeout=SET_TIMEOUT_S, check=False
+            cmd,
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SET_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return None, "no result within %d s (see %s)" % (SET_TIMEOUT_S, log)
@@ -280,6 +295,21 @@ def _set_names(text: str) -> list[str]:
             "%r: give some of %s, comma-separated" % (text, ", ".join(SETS))
         )
     return [n for n in SETS if n in names]
+
+
+def _tree(path: str) -> Path:
+    tree = Path(path).resolve()
+    missing = [
+        p
+        for p in ("bench/__main__.py", "firmware/pipeline", "host_tools/pumpmon")
+        if not (tree / p).exists()
+    ]
+    if missing:
+        raise argparse.ArgumentTypeError(
+            "%s is not a checkout of this repository (no %s): give one, e.g. a `git worktree add`"
+            % (path, ", ".join(missing))
+        )
+    return tree
 
 
 def _baseline(path: str) -> dict:
@@ -317,6 +347,12 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     ap.add_argument(
         "--baseline", type=_baseline, help="an earlier run's sets.json: print what moved"
     )
+    ap.add_argument(
+        "--tree",
+        type=_tree,
+        default=REPO,
+        help="run the firmware, bench and host tools of this checkout (default: this one)",
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
     per_set: dict[str, dict] = {}
@@ -324,7 +360,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     t0 = time.monotonic()
     for name in args.sets:
         print("== %s ..." % name, file=sys.stderr, flush=True)
-        got, why = runner(name, out, min(max(args.jobs, 1), 2))
+        got, why = runner(name, out, min(max(args.jobs, 1), 2), args.tree)
         if got is None:
             failed[name] = why
         else:
@@ -343,6 +379,8 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
         for row in diff or ["nothing"]:
             print("   " + row)
     which = "" if args.sets == list(SETS) else " --sets " + ",".join(args.sets)
+    if args.tree != REPO:
+        which += " --tree %s" % args.tree
     print(
         "   reproduce: .venv/bin/python -m bench.sets%s   (%.0f s here)"
         % (which, time.monotonic() - t0)

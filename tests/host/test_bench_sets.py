@@ -66,7 +66,7 @@ def test_count_letdowns_scores_as_the_f1_does():
 
 
 def _runner(figures_by_set):
-    def run(name, out, jobs):
+    def run(name, out, jobs, tree):
         f = figures_by_set.get(name)
         if f is None:
             return None, "exit status 1 (see %s)" % (out / (name + ".log"))
@@ -146,3 +146,18 @@ def test_against_a_baseline_of_more_sets_only_the_sets_both_ran_are_compared(tmp
     )
     # the totals over fixed alone did not move, though the baseline's were over two sets
     assert "moved since the baseline (0 figures, over fixed)" in capsys.readouterr().out
+
+
+def test_tree_must_be_a_checkout_and_its_code_is_what_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        sets.main(["--tree", str(tmp_path)], runner=lambda *a: None)
+    assert e.value.code == 2
+    assert "is not a checkout of this repository (no bench/__main__.py" in capsys.readouterr().err
+    seen = []
+
+    def run(name, out, jobs, tree):
+        seen.append(tree)
+        return sets.set_figures(_GOOD, []), ""
+
+    sets.main(["--sets", "fixed", "--out", str(tmp_path / "o"), "--tree", str(REPO)], runner=run)
+    assert seen == [REPO.resolve()]
