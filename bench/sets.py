@@ -21,7 +21,7 @@ events). It then prints:
 It ends with one JSON line (per-set figures and the totals), also written to OUT/sets.json:
 the file a later run takes as --baseline. Exit status: 0; 1 when a set's run failed (the
 others still run and are printed); 2 for bad arguments (an unknown set, an unreadable
-baseline), before anything runs.
+baseline, a --tree that is not a checkout), before anything runs.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pathlib import Path
 
 from bench.context import REPO
 from bench.score import LETDOWN_WINDOW_S, match
+from bench.wearer import WRONG_KINDS
 
 # name -> the options of `python -m bench` that make that set (the order is the table's)
 SETS: dict[str, list[str]] = {
@@ -71,7 +72,6 @@ KEYS = (
     "volume_err_med_ml",
     "volume_err_max_ml",
 )
-WRONG_KINDS = ("stimulate", "letdown", "massage", "hand_express", "done", "missed_letdown")
 
 
 def lines_missed(f: dict) -> list[str]:
@@ -110,7 +110,7 @@ def lines_missed(f: dict) -> list[str]:
 
 def count_letdowns(sessions: list[dict]) -> dict:
     """Onsets missed and false letdowns over a set's detection_sessions.json (the matching of
-    bench.score, window LETDOWN_WINDOW_S: a find 20 s late is one of each)."""
+    bench.score, window LETDOWN_WINDOW_S: a find more than 20 s late is one of each)."""
     missed = false = onsets = 0
     for x in sessions:
         truth = x["truth"]["onsets_s"]
