@@ -274,7 +274,13 @@ def run_set(name: str, out: Path, jobs: int, tree: Path = REPO) -> tuple[dict | 
             timeout=SET_TIMEOUT_S,
             check=False,
         )
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as e:
+        # (a timeout's partial output comes as bytes, whatever text= said)
+        got = [
+            x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+            for x in (e.stdout, e.stderr)
+        ]
+        log.write_text(got[0] + "\n--- stderr ---\n" + got[1])
         return None, "no result within %d s (see %s)" % (SET_TIMEOUT_S, log)
     log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
     closing = _closing_json(proc.stdout)
@@ -354,7 +360,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
         help="run the firmware, bench and host tools of this checkout (default: this one)",
     )
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # (the runs' working folder is the tree's)
     per_set: dict[str, dict] = {}
     failed: dict[str, str] = {}
     t0 = time.monotonic()
