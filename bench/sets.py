@@ -14,8 +14,8 @@ subprocess, and keeps its output under OUT/<set>/ (its closing JSON line, and th
 events). It then prints:
 - one row per set with the done-when figures of issue 12, each marked when it misses its line;
 - the totals over the sets: onsets missed and false letdowns (bench.score's matching, the
-  F1's own), wrong cues and tapers in true flow: counts, not per-set rates, so that a change
-  can be weighed on all the sets at once;
+  F1's own, plus any letdown in a no-milk session), wrong cues and tapers in true flow: counts,
+  not per-set rates, so that a change can be weighed on all the sets at once;
 - with --baseline, every figure that moved, old -> new.
 
 It ends with one JSON line (per-set figures and the totals), also written to OUT/sets.json:
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from bench.context import REPO
-from bench.score import LETDOWN_WINDOW_S, match
+from bench.score import LETDOWN_WINDOW_S, _Counts
 from bench.wearer import WRONG_KINDS
 
 # name -> the options of `python -m bench` that make that set (the order is the table's)
@@ -71,6 +71,15 @@ KEYS = (
     "taper_false_motion",
     "volume_err_med_ml",
     "volume_err_max_ml",
+)
+# the counts summed over the sets
+TOTALLED = (
+    "sessions",
+    "onsets",
+    "onsets_missed",
+    "letdowns_false",
+    "wrong_cues",
+    "taper_false_motion",
 )
 
 
@@ -109,20 +118,22 @@ def lines_missed(f: dict) -> list[str]:
 
 
 def count_letdowns(sessions: list[dict]) -> dict:
-    """Onsets missed and false letdowns over a set's detection_sessions.json (the matching of
-    bench.score, window LETDOWN_WINDOW_S: a find more than 20 s late is one of each)."""
-    missed = false = onsets = 0
+    """Onsets missed and false letdowns over a set's detection_sessions.json, counted as the
+    F1 counts them (bench.score: window LETDOWN_WINDOW_S, a find more than 20 s late is one of
+    each), and every letdown in a no-milk session false too (the F1 leaves those sessions to
+    `control_false_per_session`; here a false letdown is one whatever the session)."""
+    c = _Counts()
     for x in sessions:
         truth = x["truth"]["onsets_s"]
         found = x["firmware"]["letdowns_s"]
         for ch in range(max(len(truth), len(found))):
-            on = truth[ch] if ch < len(truth) else []
             dets = found[ch] if ch < len(found) else []
-            pairs = match(dets, on, LETDOWN_WINDOW_S)
-            onsets += len(on)
-            missed += len(on) - len(pairs)
-            false += len(dets) - len(pairs)
-    return {"onsets": onsets, "onsets_missed": missed, "letdowns_false": false}
+            c.add(dets, truth[ch] if ch < len(truth) else [], LETDOWN_WINDOW_S)
+    return {
+        "onsets": c.n_truth,
+        "onsets_missed": c.n_truth - c.tp,
+        "letdowns_false": c.n_det - c.tp,
+    }
 
 
 def set_figures(closing: dict, sessions: list[dict]) -> dict:
@@ -137,11 +148,8 @@ def set_figures(closing: dict, sessions: list[dict]) -> dict:
 def totals(per_set: dict[str, dict]) -> dict:
     """The counts summed over the sets that ran."""
     out = {"sets": len(per_set)}
-    for k in ("sessions", "onsets", "onsets_missed", "letdowns_false", "wrong_cues"):
+    for k in TOTALLED:
         out[k] = sum(int(f.get(k) or 0) for f in per_set.values())
-    out["taper_false_motion"] = sum(
-        int(f.get("taper_false_motion") or 0) for f in per_set.values()
-    )
     return out
 
 
