@@ -19,9 +19,10 @@ events). It then prints:
 - with --baseline, every figure that moved, old -> new.
 
 It ends with one JSON line (per-set figures and the totals), also written to OUT/sets.json:
-the file a later run takes as --baseline. Exit status: 0; 1 when a set's run failed (the
-others still run and are printed); 2 for bad arguments (an unknown set, an unreadable
-baseline, a --tree that is not a checkout), before anything runs.
+the file a later run takes as --baseline (the one it replaces becomes OUT/sets.previous.json).
+Exit status: 0; 1 when a set's run failed (the others still run and are printed); 2 for bad
+arguments (an unknown set, an unreadable baseline, a --tree that is not a checkout), before
+anything runs.
 """
 
 from __future__ import annotations
@@ -400,7 +401,11 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
         % (which, time.monotonic() - t0)
     )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "sets.json").write_text(json.dumps(result, indent=1))
+    saved = out / "sets.json"
+    if saved.exists():
+        # the run before stays one generation (it may be this run's own --baseline)
+        saved.replace(out / "sets.previous.json")
+    saved.write_text(json.dumps(result, indent=1))
     sys.stdout.flush()
     print(json.dumps(result))
     return 1 if failed else 0

@@ -161,3 +161,15 @@ def test_tree_must_be_a_checkout_and_its_code_is_what_runs(tmp_path, capsys):
 
     sets.main(["--sets", "fixed", "--out", str(tmp_path / "o"), "--tree", str(REPO)], runner=run)
     assert seen == [REPO.resolve()]
+
+
+def test_a_run_into_the_same_folder_keeps_the_one_before_as_previous(tmp_path, capsys):
+    out = tmp_path / "o"
+    sets.main(["--sets", "fixed", "--out", str(out)], runner=_runner({"fixed": _GOOD}))
+    first = (out / "sets.json").read_text()
+    sets.main(
+        ["--sets", "fixed", "--out", str(out), "--baseline", str(out / "sets.json")],
+        runner=_runner({"fixed": dict(_GOOD, me_f1=0.90)}),
+    )
+    assert (out / "sets.previous.json").read_text() == first
+    assert json.loads((out / "sets.json").read_text())["sets"]["fixed"]["me_f1"] == 0.90
