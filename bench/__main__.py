@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         metavar="X",
         help="with --seeds: the pump's ripple at the cell X times the sets' own 0.2-1 g (%s; "
-        "a check on a pump the detector was not tuned on)"
+        "2-3: a check on a pump the detector was not tuned on; 0: none, what the ripple costs)"
         % ", ".join(map(str, scn_mod.RIPPLE_SCALES)),
     )
     ap.add_argument(

@@ -493,8 +493,8 @@ def _held_g(comps, t):
 FLOW_STYLES = ("smooth", "pulsed")
 # how strong the pump's ripple is at the cell: this many times the sets' own (0.2-1 g): a
 # check on a pump, flange or bottle the detector was not tuned on (science.md gives the
-# ripple's rate, not its size)
-RIPPLE_SCALES = (1, 2, 3)
+# ripple's rate, not its size); 0: no ripple at all, a measure of what it costs
+RIPPLE_SCALES = (0, 1, 2, 3)
 # disturbances generate(without=...) can leave out of the samples (the truth keeps them)
 DISTURBANCES = ("press", "walk", "tilt")
 
@@ -554,8 +554,9 @@ def generate(
     The truth (onsets, tapers) is the breast's; the volume is what the bottle holds.
 
     ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
-    bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on). Only
-    the ripple's size changes: every draw, and with them the rest of the session, is the same.
+    bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on; 0: none,
+    a measure of what the ripple costs the detector, not a set to tune on). Only the ripple's
+    size changes: every draw, and with them the rest of the session, is the same.
 
     without: disturbances (of DISTURBANCES) whose effect on the cells and the accelerometer is
     left out of the samples: the same session, every draw and so every sample's noise the

@@ -274,6 +274,28 @@ def test_a_stronger_pump_ripple_changes_nothing_but_the_ripple():
             assert abs(once_more - ripple_a[ch] * (math.sin(ph) + 0.25 * math.sin(2 * ph))) < 0.01
 
 
+def test_a_session_without_its_ripple_loses_only_the_ripple():
+    # `bench --seeds N --ripple 0` (what the ripple costs): the same truth and draws, and every
+    # sample less the ripple's own term (during stimulation the pump runs at 2 Hz)
+    kw = dict(rate_hz=10, n_bottles=2, has_accel=False, duration_s=240.0)
+    a = sc.generate(102, "few", **kw)
+    b = sc.generate(102, "few", ripple_scale=0, **kw)
+    assert a.truth.to_dict() == b.truth.to_dict() and a.t_s == b.t_s
+    ripple_a = a.params.pop("ripple_g")
+    assert b.params.pop("ripple_g") == [0.0, 0.0] and min(ripple_a) >= 0.2
+    assert a.params == b.params
+    for ch in range(2):
+        n = 0
+        for t, u, v in zip(a.t_s, a.weight_g[ch], b.weight_g[ch]):
+            if t >= 120.0:
+                break
+            ph = 2 * math.pi * 2.0 * t
+            term = ripple_a[ch] * (math.sin(ph) + 0.25 * math.sin(2 * ph))
+            assert abs((u - v) - term) < 0.01
+            n += 1
+        assert n > 1000
+
+
 def test_a_session_without_its_disturbances_keeps_its_truth_and_noise_and_loses_only_them():
     # `bench --without press,walk,tilt`: the same draws, so the same truth (artifacts included:
     # the motion / clean split names the same onsets) and the same noise; each cell differs
