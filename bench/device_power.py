@@ -27,7 +27,9 @@
 4. The power model: mAh per day for each board at 8 twenty-minute two-bottle sessions a day
    (the AtomS3 and XIAO carry one bottle's ADC: their files fit one), from those times and the
    current per state in docs/hardware.md (CURRENTS below; datasheet figures, NOT measured on a
-   board). Battery days on 500 mAh.
+   board). Battery days on 500 mAh: `battery_days_500mah_by_board`, each board at its ADC's
+   rate as built (the HX711's RATE pin low, 10 SPS; the NAU7802 at 80), and
+   `battery_days_500mah_hx711_80sps`, the HX711 boards with RATE high (80 SPS).
 """
 
 from __future__ import annotations
@@ -375,6 +377,7 @@ def run(ctx: BenchContext, run_script) -> dict:
         print("   time in each state: FAILED: %s" % states_err)
         out["battery_days_500mah"] = None
         out["battery_days_500mah_by_board"] = None
+        out["battery_days_500mah_hx711_80sps"] = None
         return out
     r10 = states["rate_10"]
     r80 = states["rate_80"]
@@ -402,22 +405,32 @@ def run(ctx: BenchContext, run_script) -> dict:
     by_board = {}
     print(
         "   power model at %d x %d-min two-bottle sessions a day, 10 Hz (80 Hz for the"
-        " NAU7802), currents from docs/hardware.md (datasheet, not measured):"
-        % (SESSIONS_PER_DAY, SESSION_S // 60)
+        " NAU7802; @80: an HX711 with RATE high), currents from docs/hardware.md (datasheet,"
+        " not measured):" % (SESSIONS_PER_DAY, SESSION_S // 60)
     )
-    for board, c in CURRENTS.items():
-        rate = 80 if board.startswith("xiao") else 10
+    # each board at its ADC's rate as built (the HX711's RATE pin low: 10 SPS), and the HX711
+    # boards again with RATE high (80 SPS: docs/hardware.md, "The HX711's sample rate")
+    hx711_80 = {}
+    runs = [(b, 80 if b.startswith("xiao") else 10) for b in CURRENTS]
+    runs += [(b, 80) for b in CURRENTS if b.endswith("_hx711")]
+    for board, rate in runs:
+        c = CURRENTS[board]
         r = r80 if rate == 80 else r10
         if rate not in duty:
             continue
         sleeps_per_s = r["rest_sleeps"] * 1000 / max(r["wall_ms"], 1)
         m = power_model(board, duty[rate][c["soc"]], sleeps_per_s, idle_awake_ms, rate)
-        by_board[board] = m["battery_days_500mah"]
+        label = board
+        if board.endswith("_hx711") and rate == 80:
+            hx711_80[board] = m["battery_days_500mah"]
+            label = board + "@80"
+        else:
+            by_board[board] = m["battery_days_500mah"]
         print(
             "     %-16s %5.1f mAh/day -> %4.1f days on 500 mAh (sampling %.1f, cues %.1f,"
             " idle awake %.1f, between sessions %.1f; awake %.1f %% of a session)"
             % (
-                board,
+                label,
                 m["mah_per_day"],
                 m["battery_days_500mah"],
                 m["sampling_mah"],
@@ -428,6 +441,8 @@ def run(ctx: BenchContext, run_script) -> dict:
             )
         )
     out["battery_days_500mah_by_board"] = by_board
+    # the HX711 boards with RATE high: 80 SPS ("board@80" in the lines above)
+    out["battery_days_500mah_hx711_80sps"] = hx711_80
     worse = [by_board[b] for b in ("xiao_s3_nau7802", "atoms3_hx711") if b in by_board]
     out["battery_days_500mah"] = min(worse) if worse else None
     return out
