@@ -43,8 +43,9 @@
 # estimate of flow over the last `flow_window_blocks` blocks and a faster one over
 # `flow_fast_blocks`; the level is the median intercept at the newest block. The volume is the
 # level, never allowed to fall (milk only accumulates), except when a downward step proves an
-# earlier rise was not milk; after 20 s without a hold it is re-anchored on the settled weight (the
-# offsets absorbed during holds are guesses; the weight once artifacts have passed is not), minus a
+# earlier rise was not milk; after 20 s without a hold (and, after a tilt, 6 blocks upright) it is
+# re-anchored on the settled weight (the offsets absorbed during holds are guesses, and so is a
+# small tilt's correction; the weight once artifacts have passed is not), minus a
 # tare: before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s)
 # there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
 # is the detector's baseline where its evidence began (checked against the tare of that time, kept
@@ -853,10 +854,14 @@ class FlowStage:
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
+        if st[_S_UP_RUN] == 0:
+            # tilted or turning: the correction's error (the bottle's weight is a guess) may be
+            # in the level, unheld at a small angle; the stretch re-anchors once upright again
+            st[_S_ANCHORED] = False
         if st[_S_ANCHORED]:
             if raw > self.volume_mg:
                 self.volume_mg = raw
-        elif self.calm_blocks >= st[_S_ANCHOR_BLOCKS]:
+        elif self.calm_blocks >= st[_S_ANCHOR_BLOCKS] and st[_S_UP_RUN] >= _SETTLED_BLOCKS:
             self.volume_mg = raw
             st[_S_ANCHORED] = True
         elif lv - st[_S_TARE_LV] > self.volume_mg:
