@@ -7,7 +7,9 @@
 #                                           # written), False otherwise (also in two
 #                                           # halves: f.sample() and f.closed(), below)
 #     f.flow_mg_s, f.volume_mg, f.holding
-#     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown
+#     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown; the
+#                                           # session with age_blocks -1 at any letdown
+#                                           # (confirms milk the 60-mg/s rule started)
 #     f.block                               # the block record the detector reads (Block)
 #
 # Three parts, split where the per-sample work ends:
@@ -45,8 +47,9 @@
 # level, never allowed to fall (milk only accumulates), except when a downward step proves an
 # earlier rise was not milk; after 20 s without a hold (and, after a tilt, 6 blocks upright) it is
 # re-anchored on the settled weight (the offsets absorbed during holds are guesses, and so is a
-# small tilt's correction; the weight once artifacts have passed is not), minus a
-# tare: before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s)
+# small tilt's correction; the weight once artifacts have passed is not), minus a tare: before the
+# first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s, given back after
+# 30 blocks unless a quiet block clear of the last hold or a letdown on either bottle confirms it)
 # there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
 # is the detector's baseline where its evidence began (checked against the tare of that time, kept
 # per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
@@ -135,6 +138,7 @@ _TILT_LV = const(66)  # the level a steady tilt's rebase started from (its undo'
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
 # follows the settled weight no faster
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
+_MILK_CHECK_BLOCKS = const(30)  # ... unless confirmed within this many blocks (module comment)
 _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ROUGH_LONE_X_Q4 = const(80)  # ... but 80/16 x for a block that comes after ...
@@ -436,6 +440,7 @@ class FlowStage:
         st[_S_TILT_STEP_MG] = bf_tilt_err if steady_tilt else -1
         up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
         st[_S_UP_RUN] = st[_S_UP_RUN] + 1 if up else 0
+        self.block.quiet = quiet  # (_accept reads it; the record is filled below)
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
         # (no hold, no press released, no tilt or shaking) for _SETTLED_BLOCKS. A tilt, a
@@ -840,6 +845,7 @@ class FlowStage:
                 # milk flows, found by the detector or not: the tare is the level from before
                 # the flow rose (the window of the flow estimate and then some)
                 self.milk_started(self._hist_back(2 * st[_S_WIN]), 2 * st[_S_WIN])
+                st[_S_MILK_RUN] = -_MILK_CHECK_BLOCKS  # to be checked (below)
             else:
                 # no ejection yet, so no milk: a settled level is the warm-up drift, and the
                 # tare follows it as fast as a drift can go
@@ -851,6 +857,25 @@ class FlowStage:
                     raw = t - d
                 self._set_tare(raw)
                 raw = lv + self._bf_state[_BF_OFFSET_MG] - tilt
+        elif st[_S_MILK_RUN] < 0:
+            # milk this rule started, not yet confirmed: an ejection goes on flowing once the
+            # blocks are quiet, an artifact's flow does not (a tilt's return read as 66-217
+            # mg/s on blocks that were not quiet: from there the warm-up drift counted as
+            # milk, and the session's safety net made it a first letdown, control-402 of seeds
+            # 400 at 80 Hz). Confirmed by a quiet block at the rule's flow, its estimate clear
+            # of the last hold (a step at a hold's end reads as a flow for a few blocks), or by
+            # a letdown (milk_started); else, _MILK_CHECK_BLOCKS later, the tare follows the
+            # drift again
+            if (
+                self.block.quiet
+                and self.calm_blocks >= st[_S_WIN]
+                and self.flow_mg_s >= _MILK_MG_S
+            ):
+                st[_S_MILK_RUN] = 0
+            else:
+                st[_S_MILK_RUN] += 1
+                if st[_S_MILK_RUN] == 0:
+                    self._milk = False
         raw -= self._tare_raw
         if raw < 0:
             raw = 0
@@ -905,7 +930,10 @@ class FlowStage:
         # evidence began. The tare stops following the weight and is set to that baseline:
         # the milk since the onset counts, drift before it does not.
         if self._milk:
+            st[_S_MILK_RUN] = 0  # a letdown confirms milk the flow rule started (below)
             return
+        if age_blocks < 0:
+            return  # (the session's call at the other bottle's letdown: nothing to confirm)
         self._milk = True
         # the baseline differs from the settled level of that time by noise at most: a bigger
         # difference is an artifact in the baseline (a tilt, a hold). The tare followed so far

@@ -522,3 +522,24 @@ def test_an_empty_bottle_keeps_no_volume_from_a_small_tilt_once_upright():
             fs.update(t_ms, w, m)
         seen.append((s, fs.volume_mg))
     assert max(v for _s, v in seen) <= 500, seen
+
+
+def test_a_tilts_return_taken_for_milk_is_given_back_when_no_flow_follows():
+    # no milk: a 15- or 25-degree tilt with the accelerometer fitted (50-73 s, 1.5-s turns)
+    # and a warm-up drift of +2.2 g (time constant 2 min). In the tilt the flow estimate reads
+    # 67-241 mg/s on blocks that are not quiet, and the rule "60 mg/s on 3 blocks is milk"
+    # starts the milk: the tare stopped following the drift, which then counted as milk on
+    # weight that stayed put (0.5-1 g here; the session's safety net made it a first letdown
+    # in control-402 of seeds 400 at 80 Hz). No quiet block goes on at that flow, so the milk
+    # is given back 30 blocks later and the tare follows the drift again
+    seen = []
+    for s in (1, 2, 3, 4, 5, 6):
+        for deg in (15, 25):
+            seed(s)
+            fs = _stage()
+            tilted = _tilted_bottle(400, math.radians(deg), (50, 73), 100.0, 10000, drift_g=2.2)
+            for t_ms, _t, _milk, w, m in tilted:
+                fs.update(t_ms, w, m)
+            seen.append((s, deg, fs._milk, fs.settled_mg))
+    assert not any(x[2] for x in seen), seen
+    assert max(x[3] for x in seen) <= 200, seen
