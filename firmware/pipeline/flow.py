@@ -930,7 +930,7 @@ class FlowStage:
         # evidence began. The tare stops following the weight and is set to that baseline:
         # the milk since the onset counts, drift before it does not.
         if self._milk:
-            st[_S_MILK_RUN] = 0  # a letdown confirms milk the flow rule started (below)
+            st[_S_MILK_RUN] = 0  # a letdown confirms milk the flow rule started (_accept)
             return
         if age_blocks < 0:
             return  # (the session's call at the other bottle's letdown: nothing to confirm)
