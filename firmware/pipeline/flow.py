@@ -7,9 +7,9 @@
 #                                           # written), False otherwise (also in two
 #                                           # halves: f.sample() and f.closed(), below)
 #     f.flow_mg_s, f.volume_mg, f.holding
-#     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown; the
-#                                           # session with age_blocks -1 at any letdown
-#                                           # (confirms milk the 60-mg/s rule started)
+#     f.milk_started(base_mg, age_blocks)   # the detector, at a bottle's first letdown
+#     f.milk_confirmed()                    # the session, at any bottle's letdown (milk the
+#                                           # 60-mg/s rule started is milk)
 #     f.block                               # the block record the detector reads (Block)
 #
 # Three parts, split where the per-sample work ends:
@@ -323,7 +323,8 @@ class FlowStage:
         st[_S_VOL_BASE_MG] = 0  # the volume then
         st[_S_VOL_BLK_MG] = 0  # the milk per block then (flow before an artifact), mg
         self._milk = False  # the first ejection was reported (milk_started) or flow seen
-        st[_S_MILK_RUN] = 0  # accepted blocks in a row with ejection-like flow
+        st[_S_MILK_RUN] = 0  # accepted blocks in a row with ejection-like flow; once that
+        # started the milk, < 0: blocks left in its trial (_accept)
         self._tare_raw = 0  # the weight without milk (drift), raw frame, mg
         self._hist_tare[_POURED] = 0
         self._hist_tare[_LIFT_VOL] = -1
@@ -923,6 +924,12 @@ class FlowStage:
         if v > self.volume_mg:
             self.volume_mg = v
 
+    def milk_confirmed(self):
+        # a letdown on either bottle (the session, at each): the breasts eject together, so
+        # milk the flow rule started on this one is milk (its trial ends: _accept)
+        if self._milk:
+            self._st[_S_MILK_RUN] = 0
+
     def milk_started(self, base_mg, age_blocks):
         st = self._st
         # The detector found the first ejection; `base_mg` is its baseline (the level without
@@ -932,8 +939,6 @@ class FlowStage:
         if self._milk:
             st[_S_MILK_RUN] = 0  # a letdown confirms milk the flow rule started (_accept)
             return
-        if age_blocks < 0:
-            return  # (the session's call at the other bottle's letdown: nothing to confirm)
         self._milk = True
         # the baseline differs from the settled level of that time by noise at most: a bigger
         # difference is an artifact in the baseline (a tilt, a hold). The tare followed so far

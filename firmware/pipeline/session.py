@@ -226,7 +226,7 @@ class Session:
             onset_ms = self.t_start_ms
         self.letdown_onset_ms[ch] = onset_ms
         for f in self.flows:
-            f.milk_started(0, -1)  # confirms milk the flow rule started: both breasts eject
+            f.milk_confirmed()
         self.sink.emit(t_ms, _EV_LETDOWN, ch, self.flows[ch].flow_mg_s)
         self.coach.on_detection(t_ms, _EV_LETDOWN, ch, onset_ms)
 
