@@ -199,6 +199,11 @@ def run(ctx: BenchContext) -> dict:
         )
     )
     print(
+        "   firmware false letdowns by the path that reported them (matched to no onset, late "
+        "finds and no-milk sessions included): %s"
+        % (", ".join("%s %d" % kv for kv in wf["letdowns_false_by_path"].items()) or "none")
+    )
+    print(
         "   firmware wrong cues (true flow): %s per session (%s); tapers while flow >= 0.1 g/s: %d"
         % (
             _fmt(wf["wrong_cues_per_session"]),

@@ -15,7 +15,9 @@ events). It then prints:
 - one row per set with the done-when figures of issue 12, each marked when it misses its line;
 - the totals over the sets: onsets missed and false letdowns (bench.score's matching, the
   F1's own, plus any letdown in a no-milk session), wrong cues and tapers in true flow: counts,
-  not per-set rates, so that a change can be weighed on all the sets at once;
+  not per-set rates, so that a change can be weighed on all the sets at once; and the onsets
+  found and the false letdowns by the path that reported them (rise, floor, resume, ...: the
+  replay's `found`), so that a change is seen in the path it moved;
 - with --baseline, every figure that moved, old -> new.
 
 It ends with one JSON line (per-set figures and the totals), also written to OUT/sets.json:
@@ -82,6 +84,9 @@ TOTALLED = (
     "wrong_cues",
     "taper_false_motion",
 )
+# the letdowns by the path that reported them (the replay's `found`), summed over the sets
+# too: onsets found (matched) and false letdowns, from each set's closing JSON
+BY_PATH = ("letdowns_found_by_path", "letdowns_false_by_path")
 
 
 def lines_missed(f: dict) -> list[str]:
@@ -143,14 +148,37 @@ def set_figures(closing: dict, sessions: list[dict]) -> dict:
     f["wrong_cues"] = sum(int(closing.get("wrong_cues_" + k) or 0) for k in WRONG_KINDS)
     f["sessions"] = len(sessions)
     f.update(count_letdowns(sessions))
+    f["letdowns_found_by_path"] = {
+        path: int(v.get("n") or 0) for path, v in (closing.get("me_latency_by_path") or {}).items()
+    }
+    f["letdowns_false_by_path"] = dict(closing.get("letdowns_false_by_path") or {})
     return f
 
 
 def totals(per_set: dict[str, dict]) -> dict:
     """The counts summed over the sets that ran."""
-    out = {"sets": len(per_set)}
+    out: dict = {"sets": len(per_set)}
     for k in TOTALLED:
         out[k] = sum(int(f.get(k) or 0) for f in per_set.values())
+    for k in BY_PATH:
+        by: dict[str, int] = {}
+        for f in per_set.values():
+            for path, n in (f.get(k) or {}).items():
+                by[path] = by.get(path, 0) + int(n)
+        out[k] = dict(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
+
+
+def _flat(f: dict) -> dict:
+    """A set's (or the totals') figures with each by-path count as a key of its own
+    (`letdowns_false_by_path.floor`), so that a path's count that moved shows by itself."""
+    out = {}
+    for k, v in f.items():
+        if isinstance(v, dict):
+            for path, n in v.items():
+                out["%s.%s" % (k, path)] = n
+        else:
+            out[k] = v
     return out
 
 
@@ -226,6 +254,10 @@ def table(per_set: dict[str, dict], failed: dict[str, str]) -> list[str]:
             t["taper_false_motion"],
         )
     )
+    rows.append(
+        "... by the path that reported them: onsets found %s; false letdowns %s"
+        % tuple(", ".join("%s %d" % kv for kv in t[k].items()) or "none" for k in BY_PATH)
+    )
     return rows
 
 
@@ -235,13 +267,13 @@ def moved(old: dict, new: dict) -> list[str]:
     out = []
     both = [n for n in SETS if n in old.get("sets", {}) and n in new.get("sets", {})]
     for name in both:
-        a = old["sets"][name]
-        b = new["sets"][name]
+        a = _flat(old["sets"][name])
+        b = _flat(new["sets"][name])
         for k in sorted(set(a) | set(b)):
             if a.get(k) != b.get(k):
                 out.append("%-9s %-26s %s -> %s" % (name, k, _fmt(a.get(k)), _fmt(b.get(k))))
-    ta = totals({n: old["sets"][n] for n in both})
-    tb = totals({n: new["sets"][n] for n in both})
+    ta = _flat(totals({n: old["sets"][n] for n in both}))
+    tb = _flat(totals({n: new["sets"][n] for n in both}))
     for k in sorted(set(ta) | set(tb)):
         if ta.get(k) != tb.get(k):
             out.append("%-9s %-26s %s -> %s" % ("totals", k, _fmt(ta.get(k)), _fmt(tb.get(k))))

@@ -45,6 +45,9 @@ Rules (issue 12, point 6):
   followed LATE_FIND_S after (each costs a miss and a false letdown in F1), with
   `me_late_finds_by_path`; `me_onset_error_by_path`, per path the median of the event's
   `onset_t_s` less the true onset over the matched letdowns (positive: the estimate is late).
+- False letdowns by path (a breakdown, not a target): `letdowns_false_by_path`, every letdown
+  matched to no onset (late finds included, and every letdown of a no-milk session), by the
+  path that reported it: which path's precision costs the F1 and the no-milk line.
 - Where: `where` lists every wrong cue (kind as in `wrong_cues_*`, with the phase for a
   missed letdown and the true flow for the others) and every taper in flow (`taper_in_flow`,
   with its bottle), so a figure can be traced to its sessions without rerunning the rules.
@@ -177,6 +180,8 @@ class WearerCard:
         self.late_finds: list[str] = []
         # tapers in flow by taper_cause
         self.taper_causes = dict.fromkeys(TAPER_CAUSES, 0)
+        # each false letdown (matched to no onset; every one in a no-milk session): its path
+        self.false_paths: list[str] = []
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
         self.where.append((name, kind, round(t_s, 1), note))
@@ -189,12 +194,19 @@ class WearerCard:
         self.sessions += 1
         breasts = scn_mod.breasts_from_params(params)
         n_ch = len(truth.onsets_s)
+        found = pred.other.get("found", [])
+        for ch, dets in enumerate(pred.letdowns_s):
+            onsets = truth.onsets_s[ch] if ch < n_ch else []
+            matched = {d for _, d in match(dets, onsets, LETDOWN_WINDOW_S)}
+            paths = found[ch] if ch < len(found) and len(found[ch]) == len(dets) else []
+            for i, d in enumerate(dets):
+                if d not in matched:
+                    self.false_paths.append(paths[i] if paths else "?")
         if truth.phenotype != "no_milk":
             for ch in range(n_ch):
                 dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
                 onsets = truth.onsets_s[ch]
                 det_at = dict(match(dets, onsets, LETDOWN_WINDOW_S))  # onset -> its letdown
-                found = pred.other.get("found", [])
                 # each letdown's path ("?" when the replay's lines did not all say)
                 path_at = {}
                 if ch < len(found) and len(found[ch]) == len(dets):
@@ -323,6 +335,9 @@ class WearerCard:
         out["me_late_finds"] = len(self.late_finds)
         out["me_late_finds_by_path"] = {
             path: len(v) for path, v in _by_path((p, 1) for p in self.late_finds).items()
+        }
+        out["letdowns_false_by_path"] = {
+            path: len(v) for path, v in _by_path((p, 1) for p in self.false_paths).items()
         }
         out["me_onset_error_by_path"] = {
             path: {"n": len(v), "med_s": _median(v)}

@@ -112,6 +112,46 @@ def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
     assert "totals    wrong_cues                 0 -> 3" in out
 
 
+def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_itself(
+    tmp_path, capsys
+):
+    # the closing JSON gives the onsets found by path (me_latency_by_path's n) and the false
+    # letdowns by path; the totals add them over the sets, and a baseline names the path
+    def closing(false_floor):
+        paths = {"rise": {"n": 20}, "floor": {"n": 3}}
+        return dict(
+            _GOOD,
+            me_latency_by_path=paths,
+            letdowns_false_by_path={"floor": false_floor, "milk": 1},
+        )
+
+    first = tmp_path / "a"
+    sets.main(
+        ["--sets", "fixed,100", "--out", str(first)],
+        runner=_runner({"fixed": closing(2), "100": closing(1)}),
+    )
+    out = capsys.readouterr().out
+    saved = json.loads((first / "sets.json").read_text())
+    assert saved["totals"]["letdowns_found_by_path"] == {"rise": 40, "floor": 6}
+    assert saved["totals"]["letdowns_false_by_path"] == {"floor": 3, "milk": 2}
+    assert "onsets found rise 40, floor 6; false letdowns floor 3, milk 2" in out
+    sets.main(
+        [
+            "--sets",
+            "fixed,100",
+            "--out",
+            str(tmp_path / "b"),
+            "--baseline",
+            str(first / "sets.json"),
+        ],
+        runner=_runner({"fixed": closing(0), "100": closing(1)}),
+    )
+    out = capsys.readouterr().out
+    assert "fixed     letdowns_false_by_path.floor 2 -> 0" in out
+    assert "totals    letdowns_false_by_path.floor 3 -> 1" in out
+    assert "letdowns_false_by_path.milk" not in out  # unchanged: not listed
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [

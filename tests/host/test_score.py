@@ -460,3 +460,31 @@ def test_wearer_card_counts_late_finds_and_the_onset_estimates_error_by_path():
     assert f["me_late_finds"] == 1
     assert f["me_late_finds_by_path"] == {"floor": 1}
     assert f["me_onset_error_by_path"] == {"rise": {"n": 1, "med_s": 3.0}}
+
+
+def test_wearer_card_counts_false_letdowns_by_the_path_that_reported_them():
+    # a milk session: one onset found by the CUSUM, a floor-path letdown 25 s after a second
+    # onset (a late find: false too), and a walk-path letdown with no onset near; a no-milk
+    # session: its slow-path letdown is false whatever; a replay whose lines did not all say
+    # how they were found counts its false letdowns as "?"
+    from bench.wearer import WearerCard
+
+    ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.3, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    o1, o2 = (round(Ejection(*e).onset_10pct_s, 2) for e in ejections)
+    line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "%s"}'
+    card = WearerCard()
+    milk = "\n".join(
+        [line % (o1 + 8.0, "rise"), line % (o2 + 25.0, "floor"), line % (700.0, "walk")]
+    )
+    card.add(
+        Truth("few", [[o1, o2]], [[]], [30.0], 30.0, []),
+        params,
+        score.parse_replay(milk, n_channels=1),
+        "few-903",
+    )
+    none = Truth("no_milk", [[]], [[]], [0.0], 0.0, [])
+    card.add(none, {}, score.parse_replay(line % (200.0, "slow"), n_channels=1), "control-903")
+    unsaid = score.Prediction([[50.0]], [[]], 0.0)  # no `found` at all
+    card.add(none, {}, unsaid, "control-904")
+    assert card.figures()["letdowns_false_by_path"] == {"?": 1, "floor": 1, "slow": 1, "walk": 1}
