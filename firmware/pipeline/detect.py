@@ -582,7 +582,8 @@ class Detector:
         # set by the session from the coach's phase: True while the wearer pumps hands-free
         # (before the coach asks for stimulation, and after a letdown until it asks for
         # massage); a lone bottle's crossing then needs no confirmation block (it guards
-        # against the first stroke of a hand)
+        # against the first stroke of a hand), unless that bottle's flow has tapered since
+        # its last high-flow period (_letdown: she may massage then unasked)
         self.hands_free = False
 
     # -- per sample ------------------------------------------------------------------------
@@ -1263,7 +1264,17 @@ class Detector:
             if not self._above_low(ch, v, end, n, sd):
                 return 0
             if self._rising(ch) and not self._stopped(ch, sd):
-                if need == thresh and not self.hands_free:
+                # hands on, or hands free once this bottle's flow has tapered (until its next
+                # high-flow period): a wearer may massage on her own once the flow slows,
+                # before the coach asks (a hand presses when it likes: the bench's start 3-30 s
+                # after the true taper), and a stroke's first rise looks like an onset
+                if need == thresh and (
+                    not self.hands_free
+                    or (
+                        int(ptr8(self._in_high)[ch]) == 0  # noqa: F821
+                        and int(ptr32(self.tapers)[ch]) > 0  # noqa: F821
+                    )
+                ):
                     conf[ch] = 1
                     cs[cb + _C_CONFIRM_V] = v
                     return 0

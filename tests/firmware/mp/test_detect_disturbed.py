@@ -710,6 +710,48 @@ def test_an_ejection_under_small_massage_strokes_is_still_found():
                 assert [t for t in _letdowns(events) if 128 <= t <= 152], (stroke_s, peak_g, s)
 
 
+def test_strokes_a_wearer_starts_unasked_after_the_taper_are_guarded_though_hands_free():
+    # the coach still says hands free (it asks for massage only after its own wait), but the
+    # flow has tapered and she massages on her own: the bench's strokes (1-2 g every 4-6 s,
+    # ramped in over 2 s) from 200 s on a bottle at 5 Hz whose one ejection (0.4 g/s, decaying
+    # over 80 s) tapered at ~160 s. A stroke's first rise crosses like an onset; once the
+    # bottle has tapered, a lone crossing waits its confirming block hands free too. The code
+    # before gave 29 letdowns in these 80 bottles; 11 now. The ejection's own letdown stays
+    n = 0
+    for s in range(1, 21):
+        for peak_g, stroke_s in ((1.0, 4.0), (1.5, 4.0), (1.5, 6.0), (2.0, 5.0)):
+            seed(s)
+            events = session(
+                [[(30.0, 10.0, 0.4, 80.0)]],
+                240,
+                rate_hz=5,
+                strokes=(200.0, 238.0, peak_g, stroke_s),
+                hands_free=True,
+                sigma_g=0.3,
+            )[0]
+            lds = _letdowns(events)
+            assert [t for t in lds if 30 <= t <= 50], (s, peak_g, stroke_s, events)
+            n += len([t for t in lds if t > 190])
+    assert n <= 16, n
+
+
+def test_an_ejection_after_the_taper_is_found_as_soon_hands_free():
+    # the confirming block after a taper costs a real onset one block at most: a second
+    # ejection (0.3 g/s, 12-s rise) at 200 s, hands free, no strokes, found within 20 s on
+    # every bottle, and at most a block later than with the coach's hands on (which always
+    # waits)
+    for s in range(1, 9):
+        t = []
+        for free in (True, False):
+            seed(s)
+            events = session(
+                [[(30.0, 10.0, 0.4, 40.0), (200.0, 12.0, 0.3, 40.0)]], 260, hands_free=free
+            )[0]
+            t.append([x for x in _letdowns(events) if 195 <= x <= 222])
+        assert len(t[0]) == 1 and len(t[1]) == 1, (s, t)
+        assert t[0][0] <= t[1][0], (s, t)
+
+
 def _two_hands_on_bottle_2(channels, s):
     # massage strokes (6 g, every 4 s) and held compressions (4 g, held 5 s) on bottle 2 from
     # 135 s to 200 s: two hands, no pause between them, so its weight is never good there
