@@ -104,6 +104,15 @@ def _by_path(items) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -len(kv[1])))
 
 
+def _per_letdown(pred, key: str, ch: int, dets: list) -> dict:
+    """What the replay said of each letdown of bottle ch (pred.other[key]: "found" its path,
+    "onset" its estimated onset), by the letdown's time; {} when its lines did not all say."""
+    said = pred.other.get(key, [])
+    if ch < len(said) and len(said[ch]) == len(dets):
+        return dict(zip(dets, said[ch]))
+    return {}
+
+
 def _ejection_at(breast, onset_s: float):
     """The ejection whose onset is onset_s (the truth's, rounded), or None."""
     for e in breast.ejections:
@@ -194,27 +203,25 @@ class WearerCard:
         self.sessions += 1
         breasts = scn_mod.breasts_from_params(params)
         n_ch = len(truth.onsets_s)
-        found = pred.other.get("found", [])
-        for ch, dets in enumerate(pred.letdowns_s):
+        # per bottle: onset -> its letdown, and each letdown's path; the letdowns matched to
+        # no onset are false (in a no-milk session, every one)
+        det_at_ch, path_at_ch = [], []
+        for ch in range(max(n_ch, len(pred.letdowns_s))):
+            dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
             onsets = truth.onsets_s[ch] if ch < n_ch else []
-            matched = {d for _, d in match(dets, onsets, LETDOWN_WINDOW_S)}
-            paths = found[ch] if ch < len(found) and len(found[ch]) == len(dets) else []
-            for i, d in enumerate(dets):
-                if d not in matched:
-                    self.false_paths.append(paths[i] if paths else "?")
+            det_at = dict(match(dets, onsets, LETDOWN_WINDOW_S))
+            path_at = _per_letdown(pred, "found", ch, dets)
+            matched = set(det_at.values())
+            self.false_paths += [path_at.get(d, "?") for d in dets if d not in matched]
+            det_at_ch.append(det_at)
+            path_at_ch.append(path_at)
         if truth.phenotype != "no_milk":
             for ch in range(n_ch):
                 dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
                 onsets = truth.onsets_s[ch]
-                det_at = dict(match(dets, onsets, LETDOWN_WINDOW_S))  # onset -> its letdown
-                # each letdown's path ("?" when the replay's lines did not all say)
-                path_at = {}
-                if ch < len(found) and len(found[ch]) == len(dets):
-                    path_at = dict(zip(dets, found[ch]))
-                onset_at = {}
-                est = pred.other.get("onset", [])
-                if ch < len(est) and len(est[ch]) == len(dets):
-                    onset_at = dict(zip(dets, est[ch]))
+                det_at = det_at_ch[ch]  # onset -> its letdown
+                path_at = path_at_ch[ch]
+                onset_at = _per_letdown(pred, "onset", ch, dets)
                 spare = sorted(set(dets) - set(det_at.values()))  # letdowns matched to none
                 for t in onsets:
                     at = disturbance_at(truth, ch, t)
