@@ -1881,6 +1881,20 @@ class Detector:
                 bl = x
                 hl = r0 + hi
             i += 1
+        # milk never leaves, further back too: the highest floor still in the ring beyond
+        # both windows (ages _FL_D + _FL_B + 1 .. m - 1) counts as well (below). A dip longer
+        # than the window before (a slow lean, a ripple's beat) and its return gained no
+        # milk. Only the ring's: two stroke trains out of step lift the floor without a
+        # pause, and a memory kept for the whole stretch held that lifted floor against the
+        # next ejections (round 39: 10 onsets lost on the twelve sets)
+        j = _FL_D + _FL_B + 1
+        while j < m:
+            x = (fu[b + ((pos - j) & R)] << sx) >> sx
+            if x > hd:
+                hd = x
+            if x > hl:
+                hl = x
+            j += 1
         rise = f0 - fd
         flow = rise * 1000 // (_FL_D * int(blk.ms))  # the floor's flow, mg/s
         # the flow that carries the next block's floors forward, from the floors as they are
