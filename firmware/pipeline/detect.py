@@ -1264,16 +1264,25 @@ class Detector:
             if not self._above_low(ch, v, end, n, sd):
                 return 0
             if self._rising(ch) and not self._stopped(ch, sd):
-                # hands on, or hands free once this bottle's flow has tapered (until its next
-                # high-flow period): a wearer may massage on her own once the flow slows,
-                # before the coach asks (a hand presses when it likes: the bench's start 3-30 s
-                # after the true taper), and a stroke's first rise looks like an onset
+                # hands on; or hands free unless this is the bottle's first letdown or its
+                # flow is high and not slowing: a wearer may massage on her own once the
+                # flow slows, before the coach asks (a hand presses when it likes: the bench's
+                # start 3-30 s after the true taper), and a stroke's first rise looks like an
+                # onset. Slowing: after a taper (until the next high-flow period), in a
+                # high-flow period whose flow has begun to fall under the taper threshold
+                # (the taper comes 6 blocks later), or with no high-flow period at all since
+                # a letdown (a weak ejection never reaches one)
+                ih = int(ptr8(self._in_high)[ch])  # noqa: F821
                 if need == thresh and (
                     not self.hands_free
                     or (
-                        int(ptr8(self._in_high)[ch]) == 0  # noqa: F821
-                        and int(ptr32(self.tapers)[ch]) > 0  # noqa: F821
+                        ih == 0
+                        and (
+                            int(ptr32(self.tapers)[ch]) > 0  # noqa: F821
+                            or int(ptr8(self.found_by)[ch]) != 0  # noqa: F821
+                        )
                     )
+                    or (ih != 0 and int(cs[cb + _C_LOW_RUN]) > 0)
                 ):
                     conf[ch] = 1
                     cs[cb + _C_CONFIRM_V] = v
