@@ -852,6 +852,11 @@ class FlowStage:
                 # tare follows it as fast as a drift can go
                 d = st[_S_DRIFT_BLK_MG]
                 t = self._tare_raw
+                if st[_S_UNDO_K] >= 0 and not st[_S_TILT_UNDO] and st[_S_UNDO_MG] < 0:
+                    # the weight fell during a hold and a rebase took the fall as an offset,
+                    # which goes back if the weight returns (a tilt with no accelerometer, a
+                    # lean): no drift, so the tare follows the level from before the fall
+                    raw -= st[_S_UNDO_MG]
                 if raw > t + d:
                     raw = t + d
                 elif raw < t - d:

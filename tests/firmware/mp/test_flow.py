@@ -524,6 +524,32 @@ def test_an_empty_bottle_keeps_no_volume_from_a_small_tilt_once_upright():
     assert max(v for _s, v in seen) <= 500, seen
 
 
+def test_an_empty_bottle_keeps_no_volume_from_a_tilt_with_no_accelerometer():
+    # no milk, no accelerometer: a 25- or 35-degree tilt of a 100- or 150-g bottle for 40 s
+    # (50-90 s). The reading falls by (bottle) x (1 - cos), the stage holds, and after
+    # flow_rebase_s takes the fall as an offset, undone when the weight comes back. Before
+    # the first milk the tare follows the settled weight (warm-up drift, 40 mg/s at most),
+    # and it followed the fallen level for the rest of the tilt: upright again, the weight
+    # stood that far above it, and the volume read it as milk for tens of seconds (1.0-1.25 g
+    # here, until the tare caught up; with both
+    # bottles, the session's safety net made it a first letdown in control-902 of seeds 900
+    # at 80 Hz). While a fall's offset may still be undone the tare follows the level from
+    # before it
+    seen = []
+    for s in (1, 2, 3):
+        for deg in (25, 35):
+            for bottle_g in (100.0, 150.0):
+                seed(s)
+                fs = _stage()
+                tilted = _tilted_bottle(160, math.radians(deg), (50, 90), bottle_g, 10000)
+                worst = 0
+                for t_ms, t, _milk, w, _m in tilted:
+                    if fs.update(t_ms, w, None) and t >= 90:
+                        worst = max(worst, fs.volume_mg, fs.settled_mg)
+                seen.append((s, deg, bottle_g, worst))
+    assert max(x[3] for x in seen) <= 300, seen
+
+
 def test_a_tilts_return_taken_for_milk_is_given_back_when_no_flow_follows():
     # no milk: a 15- or 25-degree tilt with the accelerometer fitted (50-73 s, 1.5-s turns)
     # and a warm-up drift of +2.2 g (time constant 2 min). In the tilt the flow estimate reads
