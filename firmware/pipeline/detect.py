@@ -1268,21 +1268,17 @@ class Detector:
                 # flow is high and not slowing: a wearer may massage on her own once the
                 # flow slows, before the coach asks (a hand presses when it likes: the bench's
                 # start 3-30 s after the true taper), and a stroke's first rise looks like an
-                # onset. Slowing: after a taper (until the next high-flow period), in a
-                # high-flow period whose flow has begun to fall under the taper threshold
-                # (the taper comes 6 blocks later), or with no high-flow period at all since
-                # a letdown (a weak ejection never reaches one)
-                ih = int(ptr8(self._in_high)[ch])  # noqa: F821
+                # onset. Slowing: the taper's low run under way (a high-flow period whose
+                # flow has begun to fall under the taper threshold: the taper comes 6 blocks
+                # later), or done (the run stays at the taper until the next period), or no
+                # high-flow period at all since a letdown (a weak ejection never makes one)
                 if need == thresh and (
                     not self.hands_free
                     or (
-                        ih == 0
-                        and (
-                            int(ptr32(self.tapers)[ch]) > 0  # noqa: F821
-                            or int(ptr8(self.found_by)[ch]) != 0  # noqa: F821
-                        )
+                        int(ptr8(self._in_high)[ch]) == 0  # noqa: F821
+                        and int(ptr8(self.found_by)[ch]) != 0  # noqa: F821
                     )
-                    or (ih != 0 and int(cs[cb + _C_LOW_RUN]) > 0)
+                    or int(cs[cb + _C_LOW_RUN]) > 0
                 ):
                     conf[ch] = 1
                     cs[cb + _C_CONFIRM_V] = v
