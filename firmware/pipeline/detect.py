@@ -2040,8 +2040,7 @@ class Detector:
         self.found_by[ch] = _FOUND_MILK
         self._fire(t_ms, ch)
 
-    @micropython.viper
-    def _above_low(self, ch: int, v: int, end: int, n: int, sd: int) -> bool:
+    def _above_low(self, ch, v, end, n, sd):
         # At a crossing: milk lifts the weight above the lowest block of the baseline too.
         # Massage strokes too small to unsettle the weight only ever add to it; when they
         # stop it drops back to their troughs, where a line through the strokes leaves
@@ -2049,20 +2048,21 @@ class Detector:
         # And above every block before the evidence in this run of good blocks by one sd:
         # milk never leaves, so a weight that dipped slowly (a lean without an accelerometer:
         # 145 g x (1 - cos 7 deg) = 1.1 g) and comes back has gained none, though the line
-        # through the dip's blocks falls behind it
-        sx = int(WORD_SX)
-        ring = ptr32(self._ring)  # noqa: F821
-        cs = ptr32(self._cs)  # noqa: F821
+        # through the dip's blocks falls behind it. Bytecode, not viper: it runs only at a
+        # crossing, and a viper function's machine code takes heap (round 39: the app run's
+        # 64-KB budget)
+        ring = self._ring
+        cs = self._cs
         rb = ch * _RING
-        pos = int(cs[ch * _C_SLOTS + _C_POS])
+        pos = cs[ch * _C_SLOTS + _C_POS]
         lo = v
         hi = v - 2 * sd - 1  # (no block before: passes)
-        m = int(cs[ch * _C_SLOTS + _C_GOOD]) - end  # (the baseline's n blocks at least)
+        m = cs[ch * _C_SLOTS + _C_GOOD] - end  # (the baseline's n blocks at least)
         if m < n:
             m = n
         j = 0
         while j < m:
-            x = (ring[rb + ((pos - end - j) & (_RING - 1))] << sx) >> sx
+            x = ring[rb + ((pos - end - j) & (_RING - 1))]
             if j < n and x < lo:
                 lo = x
             if x > hi:
