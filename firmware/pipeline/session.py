@@ -287,6 +287,13 @@ class Session:
         if onset_ms < self._t_empty_ms:  # not before the bottles were last seen empty
             onset_ms = self._t_empty_ms
         self.detector.found(t_ms, ch)
+        # the milk has started on that bottle, as at the detector's own first letdown: its
+        # tare stops following the weight as drift (it went on, and took up to 5 g of the
+        # first ejection's milk as drift: low_volume-1204 of seeds 1200, found by the net
+        # after a walk, read 11.5 mL for 16.3). The level without the milk: the level less
+        # the settled milk, now (the tare, within 3 noise units; milk_started)
+        f = self.flows[ch]
+        f.milk_started(f.level_mg - f.settled_mg, 0)
         self._letdown(t_ms, ch, onset_ms)
 
     @micropython.native
