@@ -2049,8 +2049,9 @@ class Detector:
         # milk never leaves, so a weight that dipped slowly (a lean without an accelerometer:
         # 145 g x (1 - cos 7 deg) = 1.1 g) and comes back has gained none, though the line
         # through the dip's blocks falls behind it. Bytecode, not viper: it runs only at a
-        # crossing, and a viper function's machine code takes heap (round 39: the app run's
-        # 64-KB budget)
+        # crossing, and as bytecode it made the room the ROMFS app run needed to stay in its
+        # 64-KB budget with round 39's safety-net fix (a few hundred bytes; that run fails or
+        # not with the image's size and its allocations together: bench device_cost)
         ring = self._ring
         cs = self._cs
         rb = ch * _RING
