@@ -35,6 +35,13 @@ def _replayed_volume_ml(tmp_path: Path, scn: sc.Scenario) -> float:
     return _replayed(tmp_path, scn)[-1]["volume_ml"]
 
 
+def _assert_no_milk_seen(tmp_path: Path, scn: sc.Scenario) -> None:
+    """A no-milk session: no letdown or taper reported, and at most 0.5 mL in the bottles."""
+    events = _replayed(tmp_path, scn)
+    assert [e for e in events if e["event"] in ("letdown", "taper")] == []
+    assert events[-1]["volume_ml"] <= 0.5, events[-1]
+
+
 def test_milk_flowing_through_a_walk_and_a_tilt_just_before_the_end_is_counted(tmp_path):
     # continuous-402 of the held-out set 400 (5 Hz, one bottle, no accelerometer): milk flows
     # at ~0.3 g/s through a 52-s walk and a 39-degree tilt that ends 24 s before the session
@@ -142,10 +149,7 @@ def test_a_tilt_s_return_taken_for_milk_gives_no_letdown_in_a_bottle_with_none(t
     # that stayed put, and at 425 s the session's safety net made 2.5 mL of it a first letdown
     # (a taper followed). The rule's milk is now given back when no quiet block goes on at
     # that flow within 30 blocks and no letdown confirms it.
-    scn = sc.generate(402, "control", rate_hz=80)
-    events = _replayed(tmp_path, scn)
-    assert [e for e in events if e["event"] in ("letdown", "taper")] == []
-    assert events[-1]["volume_ml"] <= 0.5, events[-1]
+    _assert_no_milk_seen(tmp_path, sc.generate(402, "control", rate_hz=80))
 
 
 def test_milk_the_flow_rule_found_is_kept_when_the_other_bottle_s_letdown_confirms_it(tmp_path):
@@ -169,10 +173,7 @@ def test_a_tilt_with_no_accelerometer_before_any_milk_gives_no_letdown(tmp_path)
     # again the offset went back, the weight stood above the tare, and the two bottles'
     # volumes passed the session's 2-mL net: a first letdown at 445.5 s. While a fall's offset
     # may still be undone the tare now follows the level from before it.
-    scn = sc.generate(902, "control")
-    events = _replayed(tmp_path, scn)
-    assert [e for e in events if e["event"] in ("letdown", "taper")] == []
-    assert events[-1]["volume_ml"] <= 0.5, events[-1]
+    _assert_no_milk_seen(tmp_path, sc.generate(902, "control"))
 
 
 def test_the_first_letdown_the_net_finds_starts_the_milk(tmp_path):
