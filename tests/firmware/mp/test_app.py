@@ -58,3 +58,54 @@ def test_a_corrupt_or_missing_board_file_is_a_clear_message():
     assert "not valid JSON" in corrupt and "boards/" in corrupt, corrupt
     assert absent.startswith("no " + missing) and "make deploy" in absent, absent
     assert "JSON object" in not_object, not_object
+
+
+class _TwoBottles:
+    """The sampler API app.App reads: two bottles at 10 Hz, no sample ever comes."""
+
+    channels = 2
+    has_accel = False
+
+    def start(self):
+        pass
+
+    def wait(self, max_wait_ms):
+        return -1
+
+
+class _Motor:
+    def on(self, pct):
+        pass
+
+    def off(self):
+        pass
+
+
+class _QuietHW:
+    motor = _Motor()
+    button = None
+
+
+def test_a_session_that_cannot_be_built_leaves_its_log_closed_with_a_summary():
+    # the log is opened before the session is built (its garbage is collected first); a
+    # session that then cannot be built (here a setting that slipped past validation; on a
+    # board, no heap left) closes the file it opened, summary and all, and says why
+    import flashdev
+    from device import logstore
+
+    fs = flashdev.mount_image(tmpdir() + "/flash_nosession.img", 256 * 1024, "/flash")
+    try:
+        store = logstore.LogStore("/flash/sessions")
+        a = app.App(_QuietHW(), {"hand_express_stop_s": "x"}, store, _TwoBottles, None,
+                    console=lambda line: None)  # fmt: skip
+        raised = None
+        try:
+            a.run_session({"board": "sim", "period_us": 100000})
+        except ValueError as e:
+            raised = e
+        assert raised is not None
+        assert store.f is None  # not left open
+        sessions = store.sessions()
+        assert len(sessions) == 1 and sessions[0][1] > 0, sessions
+    finally:
+        flashdev.unmount(fs)
