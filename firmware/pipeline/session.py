@@ -40,6 +40,7 @@ _END_OTHER = const(0)
 _END_DONE = const(1)
 _PH_STIMULATION = const(1)
 _PH_EXPRESSING = const(2)
+_PH_HAND_EXPRESSION = const(4)
 
 _COACH_EVERY_MS = const(1000)  # the coach's clock: its steps are seconds to minutes long, a
 # detection drains it at once, and a cue a second later is not felt (at 10 Hz every 100 ms was
@@ -333,6 +334,13 @@ class Session:
                 f = _COACH_STRONG_MG_S
         else:
             self._t_blind_ms = -1
+        # in hand expression the next step is `done`, which ends the session: it waits
+        # while a stage holds, however long, and until each flow estimate is clear of it
+        if c.phase == _PH_HAND_EXPRESSION and f < _COACH_STRONG_MG_S:
+            if self._flow0.calm_blocks < _NET_CALM_BLOCKS or (
+                fl is not None and fl.calm_blocks < _NET_CALM_BLOCKS
+            ):
+                f = _COACH_STRONG_MG_S
         cue = c.tick(t_ms, v, f)
         # the detector's lone-bottle confirmation guards against a hand's first stroke; the
         # coach knows when hands are off the bottles: pumping before it asks for stimulation,
