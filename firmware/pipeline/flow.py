@@ -152,6 +152,10 @@ _CREDIT_BLOCKS = const(30)  # milk credited during an artifact: at most this man
 _CREDIT_MIN_MG_S = const(60)  # ... and only a flow this high, found in a quiet stretch
 _SETTLED_UP_MG = const(1000)  # weight that stayed this far (+ 4 noise) above the volume
 _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as settled milk
+_APART_MG = const(2000)  # the two chains this far apart (+ 4 noise) ...
+_APART_BLOCKS = const(4)  # ... for this many blocks in a row: no reading
+_FRESH_BLOCKS = const(3)  # after a hold longer than the flow's window: estimates that keep
+# the flow from before it (a slope through 2-3 blocks of a lagging envelope is no flow)
 # BlockFilter's ref_mg and offset_mg: slots _REF_MG and _OFFSET_MG of its state array, read
 # and written here without the property's call (once a block, several times)
 _BF_REF_MG = const(6)
@@ -238,7 +242,9 @@ _S_ROUGH_FLOOR = const(42)
 _S_ROUGH_BLOCKS = const(43)
 _S_ROUGH_HANG = const(44)
 _S_ROUGH_UNDER = const(45)  # blocks in a row under 2.5 x the usual roughness (capped)
-_S_SLOTS = const(46)
+_S_APART_N = const(46)  # blocks in a row whose two chains (median, linear) read apart
+_S_FRESH = const(47)  # estimates left that keep the flow from before a long hold
+_S_SLOTS = const(48)
 
 
 class FlowStage:
@@ -338,6 +344,8 @@ class FlowStage:
         self.settled_now = False  # settled_mg was updated by the latest block
         st[_S_STILL_N] = 0  # quiet, accepted, settled blocks in a row
         st[_S_UP_N] = 0  # quiet, accepted blocks in a row
+        st[_S_APART_N] = 0
+        st[_S_FRESH] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
         st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
@@ -382,6 +390,19 @@ class FlowStage:
         rough = self._rough_check(dist or moved)
         if rough:
             dist = 1
+        # the median chain and the linear one apart for blocks on end: a swing sampled at
+        # the same few phases every step (a walk at 5 Hz with no accelerometer: the median
+        # read +8.5 g for 40 s while the mean read the weight, control-803 of seeds 800) is
+        # steady and smooth, so neither roughness nor spread shows it; the block is no reading
+        d = bf.lin_mg - v
+        if d < 0:
+            d = -d
+        if d > _APART_MG + 4 * self.noise_mg:
+            st[_S_APART_N] += 1
+            if st[_S_APART_N] >= _APART_BLOCKS:
+                dist = 1
+        else:
+            st[_S_APART_N] = 0
         # quiet: the bins spread no more than usual (no walking or knock the filter could
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
@@ -634,6 +655,8 @@ class FlowStage:
             st[_S_SPREAD_FLOOR_MG] += (spread - st[_S_SPREAD_FLOOR_MG]) >> 4
             self.holding = False
             st[_S_CAND_N] = 0
+            if dt > st[_S_WIN]:
+                st[_S_FRESH] = _FRESH_BLOCKS  # (_estimate)
             self._accept(k, v)
             self.calm_blocks += 1
             return
@@ -1034,19 +1057,30 @@ class FlowStage:
         win = int(self._st[_S_WIN])
         rv = ptr32(self._ring_v)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
-        s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
-        if s == no_slope:
-            self.level_mg = (rv[k % n] << sx) >> sx
-            return
-        if s > _CLAMP_SLOPE_MG_S:
-            s = _CLAMP_SLOPE_MG_S
-        elif s < -_CLAMP_SLOPE_MG_S:
-            s = -_CLAMP_SLOPE_MG_S
-        f = int(
-            theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, self._st[_S_FAST], bms)
-        )
-        self.fast_mg_s = s if f == no_slope else f
-        self.flow_mg_s = s
+        fresh = int(self._st[_S_FRESH])
+        if fresh > 0:
+            # the first blocks after a hold longer than the window: the flow from before it
+            # stands (its slope would come from 2-3 blocks of a lagging envelope: -464, -232,
+            # -78, 0, 0, 0 mg/s after a 60-s walk at a true 0.37 g/s, and a taper, many-002
+            # of the fixed set once the walk's biased median was held)
+            self._st[_S_FRESH] = fresh - 1
+            s = int(self.flow_mg_s)
+        else:
+            s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
+            if s == no_slope:
+                self.level_mg = (rv[k % n] << sx) >> sx
+                return
+            if s > _CLAMP_SLOPE_MG_S:
+                s = _CLAMP_SLOPE_MG_S
+            elif s < -_CLAMP_SLOPE_MG_S:
+                s = -_CLAMP_SLOPE_MG_S
+            f = int(
+                theil_sen_slope(
+                    self._ring_k, self._ring_v, self._pairs, n, k, self._st[_S_FAST], bms
+                )
+            )
+            self.fast_mg_s = s if f == no_slope else f
+            self.flow_mg_s = s
         # level at block k: median of v_i + s * (k - k_i)
         rk = ptr32(self._ring_k)  # noqa: F821
         pp = ptr32(self._pairs)  # noqa: F821
