@@ -740,10 +740,12 @@ class FlowStage:
     def _rebase(self, k, v, pred, tol):
         st = self._st
         # The weight settled at a level the milk cannot explain. Downwards after the bottle
-        # was lifted off: milk poured out (_pour), believe the weight. Downwards, and no lower
-        # than the level a minute ago: the earlier rise was an artifact (a slow press), so
-        # believe the weight. Otherwise (the bottle off the scale too: its milk is still in
-        # it) credit the prediction and absorb the rest.
+        # was lifted off: milk poured out (_pour), believe the weight. Downwards, no lower
+        # than the level a minute ago and not below weight that had settled (milk never
+        # leaves: a fall under it is a tilt with no accelerometer, continuous-301 of seeds
+        # 300): the earlier rise was an artifact (a slow press), so believe the weight.
+        # Otherwise (the bottle off the scale too: its milk is still in it) credit the
+        # prediction and absorb the rest (an offset, undone when the weight comes back).
         oldest = self._hist_oldest()
         off = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG  # lifted off
         if (
@@ -753,7 +755,12 @@ class FlowStage:
             and self._pour(pred - v, v - st[_S_TARE_LV])
         ):
             target = v
-        elif v < pred - tol and v >= oldest - tol and not off:
+        elif (
+            v < pred - tol
+            and v >= oldest - tol
+            and not off
+            and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw >= self.settled_mg - tol
+        ):
             target = v if v > oldest else oldest
             vol = target - st[_S_TARE_LV]
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
