@@ -126,6 +126,7 @@ _TURN_Q10 = const(40)  # a block whose tilt cosine (x1024) changes more than thi
 # steady tilt's jitter is a few units)
 _ENV_SKIP = const(1 << 29)  # a lower-envelope slot left out (a turning block)
 _UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 min at 1 s)
+_UNDO_FRESH_BLOCKS = const(60)  # ... and past this many, only on weight not being let go
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
@@ -629,6 +630,7 @@ class FlowStage:
             and st[_S_UNDO_K] >= 0
             and k - st[_S_UNDO_K] <= _UNDO_MAX_BLOCKS  # (as the held blocks' undo below)
             and not st[_S_TILT_UNDO]
+            and (k - st[_S_UNDO_K] <= _UNDO_FRESH_BLOCKS or self.unsettled == 0)
         ):
             # a fall taken as an offset (a tilt with no accelerometer, a lift): the block
             # itself back in the frame before it ends it, while the lower envelope (v) still
@@ -675,9 +677,16 @@ class FlowStage:
         if st[_S_UNDO_K] >= 0 and k - st[_S_UNDO_K] > _UNDO_MAX_BLOCKS:
             st[_S_UNDO_K] = -1
             st[_S_TILT_UNDO] = False
-        if st[_S_UNDO_K] >= 0 and not st[_S_TILT_UNDO]:
+        if (
+            st[_S_UNDO_K] >= 0
+            and not st[_S_TILT_UNDO]
+            and (k - st[_S_UNDO_K] <= _UNDO_FRESH_BLOCKS or self.unsettled == 0)
+        ):
             # back in the frame before the last rebase: the artifact it absorbed is over (a
-            # tilt's own rebase is undone above, once upright)
+            # tilt's own rebase is undone above, once upright). Over a minute on, not while
+            # presses are let go: a press lifts the weight as much as the way back would
+            # (many-1502 of seeds 1500: a tilt's offset, kept upright, undone 290 s later
+            # under two hands, +8 g of milk)
             v0 = v + st[_S_UNDO_MG]
             if -tol <= v0 - pred <= tol + slack:
                 self._undo(k, v0, False)
