@@ -756,7 +756,8 @@ class FlowStage:
         # Otherwise (the bottle off the scale too: its milk is still in it) credit the
         # prediction and absorb the rest (an offset, undone when the weight comes back).
         oldest = self._hist_oldest()
-        off = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG  # lifted off
+        w = v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw  # the weight less the tare
+        off = w < -_LIFTED_MG  # lifted off
         if (
             v < pred - tol
             and self._hist_tare[_LIFT_VOL] >= 0
@@ -764,12 +765,7 @@ class FlowStage:
             and self._pour(pred - v, v - st[_S_TARE_LV])
         ):
             target = v
-        elif (
-            v < pred - tol
-            and v >= oldest - tol
-            and not off
-            and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw >= self.settled_mg - tol
-        ):
+        elif v < pred - tol and v >= oldest - tol and not off and w >= self.settled_mg - tol:
             target = v if v > oldest else oldest
             vol = target - st[_S_TARE_LV]
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)

@@ -58,6 +58,7 @@ _NET_EMPTY_MG = const(500)  # settled milk below this: the bottles are still emp
 _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
 _NET_CALM_BLOCKS = const(8)
+_DONE_CALM_BLOCKS = const(8)  # in hand expression `done` waits for this many calm blocks
 _MOTION_EVERY_MS = const(40)
 _COACH_STRONG_MG_S = const(120)  # coach.py's _MASSAGE_MAX_MG_S: its steps wait at this flow
 _BLIND_MAX_MS = const(30000)  # the longest a hold makes the coach's next step wait
@@ -280,8 +281,8 @@ class Session:
         ch = 0
         if self.n_channels == 2 and self.channel_volume_mg(1) > self.channel_volume_mg(0):
             ch = 1
-        f = flow_mg_s if flow_mg_s > 50 else 50
-        back_ms = 2 * (volume_mg - self._v0_mg) // f * 1000  # <= 2 * 2e6 / 50 * 1000: int
+        rate = flow_mg_s if flow_mg_s > 50 else 50
+        back_ms = 2 * (volume_mg - self._v0_mg) // rate * 1000  # <= 2 * 2e6 / 50 * 1000: int
         if back_ms < 0:
             back_ms = 0
         onset_ms = t_ms - back_ms
@@ -337,8 +338,8 @@ class Session:
         # in hand expression the next step is `done`, which ends the session: it waits
         # while a stage holds, however long, and until each flow estimate is clear of it
         if c.phase == _PH_HAND_EXPRESSION and f < _COACH_STRONG_MG_S:
-            if self._flow0.calm_blocks < _NET_CALM_BLOCKS or (
-                fl is not None and fl.calm_blocks < _NET_CALM_BLOCKS
+            if self._flow0.calm_blocks < _DONE_CALM_BLOCKS or (
+                fl is not None and fl.calm_blocks < _DONE_CALM_BLOCKS
             ):
                 f = _COACH_STRONG_MG_S
         cue = c.tick(t_ms, v, f)
