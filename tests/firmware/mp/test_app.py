@@ -2,6 +2,7 @@
 
 import app
 from mptest import tmpdir
+from test_memory import Hardware  # a motor that is not there, no button (its app run's)
 
 
 class SettlingADC:
@@ -73,19 +74,6 @@ class _TwoBottles:
         return -1
 
 
-class _Motor:
-    def on(self, pct):
-        pass
-
-    def off(self):
-        pass
-
-
-class _QuietHW:
-    motor = _Motor()
-    button = None
-
-
 def test_a_session_that_cannot_be_built_leaves_its_log_closed_with_a_summary():
     # the log is opened before the session is built (its garbage is collected first); a
     # session that then cannot be built (here a setting that slipped past validation; on a
@@ -96,7 +84,7 @@ def test_a_session_that_cannot_be_built_leaves_its_log_closed_with_a_summary():
     fs = flashdev.mount_image(tmpdir() + "/flash_nosession.img", 256 * 1024, "/flash")
     try:
         store = logstore.LogStore("/flash/sessions")
-        a = app.App(_QuietHW(), {"hand_express_stop_s": "x"}, store, _TwoBottles, None,
+        a = app.App(Hardware(), {"hand_express_stop_s": "x"}, store, _TwoBottles, None,
                     console=lambda line: None)  # fmt: skip
         raised = None
         try:
