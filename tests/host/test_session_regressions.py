@@ -247,3 +247,15 @@ def test_a_tilt_s_kept_offset_is_not_undone_by_a_press_minutes_later(tmp_path):
     summary = _replayed(tmp_path, scn)[-1]
     truth = scn.truth.volume_ml[1]
     assert abs(summary["volume_ml_by_bottle"][1] - truth) <= 1.0, (summary, truth)
+
+
+def test_a_press_s_first_strokes_in_a_session_with_no_milk_give_no_letdown(tmp_path):
+    # control-1300 and control-1601 of the held-out sets 1300 and 1600 (`bench --seeds N`:
+    # 5 Hz, no milk): a press the coach did not ask for, strokes of ~6 g every ~5 s. The
+    # blocks at the strokes' troughs lie 0.2-0.7 g above the weight, so the slow path's lower
+    # envelope stepped up as they began, and 11-13 s in that step read as a flow of 0.1 g/s
+    # rising from none: a letdown. The slow path now waits until both its slope windows lie
+    # past the press's start (24 blocks).
+    for seed in (1300, 1601):
+        events = _replayed(tmp_path, sc.generate(seed, "control"))
+        assert [e for e in events if e["event"] == "letdown"] == [], seed
