@@ -2166,6 +2166,11 @@ class Detector:
         cs[cb + _C_CUSUM_Q4] = 0
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
+        # ... and the floor path's peak is this ejection's, from here on (left at an earlier
+        # ejection's, the floor path re-armed the channel 20 s into this one, whose flow had
+        # not yet passed that peak: a second letdown on its rise, late_me-401 of seeds 400
+        # with held presses, 754 and 776 s)
+        self._fs[ch * _F_SLOTS + _F_PEAK] = 0
         cs[cb + _C_LAST_LD_MS] = t_ms
         self.letdowns[ch] += 1
         how = self.found_by[ch]

@@ -82,10 +82,15 @@ def test_a_slow_ejection_under_held_compressions_is_not_reported_again_by_the_fl
         if e["found"] == "floor" and ch in last:
             assert e["t_s"] - last[ch] >= 24, events
         last[ch] = e["t_s"]
-    first = [e["t_s"] for e in events if e["channel"] == 1]
-    onsets = scn.truth.onsets_s[0]
-    assert len(first) == len(onsets), (first, onsets)
-    assert all(-3 <= t - o <= 20 for t, o in zip(first, onsets)), (first, onsets)
+    # One ejection, one event, on each bottle: bottle 2's third ejection (found by the CUSUM
+    # at 754 s) was reported again at 776 s, at 0.3 g/s, when the floor path re-armed the
+    # channel on its peak from an earlier ejection, a flow this one had not reached. A letdown
+    # by any path now starts the floor path's peak afresh
+    for ch in (1, 2):
+        found = [e["t_s"] for e in events if e["channel"] == ch]
+        onsets = scn.truth.onsets_s[ch - 1]
+        assert len(found) == len(onsets), (ch, found, onsets)
+        assert all(-3 <= t - o <= 20 for t, o in zip(found, onsets)), (ch, found, onsets)
 
 
 def test_held_compressions_before_any_milk_are_not_taken_for_the_first_letdown(tmp_path):
