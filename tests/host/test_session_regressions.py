@@ -35,6 +35,12 @@ def _replayed_volume_ml(tmp_path: Path, scn: sc.Scenario) -> float:
     return _replayed(tmp_path, scn)[-1]["volume_ml"]
 
 
+def _replayed_bottle_ml(tmp_path: Path, scn: sc.Scenario, bottle: int) -> tuple[float, float]:
+    """One bottle's (0-based) reported and true volume, mL."""
+    reported = _replayed(tmp_path, scn)[-1]["volume_ml_by_bottle"][bottle]
+    return reported, scn.truth.volume_ml[bottle]
+
+
 def _assert_no_milk_seen(tmp_path: Path, scn: sc.Scenario) -> None:
     """A no-milk session: no letdown or taper reported, and at most 0.5 mL in the bottles."""
     events = _replayed(tmp_path, scn)
@@ -165,9 +171,8 @@ def test_milk_the_flow_rule_found_is_kept_when_the_other_bottle_s_letdown_confir
     # the milk: 12.6 mL for 13.3. Bottle 1's letdown at 149 s confirms it now (the breasts
     # eject together).
     scn = sc.generate(503, "late_lactation")
-    summary = _replayed(tmp_path, scn)[-1]
-    truth = scn.truth.volume_ml[1]
-    assert abs(summary["volume_ml_by_bottle"][1] - truth) <= 0.5, (summary, truth)
+    reported, truth = _replayed_bottle_ml(tmp_path, scn, 1)
+    assert abs(reported - truth) <= 0.5, (reported, truth)
 
 
 def test_a_tilt_with_no_accelerometer_before_any_milk_gives_no_letdown(tmp_path):
@@ -249,9 +254,8 @@ def test_a_tilt_s_kept_offset_is_not_undone_by_a_press_minutes_later(tmp_path):
     # stage took that for the way back and undid the offset: bottle 2 read 58.37 mL for
     # 52.13. Over a minute after the fall, an undo now needs the weight not being let go.
     scn = sc.generate(1502, "many")
-    summary = _replayed(tmp_path, scn)[-1]
-    truth = scn.truth.volume_ml[1]
-    assert abs(summary["volume_ml_by_bottle"][1] - truth) <= 1.0, (summary, truth)
+    reported, truth = _replayed_bottle_ml(tmp_path, scn, 1)
+    assert abs(reported - truth) <= 1.0, (reported, truth)
 
 
 def test_a_press_s_first_strokes_in_a_session_with_no_milk_give_no_letdown(tmp_path):
@@ -275,6 +279,5 @@ def test_a_tilt_s_correction_error_that_settles_in_two_steps_goes_back_whole(tmp
     # volume inside the tilt and the 2.0 g more on the way back upright: 70.89 mL reported
     # for 65.40. A tilt's later steps now add to its error, undone whole upright.
     scn = sc.generate(802, "continuous", rate_hz=40)
-    summary = _replayed(tmp_path, scn)[-1]
-    truth = scn.truth.volume_ml[1]
-    assert abs(summary["volume_ml_by_bottle"][1] - truth) <= 1.0, (summary, truth)
+    reported, truth = _replayed_bottle_ml(tmp_path, scn, 1)
+    assert abs(reported - truth) <= 1.0, (reported, truth)
