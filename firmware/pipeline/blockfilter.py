@@ -176,17 +176,24 @@ def select_median(buf, n: int) -> int:
 
 
 @micropython.viper
-def lowest(buf, n: int) -> int:
-    # The lowest of buf[0:n] (an array('i'), n >= 1). No allocation.
+def lowest(buf, size: int, end: int, n: int) -> int:
+    # The lowest of the n entries before index `end` of a ring of `size` entries (an
+    # array('i'), 1 <= n <= size, 0 <= end < size). No allocation.
     p = ptr32(buf)  # noqa: F821 (viper built-in)
     sx = int(WORD_SX)
-    low = (p[0] << sx) >> sx
-    i = 1
-    while i < n:
+    i = end - 1
+    if i < 0:
+        i += size
+    low = (p[i] << sx) >> sx
+    j = 1
+    while j < n:
+        i -= 1
+        if i < 0:
+            i += size
         x = (p[i] << sx) >> sx
         if x < low:
             low = x
-        i += 1
+        j += 1
     return low
 
 

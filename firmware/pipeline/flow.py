@@ -138,6 +138,7 @@ _DRIFT_MAX_MG = const(5000)  # largest warm-up drift the tare absorbs (HX711 + c
 _POURED = const(64)  # FlowStage._hist_tare's slots after its _HIST tares
 _LIFT_VOL = const(65)
 _TILT_LV = const(66)  # the level a steady tilt's rebase started from (its undo's lower bound)
+_LOWS = const(67)  # ... and the last _SETTLED_BLOCKS blocks' lowest bins (slot k % n)
 _DRIFT_MG_S = const(40)  # fastest warm-up drift (4 g over a 2-min time constant): the tare
 # follows the settled weight no faster
 _MILK_MG_S = const(60)  # this flow for 3 blocks is milk even without a reported letdown
@@ -280,10 +281,11 @@ class FlowStage:
         self._st[_S_UNSETTLE_MG] = g("flow_unsettle_mg", 700)
         self._env = array("i", [0] * self._st[_S_ENV_N])
         self._hist = array("i", [0] * _HIST)  # level after each accepted block
-        self._hist_tare = array("i", [0] * (_HIST + 3))  # the tare then (raw frame); and
-        # _POURED: milk poured out of the bottle (in the tare: it stays counted), mg;
-        # _LIFT_VOL: the volume when the bottle was lifted off (-1: on the scale), mg;
-        # _TILT_LV: the level a steady tilt's rebase started from, mg
+        # the tare after each accepted block (raw frame); and _POURED: milk poured out of the
+        # bottle (in the tare: it stays counted), mg; _LIFT_VOL: the volume when the bottle
+        # was lifted off (-1: on the scale), mg; _TILT_LV: the level a steady tilt's rebase
+        # started from, mg; from _LOWS: the last blocks' lowest bins (level frame), mg
+        self._hist_tare = array("i", [0] * (_LOWS + _SETTLED_BLOCKS))
         self.reset(0, 0)
 
     def reset(self, t_ms, w_mg):
@@ -480,11 +482,28 @@ class FlowStage:
         # above the volume is milk the holds did not credit (a long walk, a tilt), whether or
         # not a press was released lately; the session may end before the 20-s re-anchoring
         # (continuous-402 of seeds 400 ended 8 s after a tilt, 30 g short)
+        ht = self._hist_tare
+        ht[_LOWS + k % _SETTLED_BLOCKS] = bf.lo_mg
         if quiet and not self.holding:
             st[_S_UP_N] += 1
             if st[_S_UP_N] >= _SETTLED_BLOCKS and self._milk:
-                raw = self.level_mg + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
-                if raw > self.volume_mg + _SETTLED_UP_MG + 4 * self.noise_mg:
+                lv = self.level_mg
+                up = _SETTLED_UP_MG + 4 * self.noise_mg
+                if self.unsettled:
+                    # while a press is let go, not the level: smooth strokes pass for quiet
+                    # blocks and lift it (two hands out of step: +4 g counted as milk,
+                    # many-1004 of seeds 1000). Pressure only adds weight, so the lowest
+                    # level or lowest bin of the last _SETTLED_BLOCKS is the most the milk
+                    # can be, over the volume by 4 noise units (two hands out of step leave
+                    # no block free of pressure: without the margin a synthetic bottle under
+                    # them read +2.0-2.3 g, with it +0.6-0.9)
+                    lv = lowest(self._hist, _HIST, st[_S_HIST_I], _SETTLED_BLOCKS)
+                    for i in range(_LOWS, _LOWS + _SETTLED_BLOCKS):
+                        if ht[i] < lv:
+                            lv = ht[i]
+                    up = 4 * self.noise_mg
+                raw = lv + self._bf_state[_BF_OFFSET_MG] - self._tare_raw
+                if raw > self.volume_mg + up:
                     self.volume_mg = raw
         else:
             st[_S_UP_N] = 0
@@ -841,6 +860,9 @@ class FlowStage:
         for i in range(st[_S_ENV_N]):
             if env[i] != _ENV_SKIP:
                 env[i] -= d_mg
+        ht = self._hist_tare
+        for i in range(_LOWS, _LOWS + _SETTLED_BLOCKS):
+            ht[i] -= d_mg
         for i in range(st[_S_N]):
             self._ring_k[i] = -1
         self.calm_blocks = 0
@@ -903,7 +925,7 @@ class FlowStage:
             if self._milk and st[_S_HIST_N] == _HIST:
                 # the ring is full and holds lv too: its lowest level (viper: this runs on
                 # every accepted block of a massage)
-                low = lowest(self._hist, _HIST) - st[_S_TARE_LV]
+                low = lowest(self._hist, _HIST, 0, _HIST) - st[_S_TARE_LV]
                 if low > self.volume_mg:
                     self.volume_mg = low
             return

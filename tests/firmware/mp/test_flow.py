@@ -645,3 +645,34 @@ def test_a_tilt_while_milk_flows_is_an_offset_not_milk_taken_back():
         out = (rate, low, held_after)
         assert low >= -2500, out  # the level's usual lag at this flow is ~1 g
         assert held_after <= 4, out  # 9 of 12 blocks held before
+
+
+def _two_hands_out_of_step_mg(rate_hz, s):
+    # 30 g of milk by 110 s, then none; from 150 s to the end (300 s) two hands stroke the
+    # bottle out of step (sin^2 strokes of 4 g every 4.3 s and 3 g every 5.7 s): no block is
+    # free of pressure. Returns the stage's volume less the milk, mg
+    seed(s)
+    fs = _stage()
+
+    def extra(t):
+        g = 0.3 * min(max(t - 10, 0), 100)
+        if t >= 150:
+            u1 = (t - 150) % 4.3 / 4.3
+            u2 = (t - 148.3) % 5.7 / 5.7
+            g += 4.0 * math.sin(math.pi * u1) ** 2 + 3.0 * math.sin(math.pi * u2) ** 2
+        return g
+
+    for _i, t_ms, _t, w in samples(300, rate_hz, extra):
+        fs.update(t_ms, w, None)
+    return fs.volume_mg - 30000
+
+
+def test_two_hands_out_of_step_add_little_to_the_volume():
+    # Weight that stayed put for 6 quiet blocks is milk the holds did not credit; smooth
+    # strokes pass for quiet blocks, and the rule took the level they lift (+2.7-3.1 g here;
+    # +4 g in many-1004 of seeds 1000). While a press is let go it now goes only to the
+    # lowest level or lowest bin of those blocks, and only 4 noise units over the volume
+    # (without that margin: +2.0-2.3 g, since two hands leave no bin free of pressure)
+    over = sorted(_two_hands_out_of_step_mg(rate, s) for rate in (10, 20, 80) for s in (1, 2, 3))
+    assert over[4] <= 1000, over  # the median of nine
+    assert over[-1] <= 2500, over

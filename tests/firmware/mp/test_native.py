@@ -193,12 +193,16 @@ def test_detector_line_fits_of_levels_rising_through_zero_match_the_native_code(
 
 
 def test_lowest_level_of_a_ring_below_zero():
-    # flow.py's level history under massage: the lowest of 64 levels, some below zero
+    # flow.py's level history under massage: the lowest of 64 levels, some below zero, and
+    # the lowest of the newest n before the ring's next slot, across the ring's end too
     hist = array("i", [300 - 7 * i for i in range(64)])
     with heap_locked():
-        low = lowest(hist, 64)
-        first = lowest(hist, 40)
-    assert (low, first) == (300 - 7 * 63, 300 - 7 * 39), (low, first)
+        low = lowest(hist, 64, 0, 64)
+        first = lowest(hist, 64, 40, 40)
+        wrapped = lowest(hist, 64, 3, 6)  # slots 61, 62, 63, 0, 1, 2
+        newest = lowest(hist, 64, 3, 3)  # slots 0, 1, 2
+    got = (low, first, wrapped, newest)
+    assert got == (300 - 7 * 63, 300 - 7 * 39, 300 - 7 * 63, 300 - 7 * 2), got
 
 
 def test_motion_square_root_is_exact_from_any_starting_guess():
