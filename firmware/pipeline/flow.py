@@ -443,6 +443,8 @@ class FlowStage:
         env = self._env
         n = st[_S_ENV_N]
         env[st[_S_ENV_I]] = _ENV_SKIP if st[_S_TURNING] else v
+        ht = self._hist_tare  # ... and the block's lowest bin (a rebase in _block moves both)
+        ht[_LOWS + k % _SETTLED_BLOCKS] = bf.lo_mg
         st[_S_ENV_I] = (st[_S_ENV_I] + 1) % n
         if st[_S_ENV_FILL] < n:
             st[_S_ENV_FILL] += 1
@@ -482,8 +484,6 @@ class FlowStage:
         # above the volume is milk the holds did not credit (a long walk, a tilt), whether or
         # not a press was released lately; the session may end before the 20-s re-anchoring
         # (continuous-402 of seeds 400 ended 8 s after a tilt, 30 g short)
-        ht = self._hist_tare
-        ht[_LOWS + k % _SETTLED_BLOCKS] = bf.lo_mg
         if quiet and not self.holding:
             st[_S_UP_N] += 1
             if st[_S_UP_N] >= _SETTLED_BLOCKS and self._milk:
