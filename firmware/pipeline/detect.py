@@ -231,17 +231,19 @@ _SLOW_LATE_PCT = const(80)  # the newest 5 values' slope >= 1 / 80 % = 1.25 x it
 _SLOW_JUMP_X = const(3)  # no one-block rise above 3 x the slope + 4 noise (a step); in a
 # quiet stretch the block values themselves still rising (the CUSUM's test: a step stopped);
 _SLOW_RUN = const(3)
-_SLOW_WAIT = const(2 * _SLOW_W + _ENV_BLOCKS - 1)  # and not in the first 24 blocks of a
+_SLOW_SPAN = const(2 * _SLOW_W + _ENV_BLOCKS - 1)  # blocks until a step in the envelope has
+# left both its windows (the newest 10 envelope values and the 10 before, 5 blocks each)
+_SLOW_WAIT = const(_SLOW_SPAN)  # and not in the first 24 blocks of a
 # not-good stretch (massage strokes, a press the coach did not ask for): the blocks at the
 # strokes' troughs lie 0.2-0.7 g above the weight, so the envelope steps up as they start and
 # the step reads as a rise until both windows have passed it, as for a tilt below (10 blocks
 # covered neither: control-1300 and control-1601 of seeds 1300 and 1600, no milk, letdowns
 # 11-13 s into a press at 5 Hz)
 # ... and the slow path waits this long after the tilt error moved: until both its windows
-# (the newest 10 envelope values and the 10 before, 5 blocks each) have passed the step; a wait
-# for the newest window only left the step in the one before, and the flow then measured from
-# it passed for a rise (a 150-g bottle tilted 20 degrees in a decaying flow: a letdown 20 s in)
-_TILT_WAIT = const(2 * _SLOW_W + _ENV_BLOCKS - 1)
+# have passed the step; a wait for the newest window only left the step in the one before,
+# and the flow then measured from it passed for a rise (a 150-g bottle tilted 20 degrees in a
+# decaying flow: a letdown 20 s in)
+_TILT_WAIT = const(_SLOW_SPAN)
 
 # Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
 # a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are
@@ -953,7 +955,7 @@ class Detector:
         # ld_gap_s after the last letdown (its run restarts while disarmed or early)
         if (
             ptr8(self._armed)[ch] == 0  # noqa: F821
-            or k < 2 * _SLOW_W + _ENV_BLOCKS
+            or k <= _SLOW_SPAN
             or cs[cb + _C_TILT_WAIT] != 0
         ):
             cs[cb + _C_SLOW_RUN] = 0
@@ -1348,7 +1350,7 @@ class Detector:
                 or (
                     g >= _SLOW_W + _ENV_BLOCKS - 1
                     and late * 100 >= now * _SLOW_LATE_PCT
-                    and cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K] >= 2 * _SLOW_W + _ENV_BLOCKS - 1
+                    and cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K] >= _SLOW_SPAN
                 )
             )
             and before >= -_SLOW_MG_S
