@@ -62,6 +62,10 @@ FLOOR_MILK_G = (0.1, 0.2, 0.3, 0.5)  # 0.2-0.3 g: ~3-4 noise units of a still bo
 # block; 0.5 g: the floor issue 12's latency lines are set against
 
 
+def _without_session(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k != "session"}
+
+
 def onset_floor(recs) -> dict:
     """How soon an onset can be seen at all: for every true ejection (bottle 1's, from the
     generator's parameters), the time after its onset (where its flow passes 10 % of its
@@ -95,8 +99,12 @@ def run(ctx: BenchContext) -> dict:
         for name, fn in BASELINES.items():
             results[name] = fn(trace)
         row = {"name": rec.name, **rec.meta, "truth": rec.truth.to_dict()}
+        n_missed, n_false = len(wearer.missed), len(wearer.false_letdowns)
         where = wearer.add(rec.truth, rec.params, results["firmware"], rec.name)
         row["wrong_cues"] = [{"kind": k, "t_s": t_s, "note": note} for _, k, t_s, note in where]
+        # the session's missed onsets and false letdowns (bench.misses lists them)
+        row["missed_onsets"] = [_without_session(m) for m in wearer.missed[n_missed:]]
+        row["false_letdowns"] = [_without_session(f) for f in wearer.false_letdowns[n_false:]]
         for d, pred in results.items():
             cards[d].add(rec.truth, pred)
             by_kind.setdefault((d, rec.meta["kind"]), Scorecard()).add(rec.truth, pred)
@@ -234,6 +242,10 @@ def run(ctx: BenchContext) -> dict:
             % (worst["name"], worst["truth"]["total_volume_ml"], worst["firmware"]["volume_ml"])
         )
     print("   per-session events and scores: %s" % details)
+    print(
+        "   the missed onsets and false letdowns, one line each: .venv/bin/python -m bench.misses"
+        " %s --list" % ctx.out_dir
+    )
     if ctx.replay_errors:
         print(
             "   firmware replay failed on %d session(s), e.g. %s: %s"

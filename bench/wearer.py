@@ -10,6 +10,8 @@
     card.where_text()               # the same, one line per session (the report prints it)
     card.latency                    # each matched letdown: (context, path, latency s, latency
                                     # beyond its ejection's own 0.5-g time s)
+    card.missed                     # each required onset missed: a dict (MISSED_KEYS)
+    card.false_letdowns             # each false letdown: a dict (FALSE_KEYS)
 
 Rules (issue 12, point 6):
 - An onset is *in motion* when a walk, tilt or hand pressure on its bottle (or on both)
@@ -48,6 +50,12 @@ Rules (issue 12, point 6):
 - False letdowns by path (a breakdown, not a target): `letdowns_false_by_path`, every letdown
   matched to no onset (late finds included, and every letdown of a no-milk session), by the
   path that reported it: which path's precision costs the F1 and the no-milk line.
+- Which onsets and letdowns (the session listing `python -m bench.misses` prints): `missed`
+  holds each required onset no letdown matched, with its bottle, time, the disturbance at it
+  (as `me_recall_motion_by_disturbance` names it, or "clean"), its ejection's own milk in its
+  first 20 s (`size_g`) and, when it was found late, the path and the latency of that letdown;
+  `false_letdowns` each letdown matched to no onset, with its path, the coach's phase then and,
+  for a late find, the onset it came late for (`late_find_of_s`).
 - Where: `where` lists every wrong cue (kind as in `wrong_cues_*`, with the phase for a
   missed letdown and the true flow for the others) and every taper in flow (`taper_in_flow`,
   with its bottle), so a figure can be traced to its sessions without rerunning the rules.
@@ -82,6 +90,8 @@ TAPER_IN_FLOW = "taper_in_flow"  # where's kind for a taper while the true flow 
 TAPER_NEW_S = 20.0  # a taper in flow this soon after an onset on its bottle: new_ejection
 TAPER_NEAR_S = 10.0  # ... else a disturbance on its bottle within this before it: disturbance
 TAPER_CAUSES = ("new_ejection", "disturbance", "decay")
+MISSED_KEYS = ("session", "bottle", "t_s", "at", "size_g", "late_path", "late_s")
+FALSE_KEYS = ("session", "bottle", "t_s", "path", "phase", "late_find_of_s")
 
 
 def _median(values: list[float]) -> float | None:
@@ -191,6 +201,10 @@ class WearerCard:
         self.taper_causes = dict.fromkeys(TAPER_CAUSES, 0)
         # each false letdown (matched to no onset; every one in a no-milk session): its path
         self.false_paths: list[str] = []
+        # each required onset missed, and each false letdown, for the session listing
+        # (bench.misses): dicts with MISSED_KEYS / FALSE_KEYS, in the order added
+        self.missed: list[dict] = []
+        self.false_letdowns: list[dict] = []
 
     def _wrong(self, name: str, kind: str, t_s: float, note: str) -> None:
         self.where.append((name, kind, round(t_s, 1), note))
@@ -206,6 +220,7 @@ class WearerCard:
         # per bottle: onset -> its letdown, and each letdown's path; the letdowns matched to
         # no onset are false (in a no-milk session, every one)
         det_at_ch, path_at_ch = [], []
+        late_at: dict[tuple[int, float], float] = {}  # (bottle index, late find) -> its onset
         for ch in range(max(n_ch, len(pred.letdowns_s))):
             dets = pred.letdowns_s[ch] if ch < len(pred.letdowns_s) else []
             onsets = truth.onsets_s[ch] if ch < n_ch else []
@@ -235,13 +250,26 @@ class WearerCard:
                         self.latency.append((ctx, path_at.get(d, "?"), d - t, beyond))
                         if onset_at.get(d) is not None:
                             self.onset_error.append((path_at.get(d, "?"), onset_at[d] - t))
-                    else:
+                    size = e.mass_g(e.onset_10pct_s + SIZE_WINDOW_S) if e else None
+                    if t not in det_at:
                         late = [d for d in spare if LATE_FIND_S[0] < d - t <= LATE_FIND_S[1]]
                         if late:
                             spare.remove(late[0])
                             self.late_finds.append(path_at.get(late[0], "?"))
+                            late_at[(ch, late[0])] = t
+                        self.missed.append(
+                            {
+                                "session": name,
+                                "bottle": ch + 1,
+                                "t_s": round(t, 1),
+                                "at": at or "clean",
+                                "size_g": None if size is None else round(size, 2),
+                                "late_path": path_at.get(late[0], "?") if late else None,
+                                "late_s": round(late[0] - t, 1) if late else None,
+                            }
+                        )
                     if ctx == "motion" and ch < len(breasts):
-                        size = e.mass_g(e.onset_10pct_s + SIZE_WINDOW_S) if e else 0.0
+                        size = size or 0.0
                         cell = self.motion_by_size["2g" if size >= SIZE_G else "under_2g"]
                         cell[0] += 1
                         cell[1] += t in det_at
@@ -249,6 +277,21 @@ class WearerCard:
                         cell = self.motion_by_disturbance.setdefault(at, [0, 0])
                         cell[0] += 1
                         cell[1] += t in det_at
+        phases = pred.other.get("phases", [])
+        for ch, dets in enumerate(pred.letdowns_s):
+            matched = set(det_at_ch[ch].values())
+            for d in dets:
+                if d not in matched:
+                    self.false_letdowns.append(
+                        {
+                            "session": name,
+                            "bottle": ch + 1,
+                            "t_s": round(d, 1),
+                            "path": path_at_ch[ch].get(d, "?"),
+                            "phase": _phase_at(phases, d),
+                            "late_find_of_s": late_at.get((ch, d)),
+                        }
+                    )
         for ch in range(min(n_ch, len(pred.tapers_s))):
             for t in pred.tapers_s[ch]:
                 flow = _mean_flow(breasts[ch : ch + 1], t) if ch < len(breasts) else 0.0
@@ -278,7 +321,6 @@ class WearerCard:
                 if t < MAX_SESSION_S - 0.5 and flow >= DONE_FLOW_G_S:
                     self._wrong(name, cue, t, "%.2f g/s" % flow)
         # onsets that begin in stimulation or massage and get no letdown cue within 30 s
-        phases = pred.other.get("phases", [])
         ld_cues = [t for t, c in cues if c == "letdown"]
         last = None
         for o in all_onsets:

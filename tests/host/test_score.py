@@ -488,3 +488,51 @@ def test_wearer_card_counts_false_letdowns_by_the_path_that_reported_them():
     unsaid = score.Prediction([[50.0]], [[]], 0.0)  # no `found` at all
     card.add(none, {}, unsaid, "control-904")
     assert card.figures()["letdowns_false_by_path"] == {"?": 1, "floor": 1, "slow": 1, "walk": 1}
+
+
+def test_wearer_card_lists_each_missed_onset_and_false_letdown_with_what_was_at_it():
+    # two ejections on bottle 1: the first under a press, found by the floor path 25 s after it
+    # (a late find: the miss names it, and its letdown is false with the onset it came late
+    # for); the second clean and never found. A rise-path letdown at 700 s in hand expression
+    # matches nothing. A no-milk session's letdown is false, in the phase it came
+    from bench.wearer import FALSE_KEYS, MISSED_KEYS, WearerCard
+
+    ejections = [(100.0, 10.0, 0.3, 30.0), (400.0, 10.0, 0.05, 30.0)]
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    e1, e2 = (Ejection(*e) for e in ejections)
+    o1, o2 = round(e1.onset_10pct_s, 2), round(e2.onset_10pct_s, 2)
+    press = {"kind": "hand_pressure", "start_s": 95.0, "end_s": 140.0, "channel": 1}
+    line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "%s"}'
+    phases = '{"t_s": %.1f, "event": "phase", "phase": "%s"}'
+    text = "\n".join(
+        [
+            phases % (0.0, "stimulation"),
+            phases % (90.0, "massage"),
+            line % (o1 + 25.0, "floor"),
+            phases % (600.0, "hand_expression"),
+            line % (700.0, "rise"),
+        ]
+    )
+    card = WearerCard()
+    truth = Truth("few", [[o1, o2]], [[]], [30.0], 30.0, [press])
+    card.add(truth, params, score.parse_replay(text, n_channels=1), "few-905")
+    none = Truth("no_milk", [[]], [[]], [0.0], 0.0, [])
+    card.add(none, {}, score.parse_replay(line % (200.0, "slow"), n_channels=1), "control-905")
+    assert all(tuple(m) == MISSED_KEYS for m in card.missed)
+    assert all(tuple(f) == FALSE_KEYS for f in card.false_letdowns)
+    first, second = card.missed
+    assert first["session"] == "few-905" and first["bottle"] == 1
+    assert (first["t_s"], first["at"]) == (round(o1, 1), "hand_pressure")
+    assert (first["late_path"], first["late_s"]) == ("floor", 25.0)
+    assert first["size_g"] == round(e1.mass_g(e1.onset_10pct_s + 20.0), 2) > 2.0
+    assert (second["at"], second["late_path"], second["late_s"]) == ("clean", None, None)
+    assert second["size_g"] < 2.0
+    late, stray, control = card.false_letdowns
+    assert (late["path"], late["phase"], late["late_find_of_s"]) == ("floor", "massage", o1)
+    assert (stray["t_s"], stray["path"], stray["phase"]) == (700.0, "rise", "hand_expression")
+    assert stray["late_find_of_s"] is None
+    assert (control["session"], control["path"], control["phase"]) == (
+        "control-905",
+        "slow",
+        "idle",
+    )
