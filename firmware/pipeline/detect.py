@@ -134,6 +134,10 @@
 # does not count at all). One taper per period. For 20 blocks after a taper a new period
 # needs the flow 40 mg/s above the threshold (hysteresis): the flow is still decaying near the
 # threshold there and the estimate's scatter (+-30-40 mg/s) would re-enter and taper again.
+# On a bottle that tapered with no letdown since, a run that counted a block under strokes or
+# while the 8-block flow spanned the tilt correction's error step needs the 10 blocks too, the
+# weight settled or not (round 43: strokes let go, or a lean of a bottle heavier than the 125 g
+# assumed, entered a period of no milk and tapered again); after a letdown it needs 4 again.
 #
 # Causality: decisions are made at the sample that closes a block. A joint decision is made
 # at the last channel's call; a letdown it gives to an earlier channel is returned at that
@@ -425,7 +429,9 @@ _C_SETTLED_N = const(45)  # quiet blocks in a row, not held nor unsettled (cappe
 _SETTLED = const(9)  # _C_SETTLED_N at this: the weight has settled (no stroke, no walk)
 _C_GAP = const(46)  # blocks a bridged gap fills at the next good block (_GAP_BLOCKS; 0: none)
 _C_SLOPE_MIN = const(47)  # the CUSUM baseline's lowest slope in this stretch, x8 mg per block
-_C_SLOTS = const(48)
+_C_TAPERED = const(48)  # 1: a taper since the bottle's last letdown; 2: ... and the high-flow
+# run counted a block under strokes or across a tilt step (0: a letdown since, or no taper yet)
+_C_SLOTS = const(49)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -453,7 +459,9 @@ _F_SLOTS = const(17)
 # Taper entry (module constants, not keys): a high-flow period starts only when the 8-block
 # flow no longer spans a hold (6 accepted blocks since it: a re-based step made false
 # periods), and under massage strokes (weight unsettled) only on a bottle that already had a
-# letdown, after 10 blocks at the threshold (the strokes scatter the estimate both ways)
+# letdown, after 10 blocks at the threshold (the strokes scatter the estimate both ways); so
+# does a run, after a taper with no letdown since, that counted a block under strokes or within
+# _TAPER_FRESH_BLOCKS of a tilt error's step (_C_TAPERED 2)
 _TAPER_CALM_BLOCKS = const(6)
 _TAPER_MASSAGE_BLOCKS = const(10)
 # Re-entry after a taper (hysteresis): the flow at a taper is still decaying slowly near the
@@ -2174,6 +2182,7 @@ class Detector:
         # with held presses, 754 and 776 s)
         self._fs[ch * _F_SLOTS + _F_PEAK] = 0
         cs[cb + _C_LAST_LD_MS] = t_ms
+        cs[cb + _C_TAPERED] = 0
         self.letdowns[ch] += 1
         how = self.found_by[ch]
         if (how == _FOUND_RISE or how == _FOUND_WALK) and self.n_channels == 2:
@@ -2233,6 +2242,10 @@ class Detector:
                 # the 8-block flow still spans a hold's re-based step: not milk yet
                 return _EV_NONE
             need = int(self._k[_K_HIGH_BLOCKS])
+            hr = (cs[cb + _C_HIGH_RUN] << sx) >> sx
+            tapered = cs[cb + _C_TAPERED]
+            if tapered == 2 and hr <= 0:
+                tapered = 1
             if unsettled > 0:
                 # the weight fell: something pressed on the bottle. Massage strokes' rises
                 # are not milk, but an ejection can start under massage: a period starts
@@ -2241,10 +2254,18 @@ class Detector:
                     cs[cb + _C_HIGH_RUN] = 0
                     return _EV_NONE
                 need = _TAPER_MASSAGE_BLOCKS
+            if tapered != 0 and flow >= int(self._k[_K_HIGH]):
+                if unsettled > 0 or cs[cb + _C_TILT_WAIT] > _TILT_WAIT - _TAPER_FRESH_BLOCKS:
+                    tapered = 2
+            if tapered == 2:
+                # tapered with no letdown since, and the run counted a block under strokes or
+                # while the 8-block flow spanned the tilt correction's error step (a lean, a
+                # turn, a bottle heavier than assumed): it needs as long as under massage
+                need = _TAPER_MASSAGE_BLOCKS
+            cs[cb + _C_TAPERED] = tapered
             # leaky count: a block of noise below the threshold does not restart it (no
             # letdown is required first: a missed onset should not cost its taper too);
             # under massage only a falling estimate takes one off (the strokes scatter it)
-            hr = (cs[cb + _C_HIGH_RUN] << sx) >> sx
             if flow >= int(self._k[_K_HIGH]):
                 hr += 1
                 cs[cb + _C_HIGH_RUN] = hr
@@ -2301,6 +2322,7 @@ class Detector:
                 cs[cb + _C_AFTER_TAPER] = _TAPER_AFTER_BLOCKS
                 tp = ptr32(self.tapers)  # noqa: F821
                 tp[ch] = tp[ch] + 1
+                cs[cb + _C_TAPERED] = 1
                 return _EV_TAPER
         elif unsettled == 0 and lr > 0:
             # a leaky count: a slowly decaying flow near the threshold reads above it now and

@@ -869,3 +869,26 @@ def test_an_ejection_under_strokes_30_s_after_the_last_letdown_gets_the_12_block
         events = session([ej[:2]], 240, press=(90.0, 230.0, 4.0))[0]
         assert not [t for t in _letdowns(events) if t > 130], (s, events)
     assert within_20 >= 4, within_20
+
+
+def test_a_bottle_heavier_than_assumed_leaning_after_its_taper_gives_no_second_taper():
+    # one ejection (0.5 g/s at 30 s) tapers at ~95 s; from 114 s to 144 s the wearer leans
+    # 12-18 degrees with a bottle of 140-160 g, and the accelerometer reports it (the tilt
+    # correction assumes 125 g). The correction's error steps as the lean begins and as it
+    # ends, the 8-block flow across each step read a high-flow period, and it tapered again
+    # at 158 s: 16 of these 18 runs before (no letdown came in between). A new ejection
+    # during such a lean still gets its letdown and its own taper (below)
+    for bottle_g, deg in ((140.0, 18.0), (160.0, 12.0), (160.0, 18.0)):
+        for s in range(1, 7):
+            seed(s)
+            events = session(
+                [[(30.0, 10.0, 0.5, 25.0)]], 240, accel_tilt=(114.0, 144.0, deg, bottle_g)
+            )
+            tapers = [t for code, t in events[0] if code == ev.EV_TAPER]
+            assert len(tapers) == 1 and tapers[0] < 114, (bottle_g, deg, s, events)
+    for s in range(1, 4):
+        seed(s)
+        ej = [(30.0, 10.0, 0.5, 25.0), (150.0, 10.0, 0.4, 25.0)]
+        events = session([ej], 320, accel_tilt=(140.0, 170.0, 18.0, 160.0))[0]
+        assert [code for code, _ in events] == [1, 2, 1, 2], (s, events)
+        assert 147 <= events[2][1] <= 170 and events[3][1] > 170, (s, events)
