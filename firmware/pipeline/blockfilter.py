@@ -21,8 +21,11 @@
 # passes unbiased (the plain median clips its unequal peaks and troughs by an amount that
 # wanders as the bins drift through the pump's cycle); the owner closes the band (slot
 # _MED_HARD, which flow.py writes once a block) unless the blocks are quiet and nothing is held
-# or let go. The roughness and the block's lowest bin keep the plain median. The cost per
-# sample is a few integer operations whatever the sample rate.
+# or let go. At 20 Hz and up (bins of 3 samples or more, whose trimmed mean has dropped a
+# one-sample spike already) the triangle takes the bins as they are, in every block: the
+# median has nothing left to clip but the ripple. The roughness and the block's lowest bin
+# keep the plain median. The cost per sample is a few integer operations whatever the sample
+# rate.
 # Beside it, a linear chain for walking (lin_mg): the glitch rule, the trimmed mean and the
 # median of 3 drop a walk's swing extremes, so v_mg runs grams off the weight while walking
 # at 5 Hz. Every sample (tilt-corrected, before the glitch rule, clipped to the chain's
@@ -553,9 +556,14 @@ class BlockFilter:
         # pump's cycle (0.2-0.5 g with 2 g of ripple); a spike or a quiet bin is clipped as
         # before (band 0). The roughness and the block's lowest bin keep the plain median.
         # The owner closes the band (_MED_HARD) unless the blocks are quiet and nothing is
-        # held or let go
+        # held or let go. With 3 samples a bin or more (20 Hz and up) the trimmed mean has
+        # dropped a one-sample spike already, and the bins go to the triangle as they are, in
+        # every block: the plain median would clip only the ripple, and switching between the
+        # two as blocks go quiet and back stepped the block values by its bias (round 43)
         ms = m
-        if s[_MED_HARD] == 0:
+        if n >= 3:
+            ms = b
+        elif s[_MED_HARD] == 0:
             band = 2 * ((s[_D2_MEAN] << sx) >> sx) - 1500
             if band > 0:
                 ms = b

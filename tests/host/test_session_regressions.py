@@ -294,3 +294,19 @@ def test_smooth_strokes_of_two_hands_do_not_lift_the_volume_to_the_level(tmp_pat
     scn = sc.generate(1004, "many")
     reported, truth = _replayed_bottle_ml(tmp_path, scn, 1)
     assert reported - truth <= 2.0, (reported, truth)
+
+
+def test_a_press_and_a_lean_after_a_taper_make_no_second_taper(tmp_path):
+    # many-204 of the held-out set 200 (`bench --seeds 200`: 20 Hz, two bottles, an
+    # accelerometer): bottle 2's ejection at 705 s tapers at 738 s (reported at 749 s). Then a
+    # press (757-782 s) and a 17.6-degree lean (770-801 s): with the median's band open at 20 Hz
+    # (round 43) its strokes lifted the 8-block flow over 0.1 g/s for 4 blocks under them and 2
+    # settled ones after, which passed for a new high-flow period (need 4 blocks once settled)
+    # and gave a second taper at 794 s, in no flow. A run that counted blocks under strokes or
+    # across a lean's step, on a bottle tapered with no letdown since, now needs the massage's
+    # 10 blocks.
+    scn = sc.generate(204, "many")
+    events = _replayed(tmp_path, scn)
+    tapers = [e["t_s"] for e in events if e["event"] == "taper" and e["channel"] == 2]
+    between = [t for t in tapers if scn.truth.tapers_s[1][3] - 5 <= t < scn.truth.onsets_s[1][5]]
+    assert len(between) == 1, tapers
