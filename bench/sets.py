@@ -13,8 +13,9 @@ pump's ripple at 2 and 3 times the sets' own; the `bench --help` options). For e
 subprocess, and keeps its output under OUT/<set>/ (its closing JSON line, and the per-session
 events). It then prints:
 - one row per set with the done-when figures of issue 12, each marked when it misses its line;
-- the totals over the sets: onsets missed and false letdowns (bench.score's matching, the
-  F1's own, plus any letdown in a no-milk session), wrong cues and tapers in true flow: counts,
+- the totals over the sets: onsets missed (and of them, those a letdown found 20-40 s late)
+  and false letdowns (bench.score's matching, the F1's own, plus any letdown in a no-milk
+  session), wrong cues and tapers in true flow: counts,
   not per-set rates, so that a change can be weighed on all the sets at once; and the onsets
   found and the false letdowns by the path that reported them (rise, floor, resume, ...: the
   replay's `found`), so that a change is seen in the path it moved;
@@ -80,6 +81,7 @@ TOTALLED = (
     "sessions",
     "onsets",
     "onsets_missed",
+    "late_finds",
     "letdowns_false",
     "wrong_cues",
     "taper_false_motion",
@@ -148,6 +150,9 @@ def set_figures(closing: dict, sessions: list[dict]) -> dict:
     f["wrong_cues"] = sum(int(closing.get("wrong_cues_" + k) or 0) for k in WRONG_KINDS)
     f["sessions"] = len(sessions)
     f.update(count_letdowns(sessions))
+    # onsets missed in the window that a letdown found 20-40 s after: each one a miss and a
+    # false letdown above (bench.wearer's `me_late_finds`)
+    f["late_finds"] = int(closing.get("me_late_finds") or 0)
     f["letdowns_found_by_path"] = {
         path: int(v.get("n") or 0) for path, v in (closing.get("me_latency_by_path") or {}).items()
     }
@@ -242,13 +247,14 @@ def table(per_set: dict[str, dict], failed: dict[str, str]) -> list[str]:
         )
     t = totals(per_set)
     rows.append(
-        "totals over %d sets (%d sessions): %d of %d onsets missed, %d false letdowns, "
-        "%d wrong cues, %d tapers in true flow"
+        "totals over %d sets (%d sessions): %d of %d onsets missed (%d of them found late, a "
+        "false letdown each), %d false letdowns, %d wrong cues, %d tapers in true flow"
         % (
             t["sets"],
             t["sessions"],
             t["onsets_missed"],
             t["onsets"],
+            t["late_finds"],
             t["letdowns_false"],
             t["wrong_cues"],
             t["taper_false_motion"],

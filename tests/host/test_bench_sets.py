@@ -123,6 +123,7 @@ def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_i
             _GOOD,
             me_latency_by_path=paths,
             letdowns_false_by_path={"floor": false_floor, "milk": 1},
+            me_late_finds=false_floor,
         )
 
     first = tmp_path / "a"
@@ -135,6 +136,8 @@ def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_i
     assert saved["totals"]["letdowns_found_by_path"] == {"rise": 40, "floor": 6}
     assert saved["totals"]["letdowns_false_by_path"] == {"floor": 3, "milk": 2}
     assert "onsets found rise 40, floor 6; false letdowns floor 3, milk 2" in out
+    assert saved["totals"]["late_finds"] == 3
+    assert "(3 of them found late, a false letdown each)" in out
     sets.main(
         [
             "--sets",
@@ -149,6 +152,7 @@ def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_i
     out = capsys.readouterr().out
     assert "fixed     letdowns_false_by_path.floor 2 -> 0" in out
     assert "totals    letdowns_false_by_path.floor 3 -> 1" in out
+    assert "totals    late_finds                 3 -> 1" in out
     assert "letdowns_false_by_path.milk" not in out  # unchanged: not listed
 
 
