@@ -18,8 +18,9 @@ over all of them:
   coach's phase then.
 With --list, one line per missed onset and false letdown (--at and --path filter them).
 
-Exit status: 0; 2 when a folder does not exist, holds no detection_sessions.json, or holds one
-written before these keys existed (the message says which command writes them afresh).
+Exit status: 0; 2 when a folder does not exist or holds no detection_sessions.json this
+listing can read. A file written before these keys existed, or unreadable, is skipped with a
+message that says which command writes it afresh; the others are still counted.
 """
 
 from __future__ import annotations
@@ -219,9 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         files = find(args.folders or [DEFAULT_OUT])
-        sets = [(name, load(f)) for name, f in files]
     except Unusable as e:
         print("bench.misses: %s" % e, file=sys.stderr)
+        return 2
+    sets = []
+    for name, f in files:
+        try:
+            sets.append((name, load(f)))
+        except Unusable as e:  # one stale set does not hide the others
+            print("bench.misses: skipped %s" % e, file=sys.stderr)
+    if not sets:
         return 2
     total = Tally()
     for name, rows in sets:

@@ -152,3 +152,9 @@ def test_a_folder_without_output_or_with_output_from_before_says_what_to_run(tmp
     (old / "detection_sessions.json").write_text("{not json")
     assert misses.main([str(old)]) == 2
     assert "unreadable" in capsys.readouterr().err
+    # beside a set it can read, a stale one is skipped with the message, and the rest counted
+    _write(old / "seeds-100", [_row("few-101", "few", [[80.0]], [], [])])
+    assert misses.main([str(old)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.err and "unreadable" in captured.err
+    assert "== seeds-100: 1 sessions, 1 onsets; 0 missed" in captured.out
