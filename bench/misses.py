@@ -110,7 +110,7 @@ class Tally:
                     where = f["phase"]
                 self.false[(f["path"], where)] += 1
 
-    def print(self, title: str) -> None:
+    def report(self, title: str) -> None:
         n_missed = sum(self.missed.values())
         n_false = sum(self.false.values())
         n_late = sum(self.late.values())
@@ -236,12 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         one = Tally()
         one.add(rows)
         total.add(rows)
-        one.print(name)
+        one.report(name)
         if args.list or args.at or args.path:
             for line in listing(name, rows, args.at, args.path):
                 print("   " + line)
     if len(sets) > 1:
-        total.print("all %d sets" % len(sets))
+        total.report("all %d sets" % len(sets))
     return 0
 
 

@@ -23,6 +23,14 @@ def _truth(onsets, tapers, volume=50.0, phenotype="few"):
     return Truth(phenotype, onsets, tapers, [volume / len(onsets)] * len(onsets), volume)
 
 
+def _one_bottle(ejections):
+    """One bottle's generator params with these ejections (no trickle), the Ejections and their
+    onsets as the truth rounds them (10 % of the peak: 2.05 s after the start for a 10-s rise)."""
+    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    ejs = [Ejection(*e) for e in ejections]
+    return params, ejs, [round(e.onset_10pct_s, 2) for e in ejs]
+
+
 # -- matching ------------------------------------------------------------------------------
 
 
@@ -302,9 +310,8 @@ def test_wearer_card_splits_recall_in_motion_by_the_ejections_own_milk_in_20_s()
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.05, 30.0), (600.0, 10.0, 0.4, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    params, _, onsets = _one_bottle(ejections)
     press = {"kind": "hand_pressure", "start_s": 90.0, "end_s": 320.0, "channel": 1}
-    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
     truth = Truth("few", [onsets], [[]], [30.0], 30.0, [press])
     pred = score.Prediction([[110.0, 610.0]], [[]], 30.0)
     card = WearerCard()
@@ -324,14 +331,13 @@ def test_wearer_card_splits_recall_in_motion_by_the_disturbance_at_the_onset():
 
     ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.4, 30.0), (500.0, 10.0, 0.4, 30.0)]
     ejections.append((700.0, 10.0, 0.4, 30.0))
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
+    params, _, onsets = _one_bottle(ejections)
     art = [
         {"kind": "hand_pressure", "start_s": 90.0, "end_s": 130.0, "channel": 1},
         {"kind": "tilt", "start_s": 295.0, "end_s": 320.0, "channel": 0},
         {"kind": "walk", "start_s": 470.0, "end_s": 492.0, "channel": 0},
         {"kind": "hand_pressure", "start_s": 690.0, "end_s": 730.0, "channel": 2},
     ]
-    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
     truth = Truth("few", [onsets], [[]], [30.0], 30.0, art)
     pred = score.Prediction([[110.0, 510.0, 710.0]], [[]], 30.0)
     card = WearerCard()
@@ -352,8 +358,7 @@ def test_wearer_card_says_where_each_wrong_cue_and_taper_in_flow_lies():
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    onset = round(Ejection(*ejections[0]).onset_10pct_s, 2)
+    params, _, (onset,) = _one_bottle(ejections)
     truth = Truth("few", [[onset]], [[]], [30.0], 30.0, [])
     pred = score.Prediction([[]], [[112.0]], 30.0)
     pred.other["phases"] = [{"t_s": 0.0, "phase": "stimulation"}]
@@ -384,8 +389,7 @@ def test_wearer_card_splits_tapers_in_flow_by_what_came_before_them():
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 60.0), (300.0, 10.0, 0.4, 60.0), (500.0, 10.0, 0.4, 60.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    onsets = [round(Ejection(*e).onset_10pct_s, 2) for e in ejections]  # +2.05 s
+    params, _, onsets = _one_bottle(ejections)
     walk = {"kind": "walk", "start_s": 110.0, "end_s": 122.0, "channel": 0}
     truth = Truth("few", [onsets], [[]], [30.0], 30.0, [walk])
     tapers = [onsets[0] + 25.0, onsets[1] + 12.0, onsets[2] + 35.0, 800.0]
@@ -407,9 +411,7 @@ def test_wearer_card_gives_latency_by_context_and_by_the_path_that_found_it():
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 30.0), (400.0, 10.0, 0.2, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    e1, e2 = (Ejection(*e) for e in ejections)
-    o1, o2 = round(e1.onset_10pct_s, 2), round(e2.onset_10pct_s, 2)
+    params, (e1, e2), (o1, o2) = _one_bottle(ejections)
     press = {"kind": "hand_pressure", "start_s": 390.0, "end_s": 450.0, "channel": 1}
     truth = Truth("few", [[o1, o2]], [[]], [30.0], 30.0, [press])
     text = "\n".join(
@@ -441,8 +443,7 @@ def test_wearer_card_counts_late_finds_and_the_onset_estimates_error_by_path():
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.3, 30.0), (500.0, 10.0, 0.3, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    o1, o2, o3 = (round(Ejection(*e).onset_10pct_s, 2) for e in ejections)
+    params, _, (o1, o2, o3) = _one_bottle(ejections)
     truth = Truth("few", [[o1, o2, o3]], [[]], [30.0], 30.0, [])
     line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "onset_t_s": %.2f, "found": "%s"}'
     text = "\n".join(
@@ -470,8 +471,7 @@ def test_wearer_card_counts_false_letdowns_by_the_path_that_reported_them():
     from bench.wearer import WearerCard
 
     ejections = [(100.0, 10.0, 0.4, 30.0), (300.0, 10.0, 0.3, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    o1, o2 = (round(Ejection(*e).onset_10pct_s, 2) for e in ejections)
+    params, _, (o1, o2) = _one_bottle(ejections)
     line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "%s"}'
     card = WearerCard()
     milk = "\n".join(
@@ -498,9 +498,7 @@ def test_wearer_card_lists_each_missed_onset_and_false_letdown_with_what_was_at_
     from bench.wearer import FALSE_KEYS, MISSED_KEYS, WearerCard
 
     ejections = [(100.0, 10.0, 0.3, 30.0), (400.0, 10.0, 0.05, 30.0)]
-    params = {"breasts": [{"ejections": ejections, "trickle_g_s": 0.0, "trickle_from_s": 0.0}]}
-    e1, e2 = (Ejection(*e) for e in ejections)
-    o1, o2 = round(e1.onset_10pct_s, 2), round(e2.onset_10pct_s, 2)
+    params, (e1, e2), (o1, o2) = _one_bottle(ejections)
     press = {"kind": "hand_pressure", "start_s": 95.0, "end_s": 140.0, "channel": 1}
     line = '{"t_s": %.2f, "event": "letdown", "channel": 1, "found": "%s"}'
     phases = '{"t_s": %.1f, "event": "phase", "phase": "%s"}'
