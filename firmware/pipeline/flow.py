@@ -26,9 +26,14 @@
 # spreads or shakes (walking, knocks: *rough*, the median over its bins of the bin's sample range +
 # |second difference| far above the usual) or comes while the accelerometer says the bottle tilts
 # past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. The
-# accelerometer's `moving` only marks blocks not quiet (no letdown decisions): the weight
-# under hand massage still follows the milk. A tilt past ~12 degrees is not quiet either, but
-# a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it).
+# accelerometer's `moving` does not hold: the weight under hand massage still follows the milk.
+# Its first _MOVED_SETTLE_BLOCKS blocks are not quiet (no letdown decisions: a hand's first
+# strokes on this bottle lift it before their first release marks it unsettled); after that a
+# moving block is quiet only if its spread stays under half the usual limit and the weight has
+# not fallen since the motion began (the one accelerometer shakes as a hand massages either
+# bottle; the bottle it does not press shows none of it). A tilt past ~12 degrees is not quiet
+# either, but a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM
+# uses it), never while moving.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
 # is taken as an offset (the milk during the hold is credited at the flow from before it), unless
 # the block itself is back at the prediction (the lower envelope holds a fall's low for a few
@@ -131,6 +136,9 @@ _UNDO_MAX_BLOCKS = const(300)  # a rebase is undone within this many blocks (5 m
 _UNDO_FRESH_BLOCKS = const(60)  # ... and past this many, only on weight not being let go
 _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (100-150 g):
 # a tilt the accelerometer reports is corrected within +- this x (1/cos - 1)
+_MOVED_SETTLE_BLOCKS = const(8)  # moving blocks in a row before one may be quiet: a hand's
+# first stroke or held compression on this bottle has let go by then (strokes 3-6 s, holds of
+# 2-6 s), and the fall marks the weight unsettled
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
 _LIFTED_MG = const(60000)  # a weight this far below the empty bottle: lifted off the scale
 _POURED_MIN_MG = const(1000)  # back lighter than it left by this (+ 4 noise): milk poured out
@@ -186,7 +194,7 @@ class Block:
         self.lin_mg = 0  # the linear chain's value (offset removed): unbiased while walking
         self.tilted = False  # a bin was tilted past what the correction undoes
         self.rough = False  # the reading shook within this block (walking, knocks)
-        self.quiet = False  # no unusual spread, roughness, movement or tilt change within it
+        self.quiet = False  # no unusual spread, roughness or tilt change (moving: _close_block)
         self.steady_tilt = False  # not quiet only for a steady tilt the correction undoes
         self.tilt_err_mg = 0  # the tilt correction's possible error in the block, mg
         # (_BOTTLE_SPAN_MG x (1/cos - 1) at its lowest cosine: 0 upright)
@@ -250,7 +258,9 @@ _S_ROUGH_UNDER = const(45)  # blocks in a row under 2.5 x the usual roughness (c
 _S_APART_N = const(46)  # blocks in a row whose two chains (median, linear) read apart
 _S_FRESH = const(47)  # estimates left that keep the flow from before a long hold
 _S_HOLD_V = const(48)  # a hold's highest level so far while it may be a walk (_block)
-_S_SLOTS = const(49)
+_S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped); -1: the
+# weight fell in that run (a hand on this bottle)
+_S_SLOTS = const(50)
 
 
 class FlowStage:
@@ -353,6 +363,7 @@ class FlowStage:
         st[_S_STILL_N] = 0  # quiet, accepted, settled blocks in a row
         st[_S_UP_N] = 0  # quiet, accepted blocks in a row
         st[_S_APART_N] = 0
+        st[_S_MOVED_N] = 0
         st[_S_FRESH] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
@@ -414,10 +425,24 @@ class FlowStage:
         # quiet: the bins spread no more than usual (no walking or knock the filter could
         # leave a trace of) and the tilt did not change within the block (a turning bottle
         # is corrected late); the detector drops its evidence otherwise
+        # While the accelerometer says moving (walking, knocks, a hand massaging either
+        # bottle), a block is quiet only after _MOVED_SETTLE_BLOCKS of it, with half the
+        # usual spread, and if this bottle's weight has not fallen since the motion began (a
+        # hand on it: its held compressions' plateaus are calm, control-204 of seeds 200 with
+        # held presses). The motion that reaches the weight shows in its spread, and the
+        # bottle no hand presses goes on finding its letdowns (many-701 of seeds 700: a clean
+        # ejection on bottle 1 found 20-27 s late, by the floor path, while bottle 2 was
+        # massaged)
+        lim = 3 * st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
+        if moved:
+            if 0 <= st[_S_MOVED_N] <= _MOVED_SETTLE_BLOCKS:
+                st[_S_MOVED_N] += 1
+            lim = lim >> 1 if st[_S_MOVED_N] > _MOVED_SETTLE_BLOCKS else -1
+        else:
+            st[_S_MOVED_N] = 0
         still = (
-            spread <= 3 * st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
+            spread <= lim
             and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
-            and not moved
             and not rough
             and st[_S_ROUGH_HANG] == 0
         )
@@ -426,7 +451,10 @@ class FlowStage:
         # (1/cos - 1), up to ~4 g at 30 deg, ~10 g at 45) is a constant offset while the tilt
         # holds, so the weight's changes within it are milk; the same offset on both bottles
         # (one accelerometer) is no independent evidence, and no settled weight either
-        steady_tilt = still and not quiet and not dist
+        # (not while moving: a slow turn shakes the accelerometer, and its level mid-turn
+        # would be rebased as the tilt's offset; low_volume-301 of seeds 300 at twice the
+        # ripple read +3.95 mL that way)
+        steady_tilt = still and not moved and not quiet and not dist
         c = bf.tilt_lo_q10
         bf_tilt_err = _BOTTLE_SPAN_MG * (1024 - c) // (c if c > 256 else 256)
         if rough:
@@ -464,6 +492,8 @@ class FlowStage:
             self.unsettled = st[_S_ENV_N] * 2
         elif self.unsettled > 0:
             self.unsettled -= 1
+        if moved and self.unsettled > 0:
+            st[_S_MOVED_N] = -1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
         # to ~50 degrees or press does that) may come back emptied (settled, above)
         if self._milk and v + self._bf_state[_BF_OFFSET_MG] - self._tare_raw < -_LIFTED_MG:

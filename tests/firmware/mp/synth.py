@@ -121,6 +121,7 @@ def session(
     drift=None,
     stages=None,
     gaps=None,
+    moving=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -145,6 +146,8 @@ def session(
     bottle: one each stroke_s, their size ramped up over the first 2 s and down over the last 2
     drift: (grams, tau_s) a warm-up drift on every bottle, approaching grams exponentially
     gaps: [(start_s, end_s), ...] no samples at all (the sampler stalled; the bottles go on)
+    moving: (start_s, end_s) the accelerometer says `moving` (a hand massaging shakes the
+    wearer, and the one accelerometer, whichever bottle it presses)
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
     ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
@@ -161,7 +164,7 @@ def session(
     for f in fs:
         f.reset(0, 0)
     events = [[] for _ in range(n)]
-    motion = Tilt() if accel_tilt else None
+    motion = Tilt() if accel_tilt or moving else None
     for i in range(seconds * rate_hz):
         t_ms = i * 1000 // rate_hz
         t = t_ms / 1000
@@ -177,6 +180,7 @@ def session(
             cos_t = math.cos(math.radians(deg) * ramp)
         if motion:
             motion.tilt_cos_q10 = int(cos_t * 1024)
+            motion.moving = bool(moving) and moving[0] <= t < moving[1]
         for ch in range(n):
             g = mass_g(t, channels[ch]) + sigma_g * gauss()
             ph = 6.2832 * ripple_hz * t
