@@ -430,9 +430,9 @@ class FlowStage:
         # usual spread, and if this bottle's weight has not fallen since the motion began (a
         # hand on it: its held compressions' plateaus are calm, control-204 of seeds 200 with
         # held presses). The motion that reaches the weight shows in its spread, and the
-        # bottle no hand presses goes on finding its letdowns (many-701 of seeds 700: a clean
-        # ejection on bottle 1 found 20-27 s late, by the floor path, while bottle 2 was
-        # massaged)
+        # bottle no hand presses goes on finding its letdowns (many-701 of seeds 700: bottle
+        # 1's clean ejection at 414.6 s was found 20.4 s late, by the floor path, while bottle
+        # 2 was massaged; now in time)
         lim = 3 * st[_S_SPREAD_FLOOR_MG] + 4 * self.noise_mg + 2 * self._flow_blk_mg()
         if moved:
             if 0 <= st[_S_MOVED_N] <= _MOVED_SETTLE_BLOCKS:
