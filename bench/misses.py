@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.misses bench/out/sets            # every set bench.sets ran
     .venv/bin/python -m bench.misses OUT --list                # ... and one line each
     .venv/bin/python -m bench.misses OUT --list --at hand_pressure --path floor
+    .venv/bin/python -m bench.misses NEW --against OLD          # what a change won and lost
 
 Reads every detection_sessions.json under the given folders (`python -m bench --only
 detection` writes one per set, bench.sets one per set under its OUT) and prints, per set and
@@ -17,6 +18,10 @@ over all of them:
 - the false letdowns by path: late finds, letdowns in no-milk sessions, and the others by the
   coach's phase then.
 With --list, one line per missed onset and false letdown (--at and --path filter them).
+With --against OLD (the same sets from another tree, e.g. bench.sets' output before a
+change): set by set, each onset missed in one and not the other (now found / now missed), and
+each false letdown in one with none on its bottle within 3 s in the other (gone / new), then
+the counts over the sets both hold.
 
 Exit status: 0; 2 when a folder does not exist or holds no detection_sessions.json this
 listing can read. A file written before these keys existed, or unreadable, is skipped with a
@@ -169,35 +174,92 @@ def listing(set_name: str, rows: list[dict], at: str | None, path: str | None) -
     onsets' disturbance) and `path` (the late find's or the false letdown's path)."""
     out = []
     for r in rows:
-        head = "%-10s %-22s %3s Hz" % (set_name, r["name"], r.get("rate_hz", "?"))
         for m in r["missed_onsets"]:
             if at is not None and m["at"] != at:
                 continue
             if path is not None and m["late_path"] != path:
                 continue
-            late = (
-                "found late by %s (+%.1f s)" % (m["late_path"], m["late_s"])
-                if m["late_path"]
-                else "not found"
-            )
-            size = "?" if m["size_g"] is None else "%.1f g" % m["size_g"]
-            out.append(
-                "%s  bottle %d  missed %6.1f s  %-22s %7s  %s"
-                % (head, m["bottle"], m["t_s"], m["at"], size, late)
-            )
+            out.append(_onset_line(set_name, r, m, "missed"))
         for f in r["false_letdowns"]:
             if at is not None or (path is not None and f["path"] != path):
                 continue
-            why = (
-                "late find of %.1f s" % f["late_find_of_s"]
-                if f["late_find_of_s"] is not None
-                else "in %s" % f["phase"]
-            )
-            out.append(
-                "%s  bottle %d  false  %6.1f s  %-8s %s"
-                % (head, f["bottle"], f["t_s"], f["path"], why)
-            )
+            out.append(_false_line(set_name, r, f))
     return out
+
+
+FALSE_MATCH_S = 3.0  # two false letdowns on one bottle this close are one (a block or two apart)
+
+
+def _head(set_name: str, r: dict, bottle: int) -> str:
+    return "%-10s %-22s %3s Hz  bottle %d" % (set_name, r["name"], r.get("rate_hz", "?"), bottle)
+
+
+def _onset_line(set_name: str, r: dict, m: dict, word: str) -> str:
+    """A missed onset: `word` ("missed", or "onset" where the line says what changed), its
+    time, the disturbance at it, its ejection's milk in 20 s, and whether it was found late."""
+    size = "?" if m["size_g"] is None else "%.1f g" % m["size_g"]
+    late = (
+        "found late by %s (+%.1f s)" % (m["late_path"], m["late_s"])
+        if m["late_path"]
+        else "not found"
+    )
+    return "%s  %-6s %6.1f s  %-22s %7s  %s" % (
+        _head(set_name, r, m["bottle"]),
+        word,
+        m["t_s"],
+        m["at"],
+        size,
+        late,
+    )
+
+
+def _false_line(set_name: str, r: dict, f: dict) -> str:
+    why = (
+        "late find of %.1f s" % f["late_find_of_s"]
+        if f["late_find_of_s"] is not None
+        else "in %s" % f["phase"]
+    )
+    return "%s  false  %6.1f s  %-8s %s" % (
+        _head(set_name, r, f["bottle"]),
+        f["t_s"],
+        f["path"],
+        why,
+    )
+
+
+def compare(set_name: str, new: list[dict], old: list[dict]) -> tuple[list[str], Counter]:
+    """What changed from `old` to `new` (one set's rows, sessions matched by name): lines
+    "now found" / "now missed" for onsets missed in only one of them, "gone" / "new" for
+    false letdowns with none on the same bottle within FALSE_MATCH_S in the other; and their
+    counts."""
+    old_by = {r["name"]: r for r in old}
+    lines = []
+    n = Counter()
+    for r in new:
+        o = old_by.get(r["name"])
+        if o is None:
+            continue
+        was = {(m["bottle"], round(m["t_s"], 1)): m for m in o["missed_onsets"]}
+        now = {(m["bottle"], round(m["t_s"], 1)): m for m in r["missed_onsets"]}
+        for key in sorted(set(was) - set(now)):
+            lines.append("now found   " + _onset_line(set_name, o, was[key], "onset"))
+            n["found"] += 1
+        for key in sorted(set(now) - set(was)):
+            lines.append("now missed  " + _onset_line(set_name, r, now[key], "onset"))
+            n["missed"] += 1
+        for a, b, word in (
+            (o["false_letdowns"], r["false_letdowns"], "gone"),
+            (r["false_letdowns"], o["false_letdowns"], "new"),
+        ):
+            for f in a:
+                if not any(
+                    g["bottle"] == f["bottle"] and abs(g["t_s"] - f["t_s"]) <= FALSE_MATCH_S
+                    for g in b
+                ):
+                    row = o if word == "gone" else r
+                    lines.append("%-11s " % ("false " + word) + _false_line(set_name, row, f))
+                    n["false " + word] += 1
+    return lines, n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--path", help="list only late finds and false letdowns of this path (e.g. floor)"
     )
+    ap.add_argument(
+        "--against",
+        type=Path,
+        metavar="OLD",
+        help="compare with this output folder of the same sets: onsets now found or missed, "
+        "false letdowns gone or new",
+    )
     args = ap.parse_args(argv)
     try:
         files = find(args.folders or [DEFAULT_OUT])
@@ -231,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             print("bench.misses: skipped %s" % e, file=sys.stderr)
     if not sets:
         return 2
+    if args.against is not None:
+        return _against(sets, args.against)
     total = Tally()
     for name, rows in sets:
         one = Tally()
@@ -242,6 +313,57 @@ def main(argv: list[str] | None = None) -> int:
                 print("   " + line)
     if len(sets) > 1:
         total.report("all %d sets" % len(sets))
+    return 0
+
+
+def _against(sets: list[tuple[str, list[dict]]], old_root: Path) -> int:
+    try:
+        old_files = find([old_root])
+    except Unusable as e:
+        print("bench.misses: %s" % e, file=sys.stderr)
+        return 2
+    old_sets = {}
+    for name, f in old_files:
+        try:
+            old_sets[name] = load(f)
+        except Unusable as e:
+            print("bench.misses: skipped %s" % e, file=sys.stderr)
+    total = Counter()
+    compared = 0
+    for name, rows in sets:
+        if name not in old_sets:
+            print("== %s: not in %s (nothing to compare)" % (name, old_root))
+            continue
+        compared += 1
+        lines, n = compare(name, rows, old_sets[name])
+        total.update(n)
+        print(
+            "== %s: %d onsets now found, %d now missed; %d false letdowns gone, %d new"
+            % (name, n["found"], n["missed"], n["false gone"], n["false new"])
+        )
+        for line in lines:
+            print("   " + line)
+    for name in sorted(set(old_sets) - {name for name, _ in sets}):
+        print("== %s: only in %s (nothing to compare)" % (name, old_root))
+    if not compared:
+        print(
+            "bench.misses: no set of the given folders is in %s (compare outputs of the same "
+            "sets, e.g. two `bench.sets --out` folders)" % old_root,
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        "== against %s, %d sets: %d onsets now found, %d now missed; %d false letdowns gone, "
+        "%d new"
+        % (
+            old_root,
+            compared,
+            total["found"],
+            total["missed"],
+            total["false gone"],
+            total["false new"],
+        )
+    )
     return 0
 
 

@@ -158,3 +158,65 @@ def test_a_folder_without_output_or_with_output_from_before_says_what_to_run(tmp
     captured = capsys.readouterr()
     assert "skipped" in captured.err and "unreadable" in captured.err
     assert "== seeds-100: 1 sessions, 1 onsets; 0 missed" in captured.out
+
+
+def test_against_an_older_output_lists_the_onsets_and_false_letdowns_that_changed(
+    tmp_path, capsys
+):
+    # the same set from two trees: the onset at 100 s, missed before, is found now; the one at
+    # 200 s is missed now; the false letdown at 130 s moved by 1.5 s (the same one), the one at
+    # 400 s is gone and the one at 300 s is new; a set only one output holds is named
+    old, new = tmp_path / "old", tmp_path / "new"
+    _write(
+        old / "fixed",
+        [
+            _row(
+                "many-001",
+                "many",
+                [[100.0, 200.0]],
+                [_missed(100.0, "hand_pressure", 1.6, "floor", 21.0)],
+                [
+                    _false(130.0, "floor", "massage", late_find_of_s=100.0),
+                    _false(400.0, "rise", "expressing"),
+                ],
+            )
+        ],
+    )
+    _write(old / "seeds-100", [_row("few-101", "few", [[80.0]], [], [])])
+    _write(
+        new / "fixed",
+        [
+            _row(
+                "many-001",
+                "many",
+                [[100.0, 200.0]],
+                [_missed(200.0, "walk", 3.0)],
+                [_false(131.5, "floor", "massage"), _false(300.0, "slow", "expressing")],
+            )
+        ],
+    )
+    _write(new / "seeds-200", [_row("few-201", "few", [[80.0]], [], [])])
+    assert misses.main([str(new), "--against", str(old)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    many = [ln for ln in out if "many-001" in ln]
+    assert len(many) == 4, out
+    assert many[0].lstrip().startswith("now found") and "onset   100.0 s" in many[0]
+    assert "found late by floor (+21.0 s)" in many[0]
+    assert many[1].lstrip().startswith("now missed") and "onset   200.0 s  walk" in many[1]
+    assert many[2].lstrip().startswith("false gone") and "false   400.0 s  rise" in many[2]
+    assert many[3].lstrip().startswith("false new") and "false   300.0 s  slow" in many[3]
+    assert "== fixed: 1 onsets now found, 1 now missed; 1 false letdowns gone, 1 new" in out
+    assert any("seeds-200: not in" in ln for ln in out)
+    assert any("seeds-100: only in" in ln for ln in out)
+    assert out[-1].startswith("== against ") and out[-1].endswith(
+        "1 sets: 1 onsets now found, 1 now missed; 1 false letdowns gone, 1 new"
+    )
+
+
+def test_against_a_folder_that_is_missing_or_shares_no_set_says_so(tmp_path, capsys):
+    _write(tmp_path / "new" / "fixed", [_row("few-001", "few", [[80.0]], [], [])])
+    assert misses.main([str(tmp_path / "new"), "--against", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    _write(tmp_path / "old" / "seeds-100", [_row("few-101", "few", [[80.0]], [], [])])
+    assert misses.main([str(tmp_path / "new"), "--against", str(tmp_path / "old")]) == 2
+    assert "no set of the given folders is in" in capsys.readouterr().err
