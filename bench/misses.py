@@ -287,17 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "false letdowns gone or new",
     )
     args = ap.parse_args(argv)
-    try:
-        files = find(args.folders or [DEFAULT_OUT])
-    except Unusable as e:
-        print("bench.misses: %s" % e, file=sys.stderr)
-        return 2
-    sets = []
-    for name, f in files:
-        try:
-            sets.append((name, load(f)))
-        except Unusable as e:  # one stale set does not hide the others
-            print("bench.misses: skipped %s" % e, file=sys.stderr)
+    sets = read_sets(args.folders or [DEFAULT_OUT])
     if not sets:
         return 2
     if args.against is not None:
@@ -316,18 +306,37 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _against(sets: list[tuple[str, list[dict]]], old_root: Path) -> int:
+def read_sets(roots: list[Path]) -> list[tuple[str, list[dict]]]:
+    """(set name, rows) of every set under the roots that can be read; a stale or unreadable
+    set is skipped with its message on stderr (the others are still read), a root that cannot
+    be used gives its message and no sets."""
     try:
-        old_files = find([old_root])
+        files = find(roots)
     except Unusable as e:
         print("bench.misses: %s" % e, file=sys.stderr)
-        return 2
-    old_sets = {}
-    for name, f in old_files:
+        return []
+    sets = []
+    for name, f in files:
         try:
-            old_sets[name] = load(f)
-        except Unusable as e:
+            sets.append((name, load(f)))
+        except Unusable as e:  # one stale set does not hide the others
             print("bench.misses: skipped %s" % e, file=sys.stderr)
+    return sets
+
+
+def _changes(n: Counter) -> str:
+    return "%d onsets now found, %d now missed; %d false letdowns gone, %d new" % (
+        n["found"],
+        n["missed"],
+        n["false gone"],
+        n["false new"],
+    )
+
+
+def _against(sets: list[tuple[str, list[dict]]], old_root: Path) -> int:
+    old_sets = dict(read_sets([old_root]))
+    if not old_sets:
+        return 2
     total = Counter()
     compared = 0
     for name, rows in sets:
@@ -337,10 +346,7 @@ def _against(sets: list[tuple[str, list[dict]]], old_root: Path) -> int:
         compared += 1
         lines, n = compare(name, rows, old_sets[name])
         total.update(n)
-        print(
-            "== %s: %d onsets now found, %d now missed; %d false letdowns gone, %d new"
-            % (name, n["found"], n["missed"], n["false gone"], n["false new"])
-        )
+        print("== %s: %s" % (name, _changes(n)))
         for line in lines:
             print("   " + line)
     for name in sorted(set(old_sets) - {name for name, _ in sets}):
@@ -352,18 +358,7 @@ def _against(sets: list[tuple[str, list[dict]]], old_root: Path) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        "== against %s, %d sets: %d onsets now found, %d now missed; %d false letdowns gone, "
-        "%d new"
-        % (
-            old_root,
-            compared,
-            total["found"],
-            total["missed"],
-            total["false gone"],
-            total["false new"],
-        )
-    )
+    print("== against %s, %d sets: %s" % (old_root, compared, _changes(total)))
     return 0
 
 

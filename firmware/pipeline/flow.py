@@ -437,11 +437,12 @@ class FlowStage:
         if moved:
             if 0 <= st[_S_MOVED_N] <= _MOVED_SETTLE_BLOCKS:
                 st[_S_MOVED_N] += 1
-            lim = lim >> 1 if st[_S_MOVED_N] > _MOVED_SETTLE_BLOCKS else -1
+            lim >>= 1
         else:
             st[_S_MOVED_N] = 0
         still = (
             spread <= lim
+            and (not moved or st[_S_MOVED_N] > _MOVED_SETTLE_BLOCKS)
             and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
             and not rough
             and st[_S_ROUGH_HANG] == 0
