@@ -2048,6 +2048,16 @@ class Detector:
             cs[_C_BASE_AGE] = fq[_F_AGE]
         return 1
 
+    def weighing(self):
+        """1 while an armed bottle's CUSUM holds a third of its threshold or more: a rise is
+        being weighed as an onset. The session's coach waits for it (session.py)."""
+        part = int(self._k[_K_THRESH_Q4]) // 3
+        cs = self._cs
+        for ch in range(int(self.n_channels)):
+            if self._armed[ch] and cs[ch * _C_SLOTS + _C_CUSUM_Q4] >= part:
+                return 1
+        return 0
+
     def found(self, t_ms, ch):
         """Someone else (the session's safety net) found this bottle's letdown: disarm as
         if the detector had fired, so the same ejection is not reported twice."""
