@@ -3,6 +3,8 @@
 #     d = Detector(cfg, n_channels)
 #     code = d.update(t_ms, ch, flow_stage)   # after flow_stage.update(); EV_NONE / EV_LETDOWN
 #                                             # / EV_TAPER for channel ch (0-based)
+#     d.weighing()                            # 1 while a rise is weighed as an onset (the
+#                                             # coach's next step waits: session.py)
 #
 # Input: the flow stage's block record (`flow_stage.block`, flow.Block), once per block (1 s):
 # its filtered value (`v_mg`: 200-ms trimmed bins, median of 3, 2-s triangle, offset removed),
