@@ -2051,12 +2051,24 @@ class Detector:
         return 1
 
     def weighing(self):
-        """1 while an armed bottle's CUSUM holds a third of its threshold or more: a rise is
-        being weighed as an onset. The session's coach waits for it (session.py)."""
+        """1 while a rise is being weighed as an onset on an armed bottle: its CUSUM holds a
+        third of its threshold or more, or the floor path's extra rise, tested at its newest
+        block, half its need (under massage strokes). The session's coach waits for it
+        (session.py)."""
         part = int(self._k[_K_THRESH_Q4]) // 3
         cs = self._cs
+        fq = self._fs
         for ch in range(int(self.n_channels)):
-            if self._armed[ch] and cs[ch * _C_SLOTS + _C_CUSUM_Q4] >= part:
+            if not self._armed[ch]:
+                continue
+            if cs[ch * _C_SLOTS + _C_CUSUM_Q4] >= part:
+                return 1
+            b = ch * _F_SLOTS
+            if (
+                fq[b + _F_K] == cs[ch * _C_SLOTS + _C_SEEN]
+                and fq[b + _F_EXTRA] > 0
+                and 2 * fq[b + _F_EXTRA] >= fq[b + _F_NEED]
+            ):
                 return 1
         return 0
 

@@ -122,6 +122,7 @@ def session(
     stages=None,
     gaps=None,
     moving=None,
+    weighing=None,
 ):
     """Run FlowStage + Detector over synthetic bottles; returns [[code, t_s], ...] per bottle.
     When `onsets` is a list, each letdown's estimated onset (s) is appended to it; when
@@ -150,6 +151,8 @@ def session(
     wearer, and the one accelerometer, whichever bottle it presses)
     hands_free: Detector.hands_free (the session sets it while the coach's phase is
     expressing)
+    weighing: a list: each second (s) in which Detector.weighing() said 1 at a sample is
+    appended to it, once
     ripple_hz, ripple_h2: the pump ripple's rate and its second harmonic's share (the bench's
     generator draws 0.78-1.3 Hz and 0.25 while expressing; near 1 Hz it beats against the
     1-s blocks)
@@ -220,6 +223,10 @@ def session(
                     onsets.append(det.onset_ms[ch] / 1000)
                 if code == 1 and found is not None:
                     found.append(det.found_by[ch])
+        if weighing is not None and det.weighing():
+            sec = t_ms // 1000
+            if not weighing or weighing[-1] != sec:
+                weighing.append(sec)
     if stages is not None:
         stages.extend(fs)
     return events
