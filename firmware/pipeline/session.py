@@ -96,7 +96,7 @@ class Session:
         self._t_net_ms = -1  # since when the flow has been at the safety net's threshold
         self._t_empty_ms = 0  # the latest time the bottles were seen settled and empty
         self._t_coach_ms = 0
-        self._t_blind_ms = -1  # since when a bottle's flow stage has held (-1: none holds)
+        self._t_blind_ms = -1  # since when a stage has held or a rise been weighed (-1: neither)
         self._t_motion_ms = -_MOTION_EVERY_MS
         self.started = False
         self.finished = False
