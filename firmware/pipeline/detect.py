@@ -105,8 +105,9 @@
 #
 # Walk path (onsets inside a walk): the block filter's linear chain (Block.lin_mg) cancels
 # whole steps; while blocks are rough, its level rising beyond the line through the levels
-# before, by the walk's own scatter, with a sustained flow, is an onset (constants _WK_*
-# below); found "walk".
+# before, or beyond the last good stretch's level from before the walk projected by its flow
+# (a slow rise: the line before rises with it), by the walk's own scatter, with a sustained
+# flow, is an onset (constants _WK_* below); found "walk".
 #
 # Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
 # offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
@@ -366,8 +367,18 @@ _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 nois
 # for the extra milk, spread over the window (no one-level rise among the newest _WK_W above
 # _WK_STEP_X x that flow + 4 sd: a hand that presses and holds during the walk lifts the
 # level within a block or two, then holds it, and the line through the newest levels rises
-# like milk until it lets go). A level _WK_FALL_MG + 3 sd below one of the newest _WK_TOP (a
-# hand pressed, a tilt: milk never leaves) stops it for _WK_WAIT blocks. Onset: _onset_back.
+# like milk until it lets go). An ejection that ramps up slowly (late lactation: 0.15 g/s
+# reached over 20-25 s) lifts the line before with it, and the difference between the two
+# lines stays under the need for the whole walk; so the level is also tested, the same way,
+# against the last good stretch's level before the walk (the resume path's reference,
+# _C_PRE_*) projected by its flow, with the resume path's need (_RESUME_MIN_MG + 4 x the walk's
+# scatter + the flow before's error over the blocks since + the tilt correction's change):
+# milk that only an ejection explains, as after a hold, found while the walk goes on (round
+# 46 in docs/detection-history.md). A level _WK_FALL_MG + 3 sd below one of the newest
+# _WK_TOP since the last such fall (a hand pressed, a tilt: milk never leaves) stops it for
+# _WK_WAIT blocks from the fall's last block (a fall that takes a few blocks, a tilt with no
+# accelerometer, is one fall: the levels before it are not compared again). Onset:
+# _onset_back.
 _WK_RING = const(16)
 _WK_W = const(6)  # the flow now: least squares over this many linear levels ...
 _WK_B = const(10)  # ... against the line through the _WK_B before them
@@ -379,6 +390,8 @@ _WK_MIN_BLOCKS = const(4)  # blocks into the walk before a decision (its scatter
 _WK_FALL_MG = const(300)  # a linear level this far (+ 3 sd) below one of the newest _WK_TOP:
 _WK_STEP_X = const(2)  # no one-level rise in the newest _WK_W above this x the flow + 4 sd
 _WK_WAIT = const(16)  # no decision until it has left the windows (a hand pressed, a tilt)
+_WK_REF_BLOCKS = const(90)  # the level against the reference from before the walk: at most
+# this many blocks after it (longer walks: the flow before's projection is not believed)
 
 
 # the detector's per-channel integers (Detector._cs)
@@ -1575,7 +1588,15 @@ class Detector:
         # during a walk) or a tilt; its rises are not milk either
         top = m
         j = 1
-        while j < n and j < _WK_TOP:
+        top_n = _WK_TOP
+        if cs[cb + _C_WALK_WAIT] > 0:
+            # only the levels since the fall that started the wait: the fall is known (a
+            # tilt with no accelerometer takes 2-3 blocks to reach its angle, and its level
+            # before would restart the wait for _WK_TOP blocks more); a new one restarts it
+            top_n = _WK_WAIT - cs[cb + _C_WALK_WAIT] + 1
+            if top_n > _WK_TOP:
+                top_n = _WK_TOP
+        while j < n and j < top_n:
             x = r[rb + (p - j) % _WK_RING]
             if x > top:
                 top = x
@@ -1614,19 +1635,44 @@ class Detector:
         # the shape of milk: spread over the window, not one step (a hand pressing and
         # holding during the walk: its level rises within a block or two, then stays)
         step = self._top_rise(r, rb, p, _WK_RING, _WK_W - 1)
-        if (
+        spread = step <= _WK_STEP_X * now * bms // 1000 + 4 * sd
+        span = _WK_W + _WK_B  # blocks the milk may have come over (_onset_back)
+        ok = (
             extra >= need
             and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
             and now - before >= _RESUME_RISE_MG_S
             and extra <= 2 * now * bms // 1000 * dt + 4 * sd
-            and step <= _WK_STEP_X * now * bms // 1000 + 4 * sd
-        ):
+            and spread
+        )
+        dk = blk.k - cs[cb + _C_PRE_K]  # blocks since the last good stretch's reference
+        if not ok and cs[cb + _C_PRE_K] >= 0 and dk <= _WK_REF_BLOCKS:
+            # a slow ramp lifts the line before with it: the level against the last good
+            # stretch's, from before the walk, projected by its flow (module comment)
+            b = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
+            per_b = b * bms // 1000
+            x = level - cs[cb + _C_PRE_MG] - per_b * dk  # both in the raw frame
+            te = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
+            if te < 0:
+                te = -te
+            if (
+                x >= _RESUME_MIN_MG + 4 * sd + dk * self.noise_mg[ch] // 4 + te
+                and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
+                and now - b >= _RESUME_RISE_MG_S
+                and x <= 2 * now * bms // 1000 * dk + 4 * sd
+                and spread
+            ):
+                ok = True
+                extra = x
+                before = b
+                per_blk = per_b
+                span = dk
+        if ok:
             cs[cb + _C_WALK_RUN] += 1
         else:
             cs[cb + _C_WALK_RUN] = 0
         if cs[cb + _C_WALK_RUN] < _WK_RUN:
             return False
-        back = self._onset_back(extra, (now - before) * bms // 1000, _WK_W + _WK_B, bms)
+        back = self._onset_back(extra, (now - before) * bms // 1000, span, bms)
         if (back + 1) + 1 > _LATE_MAX_MS // bms:  # (its age: back + 1, below)
             return False
         cs[cb + _C_WALK_RUN] = 0
