@@ -371,10 +371,13 @@ _FL_JUMP_MG = const(1500)  # a one-block rise of the floor beyond this (+ 4 nois
 # reached over 20-25 s) lifts the line before with it, and the difference between the two
 # lines stays under the need for the whole walk; so the level is also tested, the same way,
 # against the last good stretch's level before the walk (the resume path's reference,
-# _C_PRE_*) projected by its flow, with the resume path's need (_RESUME_MIN_MG + 4 x the walk's
-# scatter + the flow before's error over the blocks since + the tilt correction's change):
-# milk that only an ejection explains, as after a hold, found while the walk goes on (round
-# 46 in docs/detection-history.md). A level _WK_FALL_MG + 3 sd below one of the newest
+# _C_PRE_*) projected by its flow, by _RESUME_MIN_MG + 4 x the walk's scatter + the tilt
+# correction's change + the flow before's error over the blocks since (about one standard
+# error of its 8-block slope, 0.15 noise units a block: noise / 8 a block, half the resume
+# path's allowance; the resume path decides at once, and there half gave 6 false letdowns
+# more on the twelve sets, while here the 3-block run and the sustained flow guard): milk
+# that only an ejection explains, as after a hold, found while the walk goes on (round 46 in
+# docs/detection-history.md). A level _WK_FALL_MG + 3 sd below one of the newest
 # _WK_TOP since the last such fall (a hand pressed, a tilt: milk never leaves) stops it for
 # _WK_WAIT blocks from the fall's last block (a fall that takes a few blocks, a tilt with no
 # accelerometer, is one fall: the levels before it are not compared again). Onset:
@@ -1655,7 +1658,7 @@ class Detector:
             if te < 0:
                 te = -te
             if (
-                x >= _RESUME_MIN_MG + 4 * sd + dk * self.noise_mg[ch] // 4 + te
+                x >= _RESUME_MIN_MG + 4 * sd + dk * self.noise_mg[ch] // 8 + te
                 and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
                 and now - b >= _RESUME_RISE_MG_S
                 and x <= 2 * now * bms // 1000 * dk + 4 * sd

@@ -222,11 +222,12 @@ def test_an_ejection_that_ramps_up_slowly_inside_a_walk_is_found_against_the_lev
     # path's window test never sees enough extra milk (held-out late_lactation-1300: the
     # first letdown missed until the walk ended, then cued 35 s late). Against the last good
     # stretch's level before the walk it shows: found "walk" before the walk ends, its onset
-    # dated within 12 s of the true one, in at least 7 of 8 runs (round 45's code: 1 of 8)
+    # dated 40-60 s (the flow passes 10 % of its peak at 50 s), in at least 7 of 8 runs
+    # (round 45's code: 1 of 8)
     found = 0
     for lds, how, onsets in _runs((45.0, 25.0, 0.15, 60.0), (10, 20)):
         if lds and 45 < lds[0] < 110 and how == [ev.FOUND_WALK]:
-            assert 40 <= onsets[0] <= 57, onsets
+            assert 40 <= onsets[0] <= 60, onsets
             found += 1
     assert found >= 7, found
 
