@@ -1456,14 +1456,11 @@ class Detector:
                     # slope's SE per unit scatter, sqrt(12 / (g (g^2 - 1))), g = 7 .. 12)
                     acc = acc * 10 // (16 * (good - 2)) * 1000 // bms
                     frame = x > 0 and x * 256 >= acc * b"\x61\x4f\x42\x38\x31\x2b"[good - 7]
-                if self._explained(
-                    extra,
-                    _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err,
-                    after,
-                    before,
-                    dt,
-                    sd,
-                    bms,
+                if (
+                    extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
+                    and after >= _RESUME_MG_S
+                    and after - before >= _RESUME_RISE_MG_S
+                    and extra <= most
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
                     if back + 1 <= _LATE_MAX_MS // bms:
@@ -1643,7 +1640,13 @@ class Detector:
         step = self._top_rise(r, rb, p, _WK_RING, _WK_W - 1)
         spread = step <= _WK_STEP_X * now * bms // 1000 + 4 * sd
         span = _WK_W + _WK_B  # blocks the milk may have come over (_onset_back)
-        ok = spread and self._explained(extra, need, now, before, dt, sd, bms)
+        ok = (
+            extra >= need
+            and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
+            and now - before >= _RESUME_RISE_MG_S
+            and extra <= 2 * now * bms // 1000 * dt + 4 * sd
+            and spread
+        )
         dk = blk.k - cs[cb + _C_PRE_K]  # blocks since the last good stretch's reference
         if not ok and cs[cb + _C_PRE_K] >= 0 and dk <= _WK_REF_BLOCKS:
             # a slow ramp lifts the line before with it: the level against the last good
@@ -1654,8 +1657,13 @@ class Detector:
             te = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
             if te < 0:
                 te = -te
-            need = _RESUME_MIN_MG + 4 * sd + dk * self.noise_mg[ch] // 8 + te
-            if spread and self._explained(x, need, now, b, dk, sd, bms):
+            if (
+                x >= _RESUME_MIN_MG + 4 * sd + dk * self.noise_mg[ch] // 8 + te
+                and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
+                and now - b >= _RESUME_RISE_MG_S
+                and x <= 2 * now * bms // 1000 * dk + 4 * sd
+                and spread
+            ):
                 ok = True
                 extra = x
                 before = b
@@ -1675,18 +1683,6 @@ class Detector:
         cs[cb + _C_BASE_MG] = level - extra - per_blk * back - blk.offset_mg
         cs[cb + _C_BASE_AGE] = back + 1
         return True
-
-    def _explained(self, extra, need, flow, before, dt, sd, bms):
-        # Milk only an ejection explains (the resume and walk paths): `extra` mg beyond the
-        # projection, at least `need`, with the flow now (`flow`, mg/s) a sustained one
-        # (_RESUME_MG_S .. _SLOW_MAX_MG_S), _RESUME_RISE_MG_S above the flow `before`, and able
-        # to bring that much over the `dt` blocks it came in (twice the flow now, + 4 sd)
-        return (
-            extra >= need
-            and _RESUME_MG_S <= flow <= _SLOW_MAX_MG_S
-            and flow - before >= _RESUME_RISE_MG_S
-            and extra <= 2 * flow * bms // 1000 * dt + 4 * sd
-        )
 
     def _onset_back(self, extra, df, dt, bms):
         # Blocks back to the onset of an ejection that brought `extra` mg more than the flow
