@@ -6,6 +6,7 @@
     .venv/bin/python -m bench --only detection --seeds 100   # a held-out set (not tuned on)
     .venv/bin/python -m bench --only detection --seeds 100 --press held   # ... its presses held
     .venv/bin/python -m bench --only detection --seeds 100 --flow pulsed  # ... milk in pulses
+    .venv/bin/python -m bench --only detection --seeds 100 --rise fast    # ... rising in 2-6 s
     .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
     .venv/bin/python -m bench --only detection --seeds 100 --ripple 2     # ... pump ripple x 2
     .venv/bin/python -m bench --only detection --without press,walk,tilt  # ... undisturbed
@@ -92,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         "per pump cycle, through the valve, a check on a flow the detector was not tuned on)",
     )
     ap.add_argument(
+        "--rise",
+        choices=scn_mod.RISE_STYLES,
+        default="gradual",
+        help="with --seeds: how fast an ejection's flow reaches its peak (gradual: the bench's "
+        "own 8-25 s; fast: 2-6 s; slow: 16-50 s; checks on ejections the detector was not tuned "
+        "on)",
+    )
+    ap.add_argument(
         "--rate",
         type=int,
         choices=scn_mod.DEVICE_RATES_HZ,
@@ -124,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
     if args.flow != "smooth" and args.seeds is None:
         ap.error("--flow %s needs --seeds N (the fixed set keeps its own flow)" % args.flow)
+    if args.rise != "gradual" and args.seeds is None:
+        ap.error("--rise %s needs --seeds N (the fixed set keeps its own ejections)" % args.rise)
     if args.rate is not None and args.seeds is None:
         ap.error("--rate %d needs --seeds N (the fixed set keeps its own rates)" % args.rate)
     if args.ripple != 1 and args.seeds is None:
@@ -154,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_hz=args.rate,
         ripple=args.ripple,
         without=args.without,
+        rise=args.rise,
     )
     figures: dict = {}
     failed = False

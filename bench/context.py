@@ -70,8 +70,10 @@ class BenchContext:
         rate_hz: int | None = None,
         ripple: int = 1,
         without: tuple[str, ...] = (),
+        rise: str = "gradual",
     ):
         self.seeds = seeds
+        self.rise = rise
         self.ripple = ripple
         self.without = tuple(without)
         self.press = press
@@ -114,6 +116,8 @@ class BenchContext:
             out.append(("--press", self.press))
         if self.flow != "smooth":
             out.append(("--flow", self.flow))
+        if self.rise != "gradual":
+            out.append(("--rise", self.rise))
         if self.rate_hz is not None:
             out.append(("--rate", self.rate_hz))
         if self.ripple != 1:
@@ -126,7 +130,13 @@ class BenchContext:
     def entries(self) -> list[dict]:
         if self.seeds is not None:
             entries = scn_mod.held_out_set(
-                self.seeds, self.press, self.flow, self.rate_hz, self.ripple, self.without
+                self.seeds,
+                self.press,
+                self.flow,
+                self.rate_hz,
+                self.ripple,
+                self.without,
+                self.rise,
             )
         else:
             entries = scn_mod.bench_set()

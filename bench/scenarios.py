@@ -403,6 +403,13 @@ def _mother(rng: random.Random, kind: str, duration_s: float, n_bottles: int):
 # -- ground truth --------------------------------------------------------------------------
 
 
+def _scaled_rises(breast: Breast, share: float) -> Breast:
+    """The same breast with every ejection's rise x share: its peak flow and its decay kept
+    (so its milk, peak x (rise / 2 + tau), changes by peak x the rise's change / 2)."""
+    out = [Ejection(e.onset_s, e.rise_s * share, e.peak_g_s, e.tau_s) for e in breast.ejections]
+    return Breast(out, breast.trickle_g_s, breast.trickle_from_s)
+
+
 def _tapers(breast: Breast, end_s: float) -> list[float]:
     n = int(end_s / _TRUTH_STEP_S) + 1
     flow = [breast.flow_g_s(i * _TRUTH_STEP_S) for i in range(n)]
@@ -491,6 +498,11 @@ def _held_g(comps, t):
 
 
 FLOW_STYLES = ("smooth", "pulsed")
+# how fast an ejection's flow reaches its peak: `gradual` (the bench's own raised-cosine rise
+# over 8-25 s), `fast` (every drawn rise x 0.25: 2-6 s) or `slow` (x 2: 16-50 s). science.md
+# gives no rise time, so both are checks on ejections the detector was not tuned on
+RISE_STYLES = ("gradual", "fast", "slow")
+_RISE_SHARE = {"gradual": 1.0, "fast": 0.25, "slow": 2.0}
 # how strong the pump's ripple is at the cell: this many times the sets' own (0.2-1 g): a
 # check on a pump, flange or bottle the detector was not tuned on (science.md gives the
 # ripple's rate, not its size); 0: no ripple at all, a measure of what it costs
@@ -538,6 +550,7 @@ def generate(
     flow_style: str = "smooth",
     ripple_scale: int = 1,
     without: tuple[str, ...] | list[str] = (),
+    rise_style: str = "gradual",
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -552,6 +565,13 @@ def generate(
     breast. `pulsed` (a check on a flow the detector was not tuned on): once per pump cycle,
     0.5-1.5 cycles late, draining over 15-40 % of a cycle, as a pump's valve lets it through.
     The truth (onsets, tapers) is the breast's; the volume is what the bottle holds.
+
+    rise_style: how fast each ejection's flow reaches its peak. `gradual` (the bench's own):
+    a raised-cosine rise over 8-25 s. `fast` and `slow` (checks on ejections the detector was
+    not tuned on): every drawn rise x 0.25 (2-6 s) or x 2 (16-50 s), each ejection's peak flow
+    and decay kept (its milk changes by the peak x half the rise's change). The mother, the
+    sensor, the pump, the walks and the tilts are the same draws; the presses follow the new
+    tapers (massage follows them), and the samples' noise, drawn after them, is new.
 
     ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
     bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on; 0: none,
@@ -572,6 +592,10 @@ def generate(
     if flow_style not in FLOW_STYLES:
         raise ValueError(
             "unknown flow_style %r; use one of %s" % (flow_style, ", ".join(FLOW_STYLES))
+        )
+    if rise_style not in RISE_STYLES:
+        raise ValueError(
+            "unknown rise_style %r; use one of %s" % (rise_style, ", ".join(RISE_STYLES))
         )
     if ripple_scale not in RIPPLE_SCALES:
         raise ValueError(
@@ -601,6 +625,13 @@ def generate(
             duration_s = max(duration_s, 900.0)
 
     breasts, duration_s, params = _mother(rng, kind, duration_s, n_bottles)
+    if rise_style != "gradual":
+        breasts = [_scaled_rises(b, _RISE_SHARE[rise_style]) for b in breasts]
+        if "ejections" in params:  # bottle 1's, as _mother gives them
+            params["ejections"] = [
+                [round(e.onset_s, 2), round(e.rise_s, 2), round(e.peak_g_s, 3), round(e.tau_s, 1)]
+                for e in breasts[0].ejections
+            ]
     truth_end_s = duration_s
 
     # sensor / wearer parameters
@@ -897,6 +928,7 @@ def held_out_set(
     rate_hz: int | None = None,
     ripple_scale: int = 1,
     without: tuple[str, ...] = (),
+    rise_style: str = "gradual",
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -906,7 +938,8 @@ def held_out_set(
     milk arriving in pulses). rate_hz: every session at this rate (a rate given is a draw
     the generator does not make, so these are other sessions than the set's own).
     ripple_scale: generate()'s (the same sessions with a stronger pump ripple). without:
-    generate()'s (the same sessions without those disturbances' effect on the samples)."""
+    generate()'s (the same sessions without those disturbances' effect on the samples).
+    rise_style: generate()'s (the same sessions with faster or slower ejections)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -922,5 +955,7 @@ def held_out_set(
                 entry["ripple_scale"] = ripple_scale
             if without:
                 entry["without"] = list(without)
+            if rise_style != "gradual":
+                entry["rise_style"] = rise_style
             entries.append(entry)
     return entries

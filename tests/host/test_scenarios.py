@@ -253,6 +253,45 @@ def test_pulsed_flow_delivers_the_same_milk_once_per_pump_cycle():
     assert all(m >= breast.mass_g(t0 + i / 20 - lag - 1) for i, m in enumerate(steps))
 
 
+@pytest.mark.parametrize("style, share", [("fast", 0.25), ("slow", 2.0)])
+def test_faster_or_slower_ejections_change_only_their_rise(style, share):
+    # `bench --seeds N --rise fast|slow`: the same session with every ejection's rise scaled,
+    # its start, peak flow and decay kept; the truth follows the new flow (the onset where it
+    # passes 10 % of the peak, the milk peak x (rise / 2 + tau)), and so do the presses
+    # (massage follows the tapers, and the samples' noise is drawn after them); the walks,
+    # tilts, sensor and pump stay
+    kw = dict(rate_hz=10, n_bottles=2, has_accel=False)
+    a = sc.generate(103, "many", **kw)
+    b = sc.generate(103, "many", rise_style=style, **kw)
+
+    def walks_and_tilts(s):
+        return [x for x in s.truth.artifacts if x["kind"] in ("walk", "tilt")]
+
+    assert walks_and_tilts(a) == walks_and_tilts(b) != [] and a.t_s == b.t_s
+    for ba, bb in zip(a.breasts, b.breasts):
+        assert len(ba.ejections) == len(bb.ejections) >= 2
+        for ea, eb in zip(ba.ejections, bb.ejections):
+            assert (ea.onset_s, ea.peak_g_s, ea.tau_s) == (eb.onset_s, eb.peak_g_s, eb.tau_s)
+            assert eb.rise_s == pytest.approx(ea.rise_s * share)
+            milk = eb.peak_g_s * (eb.rise_s / 2 + eb.tau_s)
+            assert eb.mass_g(eb.onset_s + eb.rise_s + 50 * eb.tau_s) == pytest.approx(milk)
+    assert b.truth.onsets_s == [
+        [round(e.onset_10pct_s, 2) for e in br.ejections if e.onset_10pct_s <= b.t_s[-1]]
+        for br in b.breasts
+    ]
+    got = [e[1] for e in b.params["ejections"]]
+    assert got == [round(e.rise_s, 2) for e in b.breasts[0].ejections]
+    assert (max(got) < 6.3) if style == "fast" else (min(got) > 15.9)
+    # the sensor's and the pump's draws are the same too
+    for key in ("noise_g", "drift_g", "ripple_g", "bottle_g", "expression_pump_hz"):
+        assert a.params[key] == b.params[key]
+
+
+def test_unknown_rise_style_is_refused_with_the_styles_named():
+    with pytest.raises(ValueError, match="fast, slow"):
+        sc.generate(1, "few", rise_style="sudden")
+
+
 def test_a_stronger_pump_ripple_changes_nothing_but_the_ripple():
     # the same session with the ripple doubled: the same truth and draws, and every sample
     # moved by the ripple's own term once more (during stimulation the pump runs at 2 Hz)

@@ -224,6 +224,7 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
         (["--flow", "pulsed"], "--flow pulsed needs --seeds N"),
         (["--rate", "320"], "--rate 320 needs --seeds N"),
         (["--ripple", "2"], "--ripple 2 needs --seeds N"),
+        (["--rise", "slow"], "--rise slow needs --seeds N"),
         # a rate no device has, a ripple the generator does not make
         (["--seeds", "100", "--rate", "50"], "invalid choice: 50"),
         (["--seeds", "100", "--ripple", "5"], "invalid choice: 5"),
@@ -277,6 +278,20 @@ def test_held_out_set_with_a_stronger_ripple_has_a_folder_of_its_own(tmp_path):
     ctx = BenchContext(out_dir=tmp_path, seeds=100, rate_hz=20, ripple=2)
     assert ctx.out_dir == tmp_path / "seeds-100-20hz-2x-ripple"
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 20 --ripple 2")
+
+
+def test_held_out_set_with_slower_ejections_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    assert scenarios.held_out_set(100, rise_style="gradual") == plain
+    slow = scenarios.held_out_set(100, rise_style="slow")
+    assert [dict(e, rise_style="slow") for e in plain] == slow
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, rise="slow")
+    assert ctx.out_dir == tmp_path / "seeds-100-slow"
+    assert ctx.entries() == slow
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rise slow")
 
 
 def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
