@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "out"
 REPLAY_TIMEOUT_S = 900
 # a held-out set's folder: seeds-100-320hz, seeds-100-without-press-walk
-_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple"}
+_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple", "--gait": "-gait"}
 
 
 @dataclass
@@ -71,9 +71,11 @@ class BenchContext:
         ripple: int = 1,
         without: tuple[str, ...] = (),
         rise: str = "gradual",
+        gait: str = "usual",
     ):
         self.seeds = seeds
         self.rise = rise
+        self.gait = gait
         self.ripple = ripple
         self.without = tuple(without)
         self.press = press
@@ -118,6 +120,8 @@ class BenchContext:
             out.append(("--flow", self.flow))
         if self.rise != "gradual":
             out.append(("--rise", self.rise))
+        if self.gait != "usual":
+            out.append(("--gait", self.gait))
         if self.rate_hz is not None:
             out.append(("--rate", self.rate_hz))
         if self.ripple != 1:
@@ -137,6 +141,7 @@ class BenchContext:
                 self.ripple,
                 self.without,
                 self.rise,
+                self.gait,
             )
         else:
             entries = scn_mod.bench_set()

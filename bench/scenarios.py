@@ -503,6 +503,9 @@ FLOW_STYLES = ("smooth", "pulsed")
 # gives no rise time, so both are checks on ejections the detector was not tuned on
 RISE_STYLES = ("gradual", "fast", "slow")
 _RISE_SHARE = {"gradual": 1.0, "fast": 0.25, "slow": 2.0}
+# a walk's step rate: `usual` (the bench's own draw, 1.7-2.2 Hz) or `wide` (the same draw
+# stretched over 1.5-2.5 Hz, the range issue 12 names for whole steps)
+GAIT_STYLES = ("usual", "wide")
 # how strong the pump's ripple is at the cell: this many times the sets' own (0.2-1 g): a
 # check on a pump, flange or bottle the detector was not tuned on (science.md gives the
 # ripple's rate, not its size); 0: no ripple at all, a measure of what it costs
@@ -551,6 +554,7 @@ def generate(
     ripple_scale: int = 1,
     without: tuple[str, ...] | list[str] = (),
     rise_style: str = "gradual",
+    gait_style: str = "usual",
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -572,6 +576,10 @@ def generate(
     and decay kept (its milk changes by the peak x half the rise's change). The mother, the
     sensor, the pump, the walks and the tilts are the same draws; the presses follow the new
     tapers (massage follows them), and the samples' noise, drawn after them, is new.
+
+    gait_style: a walk's step rate. `usual` (the bench's own): 1.7-2.2 Hz. `wide` (a check on
+    walkers the detector was not tuned on): the same draw stretched linearly over 1.5-2.5 Hz,
+    the range issue 12 names. Every draw is the same, so only the walks' samples change.
 
     ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
     bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on; 0: none,
@@ -596,6 +604,10 @@ def generate(
     if rise_style not in RISE_STYLES:
         raise ValueError(
             "unknown rise_style %r; use one of %s" % (rise_style, ", ".join(RISE_STYLES))
+        )
+    if gait_style not in GAIT_STYLES:
+        raise ValueError(
+            "unknown gait_style %r; use one of %s" % (gait_style, ", ".join(GAIT_STYLES))
         )
     if ripple_scale not in RIPPLE_SCALES:
         raise ValueError(
@@ -651,6 +663,8 @@ def generate(
         (rng.uniform(1.7, 2.2), rng.uniform(2.0, 8.0), rng.uniform(0.15, 0.4), rng.random() * 6.3)
         for _ in walks
     ]
+    if gait_style == "wide":
+        walk_p = [(1.5 + (f - 1.7) * 2.0, *rest) for f, *rest in walk_p]
     # how each walk shakes the cell (a stream of its own, so the draws above and below, and
     # with them every other part of the session, stay as they were): `physical` (the bottle
     # is carried with the accelerometer: the cell reads (bottle + milk) x (1 + a_vertical),
@@ -929,6 +943,7 @@ def held_out_set(
     ripple_scale: int = 1,
     without: tuple[str, ...] = (),
     rise_style: str = "gradual",
+    gait_style: str = "usual",
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -939,7 +954,8 @@ def held_out_set(
     the generator does not make, so these are other sessions than the set's own).
     ripple_scale: generate()'s (the same sessions with a stronger pump ripple). without:
     generate()'s (the same sessions without those disturbances' effect on the samples).
-    rise_style: generate()'s (the same sessions with faster or slower ejections)."""
+    rise_style: generate()'s (the same sessions with faster or slower ejections). gait_style:
+    generate()'s (the same sessions, their walks' steps over 1.5-2.5 Hz)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -957,5 +973,7 @@ def held_out_set(
                 entry["without"] = list(without)
             if rise_style != "gradual":
                 entry["rise_style"] = rise_style
+            if gait_style != "usual":
+                entry["gait_style"] = gait_style
             entries.append(entry)
     return entries

@@ -287,6 +287,21 @@ def test_faster_or_slower_ejections_change_only_their_rise(style, share):
         assert a.params[key] == b.params[key]
 
 
+def test_a_wider_gait_changes_only_the_walks():
+    # `bench --seeds N --gait wide`: the same draws, so the same truth and, outside the walks,
+    # the same samples; inside them the steps come at another rate (1.5-2.5 Hz, not 1.7-2.2)
+    kw = dict(rate_hz=20, n_bottles=1, has_accel=True, duration_s=600.0)
+    a = sc.generate(100, "control", **kw)
+    b = sc.generate(100, "control", gait_style="wide", **kw)
+    assert a.truth.to_dict() == b.truth.to_dict() and a.params == b.params
+    walks = [(x["start_s"], x["end_s"]) for x in a.truth.artifacts if x["kind"] == "walk"]
+    assert walks
+    inside = [any(s - 1.0 <= t <= e + 1.0 for s, e in walks) for t in a.t_s]
+    pairs = list(zip(inside, a.weight_g[0], b.weight_g[0], a.accel_g[2], b.accel_g[2]))
+    assert all(u == v and p == q for w, u, v, p, q in pairs if not w)
+    assert sum(1 for w, u, v, p, q in pairs if w and p != q) > 100
+
+
 def test_unknown_rise_style_is_refused_with_the_styles_named():
     with pytest.raises(ValueError, match="fast, slow"):
         sc.generate(1, "few", rise_style="sudden")
@@ -378,6 +393,11 @@ def test_unknown_disturbance_is_refused_with_the_kinds_named():
 def test_unknown_ripple_scale_is_refused_with_the_scales_named():
     with pytest.raises(ValueError, match="1, 2, 3"):
         sc.generate(1, "few", ripple_scale=10)
+
+
+def test_unknown_gait_style_is_refused_with_the_styles_named():
+    with pytest.raises(ValueError, match="usual, wide"):
+        sc.generate(1, "few", gait_style="run")
 
 
 def test_unknown_flow_style_is_refused_with_the_styles_named():

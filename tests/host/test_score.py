@@ -225,6 +225,7 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
         (["--rate", "320"], "--rate 320 needs --seeds N"),
         (["--ripple", "2"], "--ripple 2 needs --seeds N"),
         (["--rise", "slow"], "--rise slow needs --seeds N"),
+        (["--gait", "wide"], "--gait wide needs --seeds N"),
         # a rate no device has, a ripple the generator does not make
         (["--seeds", "100", "--rate", "50"], "invalid choice: 50"),
         (["--seeds", "100", "--ripple", "5"], "invalid choice: 5"),
@@ -280,7 +281,7 @@ def test_held_out_set_with_a_stronger_ripple_has_a_folder_of_its_own(tmp_path):
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 20 --ripple 2")
 
 
-def test_held_out_set_with_slower_ejections_has_a_folder_of_its_own(tmp_path):
+def test_held_out_set_with_other_ejections_or_walks_has_a_folder_of_its_own(tmp_path):
     from bench import scenarios
     from bench.context import BenchContext
 
@@ -292,6 +293,13 @@ def test_held_out_set_with_slower_ejections_has_a_folder_of_its_own(tmp_path):
     assert ctx.out_dir == tmp_path / "seeds-100-slow"
     assert ctx.entries() == slow
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rise slow")
+    wide = scenarios.held_out_set(100, gait_style="wide")
+    assert [dict(e, gait_style="wide") for e in plain] == wide
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, gait="wide", rise="fast")
+    assert ctx.out_dir == tmp_path / "seeds-100-fast-wide-gait" and ctx.entries() == [
+        dict(e, rise_style="fast") for e in wide
+    ]
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--rise fast --gait wide")
 
 
 def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
