@@ -36,6 +36,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -46,7 +47,7 @@ from pathlib import Path
 
 from . import unixport
 from .errors import BAD_REQUEST, PumpmonError
-from .trace import TraceError, read_csv
+from .trace import TraceError, long_steps, read_csv, sparse_note
 
 DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
 STALE_OUTPUT_BYTES = 4096  # device output kept for a host that has not connected yet
@@ -142,6 +143,7 @@ class Emulator:
         self._reboot_state = 0  # 1: waiting for the new REPL's prompt, 2: for the raw banner
         self._cmd: list[str] = []
         self._env: dict[str, str] = {}
+        self.trace_note: str | None = None  # a trace sampled too slowly (trace.sparse_note)
 
     # -- setup --------------------------------------------------------------------------
     def _write_run_files(self) -> None:
@@ -154,6 +156,9 @@ class Emulator:
         }
         if self.trace is not None:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
+            self.trace_note = sparse_note(
+                str(self.trace), len(trace.t_ms) - 1, long_steps(trace.t_ms)
+            )
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
             steps = sorted(b - a for a, b in zip(trace.t_ms, trace.t_ms[1:], strict=False))
             # the nominal period (the log stores only deviations from it): the median step,
@@ -542,6 +547,8 @@ def run(args: argparse.Namespace) -> int:
         raise PumpmonError(str(e), BAD_REQUEST) from None
     except (OSError, unixport.UnixPortMissing) as e:
         raise PumpmonError(f"cannot start the device: {e}") from None
+    if emu.trace_note:
+        print(f"pumpmon emulate: note: {emu.trace_note}", file=sys.stderr, flush=True)
     print(path, flush=True)
     stop = {"now": False}
 

@@ -4,6 +4,8 @@ The CSV of design contract 3: a header row; `t_s` (seconds, increasing); `weight
 bottle 1, grams); optional `weight2_g`; optional `ax_g`, `ay_g`, `az_g` (all three). Any
 sample rate from 5 to 100 Hz, gaps allowed. Everything is checked here, on the host, so a
 bad trace is one clear line naming the line and the fix, never a traceback from the device.
+A trace sampled more slowly than that still replays, with a note (`sparse_note`): the
+firmware weighs in 200-ms bins, and under 4 samples a second most of them are empty.
 """
 
 from __future__ import annotations
@@ -26,10 +28,29 @@ RECORD = struct.Struct("<6i")
 ACCEL_COLUMNS = ("ax_g", "ay_g", "az_g")
 LIMIT_G = 100_000.0  # |weight| beyond this is not a bottle on a load cell
 LIMIT_ACCEL_G = 64.0
+SPARSE_MS = 250  # a step longer than this between samples: under 4 a second (contract: 5-100)
 
 
 class TraceError(ValueError):
     """A trace that cannot be replayed; str() is the one-line message for the user."""
+
+
+def sparse_note(name: str, steps: int, long_ones: int) -> str | None:
+    """The note for a trace whose samples are mostly more than SPARSE_MS apart (`steps`
+    intervals, `long_ones` of them longer), or None. Gaps are allowed; a trace that is
+    mostly gaps is sampled too slowly for the firmware's 200-ms bins."""
+    if steps == 0 or long_ones * 2 <= steps:
+        return None
+    return (
+        f"{name}: most samples are more than {SPARSE_MS} ms apart (under 4 a second); the "
+        "firmware is built for 5 to 100 a second (it weighs in 200-ms bins), so its letdowns "
+        "may come late or not at all. Record or resample the trace at 5 a second or more"
+    )
+
+
+def long_steps(t_ms: list[int]) -> int:
+    """How many steps between consecutive samples are longer than SPARSE_MS."""
+    return sum(1 for a, b in zip(t_ms, t_ms[1:]) if b - a > SPARSE_MS)
 
 
 @dataclass
@@ -235,10 +256,17 @@ def read_csv(path: str | Path) -> Trace:
 CHUNK_ROWS = 50_000  # rows checked and encoded at a time by write_binary
 
 
-def write_binary(path: str | Path, out: BinaryIO, chunk_rows: int = CHUNK_ROWS) -> int:
+def write_binary(
+    path: str | Path,
+    out: BinaryIO,
+    chunk_rows: int = CHUNK_ROWS,
+    steps: list[int] | None = None,
+) -> int:
     """Check the trace CSV at `path` and write its binary form to `out`, `chunk_rows` rows
     at a time, so memory stays bounded however long the trace (a 10-hour 100 Hz trace is
-    3.6 million rows). The same checks and messages as read_csv. Returns the samples."""
+    3.6 million rows). The same checks and messages as read_csv. Returns the samples. When
+    `steps` is a list, it gets [steps between samples, those longer than SPARSE_MS]
+    (sparse_note)."""
     p = Path(path)
     name = str(p)
     try:
@@ -252,9 +280,10 @@ def write_binary(path: str | Path, out: BinaryIO, chunk_rows: int = CHUNK_ROWS) 
     chunk: list[str] = []
     first_no = 0
     n = 0
+    n_long = 0
 
     def flush() -> None:
-        nonlocal n, carry, carry_no
+        nonlocal n, carry, carry_no, n_long
         if not any(line.strip() for line in chunk):
             return  # blank lines only: nothing to check or write
         lines = [header] + ([carry] if carry else []) + chunk
@@ -270,6 +299,7 @@ def write_binary(path: str | Path, out: BinaryIO, chunk_rows: int = CHUNK_ROWS) 
         if n == 0:
             out.write(trace.binary_header())
         n += trace.write_records(out, skip=1 if carry else 0)
+        n_long += long_steps(trace.t_ms)  # (the carried row starts this chunk's first step)
         for k in range(len(chunk) - 1, -1, -1):
             if chunk[k].strip():
                 carry, carry_no = chunk[k], first_no + k
@@ -306,4 +336,6 @@ def write_binary(path: str | Path, out: BinaryIO, chunk_rows: int = CHUNK_ROWS) 
         flush()
     if n == 0:
         raise TraceError(f"{name}: a header but no samples; add rows of t_s,weight_g,...")
+    if steps is not None:
+        steps[:] = [n - 1, n_long]
     return n

@@ -95,6 +95,24 @@ def test_emulate_rejects_a_bad_trace_with_status_2(tmp_path):
     assert "weight_g" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_emulate_notes_a_trace_sampled_under_4_a_second(tmp_path):
+    # the emulated device still runs it (design contract 3 allows gaps), with the same note
+    # as replay; a 10-Hz trace gets none
+    from pumpmon.emulate import Emulator
+
+    rows = ["t_s,weight_g"] + ["%d,%.1f" % (t, 0.1 * t) for t in range(120)]
+    slow = tmp_path / "slow.csv"
+    slow.write_text("\n".join(rows) + "\n")
+    emu = Emulator(trace=slow)
+    emu._write_run_files()
+    assert emu.trace_note and emu.trace_note.startswith(str(slow) + ": most samples")
+    fine = tmp_path / "fine.csv"
+    fine.write_text("\n".join(["t_s,weight_g"] + ["%.1f,0" % (t / 10) for t in range(600)]) + "\n")
+    emu = Emulator(trace=fine)
+    emu._write_run_files()
+    assert emu.trace_note is None
+
+
 @pytest.mark.parametrize("speed", ["0", "-1"])
 def test_emulate_rejects_a_speed_that_is_not_positive(speed):
     proc = subprocess.run(

@@ -147,6 +147,46 @@ def test_chunked_encoding_is_byte_for_byte_the_whole_file_encoding(tmp_path):
     assert out.getvalue() == trace_mod.read_csv(path).to_binary()
 
 
+def test_a_trace_sampled_under_4_a_second_replays_with_a_note_that_says_what_to_do(tmp_path):
+    # design contract 3: 5 to 100 samples a second, gaps allowed. A kitchen scale's log at 1 a
+    # second still replays (nothing is refused or lost), but the firmware's 200-ms bins are
+    # mostly empty, so the user is told its letdowns may be late and how to fix the trace
+    slow = write_trace(tmp_path / "slow.csv", 1, 300, False, False)
+    proc = replay(str(slow))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["event"] == "summary"
+    note = proc.stderr.strip()
+    assert note.startswith("pumpmon replay: note: %s: most samples are more than 250 ms" % slow)
+    assert "5 a second or more" in note and len(note.splitlines()) == 1
+    # 5 a second (the contract's slowest), and a 5-Hz trace with long gaps: no note
+    ok = write_trace(tmp_path / "ok.csv", 5, 300, False, False)
+    rows = ok.read_text().splitlines()
+    gappy = tmp_path / "gappy.csv"
+    gappy.write_text("\n".join(rows[:200] + rows[400:700] + rows[1200:]) + "\n")
+    for path in (ok, gappy):
+        proc = replay(str(path))
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_the_sparse_count_is_the_same_in_chunks_as_whole(tmp_path):
+    import io
+
+    from pumpmon import trace as trace_mod
+
+    # steps of 0.2 s, every third one 0.7 s: 16 long ones of 49
+    rows = ["t_s,weight_g"] + ["%.1f,1" % (0.2 * i + 0.5 * (i // 3)) for i in range(50)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    whole = trace_mod.read_csv(path)
+    for chunk_rows in (7, 10, 100):
+        steps: list[int] = []
+        trace_mod.write_binary(path, io.BytesIO(), chunk_rows=chunk_rows, steps=steps)
+        assert steps == [49, trace_mod.long_steps(whole.t_ms)]
+    assert steps[1] == 16
+    assert trace_mod.sparse_note("t", 49, 24) is None
+    assert "under 4 a second" in (trace_mod.sparse_note("t", 49, 25) or "")
+
+
 def test_chunked_encoding_names_the_file_line_of_a_fault_in_a_later_chunk(tmp_path):
     import io
 
