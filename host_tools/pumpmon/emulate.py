@@ -47,7 +47,7 @@ from pathlib import Path
 
 from . import unixport
 from .errors import BAD_REQUEST, PumpmonError
-from .trace import TraceError, long_steps, read_csv, sparse_note
+from .trace import TraceError, notes, read_csv, stats_of
 
 DEMO_TRACE = Path(__file__).resolve().parent / "data" / "demo_session.csv"
 STALE_OUTPUT_BYTES = 4096  # device output kept for a host that has not connected yet
@@ -143,7 +143,7 @@ class Emulator:
         self._reboot_state = 0  # 1: waiting for the new REPL's prompt, 2: for the raw banner
         self._cmd: list[str] = []
         self._env: dict[str, str] = {}
-        self.trace_note: str | None = None  # a trace sampled too slowly (trace.sparse_note)
+        self.trace_notes: list[str] = []  # what the trace does unexpectedly (trace.notes)
 
     # -- setup --------------------------------------------------------------------------
     def _write_run_files(self) -> None:
@@ -156,9 +156,7 @@ class Emulator:
         }
         if self.trace is not None:
             trace = read_csv(self.trace)  # TraceError: the caller reports it
-            self.trace_note = sparse_note(
-                str(self.trace), len(trace.t_ms) - 1, long_steps(trace.t_ms)
-            )
+            self.trace_notes = notes(str(self.trace), stats_of(trace))
             (self.host_dir / "trace.bin").write_bytes(trace.to_binary())
             steps = sorted(b - a for a, b in zip(trace.t_ms, trace.t_ms[1:], strict=False))
             # the nominal period (the log stores only deviations from it): the median step,
@@ -547,8 +545,8 @@ def run(args: argparse.Namespace) -> int:
         raise PumpmonError(str(e), BAD_REQUEST) from None
     except (OSError, unixport.UnixPortMissing) as e:
         raise PumpmonError(f"cannot start the device: {e}") from None
-    if emu.trace_note:
-        print(f"pumpmon emulate: note: {emu.trace_note}", file=sys.stderr, flush=True)
+    for note in emu.trace_notes:
+        print(f"pumpmon emulate: note: {note}", file=sys.stderr, flush=True)
     print(path, flush=True)
     stop = {"now": False}
 

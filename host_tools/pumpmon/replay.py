@@ -20,7 +20,7 @@ from typing import TextIO, cast
 
 from . import unixport
 from .shared import config
-from .trace import TraceError, sparse_note, write_binary
+from .trace import TraceError, TraceStats, notes, write_binary
 
 EXIT_BAD_INPUT = 2
 EXIT_FIRMWARE_ERROR = 1
@@ -66,9 +66,9 @@ def replay(
         binary = Path(tmp) / "trace.bin"
         try:
             cfg = load_config(config_path) if config_path else None
-            steps: list[int] = []
+            stats = TraceStats()
             with open(binary, "wb") as f:
-                write_binary(trace_path, f, steps=steps)
+                write_binary(trace_path, f, stats=stats)
         except (TraceError, ConfigError) as e:
             err.write(f"pumpmon replay: {e}\n")
             return EXIT_BAD_INPUT
@@ -78,8 +78,7 @@ def replay(
                 f"{e.strerror or e}; free some disk space\n"
             )
             return EXIT_FIRMWARE_ERROR
-        note = sparse_note(str(trace_path), *steps)
-        if note:
+        for note in notes(str(trace_path), stats):
             err.write(f"pumpmon replay: note: {note}\n")
         try:
             exe = unixport.micropython_exe()

@@ -4,8 +4,9 @@ The CSV of design contract 3: a header row; `t_s` (seconds, increasing); `weight
 bottle 1, grams); optional `weight2_g`; optional `ax_g`, `ay_g`, `az_g` (all three). Any
 sample rate from 5 to 100 Hz, gaps allowed. Everything is checked here, on the host, so a
 bad trace is one clear line naming the line and the fix, never a traceback from the device.
-A trace sampled more slowly than that still replays, with a note (`sparse_note`): the
-firmware weighs in 200-ms bins, and under 4 samples a second most of them are empty.
+A trace sampled more slowly than that, or one that does not start at about 0 g (not tared),
+still replays, with a note for each (`notes`): the firmware weighs in 200-ms bins, empty
+under 4 samples a second, and counts whatever a bottle starts with as milk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import itertools
 import math
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,28 +30,67 @@ ACCEL_COLUMNS = ("ax_g", "ay_g", "az_g")
 LIMIT_G = 100_000.0  # |weight| beyond this is not a bottle on a load cell
 LIMIT_ACCEL_G = 64.0
 SPARSE_MS = 250  # a step longer than this between samples: under 4 a second (contract: 5-100)
+START_SAMPLES = 25  # the first samples, whose median is a bottle's starting weight
+START_G = 20.0  # a start beyond this is no tared, empty bottle (drift <= 4 g, a bottle 100 g+)
 
 
 class TraceError(ValueError):
     """A trace that cannot be replayed; str() is the one-line message for the user."""
 
 
-def sparse_note(name: str, steps: int, long_ones: int) -> str | None:
-    """The note for a trace whose samples are mostly more than SPARSE_MS apart (`steps`
-    intervals, `long_ones` of them longer), or None. Gaps are allowed; a trace that is
-    mostly gaps is sampled too slowly for the firmware's 200-ms bins."""
-    if steps == 0 or long_ones * 2 <= steps:
-        return None
-    return (
-        f"{name}: most samples are more than {SPARSE_MS} ms apart (under 4 a second); the "
-        "firmware is built for 5 to 100 a second (it weighs in 200-ms bins), so its letdowns "
-        "may come late or not at all. Record or resample the trace at 5 a second or more"
-    )
+@dataclass
+class TraceStats:
+    """What `notes` looks at: the steps between samples, those longer than SPARSE_MS, and
+    each bottle's starting weight (the median of its first START_SAMPLES samples), grams."""
+
+    steps: int = 0
+    long_steps: int = 0
+    start_g: list[float] = field(default_factory=list)
+
+
+def notes(name: str, stats: TraceStats) -> list[str]:
+    """One line each for what the trace does that design contract 3 does not expect but the
+    firmware still runs: samples mostly more than SPARSE_MS apart (under 4 a second: the
+    firmware's 200-ms bins go empty; gaps alone are allowed), or a bottle that starts far
+    from 0 g (not the tared reading: its own weight reads as milk)."""
+    out = []
+    if stats.steps and stats.long_steps * 2 > stats.steps:
+        out.append(
+            f"{name}: most samples are more than {SPARSE_MS} ms apart (under 4 a second); "
+            "the firmware is built for 5 to 100 a second (it weighs in 200-ms bins), so its "
+            "letdowns may come late or not at all. Record or resample the trace at 5 a "
+            "second or more"
+        )
+    for ch, g in enumerate(stats.start_g):
+        if abs(g) > START_G:
+            column = "weight_g" if ch == 0 else "weight2_g"
+            out.append(
+                f"{name}: {column} starts at {g:.1f} g; it should be the tared reading (0 g "
+                "with the empty bottle on the cell), and the firmware counts whatever it "
+                f"starts with as milk. Subtract the starting weight from {column}, or tare "
+                "before recording (if the bottle already held milk, the volume includes it)"
+            )
+    return out
 
 
 def long_steps(t_ms: list[int]) -> int:
     """How many steps between consecutive samples are longer than SPARSE_MS."""
     return sum(1 for a, b in zip(t_ms, t_ms[1:]) if b - a > SPARSE_MS)
+
+
+def _start_g(columns: list[list[int]]) -> list[float]:
+    """Each column's median over its first START_SAMPLES values (mg), in grams."""
+    out = []
+    for col in columns:
+        first = sorted(col[:START_SAMPLES])
+        out.append(first[len(first) // 2] / 1000 if first else 0.0)
+    return out
+
+
+def stats_of(trace: Trace) -> TraceStats:
+    """The TraceStats of a trace read whole (read_csv)."""
+    cols = [trace.w1_mg] + ([trace.w2_mg] if trace.w2_mg is not None else [])
+    return TraceStats(len(trace.t_ms) - 1, long_steps(trace.t_ms), _start_g(cols))
 
 
 @dataclass
@@ -260,13 +300,12 @@ def write_binary(
     path: str | Path,
     out: BinaryIO,
     chunk_rows: int = CHUNK_ROWS,
-    steps: list[int] | None = None,
+    stats: TraceStats | None = None,
 ) -> int:
     """Check the trace CSV at `path` and write its binary form to `out`, `chunk_rows` rows
     at a time, so memory stays bounded however long the trace (a 10-hour 100 Hz trace is
     3.6 million rows). The same checks and messages as read_csv. Returns the samples. When
-    `steps` is a list, it gets [steps between samples, those longer than SPARSE_MS]
-    (sparse_note)."""
+    `stats` is given, it is filled in as stats_of(read_csv(path)) would be (for `notes`)."""
     p = Path(path)
     name = str(p)
     try:
@@ -281,9 +320,10 @@ def write_binary(
     first_no = 0
     n = 0
     n_long = 0
+    first: list[list[int]] = []  # each bottle's first START_SAMPLES values, mg
 
     def flush() -> None:
-        nonlocal n, carry, carry_no, n_long
+        nonlocal n, carry, carry_no, n_long, first
         if not any(line.strip() for line in chunk):
             return  # blank lines only: nothing to check or write
         lines = [header] + ([carry] if carry else []) + chunk
@@ -300,6 +340,14 @@ def write_binary(
             out.write(trace.binary_header())
         n += trace.write_records(out, skip=1 if carry else 0)
         n_long += long_steps(trace.t_ms)  # (the carried row starts this chunk's first step)
+        if not first:
+            cols = [trace.w1_mg] + ([trace.w2_mg] if trace.w2_mg is not None else [])
+            first = [c[:START_SAMPLES] for c in cols]
+        elif len(first[0]) < START_SAMPLES:
+            more = START_SAMPLES - len(first[0])
+            first[0] += trace.w1_mg[1 : 1 + more]  # (the carried row is already in)
+            if trace.w2_mg is not None and len(first) > 1:
+                first[1] += trace.w2_mg[1 : 1 + more]
         for k in range(len(chunk) - 1, -1, -1):
             if chunk[k].strip():
                 carry, carry_no = chunk[k], first_no + k
@@ -336,6 +384,6 @@ def write_binary(
         flush()
     if n == 0:
         raise TraceError(f"{name}: a header but no samples; add rows of t_s,weight_g,...")
-    if steps is not None:
-        steps[:] = [n - 1, n_long]
+    if stats is not None:
+        stats.steps, stats.long_steps, stats.start_g = n - 1, n_long, _start_g(first)
     return n

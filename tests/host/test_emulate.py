@@ -105,12 +105,12 @@ def test_emulate_notes_a_trace_sampled_under_4_a_second(tmp_path):
     slow.write_text("\n".join(rows) + "\n")
     emu = Emulator(trace=slow)
     emu._write_run_files()
-    assert emu.trace_note and emu.trace_note.startswith(str(slow) + ": most samples")
+    assert len(emu.trace_notes) == 1 and emu.trace_notes[0].startswith(f"{slow}: most samples")
     fine = tmp_path / "fine.csv"
     fine.write_text("\n".join(["t_s,weight_g"] + ["%.1f,0" % (t / 10) for t in range(600)]) + "\n")
     emu = Emulator(trace=fine)
     emu._write_run_files()
-    assert emu.trace_note is None
+    assert emu.trace_notes == []
 
 
 @pytest.mark.parametrize("speed", ["0", "-1"])

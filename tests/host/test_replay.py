@@ -168,23 +168,55 @@ def test_a_trace_sampled_under_4_a_second_replays_with_a_note_that_says_what_to_
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
-def test_the_sparse_count_is_the_same_in_chunks_as_whole(tmp_path):
+def test_the_notes_figures_are_the_same_in_chunks_as_whole(tmp_path):
     import io
 
     from pumpmon import trace as trace_mod
 
-    # steps of 0.2 s, every third one 0.7 s: 16 long ones of 49
-    rows = ["t_s,weight_g"] + ["%.1f,1" % (0.2 * i + 0.5 * (i // 3)) for i in range(50)]
+    # steps of 0.2 s, every third one 0.7 s: 16 long ones of 49; two bottles starting at
+    # about 3 and 140 g
+    rows = ["t_s,weight_g,weight2_g"] + [
+        "%.1f,%d,%d" % (0.2 * i + 0.5 * (i // 3), 3 + i % 2, 140 - (i % 5)) for i in range(50)
+    ]
     path = tmp_path / "t.csv"
     path.write_text("\n".join(rows) + "\n")
-    whole = trace_mod.read_csv(path)
+    whole = trace_mod.stats_of(trace_mod.read_csv(path))
+    assert (whole.steps, whole.long_steps) == (49, 16)
+    assert whole.start_g == [3.0, 138.0]
     for chunk_rows in (7, 10, 100):
-        steps: list[int] = []
-        trace_mod.write_binary(path, io.BytesIO(), chunk_rows=chunk_rows, steps=steps)
-        assert steps == [49, trace_mod.long_steps(whole.t_ms)]
-    assert steps[1] == 16
-    assert trace_mod.sparse_note("t", 49, 24) is None
-    assert "under 4 a second" in (trace_mod.sparse_note("t", 49, 25) or "")
+        stats = trace_mod.TraceStats()
+        trace_mod.write_binary(path, io.BytesIO(), chunk_rows=chunk_rows, stats=stats)
+        assert stats == whole
+    notes = trace_mod.notes("t", whole)
+    assert len(notes) == 1 and notes[0].startswith("t: weight2_g starts at 138.0 g")
+    assert trace_mod.notes("t", trace_mod.TraceStats(49, 24, [0.5])) == []
+    assert "under 4 a second" in trace_mod.notes("t", trace_mod.TraceStats(49, 25, [0.5]))[0]
+
+
+def test_an_untared_trace_replays_with_a_note_that_says_what_to_do(tmp_path):
+    # weight_g is the tared reading (contract 3); a trace with the bottle's own 130 g in it
+    # reads as 130 g of milk. It still runs, and the user is told why and what to change
+    ok = write_trace(tmp_path / "ok.csv", 10, 200, True, False)
+    rows = ok.read_text().splitlines()
+    untared = tmp_path / "untared.csv"
+    untared.write_text(
+        "\n".join(
+            [rows[0]]
+            + [
+                "%s,%.3f,%s" % (t, float(w) + 130, w2)
+                for t, w, w2 in (r.split(",") for r in rows[1:])
+            ]
+        )
+        + "\n"
+    )
+    proc = replay(str(untared))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["event"] == "summary"
+    note = proc.stderr.strip()
+    assert note.startswith("pumpmon replay: note: %s: weight_g starts at 130." % untared), note
+    assert "Subtract the starting weight from weight_g" in note and len(note.splitlines()) == 1
+    proc = replay(str(ok))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 def test_chunked_encoding_names_the_file_line_of_a_fault_in_a_later_chunk(tmp_path):
