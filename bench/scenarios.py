@@ -369,10 +369,7 @@ def _mother(rng: random.Random, kind: str, duration_s: float, n_bottles: int):
     params = {
         "me_count": len(ej1),
         "volume_target_g": round(volume_g, 2),
-        "ejections": [
-            [round(e.onset_s, 2), round(e.rise_s, 2), round(e.peak_g_s, 3), round(e.tau_s, 1)]
-            for e in ej1
-        ],
+        "ejections": _rows(ej1),
     }
     if n_bottles == 2:
         factor = math.exp(rng.uniform(math.log(0.3), math.log(1.5)))
@@ -400,14 +397,22 @@ def _mother(rng: random.Random, kind: str, duration_s: float, n_bottles: int):
     return breasts, duration_s, params
 
 
-# -- ground truth --------------------------------------------------------------------------
-
-
 def _scaled_rises(breast: Breast, share: float) -> Breast:
     """The same breast with every ejection's rise x share: its peak flow and its decay kept
     (so its milk, peak x (rise / 2 + tau), changes by peak x the rise's change / 2)."""
     out = [Ejection(e.onset_s, e.rise_s * share, e.peak_g_s, e.tau_s) for e in breast.ejections]
     return Breast(out, breast.trickle_g_s, breast.trickle_from_s)
+
+
+def _rows(ejections: list[Ejection]) -> list[list[float]]:
+    """Ejections as params["ejections"] lists them: onset, rise, peak, decay, rounded."""
+    return [
+        [round(e.onset_s, 2), round(e.rise_s, 2), round(e.peak_g_s, 3), round(e.tau_s, 1)]
+        for e in ejections
+    ]
+
+
+# -- ground truth --------------------------------------------------------------------------
 
 
 def _tapers(breast: Breast, end_s: float) -> list[float]:
@@ -640,10 +645,7 @@ def generate(
     if rise_style != "gradual":
         breasts = [_scaled_rises(b, _RISE_SHARE[rise_style]) for b in breasts]
         if "ejections" in params:  # bottle 1's, as _mother gives them
-            params["ejections"] = [
-                [round(e.onset_s, 2), round(e.rise_s, 2), round(e.peak_g_s, 3), round(e.tau_s, 1)]
-                for e in breasts[0].ejections
-            ]
+            params["ejections"] = _rows(breasts[0].ejections)
     truth_end_s = duration_s
 
     # sensor / wearer parameters
