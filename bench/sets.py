@@ -1,14 +1,15 @@
 """Every scenario set the detector is judged on, one command: issue 12's lines set by set.
 
-    .venv/bin/python -m bench.sets                          # the twelve sets (4-10 min)
+    .venv/bin/python -m bench.sets                          # the fifteen sets (3-10 min)
     .venv/bin/python -m bench.sets --sets fixed,100         # some of them
     .venv/bin/python -m bench.sets --baseline OLD/sets.json # ... beside an earlier run
     .venv/bin/python -m bench.sets --tree /tmp/trial --out /tmp/trial-sets \
         --baseline bench/out/sets/sets.json                # a changed checkout, beside main's
 
-The sets: the fixed one (what `make bench` scores), the held-out seed sets 100-700, and four
+The sets: the fixed one (what `make bench` scores), the held-out seed sets 100-700, and seven
 variants built on them that the detector was not tuned on (held presses, milk in pulses, the
-pump's ripple at 2 and 3 times the sets' own; the `bench --help` options). For each set it runs
+pump's ripple at 2 and 3 times the sets' own, ejections rising 4 times faster or twice as
+slowly, walks over 1.5-2.5 Hz; the `bench --help` options). For each set it runs
 `python -m bench --only detection --only coach_checks` with that set's options, in a
 subprocess, and keeps its output under OUT/<set>/ (its closing JSON line, and the per-session
 events). It then prints:
@@ -56,6 +57,9 @@ SETS: dict[str, list[str]] = {
     "pulsed": ["--seeds", "200", "--flow", "pulsed"],
     "ripple2": ["--seeds", "300", "--ripple", "2"],
     "ripple3": ["--seeds", "100", "--ripple", "3"],
+    "fast": ["--seeds", "400", "--rise", "fast"],
+    "slow": ["--seeds", "300", "--rise", "slow"],
+    "gait": ["--seeds", "200", "--gait", "wide"],
 }
 DEFAULT_OUT = REPO / "bench" / "out" / "sets"
 SET_TIMEOUT_S = 1800  # one set takes about a minute here; a hung replay must not hang this
@@ -425,9 +429,14 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     if args.baseline is not None:
         diff = moved(args.baseline, result)
         both = [n for n in per_set if n in args.baseline["sets"]]
+        new_sets = [n for n in per_set if n not in args.baseline["sets"]]
         print(
-            "\n== moved since the baseline (%d figures, over %s)"
-            % (len(diff), ", ".join(both) or "no set both ran")
+            "\n== moved since the baseline (%d figures, over %s%s)"
+            % (
+                len(diff),
+                ", ".join(both) or "no set both ran",
+                "; not in the baseline: " + ", ".join(new_sets) if new_sets else "",
+            )
         )
         for row in diff or ["nothing"]:
             print("   " + row)

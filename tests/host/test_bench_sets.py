@@ -110,6 +110,13 @@ def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
     assert "fixed     wrong_cues_per_session     0.030 -> 0.060" in out
     assert "fixed     wrong_cues                 0 -> 3" in out
     assert "totals    wrong_cues                 0 -> 3" in out
+    # a set the baseline did not run (bench.sets gained three in round 48) is named as such
+    sets.main(
+        ["--sets", "fixed,slow", "--out", str(tmp_path / "d"), "--baseline", base],
+        runner=_runner({"fixed": _GOOD, "slow": _GOOD}),
+    )
+    out = capsys.readouterr().out
+    assert "(0 figures, over fixed; not in the baseline: slow)" in out
 
 
 def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_itself(
