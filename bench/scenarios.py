@@ -546,6 +546,14 @@ def _envelope(t, start, end, ramp_s):
     return min(1.0, (t - start) / ramp_s, (end - t) / ramp_s)
 
 
+def _check_choice(name: str, value: object, allowed: tuple) -> None:
+    """ValueError naming the allowed values when `value` is not one of them."""
+    if value not in allowed:
+        raise ValueError(
+            "unknown %s %r; use one of %s" % (name, value, ", ".join(map(str, allowed)))
+        )
+
+
 def generate(
     seed: int,
     kind: str,
@@ -596,29 +604,12 @@ def generate(
     same, as if the wearer had not pressed, walked or leaned. The truth still lists them
     (`artifacts`), so the bench's motion / clean split names the same onsets: a measure of
     what each disturbance costs the detector, not a set to tune on."""
-    if kind not in KINDS:
-        raise ValueError("unknown scenario kind %r; use one of %s" % (kind, ", ".join(KINDS)))
-    if press_style not in PRESS_STYLES:
-        raise ValueError(
-            "unknown press_style %r; use one of %s" % (press_style, ", ".join(PRESS_STYLES))
-        )
-    if flow_style not in FLOW_STYLES:
-        raise ValueError(
-            "unknown flow_style %r; use one of %s" % (flow_style, ", ".join(FLOW_STYLES))
-        )
-    if rise_style not in RISE_STYLES:
-        raise ValueError(
-            "unknown rise_style %r; use one of %s" % (rise_style, ", ".join(RISE_STYLES))
-        )
-    if gait_style not in GAIT_STYLES:
-        raise ValueError(
-            "unknown gait_style %r; use one of %s" % (gait_style, ", ".join(GAIT_STYLES))
-        )
-    if ripple_scale not in RIPPLE_SCALES:
-        raise ValueError(
-            "unknown ripple_scale %r; use one of %s"
-            % (ripple_scale, ", ".join(map(str, RIPPLE_SCALES)))
-        )
+    _check_choice("scenario kind", kind, KINDS)
+    _check_choice("press_style", press_style, PRESS_STYLES)
+    _check_choice("flow_style", flow_style, FLOW_STYLES)
+    _check_choice("rise_style", rise_style, RISE_STYLES)
+    _check_choice("gait_style", gait_style, GAIT_STYLES)
+    _check_choice("ripple_scale", ripple_scale, RIPPLE_SCALES)
     unknown = [d for d in without if d not in DISTURBANCES]
     if unknown:
         raise ValueError(
