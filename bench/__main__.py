@@ -137,18 +137,19 @@ def main(argv: list[str] | None = None) -> int:
         % ", ".join(scn_mod.DISTURBANCES),
     )
     args = ap.parse_args(argv)
-    if args.press != "strokes" and args.seeds is None:
-        ap.error("--press %s needs --seeds N (the fixed set keeps its own presses)" % args.press)
-    if args.flow != "smooth" and args.seeds is None:
-        ap.error("--flow %s needs --seeds N (the fixed set keeps its own flow)" % args.flow)
-    if args.rise != "gradual" and args.seeds is None:
-        ap.error("--rise %s needs --seeds N (the fixed set keeps its own ejections)" % args.rise)
-    if args.gait != "usual" and args.seeds is None:
-        ap.error("--gait %s needs --seeds N (the fixed set keeps its own walks)" % args.gait)
-    if args.rate is not None and args.seeds is None:
-        ap.error("--rate %d needs --seeds N (the fixed set keeps its own rates)" % args.rate)
-    if args.ripple != 1 and args.seeds is None:
-        ap.error("--ripple %d needs --seeds N (the fixed set keeps its own ripple)" % args.ripple)
+    # a held-out set's rendering: the fixed set keeps its own (option, value, default, what)
+    for option, value, default, what in (
+        ("--press", args.press, "strokes", "presses"),
+        ("--flow", args.flow, "smooth", "flow"),
+        ("--rise", args.rise, "gradual", "ejections"),
+        ("--gait", args.gait, "usual", "walks"),
+        ("--rate", args.rate, None, "rates"),
+        ("--ripple", args.ripple, 1, "ripple"),
+    ):
+        if value != default and args.seeds is None:
+            ap.error(
+                "%s %s needs --seeds N (the fixed set keeps its own %s)" % (option, value, what)
+            )
 
     wanted = SECTIONS
     if args.only:
