@@ -11,7 +11,8 @@
     .venv/bin/python -m bench --only detection --seeds 100 --rate 320     # ... all at 320 Hz
     .venv/bin/python -m bench --only detection --seeds 100 --ripple 2     # ... pump ripple x 2
     .venv/bin/python -m bench --only detection --without press,walk,tilt  # ... undisturbed
-    .venv/bin/python -m bench.sets   # detection + coach on all twelve sets, with totals
+    .venv/bin/python -m bench --only detection --draw 1   # the same sessions, fresh sensor noise
+    .venv/bin/python -m bench.sets   # detection + coach on all the sets, with totals
 
 Each section is a module with `run(ctx) -> dict`: it prints its own table (with the command
 that reproduces it) and returns figures; the figures of all sections are merged into the
@@ -55,6 +56,19 @@ def _disturbances(text: str) -> tuple[str, ...]:
             % (text, ", ".join(scn_mod.DISTURBANCES))
         )
     return tuple(d for d in scn_mod.DISTURBANCES if d in names)
+
+
+def _draw(text: str) -> int:
+    """--draw's value: 0 (the sets' own noise) or a later draw, 1, 2, ..."""
+    try:
+        k = int(text)
+    except ValueError:
+        k = -1
+    if k < 0:
+        raise argparse.ArgumentTypeError(
+            "%r: give 0 (the sets' own noise) or a draw 1, 2, ... (e.g. --draw 1)" % text
+        )
+    return k
 
 
 def _short(name: str) -> str:
@@ -136,6 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         "motion / clean split names the same onsets: what each disturbance costs"
         % ", ".join(scn_mod.DISTURBANCES),
     )
+    ap.add_argument(
+        "--draw",
+        type=_draw,
+        default=0,
+        metavar="K",
+        help="the same sessions (fixed or --seeds) with the sensor's noise, its spikes and the "
+        "pump's phase drawn afresh (draw K >= 1; 0: the sets' own, which the detector was tuned "
+        "on): the truth is the same, so set against draw 0 it shows what the noise's luck gives",
+    )
     args = ap.parse_args(argv)
     # a held-out set's rendering: the fixed set keeps its own (option, value, default, what)
     for option, value, default, what in (
@@ -178,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         without=args.without,
         rise=args.rise,
         gait=args.gait,
+        draw=args.draw,
     )
     figures: dict = {}
     failed = False

@@ -34,6 +34,7 @@ DEFAULT_OUT = REPO / "bench" / "out"
 REPLAY_TIMEOUT_S = 900
 # a held-out set's folder: seeds-100-320hz, seeds-100-without-press-walk
 _FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple", "--gait": "-gait"}
+_FOLDER_LEAD = {"--draw": "draw-"}
 
 
 @dataclass
@@ -72,8 +73,10 @@ class BenchContext:
         without: tuple[str, ...] = (),
         rise: str = "gradual",
         gait: str = "usual",
+        draw: int = 0,
     ):
         self.seeds = seeds
+        self.draw = draw
         self.rise = rise
         self.gait = gait
         self.ripple = ripple
@@ -88,7 +91,9 @@ class BenchContext:
             if option == "--without":
                 parts.append("without-" + "-".join(self.without))
             else:
-                parts.append("%s%s" % (value, _FOLDER_UNIT.get(option, "")))
+                parts.append(
+                    "%s%s%s" % (_FOLDER_LEAD.get(option, ""), value, _FOLDER_UNIT.get(option, ""))
+                )
         if parts:
             self.out_dir = self.out_dir / "-".join(parts)
         self.jobs = max(1, min(2, jobs))
@@ -128,6 +133,8 @@ class BenchContext:
             out.append(("--ripple", self.ripple))
         if self.without:
             out.append(("--without", ",".join(self.without)))
+        if self.draw:
+            out.append(("--draw", self.draw))
         return out
 
     # -- the scenario set --------------------------------------------------------------------
@@ -142,12 +149,15 @@ class BenchContext:
                 self.without,
                 self.rise,
                 self.gait,
+                self.draw,
             )
         else:
             entries = scn_mod.bench_set()
-            if self.without:
-                for e in entries:
+            for e in entries:
+                if self.without:
                     e["without"] = list(self.without)
+                if self.draw:
+                    e["noise_draw"] = self.draw
         if self.quick:
             # two of each phenotype and two controls: for a fast look, not for the figures
             seen: dict[str, int] = {}

@@ -568,6 +568,7 @@ def generate(
     without: tuple[str, ...] | list[str] = (),
     rise_style: str = "gradual",
     gait_style: str = "usual",
+    noise_draw: int = 0,
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -594,6 +595,13 @@ def generate(
     walkers the detector was not tuned on): the same draw stretched linearly over 1.5-2.5 Hz,
     the range issue 12 names. Every draw is the same, so only the walks' samples change.
 
+    noise_draw: which draw of what the sensor and the pump's timing add (0: the bench's own).
+    Another draw (1, 2, ...) is the same session (the mother, her ejections, the pump's
+    rates, the walks, tilts and presses, the rate and the bottles) with the cells' and the
+    accelerometer's noise, the spikes and the pump's phase at the start drawn afresh from a
+    stream of their own: the truth is the same, the samples are not. A check on noise the
+    detector was not tuned on (the bench's own sets have been tuned on, draw 0 each).
+
     ripple_scale: the pump's ripple at the cell, this many times the drawn 0.2-1 g (1: the
     bench's own; 2 or 3: a check on a stronger ripple the detector was not tuned on; 0: none,
     a measure of what the ripple costs the detector, not a set to tune on). Only the ripple's
@@ -610,6 +618,10 @@ def generate(
     _check_choice("rise_style", rise_style, RISE_STYLES)
     _check_choice("gait_style", gait_style, GAIT_STYLES)
     _check_choice("ripple_scale", ripple_scale, RIPPLE_SCALES)
+    if not isinstance(noise_draw, int) or noise_draw < 0:
+        raise ValueError(
+            "noise_draw %r: use 0 (the bench's own) or a draw 1, 2, ..." % (noise_draw,)
+        )
     unknown = [d for d in without if d not in DISTURBANCES]
     if unknown:
         raise ValueError(
@@ -767,8 +779,15 @@ def generate(
     acc_out: list[list[float]] | None = [[], [], []] if has_accel else None
     n_samples = int(duration_s * rate_hz) + 1
     two_pi = 2 * math.pi
-    gauss = rng.gauss
-    rand = rng.random
+    # what the sensor adds (noise, spikes) and the pump's phase: draw 0 takes them from the
+    # session's own stream, as it always has; another draw from a stream of its own
+    noise_rng = rng
+    pump_phase = 0.0
+    if noise_draw:
+        noise_rng = random.Random("pumpmon-bench-noise:%s:%d:%d" % (kind, seed, noise_draw))
+        pump_phase = noise_rng.random()
+    gauss = noise_rng.gauss
+    rand = noise_rng.random
     walks_felt = [] if "walk" in without else walks  # what the cells and accelerometer see
     tilts_felt = [] if "tilt" in without else tilts
     presses_felt = [] if "press" in without else presses
@@ -807,7 +826,7 @@ def generate(
             if env:
                 angle, axis, sign = ang * env, ax_i, sg
         cos_a = math.cos(angle)
-        ripple_phase = two_pi * cycles(t)
+        ripple_phase = two_pi * (cycles(t) + pump_phase)
         massage_acc = 0.0
         for ch, b in enumerate(breasts):
             milk_g = bottle_milk_g(b, t)
@@ -827,7 +846,7 @@ def generate(
                     massage_acc += 0.03
             r += gauss(0.0, noise_g[ch])
             if rand() < spike_p[ch]:
-                r += rng.choice((-1.0, 1.0)) * rng.uniform(3.0, 60.0)
+                r += noise_rng.choice((-1.0, 1.0)) * noise_rng.uniform(3.0, 60.0)
             w_out[ch].append(r)
         t_out.append(t)
         if acc_out is not None:
@@ -937,6 +956,7 @@ def held_out_set(
     without: tuple[str, ...] = (),
     rise_style: str = "gradual",
     gait_style: str = "usual",
+    noise_draw: int = 0,
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -948,7 +968,8 @@ def held_out_set(
     ripple_scale: generate()'s (the same sessions with a stronger pump ripple). without:
     generate()'s (the same sessions without those disturbances' effect on the samples).
     rise_style: generate()'s (the same sessions with faster or slower ejections). gait_style:
-    generate()'s (the same sessions, their walks' steps over 1.5-2.5 Hz)."""
+    generate()'s (the same sessions, their walks' steps over 1.5-2.5 Hz). noise_draw:
+    generate()'s (the same sessions with the sensor's noise drawn afresh)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -968,5 +989,7 @@ def held_out_set(
                 entry["rise_style"] = rise_style
             if gait_style != "usual":
                 entry["gait_style"] = gait_style
+            if noise_draw:
+                entry["noise_draw"] = noise_draw
             entries.append(entry)
     return entries

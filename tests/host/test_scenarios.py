@@ -302,6 +302,33 @@ def test_a_wider_gait_changes_only_the_walks():
     assert sum(1 for w, u, v, p, q in pairs if w and p != q) > 100
 
 
+def test_another_noise_draw_is_the_same_session_with_fresh_sensor_noise():
+    # `bench --draw K`: the mother, the pump, the walks, tilts and presses and the truth are
+    # the same; the samples' noise, spikes and the ripple's phase are drawn afresh
+    kw = dict(rate_hz=10, n_bottles=2, has_accel=True, duration_s=600.0)
+    a = sc.generate(100, "many", **kw)
+    assert sc.generate(100, "many", noise_draw=0, **kw).weight_g == a.weight_g
+    b = sc.generate(100, "many", noise_draw=1, **kw)
+    c = sc.generate(100, "many", noise_draw=2, **kw)
+    assert a.truth.to_dict() == b.truth.to_dict() == c.truth.to_dict()
+    assert a.params == b.params and a.t_s == b.t_s
+    for x in (b, c):
+        for ch in range(2):
+            d = sorted(u - v for u, v in zip(x.weight_g[ch], a.weight_g[ch]))
+            # every sample's noise is new, and no level moved: the milk is the same (the mean
+            # without the spikes' 1 % at each end; the ripple's shape skews the median)
+            assert sum(1 for v in d if v == 0.0) < len(d) // 100
+            core = d[len(d) // 100 : -len(d) // 100]
+            assert abs(sum(core) / len(core)) < 0.05
+        assert x.accel_g[2] != a.accel_g[2]
+    assert b.weight_g != c.weight_g
+
+
+def test_a_negative_noise_draw_is_refused():
+    with pytest.raises(ValueError, match="noise_draw -1"):
+        sc.generate(1, "few", noise_draw=-1)
+
+
 def test_unknown_rise_style_is_refused_with_the_styles_named():
     with pytest.raises(ValueError, match="fast, slow"):
         sc.generate(1, "few", rise_style="sudden")

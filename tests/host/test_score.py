@@ -231,6 +231,9 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
         (["--seeds", "100", "--ripple", "5"], "invalid choice: 5"),
         # a disturbance the generator does not make
         (["--without", "press,knock"], "give some of press, walk, tilt"),
+        # a noise draw that is not one
+        (["--draw", "-1"], "give 0 (the sets' own noise) or a draw 1, 2"),
+        (["--draw", "one"], "give 0 (the sets' own noise) or a draw 1, 2"),
     ],
 )
 def test_bench_refuses_a_rendering_it_cannot_make_with_a_message(argv, message, tmp_path, capsys):
@@ -300,6 +303,24 @@ def test_held_out_set_with_other_ejections_or_walks_has_a_folder_of_its_own(tmp_
         dict(e, rise_style="fast") for e in wide
     ]
     assert ctx.reproduce("detection").split("   ")[0].endswith("--rise fast --gait wide")
+
+
+def test_another_noise_draw_has_a_folder_of_its_own_on_the_fixed_set_and_a_held_out_one(
+    tmp_path,
+):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    fixed = BenchContext(out_dir=tmp_path, draw=2)
+    assert fixed.out_dir == tmp_path / "draw-2"
+    assert fixed.entries() == [dict(e, noise_draw=2) for e in scenarios.bench_set()]
+    assert fixed.reproduce("detection").split("   ")[0].endswith("--only detection --draw 2")
+    held = BenchContext(out_dir=tmp_path, seeds=100, draw=1)
+    assert held.out_dir == tmp_path / "seeds-100-draw-1"
+    assert held.entries() == [dict(e, noise_draw=1) for e in scenarios.held_out_set(100)]
+    assert scenarios.held_out_set(100, noise_draw=1) == held.entries()
+    assert held.reproduce("detection").split("   ")[0].endswith("--seeds 100 --draw 1")
+    assert BenchContext(out_dir=tmp_path).entries() == scenarios.bench_set()
 
 
 def test_held_out_set_with_pulsed_flow_and_held_presses_has_a_folder_of_its_own(tmp_path):
