@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.sets                          # the fifteen sets (3-10 min)
     .venv/bin/python -m bench.sets --sets fixed,100         # some of them
     .venv/bin/python -m bench.sets --baseline OLD/sets.json # ... beside an earlier run
+    .venv/bin/python -m bench.sets --draw 1 --out /tmp/sets-d1 --baseline bench/out/sets/sets.json
+                                                            # the same sessions, fresh noise
     .venv/bin/python -m bench.sets --tree /tmp/trial --out /tmp/trial-sets \
         --baseline bench/out/sets/sets.json                # a changed checkout, beside main's
 
@@ -22,6 +24,10 @@ events). It then prints:
   replay's `found`), so that a change is seen in the path it moved;
 - with --baseline, every figure that moved, old -> new.
 
+With --draw K every set is run at that noise draw (`bench --draw K`: the same sessions with
+the sensor's noise drawn afresh); beside a draw-0 baseline, what moves is the noise's luck, not
+a change to the detector, and a change to weigh should move more than that.
+
 It ends with one JSON line (per-set figures and the totals), also written to OUT/sets.json:
 the file a later run takes as --baseline (the one it replaces becomes OUT/sets.previous.json).
 Exit status: 0; 1 when a set's run failed (the others still run and are printed); 2 for bad
@@ -39,6 +45,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.__main__ import _draw
 from bench.context import REPO
 from bench.score import LETDOWN_WINDOW_S, _Counts
 from bench.wearer import WRONG_KINDS
@@ -302,10 +309,12 @@ def _closing_json(text: str) -> dict | None:
     return got if isinstance(got, dict) else None
 
 
-def run_set(name: str, out: Path, jobs: int, tree: Path = REPO) -> tuple[dict | None, str]:
+def run_set(
+    name: str, out: Path, jobs: int, tree: Path = REPO, draw: int = 0
+) -> tuple[dict | None, str]:
     """Runs one set with the firmware, bench and host tools of `tree` (a checkout of this
-    repository); (its figures, "") or (None, why it failed). Its stdout goes to out/<name>.log,
-    its scenarios and events under out/<name>/."""
+    repository), at noise draw `draw` (`bench --draw`); (its figures, "") or (None, why it
+    failed). Its stdout goes to out/<name>.log, its scenarios and events under out/<name>/."""
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     path = [str(tree / "host_tools"), str(tree)]
@@ -315,6 +324,8 @@ def run_set(name: str, out: Path, jobs: int, tree: Path = REPO) -> tuple[dict | 
     log = out / (name + ".log")
     cmd = [sys.executable, "-m", "bench", "--only", "detection", "--only", "coach_checks"]
     cmd += ["--jobs", str(jobs), "--out", str(out / name)] + SETS[name]
+    if draw:
+        cmd += ["--draw", str(draw)]
     try:
         proc = subprocess.run(
             cmd,
@@ -410,6 +421,14 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
         default=REPO,
         help="run the firmware, bench and host tools of this checkout (default: this one)",
     )
+    ap.add_argument(
+        "--draw",
+        type=_draw,
+        default=0,
+        metavar="K",
+        help="every set at this noise draw (bench --draw K: the same sessions, the sensor's "
+        "noise drawn afresh; 0, the default: the sets' own)",
+    )
     args = ap.parse_args(argv)
     out = Path(args.out).resolve()  # (the runs' working folder is the tree's)
     per_set: dict[str, dict] = {}
@@ -417,7 +436,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     t0 = time.monotonic()
     for name in args.sets:
         print("== %s ..." % name, file=sys.stderr, flush=True)
-        got, why = runner(name, out, min(max(args.jobs, 1), 2), args.tree)
+        got, why = runner(name, out, min(max(args.jobs, 1), 2), args.tree, args.draw)
         if got is None:
             failed[name] = why
         else:
@@ -425,22 +444,29 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     print("\n== sets: issue 12's lines, set by set (a line missed is named at the row's end)")
     for row in table(per_set, failed):
         print("   " + row)
-    result = {"sets": per_set, "totals": totals(per_set), "failed": failed}
+    result = {"sets": per_set, "totals": totals(per_set), "failed": failed, "draw": args.draw}
     if args.baseline is not None:
         diff = moved(args.baseline, result)
         both = [n for n in per_set if n in args.baseline["sets"]]
         new_sets = [n for n in per_set if n not in args.baseline["sets"]]
+        old_draw = args.baseline.get("draw", 0)
         print(
-            "\n== moved since the baseline (%d figures, over %s%s)"
+            "\n== moved since the baseline (%d figures, over %s%s%s)"
             % (
                 len(diff),
                 ", ".join(both) or "no set both ran",
                 "; not in the baseline: " + ", ".join(new_sets) if new_sets else "",
+                "; noise draw %d against the baseline's %d: what moved is also the noise's luck"
+                % (args.draw, old_draw)
+                if old_draw != args.draw
+                else "",
             )
         )
         for row in diff or ["nothing"]:
             print("   " + row)
     which = "" if args.sets == list(SETS) else " --sets " + ",".join(args.sets)
+    if args.draw:
+        which += " --draw %d" % args.draw
     if args.tree != REPO:
         which += " --tree %s" % args.tree
     print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 
 import pytest
@@ -66,7 +67,7 @@ def test_count_letdowns_scores_as_the_f1_does():
 
 
 def _runner(figures_by_set):
-    def run(name, out, jobs, tree):
+    def run(name, out, jobs, tree, draw):
         f = figures_by_set.get(name)
         if f is None:
             return None, "exit status 1 (see %s)" % (out / (name + ".log"))
@@ -206,7 +207,7 @@ def test_tree_must_be_a_checkout_and_its_code_is_what_runs(tmp_path, capsys):
     assert "is not a checkout of this repository (no bench/__main__.py" in capsys.readouterr().err
     seen = []
 
-    def run(name, out, jobs, tree):
+    def run(name, out, jobs, tree, draw):
         seen.append(tree)
         return sets.set_figures(_GOOD, []), ""
 
@@ -224,3 +225,47 @@ def test_a_run_into_the_same_folder_keeps_the_one_before_as_previous(tmp_path, c
     )
     assert (out / "sets.previous.json").read_text() == first
     assert json.loads((out / "sets.json").read_text())["sets"]["fixed"]["me_f1"] == 0.90
+
+
+def test_every_set_runs_at_the_draw_given_and_a_baseline_of_another_draw_says_so(
+    tmp_path, capsys, monkeypatch
+):
+    draws = []
+
+    def run(name, out, jobs, tree, draw):
+        draws.append((name, draw))
+        return sets.set_figures(_GOOD, [_session([[100.0]], [[104.0]])]), ""
+
+    sets.main(["--sets", "fixed,100", "--out", str(tmp_path / "a")], runner=run)
+    sets.main(
+        [
+            "--sets",
+            "fixed,100",
+            "--draw",
+            "2",
+            "--out",
+            str(tmp_path / "b"),
+            "--baseline",
+            str(tmp_path / "a" / "sets.json"),
+        ],
+        runner=run,
+    )
+    assert draws == [("fixed", 0), ("100", 0), ("fixed", 2), ("100", 2)]
+    out = capsys.readouterr().out
+    assert "noise draw 2 against the baseline's 0" in out
+    assert "bench.sets --sets fixed,100 --draw 2" in out
+    assert json.loads((tmp_path / "b" / "sets.json").read_text())["draw"] == 2
+    # the subprocess each set runs in is given the draw: `bench ... --draw 2`
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        raise subprocess.TimeoutExpired(cmd, 1)
+
+    monkeypatch.setattr(sets.subprocess, "run", fake_run)
+    sets.run_set("100", tmp_path / "c", 1, draw=2)
+    sets.run_set("100", tmp_path / "c", 1)
+    assert calls[0][-2:] == ["--draw", "2"] and "--draw" not in calls[1]
+    with pytest.raises(SystemExit):
+        sets.main(["--draw", "-1"], runner=run)
+    assert "give 0 (the sets' own noise) or a draw 1, 2" in capsys.readouterr().err
