@@ -1461,6 +1461,10 @@ class Detector:
                     and after >= _RESUME_MG_S
                     and after - before >= _RESUME_RISE_MG_S
                     and extra <= most
+                    # and the good stretch rises smoothly: a massage stroke that begins in it
+                    # (just after a tilt) steps the weight faster than milk's flow changes,
+                    # and its slope read as the flow after (control-205 of seeds 200, round 49)
+                    and self._d2_sum(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
                     if back + 1 <= _LATE_MAX_MS // bms:
