@@ -33,7 +33,7 @@ import time
 import traceback
 
 from bench import scenarios as scn_mod
-from bench.context import DEFAULT_OUT, BenchContext
+from bench.context import DEFAULT_OUT, BenchContext, draw_arg
 
 SECTIONS = [
     "bench.detection",
@@ -56,19 +56,6 @@ def _disturbances(text: str) -> tuple[str, ...]:
             % (text, ", ".join(scn_mod.DISTURBANCES))
         )
     return tuple(d for d in scn_mod.DISTURBANCES if d in names)
-
-
-def _draw(text: str) -> int:
-    """--draw's value: 0 (the sets' own noise) or a later draw, 1, 2, ..."""
-    try:
-        k = int(text)
-    except ValueError:
-        k = -1
-    if k < 0:
-        raise argparse.ArgumentTypeError(
-            "%r: give 0 (the sets' own noise) or a draw 1, 2, ... (e.g. --draw 1)" % text
-        )
-    return k
 
 
 def _short(name: str) -> str:
@@ -152,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--draw",
-        type=_draw,
+        type=draw_arg,
         default=0,
         metavar="K",
         help="the same sessions (fixed or --seeds) with the sensor's noise, its spikes and the "

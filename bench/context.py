@@ -16,6 +16,7 @@ reported on stderr and scored as missing, never silently as "no events".
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import shutil
@@ -35,6 +36,19 @@ REPLAY_TIMEOUT_S = 900
 # a held-out set's folder: seeds-100-320hz, seeds-100-without-press-walk
 _FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple", "--gait": "-gait"}
 _FOLDER_LEAD = {"--draw": "draw-"}
+
+
+def draw_arg(text: str) -> int:
+    """--draw's value (bench and bench.sets): 0 (the sets' own noise) or a later draw, 1, 2, ..."""
+    try:
+        k = int(text)
+    except ValueError:
+        k = -1
+    if k < 0:
+        raise argparse.ArgumentTypeError(
+            "%r: give 0 (the sets' own noise) or a draw 1, 2, ... (e.g. --draw 1)" % text
+        )
+    return k
 
 
 @dataclass

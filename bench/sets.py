@@ -45,8 +45,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.__main__ import _draw
-from bench.context import REPO
+from bench.context import REPO, draw_arg
 from bench.score import LETDOWN_WINDOW_S, _Counts
 from bench.wearer import WRONG_KINDS
 
@@ -423,7 +422,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     )
     ap.add_argument(
         "--draw",
-        type=_draw,
+        type=draw_arg,
         default=0,
         metavar="K",
         help="every set at this noise draw (bench --draw K: the same sessions, the sensor's "
