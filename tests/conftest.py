@@ -19,6 +19,11 @@ so their bytecode stays out of the heap as the firmware's does; and
 calling the function with that value: pytest's parametrize. `ISOLATE = True` runs each test
 of the file in a process of its own (the driver tests: the fake `machine` keeps state).
 
+A file's tests share one heap with the firmware's and the tests' bytecode (a board keeps the
+firmware's in flash), and what stays alive between tests moves from run to run (the port scans
+its C stack conservatively), so a file that runs close to the default heap fails now and then:
+give it `"*"` room (the firmware's own budget is tests/firmware/mp/test_memory.py's).
+
 `mpy_call(module, function, *args)` calls a function of a tests/firmware/mp module in the
 port (arguments and result as JSON), for tests that compare the port with CPython.
 """

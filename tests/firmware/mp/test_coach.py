@@ -16,6 +16,8 @@ from shared import eventnames as evn
 from shared import events as ev
 from synth import gauss
 
+HEAP = {"*": "256K"}  # fails at 112K here (conftest: HEAP)
+
 LETDOWN, TAPER = "letdown", "taper"
 MIN = 60_000
 

@@ -8,6 +8,8 @@ from pipeline import coach
 from shared import config
 from shared import eventnames as evn
 
+HEAP = {"*": "256K"}  # fails at 112K here (conftest: HEAP)
+
 PARAMS = {
     "test_corrupt_file_runs_on_defaults_without_raising": [
         b'{"max_session_s": 600, ',  # truncated

@@ -8,6 +8,8 @@ reports it at once, with its estimated onset (det.onset_ms: the event's onset_t_
 from shared import events as ev
 from synth import seed, session, under_strokes
 
+HEAP = {"*": "256K"}  # fails at 120K here, and ran out once in CI at 128K (conftest: HEAP)
+
 
 def setup():
     seed(5)
