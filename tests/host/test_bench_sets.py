@@ -12,24 +12,9 @@ from pumpmon.unixport import REPO
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import sets  # noqa: E402
+from bench_testing import GOOD, refusal  # noqa: E402
 
-# a set that holds every per-set line of issue 12
-_GOOD = {
-    "me_f1": 0.96,
-    "me_recall_motion": 0.92,
-    "me_recall_clean": 1.0,
-    "wrong_cues_per_session": 0.03,
-    "control_false_per_session": 0.0,
-    "me_latency_med_s": 7.0,
-    "me_latency_p90_s": 12.0,
-    "onset_floor_0p5g_med_s": 5.4,
-    "onset_floor_0p5g_p90_s": 9.5,
-    "taper_f1": 0.91,
-    "taper_false_motion": 0,
-    "volume_err_med_ml": 0.3,
-    "volume_err_max_ml": 1.9,
-}
+from bench import sets  # noqa: E402
 
 
 def _session(onsets, letdowns):
@@ -37,7 +22,7 @@ def _session(onsets, letdowns):
 
 
 def test_lines_missed_names_each_line_a_set_misses():
-    assert sets.lines_missed(_GOOD) == []
+    assert sets.lines_missed(GOOD) == []
     for key, value, name in (
         ("me_f1", 0.94, "f1"),
         ("me_recall_motion", 0.89, "motion"),
@@ -50,10 +35,10 @@ def test_lines_missed_names_each_line_a_set_misses():
         ("me_latency_p90_s", 12.6, "lat_p90"),  # 9.5 + 3
         ("me_f1", None, "f1"),  # a figure the run did not give is not a line held
     ):
-        assert sets.lines_missed(dict(_GOOD, **{key: value})) == [name], key
+        assert sets.lines_missed(dict(GOOD, **{key: value})) == [name], key
     # recall under motion also needs 0.9 x the clean recall
-    assert sets.lines_missed(dict(_GOOD, me_recall_motion=0.90, me_recall_clean=1.0)) == []
-    assert "motion" in sets.lines_missed(dict(_GOOD, me_recall_motion=0.91, me_recall_clean=1.02))
+    assert sets.lines_missed(dict(GOOD, me_recall_motion=0.90, me_recall_clean=1.0)) == []
+    assert "motion" in sets.lines_missed(dict(GOOD, me_recall_motion=0.91, me_recall_clean=1.02))
 
 
 def test_count_letdowns_scores_as_the_f1_does():
@@ -79,7 +64,7 @@ def _runner(figures_by_set):
 def test_a_failed_set_does_not_stop_the_others_and_the_exit_status_says_so(tmp_path, capsys):
     code = sets.main(
         ["--sets", "fixed,100,200", "--out", str(tmp_path)],
-        runner=_runner({"fixed": _GOOD, "200": dict(_GOOD, me_f1=0.90)}),
+        runner=_runner({"fixed": GOOD, "200": dict(GOOD, me_f1=0.90)}),
     )
     out = capsys.readouterr().out
     assert code == 1
@@ -95,17 +80,17 @@ def test_a_failed_set_does_not_stop_the_others_and_the_exit_status_says_so(tmp_p
 
 def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
     first = tmp_path / "a"
-    sets.main(["--sets", "fixed", "--out", str(first)], runner=_runner({"fixed": _GOOD}))
+    sets.main(["--sets", "fixed", "--out", str(first)], runner=_runner({"fixed": GOOD}))
     capsys.readouterr()
     base = str(first / "sets.json")
     sets.main(
         ["--sets", "fixed", "--out", str(tmp_path / "b"), "--baseline", base],
-        runner=_runner({"fixed": _GOOD}),
+        runner=_runner({"fixed": GOOD}),
     )
     assert "moved since the baseline (0 figures, over fixed)" in capsys.readouterr().out
     sets.main(
         ["--sets", "fixed", "--out", str(tmp_path / "c"), "--baseline", base],
-        runner=_runner({"fixed": dict(_GOOD, wrong_cues_per_session=0.06, wrong_cues_massage=3)}),
+        runner=_runner({"fixed": dict(GOOD, wrong_cues_per_session=0.06, wrong_cues_massage=3)}),
     )
     out = capsys.readouterr().out
     assert "fixed     wrong_cues_per_session     0.030 -> 0.060" in out
@@ -114,7 +99,7 @@ def test_baseline_lists_every_figure_that_moved(tmp_path, capsys):
     # a set the baseline did not run (bench.sets gained three in round 48) is named as such
     sets.main(
         ["--sets", "fixed,slow", "--out", str(tmp_path / "d"), "--baseline", base],
-        runner=_runner({"fixed": _GOOD, "slow": _GOOD}),
+        runner=_runner({"fixed": GOOD, "slow": GOOD}),
     )
     out = capsys.readouterr().out
     assert "(0 figures, over fixed; not in the baseline: slow)" in out
@@ -128,7 +113,7 @@ def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_i
     def closing(false_floor):
         paths = {"rise": {"n": 20}, "floor": {"n": 3}}
         return dict(
-            _GOOD,
+            GOOD,
             me_latency_by_path=paths,
             letdowns_false_by_path={"floor": false_floor, "milk": 1},
             me_late_finds=false_floor,
@@ -172,11 +157,7 @@ def test_the_totals_add_up_the_letdowns_by_path_and_a_path_that_moved_shows_by_i
     ],
 )
 def test_bad_arguments_stop_before_any_run_with_a_message(argv, says, capsys):
-    ran = []
-    with pytest.raises(SystemExit) as e:
-        sets.main(argv, runner=lambda *a: ran.append(a))
-    assert e.value.code == 2 and not ran
-    assert says in capsys.readouterr().err
+    assert says in refusal(sets.main, argv, capsys)
 
 
 def test_a_baseline_that_is_not_a_sets_file_is_refused(tmp_path, capsys):
@@ -189,12 +170,12 @@ def test_a_baseline_that_is_not_a_sets_file_is_refused(tmp_path, capsys):
 
 def test_against_a_baseline_of_more_sets_only_the_sets_both_ran_are_compared(tmp_path, capsys):
     first = tmp_path / "a"
-    two = {"fixed": _GOOD, "100": dict(_GOOD, wrong_cues_massage=2)}
+    two = {"fixed": GOOD, "100": dict(GOOD, wrong_cues_massage=2)}
     sets.main(["--sets", "fixed,100", "--out", str(first)], runner=_runner(two))
     capsys.readouterr()
     sets.main(
         ["--sets", "fixed", "--out", str(tmp_path / "b"), "--baseline", str(first / "sets.json")],
-        runner=_runner({"fixed": _GOOD}),
+        runner=_runner({"fixed": GOOD}),
     )
     # the totals over fixed alone did not move, though the baseline's were over two sets
     assert "moved since the baseline (0 figures, over fixed)" in capsys.readouterr().out
@@ -209,7 +190,7 @@ def test_tree_must_be_a_checkout_and_its_code_is_what_runs(tmp_path, capsys):
 
     def run(name, out, jobs, tree, draw):
         seen.append(tree)
-        return sets.set_figures(_GOOD, []), ""
+        return sets.set_figures(GOOD, []), ""
 
     sets.main(["--sets", "fixed", "--out", str(tmp_path / "o"), "--tree", str(REPO)], runner=run)
     assert seen == [REPO.resolve()]
@@ -217,11 +198,11 @@ def test_tree_must_be_a_checkout_and_its_code_is_what_runs(tmp_path, capsys):
 
 def test_a_run_into_the_same_folder_keeps_the_one_before_as_previous(tmp_path, capsys):
     out = tmp_path / "o"
-    sets.main(["--sets", "fixed", "--out", str(out)], runner=_runner({"fixed": _GOOD}))
+    sets.main(["--sets", "fixed", "--out", str(out)], runner=_runner({"fixed": GOOD}))
     first = (out / "sets.json").read_text()
     sets.main(
         ["--sets", "fixed", "--out", str(out), "--baseline", str(out / "sets.json")],
-        runner=_runner({"fixed": dict(_GOOD, me_f1=0.90)}),
+        runner=_runner({"fixed": dict(GOOD, me_f1=0.90)}),
     )
     assert (out / "sets.previous.json").read_text() == first
     assert json.loads((out / "sets.json").read_text())["sets"]["fixed"]["me_f1"] == 0.90
@@ -234,7 +215,7 @@ def test_every_set_runs_at_the_draw_given_and_a_baseline_of_another_draw_says_so
 
     def run(name, out, jobs, tree, draw):
         draws.append((name, draw))
-        return sets.set_figures(_GOOD, [_session([[100.0]], [[104.0]])]), ""
+        return sets.set_figures(GOOD, [_session([[100.0]], [[104.0]])]), ""
 
     sets.main(["--sets", "fixed,100", "--out", str(tmp_path / "a")], runner=run)
     sets.main(
