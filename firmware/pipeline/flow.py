@@ -30,8 +30,9 @@
 # Its first _MOVED_SETTLE_BLOCKS blocks are not quiet (no letdown decisions: a hand's first
 # strokes on this bottle lift it before their first release marks it unsettled); after that a
 # moving block is quiet only if its spread stays under half the usual limit and the weight has
-# not fallen since the motion began (the one accelerometer shakes as a hand massages either
-# bottle; the bottle it does not press shows none of it). A tilt past ~12 degrees is not quiet
+# not fallen since the motion began, on a smooth block (the one accelerometer shakes as a hand
+# massages either bottle; the bottle it does not press shows none of it, and a walk's falls
+# come on rough blocks). A tilt past ~12 degrees is not quiet
 # either, but a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM
 # uses it), never while moving.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
@@ -260,7 +261,8 @@ _S_FRESH = const(47)  # estimates left that keep the flow from before a long hol
 _S_HOLD_V = const(48)  # a hold's highest level so far while it may be a walk (_block)
 _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped); -1: the
 # weight fell in that run (a hand on this bottle)
-_S_SLOTS = const(50)
+_S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
+_S_SLOTS = const(51)
 
 
 class FlowStage:
@@ -364,6 +366,7 @@ class FlowStage:
         st[_S_UP_N] = 0  # quiet, accepted blocks in a row
         st[_S_APART_N] = 0
         st[_S_MOVED_N] = 0
+        st[_S_FALL_ROUGH] = 0
         st[_S_FRESH] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
@@ -491,9 +494,14 @@ class FlowStage:
         # on it (hand pressure strokes) and the rises just before were not milk either
         if top - v > st[_S_UNSETTLE_MG] + 3 * (st[_S_STILL_NOISE_MG] if quiet else self.noise_mg):
             self.unsettled = st[_S_ENV_N] * 2
+            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] else 0
         elif self.unsettled > 0:
             self.unsettled -= 1
-        if moved and self.unsettled > 0:
+        # a fall while the accelerometer moves is a hand on this bottle, which stays not quiet
+        # until the motion ends; not a fall on a rough block: a walk swings both bottles, and
+        # the one no hand presses after it goes on finding its letdowns (many-202 of seeds
+        # 200 on fresh noise: a walk, then a hand on bottle 2, and bottle 1 blind for 85 s)
+        if moved and self.unsettled > 0 and st[_S_FALL_ROUGH] == 0:
             st[_S_MOVED_N] = -1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
         # to ~50 degrees or press does that) may come back emptied (settled, above)
