@@ -676,3 +676,20 @@ def test_two_hands_out_of_step_add_little_to_the_volume():
     over = sorted(_two_hands_out_of_step_mg(rate, s) for rate in (10, 20, 80) for s in (1, 2, 3))
     assert over[4] <= 1000, over  # the median of nine
     assert over[-1] <= 2500, over
+
+
+def test_milk_that_came_inside_holds_is_not_taken_for_drift_after_them():
+    # a 28-degree tilt with no accelerometer (20-56 s) and a walk (72-110 s): an ejection at
+    # 46.6 s (0.6 g/s) rises and flows inside them, and the milk rule's flow is never
+    # confirmed on quiet blocks, so for the flow stage no milk has started. The weight that
+    # settles after them is more than any warm-up drift (5 g): the tare must not follow it as
+    # one, or the next ejection's first grams go into the tare. The volume at 340 s is within
+    # 1 g of the milk in each of 4 seeds (measured within 0.2 g); the code before lost 4.4-4.6 g
+    # (few-200 of seeds 200 on a fresh noise draw: 3.7 g)
+    ej = [(46.6, 10.0, 0.6, 25.0), (250.0, 10.0, 0.3, 20.0)]
+    for s in range(1, 5):
+        seed(s)
+        fs = []
+        session([ej], 340, tilt=(20.0, 56.0, 28.0), walk=(72.0, 110.0, 3.0, 2.0), stages=fs)
+        err = fs[0].volume_mg - int(mass_g(340.0, ej) * 1000)
+        assert abs(err) <= 1000, (s, err, fs[0]._tare_raw)
