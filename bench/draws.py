@@ -46,6 +46,7 @@ from bench.context import REPO, draw_arg
 DEFAULT_SETS = ["fixed", "100", "200", "300"]  # the sets issue 12's done-when lines name
 DEFAULT_DRAWS = [0, 1, 2, 3]
 DEFAULT_OUT = REPO / "bench" / "out" / "draws"
+MAX_DRAWS = 12  # each draw is about 3 minutes a checkout here
 
 # (key in a set's figures, its label, digits)
 FIGURES = (
@@ -88,6 +89,11 @@ def draws_arg(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             "%r: give at least two different draws (e.g. 0-3): one draw is `bench.sets --draw K`"
             % text
+        )
+    if len(out) > MAX_DRAWS:
+        raise argparse.ArgumentTypeError(
+            "%r: %d draws is more than %d (about 3 minutes each a checkout): give fewer"
+            % (text, len(out), MAX_DRAWS)
         )
     return out
 
@@ -293,8 +299,14 @@ def main(argv: list[str] | None = None, runner=sets.run_set) -> int:
     for label, tree in trees.items():
         run = runs[label]
         print(
-            "\n== %s (%s): each figure by set, draw 0 | the other draws' mean (range)"
-            % (label, tree)
+            "\n== %s (%s): each figure by set, %s"
+            % (
+                label,
+                tree,
+                "draw 0 | the other draws' mean (range)"
+                if 0 in args.draws
+                else "the draws' mean (range)",
+            )
         )
         for row in figure_rows(run, args.sets):
             print("   " + row)

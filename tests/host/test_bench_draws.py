@@ -118,6 +118,7 @@ def test_against_another_checkout_the_same_draws_are_paired_and_weighed_against_
         "against_sd": 3.0,
     }
     assert "--draws 4,5,6 --sets fixed" in out
+    assert "each figure by set, the draws' mean (range)" in out  # no draw 0 to set apart
 
 
 def test_a_failed_run_does_not_stop_the_others_and_the_exit_status_says_so(tmp_path, capsys):
@@ -153,6 +154,7 @@ def test_scenarios_the_other_checkout_generated_are_copied_not_generated_again(t
         (["--draws", "0,x"], "give draws 0, 1, 2, ..."),
         (["--draws", "3-1"], "give draws 0, 1, 2, ..."),
         (["--draws=-1,2"], "give draws 0, 1, 2, ..."),
+        (["--draws", "0-99"], "100 draws is more than 12"),
         (["--sets", "fixed,800"], "give some of fixed, 100"),
         (["--against", "/nonexistent"], "is not a checkout of this repository"),
     ],
