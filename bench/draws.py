@@ -98,14 +98,6 @@ def draws_arg(text: str) -> list[int]:
     return out
 
 
-def _fmt(v, digits: int) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, int):  # a count (tapers in true flow): its means keep their digits
-        return str(v)
-    return ("%." + str(digits) + "f") % v
-
-
 def cell(values: dict[int, float | None], digits: int) -> str:
     """One figure of one set over the draws: `d0 | mean (min-max)` of the others, or
     `mean (min-max)` of all when draw 0 was not run. A draw that gave no value is left out."""
@@ -113,12 +105,12 @@ def cell(values: dict[int, float | None], digits: int) -> str:
     spread = ""
     if rest:
         spread = "%s (%s-%s)" % (
-            _fmt(statistics.fmean(rest), digits),
-            _fmt(min(rest), digits),
-            _fmt(max(rest), digits),
+            sets.fmt(statistics.fmean(rest), digits),
+            sets.fmt(min(rest), digits),
+            sets.fmt(max(rest), digits),
         )
     if 0 in values:
-        return "%s | %s" % (_fmt(values[0], digits), spread or "-")
+        return "%s | %s" % (sets.fmt(values[0], digits), spread or "-")
     return spread or "-"
 
 
@@ -170,8 +162,9 @@ def count_rows(
     counts: dict[int, dict], against: dict[int, dict] | None
 ) -> tuple[list[str], dict[str, dict]]:
     """The counts per draw (beside the other checkout's, with --against) and, with --against,
-    for each count: draws better / worse / same (fewer is better), the mean paired difference
-    and the other checkout's own spread across the draws (its sample standard deviation)."""
+    for each count: on how many draws this checkout is better and worse (fewer is better), the
+    mean paired difference and the other checkout's own spread across the draws (its sample
+    standard deviation)."""
     rows = ["%-6s" % "draw" + "".join("  %-20s" % label for _, label in COUNTS)]
     for k in sorted(counts):
         cells = []
@@ -269,20 +262,20 @@ def main(argv: list[str] | None = None, runner=sets.run_set) -> int:
     )
     ap.add_argument(
         "--sets",
-        type=sets._set_names,
+        type=sets.set_names_arg,
         default=DEFAULT_SETS,
         help="comma-separated, of: %s (default: %s)"
         % (", ".join(sets.SETS), ",".join(DEFAULT_SETS)),
     )
     ap.add_argument(
         "--tree",
-        type=sets._tree,
+        type=sets.tree_arg,
         default=REPO,
         help="the checkout to weigh (default: this one)",
     )
     ap.add_argument(
         "--against",
-        type=sets._tree,
+        type=sets.tree_arg,
         help="another checkout run on the same draws, e.g. main beside a trial",
     )
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (bench/out/draws)")

@@ -197,7 +197,8 @@ def _flat(f: dict) -> dict:
     return out
 
 
-def _fmt(v, digits=3) -> str:
+def fmt(v, digits=3) -> str:
+    """A figure as printed: '-' when missing, a float to `digits` places, a count as is."""
     if v is None:
         return "-"
     if isinstance(v, float):
@@ -238,18 +239,18 @@ def table(per_set: dict[str, dict], failed: dict[str, str]) -> list[str]:
             "%-9s %6s %7s %7s %7s  %5s (%5.1f)   %5s (%5.1f)  %6s %8s  %5s / %5s  %6d %5d  %s"
             % (
                 name,
-                _fmt(f["me_f1"]),
-                _fmt(f["me_recall_motion"]),
-                _fmt(f["wrong_cues_per_session"]),
-                _fmt(f["control_false_per_session"], 2),
-                _fmt(f["me_latency_med_s"], 2),
+                fmt(f["me_f1"]),
+                fmt(f["me_recall_motion"]),
+                fmt(f["wrong_cues_per_session"]),
+                fmt(f["control_false_per_session"], 2),
+                fmt(f["me_latency_med_s"], 2),
                 med_line,
-                _fmt(f["me_latency_p90_s"], 2),
+                fmt(f["me_latency_p90_s"], 2),
                 p90_line,
-                _fmt(f["taper_f1"]),
-                _fmt(f["taper_false_motion"]),
-                _fmt(f["volume_err_med_ml"], 2),
-                _fmt(f["volume_err_max_ml"], 2),
+                fmt(f["taper_f1"]),
+                fmt(f["taper_false_motion"]),
+                fmt(f["volume_err_med_ml"], 2),
+                fmt(f["volume_err_max_ml"], 2),
                 f["onsets_missed"],
                 f["letdowns_false"],
                 " ".join(lines_missed(f)) or "none",
@@ -287,12 +288,12 @@ def moved(old: dict, new: dict) -> list[str]:
         b = _flat(new["sets"][name])
         for k in sorted(set(a) | set(b)):
             if a.get(k) != b.get(k):
-                out.append("%-9s %-26s %s -> %s" % (name, k, _fmt(a.get(k)), _fmt(b.get(k))))
+                out.append("%-9s %-26s %s -> %s" % (name, k, fmt(a.get(k)), fmt(b.get(k))))
     ta = _flat(totals({n: old["sets"][n] for n in both}))
     tb = _flat(totals({n: new["sets"][n] for n in both}))
     for k in sorted(set(ta) | set(tb)):
         if ta.get(k) != tb.get(k):
-            out.append("%-9s %-26s %s -> %s" % ("totals", k, _fmt(ta.get(k)), _fmt(tb.get(k))))
+            out.append("%-9s %-26s %s -> %s" % ("totals", k, fmt(ta.get(k)), fmt(tb.get(k))))
     return out
 
 
@@ -354,7 +355,7 @@ def run_set(
     return set_figures(closing, sessions), ""
 
 
-def _set_names(text: str) -> list[str]:
+def set_names_arg(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in SETS]
     if unknown or not names:
@@ -364,7 +365,7 @@ def _set_names(text: str) -> list[str]:
     return [n for n in SETS if n in names]
 
 
-def _tree(path: str) -> Path:
+def tree_arg(path: str) -> Path:
     tree = Path(path).resolve()
     missing = [
         p
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     )
     ap.add_argument(
         "--sets",
-        type=_set_names,
+        type=set_names_arg,
         default=list(SETS),
         help="comma-separated, of: %s (default: all)" % ", ".join(SETS),
     )
@@ -416,7 +417,7 @@ def main(argv: list[str] | None = None, runner=run_set) -> int:
     )
     ap.add_argument(
         "--tree",
-        type=_tree,
+        type=tree_arg,
         default=REPO,
         help="run the firmware, bench and host tools of this checkout (default: this one)",
     )
