@@ -42,6 +42,10 @@
 #   spread_mg        range of the filtered bins within the block
 #   disturbed        a bin within the triangle's reach was tilted past tilt_min_cos_q10
 #   moved            ... or came while the accelerometer said `moving`
+#   blind            1: every sample of the block was dropped as a glitch (a swing beyond the
+#                    glitch rule at one sample a bin, 5 Hz): the block has no value of its
+#                    own (v_mg, lo_mg: the triangle's as it stood), and the owner takes it
+#                    for a rough one; close_block() is False only for a block with no sample
 #   rough_bins       bins with a roughness value in this block (0: none)
 #   rough_mg         their median roughness: a bin's raw sample range (the glitch rule's
 #                    drops too) + |second difference| of the filtered bins (walking, knocks,
@@ -147,7 +151,8 @@ _LIN_WMIN = const(75)  # the open bin's lowest and highest sample (raw frame, be
 _LIN_WMAX = const(76)  # glitch rule and the clip), mg
 _D2_MEAN = const(77)  # running mean of the filtered bins' |second difference| (1/16 a bin), mg
 _MED_HARD = const(78)  # set by the owner: 1 = the triangle's median of three without its band
-_FIELDS = const(79)
+_GLITCH_BINS = const(79)  # bins in this block whose every sample the glitch rule dropped
+_FIELDS = const(80)
 _LIN_CLIP_MG = const(1500)  # a sample is clipped to the output +- 1.5 g + 1.5 x the swing:
 # a single spike (3-60 g) would pass a linear filter whole
 _LIN_MAX_MG = const(4000000)  # bin means clamped to +-4e6 mg: 25 x that < 2**29
@@ -301,6 +306,7 @@ class BlockFilter:
         self.spread_mg = 0
         self.disturbed = 0
         self.moved = 0
+        self.blind = 0
         self.rough_bins = 0
         self.rough_mg = 0
         self.tilt_lo_q10 = 1024
@@ -509,7 +515,11 @@ class BlockFilter:
         s[_LIN_HI] = out + dv
         n = s[_BIN_N]
         if n == 0:
-            return  # every sample of the bin was a glitch: the nonlinear chain skips it
+            # every sample of the bin was a glitch (or there was none): the nonlinear chain
+            # skips it
+            if ln:
+                s[_GLITCH_BINS] = s[_GLITCH_BINS] + 1
+            return
         lo = (s[_BIN_MIN] << sx) >> sx
         hi = (s[_BIN_MAX] << sx) >> sx
         if n >= 3:
@@ -613,26 +623,41 @@ class BlockFilter:
     @micropython.viper
     def close_block(self) -> bool:
         """Sets the outputs for the block sample() closed; False when it has no value yet
-        (no filtered bin in it, or the triangle not yet full)."""
+        (no sample in it, or the triangle not yet full)."""
         s = ptr32(self._s)  # noqa: F821 (viper built-in)
         sx = s[_SX]
         off = (s[_OFFSET_MG] << sx) >> sx
         self.lin_mg = ((s[_LIN_OUT] << sx) >> sx) - off
-        if s[_BINS_IN_BLOCK] == 0 or s[_BOX_FILL] < _TRIANGLE_BINS:
+        if s[_BOX_FILL] < _TRIANGLE_BINS or (s[_BINS_IN_BLOCK] == 0 and s[_GLITCH_BINS] == 0):
             s[_BINS_IN_BLOCK] = 0
+            s[_GLITCH_BINS] = 0
             s[_LO_MG] = _FAR
             s[_HI_MG] = -_FAR
             return False
-        self.v_mg = ((s[_BOX2_SUM] << sx) >> sx) // 25
-        lo = (s[_LO_MG] << sx) >> sx
-        self.lo_mg = lo
-        self.spread_mg = ((s[_HI_MG] << sx) >> sx) - lo
+        v = ((s[_BOX2_SUM] << sx) >> sx) // 25
+        self.v_mg = v
+        if s[_BINS_IN_BLOCK] == 0:
+            # samples, but the glitch rule dropped every one (a walk's swing beyond it, one
+            # sample a bin): no value of its own, and no gap either (the owner holds it as
+            # rough; the linear chain took every sample). The bins' flags wait in the open
+            # bin's (_close_bin returned before passing them on)
+            self.blind = 1
+            self.lo_mg = v
+            self.spread_mg = 0
+            self.disturbed = s[_BLK_DISTURBED] | s[_BIN_DISTURBED]
+            self.moved = s[_BLK_MOVED] | s[_BIN_MOVED]
+        else:
+            self.blind = 0
+            lo = (s[_LO_MG] << sx) >> sx
+            self.lo_mg = lo
+            self.spread_mg = ((s[_HI_MG] << sx) >> sx) - lo
+            self.disturbed = s[_BLK_DISTURBED]
+            self.moved = s[_BLK_MOVED]
         s[_BINS_IN_BLOCK] = 0
+        s[_GLITCH_BINS] = 0
         s[_LO_MG] = _FAR
         s[_HI_MG] = -_FAR
-        self.disturbed = s[_BLK_DISTURBED]
         s[_BLK_DISTURBED] = 0
-        self.moved = s[_BLK_MOVED]
         s[_BLK_MOVED] = 0
         n = s[_ROUGH_N]
         self.rough_bins = n

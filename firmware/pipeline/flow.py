@@ -409,7 +409,8 @@ class FlowStage:
         spread = bf.spread_mg
         dist = bf.disturbed
         moved = bf.moved
-        rough = self._rough_check(dist or moved)
+        # a block the glitch rule left no sample of (a swing beyond it) is shaken too
+        rough = self._rough_check(dist or moved) or bf.blind != 0
         if rough:
             dist = 1
         # the median chain and the linear one apart for blocks on end: a swing sampled at
