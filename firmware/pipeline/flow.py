@@ -905,6 +905,12 @@ class FlowStage:
             ht[i] -= d_mg
         for i in range(st[_S_N]):
             self._ring_k[i] = -1
+        # ... and the flow from before the step stands for the first blocks after it, as after
+        # a long hold (a slope through the first 2 blocks of the new frame is no flow: 1.4 g/s
+        # after a 43-degree tilt with no accelerometer under a press, frozen through the hold
+        # that followed; it carried the prediction 35 g high, the weight back upright passed
+        # for milk against it, and the volume read 46 mL over: many-302 of seeds 300, draw 11)
+        st[_S_FRESH] = _FRESH_BLOCKS
         self.calm_blocks = 0
         self.holding = held
         st[_S_CAND_N] = 0
