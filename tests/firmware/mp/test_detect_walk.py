@@ -162,7 +162,7 @@ def test_a_walk_swinging_beyond_the_glitch_rule_is_never_quiet():
 def test_a_block_whose_every_sample_the_glitch_rule_dropped_is_still_a_block():
     # a 30-g swing at 2.2 Hz at 5 Hz (one sample a bin): now and then every sample of a
     # block lies 15 g from the one before and from the filtered level, and the glitch rule
-    # drops them all. Such a block was no block at all (13 a seed in this 60-s walk): the
+    # drops them all. Such a block was no block at all (26 over the two seeds here): the
     # detector took it for a gap in the samples and began its walk path, its linear levels
     # and its floor again (few-204 of seeds 200, draw 4: an ejection inside a walk missed).
     # Now every second closes a block, and one with no sample kept is rough, never quiet
