@@ -909,7 +909,15 @@ class FlowStage:
         # a long hold (a slope through the first 2 blocks of the new frame is no flow: 1.4 g/s
         # after a 43-degree tilt with no accelerometer under a press, frozen through the hold
         # that followed; it carried the prediction 35 g high, the weight back upright passed
-        # for milk against it, and the volume read 46 mL over: many-302 of seeds 300, draw 11)
+        # for milk against it, and the volume read 46 mL over: many-302 of seeds 300, draw 11),
+        # as much of it as milk can be: none below 0 (readings 60 g under the tare from the
+        # start: the filter's ramp read -15 g/s, and it stood) and none above the fastest flow
+        f = self.flow_mg_s
+        if f < 0:
+            f = 0
+        elif f > st[_S_MAX_FLOW_MG_S]:
+            f = st[_S_MAX_FLOW_MG_S]
+        self.flow_mg_s = f
         st[_S_FRESH] = _FRESH_BLOCKS
         self.calm_blocks = 0
         self.holding = held
