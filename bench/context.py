@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "out"
 REPLAY_TIMEOUT_S = 900
 # a held-out set's folder: seeds-100-320hz, seeds-100-without-press-walk
-_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple", "--gait": "-gait"}
+_FOLDER_UNIT = {"--rate": "hz", "--ripple": "x-ripple", "--gait": "-gait", "--noise": "x-noise"}
 _FOLDER_LEAD = {"--draw": "draw-"}
 
 
@@ -88,8 +88,10 @@ class BenchContext:
         rise: str = "gradual",
         gait: str = "usual",
         draw: int = 0,
+        noise: float = 1,
     ):
         self.seeds = seeds
+        self.noise = noise
         self.draw = draw
         self.rise = rise
         self.gait = gait
@@ -145,6 +147,8 @@ class BenchContext:
             out.append(("--rate", self.rate_hz))
         if self.ripple != 1:
             out.append(("--ripple", self.ripple))
+        if self.noise != 1:
+            out.append(("--noise", "%g" % self.noise))
         if self.without:
             out.append(("--without", ",".join(self.without)))
         if self.draw:
@@ -164,6 +168,7 @@ class BenchContext:
                 self.rise,
                 self.gait,
                 self.draw,
+                self.noise,
             )
         else:
             entries = scn_mod.bench_set()

@@ -515,6 +515,10 @@ GAIT_STYLES = ("usual", "wide")
 # check on a pump, flange or bottle the detector was not tuned on (science.md gives the
 # ripple's rate, not its size); 0: no ripple at all, a measure of what it costs
 RIPPLE_SCALES = (0, 1, 2, 3)
+# how noisy the load cells are: this many times the sets' own (0.15-0.35 g a sample, x 1.3 at
+# 80 Hz): a check on an HX711 module or cell noisier than the bench's (science.md: cheap
+# modules show ~1-2 g peak to peak, which the sets' own spans; 2 is beyond it)
+NOISE_SCALES = (1, 1.5, 2)
 # disturbances generate(without=...) can leave out of the samples (the truth keeps them)
 DISTURBANCES = ("press", "walk", "tilt")
 
@@ -569,6 +573,7 @@ def generate(
     rise_style: str = "gradual",
     gait_style: str = "usual",
     noise_draw: int = 0,
+    noise_scale: float = 1,
 ) -> Scenario:
     """One session of phenotype `kind` (see KINDS); the overrides fix what is otherwise drawn.
 
@@ -607,6 +612,11 @@ def generate(
     a measure of what the ripple costs the detector, not a set to tune on). Only the ripple's
     size changes: every draw, and with them the rest of the session, is the same.
 
+    noise_scale: the cells' noise, this many times the drawn 0.15-0.35 g a sample (1: the
+    bench's own; 1.5 or 2: a check on a noisier module the detector was not tuned on). Only
+    the noise's size changes: every draw is the same, so each sample moves by its own noise
+    term x (noise_scale - 1). The accelerometer's noise and the spikes are the same.
+
     without: disturbances (of DISTURBANCES) whose effect on the cells and the accelerometer is
     left out of the samples: the same session, every draw and so every sample's noise the
     same, as if the wearer had not pressed, walked or leaned. The truth still lists them
@@ -618,6 +628,7 @@ def generate(
     _check_choice("rise_style", rise_style, RISE_STYLES)
     _check_choice("gait_style", gait_style, GAIT_STYLES)
     _check_choice("ripple_scale", ripple_scale, RIPPLE_SCALES)
+    _check_choice("noise_scale", noise_scale, NOISE_SCALES)
     if not isinstance(noise_draw, int) or noise_draw < 0:
         raise ValueError(
             "noise_draw %r: use 0 (the bench's own) or a draw 1, 2, ..." % (noise_draw,)
@@ -652,7 +663,9 @@ def generate(
     truth_end_s = duration_s
 
     # sensor / wearer parameters
-    noise_g = [rng.uniform(0.15, 0.35) * (1.3 if rate_hz == 80 else 1.0) for _ in breasts]
+    noise_g = [
+        noise_scale * rng.uniform(0.15, 0.35) * (1.3 if rate_hz == 80 else 1.0) for _ in breasts
+    ]
     spike_p = [rng.uniform(1 / 120, 1 / 20) / rate_hz for _ in breasts]  # 0.5-3 per minute
     drift_g = [_clip(rng.gauss(0.0, 1.5), -4.0, 4.0) for _ in breasts]
     drift_tau_s = [rng.uniform(120.0, 400.0) for _ in breasts]
@@ -957,6 +970,7 @@ def held_out_set(
     rise_style: str = "gradual",
     gait_style: str = "usual",
     noise_draw: int = 0,
+    noise_scale: float = 1,
 ) -> list[dict]:
     """Sessions the detector was not tuned on: seeds first_seed .. first_seed + 4 of each
     phenotype and first_seed .. first_seed + 5 no-milk, with rate, bottles, accelerometer and
@@ -969,7 +983,8 @@ def held_out_set(
     generate()'s (the same sessions without those disturbances' effect on the samples).
     rise_style: generate()'s (the same sessions with faster or slower ejections). gait_style:
     generate()'s (the same sessions, their walks' steps over 1.5-2.5 Hz). noise_draw:
-    generate()'s (the same sessions with the sensor's noise drawn afresh)."""
+    generate()'s (the same sessions with the sensor's noise drawn afresh). noise_scale:
+    generate()'s (the same sessions from noisier load cells)."""
     entries = []
     for kind in KINDS:
         n = HELD_OUT_CONTROLS if kind == "control" else HELD_OUT_PER_PHENOTYPE
@@ -991,5 +1006,7 @@ def held_out_set(
                 entry["gait_style"] = gait_style
             if noise_draw:
                 entry["noise_draw"] = noise_draw
+            if noise_scale != 1:
+                entry["noise_scale"] = noise_scale
             entries.append(entry)
     return entries

@@ -355,6 +355,32 @@ def test_a_stronger_pump_ripple_changes_nothing_but_the_ripple():
             assert abs(once_more - ripple_a[ch] * (math.sin(ph) + 0.25 * math.sin(2 * ph))) < 0.01
 
 
+def test_noisier_cells_change_nothing_but_each_sample_s_own_noise():
+    # `bench --seeds N --noise X`: the same truth and draws, and each sample's noise term x X,
+    # so the step from x 1 to x 1.5 is half the step from x 1 to x 2, sample by sample
+    kw = dict(rate_hz=10, n_bottles=2, has_accel=True, duration_s=240.0)
+    a = sc.generate(102, "few", **kw)
+    b = sc.generate(102, "few", noise_scale=1.5, **kw)
+    c = sc.generate(102, "few", noise_scale=2, **kw)
+    noise_a = a.params.pop("noise_g")
+    for s, x in ((b, 1.5), (c, 2)):
+        # (the parameters keep the noise rounded to 1 mg)
+        assert all(abs(n - x * g) < 0.002 for n, g in zip(s.params.pop("noise_g"), noise_a))
+        assert s.truth.to_dict() == a.truth.to_dict() and s.t_s == a.t_s
+        assert s.params == a.params and s.accel_g == a.accel_g
+    for ch in range(2):
+        steps = [(v - u, w - u) for u, v, w in zip(a.weight_g[ch], b.weight_g[ch], c.weight_g[ch])]
+        assert all(abs(2 * half - whole) < 1e-6 for half, whole in steps)
+        # and that step is the noise itself: its spread is the drawn noise's (0.15-0.35 g)
+        spread = statistics.pstdev(whole for _, whole in steps)
+        assert 0.1 < spread < 0.4
+
+
+def test_unknown_noise_scale_is_refused_with_the_scales_named():
+    with pytest.raises(ValueError, match="1, 1.5, 2"):
+        sc.generate(1, "few", noise_scale=3)
+
+
 def test_a_session_without_its_ripple_loses_only_the_ripple():
     # `bench --seeds N --ripple 0` (what the ripple costs): the same truth and draws, and every
     # sample less the ripple's own term (during stimulation the pump runs at 2 Hz)

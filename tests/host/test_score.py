@@ -219,16 +219,19 @@ def test_bench_refuses_held_out_seeds_that_overlap_the_fixed_set(tmp_path, capsy
 @pytest.mark.parametrize(
     "argv, message",
     [
-        # the fixed set keeps its own presses, flow, rates and ripple
+        # the fixed set keeps its own presses, flow, rates, ripple and noise
         (["--press", "held"], "--press held needs --seeds N"),
         (["--flow", "pulsed"], "--flow pulsed needs --seeds N"),
         (["--rate", "320"], "--rate 320 needs --seeds N"),
         (["--ripple", "2"], "--ripple 2 needs --seeds N"),
         (["--rise", "slow"], "--rise slow needs --seeds N"),
         (["--gait", "wide"], "--gait wide needs --seeds N"),
+        (["--noise", "2"], "--noise 2 needs --seeds N"),
         # a rate no device has, a ripple the generator does not make
         (["--seeds", "100", "--rate", "50"], "invalid choice: 50"),
         (["--seeds", "100", "--ripple", "5"], "invalid choice: 5"),
+        (["--seeds", "100", "--noise", "3"], "give one of 1, 1.5, 2"),
+        (["--seeds", "100", "--noise", "loud"], "give one of 1, 1.5, 2"),
         # a disturbance the generator does not make
         (["--without", "press,knock"], "give some of press, walk, tilt"),
         # a noise draw that is not one
@@ -282,6 +285,21 @@ def test_held_out_set_with_a_stronger_ripple_has_a_folder_of_its_own(tmp_path):
     ctx = BenchContext(out_dir=tmp_path, seeds=100, rate_hz=20, ripple=2)
     assert ctx.out_dir == tmp_path / "seeds-100-20hz-2x-ripple"
     assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --rate 20 --ripple 2")
+
+
+def test_held_out_set_from_noisier_cells_has_a_folder_of_its_own(tmp_path):
+    from bench import scenarios
+    from bench.context import BenchContext
+
+    plain = scenarios.held_out_set(100)
+    assert scenarios.held_out_set(100, noise_scale=1) == plain
+    assert [dict(e, noise_scale=1.5) for e in plain] == scenarios.held_out_set(
+        100, noise_scale=1.5
+    )
+    ctx = BenchContext(out_dir=tmp_path, seeds=100, noise=1.5)
+    assert ctx.out_dir == tmp_path / "seeds-100-1.5x-noise"
+    assert ctx.reproduce("detection").split("   ")[0].endswith("--seeds 100 --noise 1.5")
+    assert [e["noise_scale"] for e in ctx.entries()] == [1.5] * len(plain)
 
 
 def test_held_out_set_with_other_ejections_or_walks_has_a_folder_of_its_own(tmp_path):
