@@ -335,7 +335,8 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # 2 _FL_D + _FL_B blocks after the channel's last letdown (by any path), when both windows lie
 # past that ejection's steepest rise: a slow one (25-s rise) still rises faster than the slope
 # before it once the channel has re-armed 20 s on, and was reported twice (late_me-401 of seeds
-# 400 with held presses).
+# 400 with held presses). It never gives the session's first letdown (round 52): before any
+# milk, a floor lifted by a hand that never lets go is all it can see.
 _FL_RING = const(32)
 _FL_E = const(7)  # the floor: minimum over this many blocks (strokes last 3-6 s)
 _FL_D = const(8)  # the rise tested: over this many blocks ...
@@ -2085,6 +2086,16 @@ class Detector:
                     ):
                         joint = 1
         if shape == 0 or (extra < own and joint == 0):
+            fq[fqb + _F_RUN] = 0
+            return 0
+        lds = ptr32(self.letdowns)  # noqa: F821
+        if lds[0] == 0 and (int(self.n_channels) == 1 or lds[1] == 0):
+            # not the session's first letdown: before any milk a floor lifted by a hand that
+            # never lets go (compressions held with short releases, two stroke trains out of
+            # step) is all it sees, and the first ejection has the CUSUM, the other paths
+            # and the session's net (2 mL, 0.1 g/s). As a session's first letdown the floor
+            # path was right 3 times in 15 (the fifteen sets at draw 0, fresh draws 19-22;
+            # the 12 others in no-milk sessions), and those 3 the other paths found too
             fq[fqb + _F_RUN] = 0
             return 0
         fq[fqb + _F_RUN] = fq[fqb + _F_RUN] + 1

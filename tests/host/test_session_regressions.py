@@ -323,3 +323,21 @@ def test_a_press_and_a_lean_after_a_taper_make_no_second_taper(tmp_path):
     tapers = [e["t_s"] for e in events if e["event"] == "taper" and e["channel"] == 2]
     between = [t for t in tapers if scn.truth.tapers_s[1][3] - 5 <= t < scn.truth.onsets_s[1][5]]
     assert len(between) == 1, tapers
+
+
+def test_the_floor_path_gives_no_session_its_first_letdown(tmp_path):
+    # no-milk sessions whose only letdown came from the floor path, hands on the bottle
+    # before any milk: compressions held with short releases (control-105 of seeds 100 with
+    # held presses, 767 s), two stroke trains out of step on one bottle (control-505 of seeds
+    # 500 at noise draw 19, 425 s), strokes under twice and three times the pump's ripple
+    # (control-304 of seeds 300, 151 s; control-100 of seeds 100, 255 s). Over the fifteen
+    # sets at draw 0 and the fresh draws looked at (19-22), the floor path gave a session's
+    # first letdown 15 times, 3 of them true; those 3 are found by the other paths too.
+    for seed, kw in (
+        (105, {"press_style": "held"}),
+        (505, {"noise_draw": 19}),
+        (304, {"ripple_scale": 2}),
+        (100, {"ripple_scale": 3}),
+    ):
+        events = _replayed(tmp_path, sc.generate(seed, "control", **kw))
+        assert [e for e in events if e["event"] == "letdown"] == [], (seed, kw)
