@@ -2094,8 +2094,8 @@ class Detector:
             # never lets go (compressions held with short releases, two stroke trains out of
             # step) is all it sees, and the first ejection has the CUSUM, the other paths
             # and the session's net (2 mL, 0.1 g/s). As a session's first letdown the floor
-            # path was right 3 times in 15 (the fifteen sets at draw 0, fresh draws 19-22;
-            # the 12 others in no-milk sessions), and those 3 the other paths found too
+            # path was right 3 times in 15 (the fifteen sets at draw 0, seven of them at draws
+            # 19-21; the 12 others in no-milk sessions), and those 3 the other paths found too
             fq[fqb + _F_RUN] = 0
             return 0
         fq[fqb + _F_RUN] = fq[fqb + _F_RUN] + 1

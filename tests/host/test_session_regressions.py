@@ -331,8 +331,8 @@ def test_the_floor_path_gives_no_session_its_first_letdown(tmp_path):
     # held presses, 767 s), two stroke trains out of step on one bottle (control-505 of seeds
     # 500 at noise draw 19, 425 s), strokes under twice and three times the pump's ripple
     # (control-304 of seeds 300, 151 s; control-100 of seeds 100, 255 s). Over the fifteen
-    # sets at draw 0 and the fresh draws looked at (19-22), the floor path gave a session's
-    # first letdown 15 times, 3 of them true; those 3 are found by the other paths too.
+    # sets at draw 0 and seven of them at draws 19-21, the floor path gave a session's first
+    # letdown 15 times, 3 of them true; those 3 are found by the other paths too.
     for seed, kw in (
         (105, {"press_style": "held"}),
         (505, {"noise_draw": 19}),
