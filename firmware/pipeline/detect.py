@@ -450,7 +450,9 @@ _C_GAP = const(46)  # blocks a bridged gap fills at the next good block (_GAP_BL
 _C_SLOPE_MIN = const(47)  # the CUSUM baseline's lowest slope in this stretch, x8 mg per block
 _C_TAPERED = const(48)  # 1: a taper since the bottle's last letdown; 2: ... and the high-flow
 # run counted a block under strokes or across a tilt step (0: a letdown since, or no taper yet)
-_C_SLOTS = const(49)
+_C_PRESS_WAIT = const(49)  # blocks the slow path still waits after a fresh press (below);
+# counted negative while the flow stage's weight is unsettled (-1: unsettled, no wait left)
+_C_SLOTS = const(50)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -682,6 +684,21 @@ class Detector:
         elif cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS:
             cs[cb + _C_FRAME_AGE] = cs[cb + _C_FRAME_AGE] + 1
         held = 1 if blk.held else 0
+        # a fresh press: the flow stage saw the weight fall (strokes) after it had settled
+        # from the last one. Its troughs step the lower envelope up, as at the start of a
+        # not-good stretch (_SLOW_WAIT), also inside one: a second hand, or a harder press,
+        # on a bottle already pressed (control-005 of the fixed set on fresh noise: two
+        # overlapping presses, no milk, the slow path's letdown 4-8 s into the second)
+        pw = (cs[cb + _C_PRESS_WAIT] << sx) >> sx
+        wait = -pw - 1 if pw < 0 else pw
+        if wait > 0:
+            wait -= 1
+        if int(blk.unsettled) > 0:
+            if pw >= 0:
+                wait = _SLOW_WAIT
+            cs[cb + _C_PRESS_WAIT] = -wait - 1
+        else:
+            cs[cb + _C_PRESS_WAIT] = wait
         if held or not consecutive:
             cs[cb + _C_HOLD_K] = k  # the ring's values before may be in another frame
         code = _EV_NONE
@@ -1369,6 +1386,7 @@ class Detector:
         cb = ch * _C_SLOTS
         g = cs[cb + _C_GOOD]
         jump = self._fit_pred * 1000 // bms  # mg/s (the newest window's largest rise)
+        pw = cs[cb + _C_PRESS_WAIT]  # > 0 or < -1: a fresh press's wait is not over
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
         if (
@@ -1384,6 +1402,7 @@ class Detector:
             and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
             and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
             and not -_SLOW_WAIT < g < 0
+            and not (g < 0 and (pw > 0 or pw < -1))
             and (g < _RISE_BLOCKS or self._rising(ch))
         ):
             cs[cb + _C_SLOW_RUN] += 1

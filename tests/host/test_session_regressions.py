@@ -341,3 +341,17 @@ def test_the_floor_path_gives_no_session_its_first_letdown(tmp_path):
     ):
         events = _replayed(tmp_path, sc.generate(seed, "control", **kw))
         assert [e for e in events if e["event"] == "letdown"] == [], (seed, kw)
+
+
+def test_a_second_press_on_a_pressed_bottle_is_no_letdown(tmp_path):
+    # control-005 of the fixed set (5 Hz, one bottle, an accelerometer, no milk) on fresh
+    # noise (draws 26-29): a press from 85 s to 141 s and a second one from 120 s to 195 s on
+    # the same bottle. The first one's strokes let go of the weight for 16 blocks; the second
+    # one's troughs lie ~1.2 g higher, and the slow path read that step of its lower envelope
+    # as a flow: a letdown at 127-129 s, 4-8 s after the flow stage saw the second press's
+    # first fall. The slow path now waits after a fresh press inside a not-good stretch as at
+    # its start.
+    entry = next(e for e in sc.bench_set() if (e["kind"], e["seed"]) == ("control", 5))
+    for draw in (26, 28):
+        events = _replayed(tmp_path, sc.generate(**entry, noise_draw=draw))
+        assert [e for e in events if e["event"] == "letdown"] == [], draw
