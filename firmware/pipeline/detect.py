@@ -1666,6 +1666,11 @@ class Detector:
         span = _WK_W + _WK_B  # blocks the milk may have come over (_onset_back)
         ok = (
             extra >= need
+            # not while the tilt correction's error moved within the two windows (a tilt
+            # the accelerometer reports ending during a walk: the levels before it lie
+            # lower by the correction's error, and their return reads as milk; control-005
+            # of the fixed set at draw 30, no milk, a letdown as a 23-degree tilt ended)
+            and cs[cb + _C_TILT_WAIT] <= _TILT_WAIT - _WK_W - _WK_B
             and _RESUME_MG_S <= now <= _SLOW_MAX_MG_S
             and now - before >= _RESUME_RISE_MG_S
             and extra <= 2 * now * bms // 1000 * dt + 4 * sd
