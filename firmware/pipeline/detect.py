@@ -64,7 +64,9 @@
 # A crossing counts only while milk is still arriving (the slope of the newest blocks
 # significantly above zero: a step or a wander that stopped is not an ejection; nor is a rise
 # that came in one block and stopped, over 4 noise units, the newest block under a quarter of
-# it: a held compression's; the crossing and its confirming block both), and no block
+# it: a held compression's; nor one whose one-block rise outgrew the one before by more than
+# milk's flow can speed up in a block, a_max + 4 noise units: a compression that lands; the
+# crossing and its confirming block both), and no block
 # adds more than 3 noise units to the evidence. A rise is also checked against physics: since
 # the evidence began (m blocks) milk can raise the residual by at most a_max m^2 / 2
 # (`ld_max_accel_mg_s2`: 1.2 g/s reached over 8 s) plus 4 noise units, and a block below
@@ -2255,6 +2257,17 @@ class Detector:
         top = self._top_rise(r, b, p, _RING, _STEP_BLOCKS)
         if top > 4 * sd and 4 * new < top:
             return True
+        # Or a rise that came faster than milk's flow can speed up: a one-block rise over the
+        # one before (or over none, if the weight fell then: milk never leaves, so that was
+        # noise) by more than a_max's block's worth + 4 noise units (a held compression lands
+        # within a second: +1.9 g in one block after +0.1 g)
+        lim = self._k[_K_ACCEL_MAX_MG] + 4 * sd
+        j = 0
+        while j < _STEP_BLOCKS - 1:
+            before = r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING]
+            if r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING] - max(before, 0) > lim:
+                return True
+            j += 1
         # Or a rise that fell back: milk never leaves, so the newest block may not lie 1.5 sd
         # below any block of the evidence (the blocks the CUSUM has been positive). A hand's
         # first strokes, too small to unsettle the weight, rise like an onset for 2-3 s and

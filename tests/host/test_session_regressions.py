@@ -367,3 +367,15 @@ def test_a_tilt_that_ends_during_a_walk_is_no_letdown(tmp_path):
     entry = next(e for e in sc.bench_set() if (e["kind"], e["seed"]) == ("control", 5))
     events = _replayed(tmp_path, sc.generate(**entry, noise_draw=30))
     assert [e for e in events if e["event"] == "letdown"] == []
+
+
+def test_a_held_compression_that_lands_in_one_block_is_no_letdown(tmp_path):
+    # No-milk sessions at fresh noise (draw 33), one bottle, no accelerometer: control-100 of
+    # seeds 100 with held compressions (10 Hz; one lands at 558-559 s, +1.9 g in one block
+    # after +0.1 g, then holds) and control-500 of seeds 500 with the bench's strokes (20 Hz;
+    # a stroke's rise at 614-617 s). The CUSUM crossed on them and their confirming block
+    # still rose: letdowns at 561 s and 618 s. A one-block rise over the one before by more
+    # than milk's flow can speed up (a_max + 4 noise units) now stops a crossing.
+    for seed, kw in ((100, {"press_style": "held"}), (500, {})):
+        events = _replayed(tmp_path, sc.generate(seed, "control", noise_draw=33, **kw))
+        assert [e for e in events if e["event"] == "letdown"] == [], seed
