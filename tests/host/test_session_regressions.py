@@ -379,3 +379,14 @@ def test_a_held_compression_that_lands_in_one_block_is_no_letdown(tmp_path):
     for seed, kw in ((100, {"press_style": "held"}), (500, {})):
         events = _replayed(tmp_path, sc.generate(seed, "control", noise_draw=33, **kw))
         assert [e for e in events if e["event"] == "letdown"] == [], seed
+
+
+def test_a_rebase_under_strokes_is_no_flow_for_the_slow_path(tmp_path):
+    # control-602 of seeds 600 (10 Hz, one bottle, no accelerometer, no milk) at noise draw
+    # 32: a press from 253 s to 295 s and a lean from 263 s, held 264-276 s. The flow stage
+    # re-based the lean's fall as an offset, and in the new frame the strokes' troughs lay
+    # 1.2-2 g higher than before the hold: the slow path read that step of its lower envelope
+    # as a flow, a letdown at 283 s (and the floor path one at 625 s). Inside a not-good
+    # stretch the slow path now waits after a new frame until both its windows lie past it.
+    events = _replayed(tmp_path, sc.generate(602, "control", noise_draw=32))
+    assert [e for e in events if e["event"] == "letdown"] == []
