@@ -2270,14 +2270,18 @@ class Detector:
         # Or a rise that came faster than milk's flow can speed up: a one-block rise over the
         # one before (or over none, if the weight fell then: milk never leaves, so that was
         # noise) by more than a_max's block's worth + 4 noise units (a held compression lands
-        # within a second: +1.9 g in one block after +0.1 g)
-        lim = self._k[_K_ACCEL_MAX_MG] + 4 * sd
-        j = 0
-        while j < _STEP_BLOCKS - 1:
-            before = r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING]
-            if r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING] - max(before, 0) > lim:
-                return True
-            j += 1
+        # within a second: +1.9 g in one block after +0.1 g). Not soon after a bridged gap:
+        # the gap's line is no observation, and the blocks after it catch up with the milk
+        # that came meanwhile (late_me-1101 of seeds 1100: +1.1-1.2 g a block after a 4-s gap
+        # inside an ejection's rise)
+        if self._cs[cb + _C_GAP] >= 0:
+            lim = self._k[_K_ACCEL_MAX_MG] + 4 * sd
+            j = 0
+            while j < _STEP_BLOCKS - 1:
+                before = r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING]
+                if r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING] - max(before, 0) > lim:
+                    return True
+                j += 1
         # Or a rise that fell back: milk never leaves, so the newest block may not lie 1.5 sd
         # below any block of the evidence (the blocks the CUSUM has been positive). A hand's
         # first strokes, too small to unsettle the weight, rise like an onset for 2-3 s and
