@@ -446,7 +446,6 @@ _C_HOLD_K = const(35)  # the newest block held by the flow stage, or after a gap
 _C_MILK_TRY = const(36)  # blocks the milk path still tries in this high-flow period
 _C_FRAME_OFF = const(37)  # the flow stage's offset (Block.offset_mg) at the newest block
 _C_FRAME_AGE = const(38)  # blocks since it last moved (a new frame: the flow restarts), capped
-# at _SLOW_SPAN
 _C_TAPER_FLOW = const(39)  # the flow at the taper check before, mg/s
 _C_STEP_FLOW = const(40)  # ... and at the one before the newest new frame or tilt step
 _C_LEAN_MG = const(41)  # a fast fall no milk explains (a small lean): its size, mg (0: none)
@@ -459,7 +458,7 @@ _C_GAP = const(46)  # blocks a bridged gap fills at the next good block (_GAP_BL
 _C_SLOPE_MIN = const(47)  # the CUSUM baseline's lowest slope in this stretch, x8 mg per block
 _C_TAPERED = const(48)  # 1: a taper since the bottle's last letdown; 2: ... and the high-flow
 # run counted a block under strokes or across a tilt step (0: a letdown since, or no taper yet)
-_C_PRESS_WAIT = const(49)  # blocks the slow path still waits after a fresh press (below);
+_C_STEP_WAIT = const(49)  # blocks the slow path still waits after a fresh press or a new frame;
 # counted negative while the flow stage's weight is unsettled (-1: unsettled, no wait left)
 _C_SLOTS = const(50)
 _NO_SLOPE = const(1 << 20)  # (none yet)
@@ -690,24 +689,28 @@ class Detector:
             cs[cb + _C_LEAN_MG] = 0
             cs[cb + _C_FRAME_AGE] = 0
             cs[cb + _C_STEP_FLOW] = cs[cb + _C_TAPER_FLOW]
-        elif cs[cb + _C_FRAME_AGE] < _SLOW_SPAN:
+        elif cs[cb + _C_FRAME_AGE] < _TAPER_FRESH_BLOCKS:
             cs[cb + _C_FRAME_AGE] = cs[cb + _C_FRAME_AGE] + 1
         held = 1 if blk.held else 0
         # a fresh press: the flow stage saw the weight fall (strokes) after it had settled
         # from the last one. Its troughs step the lower envelope up, as at the start of a
         # not-good stretch (_SLOW_WAIT), also inside one: a second hand, or a harder press,
         # on a bottle already pressed (control-005 of the fixed set on fresh noise: two
-        # overlapping presses, no milk, the slow path's letdown 4-8 s into the second)
-        pw = (cs[cb + _C_PRESS_WAIT] << sx) >> sx
+        # overlapping presses, no milk, the slow path's letdown 4-8 s into the second).
+        # So does a new frame (above): the shift the flow stage absorbed across a hold is a
+        # guess, and the envelope's windows would straddle it (module constants, _SLOW_WAIT)
+        pw = (cs[cb + _C_STEP_WAIT] << sx) >> sx
         wait = -pw - 1 if pw < 0 else pw
         if wait > 0:
             wait -= 1
+        if d != 0:
+            wait = _SLOW_WAIT
         if int(blk.unsettled) > 0:
             if pw >= 0:
                 wait = _SLOW_WAIT
-            cs[cb + _C_PRESS_WAIT] = -wait - 1
+            cs[cb + _C_STEP_WAIT] = -wait - 1
         else:
-            cs[cb + _C_PRESS_WAIT] = wait
+            cs[cb + _C_STEP_WAIT] = wait
         if held or not consecutive:
             cs[cb + _C_HOLD_K] = k  # the ring's values before may be in another frame
         code = _EV_NONE
@@ -1005,14 +1008,12 @@ class Detector:
                 )
                 return _EV_LETDOWN
         # the slow path (not on held blocks): only while armed, after the first blocks, not
-        # until both its windows lie past a tilt error's move (or a new frame, inside a
-        # not-good stretch), and ld_gap_s after the last letdown (its run restarts while
-        # disarmed or early)
+        # until both its windows lie past a tilt error's move, and ld_gap_s after the last
+        # letdown (its run restarts while disarmed or early)
         if (
             ptr8(self._armed)[ch] == 0  # noqa: F821
             or k <= _SLOW_SPAN
             or cs[cb + _C_TILT_WAIT] != 0
-            or (cs[cb + _C_FRAME_AGE] < _SLOW_SPAN and ((cs[cb + _C_GOOD] << sx) >> sx) < 0)
         ):
             cs[cb + _C_SLOW_RUN] = 0
         elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._k[_K_GAP_MS]):
@@ -1398,7 +1399,7 @@ class Detector:
         cb = ch * _C_SLOTS
         g = cs[cb + _C_GOOD]
         jump = self._fit_pred * 1000 // bms  # mg/s (the newest window's largest rise)
-        pw = cs[cb + _C_PRESS_WAIT]  # > 0 or < -1: a fresh press's wait is not over
+        pw = cs[cb + _C_STEP_WAIT]  # > 0 or < -1: a fresh press's or new frame's wait is on
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
         if (
