@@ -381,6 +381,18 @@ def test_a_held_compression_that_lands_in_one_block_is_no_letdown(tmp_path):
         assert [e for e in events if e["event"] == "letdown"] == [], seed
 
 
+def test_a_compression_landing_over_three_blocks_is_no_letdown(tmp_path):
+    # The same two sessions at other noise draws: control-500 (draw 37; a stroke landing at
+    # 615-618 s rose +0.14, +0.68, +0.22 g a block) and control-100 with held presses (draw
+    # 36; +0.28, +0.98, +0.38 g at 310-313 s). Each middle rise was just under the one-sided
+    # test above, and the CUSUM's crossing and its confirming block gave letdowns at 618 s
+    # and 313 s. A one-block rise that stands out from the rises on both sides of it (by
+    # 2 a_max + 4 noise units together) is a step in the weight, not milk.
+    for seed, draw, kw in ((500, 37, {}), (100, 36, {"press_style": "held"})):
+        events = _replayed(tmp_path, sc.generate(seed, "control", noise_draw=draw, **kw))
+        assert [e for e in events if e["event"] == "letdown"] == [], seed
+
+
 def test_a_rebase_under_strokes_is_no_flow_for_the_slow_path(tmp_path):
     # control-602 of seeds 600 (10 Hz, one bottle, no accelerometer, no milk) at noise draw
     # 32: a press from 253 s to 295 s and a lean from 263 s, held 264-276 s. The flow stage
