@@ -393,6 +393,18 @@ def test_a_compression_landing_over_three_blocks_is_no_letdown(tmp_path):
         assert [e for e in events if e["event"] == "letdown"] == [], seed
 
 
+def test_the_tilt_correction_s_jitter_in_a_steady_tilt_is_no_letdown(tmp_path):
+    # control-505 of seeds 500 at noise draw 38 (5 Hz, one bottle, an accelerometer, no
+    # milk): a 30-degree tilt at 679-698 s. The raw weight held at -13.6 g, but the tilt's
+    # cosine, from 5 noisy samples a second through the gravity's low-pass, wandered by
+    # +-0.004, and the correction ((bottle + milk) x 1/cos) with it: the corrected blocks rose
+    # 1.06 g over the first 6 good ones while Block.tilt_err_mg moved 228 mg. The resume
+    # path's frame test read that as a flow (153 mg/s), a letdown at 696 s. Inside a steady
+    # tilt the stretch's rise must now exceed what the correction may have moved.
+    events = _replayed(tmp_path, sc.generate(505, "control", noise_draw=38))
+    assert [e for e in events if e["event"] == "letdown"] == []
+
+
 def test_a_rebase_under_strokes_is_no_flow_for_the_slow_path(tmp_path):
     # control-602 of seeds 600 (10 Hz, one bottle, no accelerometer, no milk) at noise draw
     # 32: a press from 253 s to 295 s and a lean from 263 s, held 264-276 s. The flow stage
