@@ -285,11 +285,13 @@ _PRE_BLOCKS = const(6)
 # the baseline. A gap right after a waiting block is not bridged (the waiting block is in no ring)
 _GAP_BLOCKS = const(8)
 _POST_BLOCKS = const(6)
-_TILT_GAIN = const(5)  # the correction moves ~ (bottle_mg 125 g) / (its span 25 g) x tilt_err_mg
 _POST_LAST = const(12)  # ... and again at each good block up to this one, the reference from
 # before kept until then: an ejection that began near the disturbance's end is still rising at
 # the first test (its flow after not yet above the flow before), and the CUSUM has no baseline
 # before ld_min_base_blocks good blocks
+# inside a steady tilt the correction moves by ~ (bottle + milk) / bottle_mg's span x the change
+# of Block.tilt_err_mg: at least bottle_mg's 125 g / 25 g (_resume's frame test)
+_TILT_GAIN = const(5)
 _RESUME_MIN_MG = const(400)  # the extra milk at least this + 4 noise units + the flow
 # before's error over the disturbance (~noise / 4 per block: an 8-block slope's SE is 0.15 sd)
 _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drift <= 40) ...
