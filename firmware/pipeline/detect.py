@@ -65,7 +65,8 @@
 # significantly above zero: a step or a wander that stopped is not an ejection; nor is a rise
 # that came in one block and stopped, over 4 noise units, the newest block under a quarter of
 # it: a held compression's; nor one whose one-block rise outgrew the one before by more than
-# milk's flow can speed up in a block, a_max + 4 noise units: a compression that lands; the
+# milk's flow can speed up in a block, a_max + 4 noise units, or stands out from the rises on
+# both sides of it by 2 a_max + 4 noise units together: a compression that lands; the
 # crossing and its confirming block both), and no block
 # adds more than 3 noise units to the evidence. A rise is also checked against physics: since
 # the evidence began (m blocks) milk can raise the residual by at most a_max m^2 / 2
@@ -1493,9 +1494,11 @@ class Detector:
                 # newest few blocks' slope alone reads the jitter as a flow (control-502 of
                 # seeds 500: 150 mg/s over 6 blocks, no milk)
                 frame = good == _POST_BLOCKS
+                slope = after  # the good stretch's flow (at the first test: its 6 blocks')
                 if not frame and blk.steady_tilt and after - before >= _RESUME_FRAME_MG_S:
                     self._fit(ch, 0, good, 0)
-                    x = self._fit_b8 * 125 // bms - before - _RESUME_FRAME_MG_S
+                    slope = self._fit_b8 * 125 // bms
+                    x = slope - before - _RESUME_FRAME_MG_S
                     acc = self._d2_sum(ch, good, _D2_ANY)
                     # the block scatter (E|d2| = 1.6 sd) in mg/s, against x256 / (2 x the
                     # slope's SE per unit scatter, sqrt(12 / (g (g^2 - 1))), g = 7 .. 12)
@@ -1510,8 +1513,7 @@ class Detector:
                 # no milk: +1.06 g over the first 6 good blocks of a 30-degree tilt while the
                 # error moved by 228 mg and the raw weight held)
                 if frame and blk.steady_tilt:
-                    self._fit(ch, 0, good, 0)
-                    x = (self._fit_b8 * 125 // bms - before) * (good - 1) * bms // 1000
+                    x = (slope - before) * (good - 1) * bms // 1000
                     frame = x > _TILT_GAIN * (cs[cb + _C_TE_HI] - cs[cb + _C_TE_LO])
                 if (
                     extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
@@ -2307,16 +2309,16 @@ class Detector:
         if self._cs[cb + _C_GAP] >= 0:
             amax = self._k[_K_ACCEL_MAX_MG]
             lim = amax + 4 * sd
+            after = -1  # (the newest rise has no block after it)
             j = 0
             while j < _STEP_BLOCKS - 1:
                 before = max(r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING], 0)
                 rise = r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING]
                 if rise - before > lim:
                     return True
-                if j > 0:
-                    after = max(r[b + (p - j + 1) % _RING] - r[b + (p - j) % _RING], 0)
-                    if 2 * rise - before - after > 2 * amax + 4 * sd:
-                        return True
+                if after >= 0 and 2 * rise - before - after > 2 * amax + 4 * sd:
+                    return True
+                after = max(rise, 0)
                 j += 1
         # Or a rise that fell back: milk never leaves, so the newest block may not lie 1.5 sd
         # below any block of the evidence (the blocks the CUSUM has been positive). A hand's
