@@ -2302,23 +2302,25 @@ class Detector:
         # units together: a step in the weight, where milk's flow changes smoothly both ways
         # (a compression landing over 2-3 blocks: +0.14, +0.68, +0.22 g, control-500 of seeds
         # 500 at noise draw 37; +0.28, +0.98, +0.38 g, control-100 with held presses at draw
-        # 36; each just under the one-sided test). Not soon after a bridged gap: the gap's
-        # line is no observation, and the blocks after it catch up with the milk that came
-        # meanwhile (late_me-1101 of seeds 1100: +1.1-1.2 g a block after a 4-s gap inside an
-        # ejection's rise)
+        # 36; each just under the one-sided test). A fall after the rise counts as it is (the
+        # confirming block's, whose fall the confirmation itself weighs: milk never leaves):
+        # +0.33, +0.85, -0.30 g, control-100 of seeds 100 at draw 40. Not soon after a bridged
+        # gap: the gap's line is no observation, and the blocks after it catch up with the milk
+        # that came meanwhile (late_me-1101 of seeds 1100: +1.1-1.2 g a block after a 4-s gap
+        # inside an ejection's rise)
         if self._cs[cb + _C_GAP] >= 0:
             amax = self._k[_K_ACCEL_MAX_MG]
             lim = amax + 4 * sd
-            after = -1  # (the newest rise has no block after it)
+            after = None  # (the newest rise has no block after it)
             j = 0
             while j < _STEP_BLOCKS - 1:
                 before = max(r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING], 0)
                 rise = r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING]
                 if rise - before > lim:
                     return True
-                if after >= 0 and 2 * rise - before - after > 2 * amax + 4 * sd:
+                if after is not None and 2 * rise - before - after > 2 * amax + 4 * sd:
                     return True
-                after = max(rise, 0)
+                after = rise
                 j += 1
         # Or a rise that fell back: milk never leaves, so the newest block may not lie 1.5 sd
         # below any block of the evidence (the blocks the CUSUM has been positive). A hand's

@@ -393,6 +393,16 @@ def test_a_compression_landing_over_three_blocks_is_no_letdown(tmp_path):
         assert [e for e in events if e["event"] == "letdown"] == [], seed
 
 
+def test_a_landing_that_falls_back_after_it_is_no_letdown(tmp_path):
+    # control-100 of seeds 100 at noise draw 40 (10 Hz, one bottle, no accelerometer, no
+    # milk): a stroke landing at 311-313 s rose +0.33, then +0.85 g a block, and the
+    # confirming block fell 0.30 g. Counted as no rise (0), that fall left the two-sided
+    # test just under its bound (1,362 against 1,396 mg), and the crossing gave a letdown at
+    # 314 s. Milk never leaves: the fall after a one-block rise counts against milk, not as 0.
+    events = _replayed(tmp_path, sc.generate(100, "control", noise_draw=40))
+    assert [e for e in events if e["event"] == "letdown"] == []
+
+
 def test_the_tilt_correction_s_jitter_in_a_steady_tilt_is_no_letdown(tmp_path):
     # control-505 of seeds 500 at noise draw 38 (5 Hz, one bottle, an accelerometer, no
     # milk): a 30-degree tilt at 679-698 s. The raw weight held at -13.6 g, but the tilt's
