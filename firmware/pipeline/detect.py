@@ -2311,14 +2311,14 @@ class Detector:
         if self._cs[cb + _C_GAP] >= 0:
             amax = self._k[_K_ACCEL_MAX_MG]
             lim = amax + 4 * sd
-            after = None  # (the newest rise has no block after it)
+            after = 0  # the rise after this one (the newest, j = 0, has none)
             j = 0
             while j < _STEP_BLOCKS - 1:
                 before = max(r[b + (p - j - 1) % _RING] - r[b + (p - j - 2) % _RING], 0)
                 rise = r[b + (p - j) % _RING] - r[b + (p - j - 1) % _RING]
                 if rise - before > lim:
                     return True
-                if after is not None and 2 * rise - before - after > 2 * amax + 4 * sd:
+                if j > 0 and 2 * rise - before - after > 2 * amax + 4 * sd:
                     return True
                 after = rise
                 j += 1
