@@ -248,7 +248,12 @@ _SLOW_WAIT = const(_SLOW_SPAN)  # and not in the first 24 blocks of a
 # strokes' troughs lie 0.2-0.7 g above the weight, so the envelope steps up as they start and
 # the step reads as a rise until both windows have passed it, as for a tilt below (10 blocks
 # covered neither: control-1300 and control-1601 of seeds 1300 and 1600, no milk, letdowns
-# 11-13 s into a press at 5 Hz)
+# 11-13 s into a press at 5 Hz), nor within as many blocks of a hold or gap inside one: the
+# envelope steps across it (control-405 of seeds 400 at noise draw 43, no milk: two walks
+# under a press, the blocks -0.1-0.5 g before the hold and the strokes' 0.9-4 g after it, a
+# letdown 4 blocks after the hold; late_me-404 of seeds 400 at every draw, the level 10 g up
+# after a walk and a press held it, the milk of an ejection at 559 s, reported 3 blocks after
+# the hold as a new one)
 # ... and, inside a not-good stretch, after a new frame (the flow stage re-based: the shift it
 # absorbed across a hold is a guess, and under strokes the envelope's troughs came out 1.2-2 g
 # higher in the new frame: control-602 of seeds 600 at draw 32, no milk, a lean with no
@@ -1415,19 +1420,20 @@ class Detector:
         pw = cs[cb + _C_STEP_WAIT]  # > 0 or < -1: a fresh press's or new frame's wait is on
         before = self._env_slope(ch, _SLOW_W, _SLOW_W) * 125 // bms
         late = self._env_slope(ch, 0, _SLOW_W >> 1) * 125 // bms
+        span = cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K]  # blocks since the last hold or gap
         if (
             (
                 late * _SLOW_LATE_PCT >= now * 100
                 or (
                     g >= _SLOW_W + _ENV_BLOCKS - 1
                     and late * 100 >= now * _SLOW_LATE_PCT
-                    and cs[cb + _C_SEEN] - cs[cb + _C_HOLD_K] >= _SLOW_SPAN
+                    and span >= _SLOW_SPAN
                 )
             )
             and before >= -_SLOW_MG_S
             and now - before * _SLOW_BEFORE_PCT // 100 >= _SLOW_RISE_MG_S
             and jump <= _SLOW_JUMP_X * now + 4 * self.noise_mg[ch]
-            and not -_SLOW_WAIT < g < 0
+            and not (g < 0 and (g > -_SLOW_WAIT or span < _SLOW_WAIT))
             and not (g < 0 and (pw > 0 or pw < -1))
             and (g < _RISE_BLOCKS or self._rising(ch))
         ):

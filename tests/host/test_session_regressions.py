@@ -403,6 +403,17 @@ def test_a_landing_that_falls_back_after_it_is_no_letdown(tmp_path):
     assert [e for e in events if e["event"] == "letdown"] == []
 
 
+def test_the_envelope_s_step_after_a_walk_under_strokes_is_no_letdown(tmp_path):
+    # control-405 of seeds 400 at noise draw 43 (one bottle, no milk): a press from 39 s to
+    # 103 s with two walks in it (44-88 s). The blocks before the hold that ended at ~93 s
+    # sat at -0.1-0.5 g, the strokes' blocks after it at 0.9-4 g: the lower envelope stepped
+    # up ~1 g across the hold, and the slow path read the step as a flow, a letdown at 97 s,
+    # 4 blocks after the hold. Inside a not-good stretch the slow path now waits as long
+    # after a hold as after the stretch's start.
+    events = _replayed(tmp_path, sc.generate(405, "control", noise_draw=43))
+    assert [e for e in events if e["event"] == "letdown"] == []
+
+
 def test_the_tilt_correction_s_jitter_in_a_steady_tilt_is_no_letdown(tmp_path):
     # control-505 of seeds 500 at noise draw 38 (5 Hz, one bottle, an accelerometer, no
     # milk): a 30-degree tilt at 679-698 s. The raw weight held at -13.6 g, but the tilt's
