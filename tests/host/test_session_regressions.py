@@ -31,6 +31,11 @@ def _replayed(tmp_path: Path, scn: sc.Scenario) -> list[dict]:
     return events
 
 
+def _letdowns(tmp_path: Path, scn: sc.Scenario) -> list[dict]:
+    """The letdown events of a replayed session."""
+    return [e for e in _replayed(tmp_path, scn) if e["event"] == "letdown"]
+
+
 def _replayed_volume_ml(tmp_path: Path, scn: sc.Scenario) -> float:
     return _replayed(tmp_path, scn)[-1]["volume_ml"]
 
@@ -81,7 +86,7 @@ def test_a_slow_ejection_under_held_compressions_is_not_reported_again_by_the_fl
     # ejection's rise once the channel had re-armed. The floor path now waits until its
     # windows lie past the last letdown (2 x 8 + 8 blocks).
     scn = sc.generate(401, "late_me", press_style="held")
-    events = [e for e in _replayed(tmp_path, scn) if e["event"] == "letdown"]
+    events = _letdowns(tmp_path, scn)
     last = {}
     for e in events:
         ch = e["channel"]
@@ -108,8 +113,7 @@ def test_held_compressions_before_any_milk_are_not_taken_for_the_first_letdown(t
     # the hand bore down. The net's flow rule now trusts a flow on quiet blocks only.
     for seed, kind_seed in ((200, 204), (300, 301)):
         scn = sc.generate(kind_seed, "control", press_style="held")
-        events = _replayed(tmp_path, scn)
-        assert [e for e in events if e["event"] == "letdown"] == [], (seed, kind_seed)
+        assert _letdowns(tmp_path, scn) == [], (seed, kind_seed)
 
 
 def test_milk_a_fall_under_held_compressions_disproved_is_not_credited_again(tmp_path):
@@ -279,8 +283,7 @@ def test_a_press_s_first_strokes_in_a_session_with_no_milk_give_no_letdown(tmp_p
     # rising from none: a letdown. The slow path now waits until both its slope windows lie
     # past the press's start (24 blocks).
     for seed in (1300, 1601):
-        events = _replayed(tmp_path, sc.generate(seed, "control"))
-        assert [e for e in events if e["event"] == "letdown"] == [], seed
+        assert _letdowns(tmp_path, sc.generate(seed, "control")) == [], seed
 
 
 def test_a_tilt_s_correction_error_that_settles_in_two_steps_goes_back_whole(tmp_path):
@@ -339,8 +342,7 @@ def test_the_floor_path_gives_no_session_its_first_letdown(tmp_path):
         (304, {"ripple_scale": 2}),
         (100, {"ripple_scale": 3}),
     ):
-        events = _replayed(tmp_path, sc.generate(seed, "control", **kw))
-        assert [e for e in events if e["event"] == "letdown"] == [], (seed, kw)
+        assert _letdowns(tmp_path, sc.generate(seed, "control", **kw)) == [], (seed, kw)
 
 
 def test_a_second_press_on_a_pressed_bottle_is_no_letdown(tmp_path):
@@ -353,8 +355,7 @@ def test_a_second_press_on_a_pressed_bottle_is_no_letdown(tmp_path):
     # its start.
     entry = next(e for e in sc.bench_set() if (e["kind"], e["seed"]) == ("control", 5))
     for draw in (26, 28):
-        events = _replayed(tmp_path, sc.generate(**entry, noise_draw=draw))
-        assert [e for e in events if e["event"] == "letdown"] == [], draw
+        assert _letdowns(tmp_path, sc.generate(**entry, noise_draw=draw)) == [], draw
 
 
 def test_a_tilt_that_ends_during_a_walk_is_no_letdown(tmp_path):
@@ -365,8 +366,7 @@ def test_a_tilt_that_ends_during_a_walk_is_no_letdown(tmp_path):
     # against a need of 2 g: a letdown at 229 s. The window test now waits until both its
     # windows lie past a move of the correction's error, as the slow path does.
     entry = next(e for e in sc.bench_set() if (e["kind"], e["seed"]) == ("control", 5))
-    events = _replayed(tmp_path, sc.generate(**entry, noise_draw=30))
-    assert [e for e in events if e["event"] == "letdown"] == []
+    assert _letdowns(tmp_path, sc.generate(**entry, noise_draw=30)) == []
 
 
 def test_a_held_compression_that_lands_in_one_block_is_no_letdown(tmp_path):
@@ -377,8 +377,7 @@ def test_a_held_compression_that_lands_in_one_block_is_no_letdown(tmp_path):
     # still rose: letdowns at 561 s and 618 s. A one-block rise over the one before by more
     # than milk's flow can speed up (a_max + 4 noise units) now stops a crossing.
     for seed, kw in ((100, {"press_style": "held"}), (500, {})):
-        events = _replayed(tmp_path, sc.generate(seed, "control", noise_draw=33, **kw))
-        assert [e for e in events if e["event"] == "letdown"] == [], seed
+        assert _letdowns(tmp_path, sc.generate(seed, "control", noise_draw=33, **kw)) == [], seed
 
 
 def test_a_compression_landing_over_three_blocks_is_no_letdown(tmp_path):
@@ -389,8 +388,7 @@ def test_a_compression_landing_over_three_blocks_is_no_letdown(tmp_path):
     # and 313 s. A one-block rise that stands out from the rises on both sides of it (by
     # 2 a_max + 4 noise units together) is a step in the weight, not milk.
     for seed, draw, kw in ((500, 37, {}), (100, 36, {"press_style": "held"})):
-        events = _replayed(tmp_path, sc.generate(seed, "control", noise_draw=draw, **kw))
-        assert [e for e in events if e["event"] == "letdown"] == [], seed
+        assert _letdowns(tmp_path, sc.generate(seed, "control", noise_draw=draw, **kw)) == [], seed
 
 
 def test_a_landing_that_falls_back_after_it_is_no_letdown(tmp_path):
@@ -399,8 +397,7 @@ def test_a_landing_that_falls_back_after_it_is_no_letdown(tmp_path):
     # confirming block fell 0.30 g. Counted as no rise (0), that fall left the two-sided
     # test just under its bound (1,362 against 1,396 mg), and the crossing gave a letdown at
     # 314 s. Milk never leaves: the fall after a one-block rise counts against milk, not as 0.
-    events = _replayed(tmp_path, sc.generate(100, "control", noise_draw=40))
-    assert [e for e in events if e["event"] == "letdown"] == []
+    assert _letdowns(tmp_path, sc.generate(100, "control", noise_draw=40)) == []
 
 
 def test_the_envelope_s_step_after_a_walk_under_strokes_is_no_letdown(tmp_path):
@@ -410,8 +407,7 @@ def test_the_envelope_s_step_after_a_walk_under_strokes_is_no_letdown(tmp_path):
     # up ~1 g across the hold, and the slow path read the step as a flow, a letdown at 97 s,
     # 4 blocks after the hold. Inside a not-good stretch the slow path now waits as long
     # after a hold as after the stretch's start.
-    events = _replayed(tmp_path, sc.generate(405, "control", noise_draw=43))
-    assert [e for e in events if e["event"] == "letdown"] == []
+    assert _letdowns(tmp_path, sc.generate(405, "control", noise_draw=43)) == []
 
 
 def test_the_tilt_correction_s_jitter_in_a_steady_tilt_is_no_letdown(tmp_path):
@@ -422,8 +418,7 @@ def test_the_tilt_correction_s_jitter_in_a_steady_tilt_is_no_letdown(tmp_path):
     # 1.06 g over the first 6 good ones while Block.tilt_err_mg moved 228 mg. The resume
     # path's frame test read that as a flow (153 mg/s), a letdown at 696 s. Inside a steady
     # tilt the stretch's rise must now exceed what the correction may have moved.
-    events = _replayed(tmp_path, sc.generate(505, "control", noise_draw=38))
-    assert [e for e in events if e["event"] == "letdown"] == []
+    assert _letdowns(tmp_path, sc.generate(505, "control", noise_draw=38)) == []
 
 
 def test_a_rebase_under_strokes_is_no_flow_for_the_slow_path(tmp_path):
@@ -433,8 +428,7 @@ def test_a_rebase_under_strokes_is_no_flow_for_the_slow_path(tmp_path):
     # 1.2-2 g higher than before the hold: the slow path read that step of its lower envelope
     # as a flow, a letdown at 283 s (and the floor path one at 625 s). Inside a not-good
     # stretch the slow path now waits after a new frame until both its windows lie past it.
-    events = _replayed(tmp_path, sc.generate(602, "control", noise_draw=32))
-    assert [e for e in events if e["event"] == "letdown"] == []
+    assert _letdowns(tmp_path, sc.generate(602, "control", noise_draw=32)) == []
 
 
 def test_an_ejection_that_a_gap_interrupts_is_found_on_the_blocks_after_it(tmp_path):
