@@ -208,6 +208,7 @@ class Block:
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.accepted = 0  # blocks accepted since reset
         self.calm = 0  # accepted blocks in a row since the last hold
+        self.still = 0  # ... of them quiet, with no press let go lately, in a row (settled)
         self.flow_mg_s = 0  # robust flow (8-block Theil-Sen over accepted blocks), mg/s
         self.offset_mg = 0  # the offset removed from v_mg (v_mg + offset_mg: the weight), mg
 
@@ -583,6 +584,7 @@ class FlowStage:
         r.unsettled = self.unsettled
         r.accepted = self.accepted
         r.calm = self.calm_blocks
+        r.still = st[_S_STILL_N]
         r.flow_mg_s = self.flow_mg_s
         r.offset_mg = off
         # the filter's triangle keeps its median's dead band (a pump's ripple passes

@@ -49,15 +49,17 @@ _COACH_EVERY_MS = const(1000)  # the coach's clock: its steps are seconds to min
 # letdown whatever the detector says (no `stimulate` after it): 2 mL more than at the start
 # (2060 mg) on weight that stayed put (FlowStage.settled_mg: a tilt, a press or a re-based
 # hold moves the level only while it lasts), or a bottle's flow estimate >= 100 mg/s for 3 s
-# while its weight is settled (no hold, no press released lately, the 8-block estimate clear
-# of the last hold) and its blocks quiet (a hand bearing down and holding, partly letting go
-# between compressions, lifts the estimate to 0.2-0.45 g/s on accepted blocks whose bins
-# spread: control-204 and control-301 with held presses, no milk)
+# while its weight is settled (no hold, no press released lately) and its blocks quiet (a hand
+# bearing down and holding, partly letting go between compressions, lifts the estimate to
+# 0.2-0.45 g/s on accepted blocks whose bins spread: control-204 and control-301 with held
+# presses, no milk), the 8-block estimate's whole window so (Block.still: accepted is not
+# enough, a walk's last blocks pass before they are quiet, their level still grams low, and
+# the estimate read its return as 0.11-0.2 g/s: control-705 of seeds 700 at noise draw 45)
 _NET_MILK_MG = const(2060)
 _NET_EMPTY_MG = const(500)  # settled milk below this: the bottles are still empty
 _NET_FLOW_MG_S = const(100)
 _NET_FLOW_MS = const(3000)
-_NET_CALM_BLOCKS = const(8)
+_NET_STILL_BLOCKS = const(8)
 _DONE_CALM_BLOCKS = const(8)  # in hand expression `done` waits for this many calm blocks
 _MOTION_EVERY_MS = const(40)
 _COACH_STRONG_MG_S = const(120)  # coach.py's _MASSAGE_MAX_MG_S: its steps wait at this flow
@@ -258,7 +260,7 @@ class Session:
                 and f.block.quiet
                 and not f.holding
                 and f.unsettled == 0
-                and f.calm_blocks >= _NET_CALM_BLOCKS
+                and f.block.still >= _NET_STILL_BLOCKS
             ):
                 settled = 1
         if settled:
