@@ -97,7 +97,11 @@
 # when its run completes, the flow stage's own robust flow must show that sustained flow too
 # (>= 60 mg/s; if not, the run waits for it): an envelope that rises while the weight itself
 # shows no flow is a hand or a walk letting the troughs creep up, not milk (round 20 in
-# docs/detection-history.md).
+# docs/detection-history.md); and inside a not-good stretch, the floor path's floor (the lowest
+# bins, below) must rise at half the envelope's flow at least, once it has a slope: strokes
+# beating with the 1-s blocks move the blocks' troughs, and with them the envelope and the
+# robust flow, by 0.1-0.15 g/s for tens of seconds, while the lowest bins stay at the weight
+# (round 57).
 # It decides ~12-20 s after the onset; only while the channel is armed.
 #
 # Floor path (onsets under massage strokes): the lowest bin of each block, held or not, in the
@@ -1444,6 +1448,22 @@ class Detector:
             return False
         if flow < _SLOW_MG_S:
             # the weight itself shows no sustained flow yet: wait for it at the run's end
+            cs[cb + _C_SLOW_RUN] = _SLOW_RUN - 1
+            return False
+        fq = self._fs
+        fb = ch * _F_SLOTS
+        if (
+            g < 0
+            and fq[fb + _F_WAIT] == 0
+            and fq[fb + _F_N] >= _FL_E + _FL_D + _FL_B
+            and 2 * fq[fb + _F_SLOPE] * 1000 // bms < now
+        ):
+            # under strokes, nor the lowest bins either (the floor's slope, set once _floor
+            # has _FL_D + _FL_B + 1 floors): the envelope and the robust flow read the blocks,
+            # whose troughs a stroke train beating with the 1-s blocks moves up for tens of
+            # seconds, while the lowest bins stay at the weight (late_lactation-200 of seeds
+            # 200 at noise draw 44: the envelope at 73-111 mg/s and the robust flow at 94-134
+            # over 302-305 s, 37 s into a press, the floor at 10-42; no milk then)
             cs[cb + _C_SLOW_RUN] = _SLOW_RUN - 1
             return False
         cs[cb + _C_SLOW_RUN] = 0

@@ -449,3 +449,14 @@ def test_a_walk_s_last_blocks_are_no_flow_for_the_safety_net(tmp_path):
     # 0.11-0.2 g/s on the quiet blocks after; the session's net took 3 s of it for the first
     # letdown at 167 s. The net now wants the estimate's whole window quiet and settled.
     assert _letdowns(tmp_path, sc.generate(705, "control", noise_draw=45)) == []
+
+
+def test_strokes_beating_with_the_blocks_are_no_flow_for_the_slow_path(tmp_path):
+    # late_lactation-200 of seeds 200 at noise draw 44 (20 Hz, one bottle): its second
+    # ejection tapered at 251 s, and a second hand's strokes (268-331 s) followed the first's.
+    # The strokes beat with the 1-s blocks: over 290-305 s the blocks' troughs rose 1.3 g,
+    # and the slow path's envelope (73-111 mg/s) and the robust flow (94-134 mg/s) with them,
+    # a letdown at 305 s; the lowest bins, the floor path's floor, rose 10-42 mg/s. Under
+    # strokes the slow path now wants the floor rising at half its flow.
+    events = _letdowns(tmp_path, sc.generate(200, "late_lactation", noise_draw=44))
+    assert [e["t_s"] for e in events if e["t_s"] > 260] == [], events
