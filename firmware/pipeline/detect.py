@@ -1454,12 +1454,12 @@ class Detector:
         fb = ch * _F_SLOTS
         if (
             g < 0
-            and fq[fb + _F_WAIT] == 0
             and fq[fb + _F_N] >= _FL_E + _FL_D + _FL_B
             and 2 * fq[fb + _F_SLOPE] * 1000 // bms < now
         ):
             # under strokes, nor the lowest bins either (the floor's slope, set once _floor
-            # has _FL_D + _FL_B + 1 floors): the envelope and the robust flow read the blocks,
+            # has _FL_D + _FL_B + 1 floors; its count restarts at a fall, and stays at 1
+            # through the wait after it): the envelope and the robust flow read the blocks,
             # whose troughs a stroke train beating with the 1-s blocks moves up for tens of
             # seconds, while the lowest bins stay at the weight (late_lactation-200 of seeds
             # 200 at noise draw 44: the envelope at 73-111 mg/s and the robust flow at 94-134

@@ -255,13 +255,9 @@ class Session:
         # nothing to the flow now would have brought the volume
         settled = 0
         for f in self.flows:
-            if (
-                f.flow_mg_s >= _NET_FLOW_MG_S
-                and f.block.quiet
-                and not f.holding
-                and f.unsettled == 0
-                and f.block.still >= _NET_STILL_BLOCKS
-            ):
+            # (Block.still counts blocks quiet, not held and with no press let go: the newest
+            # one is so, and the flow stage changes none of them between its blocks)
+            if f.flow_mg_s >= _NET_FLOW_MG_S and f.block.still >= _NET_STILL_BLOCKS:
                 settled = 1
         if settled:
             if self._t_net_ms < 0:
