@@ -280,7 +280,11 @@ _TILT_WAIT = const(_SLOW_SPAN)
 # weight, so a settled level above the projection by more than the noise allows, with milk
 # still arriving faster than before, is milk only an ejection explains: a letdown at once,
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
-# onset lies more than _LATE_MAX_MS back.
+# onset lies more than _LATE_MAX_MS back. The flow before is the newest 8 good blocks' line;
+# while the CUSUM holds evidence there, its baseline's slope when that is lower (round 58 in
+# docs/detection-history.md: an ejection that began just before a tilt lifted the 8-block line
+# by its first seconds, and the flow in the tilt was then too little above it), until a letdown
+# is reported (_fire: that ejection's milk is then explained).
 _PRE_BLOCKS = const(6)
 # A gap (no samples for a few seconds: the sampler stalled) is no disturbance: the bottle sat on
 # the cell unsampled, and milk that came meanwhile is in the blocks after it. Up to _GAP_BLOCKS
@@ -475,7 +479,8 @@ _C_STEP_WAIT = const(49)  # blocks the slow path still waits after a fresh press
 # counted negative while the flow stage's weight is unsettled (-1: unsettled, no wait left)
 _C_TE_LO = const(50)  # the lowest Block.tilt_err_mg in this run of good blocks ...
 _C_TE_HI = const(51)  # ... and the highest (how far the tilt correction may have moved in it)
-_C_SLOTS = const(52)
+_C_BASE_B8 = const(52)  # the CUSUM baseline's slope as the prediction used it, x8 mg per block
+_C_SLOTS = const(53)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -1010,7 +1015,13 @@ class Detector:
                 cs[cb + _C_FAST] = f
                 if pre == 0 or good > _POST_LAST:
                     # _resume written out where it has nothing to test: the newest good
-                    # stretch's level and flow, this line
+                    # stretch's level and flow, this line; while the CUSUM holds evidence,
+                    # the flow its baseline had (an ejection that began just before a
+                    # disturbance would lift the flow before, and hide itself after)
+                    if ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) > 0:
+                        fb = ((cs[cb + _C_BASE_B8] << sx) >> sx) * 125 // bms
+                        if fb < f:
+                            f = fb
                     cs[cb + _C_PRE_MG] = int(self._fit_pred) + int(blk.offset_mg)
                     cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
                     cs[cb + _C_PRE_K] = k
@@ -1192,6 +1203,9 @@ class Detector:
         if b8 < mn:
             mn = b8
         cs[cb + _C_SLOPE_MIN] = mn
+        cs[cb + _C_BASE_B8] = int(self._fit_b8)
+        if n == base and int(self._fit_b8) > cap:
+            cs[cb + _C_BASE_B8] = cap
         res = v - pred
         if res > 100000:
             res = 100000
@@ -2381,6 +2395,11 @@ class Detector:
         cs[cb + _C_CUSUM_Q4] = 0
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
+        # the resume path's flow before is the flow again (update: while the CUSUM held
+        # evidence it was its baseline's): the milk of this ejection is now explained
+        f = cs[cb + _C_FAST]
+        if cs[cb + _C_PRE_FLOW] < f:
+            cs[cb + _C_PRE_FLOW] = f if f < 2000 else 2000
         # ... and the floor path's peak is this ejection's, from here on (left at an earlier
         # ejection's, the floor path re-armed the channel 20 s into this one, whose flow had
         # not yet passed that peak: a second letdown on its rise, late_me-401 of seeds 400

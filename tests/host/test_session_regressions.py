@@ -460,3 +460,28 @@ def test_strokes_beating_with_the_blocks_are_no_flow_for_the_slow_path(tmp_path)
     # strokes the slow path now wants the floor rising at half its flow.
     events = _letdowns(tmp_path, sc.generate(200, "late_lactation", noise_draw=44))
     assert [e["t_s"] for e in events if e["t_s"] > 260] == [], events
+
+
+def test_an_ejection_that_begins_just_before_a_tilt_is_reported_after_it(tmp_path):
+    # few-101 of seeds 100 at noise draw 49 (10 Hz, two bottles, an accelerometer): both
+    # bottles' second ejections begin at 367-369 s, and a 41-degree tilt follows at 372.8 s.
+    # At the tilt bottle 1's CUSUM held its first blocks as evidence, and the resume path's
+    # flow before (the newest 8 blocks' line) took them in: 114 mg/s. Its one frame test
+    # inside the tilt (397 s) then saw 354 mg/s, short of the flow before + 150 by its
+    # scatter; after the tilt the onset lay over 30 s back: no letdown at all for 7.7 g in
+    # 20 s. While the CUSUM holds evidence the flow before is now its baseline's: the letdown
+    # comes at the frame test, marked late.
+    events = _letdowns(tmp_path, sc.generate(101, "few", noise_draw=49))
+    found = [e for e in events if e["channel"] == 1 and 367 < e["t_s"] <= 400]
+    assert len(found) == 1 and found[0]["late"] is True, events
+
+
+def test_an_ejection_the_cusum_reported_is_not_reported_again_after_a_hold(tmp_path):
+    # low_volume-204 of seeds 200 with milk in pulses at noise draw 49 (5 Hz, two bottles):
+    # bottle 1's ejection reported by the CUSUM at 59 s, from the evidence it held. The
+    # resume path's reference there had the baseline's flow (above), and a hold followed: its
+    # flow before must be the flow again once the letdown is out, or the same milk is a
+    # second letdown (82 s).
+    scn = sc.generate(204, "low_volume", flow_style="pulsed", noise_draw=49)
+    events = _letdowns(tmp_path, scn)
+    assert [e["t_s"] for e in events if e["channel"] == 1 and e["t_s"] < 200] == [59.0], events
