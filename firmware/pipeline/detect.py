@@ -1016,8 +1016,9 @@ class Detector:
                 if pre == 0 or good > _POST_LAST:
                     # _resume written out where it has nothing to test: the newest good
                     # stretch's level and flow, this line; while the CUSUM holds evidence,
-                    # the flow its baseline had (an ejection that began just before a
-                    # disturbance would lift the flow before, and hide itself after)
+                    # the flow is its baseline's when that is lower (an ejection that began
+                    # just before a disturbance would lift the flow before, and hide itself
+                    # after)
                     if ((cs[cb + _C_CUSUM_Q4] << sx) >> sx) > 0:
                         fb = ((cs[cb + _C_BASE_B8] << sx) >> sx) * 125 // bms
                         if fb < f:
