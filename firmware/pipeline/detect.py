@@ -1196,17 +1196,16 @@ class Detector:
         mn = (cs[cb + _C_SLOPE_MIN] << sx) >> sx
         if good <= int(self._k[_K_MIN_BASE]) + int(self._k[_K_GUARD]):
             mn = _NO_SLOPE  # (a new stretch: its first decision)
+        cs[cb + _C_BASE_B8] = b8  # (the slope the prediction uses: the resume path's flow)
         if n == base:
             cap = (mn if mn > 0 else 0) + ((cs[cb + _C_SD] << sx) >> sx)
             if b8 > cap:
+                cs[cb + _C_BASE_B8] = cap
                 pred = int(self._fit_pred) - (b8 - cap) * (2 * end + n - 1) // 16
                 cs[cb + _C_BASE_MG] = int(self._fit_end) - (b8 - cap) * (n - 1) // 16
         if b8 < mn:
             mn = b8
         cs[cb + _C_SLOPE_MIN] = mn
-        cs[cb + _C_BASE_B8] = int(self._fit_b8)
-        if n == base and int(self._fit_b8) > cap:
-            cs[cb + _C_BASE_B8] = cap
         res = v - pred
         if res > 100000:
             res = 100000
