@@ -24,12 +24,14 @@
 # Method (docs/detection.md says why): the bins' range is the block's spread. Each block is tested
 # against the prediction `level + flow * dt`: a block that jumps (press, tilt, bottle lifted),
 # spreads or shakes (walking, knocks: *rough*, the median over its bins of the bin's sample range +
-# |second difference| far above the usual) or comes while the accelerometer says the bottle tilts
-# past `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. (The
-# usual spread is learned on accepted blocks, and on blocks held by their spread alone once
+# |second difference| far above the usual; past 5 x the usual while an accelerometer says the
+# bottle is still) or comes while the accelerometer says the bottle tilts past
+# `tilt_min_cos_q10` is *held*: it does not move the flow, the level or the volume. (The usual
+# spread is learned on accepted blocks, and on blocks held by their spread alone once
 # _SPREAD_LEARN_BLOCKS come in a row with the weight where it should be: a strong pump ripple
-# at 5 Hz spreads every block.) The accelerometer's `moving` does not hold: the weight under
-# hand massage still follows the milk.
+# at 5 Hz spreads every block. The first level comes from a block these tests would accept but
+# for the prediction.) The accelerometer's `moving` does not hold: the weight under hand
+# massage still follows the milk.
 # Its first _MOVED_SETTLE_BLOCKS blocks are not quiet (no letdown decisions: a hand's first
 # strokes on this bottle lift it before their first release marks it unsettled); after that a
 # moving block is quiet only if its spread stays under half the usual limit and the weight has
@@ -59,7 +61,8 @@
 # small tilt's correction; the weight once artifacts have passed is not), minus a tare: before the
 # first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s, given back after
 # 30 blocks unless a quiet block clear of the last hold or a letdown on either bottle confirms it)
-# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited); then it
+# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited; upright
+# only: tilted, the correction's error is in the level); then it
 # is the detector's baseline where its evidence began (checked against the tare of that time, kept
 # per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
 # still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a =
@@ -159,6 +162,7 @@ _ROUGH_X_Q4 = const(40)  # a block whose roughness exceeds 40/16 x the usual ...
 _ROUGH_MG = const(150)  # ... + 150 mg is rough (walking, knocks): held and not quiet
 _ROUGH_LONE_X_Q4 = const(80)  # ... but 80/16 x for a block that comes after ...
 _ROUGH_LONE_BLOCKS = const(10)  # ... this many in a row under 40/16 x (the noise's own tail)
+_ROUGH_LEARN_BLOCKS = const(16)  # the usual roughness learns fast (steps of 1/8) this many blocks
 _SPREAD_LEARN_BLOCKS = const(30)  # blocks in a row held by their spread alone: it is the usual
 _ANCHOR_S = const(20)  # this long without a hold: the volume is the settled weight again
 _DRIFT_TAU_S = const(240)  # warm-up drift: an exponential approach, time constant ~4 min
@@ -268,7 +272,9 @@ _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped)
 # weight fell in that run (a hand on this bottle)
 _S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
-_S_SLOTS = const(52)
+_S_PREV_V = const(52)  # the last block's value (_block: is the weight steady?)
+_S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
+_S_SLOTS = const(54)
 
 
 class FlowStage:
@@ -374,6 +380,7 @@ class FlowStage:
         st[_S_MOVED_N] = 0
         st[_S_FALL_ROUGH] = 0
         st[_S_SPREAD_RUN] = 0
+        st[_S_PREV_V] = 0
         st[_S_FRESH] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
@@ -400,6 +407,7 @@ class FlowStage:
         bf = self._bf
         written = bf.close_block()
         if written:
+            self._st[_S_ACCEL] = 1 if motion else 0
             self._close_block(k)
         bf.sample(t_ms, w_mg, motion)
         return written
@@ -417,7 +425,7 @@ class FlowStage:
         dist = bf.disturbed
         moved = bf.moved
         # a block the glitch rule left no sample of (a swing beyond it) is shaken too
-        rough = self._rough_check(dist or moved) or bf.blind != 0
+        rough = self._rough_check(dist or moved, moved) or bf.blind != 0
         if rough:
             dist = 1
         # the median chain and the linear one apart for blocks on end: a swing sampled at
@@ -592,7 +600,7 @@ class FlowStage:
         # strokes, a walk or a knock would open it
         self._bf_state[_BF_MED_HARD] = 0 if quiet and not (self.holding or self.unsettled) else 1
 
-    def _rough_check(self, dist):
+    def _rough_check(self, dist, moved):
         st = self._st
         # Is this block rough (the reading shaking: walking, knocks, strokes)? The filter gives
         # the median over the block's bins of each bin's raw range + |second difference| of
@@ -607,7 +615,7 @@ class FlowStage:
         self.rough_mg = r
         fl = st[_S_ROUGH_FLOOR]
         if not dist:
-            step = (fl >> 3) if st[_S_ROUGH_BLOCKS] < 16 else (fl >> 6)
+            step = (fl >> 3) if st[_S_ROUGH_BLOCKS] < _ROUGH_LEARN_BLOCKS else (fl >> 6)
             if step < 1:
                 step = 1
             if r > fl:
@@ -627,7 +635,19 @@ class FlowStage:
             st[_S_ROUGH_UNDER] = 0
         elif under < _ROUGH_LONE_BLOCKS:
             st[_S_ROUGH_UNDER] = under + 1
-        return over and (under < _ROUGH_LONE_BLOCKS or r > fl * _ROUGH_LONE_X_Q4 // 16 + _ROUGH_MG)
+        # With an accelerometer that says the bottle is still, the 5 x always, once the usual is
+        # learned: a walk or a knock shakes the accelerometer, and what shakes only the reading
+        # is the cell's own. At 5 Hz (a sample a bin) the noise and a pump's 2-Hz ripple pass
+        # 2.5 x in clusters: each block held, an ejection's rise cut into pieces (few-504 of
+        # seeds 500 at draw 53, found 34 s late). While the usual is still learned (its first
+        # 16 blocks, from a guess) the 2.5 x holds the session's first blocks as before: taken
+        # in, the warm-up drift's fastest seconds lifted the volume before any milk, where it
+        # stays (low_volume-303 of seeds 300 at twice the ripple, draw 54: +1.3 mL)
+        if under < _ROUGH_LONE_BLOCKS and (
+            st[_S_ACCEL] == 0 or moved or st[_S_ROUGH_BLOCKS] < _ROUGH_LEARN_BLOCKS
+        ):
+            return over
+        return over and r > fl * _ROUGH_LONE_X_Q4 // 16 + _ROUGH_MG
 
     def _block(self, k, v, spread, dist):
         st = self._st
@@ -646,33 +666,44 @@ class FlowStage:
                     st[_S_DRIFT_ACC_Q8] -= d << 8
                     self._set_tare(self._tare_raw + d)
         self.t_block_ms = st[_S_T0_MS] + (k + 1) * self.block_ms
-        if st[_S_LEVEL_K] < 0:
-            if dist:
-                self.holding = True
-                return
-            self.level_mg = v
-            self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
-            self._push(k, v)
-            st[_S_LEVEL_K] = k
-            self.holding = False
-            return
-        dt = k - st[_S_LEVEL_K]
-        if dt > 3600:
-            dt = 3600
-        flow = self.flow_mg_s
-        if flow < 0:
-            flow = 0
-        bms = self.block_ms
-        per_block = flow * bms // 1000  # <= 2e4 after the clamp below
-        if per_block > 20000:
-            per_block = 20000
-        pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
-        r = v - pred
         noise = self.noise_mg
         tol = st[_S_JUMP_MG] + 4 * noise
-        # across a gap or a hold the flow may have changed: widen upwards by a slack
-        slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         ok = (not dist) and spread <= 2 * st[_S_SPREAD_FLOOR_MG] + st[_S_SPREAD_MARGIN_MG]
+        first = st[_S_LEVEL_K] < 0
+        if first:
+            # the first level, from a block the tests below would accept but for the
+            # prediction: not one held by its spread nor one in a fall (a tilt with no
+            # accelerometer). low_volume-100 of seeds 100 at three times the ripple, draw 53:
+            # the level taken mid-tilt put every block after it 13 g off the prediction, each
+            # held by its spread, which such blocks teach only where the weight should be
+            # (below): held for two minutes, the first ejection never reported and `stimulate`
+            # with 5.8 g in the bottle. Until then, where it should be is as steady as the
+            # jump test asks
+            r = v - st[_S_PREV_V]
+            st[_S_PREV_V] = v
+            slack = 0
+            if ok and self.unsettled == 0:
+                self.level_mg = v
+                self._bf_state[_BF_REF_MG] = v + self._bf_state[_BF_OFFSET_MG]
+                self._push(k, v)
+                st[_S_LEVEL_K] = k
+                self.holding = False
+                return
+        else:
+            dt = k - st[_S_LEVEL_K]
+            if dt > 3600:
+                dt = 3600
+            flow = self.flow_mg_s
+            if flow < 0:
+                flow = 0
+            bms = self.block_ms
+            per_block = flow * bms // 1000  # <= 2e4 after the clamp below
+            if per_block > 20000:
+                per_block = 20000
+            pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
+            r = v - pred
+            # across a gap or a hold the flow may have changed: widen upwards by a slack
+            slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
         if not ok and not dist and self.unsettled == 0 and -tol <= r <= tol + slack:
             # held by its spread alone, the weight where it should be: when that lasts, the
             # spread is this bottle's usual one (a pump's ripple several times the bench's,
@@ -686,6 +717,9 @@ class FlowStage:
                 st[_S_SPREAD_FLOOR_MG] += (spread - st[_S_SPREAD_FLOOR_MG]) >> 4
         else:
             st[_S_SPREAD_RUN] = 0
+        if first:
+            self.holding = True
+            return
         if st[_S_TILT_UNDO]:
             # after a tilt's rebase, whose offset is the correction's error
             if st[_S_UP_RUN] < _UPRIGHT_BLOCKS:
@@ -1012,12 +1046,17 @@ class FlowStage:
                 # the flow rose (the window of the flow estimate and then some)
                 self.milk_started(self._hist_back(2 * st[_S_WIN]), 2 * st[_S_WIN])
                 st[_S_MILK_RUN] = -_MILK_CHECK_BLOCKS  # to be checked (below)
-            elif self.volume_mg <= _DRIFT_MAX_MG:
+            elif self.volume_mg <= _DRIFT_MAX_MG and st[_S_UP_RUN] > 0:
                 # no ejection yet, so no milk: a settled level is the warm-up drift, and the
                 # tare follows it as fast as a drift can go (not once the volume is more than
                 # any drift: milk that came inside holds, whose flow the rule above could not
                 # confirm on quiet blocks; few-200 of seeds 200 on fresh noise, bottle 2's
-                # first ejection in a tilt, a walk and a tilt, lost 3.8 g of the next one)
+                # first ejection in a tilt, a walk and a tilt, lost 3.8 g of the next one).
+                # Upright only: tilted, the correction's error (the bottle's weight is a guess)
+                # is in the level, and an ejection found inside the tilt takes the tare of its
+                # start as the reference its baseline is checked against (milk_started). The
+                # tare had followed a +2.5-g error: few-200 of seeds 200 at draw 53, bottle 1
+                # 3.2 mL short once its ejection was found inside the tilt
                 d = st[_S_DRIFT_BLK_MG]
                 t = self._tare_raw
                 if st[_S_UNDO_K] >= 0 and not st[_S_TILT_UNDO] and st[_S_UNDO_MG] < 0:

@@ -10,7 +10,7 @@ from mptest import heap_locked
 from pipeline.detect import Detector
 from pipeline.flow import FlowStage
 from pipeline.motion import Motion
-from synth import mass_g, milk_g, reading_mg, run, samples, seed, session, walking_g
+from synth import Tilt, mass_g, milk_g, reading_mg, run, samples, seed, session, walking_g
 
 
 def setup():
@@ -717,3 +717,81 @@ def test_a_pump_ripple_that_spreads_every_block_does_not_hold_the_bottle_for_goo
         out = (ph, fs.flow_mg_s, fs.volume_mg, fs.holding)
         assert not fs.holding and 140 <= fs.flow_mg_s <= 260, out
         assert abs(fs.volume_mg - 47000) <= 2000, out
+
+
+def test_the_first_level_is_not_taken_in_a_lean_under_a_ripple_that_spreads_every_block():
+    # the session starts leaned (no accelerometer: the reading 13 g low for 12-20 s) under a
+    # pump's ripple of 2.7 g at 2 Hz sampled at 5 Hz, which spreads every block past the
+    # usual spread at some phases. The code before took its first level from the first
+    # block, in the lean: every block after it was 13 g off the prediction and held by its
+    # spread, which such blocks teach only at the prediction, so held to the end (no flow,
+    # no volume: low_volume-100 of seeds 100 at three times the ripple, draw 53)
+    for lean_s in (12.0, 20.0):
+        for ph in (2.0, 4.5):
+            seed(3)
+            fs = _stage()
+
+            def lean_ripple_g(t):
+                p = 6.2832 * 2.0 * t + ph
+                return (-13.0 if t < lean_s else 0.0) + 2.7 * (
+                    math.sin(p) + 0.25 * math.sin(2 * p)
+                )
+
+            for _i, t_ms, _t, w in samples(
+                300, 5, extra=lean_ripple_g, flow_g_s=0.2, start_s=70, ripple_g=0.0, sigma_g=0.33
+            ):
+                fs.update(t_ms, w, None)
+            # 0.2 g/s for 230 s: 46 g (the level lags a few seconds)
+            out = (lean_s, ph, fs.flow_mg_s, fs.volume_mg, fs.holding)
+            assert not fs.holding and 140 <= fs.flow_mg_s <= 260, out
+            assert abs(fs.volume_mg - 45000) <= 2000, out
+
+
+def test_a_still_accelerometer_keeps_the_readings_own_roughness_from_holding_blocks():
+    # at 5 Hz a bin holds one sample, and the roughness (a median over the block's bins of
+    # |second difference|) of noise and a pump's 2-Hz ripple has a long tail: clusters of
+    # blocks at 2.5-4 x the usual, each held and not quiet, cut an ejection's rise into pieces
+    # (few-504 of seeds 500 at draw 53: found 34 s late). An accelerometer that says the
+    # bottle is still says the shaking is the cell's own: a block is rough only past 5 x, as
+    # a lone one is (a walk or a knock shakes the accelerometer too), once the usual roughness
+    # is learned (its first 16 blocks)
+    for ph in (0.6, 0.7, 0.8):
+        for s in (1, 2, 3):
+            seed(s)
+            fs = _stage()
+            det = Detector({}, 1)
+            still = Tilt()  # an accelerometer, the wearer still
+            ej = [(60.0, 15.0, 0.3, 40.0)]
+
+            def ripple_g(t):
+                p = 6.2832 * (2.0 * t + ph)
+                return mass_g(t, ej) + 0.37 * (math.sin(p) + 0.25 * math.sin(2 * p))
+
+            rough = 0
+            letdowns = []
+            for _i, t_ms, t, w in samples(120, 5, extra=ripple_g, ripple_g=0.0, sigma_g=0.27):
+                if fs.update(t_ms, w, still) and t >= 20:
+                    rough += fs.block.rough
+                if det.update(t_ms, 0, fs) == 1:
+                    letdowns.append(t)
+            out = (ph, s, rough, letdowns)
+            assert rough == 0, out
+            assert len(letdowns) == 1 and 60.0 < letdowns[0] <= 75.0, out
+
+
+def test_the_tare_does_not_follow_a_tilts_correction_error_before_the_first_letdown():
+    # a bottle of 140 g tilted 28 degrees from 15 to 56 s (the accelerometer reports it; the
+    # correction assumes 125 g, so the level reads ~2 g high inside the tilt), an ejection
+    # from 40 or 48 s found inside it. Before the first letdown the tare follows the settled
+    # weight as a drift; the code before let it follow the tilt's error too, and the first
+    # letdown took that tare as the reference its baseline is checked against: the volume
+    # 2.0-2.9 g high on 8 of 16 runs (few-200 of seeds 200 at draw 53, bottle 1: 3.2 mL short
+    # once its ejection was found inside the tilt)
+    for onset_s in (40.0, 48.0):
+        for s in range(1, 9):
+            seed(s)
+            ej = [(onset_s, 15.0, 0.3, 40.0)]
+            stages = []
+            session([ej], 200, rate_hz=5, accel_tilt=(15.0, 56.0, 28.0, 140.0), stages=stages)
+            err = stages[0].volume_mg - int(mass_g(200.0, ej) * 1000)
+            assert abs(err) <= 1300, (onset_s, s, err)
