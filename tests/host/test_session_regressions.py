@@ -486,3 +486,14 @@ def test_an_ejection_the_cusum_reported_is_not_reported_again_after_a_hold(tmp_p
     scn = sc.generate(204, "low_volume", flow_style="pulsed", noise_draw=49)
     events = _letdowns(tmp_path, scn)
     assert [e["t_s"] for e in events if e["channel"] == 1 and e["t_s"] < 200] == [58.0], events
+
+
+def test_an_ejection_reported_just_before_a_hold_is_not_reported_again_after_it(tmp_path):
+    # few-101 of seeds 100 at noise draw 55 (10 Hz, two bottles, an accelerometer): bottle 2's
+    # ejection (onset 368.8 s) is reported by the CUSUM at 373 s, as a 27-s tilt begins; its
+    # flow then was the ejection's first seconds'. In the tilt the flow passed its peak and
+    # the bottle re-armed, and after the tilt the resume path found the rest of the same rise
+    # beyond that flow: a second letdown at 395 s, dated 372 s, before the first was out.
+    events = _letdowns(tmp_path, sc.generate(101, "few", noise_draw=55))
+    found = [e["t_s"] for e in events if e["channel"] == 2 and 360 < e["t_s"] < 420]
+    assert found == [373.0], events
