@@ -280,7 +280,9 @@ _TILT_WAIT = const(_SLOW_SPAN)
 # weight, so a settled level above the projection by more than the noise allows, with milk
 # still arriving faster than before, is milk only an ejection explains: a letdown at once,
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
-# onset lies more than _LATE_MAX_MS back. The flow before is the newest 8 good blocks' line;
+# onset lies more than _LATE_MAX_MS back, nor when it is not after the bottle's last letdown
+# (that letdown's ejection, its rise gone on through the hold: round 59). The flow before is
+# the newest 8 good blocks' line;
 # while the CUSUM holds evidence there, its baseline's slope when that is lower (round 58 in
 # docs/detection-history.md: an ejection that began just before a tilt lifted the 8-block line
 # by its first seconds, and the flow in the tilt was then too little above it), until a letdown

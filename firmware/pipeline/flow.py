@@ -272,7 +272,7 @@ _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped)
 # weight fell in that run (a hand on this bottle)
 _S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
-_S_PREV_V = const(52)  # the last block's value (_block: is the weight steady?)
+_S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
 _S_SLOTS = const(54)
 
