@@ -761,7 +761,8 @@ class FlowStage:
                 self._undo(k, v0 if v0 > pred else pred, False)
                 return
         if self.unsettled:
-            # a hand on the bottle: a rise past the noise is its weight, whatever the gap
+            # a hand on the bottle: a rise past the jump test's tolerance is its weight,
+            # whatever the gap
             # (many-501 of seeds 500 at draw 58: a press that never let go lifted the lower
             # envelope 1.7 g in 5 blocks, accepted on the slack as 0.35 g/s of milk, and that
             # flow stood through the hold after it, 30 s, while 9 mg/s came)

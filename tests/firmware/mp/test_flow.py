@@ -804,7 +804,8 @@ def test_a_hand_that_never_lets_go_is_not_read_as_flow():
     # read as 0.27-0.33 g/s, and the flow stood through the hold after it: the coach's line
     # for massage (0.15 g/s) and the floor path's flow before read a hand's weight as milk
     # (many-501 of seeds 500 at draw 58: 0.35 g/s for 30 s while 9 mg/s came). Under a
-    # hand no rise past the noise is taken on the slack (measured: at most 64 mg/s)
+    # hand no rise past the jump test's tolerance is taken on the slack (measured: at most
+    # 64 mg/s)
     def press(t):
         if t < 100 or t >= 160:
             return 0.0
