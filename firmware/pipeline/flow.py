@@ -762,7 +762,8 @@ class FlowStage:
                 return
         if self.unsettled:
             # a hand on the bottle: a rise past the jump test's tolerance is its weight,
-            # whatever the gap
+            # whatever the gap (here and in the held block's tests below: the undo, the
+            # rebase's return to the prediction, a steady tilt's step)
             # (many-501 of seeds 500 at draw 58: a press that never let go lifted the lower
             # envelope 1.7 g in 5 blocks, accepted on the slack as 0.35 g/s of milk, and that
             # flow stood through the hold after it, 30 s, while 9 mg/s came)
