@@ -23,7 +23,10 @@
 # _MED_HARD, which flow.py writes once a block) unless the blocks are quiet and nothing is held
 # or let go. At 20 Hz and up (bins of 3 samples or more, whose trimmed mean has dropped a
 # one-sample spike already) the triangle takes the bins as they are, in every block: the
-# median has nothing left to clip but the ripple. The roughness and the block's lowest bin
+# median has nothing left to clip but the ripple. So does the block's lowest bin there: the
+# plain median of 200-ms bins under a pump's ripple near 1 Hz reads its trough at -0.3 to -0.8
+# of its amplitude as the bins drift through the cycle, a beat the floor path read as milk;
+# a bin alone, at -0.76 to -0.94 (round 61). The roughness, and the lowest bin below 20 Hz,
 # keep the plain median. The cost per sample is a few integer operations whatever the sample
 # rate.
 # Beside it, a linear chain for walking (lin_mg): the glitch rule, the trimmed mean and the
@@ -38,7 +41,8 @@
 #   v_mg             the filtered block value
 #   lin_mg           the linear chain's value (below): unbiased under a walk's swing
 #   lo_mg            the lowest median-filtered bin in the block (before the triangle: the
-#                    weight between massage strokes, which only ever add to it)
+#                    weight between massage strokes, which only ever add to it); at 20 Hz
+#                    and up the lowest bin as the triangle takes it (unclipped)
 #   spread_mg        range of the filtered bins within the block
 #   disturbed        a bin within the triangle's reach was tilted past tilt_min_cos_q10
 #   moved            ... or came while the accelerometer said `moving`
@@ -152,7 +156,8 @@ _LIN_WMAX = const(76)  # glitch rule and the clip), mg
 _D2_MEAN = const(77)  # running mean of the filtered bins' |second difference| (1/16 a bin), mg
 _MED_HARD = const(78)  # set by the owner: 1 = the triangle's median of three without its band
 _GLITCH_BINS = const(79)  # bins in this block whose every sample the glitch rule dropped
-_FIELDS = const(80)
+_LO_BIN_MG = const(80)  # the block's lowest bin for lo_mg (20 Hz and up: unclipped)
+_FIELDS = const(81)
 _LIN_CLIP_MG = const(1500)  # a sample is clipped to the output +- 1.5 g + 1.5 x the swing:
 # a single spike (3-60 g) would pass a linear filter whole
 _LIN_MAX_MG = const(4000000)  # bin means clamped to +-4e6 mg: 25 x that < 2**29
@@ -287,6 +292,8 @@ class BlockFilter:
         s[_BOX2_SUM] -= 25 * d_mg
         if s[_LO_MG] != _FAR:
             s[_LO_MG] -= d_mg
+        if s[_LO_BIN_MG] != _FAR:
+            s[_LO_BIN_MG] -= d_mg
         if s[_HI_MG] != -_FAR:
             s[_HI_MG] -= d_mg
 
@@ -299,6 +306,7 @@ class BlockFilter:
         s[_BIN_NO] = -1
         s[_BLOCK_NO] = -1
         s[_LO_MG] = _FAR
+        s[_LO_BIN_MG] = _FAR
         s[_HI_MG] = -_FAR
         s[_COS_LO] = 1024
         self.v_mg = 0
@@ -564,7 +572,7 @@ class BlockFilter:
         # 1.5 g). A pump's ripple (a second harmonic: unequal peaks and troughs) clipped by
         # the plain median leaves a bias in v_mg that wanders as the bins drift through the
         # pump's cycle (0.2-0.5 g with 2 g of ripple); a spike or a quiet bin is clipped as
-        # before (band 0). The roughness and the block's lowest bin keep the plain median.
+        # before (band 0). The roughness keeps the plain median (the lowest bin: below).
         # The owner closes the band (_MED_HARD) unless the blocks are quiet and nothing is
         # held or let go. With 3 samples a bin or more (20 Hz and up) the trimmed mean has
         # dropped a one-sample spike already, and the bins go to the triangle as they are, in
@@ -609,6 +617,11 @@ class BlockFilter:
         s[_FILT1_MG] = m
         if m < (s[_LO_MG] << sx) >> sx:
             s[_LO_MG] = m
+        # the block's lowest bin (lo_mg): at 20 Hz and up as the triangle takes it (a ripple's
+        # trough unclipped), below that the plain median (a one-sample spike is one bin)
+        lb = b if n >= 3 else m
+        if lb < (s[_LO_BIN_MG] << sx) >> sx:
+            s[_LO_BIN_MG] = lb
         if m > (s[_HI_MG] << sx) >> sx:
             s[_HI_MG] = m
         if s[_DISTURBED_BINS] > 0:
@@ -632,6 +645,7 @@ class BlockFilter:
             s[_BINS_IN_BLOCK] = 0
             s[_GLITCH_BINS] = 0
             s[_LO_MG] = _FAR
+            s[_LO_BIN_MG] = _FAR
             s[_HI_MG] = -_FAR
             return False
         v = ((s[_BOX2_SUM] << sx) >> sx) // 25
@@ -649,13 +663,14 @@ class BlockFilter:
         else:
             self.blind = 0
             lo = (s[_LO_MG] << sx) >> sx
-            self.lo_mg = lo
+            self.lo_mg = (s[_LO_BIN_MG] << sx) >> sx
             self.spread_mg = ((s[_HI_MG] << sx) >> sx) - lo
             self.disturbed = s[_BLK_DISTURBED]
             self.moved = s[_BLK_MOVED]
         s[_BINS_IN_BLOCK] = 0
         s[_GLITCH_BINS] = 0
         s[_LO_MG] = _FAR
+        s[_LO_BIN_MG] = _FAR
         s[_HI_MG] = -_FAR
         s[_BLK_DISTURBED] = 0
         s[_BLK_MOVED] = 0
