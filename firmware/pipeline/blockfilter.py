@@ -26,9 +26,9 @@
 # median has nothing left to clip but the ripple. So does the block's lowest bin there: the
 # plain median of 200-ms bins under a pump's ripple near 1 Hz reads its trough at -0.3 to -0.8
 # of its amplitude as the bins drift through the cycle, a beat the floor path read as milk;
-# a bin alone, at -0.76 to -0.94 (round 61). The roughness, and the lowest bin below 20 Hz,
-# keep the plain median. The cost per sample is a few integer operations whatever the sample
-# rate.
+# a bin alone reads a sine's at -0.76 to -0.94 (round 61). The roughness, and the lowest bin
+# below 20 Hz, keep the plain median. The cost per sample is a few integer operations
+# whatever the sample rate.
 # Beside it, a linear chain for walking (lin_mg): the glitch rule, the trimmed mean and the
 # median of 3 drop a walk's swing extremes, so v_mg runs grams off the weight while walking
 # at 5 Hz. Every sample (tilt-corrected, before the glitch rule, clipped to the chain's
