@@ -578,9 +578,13 @@ class BlockFilter:
         # dropped a one-sample spike already, and the bins go to the triangle as they are, in
         # every block: the plain median would clip only the ripple, and switching between the
         # two as blocks go quiet and back stepped the block values by its bias (round 43)
+        # the block's lowest bin (lo_mg) the same way at 20 Hz and up (a ripple's trough
+        # unclipped); below that the plain median (a one-sample spike is one bin)
         ms = m
+        lb = m
         if n >= 3:
             ms = b
+            lb = b
         elif s[_MED_HARD] == 0:
             band = 2 * ((s[_D2_MEAN] << sx) >> sx) - 1500
             if band > 0:
@@ -617,9 +621,6 @@ class BlockFilter:
         s[_FILT1_MG] = m
         if m < (s[_LO_MG] << sx) >> sx:
             s[_LO_MG] = m
-        # the block's lowest bin (lo_mg): at 20 Hz and up as the triangle takes it (a ripple's
-        # trough unclipped), below that the plain median (a one-sample spike is one bin)
-        lb = b if n >= 3 else m
         if lb < (s[_LO_BIN_MG] << sx) >> sx:
             s[_LO_BIN_MG] = lb
         if m > (s[_HI_MG] << sx) >> sx:
