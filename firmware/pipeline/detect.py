@@ -482,7 +482,8 @@ _C_STEP_WAIT = const(49)  # blocks the slow path still waits after a fresh press
 _C_TE_LO = const(50)  # the lowest Block.tilt_err_mg in this run of good blocks ...
 _C_TE_HI = const(51)  # ... and the highest (how far the tilt correction may have moved in it)
 _C_BASE_B8 = const(52)  # the CUSUM baseline's slope as the prediction used it, x8 mg per block
-_C_SLOTS = const(53)
+_C_PRE_OFF = const(53)  # the flow stage's offset (Block.offset_mg) at the reference's stretch
+_C_SLOTS = const(54)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -1029,6 +1030,7 @@ class Detector:
                     cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
                     cs[cb + _C_PRE_K] = k
                     cs[cb + _C_PRE_TILT] = int(blk.tilt_err_mg)
+                    cs[cb + _C_PRE_OFF] = int(blk.offset_mg)
                     ptr8(self._pre_dist)[ch] = 0  # noqa: F821
                     pre = 0
             how = 0
@@ -1533,20 +1535,25 @@ class Detector:
                 tilt_err = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
                 if tilt_err < 0:
                     tilt_err = -tilt_err
-                # the frame test below, past the first test, inside a steady tilt the
-                # accelerometer reports (the correction's error a constant offset: the
-                # stretch's slope is milk's; upright, or with no accelerometer, a tilt's
-                # return may step the weight at any block): the flow over the whole good
+                # the frame test below, past the first test: the flow over the whole good
                 # stretch, two standard errors of its slope under it (from the stretch's own
                 # scatter: the correction jitters by 0.1-0.5 g a block), still
                 # _RESUME_FRAME_MG_S above the flow before. An ejection that began during the
                 # disturbance is still speeding up at the first test (many-007 of the fixed
                 # set: 171 mg/s over the first 6 blocks of a 27-degree tilt, 270 over 8); a
                 # newest few blocks' slope alone reads the jitter as a flow (control-502 of
-                # seeds 500: 150 mg/s over 6 blocks, no milk)
-                frame = good == _POST_BLOCKS
+                # seeds 500: 150 mg/s over 6 blocks, no milk). Inside a steady tilt the
+                # accelerometer reports, the correction's error is a constant offset; upright,
+                # or with no accelerometer, a tilt's return or a stroke's first rise may step
+                # the weight at any block, so there the newest blocks must rise smoothly too
+                # (below). Since round 62 (no accelerometer: late_me-104 of seeds 100 at three
+                # times the ripple, draw 69, an ejection 3 s into the tilt's good stretch; the
+                # first test came before it rose). The first test is at the 6th good block,
+                # or the 6th calm one: the block that re-based was counted good in the frame
+                # before it, one ahead (continuous-402 of seeds 400 at draw 67)
+                frame = good == _POST_BLOCKS or blk.calm == _POST_BLOCKS
                 slope = after  # the good stretch's flow (at the first test: its 6 blocks')
-                if not frame and blk.steady_tilt and after - before >= _RESUME_FRAME_MG_S:
+                if not frame and after - before >= _RESUME_FRAME_MG_S:
                     self._fit(ch, 0, good, 0)
                     slope = self._fit_b8 * 125 // bms
                     x = slope - before - _RESUME_FRAME_MG_S
@@ -1566,8 +1573,15 @@ class Detector:
                 if frame and blk.steady_tilt:
                     x = (slope - before) * (good - 1) * bms // 1000
                     frame = x > _TILT_GAIN * (cs[cb + _C_TE_HI] - cs[cb + _C_TE_LO])
+                # the levels compare only if the flow stage has not since absorbed a rise or
+                # undone a fall it absorbed: with its offset up since the reference, a tilt's
+                # return with no accelerometer, the reference taken inside the tilt, reads as
+                # milk (a synthetic 19-degree tilt over a steady flow: 3 letdowns in 8 bottles
+                # at its return once the flow stage re-based such tilts sooner, round 62)
+                same = off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd
                 if (
-                    extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
+                    same
+                    and extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
                     and after >= _RESUME_MG_S
                     and after - before >= _RESUME_RISE_MG_S
                     and extra <= most
@@ -1587,6 +1601,15 @@ class Detector:
                     and after - before >= _RESUME_FRAME_MG_S
                     and dt <= _LATE_MAX_MS // bms
                     and frame
+                    # past the first test and not in a steady tilt: no step in the newest
+                    # blocks (control-105 of seeds 100 at three times the ripple, draw 69: a
+                    # tilt's return in the 6th calm block; late_me-200 of seeds 200, draw 70:
+                    # a stroke's first rise)
+                    and (
+                        good == _POST_BLOCKS
+                        or blk.steady_tilt
+                        or self._d2_sum(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
+                    )
                 ):
                     # the weight settled lower than milk allows, or the tilt changed enough
                     # to hide the milk: the frame changed (a tilt with no accelerometer reads
@@ -1598,7 +1621,8 @@ class Detector:
                     cs[cb + _C_BASE_AGE] = dt
                     fired = True
                 elif (
-                    after >= _RESUME_FRAME_MG_S
+                    same
+                    and after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
                     and -(_RESUME_MIN_MG + 4 * sd) <= now - cs[cb + _C_PRE_MG] <= most
                     and blk.tilt_err_mg <= _RESUME_MIN_MG
@@ -1654,6 +1678,7 @@ class Detector:
         cs[cb + _C_PRE_FLOW] = 0 if f < 0 else (f if f < 2000 else 2000)
         cs[cb + _C_PRE_K] = k
         cs[cb + _C_PRE_TILT] = blk.tilt_err_mg
+        cs[cb + _C_PRE_OFF] = off
         self._pre_dist[ch] = 0
         return fired
 

@@ -41,13 +41,15 @@
 # either, but a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM
 # uses it), never while moving.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
-# is taken as an offset (the milk during the hold is credited at the flow from before it), unless
-# the block itself is back at the prediction (the lower envelope holds a fall's low for a few
-# blocks after the weight is back). A held block that the prediction explains in the frame before
-# the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact that rebase absorbed (a bottle
-# standing up again after a tilt with no accelerometer, a hand let go after a long press): the
-# offset goes back at once instead of after another `flow_rebase_s`; after a fall, as soon as the
-# block itself (not its lower envelope) fits that frame. A steady tilt the accelerometer reports,
+# (half that for a level under every level milk allows, on quiet blocks: a tilt with no
+# accelerometer, round 62) is taken as an offset (the milk during the hold is credited at the flow
+# from before it), unless the block itself is back at the prediction (the lower envelope holds a
+# fall's low for a few blocks after the weight is back). A held block that the prediction explains
+# in the frame before the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact that rebase
+# absorbed (a bottle standing up again after a tilt with no accelerometer, a hand let go after a
+# long press): the offset goes back at once instead of after another `flow_rebase_s`; after a fall,
+# as soon as the block itself (not its lower envelope) fits that frame.
+# A steady tilt the accelerometer reports,
 # its level off the prediction by no more than the correction's possible error (`bottle_mg` is a
 # guess of the bottle), is that error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the
 # weight's changes within the tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is
@@ -507,9 +509,16 @@ class FlowStage:
             if x > top:
                 top = x
         # milk never leaves the bottle: a fall from the recent top means something pressed
-        # on it (hand pressure strokes) and the rises just before were not milk either
+        # on it (hand pressure strokes) and the rises just before were not milk either. Not a
+        # fall on a smooth block to under every level milk allows (_below_milk): no stroke let
+        # go lands there, a tilt with no accelerometer does, and _block re-bases it after half
+        # `flow_rebase_s` (continuous-402 of seeds 400 at draw 67: a 19-degree lean 3 s into
+        # an ejection held 11 s as a press let go; the letdown came 21.7 s after the onset)
         if top - v > st[_S_UNSETTLE_MG] + 3 * (st[_S_STILL_NOISE_MG] if quiet else self.noise_mg):
-            self.unsettled = st[_S_ENV_N] * 2
+            if rough or st[_S_ROUGH_HANG] or not self._below_milk(v, off):
+                self.unsettled = st[_S_ENV_N] * 2
+            elif self.unsettled > 0:
+                self.unsettled -= 1
             st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] else 0
         elif self.unsettled > 0:
             self.unsettled -= 1
@@ -859,7 +868,17 @@ class FlowStage:
             st[_S_CAND_V] = v
             st[_S_CAND_K] = k
             st[_S_CAND_N] = 1
-        if st[_S_CAND_N] >= st[_S_REBASE_BLOCKS]:
+        # a level under every level milk allows, on quiet blocks with no hand on the bottle
+        # (_below_milk: a tilt with no accelerometer) after half `flow_rebase_s`: the resume
+        # path's frame test needs its good blocks inside the tilt
+        need = st[_S_REBASE_BLOCKS]
+        if (
+            self.unsettled == 0
+            and self.block.quiet
+            and self._below_milk(st[_S_CAND_V], self._bf_state[_BF_OFFSET_MG])
+        ):
+            need = (need + 1) >> 1
+        if st[_S_CAND_N] >= need:
             if -tol <= self._bf.v_mg - pred <= tol + slack:
                 # the block itself is back at the prediction: only the lower envelope (v)
                 # still holds the low of a fall (a tilt with no accelerometer, a lift) for a
@@ -994,6 +1013,22 @@ class FlowStage:
         elif f > _CLAMP_SLOPE_MG_S:
             f = _CLAMP_SLOPE_MG_S
         return f * self.block_ms // 1000
+
+    def _below_milk(self, v, off):
+        # A weight under every level milk allows: under the last accepted level, and under the
+        # level a minute ago or the weight that had settled (as _rebase tells a tilt from a
+        # slow press let go). A hand only adds weight, so its release cannot land there: a
+        # tilt with no accelerometer (or a lift), not strokes
+        st = self._st
+        if st[_S_LEVEL_K] < 0 or st[_S_ACCEL]:
+            return False
+        tol = st[_S_JUMP_MG] + 4 * self.noise_mg
+        if v >= self.level_mg - tol:
+            return False
+        w = v + off - self._tare_raw
+        if w < -_LIFTED_MG:
+            return False  # lifted off the scale: _rebase's own case, after `flow_rebase_s`
+        return v < self._hist_oldest() - tol or w < self.settled_mg - tol
 
     def _hist_oldest(self):
         st = self._st
