@@ -1546,11 +1546,12 @@ class Detector:
                 # accelerometer reports, the correction's error is a constant offset; upright,
                 # or with no accelerometer, a tilt's return or a stroke's first rise may step
                 # the weight at any block, so there the newest blocks must rise smoothly too
-                # (below). Since round 62 (no accelerometer: late_me-104 of seeds 100 at three
-                # times the ripple, draw 69, an ejection 3 s into the tilt's good stretch; the
-                # first test came before it rose). The first test is at the 6th good block,
-                # or the 6th calm one: the block that re-based was counted good in the frame
-                # before it, one ahead (continuous-402 of seeds 400 at draw 67)
+                # (below). With no steady tilt the later tests run since round 62 (no
+                # accelerometer: late_me-104 of seeds 100 at three times the ripple, draw 69,
+                # an ejection 3 s into the tilt's good stretch; the first test came before it
+                # rose). The first test is at the 6th good block, or the 6th calm one: the
+                # block that re-based was counted good in the frame before it, one ahead
+                # (continuous-402 of seeds 400 at draw 67)
                 frame = good == _POST_BLOCKS or blk.calm == _POST_BLOCKS
                 slope = after  # the good stretch's flow (at the first test: its 6 blocks')
                 if not frame and after - before >= _RESUME_FRAME_MG_S:

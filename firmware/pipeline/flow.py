@@ -48,25 +48,24 @@
 # in the frame before the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact that rebase
 # absorbed (a bottle standing up again after a tilt with no accelerometer, a hand let go after a
 # long press): the offset goes back at once instead of after another `flow_rebase_s`; after a fall,
-# as soon as the block itself (not its lower envelope) fits that frame.
-# A steady tilt the accelerometer reports,
-# its level off the prediction by no more than the correction's possible error (`bottle_mg` is a
-# guess of the bottle), is that error: rebased after _TILT_REBASE_BLOCKS on the prediction, so the
-# weight's changes within the tilt are milk at once; upright again (_UPRIGHT_BLOCKS), the offset is
-# undone; blocks turning in between are held (in neither frame), and a turning block's reading
-# stays out of the lower envelope. Accepted blocks feed a Theil-Sen (median of pairwise slopes)
-# estimate of flow over the last `flow_window_blocks` blocks and a faster one over
-# `flow_fast_blocks`; the level is the median intercept at the newest block. The volume is the
-# level, never allowed to fall (milk only accumulates), except when a downward step proves an
-# earlier rise was not milk; after 20 s without a hold (and, after a tilt, 6 blocks upright) it is
-# re-anchored on the settled weight (the offsets absorbed during holds are guesses, and so is a
-# small tilt's correction; the weight once artifacts have passed is not), minus a tare: before the
-# first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s, given back after
-# 30 blocks unless a quiet block clear of the last hold or a letdown on either bottle confirms it)
-# there is no milk, so the tare follows the settled weight (warm-up drift, rate-limited; upright
-# only: tilted, the correction's error is in the level); then it
-# is the detector's baseline where its evidence began (checked against the tare of that time, kept
-# per block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
+# as soon as the block itself (not its lower envelope) fits that frame. A steady tilt the
+# accelerometer reports, its level off the prediction by no more than the correction's possible
+# error (`bottle_mg` is a guess of the bottle), is that error: rebased after _TILT_REBASE_BLOCKS on
+# the prediction, so the weight's changes within the tilt are milk at once; upright again
+# (_UPRIGHT_BLOCKS), the offset is undone; blocks turning in between are held (in neither frame),
+# and a turning block's reading stays out of the lower envelope. Accepted blocks feed a Theil-Sen
+# (median of pairwise slopes) estimate of flow over the last `flow_window_blocks` blocks and a
+# faster one over `flow_fast_blocks`; the level is the median intercept at the newest block. The
+# volume is the level, never allowed to fall (milk only accumulates), except when a downward step
+# proves an earlier rise was not milk; after 20 s without a hold (and, after a tilt, 6 blocks
+# upright) it is re-anchored on the settled weight (the offsets absorbed during holds are guesses,
+# and so is a small tilt's correction; the weight once artifacts have passed is not), minus a tare:
+# before the first ejection (`milk_started()`, called by the detector, or a flow of 60 mg/s, given
+# back after 30 blocks unless a quiet block clear of the last hold or a letdown on either bottle
+# confirms it) there is no milk, so the tare follows the settled weight (warm-up drift,
+# rate-limited; upright only: tilted, the correction's error is in the level); then it is the
+# detector's baseline where its evidence began (checked against the tare of that time, kept per
+# block), and moves on along an exponential approach (nominal time constant 240 s) by the drift
 # still to come: the least-squares estimate from the tare so far, a f Q / (f^2 Q + 1) x tare (a =
 # exp(-t / tau), f = 1-a, Q = (typical drift / tare error)^2 = 25), which is a / (1 - a) late and
 # much less early, when the tare is mostly its error. A sample far from both the one before and the
@@ -74,12 +73,11 @@
 # the flow of the last quiet stretch (its own blocks, 30 at most, once milk flows; `settled_mg`:
 # the weight minus the tare after 6 quiet blocks), and while the hold is only shaking (a walk: no
 # hand, no tilt, no press's step) it may rise to the held blocks' lower envelope, which a walk
-# shakes about the weight; under massage strokes (unsettled) it may rise to
-# the lowest level of the last 64 accepted blocks (pressure only adds weight). A bottle lifted off
-# the scale (its weight more than _LIFTED_MG below the empty bottle's) is not re-anchored on while
-# it is off; back on the scale lighter than when it was lifted (at its rebase, or once settled), it
-# was emptied: the milk poured out, at most what it held when lifted, stays counted (_pour moves
-# the tare down by it).
+# shakes about the weight; under massage strokes (unsettled) it may rise to the lowest level of the
+# last 64 accepted blocks (pressure only adds weight). A bottle lifted off the scale (its weight
+# more than _LIFTED_MG below the empty bottle's) is not re-anchored on while it is off; back on the
+# scale lighter than when it was lifted (at its rebase, or once settled), it was emptied: the milk
+# poured out, at most what it held when lifted, stays counted (_pour moves the tare down by it).
 #
 # Limits: one bottle per object; the volume lags the truth by about half a block; milk that
 # arrives during a hold longer than `flow_rebase_s` is estimated, not measured (milk that flows
@@ -510,10 +508,11 @@ class FlowStage:
                 top = x
         # milk never leaves the bottle: a fall from the recent top means something pressed
         # on it (hand pressure strokes) and the rises just before were not milk either. Not a
-        # fall on a smooth block to under every level milk allows (_below_milk): no stroke let
-        # go lands there, a tilt with no accelerometer does, and _block re-bases it after half
-        # `flow_rebase_s` (continuous-402 of seeds 400 at draw 67: a 19-degree lean 3 s into
-        # an ejection held 11 s as a press let go; the letdown came 21.7 s after the onset)
+        # fall, on a block that is not rough (a walk's lows are), to under every level milk
+        # allows (_below_milk): no stroke let go lands there, a tilt with no accelerometer
+        # does, and _block re-bases it after half `flow_rebase_s` (continuous-402 of seeds
+        # 400 at draw 67: a 19-degree lean 3 s into an ejection held 11 s as a press let go;
+        # the letdown came 21.7 s after the onset)
         if top - v > st[_S_UNSETTLE_MG] + 3 * (st[_S_STILL_NOISE_MG] if quiet else self.noise_mg):
             if rough or st[_S_ROUGH_HANG] or not self._below_milk(v, off):
                 self.unsettled = st[_S_ENV_N] * 2
