@@ -939,7 +939,7 @@ class FlowStage:
             and self._pour(pred - v, v - st[_S_TARE_LV])
         ):
             target = v
-        elif v < pred - tol and v >= oldest - tol and not off and w >= self.settled_mg - tol:
+        elif v < pred - tol and not off and not self._under_history(v, w, tol):
             target = v if v > oldest else oldest
             vol = target - st[_S_TARE_LV]
             self.volume_mg = vol if vol > 0 else 0  # (_new_frame forgets the blocks before)
@@ -1014,10 +1014,10 @@ class FlowStage:
         return f * self.block_ms // 1000
 
     def _below_milk(self, v, off):
-        # A weight under every level milk allows: under the last accepted level, and under the
-        # level a minute ago or the weight that had settled (as _rebase tells a tilt from a
-        # slow press let go). A hand only adds weight, so its release cannot land there: a
-        # tilt with no accelerometer (or a lift), not strokes
+        # A weight under every level milk allows: under the last accepted level and under its
+        # history (_under_history, as _rebase tells a tilt from a slow press let go). A hand
+        # only adds weight, so its release cannot land there: a tilt with no accelerometer (or
+        # a lift), not strokes
         st = self._st
         if st[_S_LEVEL_K] < 0 or st[_S_ACCEL]:
             return False
@@ -1027,6 +1027,12 @@ class FlowStage:
         w = v + off - self._tare_raw
         if w < -_LIFTED_MG:
             return False  # lifted off the scale: _rebase's own case, after `flow_rebase_s`
+        return self._under_history(v, w, tol)
+
+    def _under_history(self, v, w, tol):
+        # v (the level) under the level a minute ago, or w (the weight less the tare) under
+        # the weight that had settled: milk never leaves, so such a fall is a tilt with no
+        # accelerometer, not a slow press let go (_rebase, _below_milk)
         return v < self._hist_oldest() - tol or w < self.settled_mg - tol
 
     def _hist_oldest(self):
