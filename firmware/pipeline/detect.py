@@ -483,7 +483,8 @@ _C_TE_LO = const(50)  # the lowest Block.tilt_err_mg in this run of good blocks 
 _C_TE_HI = const(51)  # ... and the highest (how far the tilt correction may have moved in it)
 _C_BASE_B8 = const(52)  # the CUSUM baseline's slope as the prediction used it, x8 mg per block
 _C_PRE_OFF = const(53)  # the flow stage's offset (Block.offset_mg) at the reference's stretch
-_C_SLOTS = const(54)
+_C_PEAK_MS = const(54)  # when the CUSUM's _C_PEAK was set, ms
+_C_SLOTS = const(55)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -1128,18 +1129,20 @@ class Detector:
             self._fit_pred = ref + sv // n + b8 * c // 16
             self._fit_end = ref + sv // n + b8 * (n - 1) // 16  # the value at age `end`
 
-    def _rearm_due(self, t_ms, ch, flow, peaks, i):
+    def _rearm_due(self, t_ms, ch, flow, peaks, i, at=-1):
         # one ejection, one event: a channel re-arms once its flow has fallen ld_rearm_pct %
         # below its peak since the letdown (at least ld_rearm_mg_s) and ld_gap_s have passed;
         # from twice ld_gap_s on, a fall of ld_rearm_mg_s is enough: the ejection is past its
         # peak, and a flow that decays slowly (tau of minutes) or whose peak came during a
         # hold fell 20 % only after the next ejection had begun (many-001, 128 s), which
         # then went unreported. peaks[i]: that peak (the CUSUM's and the floor path's own),
-        # raised to `flow` here
+        # raised to `flow` here; peaks[at], if given, when it was set (below)
         peak = peaks[i]
         if flow > peak:
             peak = flow
             peaks[i] = flow
+            if at >= 0:
+                peaks[at] = t_ms
         since = t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS]
         if self.n_channels == 2 and since >= self._k[_K_GAP_MS]:
             # the breasts eject together: the other bottle's letdown, newer than this one's
@@ -1153,7 +1156,34 @@ class Detector:
                 and t_ms - self.onset_ms[1 - ch] <= 2 * self._k[_K_SYNC_MS]
             ):
                 return True
+        gap = self._k[_K_GAP_MS]
+        if (
+            at >= 0
+            and since >= 2 * gap
+            and t_ms - self.onset_ms[ch] >= 3 * gap
+            and self._cs[ch * _C_SLOTS + _C_GOOD] >= self._k[_K_MIN_BASE]
+        ):
+            # an ejection whose onset is 3 x ld_gap_s (60 s) back has passed its peak (it
+            # rises over 8-25 s, 50 at the slowest), whatever flow was seen: a letdown found
+            # in a walk, whose peak came while the weight could not be read, set its peak
+            # from the first flow after the walk, which decays over minutes and fell 30 mg/s
+            # under it only after the next ejection had begun (continuous-704 of seeds 700,
+            # draw 73: the walk ended at 192 s, the next ejections at 206 s went unreported).
+            # The CUSUM's only, once it has its ld_min_base_blocks good blocks (it cannot
+            # decide before): re-armed at the walk's end, the slow path compared the flow
+            # after it with the flow before it, this ejection's first seconds, and reported
+            # its rise again (few-603 of seeds 600, 165 s, at every draw)
+            return True
         drop = peak * self._k[_K_REARM_PCT] // 100
+        if at >= 0 and t_ms - peaks[at] >= self._k[_K_GAP_MS] // 2:
+            # a flow that has made no new high for ld_gap_s / 2 is past its peak: half the
+            # fall is enough. The next ejection may come 30 s after the last, on a flow that
+            # decays with a tau of minutes and has fallen 10-15 % (many-001 of the fixed set,
+            # 128 s: bottle 1's peak 345 mg/s at 122 s, 310 at 131 s; found 21.6 s late). The
+            # CUSUM's flow only: the floor path's, on its own, rests on a peak's plateau for
+            # 10 s under a fast rise, and the resume path reported the same ejection again
+            # (late_me-402 of seeds 400 with fast rises, draw 73, 145 s)
+            drop = drop // 2
         if drop < self._k[_K_REARM_MIN] or since >= 2 * self._k[_K_GAP_MS]:
             drop = self._k[_K_REARM_MIN]
         return flow <= peak - drop and since >= self._k[_K_GAP_MS]
@@ -1172,7 +1202,7 @@ class Detector:
         if armed[ch] == 0:
             cs[cb + _C_SLOPE_MIN] = _NO_SLOPE
             f = (cs[cb + _C_FAST] << sx) >> sx
-            if self._rearm_due(t_ms, ch, f, self._cs, cb + _C_PEAK):
+            if self._rearm_due(t_ms, ch, f, self._cs, cb + _C_PEAK, cb + _C_PEAK_MS):
                 armed[ch] = 1
                 cs[cb + _C_CUSUM_Q4] = 0
                 cs[cb + _C_CUSUM_LEN] = 0
@@ -2432,6 +2462,7 @@ class Detector:
         cs[cb + _C_CUSUM_Q4] = 0
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
+        cs[cb + _C_PEAK_MS] = t_ms
         # the resume path's flow before is the flow again (update: while the CUSUM held
         # evidence it was its baseline's): the milk of this ejection is now explained
         f = cs[cb + _C_FAST]

@@ -52,6 +52,32 @@ def test_an_ejection_that_rises_at_the_end_of_a_walk_is_reported_when_the_walk_e
         assert found == [ev.FOUND_RESUME], (s, found)
 
 
+def test_the_next_ejection_after_one_found_in_a_long_walk_is_a_new_letdown():
+    # a walk from 30 s to 100-105 s hides an ejection's rise and peak (45 s; 0.5 g/s, tau
+    # 15 min); the next ejection starts 8-12 s after the walk ends. The first flow read after
+    # the walk was the bottle's peak, and it had not fallen 30 mg/s when the next began:
+    # the code before re-armed the bottle too late and found 1 of these 12 within 20 s.
+    # 60 s after its onset an ejection is past its peak: 12 of 12, and no second letdown
+    # without the second ejection
+    found = 0
+    for w_end in (100.0, 105.0):
+        for gap in (8.0, 12.0):
+            for s in (1, 2, 3):
+                seed(s)
+                on2 = w_end + gap
+                ejections = [(45.0, 15.0, 0.5, 900.0), (on2, 12.0, 0.3, 60.0)]
+                events = session([ejections], 220, walk=(30.0, w_end, 4.0, 1.9))[0]
+                lds = _letdowns(events)
+                assert len(lds) == 2 and 45 < lds[0] <= 65, (w_end, gap, s, events)
+                if on2 - 3 <= lds[1] <= on2 + 20:
+                    found += 1
+        for s in (1, 2, 3):
+            seed(s)
+            events = session([[(45.0, 15.0, 0.5, 900.0)]], 220, walk=(30.0, w_end, 4.0, 1.9))[0]
+            assert len(_letdowns(events)) == 1, (w_end, s, events)
+    assert found >= 11, found
+
+
 def test_an_ejection_that_starts_as_the_weight_settles_is_found_from_the_level_before():
     # no accelerometer: a 20-degree tilt from 48 s to 55 s, and an ejection starts at 58 s as
     # the weight settles. The CUSUM has no baseline for ld_min_base_blocks good blocks after
