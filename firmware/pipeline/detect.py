@@ -1136,7 +1136,9 @@ class Detector:
         # peak, and a flow that decays slowly (tau of minutes) or whose peak came during a
         # hold fell 20 % only after the next ejection had begun (many-001, 128 s), which
         # then went unreported. peaks[i]: that peak (the CUSUM's and the floor path's own),
-        # raised to `flow` here; peaks[at], if given, when it was set (below)
+        # raised to `flow` here; peaks[at], if given (the CUSUM's), when it was set: its
+        # flow also re-arms on half the fall once past its peak, and 60 s after the onset
+        # whatever it saw (below)
         peak = peaks[i]
         if flow > peak:
             peak = flow
@@ -1144,7 +1146,8 @@ class Detector:
             if at >= 0:
                 peaks[at] = t_ms
         since = t_ms - self._cs[ch * _C_SLOTS + _C_LAST_LD_MS]
-        if self.n_channels == 2 and since >= self._k[_K_GAP_MS]:
+        gap = self._k[_K_GAP_MS]
+        if self.n_channels == 2 and since >= gap:
             # the breasts eject together: the other bottle's letdown, newer than this one's
             # and its onset fresh (not a late find), re-arms this one, whose flow may not have
             # fallen yet (its peak hidden by a hold, a slow decay: many-001, 128 s, bottle 2
@@ -1156,7 +1159,6 @@ class Detector:
                 and t_ms - self.onset_ms[1 - ch] <= 2 * self._k[_K_SYNC_MS]
             ):
                 return True
-        gap = self._k[_K_GAP_MS]
         if (
             at >= 0
             and since >= 2 * gap
@@ -1175,7 +1177,7 @@ class Detector:
             # its rise again (few-603 of seeds 600, 165 s, at every draw)
             return True
         drop = peak * self._k[_K_REARM_PCT] // 100
-        if at >= 0 and t_ms - peaks[at] >= self._k[_K_GAP_MS] // 2:
+        if at >= 0 and t_ms - peaks[at] >= gap // 2:
             # a flow that has made no new high for ld_gap_s / 2 is past its peak: half the
             # fall is enough. The next ejection may come 30 s after the last, on a flow that
             # decays with a tau of minutes and has fallen 10-15 % (many-001 of the fixed set,
@@ -1184,9 +1186,9 @@ class Detector:
             # 10 s under a fast rise, and the resume path reported the same ejection again
             # (late_me-402 of seeds 400 with fast rises, draw 73, 145 s)
             drop = drop // 2
-        if drop < self._k[_K_REARM_MIN] or since >= 2 * self._k[_K_GAP_MS]:
+        if drop < self._k[_K_REARM_MIN] or since >= 2 * gap:
             drop = self._k[_K_REARM_MIN]
-        return flow <= peak - drop and since >= self._k[_K_GAP_MS]
+        return flow <= peak - drop and since >= gap
 
     @micropython.viper
     def _letdown(self, t_ms: int, ch: int, k: int) -> int:
