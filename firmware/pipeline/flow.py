@@ -177,7 +177,9 @@ _SETTLED_BLOCKS = const(6)  # quiet blocks in a row before the weight counts as 
 _APART_MG = const(2000)  # the two chains this far apart (+ 4 noise) ...
 _APART_BLOCKS = const(4)  # ... for this many blocks in a row: no reading
 _FRESH_BLOCKS = const(3)  # after a hold longer than the flow's window: estimates that keep
-# the flow from before it (a slope through 2-3 blocks of a lagging envelope is no flow)
+# the flow from before it (a slope through 2-3 blocks of a lagging envelope is no flow); the
+# jump test's slack grows over them as across a gap (_block: an ejection that began in the
+# hold speeds up after it, round 64 in docs/detection-history.md)
 # BlockFilter's ref_mg and offset_mg: slots _REF_MG and _OFFSET_MG of its state array, read
 # and written here without the property's call (once a block, several times)
 _BF_REF_MG = const(6)
@@ -274,7 +276,8 @@ _S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
 _S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
-_S_SLOTS = const(54)
+_S_KEPT = const(54)  # estimates in a row that kept the flow from before a long hold (_block)
+_S_SLOTS = const(55)
 
 
 class FlowStage:
@@ -382,6 +385,7 @@ class FlowStage:
         st[_S_SPREAD_RUN] = 0
         st[_S_PREV_V] = 0
         st[_S_FRESH] = 0
+        st[_S_KEPT] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
         st[_S_ROUGH_BLOCKS] = 0  # blocks judged so far (fast learning at first)
         st[_S_ROUGH_HANG] = 0  # blocks still not quiet after a rough one
@@ -710,8 +714,15 @@ class FlowStage:
                 per_block = 20000
             pred = self.level_mg + per_block * dt  # 2e4 * 3600 = 7.2e7
             r = v - pred
-            # across a gap or a hold the flow may have changed: widen upwards by a slack
-            slack = (150 + (flow >> 1)) * bms // 1000 * (dt - 1)
+            # across a gap or a hold the flow may have changed: widen upwards by a slack,
+            # over the blocks since the level and, on a block clear of shaking, those whose
+            # estimates kept the flow from before a long hold (_estimate): an ejection that
+            # began in the hold is still speeding up after it, and a flow from before cannot
+            # predict it (a walk's blocks between its rough ones are not the weight)
+            n = dt - 1
+            if st[_S_ROUGH_HANG] == 0:
+                n += st[_S_KEPT]
+            slack = (150 + (flow >> 1)) * bms // 1000 * n
         if not ok and not dist and self.unsettled == 0 and -tol <= r <= tol + slack:
             # held by its spread alone, the weight where it should be: when that lasts, the
             # spread is this bottle's usual one (a pump's ripple several times the bench's,
@@ -1296,8 +1307,10 @@ class FlowStage:
             # -78, 0, 0, 0 mg/s after a 60-s walk at a true 0.37 g/s, and a taper, many-002
             # of the fixed set once the walk's biased median was held)
             self._st[_S_FRESH] = fresh - 1
+            self._st[_S_KEPT] = int(self._st[_S_KEPT]) + 1
             s = int(self.flow_mg_s)
         else:
+            self._st[_S_KEPT] = 0
             s = int(theil_sen_slope(self._ring_k, self._ring_v, self._pairs, n, k, win, bms))
             if s == no_slope:
                 self.level_mg = (rv[k % n] << sx) >> sx

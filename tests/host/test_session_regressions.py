@@ -470,10 +470,13 @@ def test_an_ejection_that_begins_just_before_a_tilt_is_reported_after_it(tmp_pat
     # inside the tilt (397 s) then saw 354 mg/s, short of the flow before + 150 by its
     # scatter; after the tilt the onset lay over 30 s back: no letdown at all for 7.7 g in
     # 20 s. While the CUSUM holds evidence the flow before is now its baseline's: the letdown
-    # comes at the frame test, marked late.
+    # came at the frame test (398 s), marked late. Since round 64 the flow stage no longer
+    # holds the rise that goes on after the tilt as a press (its slack grows over the
+    # estimates that keep the flow from before a long hold): the resume path reports it at
+    # 391 s, its onset estimated 19 s back (not marked late; the true onset is 24 s back).
     events = _letdowns(tmp_path, sc.generate(101, "few", noise_draw=49))
     found = [e for e in events if e["channel"] == 1 and 367 < e["t_s"] <= 400]
-    assert len(found) == 1 and found[0]["late"] is True, events
+    assert len(found) == 1 and found[0]["found"] == "resume", events
 
 
 def test_an_ejection_the_cusum_reported_is_not_reported_again_after_a_hold(tmp_path):
@@ -497,3 +500,17 @@ def test_an_ejection_reported_just_before_a_hold_is_not_reported_again_after_it(
     events = _letdowns(tmp_path, sc.generate(101, "few", noise_draw=55))
     found = [e["t_s"] for e in events if e["channel"] == 2 and 360 < e["t_s"] < 420]
     assert found == [373.0], events
+
+
+def test_a_walks_swing_between_its_rough_blocks_is_not_taken_for_milk_after_a_long_hold(
+    tmp_path,
+):
+    # late_me-704 of seeds 700 (10 Hz, one bottle, no accelerometer): a 58-s walk from 52 s
+    # over an ejection's rise (onset 90.7 s). After a hold longer than the flow's window the
+    # flow stage's first estimates keep the flow from before it, and since round 64 the jump
+    # test's slack grows over them (an ejection that began in the hold speeds up after it).
+    # Between the walk's rough blocks that slack let the swing in: the level bumped through
+    # the walk and the volume, which never falls, kept +0.25 mL (52.78 -> 53.03 mL; the truth
+    # 50.37, an error already there before). Not within 3 blocks of a rough block: 52.78.
+    scn = sc.generate(704, "late_me")
+    assert _replayed_volume_ml(tmp_path, scn) <= 52.9, scn.truth.total_volume_ml
