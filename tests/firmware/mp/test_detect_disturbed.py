@@ -55,7 +55,7 @@ def test_an_ejection_that_rises_at_the_end_of_a_walk_is_reported_when_the_walk_e
 def test_an_ejection_that_speeds_up_as_a_long_tilt_ends_is_milk_not_a_press():
     # two bottles, no accelerometer: a 14-s tilt of 25 or 38 degrees, and an ejection that
     # starts 3 s before it ends, rising over 5-12 s to 0.8 g/s (few-400 of seeds 400 with
-    # fast rises, 8.8 g on bottle 1: no letdown at any draw). After a hold longer than its
+    # fast rises, 8.8 g on bottle 1: no letdown at 6 of 7 draws). After a hold longer than its
     # window the flow stage keeps the flow from before it (none) for its first estimates, and
     # its jump test held the rise that went on after the tilt as a press, until the next
     # rebase. Its slack now grows over those estimates too: 49 of these 72 bottles were found
