@@ -526,8 +526,14 @@ _TAPER_AFTER_BLOCKS = const(20)
 # No taper while milk still arrives by a faster measure: the floor's flow at the threshold, or
 # the newest 4 good blocks' least-squares flow 50 mg/s above it (a new ejection starting; 50
 # is 1-2 standard errors of a 4-block slope at the noise of a still bottle, 0.45 sd per block;
-# at 100, round 32 and before, tapers came 5-7 s into the next ejection's rise)
+# at 100, round 32 and before, tapers came 5-7 s into the next ejection's rise). Under massage
+# strokes (the weight unsettled) also the floor's rise over its newest _TAPER_FLOOR_BLOCKS floors
+# at the threshold: the floor's one-block slope and the robust flow both scatter with the
+# strokes, and the robust flow's low blocks count toward a taper while its high ones do not, so
+# a flow hovering just over the threshold under a long press was tapered early, again and again
+# (continuous-404 of seeds 400 at draw 85: five tapers at 0.11-0.18 g/s of true flow; round 65)
 _TAPER_FIT_BLOCKS = const(4)
+_TAPER_FLOOR_BLOCKS = const(16)
 _TAPER_RISE_MG_S = const(50)
 _TAPER_REENTRY_MG_S = const(40)
 # A step in the weight's frame spoils the 8-block flow (flow_window_blocks) until its window
@@ -2500,7 +2506,7 @@ class Detector:
                 self._armed[o] = 0
                 cs[o * _C_SLOTS + _C_BASE_AGE] = age
 
-    def _still_flowing(self, ch, fresh):
+    def _still_flowing(self, ch, fresh, unsettled):
         # At a taper: does milk still arrive? The robust flow lags (8 blocks, frozen while
         # held); a new ejection starting as the last one tapers, or milk under massage strokes,
         # shows first in the floor's flow (held blocks included) or in the newest good blocks
@@ -2511,6 +2517,16 @@ class Detector:
         ms = self._k[_K_BLOCK_MS]
         if fq[fqb + _F_SLOPE] * 1000 // ms >= self._k[_K_TAPER]:
             return True
+        if unsettled > 0 and fq[fqb + _F_N] - _FL_E + 1 > _TAPER_FLOOR_BLOCKS:
+            # under strokes the floor's slope scatters with them (80-200 mg/s at 0.11 g/s,
+            # continuous-404 of seeds 400 at draw 85): its rise over a longer window, while
+            # the floor path has that many floors in a row (the newest is the block before)
+            p = fq[fqb + _F_POS]
+            b = ch * _FL_RING
+            fu = self._fl_fu
+            rise = fu[b + p] - fu[b + (p - _TAPER_FLOOR_BLOCKS) % _FL_RING]
+            if rise * 1000 // (_TAPER_FLOOR_BLOCKS * ms) >= self._k[_K_TAPER]:
+                return True
         # the newest good blocks in the ring: with this block (`fresh`: pushed, not counted
         # in _C_GOOD yet) or, on a block that is not good, up to the one before
         if cs[cb + _C_GOOD] + fresh >= _TAPER_FIT_BLOCKS:
@@ -2608,7 +2624,7 @@ class Detector:
             lr += 1
             cs[cb + _C_LOW_RUN] = lr
             if lr >= tb:
-                if self._still_flowing(ch, fresh):
+                if self._still_flowing(ch, fresh, unsettled):
                     cs[cb + _C_LOW_RUN] = tb - 1
                     return _EV_NONE
                 inh[ch] = 0
