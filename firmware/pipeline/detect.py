@@ -2525,7 +2525,9 @@ class Detector:
             b = ch * _FL_RING
             fu = self._fl_fu
             rise = fu[b + p] - fu[b + (p - _TAPER_FLOOR_BLOCKS) % _FL_RING]
-            if rise * 1000 // (_TAPER_FLOOR_BLOCKS * ms) >= self._k[_K_TAPER]:
+            # (against the rise the threshold makes: no product of the rise, which could leave
+            # the chip's small ints)
+            if rise >= (self._k[_K_TAPER] * _TAPER_FLOOR_BLOCKS * ms + 999) // 1000:
                 return True
         # the newest good blocks in the ring: with this block (`fresh`: pushed, not counted
         # in _C_GOOD yet) or, on a block that is not good, up to the one before
