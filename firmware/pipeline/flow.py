@@ -277,10 +277,9 @@ _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
 _S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
 _S_KEPT = const(54)  # estimates in a row that kept the flow from before a long hold (_block)
-_S_LAST_K = const(55)  # the newest block's number (_block)
-_S_GAP_N = const(56)  # blocks missing in the newest gap while its milk may still come (_block)
-_S_GAP_K = const(57)  # ... and the first block after it
-_S_SLOTS = const(58)
+_S_GAP_N = const(55)  # blocks missing in the newest gap while its milk may still come (_block)
+_S_GAP_K = const(56)  # ... and the first block after it
+_S_SLOTS = const(57)
 
 
 class FlowStage:
@@ -389,7 +388,6 @@ class FlowStage:
         st[_S_PREV_V] = 0
         st[_S_FRESH] = 0
         st[_S_KEPT] = 0
-        st[_S_LAST_K] = -1
         st[_S_GAP_N] = 0
         st[_S_GAP_K] = 0
         st[_S_ROUGH_FLOOR] = 2 * st[_S_NOISE0_MG]  # its usual value (tracked median)
@@ -689,12 +687,13 @@ class FlowStage:
         # so the jump test's slack for the gap lasts until then (below). With it only at the
         # first block after the gap, the gap's milk came 3-4 blocks later and was held as a
         # press (continuous-102 of seeds 100: an ejection found 26 s late; round 65)
-        if st[_S_LAST_K] >= 0 and k - st[_S_LAST_K] > 1:
-            st[_S_GAP_N] = k - st[_S_LAST_K] - 1
+        # (the block record still holds the block before: _close_block writes it after)
+        last = self.block.k
+        if last >= 0 and k - last > 1:
+            st[_S_GAP_N] = k - last - 1
             st[_S_GAP_K] = k
         elif st[_S_GAP_N] and k - st[_S_GAP_K] > st[_S_ENV_N] + 2:
             st[_S_GAP_N] = 0
-        st[_S_LAST_K] = k
         noise = self.noise_mg
         tol = st[_S_JUMP_MG] + 4 * noise
         ok = (not dist) and spread <= 2 * st[_S_SPREAD_FLOOR_MG] + st[_S_SPREAD_MARGIN_MG]
