@@ -1686,13 +1686,44 @@ class Detector:
                     rise -= per_blk * (good - 1)
                     if rise < 0:
                         rise = 0
-                    if dt <= _LATE_MAX_MS // bms:
+                    # With the reference over 30 s old the onset may lie anywhere in the
+                    # disturbance, unless the milk since the reference is too little for an older
+                    # one. If the flow before stopped at the reference, the ejection brought all of
+                    # that milk and its flow is the whole flow after; if it went on, the extra milk
+                    # at the flow's rise. The onset lies no further back than the later of the two
+                    # dates (in between, the first bounds it while that milk is under the flow
+                    # after over the whole disturbance). The flow after: the whole good stretch's
+                    # when lower (a stroke starting in the newest blocks lifts theirs:
+                    # continuous-502 of seeds 500 at draw 90, 777 mg/s), two standard errors low
+                    # (the stretch's own scatter, as in the frame test; x256: 2 sqrt(12 / (6 x
+                    # 35))): a flow read high dates the onset too near (many-302 of seeds 300 at
+                    # twice the ripple, draw 90: 194 mg/s read, 105 true, the onset 24 s back). A
+                    # 23-s walk, the ejection at its end: the reference 31 blocks old at the first
+                    # test, 4.2 g since at 235 mg/s, 25 blocks back at most (many-201 of seeds 200
+                    # at draw 89: found at +8.6 s; round 66)
+                    near = dt <= _LATE_MAX_MS // bms
+                    if not near:
+                        e = self._d2_sum(ch, good, _D2_ANY) * 10 // (16 * (good - 2))
+                        f = after
+                        if good > _POST_BLOCKS:
+                            self._fit(ch, 0, good, 0)
+                            if self._fit_b8 * 125 // bms < f:
+                                f = self._fit_b8 * 125 // bms
+                        f -= e * 1000 // bms * 122 // 256
+                        if f - before > 0:
+                            e = self._onset_back(
+                                now - cs[cb + _C_PRE_MG], f * bms // 1000 + 1, dt, bms
+                            )
+                            back = self._onset_back(
+                                extra if extra > 0 else 0, (f - before) * bms // 1000 + 1, dt, bms
+                            )
+                            near = (e if e > back else back) + 1 <= _LATE_MAX_MS // bms
+                    if near:
                         back = self._onset_back(rise, (after - before) * bms // 1000, good, bms)
                     else:
-                        # the onset may lie anywhere in the disturbance, unless the flow is
-                        # seen ramping up through the good stretch: its first and newest 5
-                        # blocks' flows, good - 5 blocks apart, extrapolated back to the flow
-                        # before date it (not ramping, or over 30 s back: no letdown)
+                        # not so dated: the flow seen ramping up through the good stretch, its
+                        # first and newest 5 blocks' flows, good - 5 blocks apart, extrapolated
+                        # back to the flow before (not ramping, or over 30 s back: no letdown)
                         back = -1
                         if good >= 2 * _RISE_BLOCKS:
                             self._fit(ch, good - _RISE_BLOCKS, _RISE_BLOCKS, 0)

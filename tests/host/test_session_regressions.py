@@ -541,3 +541,31 @@ def test_an_ejection_that_peaks_in_a_gap_in_the_samples_is_found_in_time(tmp_pat
     events = _letdowns(tmp_path, sc.generate(**entry, noise_draw=87))
     found = [e["t_s"] for e in events if e["channel"] == 2 and 240 < e["t_s"] < 290]
     assert len(found) == 1 and found[0] <= 246.2 + 20, events
+
+
+def test_an_ejection_as_a_long_walk_ends_is_found_by_the_little_milk_since_the_walk(tmp_path):
+    # many-201 of seeds 200 at noise draw 89 (10 Hz, one bottle, an accelerometer): milk
+    # decays through 0.13 g/s as a 23-s walk begins (363.6 s), and a new ejection's onset is at
+    # 386.4 s, as it ends. The resume path's reference, from before the walk, was 31 blocks old
+    # at its first test, so the onset could lie anywhere in the walk, and the flow after was
+    # too steady to date it: never reported, at every draw run. The milk since the reference
+    # (4.2 g at 336 mg/s) is too little for an ejection begun over 30 s back: found at 395 s.
+    events = _letdowns(tmp_path, sc.generate(201, "many", noise_draw=89))
+    found = [e["t_s"] for e in events if 380 < e["t_s"] < 420]
+    assert len(found) == 1 and found[0] <= 386.4 + 20, events
+
+
+def test_a_stroke_that_begins_after_a_long_press_does_not_date_milk_since_it(tmp_path):
+    # continuous-502 of seeds 500 at noise draw 90 (10 Hz, two bottles, no accelerometer):
+    # bottle 2's flow tapered under a press (230-320 s) and a new press begins at 329.8 s.
+    # Its first strokes lifted the newest 6 blocks' slope to 777 mg/s, which would date the
+    # 13 g since the reference 100 blocks back within 30 s: a letdown at 334 s with no onset
+    # (the next one is at 356.1 s). The date takes the flow over the whole good stretch when
+    # lower, two standard errors low: none before 350 s.
+    events = _letdowns(tmp_path, sc.generate(502, "continuous", noise_draw=90))
+    assert [e for e in events if e["channel"] == 2 and 320 < e["t_s"] < 350] == [], events
+    # many-302 of seeds 300 at twice the ripple, noise draw 90 (5 Hz, one bottle): a slow,
+    # small ejection (23-s rise to 0.15 g/s) from 497.2 s under a press. The flow after read
+    # 194 mg/s (true 105): dated within 30 s, but its onset is 24 s back; none until 540 s
+    events = _letdowns(tmp_path, sc.generate(302, "many", noise_draw=90, ripple_scale=2))
+    assert [e for e in events if 505 < e["t_s"] < 540] == [], events
