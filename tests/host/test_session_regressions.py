@@ -549,7 +549,8 @@ def test_an_ejection_as_a_long_walk_ends_is_found_by_the_little_milk_since_the_w
     # 386.4 s, as it ends. The resume path's reference, from before the walk, was 31 blocks old
     # at its first test, so the onset could lie anywhere in the walk, and the flow after was
     # too steady to date it: never reported, at every draw run. The milk since the reference
-    # (4.2 g at 336 mg/s) is too little for an ejection begun over 30 s back: found at 395 s.
+    # (4.2 g; the flow after read 336 mg/s, 235 two standard errors low) is too little for an
+    # ejection begun over 30 s back: found at 395 s.
     events = _letdowns(tmp_path, sc.generate(201, "many", noise_draw=89))
     found = [e["t_s"] for e in events if 380 < e["t_s"] < 420]
     assert len(found) == 1 and found[0] <= 386.4 + 20, events
