@@ -1690,8 +1690,8 @@ class Detector:
                     # disturbance, unless the milk since the reference is too little for an older
                     # one. If the flow before stopped at the reference, the ejection brought all of
                     # that milk and its flow is the whole flow after; if it went on, the extra milk
-                    # at the flow's rise. The onset lies no further back than the later of the two
-                    # dates (in between, the first bounds it while that milk is under the flow
+                    # at the flow's rise. The onset lies no further back than the earlier of the
+                    # two dates (in between, the first bounds it while that milk is under the flow
                     # after over the whole disturbance). The flow after: the whole good stretch's
                     # when lower (a stroke starting in the newest blocks lifts theirs:
                     # continuous-502 of seeds 500 at draw 90, 777 mg/s), two standard errors low
