@@ -1593,15 +1593,19 @@ class Detector:
                 # block that re-based was counted good in the frame before it, one ahead
                 # (continuous-402 of seeds 400 at draw 67)
                 frame = good == _POST_BLOCKS or blk.calm == _POST_BLOCKS
+                # the whole good stretch's flow, and the block scatter (E|d2| = 1.6 sd) in
+                # mg/s: the frame test's, and the third branch's date from the milk below
+                whole = after
+                if good > _POST_BLOCKS:
+                    self._fit(ch, 0, good, 0)
+                    whole = self._fit_b8 * 125 // bms
+                acc = self._d2_sum(ch, good, _D2_ANY) * 10 // (16 * (good - 2)) * 1000 // bms
                 slope = after  # the good stretch's flow (at the first test: its 6 blocks')
                 if not frame and after - before >= _RESUME_FRAME_MG_S:
-                    self._fit(ch, 0, good, 0)
-                    slope = self._fit_b8 * 125 // bms
+                    slope = whole
                     x = slope - before - _RESUME_FRAME_MG_S
-                    acc = self._d2_sum(ch, good, _D2_ANY)
-                    # the block scatter (E|d2| = 1.6 sd) in mg/s, against x256 / (2 x the
-                    # slope's SE per unit scatter, sqrt(12 / (g (g^2 - 1))), g = 7 .. 12)
-                    acc = acc * 10 // (16 * (good - 2)) * 1000 // bms
+                    # against x256 / (2 x the slope's SE per unit scatter, sqrt(12 / (g (g^2 -
+                    # 1))), g = 7 .. 12)
                     frame = x > 0 and x * 256 >= acc * b"\x61\x4f\x42\x38\x31\x2b"[good - 7]
                 # inside a steady tilt, at any test: the stretch's rise beyond the flow before
                 # is more than the tilt correction may have moved in it. The accelerometer's
@@ -1703,13 +1707,7 @@ class Detector:
                     # at draw 89: found at +8.6 s; round 66)
                     near = dt <= _LATE_MAX_MS // bms
                     if not near:
-                        e = self._d2_sum(ch, good, _D2_ANY) * 10 // (16 * (good - 2))
-                        f = after
-                        if good > _POST_BLOCKS:
-                            self._fit(ch, 0, good, 0)
-                            if self._fit_b8 * 125 // bms < f:
-                                f = self._fit_b8 * 125 // bms
-                        f -= e * 1000 // bms * 122 // 256
+                        f = (whole if whole < after else after) - acc * 122 // 256
                         if f - before > 0:
                             e = self._onset_back(
                                 now - cs[cb + _C_PRE_MG], f * bms // 1000 + 1, dt, bms
