@@ -310,6 +310,29 @@ _POST_LAST = const(12)  # ... and again at each good block up to this one, the r
 # inside a steady tilt the correction moves by ~ (bottle + milk) / bottle_mg's span x the change
 # of Block.tilt_err_mg: at least bottle_mg's 125 g / 25 g (_resume's frame test)
 _TILT_GAIN = const(5)
+# ... and its speed-up branch, in any good stretch (most follow a disturbance): between ejections
+# the flow only decays, so a flow that sped up within the stretch, from its first _SPEED_W blocks
+# to its newest _SPEED_W, is a new ejection. An ejection that began during a hold, or in its
+# last seconds, is still rising at the stretch's first blocks, and those blocks are both the
+# CUSUM's first baseline (it follows the rise and never crosses) and the reference's flow
+# (the level tests find no extra milk). Tested at its _SPEED_FIRST .. _SPEED_LAST-th good block
+# while armed, for _SPEED_RUN blocks in a row: the newest flow at least _SPEED_MG_S (at most
+# _SLOW_MAX_MG_S), at least max(_SPEED_RISE_MG_S, 3 standard errors of the two slopes'
+# difference) above the first one, which is not falling (a fall is the weight still settling
+# from the disturbance); the newest level above the first blocks' line by _RESUME_MIN_MG + 4
+# noise units; the newest blocks rising smoothly (no step: a stroke, a tilt's return). Not while
+# the slow path still waits after the tilt correction's error moved or after a new frame
+# (_TILT_WAIT, _SLOW_WAIT: a turn's error drifting in a steady tilt, a re-based lean with no
+# accelerometer easing back up read as a flow speeding up: few-202 and late_me-200 of seeds 200
+# at draw 98, no new ejection). Its onset: _onset_back from that extra milk and the rise in
+# flow, within the stretch (round 67: many-403 of seeds 400 with fast rises, many-300 of seeds
+# 300, an ejection whose rise filled the first good blocks after a walk)
+_SPEED_W = const(5)
+_SPEED_FIRST = const(10)
+_SPEED_LAST = const(14)
+_SPEED_RUN = const(2)
+_SPEED_MG_S = const(120)
+_SPEED_RISE_MG_S = const(60)
 _RESUME_MIN_MG = const(400)  # the extra milk at least this + 4 noise units + the flow
 # before's error over the disturbance (~noise / 4 per block: an 8-block slope's SE is 0.15 sd)
 _RESUME_MG_S = const(60)  # the flow after at least this (a sustained flow: drift <= 40) ...
@@ -486,7 +509,8 @@ _C_TE_HI = const(51)  # ... and the highest (how far the tilt correction may hav
 _C_BASE_B8 = const(52)  # the CUSUM baseline's slope as the prediction used it, x8 mg per block
 _C_PRE_OFF = const(53)  # the flow stage's offset (Block.offset_mg) at the reference's stretch
 _C_PEAK_MS = const(54)  # when the CUSUM's _C_PEAK was set, ms
-_C_SLOTS = const(55)
+_C_SPEED_RUN = const(55)  # the resume path's speed-up branch: blocks in a row its test passed
+_C_SLOTS = const(56)
 _NO_SLOPE = const(1 << 20)  # (none yet)
 
 
@@ -1056,6 +1080,18 @@ class Detector:
                     how = _FOUND_RESUME
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
+            elif (
+                _SPEED_FIRST <= good <= _SPEED_LAST
+                and ptr8(self._armed)[ch] != 0  # noqa: F821
+                and cs[cb + _C_TILT_WAIT] == 0
+                and cs[cb + _C_STEP_WAIT] == 0
+                and self._speedup(ch, bms)
+            ):
+                # (one ejection, one event, as above)
+                if t_ms - (((cs[cb + _C_BASE_AGE] << sx) >> sx) + 1) * bms > (
+                    (cs[cb + _C_LAST_LD_MS] << sx) >> sx
+                ):
+                    how = _FOUND_RESUME
             if how:
                 ptr8(self.found_by)[ch] = how  # noqa: F821
                 self._fire(t_ms, ch)
@@ -1751,6 +1787,46 @@ class Detector:
         cs[cb + _C_PRE_OFF] = off
         self._pre_dist[ch] = 0
         return fired
+
+    def _speedup(self, ch, bms):
+        # The resume path's speed-up branch (module constants above): True when the flow sped up
+        # within this good stretch; sets the baseline and its age for _fire
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        good = cs[cb + _C_GOOD]
+        self._fit(ch, good - _SPEED_W, _SPEED_W, 1)
+        first = self._fit_b8 * 125 // bms  # mg/s
+        proj = self._fit_pred  # the first blocks' line at the newest block
+        self._fit(ch, 0, _SPEED_W, 0)
+        now = self._fit_b8 * 125 // bms
+        sd = self.noise_mg[ch]
+        vn = self._ring[ch * _RING + cs[cb + _C_POS]]
+        extra = vn - proj
+        # 3 standard errors of the difference of two 5-block slopes: 3 sd sqrt(2 x 12 / (5 x
+        # 24)) = 1.34 sd a block
+        rise = sd * 1342 // bms
+        if rise < _SPEED_RISE_MG_S:
+            rise = _SPEED_RISE_MG_S
+        run = 0 if good == _SPEED_FIRST else cs[cb + _C_SPEED_RUN]
+        if (
+            first >= 0
+            and _SPEED_MG_S <= now <= _SLOW_MAX_MG_S
+            and now - first >= rise
+            and extra >= _RESUME_MIN_MG + 4 * sd
+            and self._d2_sum(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
+        ):
+            run += 1
+        else:
+            run = 0
+        cs[cb + _C_SPEED_RUN] = run
+        if run < _SPEED_RUN:
+            return False
+        cs[cb + _C_SPEED_RUN] = 0
+        back = self._onset_back(extra, (now - first) * bms // 1000, good, bms)
+        # the level without the milk at the onset: the first blocks' line there
+        cs[cb + _C_BASE_MG] = proj - first * bms // 1000 * back
+        cs[cb + _C_BASE_AGE] = back
+        return True
 
     def _d2_sum(self, ch, n, lim):
         # the sum of |second difference| over the newest n blocks (the stretch's scatter), or

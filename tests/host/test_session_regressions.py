@@ -570,3 +570,23 @@ def test_a_stroke_that_begins_after_a_long_press_does_not_date_milk_since_it(tmp
     # 194 mg/s (true 105): dated within 30 s, but its onset is 24 s back; none until 540 s
     events = _letdowns(tmp_path, sc.generate(302, "many", noise_draw=90, ripple_scale=2))
     assert [e for e in events if 505 < e["t_s"] < 540] == [], events
+
+
+def test_an_ejection_whose_rise_fills_the_first_baseline_after_a_walk_is_found(tmp_path):
+    # many-403 of seeds 400 with fast rises at noise draw 96 (10 Hz, one bottle, an
+    # accelerometer): a press (311-359 s), a 48-s walk (359-408 s), and an ejection at 419.7 s,
+    # 2 s into the good stretch after them. The bottle re-armed only with the CUSUM's 10 good
+    # blocks, whose baseline then lay on the rise; the resume path's reference was 183 blocks
+    # old (the projection's allowance 3.7 g against 3.1 g of milk): never reported. The flow
+    # sped up within the stretch, from its first 5 blocks to its newest: found at 428 s.
+    events = _letdowns(tmp_path, sc.generate(403, "many", rise_style="fast", noise_draw=96))
+    found = [e["t_s"] for e in events if 410 < e["t_s"] < 450]
+    assert len(found) == 1 and found[0] <= 419.7 + 20, events
+    # many-300 of seeds 300 at twice the ripple, noise draw 95 (20 Hz, two bottles, an
+    # accelerometer): bottle 1's first ejection (onset 95.9 s) peaked as a 26-s walk began,
+    # and its next one starts at 149.4 s, 3 s after the walk. The reference's flow was the
+    # first ejection's peak (491 mg/s), which the projection carried over the walk (5 g too
+    # much), and the CUSUM's first baseline lay on the new rise: never reported
+    events = _letdowns(tmp_path, sc.generate(300, "many", noise_draw=95, ripple_scale=2))
+    found = [e["t_s"] for e in events if e["channel"] == 1 and 145 < e["t_s"] < 175]
+    assert len(found) == 1 and found[0] <= 149.4 + 20, events

@@ -326,3 +326,26 @@ def test_an_ejection_that_begins_as_a_long_walk_ends_is_found_by_the_little_milk
                 assert len(lds) <= 2, (rate, s, events)
                 found += len(lds) == 2 and 125 < lds[1] <= 145 and onsets[1] > 100
     assert found >= 10, found
+
+
+def test_an_ejection_that_begins_as_a_walk_ends_is_found_by_its_flow_speeding_up():
+    # an ejection (0.52 g/s) peaks as a 26-s walk begins (41-67 s, no accelerometer): the
+    # resume path's reference carries that peak flow over the walk, far above the decayed
+    # flow after it. The next ejection (0.3 g/s, 16-s rise) begins at 69 s, 2 s after the
+    # walk, and rises on through the first good blocks, which are the CUSUM's first baseline.
+    # Between ejections the flow only decays: the flow that sped up from the stretch's first 5
+    # blocks to its newest is found within 15 s of the onset in at least 6 of 12 runs at 5, 10
+    # and 20 Hz (round 66's code: none, at 16-19 s). With no second ejection, no second
+    # letdown
+    soon = 0
+    for new in (True, False):
+        for rate in (5, 10, 20):
+            for s in range(1, 5):
+                seed(s)
+                first = [(20.0, 19.0, 0.52, 45.0)]
+                chans = [first + [(69.0, 16.0, 0.3, 25.0)] if new else first]
+                lds = _letdowns(session(chans, 140, rate_hz=rate, walk=(41.0, 67.0, 5.0, 2.0))[0])
+                assert lds and lds[0] < 40, (new, rate, s, lds)
+                assert len(lds) == (2 if new else 1), (new, rate, s, lds)
+                soon += new and 69.0 < lds[1] <= 69.0 + 15
+    assert soon >= 6, soon
