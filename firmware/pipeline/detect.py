@@ -311,23 +311,22 @@ _POST_LAST = const(12)  # ... and again at each good block up to this one, the r
 # of Block.tilt_err_mg: at least bottle_mg's 125 g / 25 g (_resume's frame test)
 _TILT_GAIN = const(5)
 # ... and its speed-up branch, in any good stretch (most follow a disturbance): between ejections
-# the flow only decays, so a flow that sped up within the stretch, from its first _SPEED_W blocks
-# to its newest _SPEED_W, is a new ejection. An ejection that began during a hold, or in its
-# last seconds, is still rising at the stretch's first blocks, and those blocks are both the
-# CUSUM's first baseline (it follows the rise and never crosses) and the reference's flow
-# (the level tests find no extra milk). Tested at its _SPEED_FIRST .. _SPEED_LAST-th good block
-# while armed, for _SPEED_RUN blocks in a row: the newest flow at least _SPEED_MG_S (at most
-# _SLOW_MAX_MG_S), at least max(_SPEED_RISE_MG_S, 3 standard errors of the two slopes'
-# difference) above the first one, which is not falling (a fall is the weight still settling
-# from the disturbance); the newest level above the first blocks' line by _RESUME_MIN_MG + 4
-# noise units; the newest blocks rising smoothly (no step: a stroke, a tilt's return). Not while
-# the slow path still waits after the tilt correction's error moved or after a new frame
-# (_TILT_WAIT, _SLOW_WAIT: a turn's error drifting in a steady tilt, a re-based lean with no
-# accelerometer easing back up read as a flow speeding up: few-202 and late_me-200 of seeds 200
-# at draw 98, no new ejection). Its onset: _onset_back from that extra milk and the rise in
-# flow, within the stretch (round 67: many-403 of seeds 400 with fast rises, many-300 of seeds
-# 300, an ejection whose rise filled the first good blocks after a walk)
-_SPEED_W = const(5)
+# the flow only decays, so a flow that sped up within the stretch, from its first _RISE_BLOCKS
+# blocks to its newest (the windows the third branch's ramp is dated with), is a new ejection. An
+# ejection that began during a hold, or in its last seconds, is still rising at the stretch's first
+# blocks, and those blocks are both the CUSUM's first baseline (it follows the rise and never
+# crosses) and the reference's flow (the level tests find no extra milk). Tested at its
+# _SPEED_FIRST .. _SPEED_LAST-th good block while armed, for _SPEED_RUN blocks in a row: the newest
+# flow at least _SPEED_MG_S (at most _SLOW_MAX_MG_S), at least max(_SPEED_RISE_MG_S, 3 standard
+# errors of the two slopes' difference) above the first one, which is not falling (a fall is the
+# weight still settling from the disturbance); the newest level above the first blocks' line by
+# _RESUME_MIN_MG + 4 noise units; the newest blocks rising smoothly (no step: a stroke, a tilt's
+# return). Not while the slow path still waits after the tilt correction's error moved or after a
+# new frame (_TILT_WAIT, _SLOW_WAIT: a turn's error drifting in a steady tilt, a re-based lean with
+# no accelerometer easing back up read as a flow speeding up: few-202 and late_me-200 of seeds 200
+# at draw 98, no new ejection). Its onset: _onset_back from that extra milk and the rise in flow,
+# within the stretch (round 67: many-403 of seeds 400 with fast rises, many-300 of seeds 300, an
+# ejection whose rise filled the first good blocks after a walk)
 _SPEED_FIRST = const(10)
 _SPEED_LAST = const(14)
 _SPEED_RUN = const(2)
@@ -1794,10 +1793,10 @@ class Detector:
         cs = self._cs
         cb = ch * _C_SLOTS
         good = cs[cb + _C_GOOD]
-        self._fit(ch, good - _SPEED_W, _SPEED_W, 1)
+        self._fit(ch, good - _RISE_BLOCKS, _RISE_BLOCKS, 1)
         first = self._fit_b8 * 125 // bms  # mg/s
         proj = self._fit_pred  # the first blocks' line at the newest block
-        self._fit(ch, 0, _SPEED_W, 0)
+        self._fit(ch, 0, _RISE_BLOCKS, 0)
         now = self._fit_b8 * 125 // bms
         sd = self.noise_mg[ch]
         vn = self._ring[ch * _RING + cs[cb + _C_POS]]
