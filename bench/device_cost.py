@@ -49,7 +49,10 @@ MicroPython script, in two runs of the MicroPython unix port:
    given is the budget plus the image's blocks and the GC's table entries for them
    (unixport.heap_beside_romfs: the code's share is what a plain heap of the budget gives).
    The measuring script is in the image too (its harness/ folder), so its bytecode is not
-   charged to the app (a board runs a 5-line main.py).
+   charged to the app (a board runs a 5-line main.py). The run names the trace, the flash
+   image and the import path's host folders relative to where it starts
+   (unixport.romfs_path), so the figure does not grow with the checkout's path (which the
+   port would intern; a board's paths are short).
    app_romfs_64k_ok: it completed in a 64 KB budget (app_64k_ok is the .mpy run's);
    app_smallest_heap_kb_romfs: the smallest budget (1-KB steps, from 48 KB) in which it
    completes; app_romfs_peak_heap_bytes: run 4's peak, the image's blocks left out;
@@ -585,8 +588,11 @@ def run(ctx: BenchContext) -> dict:
             ctx, app_code, 64, int(app_heap.rstrip("K")), step_kb=4, name="bench_app"
         )
 
-    # the same app run, the firmware imported from its ROMFS image
+    # the same app run, the firmware imported from its ROMFS image; the trace and the flash
+    # named as the run names host files (unixport.romfs_path: not by the checkout's path)
     image = unixport.compiled_romfs()
+    rom_files = {"trace": unixport.romfs_path(path), "flash": unixport.romfs_path(flash)}
+    app_code = _APP % dict(rom_files, hardware=_HARDWARE)
     app_rom, app_rom_err = _run(ctx, "bench_app", app_code, "64K", romfs=True)
     app_rom_heap = "64K"
     if app_rom is None:
@@ -606,11 +612,7 @@ def run(ctx: BenchContext) -> dict:
             True,
         )
     board_mods, board_mods_err = _run(ctx, "bench_board_import", _BOARD_IMPORT, "2M", romfs=True)
-    parts_code = _APP_PARTS % {
-        "trace": os.path.abspath(path),
-        "flash": flash,
-        "hardware": _HARDWARE,
-    }
+    parts_code = _APP_PARTS % dict(rom_files, hardware=_HARDWARE)
     parts, parts_err = _run(ctx, "bench_app_parts", parts_code, "2M", romfs=True)
     from pumpmon import build  # the image `make romfs` makes for the chip (xtensawin)
 

@@ -123,6 +123,12 @@ def compile_tree(src_root: Path, out_root: Path, source_prefix: str | None = "")
 COMPILED_ROMFS = REPO / "build" / "unix-firmware.romfs"
 ROMFS_MOUNT = "/rom"  # where a board's MicroPython mounts its romfs partition
 ROMFS_HARNESS = Path(ROMFS_MOUNT) / "harness"  # compiled_romfs(harness=...) puts that code here
+# The folder a ROMFS run starts in: an empty one, so the firmware comes from /rom only. The
+# run names every host file relative to it (romfs_path), so no string it holds grows with the
+# checkout's path: a board's paths are short ("/flash/sessions"), and a 64-KB budget measured
+# here must not depend on where the repository was cloned (round 67: the bench's ROMFS app run
+# needed 65 KB from a 14-character checkout path, and completed in 64 KB at 12).
+ROMFS_CWD = REPO / "build" / "romfs-cwd"
 GC_BLOCK_BYTES = 32  # a GC block of this 64-bit port (4 words; 16 bytes on the ESP32)
 
 
@@ -179,6 +185,13 @@ def heap_bytes(heap: str) -> int:
     return int(heap[:-1] if scale > 1 else heap) * scale
 
 
+def romfs_path(path: Path | str) -> str:
+    """`path` as a ROMFS run names it: relative to the folder it starts in (ROMFS_CWD), so its
+    length does not depend on the checkout's (a path outside the checkout stays absolute)."""
+    rel = os.path.relpath(path, ROMFS_CWD)
+    return rel if not rel.startswith("../../..") else os.path.abspath(path)
+
+
 def romfs_boot(image: Path) -> str:
     """MicroPython code that models a board's romfs partition: the image is read into a
     bytearray allocated first, before any of the code it holds is imported, and mounted at
@@ -194,7 +207,7 @@ def romfs_boot(image: Path) -> str:
         "ROMFS_IMAGE_HEAP_BYTES = gc.mem_alloc()\n"
         f"ROMFS_IMAGE = bytearray({image.stat().st_size})\n"
         "ROMFS_IMAGE_HEAP_BYTES = gc.mem_alloc() - ROMFS_IMAGE_HEAP_BYTES\n"
-        f"ROMFS_FILE = open({str(image)!r}, 'rb')\n"
+        f"ROMFS_FILE = open({romfs_path(image)!r}, 'rb')\n"
         "ROMFS_FILE.readinto(ROMFS_IMAGE)\n"
         "ROMFS_FILE.close()\n"
         "del ROMFS_FILE\n"
@@ -210,7 +223,10 @@ def micropython_env(extra_path: list[Path] | None = None, romfs: bool = False) -
     compiled = compiled_firmware()
     firmware = Path(ROMFS_MOUNT) if romfs else compiled
     parts = [".frozen", str(firmware / "unix"), str(firmware)]
-    parts += [str(p) for p in extra_path or []]
+    for p in extra_path or []:
+        # the port interns each entry: a ROMFS run's host folders relative to where it starts
+        on_host = romfs and not Path(p).is_relative_to(ROMFS_MOUNT)
+        parts.append(romfs_path(p) if on_host else str(p))
     env["MICROPYPATH"] = ":".join(parts)
     return env
 
@@ -237,7 +253,7 @@ def run_code(
     cwd = COMPILED  # the folder '' stands for on the import path
     if romfs is not None:
         code = romfs_boot(romfs) + code
-        cwd = REPO / "build" / "romfs-cwd"  # an empty one: the firmware comes from /rom only
+        cwd = ROMFS_CWD
         cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         command(["-c", code], heap=heap),

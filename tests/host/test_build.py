@@ -195,6 +195,32 @@ def test_the_unix_ports_romfs_takes_its_blocks_beside_the_budget_and_no_more():
     assert app_file == "/rom/app.mpy"
 
 
+def test_a_romfs_run_names_no_host_file_by_the_checkouts_path():
+    """The port interns each import path entry, and the boot code's image name lives as long
+    as the run: a ROMFS run names host files relative to where it starts
+    (unixport.romfs_path), so a 64-KB budget measured there does not depend on where the
+    repository was cloned (round 67: the bench's app run needed 65 KB from a 14-character
+    checkout path and completed in 64 KB at 12)."""
+    image = unixport.compiled_romfs()
+    readme = unixport.REPO / "README.md"
+    fakes = unixport.REPO / "tests" / "firmware" / "fakes"
+    code = "import sys\nprint(repr(sys.path))\nprint(open(%r).read(40))\n" % (
+        unixport.romfs_path(readme)
+    )
+    proc = unixport.run_code(
+        code,
+        heap=unixport.heap_beside_romfs("64K", image),
+        extra_path=[unixport.ROMFS_HARNESS, fakes],
+        romfs=image,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert str(unixport.REPO) not in unixport.romfs_boot(image)
+    sys_path, first = proc.stdout.split("\n", 1)
+    assert str(unixport.REPO) not in sys_path, sys_path
+    assert "/rom/harness" in sys_path and "../../tests/firmware/fakes" in sys_path, sys_path
+    assert first.rstrip("\n") == readme.read_text()[:40].rstrip("\n")
+
+
 def _fake_board(answer):
     calls = []
 
