@@ -1066,17 +1066,9 @@ class Detector:
                     ptr8(self._pre_dist)[ch] = 0  # noqa: F821
                     pre = 0
             how = 0
+            resumed = 0  # the resume path (either branch) found milk
             if good >= _PRE_BLOCKS and (good < 8 or pre != 0) and self._resume(ch, k, bms, blk):
-                # one ejection, one event: milk the resume path dates before this bottle's
-                # last letdown is that letdown's ejection. A letdown just before a hold has
-                # the ejection's first seconds for its flow, and the rest of its rise comes
-                # during the hold (few-101 of seeds 100 at draw 55: the CUSUM at 373 s, a tilt
-                # from 373 s, bottle 2 re-armed as its flow fell from its peak in the tilt,
-                # the same ejection again at 395 s)
-                if t_ms - (((cs[cb + _C_BASE_AGE] << sx) >> sx) + 1) * bms > (
-                    (cs[cb + _C_LAST_LD_MS] << sx) >> sx
-                ):
-                    how = _FOUND_RESUME
+                resumed = 1
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
             elif (
@@ -1086,11 +1078,17 @@ class Detector:
                 and cs[cb + _C_STEP_WAIT] == 0
                 and self._speedup(ch, bms)
             ):
-                # (one ejection, one event, as above)
-                if t_ms - (((cs[cb + _C_BASE_AGE] << sx) >> sx) + 1) * bms > (
-                    (cs[cb + _C_LAST_LD_MS] << sx) >> sx
-                ):
-                    how = _FOUND_RESUME
+                resumed = 1
+            if resumed and t_ms - (((cs[cb + _C_BASE_AGE] << sx) >> sx) + 1) * bms > (
+                (cs[cb + _C_LAST_LD_MS] << sx) >> sx
+            ):
+                # one ejection, one event: milk the resume path dates before this bottle's
+                # last letdown is that letdown's ejection. A letdown just before a hold has
+                # the ejection's first seconds for its flow, and the rest of its rise comes
+                # during the hold (few-101 of seeds 100 at draw 55: the CUSUM at 373 s, a tilt
+                # from 373 s, bottle 2 re-armed as its flow fell from its peak in the tilt,
+                # the same ejection again at 395 s)
+                how = _FOUND_RESUME
             if how:
                 ptr8(self.found_by)[ch] = how  # noqa: F821
                 self._fire(t_ms, ch)

@@ -188,8 +188,8 @@ def heap_bytes(heap: str) -> int:
 def romfs_path(path: Path | str) -> str:
     """`path` as a ROMFS run names it: relative to the folder it starts in (ROMFS_CWD), so its
     length does not depend on the checkout's (a path outside the checkout stays absolute)."""
-    rel = os.path.relpath(path, ROMFS_CWD)
-    return rel if not rel.startswith("../../..") else os.path.abspath(path)
+    full = Path(os.path.abspath(path))
+    return os.path.relpath(full, ROMFS_CWD) if full.is_relative_to(REPO) else str(full)
 
 
 def romfs_boot(image: Path) -> str:
