@@ -394,7 +394,10 @@ _FL_D = const(8)  # the rise tested: over this many blocks ...
 _FL_B = const(8)  # ... against the floor's slope over this many before
 _FL_MIN_MG = const(800)  # the extra rise needed (+ 4 noise units), mg
 _FL_LONE_PCT = const(150)  # ... on a bottle whose partner's floor does not rise
-_FL_JOINT_PCT = const(71)  # two bottles: their sum against 0.71 x the sum of their needs ...
+# two bottles: their sum against 0.62 x the sum of their needs (0.71, sqrt(2) x one need, made a
+# joint false alarm under a press rarer than one bottle's own, though it is two letdowns: round
+# 69 in docs/detection-history.md) ...
+_FL_JOINT_PCT = const(62)
 _FL_PART_PCT = const(30)  # ... each with at least this share of its own
 _FL_STEP_PCT = const(75)  # no one-block rise of the floor above this share of it
 _FL_RUN = const(2)
@@ -2336,7 +2339,8 @@ class Detector:
         if int(self.n_channels) == 2:
             # the two breasts eject together (~95 %), and a hand presses one at a time: a rise
             # on this bottle alone needs more evidence, and one on both needs less from each
-            # (their sum against sqrt(2) x the need: the floors' errors are independent)
+            # (their sum against _FL_JOINT_PCT % of the two needs: the floors' errors are
+            # independent)
             ob = (1 - ch) * _F_SLOTS
             eo = 0
             if ((fq[ob + _F_K] << sx) >> sx) >= k - 1:
