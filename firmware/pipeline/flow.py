@@ -36,10 +36,10 @@
 # strokes on this bottle lift it before their first release marks it unsettled); after that a
 # moving block is quiet only if its spread stays under half the usual limit and the weight has
 # not fallen since the motion began, on a smooth block (the one accelerometer shakes as a hand
-# massages either bottle; the bottle it does not press shows none of it, and a walk's falls
-# come on rough blocks). A tilt past ~12 degrees is not quiet
-# either, but a steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM
-# uses it), never while moving.
+# massages either bottle; the bottle it does not press shows none of it, a walk's falls come on
+# rough blocks, and a tilt's within a few blocks of the turn the accelerometer reports). A tilt
+# past ~12 degrees is not quiet either, but a steady one up to `tilt_min_cos_q10` is
+# `steady_tilt` (the detector's own CUSUM uses it), never while moving.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
 # (half that for a level under every level milk allows, on quiet blocks: a tilt with no
 # accelerometer, round 62) is taken as an offset (the milk during the hold is credited at the flow
@@ -136,6 +136,7 @@ _TILT_REBASE_BLOCKS = const(3)  # a steady tilt's level within its correction's 
 # after this many blocks (the accelerometer explains the step; no flow_rebase_s wait)
 _UPRIGHT_BLOCKS = const(3)  # upright again: this many blocks (the filter's reach: 2-s
 # triangle after a median of 3 bins)
+_TILT_AGO_MAX = const(1000)  # (_S_TILT_AGO's cap)
 _TURN_Q10 = const(40)  # a block whose tilt cosine (x1024) changes more than this turned (a
 # steady tilt's jitter is a few units)
 _ENV_SKIP = const(1 << 29)  # a lower-envelope slot left out (a turning block)
@@ -273,13 +274,15 @@ _S_HOLD_V = const(48)  # a hold's highest level so far while it may be a walk (_
 _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped); -1: the
 # weight fell in that run (a hand on this bottle)
 _S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
+# or within the envelope's reach of a tilt change the accelerometer reported (_close_block)
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
 _S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
 _S_KEPT = const(54)  # estimates in a row that kept the flow from before a long hold (_block)
 _S_GAP_N = const(55)  # blocks missing in the newest gap while its milk may still come (_block)
 _S_GAP_K = const(56)  # ... and the first block after it
-_S_SLOTS = const(57)
+_S_TILT_AGO = const(57)  # blocks since the accelerometer's tilt last changed beyond its jitter
+_S_SLOTS = const(58)
 
 
 class FlowStage:
@@ -359,6 +362,7 @@ class FlowStage:
         st[_S_UP_RUN] = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
         st[_S_TURNING] = False  # the newest two blocks: the tilt turned (not jitter)
         st[_S_TURN_PREV] = False
+        st[_S_TILT_AGO] = _TILT_AGO_MAX
         st[_S_TILT_UNDO] = False  # the last rebase was a steady tilt's (undone upright)
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
         st[_S_ANCHORED] = False  # volume re-anchored on the weight in this calm stretch
@@ -496,6 +500,10 @@ class FlowStage:
         turn = bf.tilt_change_q10 > _TURN_Q10
         st[_S_TURNING] = turn or st[_S_TURN_PREV]  # turning within the filter's reach
         st[_S_TURN_PREV] = turn
+        if bf.tilt_change_q10 > st[_S_TILT_CHANGE]:
+            st[_S_TILT_AGO] = 0
+        elif st[_S_TILT_AGO] < _TILT_AGO_MAX:
+            st[_S_TILT_AGO] += 1
         env = self._env
         n = st[_S_ENV_N]
         env[st[_S_ENV_I]] = _ENV_SKIP if st[_S_TURNING] else v
@@ -526,13 +534,18 @@ class FlowStage:
                 self.unsettled = st[_S_ENV_N] * 2
             elif self.unsettled > 0:
                 self.unsettled -= 1
-            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] else 0
+            # (a fall within the envelope's reach of a tilt change the accelerometer reports
+            # is the tilt's: the correction lags the turn, and keeps bottle_mg's error)
+            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] or st[_S_TILT_AGO] <= st[_S_ENV_N] else 0
         elif self.unsettled > 0:
             self.unsettled -= 1
         # a fall while the accelerometer moves is a hand on this bottle, which stays not quiet
         # until the motion ends; not a fall on a rough block: a walk swings both bottles, and
         # the one no hand presses after it goes on finding its letdowns (many-202 of seeds
-        # 200 on fresh noise: a walk, then a hand on bottle 2, and bottle 1 blind for 85 s)
+        # 200 on fresh noise: a walk, then a hand on bottle 2, and bottle 1 blind for 85 s);
+        # nor one as the tilt turns (late_lactation-203 of seeds 200 on fresh noise: a
+        # 15-degree lean while a hand massaged bottle 1, and bottle 2 blind to the massage's
+        # end, its ejection never reported)
         if moved and self.unsettled > 0 and st[_S_FALL_ROUGH] == 0:
             st[_S_MOVED_N] = -1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up

@@ -301,6 +301,35 @@ def test_a_bottle_a_walk_shook_finds_its_ejection_while_a_hand_then_massages_the
     assert within >= 9, within
 
 
+def test_a_bottle_a_tilt_turned_finds_its_ejection_while_a_hand_massages_the_other():
+    # one accelerometer, `moving` from 90 s to 212 s: a hand massaging bottle 1 (5-g strokes
+    # to 210 s). Both bottles tilt 15-25 degrees from 105 s to 122 s, as the accelerometer
+    # reports; they weigh 105-150 g where the firmware assumes 125, so the correction leaves
+    # bottle 2's weight a gram off as the tilt turns in and out: the tilt's, not a hand's.
+    # An ejection (0.2 g/s, 12-s rise) on both at 130 s: bottle 2, which no hand presses,
+    # finds it within 20 s in at least 15 of 18 (measured 18). The code before took a fall
+    # while moving for a hand on the bottle, even one that came as the tilt turned, and kept
+    # bottle 2 not quiet until the motion ended: 7 of 18 (late_lactation-203 of seeds 200 on
+    # fresh noise: a 15-degree tilt during the other bottle's massage, its onset never found)
+    within = 0
+    for deg, bottle_g in ((15.0, 150.0), (20.0, 145.0), (25.0, 105.0)):
+        for s in range(1, 7):
+            seed(s)
+            ej = [(20.0, 10.0, 0.5, 20.0), (130.0, 12.0, 0.2, 30.0)]
+            events = session(
+                [ej, ej],
+                220,
+                press=(90.0, 210.0, 5.0, 0),
+                moving=(90.0, 212.0),
+                accel_tilt=(105.0, 122.0, deg, bottle_g),
+            )
+            lds = _letdowns(events[1])
+            assert len(lds) <= 2 and lds[0] < 40, (deg, s, events)
+            if len(lds) == 2 and 130 < lds[1] <= 150:
+                within += 1
+    assert within >= 15, within
+
+
 def test_the_first_strokes_of_a_massage_that_shakes_the_accelerometer_give_no_letdown():
     # no milk; massage strokes (the bench generator's: 1-4 g, one each 3-6 s) on the bottle
     # from 60 s, the accelerometer saying `moving` from their start. Until the first stroke
