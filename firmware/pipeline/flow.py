@@ -37,9 +37,10 @@
 # moving block is quiet only if its spread stays under half the usual limit and the weight has
 # not fallen since the motion began, on a smooth block (the one accelerometer shakes as a hand
 # massages either bottle; the bottle it does not press shows none of it, a walk's falls come on
-# rough blocks, and a tilt's within a few blocks of the turn the accelerometer reports). A tilt
-# past ~12 degrees is not quiet either, but a steady one up to `tilt_min_cos_q10` is
-# `steady_tilt` (the detector's own CUSUM uses it), never while moving.
+# rough blocks, and a tilt's while the accelerometer reports the bottle tilted or turning, or
+# upright again for only a few blocks). A tilt past ~12 degrees is not quiet either, but a
+# steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it),
+# never while moving.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
 # (half that for a level under every level milk allows, on quiet blocks: a tilt with no
 # accelerometer, round 62) is taken as an offset (the milk during the hold is credited at the flow
@@ -136,7 +137,6 @@ _TILT_REBASE_BLOCKS = const(3)  # a steady tilt's level within its correction's 
 # after this many blocks (the accelerometer explains the step; no flow_rebase_s wait)
 _UPRIGHT_BLOCKS = const(3)  # upright again: this many blocks (the filter's reach: 2-s
 # triangle after a median of 3 bins)
-_TILT_AGO_MAX = const(1000)  # (_S_TILT_AGO's cap)
 _TURN_Q10 = const(40)  # a block whose tilt cosine (x1024) changes more than this turned (a
 # steady tilt's jitter is a few units)
 _ENV_SKIP = const(1 << 29)  # a lower-envelope slot left out (a turning block)
@@ -274,15 +274,15 @@ _S_HOLD_V = const(48)  # a hold's highest level so far while it may be a walk (_
 _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped); -1: the
 # weight fell in that run (a hand on this bottle)
 _S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
-# or within the envelope's reach of a tilt change the accelerometer reported (_close_block)
+# or while the accelerometer reported the bottle tilted or turning, or upright again for no
+# more than the envelope's blocks (_S_UP_RUN)
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
 _S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
 _S_KEPT = const(54)  # estimates in a row that kept the flow from before a long hold (_block)
 _S_GAP_N = const(55)  # blocks missing in the newest gap while its milk may still come (_block)
 _S_GAP_K = const(56)  # ... and the first block after it
-_S_TILT_AGO = const(57)  # blocks since the accelerometer's tilt last changed beyond its jitter
-_S_SLOTS = const(58)
+_S_SLOTS = const(57)
 
 
 class FlowStage:
@@ -362,7 +362,6 @@ class FlowStage:
         st[_S_UP_RUN] = _UPRIGHT_BLOCKS  # blocks in a row upright and not turning
         st[_S_TURNING] = False  # the newest two blocks: the tilt turned (not jitter)
         st[_S_TURN_PREV] = False
-        st[_S_TILT_AGO] = _TILT_AGO_MAX
         st[_S_TILT_UNDO] = False  # the last rebase was a steady tilt's (undone upright)
         self.calm_blocks = 0  # accepted blocks in a row since the last hold
         st[_S_ANCHORED] = False  # volume re-anchored on the weight in this calm stretch
@@ -500,10 +499,6 @@ class FlowStage:
         turn = bf.tilt_change_q10 > _TURN_Q10
         st[_S_TURNING] = turn or st[_S_TURN_PREV]  # turning within the filter's reach
         st[_S_TURN_PREV] = turn
-        if bf.tilt_change_q10 > st[_S_TILT_CHANGE]:
-            st[_S_TILT_AGO] = 0
-        elif st[_S_TILT_AGO] < _TILT_AGO_MAX:
-            st[_S_TILT_AGO] += 1
         env = self._env
         n = st[_S_ENV_N]
         env[st[_S_ENV_I]] = _ENV_SKIP if st[_S_TURNING] else v
@@ -522,6 +517,8 @@ class FlowStage:
                 e = x
             if x > top:
                 top = x
+        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
+        st[_S_UP_RUN] = st[_S_UP_RUN] + 1 if up else 0
         # milk never leaves the bottle: a fall from the recent top means something pressed
         # on it (hand pressure strokes) and the rises just before were not milk either. Not a
         # fall, on a block that is not rough (a walk's lows are), to under every level milk
@@ -534,9 +531,10 @@ class FlowStage:
                 self.unsettled = st[_S_ENV_N] * 2
             elif self.unsettled > 0:
                 self.unsettled -= 1
-            # (a fall within the envelope's reach of a tilt change the accelerometer reports
-            # is the tilt's: the correction lags the turn, and keeps bottle_mg's error)
-            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] or st[_S_TILT_AGO] <= st[_S_ENV_N] else 0
+            # (a fall while the accelerometer reports the bottle tilted or turning, or
+            # upright again for no more than the envelope's blocks, is the tilt's: the
+            # correction lags the turn, and keeps bottle_mg's error)
+            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] or st[_S_UP_RUN] <= st[_S_ENV_N] else 0
         elif self.unsettled > 0:
             self.unsettled -= 1
         # a fall while the accelerometer moves is a hand on this bottle, which stays not quiet
@@ -554,8 +552,6 @@ class FlowStage:
             if self._hist_tare[_LIFT_VOL] < 0:
                 self._hist_tare[_LIFT_VOL] = self.volume_mg
         st[_S_TILT_STEP_MG] = bf_tilt_err if steady_tilt else -1
-        up = bf.tilt_lo_q10 >= _QUIET_COS_Q10 and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
-        st[_S_UP_RUN] = st[_S_UP_RUN] + 1 if up else 0
         self.block.quiet = quiet  # (_accept reads it; the record is filled below)
         self._block(k, e, spread, dist)
         # Milk is weight that stays: the volume on the weight itself once it has been quiet
