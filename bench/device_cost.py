@@ -468,9 +468,13 @@ def _trace_file(ctx: BenchContext) -> str:
 
 def _compile(ctx: BenchContext, name: str, code: str) -> Path:
     """Write the measuring script and compile it to .mpy, as the firmware is: compiling
-    source on import would itself need heap, and would count against the 64 KB."""
+    source on import would itself need heap, and would count against the 64 KB. Each script
+    in a folder of its own: a ROMFS run packs the whole folder (_run), and with one folder for
+    all the image held whichever scripts had run before, so a run's figures depended on what
+    ran before it (the app's ROMFS run failed in 64 KB on a clean bench/out and passed on the
+    next `make bench`, round 70)."""
     src_dir = ctx.out_dir / "device_cost" / "src"
-    mpy_dir = ctx.out_dir / "device_cost" / "mpy"
+    mpy_dir = ctx.out_dir / "device_cost" / "mpy" / name
     src_dir.mkdir(parents=True, exist_ok=True)
     mpy_dir.mkdir(parents=True, exist_ok=True)
     src = src_dir / (name + ".py")
