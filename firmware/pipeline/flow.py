@@ -273,9 +273,9 @@ _S_FRESH = const(47)  # estimates left that keep the flow from before a long hol
 _S_HOLD_V = const(48)  # a hold's highest level so far while it may be a walk (_block)
 _S_MOVED_N = const(49)  # blocks in a row the accelerometer said moving (capped); -1: the
 # weight fell in that run (a hand on this bottle)
-_S_FALL_ROUGH = const(50)  # 1: the latest fall (self.unsettled) came on a rough block (a walk)
-# or while the accelerometer reported the bottle tilted or turning, or upright again for no
-# more than the envelope's blocks (_S_UP_RUN)
+_S_FALL_NOT_HAND = const(50)  # 1: the latest fall (self.unsettled) is no hand's: it came on a
+# rough block (a walk), or while the accelerometer reported the bottle tilted or turning, or
+# upright again for no more than the envelope's blocks (_S_UP_RUN)
 _S_SPREAD_RUN = const(51)  # blocks in a row held by their spread alone (_block)
 _S_PREV_V = const(52)  # the last block's value, until the first level (_block: steady?)
 _S_ACCEL = const(53)  # 1: the block came with an accelerometer's reading (closed())
@@ -386,7 +386,7 @@ class FlowStage:
         st[_S_UP_N] = 0  # quiet, accepted blocks in a row
         st[_S_APART_N] = 0
         st[_S_MOVED_N] = 0
-        st[_S_FALL_ROUGH] = 0
+        st[_S_FALL_NOT_HAND] = 0
         st[_S_SPREAD_RUN] = 0
         st[_S_PREV_V] = 0
         st[_S_FRESH] = 0
@@ -534,7 +534,7 @@ class FlowStage:
             # (a fall while the accelerometer reports the bottle tilted or turning, or
             # upright again for no more than the envelope's blocks, is the tilt's: the
             # correction lags the turn, and keeps bottle_mg's error)
-            st[_S_FALL_ROUGH] = 1 if st[_S_ROUGH_HANG] or st[_S_UP_RUN] <= st[_S_ENV_N] else 0
+            st[_S_FALL_NOT_HAND] = 1 if st[_S_ROUGH_HANG] or st[_S_UP_RUN] <= st[_S_ENV_N] else 0
         elif self.unsettled > 0:
             self.unsettled -= 1
         # a fall while the accelerometer moves is a hand on this bottle, which stays not quiet
@@ -544,7 +544,7 @@ class FlowStage:
         # nor one as the tilt turns (late_lactation-203 of seeds 200 on fresh noise: a
         # 15-degree lean while a hand massaged bottle 1, and bottle 2 blind to the massage's
         # end, its ejection never reported)
-        if moved and self.unsettled > 0 and st[_S_FALL_ROUGH] == 0:
+        if moved and self.unsettled > 0 and st[_S_FALL_NOT_HAND] == 0:
             st[_S_MOVED_N] = -1
         # a bottle lifted off the scale (its weight far below the empty bottle's: no tilt up
         # to ~50 degrees or press does that) may come back emptied (settled, above)
