@@ -193,6 +193,8 @@ from pipeline.blockfilter import WORD_SX
 _EV_NONE = const(0)
 _EV_LETDOWN = const(1)
 _EV_TAPER = const(2)
+_STILL_SETTLING = const(-1)  # flow.py's Block.still: one of the motion's first blocks ...
+_STILL_PRESSED = const(-2)  # ... and the weight fell while moving (a hand on the bottle)
 _FOUND_RISE = const(1)  # events.FOUND_*: how the latest letdown was found
 _FOUND_SLOW = const(2)
 _FOUND_RESUME = const(3)
@@ -655,8 +657,11 @@ class Detector:
         # resume path: the last good stretch's level (the weight, mg), its flow (mg/s), its
         # block, and whether a disturbance came since (1) or the level is not known (0 / -1)
         # [ch]: a disturbance since the resume path's reference; [2 + ch]: the newest block
-        # was good only as a steady tilt (one object for both: the app's heap, 64 KB, is full)
-        self._pre_dist = bytearray(n + 2)
+        # was good only as a steady tilt; [4 + ch]: in the motion's first blocks, good while
+        # settling; [6 + ch]: a hand seen on the other bottle since they began; [8 + ch]: a
+        # hand on this one (the flow stage's fall while moving) at its newest block (one
+        # object for all: the app's heap, 64 KB, is full)
+        self._pre_dist = bytearray(n + 8)
         # floor path: raw lowest bins of consecutive valid blocks, newest at slot _F_POS
         self._fl = array("i", bytes(4 * n * _FL_RING))
         # the floor path's state per channel: one array('i'), _F_SLOTS slots per channel
@@ -789,15 +794,42 @@ class Detector:
             moved = 0
             if cs[cb + _C_TILT_WAIT] != 0:
                 cs[cb + _C_TILT_WAIT] = cs[cb + _C_TILT_WAIT] - 1
+        settle = 0
         if held == 0 and (consecutive or gapn > 0) and moved == 0:
             if int(blk.unsettled) <= 0:
                 if blk.quiet:
                     good = 1
+                elif int(blk.still) == _STILL_SETTLING:
+                    # the motion's first blocks, calm on this bottle (a hand may be on the
+                    # other): the good stretch and the evidence go on, and wait for the first
+                    # quiet block to decide (a fall before then restarts them)
+                    if ((cs[cb + _C_GOOD] << sx) >> sx) > 0 and int(self.n_channels) == 2:
+                        good = 1
+                        settle = 1
                 elif blk.steady_tilt:
                     # a steady corrected tilt: its error is a constant offset, the weight's
                     # changes are milk (not for the joint evidence: see _letdown)
                     good = 1
                     tb[2 + ch] = 1
+        sb = ptr8(self._pre_dist)  # noqa: F821
+        sb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
+        if settle:
+            sb[4 + ch] = 1
+            if int(self.n_channels) == 2 and sb[9 - ch]:
+                sb[6 + ch] = 1
+        elif sb[4 + ch]:
+            # the motion's first blocks are over: their evidence stands only if a hand was
+            # seen on the other bottle (one accelerometer moves for a hand on either); else
+            # the stretch restarts here, as it would have at the motion's start
+            sb[4 + ch] = 0
+            if sb[6 + ch] == 0 and good:
+                ptr8(self._confirm)[ch] = 0  # noqa: F821
+                cs[cb + _C_GOOD] = 0
+                cs[cb + _C_CUSUM_Q4] = 0
+                cs[cb + _C_CUSUM_LEN] = 0
+                cs[cb + _C_Z_BLOCK] = -1
+                ptr8(self._pre_dist)[ch] = 1  # noqa: F821
+            sb[6 + ch] = 0
         if gapn > 0:
             if good:
                 cs[cb + _C_GAP] = gapn + 1  # this block waits (module constants)
@@ -1025,7 +1057,7 @@ class Detector:
                 cs[cb + _C_GAP] = gc + 1
                 if gc == -1 and cs[cb + _C_CUSUM_LEN] > _POST_LAST - _RISE_BLOCKS:
                     self._restart(ch)
-            if g >= 3 and bridge == 0:
+            if g >= 3 and bridge == 0 and settle == 0:
                 d2 = (
                     v
                     - 2 * ((r[rb + (p - 1) % _RING] << sx) >> sx)
@@ -1051,7 +1083,7 @@ class Detector:
                 self._fit(ch, 0, 8, 1)
                 f = int(self._fit_b8) * 125 // bms
                 cs[cb + _C_FAST] = f
-                if pre == 0 or good > _POST_LAST:
+                if (pre == 0 or good > _POST_LAST) and settle == 0:
                     # _resume written out where it has nothing to test: the newest good
                     # stretch's level and flow, this line; while the CUSUM holds evidence,
                     # the flow is its baseline's when that is lower (an ejection that began
@@ -1070,7 +1102,9 @@ class Detector:
                     pre = 0
             how = 0
             resumed = 0  # the resume path (either branch) found milk
-            if good >= _PRE_BLOCKS and (good < 8 or pre != 0) and self._resume(ch, k, bms, blk):
+            if settle:
+                self._letdown(t_ms, ch, k)  # (the CUSUM's evidence; no decision yet)
+            elif good >= _PRE_BLOCKS and (good < 8 or pre != 0) and self._resume(ch, k, bms, blk):
                 resumed = 1
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
@@ -1106,6 +1140,7 @@ class Detector:
             ptr8(self._armed)[ch] == 0  # noqa: F821
             or k <= _SLOW_SPAN
             or cs[cb + _C_TILT_WAIT] != 0
+            or settle
         ):
             cs[cb + _C_SLOW_RUN] = 0
         elif t_ms - ((cs[cb + _C_LAST_LD_MS] << sx) >> sx) >= int(self._k[_K_GAP_MS]):
@@ -1396,7 +1431,7 @@ class Detector:
             tb = ptr8(self._pre_dist)  # noqa: F821
             sj = 0
             if ((cs[_C_Z_BLOCK] << sx) >> sx) == k and armed[0] != 0:
-                if tb[2] == 0 and tb[3] == 0:
+                if tb[2] == 0 and tb[3] == 0 and tb[4] == 0 and tb[5] == 0:
                     sj = (
                         int(self._joint_cusum_q4)
                         + (((cs[_C_Z_Q4] << sx) >> sx) + z) * 181 // 256

@@ -147,6 +147,8 @@ _BOTTLE_SPAN_MG = const(25000)  # a bottle + flange weighs bottle_mg +- this (10
 _MOVED_SETTLE_BLOCKS = const(8)  # moving blocks in a row before one may be quiet: a hand's
 # first stroke or held compression on this bottle has let go by then (strokes 3-6 s, holds of
 # 2-6 s), and the fall marks the weight unsettled
+_STILL_SETTLING = const(-1)  # Block.still: one of the motion's first blocks, no fall yet
+_STILL_PRESSED = const(-2)  # Block.still: the weight fell while moving (a hand on the bottle)
 _ROUGH_HANG_BLOCKS = const(3)  # blocks after a rough one that are not quiet yet (filters)
 _LIFTED_MG = const(60000)  # a weight this far below the empty bottle: lifted off the scale
 _POURED_MIN_MG = const(1000)  # back lighter than it left by this (+ 4 noise): milk poured out
@@ -215,7 +217,10 @@ class Block:
         self.unsettled = 0  # > 0: the weight fell lately (pressure strokes): blocks to wait
         self.accepted = 0  # blocks accepted since reset
         self.calm = 0  # accepted blocks in a row since the last hold
-        self.still = 0  # ... of them quiet, with no press let go lately, in a row (settled)
+        self.still = 0  # ... of them quiet, with no press let go lately, in a row (settled);
+        # while the accelerometer says moving, _STILL_SETTLING: one of the motion's first
+        # blocks, not quiet for that alone (the weight has not fallen: no hand seen on this
+        # bottle yet); _STILL_PRESSED: the weight fell since the motion began (a hand on it)
         self.flow_mg_s = 0  # robust flow (8-block Theil-Sen over accepted blocks), mg/s
         self.offset_mg = 0  # the offset removed from v_mg (v_mg + offset_mg: the weight), mg
 
@@ -470,13 +475,13 @@ class FlowStage:
             lim >>= 1
         else:
             st[_S_MOVED_N] = 0
-        still = (
+        unshaken = (
             spread <= lim
-            and (not moved or st[_S_MOVED_N] > _MOVED_SETTLE_BLOCKS)
             and bf.tilt_change_q10 <= st[_S_TILT_CHANGE]
             and not rough
             and st[_S_ROUGH_HANG] == 0
         )
+        still = unshaken and (not moved or st[_S_MOVED_N] > _MOVED_SETTLE_BLOCKS)
         quiet = still and bf.tilt_lo_q10 >= _QUIET_COS_Q10
         # a steady tilt the correction undoes: its error ((bottle_mg - the true bottle) x
         # (1/cos - 1), up to ~4 g at 30 deg, ~10 g at 45) is a constant offset while the tilt
@@ -617,7 +622,23 @@ class FlowStage:
         r.unsettled = self.unsettled
         r.accepted = self.accepted
         r.calm = self.calm_blocks
-        r.still = st[_S_STILL_N]
+        # not quiet while moving: the motion's first blocks on a bottle whose weight shows
+        # none of it, or a fall, a hand on this bottle (the detector's, for the other one; a
+        # block that fell after the motion's first blocks was quiet still: the next says it)
+        still_n = st[_S_STILL_N]
+        if still_n == 0 and st[_S_MOVED_N] < 0:
+            still_n = _STILL_PRESSED
+        elif (
+            still_n == 0
+            and unshaken
+            and moved
+            and st[_S_MOVED_N] <= _MOVED_SETTLE_BLOCKS
+            and bf.tilt_lo_q10 >= _QUIET_COS_Q10
+            and not self.holding
+            and self.unsettled == 0
+        ):
+            still_n = _STILL_SETTLING
+        r.still = still_n
         r.flow_mg_s = self.flow_mg_s
         r.offset_mg = off
         # the filter's triangle keeps its median's dead band (a pump's ripple passes

@@ -104,7 +104,7 @@ def test_the_device_path_does_not_import_events_py():
 
 
 def _const(path, name: str) -> int:
-    m = re.search(r"^%s = const\((\d+)\)" % re.escape(name), path.read_text(), re.M)
+    m = re.search(r"^%s = const\((-?\d+)\)" % re.escape(name), path.read_text(), re.M)
     assert m, "%s: no %s = const(...)" % (path.name, name)
     return int(m.group(1))
 
@@ -118,3 +118,17 @@ def test_copied_flow_thresholds_agree():
     assert _const(pipeline / "session.py", "_COACH_STRONG_MG_S") == gate
     config = firmware_module("shared.config")
     assert _const(pipeline / "coach.py", "_FLOWING_MG_S") == config.defaults()["taper_mg_s"]
+
+
+def test_the_block_records_still_codes_agree():
+    """flow.py's Block.still carries two negative codes while the accelerometer says moving
+    (the motion's first blocks on a bottle whose weight shows none of it; a hand on it), and
+    detect.py reads them through its own copies: the same values, below every count."""
+    pipeline = FIRMWARE / "pipeline"
+    for name in ("_STILL_SETTLING", "_STILL_PRESSED"):
+        value = _const(pipeline / "flow.py", name)
+        assert value < 0, (name, value)
+        assert _const(pipeline / "detect.py", name) == value, name
+    assert _const(pipeline / "flow.py", "_STILL_SETTLING") != _const(
+        pipeline / "flow.py", "_STILL_PRESSED"
+    )

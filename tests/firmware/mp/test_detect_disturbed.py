@@ -1187,3 +1187,62 @@ def test_a_flow_near_the_taper_threshold_under_long_strokes_tapers_when_it_falls
                         unanswered.append((rate, peak_g, s, tt, tps))
     assert len(early) <= 4, early
     assert len(unanswered) <= 4, unanswered
+
+
+def test_a_bottle_no_hand_presses_finds_its_ejection_as_a_hand_starts_on_the_other():
+    # one accelerometer, `moving` from 100 s to 192 s: a hand's strokes (3 or 5 g) on bottle 1
+    # from 100 s. Both bottles: an ejection at 60 s (0.4 g/s, decaying with a tau of 40 s),
+    # and a weak one (0.15 g/s, 12-s rise; its onset, 10 % of the peak, 2.5 s after its start)
+    # 0-4 s after the motion starts: its rise lies in the motion's first 8 blocks, not quiet on
+    # either bottle (a hand's first strokes rise like an onset). Bottle 2, which no hand
+    # presses, finds it within 20 s of the onset in at least 18 of 36 (measured 24): those
+    # blocks carry its good stretch and evidence on, to decide at the first quiet block, once
+    # the hand is seen on bottle 1 (its weight fell). The code before restarted bottle 2's
+    # baseline as the motion began, and found 2 (many-006 of the fixed set at draw 112: a
+    # 2.8-g onset as a hand began on the other bottle, never reported)
+    within = 0
+    for d in (0.0, 2.0, 4.0):
+        for peak in (3.0, 5.0):
+            for s in range(1, 7):
+                seed(s)
+                ej = [
+                    (20.0, 10.0, 0.5, 20.0),
+                    (60.0, 10.0, 0.4, 40.0),
+                    (100.0 + d, 12.0, 0.15, 30.0),
+                ]
+                events = session(
+                    [ej, ej], 200, press=(100.0, 190.0, peak, 0), moving=(100.0, 192.0)
+                )
+                assert len(_letdowns(events[0])) <= 3, (d, peak, s, events)
+                lds = [t for t in _letdowns(events[1]) if t > 90]
+                assert len(lds) <= 1, (d, peak, s, events)
+                onset = 100.0 + d + 2.5
+                if lds and onset - 3 <= lds[0] <= onset + 20:
+                    within += 1
+    assert within >= 18, within
+
+
+def test_strokes_on_both_bottles_as_the_accelerometer_starts_moving_give_few_letdowns():
+    # no milk after a first ejection; the bench generator's strokes (0.5-4 g, one each 3 or
+    # 6 s) on both bottles from 100 s, the accelerometer moving. A bottle whose weight has not
+    # fallen in the motion's first 8 blocks carries its evidence through them when the other
+    # bottle's has (a hand seen there), but the two bottles' joint evidence waits for the
+    # first quiet block: at most 2 of 64 bottles give a letdown (measured 2, as the code
+    # before; 9 with the joint evidence counted in those blocks)
+    false = 0
+    for peak in (0.5, 1.0, 2.0, 4.0):
+        for stroke_s in (3.0, 6.0):
+            for s in range(1, 5):
+                seed(s)
+                first = [(20.0, 10.0, 0.5, 20.0)]
+                events = session(
+                    [first, first],
+                    200,
+                    strokes=(100.0, 190.0, peak, stroke_s),
+                    moving=(100.0, 192.0),
+                    hands_free=True,
+                )
+                for b in (0, 1):
+                    if [t for t in _letdowns(events[b]) if t > 60]:
+                        false += 1
+    assert false <= 2, false
