@@ -34,10 +34,14 @@
 # Milk never leaves the bottle: while the flow stage holds an artifact, while the weight is
 # unsettled (it fell: a press was released) and across a gap of more than _GAP_BLOCKS, the
 # evidence is dropped and the baseline restarts (`ld_min_base_blocks` good blocks before a
-# decision); a shorter gap is bridged (_GAP_BLOCKS, round 34). After a letdown the
-# channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below its peak
-# (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s` only)
-# and `ld_gap_s` have passed: one ejection, one event. With two bottles, the other bottle's
+# decision); a shorter gap is bridged (_GAP_BLOCKS, round 34). With two bottles, the
+# motion's first blocks on a bottle whose weight shows none of it (flow.py's _STILL_SETTLING)
+# carry its good stretch and evidence on with no decision; at the first quiet block they stand
+# if a hand was seen on the other bottle meanwhile (its weight fell), else the stretch restarts
+# there (round 71: a hand that began on the other bottle had hidden this one's onset). After
+# a letdown the channel re-arms when its flow (8-block slope) has fallen `ld_rearm_pct` % below
+# its peak (at least `ld_rearm_mg_s`; from 2 x `ld_gap_s` after the letdown on, `ld_rearm_mg_s`
+# only) and `ld_gap_s` have passed: one ejection, one event. With two bottles, the other bottle's
 # fresh letdown (within `ld_sync_s`, its onset within twice that) re-arms it too.
 #
 # A small lean with no accelerometer (5-8 degrees: 0.5-1.2 g off a 125-g bottle's reading,

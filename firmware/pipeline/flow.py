@@ -40,7 +40,9 @@
 # rough blocks, and a tilt's while the accelerometer reports the bottle tilted or turning, or
 # upright again for only a few blocks). A tilt past ~12 degrees is not quiet either, but a
 # steady one up to `tilt_min_cos_q10` is `steady_tilt` (the detector's own CUSUM uses it),
-# never while moving.
+# never while moving. The block record's `still` says which of the motion's blocks were not
+# quiet for being its first alone (_STILL_SETTLING) and which fell (_STILL_PRESSED): the
+# detector carries a bottle's evidence through the first when it sees a hand on the other.
 # A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
 # (half that for a level under every level milk allows, on quiet blocks: a tilt with no
 # accelerometer, round 62) is taken as an offset (the milk during the hold is credited at the flow

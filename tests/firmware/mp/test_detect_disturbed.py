@@ -1195,7 +1195,7 @@ def test_a_bottle_no_hand_presses_finds_its_ejection_as_a_hand_starts_on_the_oth
     # and a weak one (0.15 g/s, 12-s rise; its onset, 10 % of the peak, 2.5 s after its start)
     # 0-4 s after the motion starts: its rise lies in the motion's first 8 blocks, not quiet on
     # either bottle (a hand's first strokes rise like an onset). Bottle 2, which no hand
-    # presses, finds it within 20 s of the onset in at least 18 of 36 (measured 24): those
+    # presses, finds it within 20 s of the onset in at least 24 of 36 (measured 30): those
     # blocks carry its good stretch and evidence on, to decide at the first quiet block, once
     # the hand is seen on bottle 1 (its weight fell). The code before restarted bottle 2's
     # baseline as the motion began, and found 2 (many-006 of the fixed set at draw 112: a
@@ -1219,7 +1219,7 @@ def test_a_bottle_no_hand_presses_finds_its_ejection_as_a_hand_starts_on_the_oth
                 onset = 100.0 + d + 2.5
                 if lds and onset - 3 <= lds[0] <= onset + 20:
                     within += 1
-    assert within >= 18, within
+    assert within >= 24, within
 
 
 def test_strokes_on_both_bottles_as_the_accelerometer_starts_moving_give_few_letdowns():
