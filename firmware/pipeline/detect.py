@@ -815,25 +815,25 @@ class Detector:
                     # changes are milk (not for the joint evidence: see _letdown)
                     good = 1
                     tb[2 + ch] = 1
-        # (tb: _pre_dist's bytes) a hand on this bottle now; in the motion's first blocks
-        tb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
+        sb = ptr8(self._pre_dist)  # noqa: F821
+        sb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
         if settle:
-            tb[4 + ch] = 1
-            if int(self.n_channels) == 2 and tb[9 - ch]:
-                tb[6 + ch] = 1  # a hand seen on the other bottle since they began
-        elif tb[4 + ch]:
+            sb[4 + ch] = 1
+            if int(self.n_channels) == 2 and sb[9 - ch]:
+                sb[6 + ch] = 1
+        elif sb[4 + ch]:
             # the motion's first blocks are over: their evidence stands only if a hand was
             # seen on the other bottle (one accelerometer moves for a hand on either); else
             # the stretch restarts here, as it would have at the motion's start
-            tb[4 + ch] = 0
-            if tb[6 + ch] == 0 and good:
+            sb[4 + ch] = 0
+            if sb[6 + ch] == 0 and good:
                 ptr8(self._confirm)[ch] = 0  # noqa: F821
                 cs[cb + _C_GOOD] = 0
                 cs[cb + _C_CUSUM_Q4] = 0
                 cs[cb + _C_CUSUM_LEN] = 0
                 cs[cb + _C_Z_BLOCK] = -1
-                tb[ch] = 1  # (the resume path's reference: a disturbance since)
-            tb[6 + ch] = 0
+                ptr8(self._pre_dist)[ch] = 1  # noqa: F821
+            sb[6 + ch] = 0
         if gapn > 0:
             if good:
                 cs[cb + _C_GAP] = gapn + 1  # this block waits (module constants)
