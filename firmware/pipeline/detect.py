@@ -819,7 +819,7 @@ class Detector:
         sb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
         if settle:
             sb[4 + ch] = 1
-            if int(self.n_channels) == 2 and sb[9 - ch]:
+            if sb[9 - ch]:  # (settling is only ever set with two bottles)
                 sb[6 + ch] = 1
         elif sb[4 + ch]:
             # the motion's first blocks are over: their evidence stands only if a hand was

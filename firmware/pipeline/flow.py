@@ -633,9 +633,9 @@ class FlowStage:
         elif (
             still_n == 0
             and unshaken
+            and up
             and moved
             and st[_S_MOVED_N] <= _MOVED_SETTLE_BLOCKS
-            and bf.tilt_lo_q10 >= _QUIET_COS_Q10
             and not self.holding
             and self.unsettled == 0
         ):
