@@ -815,25 +815,22 @@ class Detector:
                     # changes are milk (not for the joint evidence: see _letdown)
                     good = 1
                     tb[2 + ch] = 1
-        sb = ptr8(self._pre_dist)  # noqa: F821
-        sb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
+        # (tb, _pre_dist's bytes: [8 + ch] a hand on this bottle now, [4 + ch] in the motion's
+        # first blocks, [6 + ch] a hand seen on the other bottle since they began)
+        tb[8 + ch] = 1 if int(blk.still) == _STILL_PRESSED else 0
         if settle:
-            sb[4 + ch] = 1
-            if sb[9 - ch]:  # (settling is only ever set with two bottles)
-                sb[6 + ch] = 1
-        elif sb[4 + ch]:
+            tb[4 + ch] = 1
+            if tb[9 - ch]:  # (settling is only ever set with two bottles)
+                tb[6 + ch] = 1
+        elif tb[4 + ch]:
             # the motion's first blocks are over: their evidence stands only if a hand was
             # seen on the other bottle (one accelerometer moves for a hand on either); else
             # the stretch restarts here, as it would have at the motion's start
-            sb[4 + ch] = 0
-            if sb[6 + ch] == 0 and good:
-                ptr8(self._confirm)[ch] = 0  # noqa: F821
-                cs[cb + _C_GOOD] = 0
-                cs[cb + _C_CUSUM_Q4] = 0
-                cs[cb + _C_CUSUM_LEN] = 0
-                cs[cb + _C_Z_BLOCK] = -1
-                ptr8(self._pre_dist)[ch] = 1  # noqa: F821
-            sb[6 + ch] = 0
+            tb[4 + ch] = 0
+            if tb[6 + ch] == 0 and good:
+                self._restart(ch)
+                tb[ch] = 1
+            tb[6 + ch] = 0
         if gapn > 0:
             if good:
                 cs[cb + _C_GAP] = gapn + 1  # this block waits (module constants)
