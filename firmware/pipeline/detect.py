@@ -2638,20 +2638,24 @@ class Detector:
         self.letdowns[ch] += 1
         how = self.found_by[ch]
         if (how == _FOUND_RISE or how == _FOUND_WALK) and self.n_channels == 2:
-            # the other bottle, blind since this one's evidence began (not one good block:
-            # held, unsettled, shaken or tilted past the correction), saw nothing of this
-            # ejection, and the breasts eject together (~95 %). If it had milk before (its
-            # tare is set), it gets its letdown at its next call, dated by this evidence (the
-            # CUSUM's or the walk path's: the floor and resume paths' lent more false
-            # letdowns than onsets). Its own paths find it only once it is readable again,
-            # 2-9 s later or past the 20 s a letdown is worth (few-304 of seeds 300: a press,
-            # then a tilt, +31.8 s)
+            # the other bottle, blind now (its newest block not good: held, unsettled,
+            # shaken or tilted past the correction) and still armed, cannot see this ejection,
+            # and the breasts eject together (~95 %). If it had milk before (its tare is set),
+            # it gets its letdown at its next call, dated by this evidence (the CUSUM's or the
+            # walk path's: the floor and resume paths' lent more false letdowns than onsets).
+            # Its own paths find it only once it is readable again, 2-9 s later or past the 20
+            # s a letdown is worth (few-304 of seeds 300: a press, then a tilt, +31.8 s). It
+            # may have seen the ejection's first blocks before it went blind, too few to decide
+            # on: until round 72 only a bottle blind since the evidence began got it, and a hand
+            # that came on it a few seconds after the onset hid the ejection (many-103 of seeds
+            # 100 with held presses at draws 0 and 115-118, low_volume-501 of seeds 500 at three
+            # of them)
             o = 1 - ch
             age = cs[cb + _C_BASE_AGE]
             if (
                 self._armed[o]
                 and self.letdowns[o] > 0
-                and cs[o * _C_SLOTS + _C_GOOD] <= -age
+                and cs[o * _C_SLOTS + _C_GOOD] < 0
                 and not self._pending[o]
             ):
                 self._pending[o] = how

@@ -1033,6 +1033,29 @@ def test_a_bottle_blind_under_two_hands_gets_its_letdown_from_the_other_bottles_
         assert len(b2) == 1 and b1[0] <= b2[0] <= b1[0] + 0.2, (s, events)
 
 
+def test_a_bottle_that_goes_blind_after_the_onset_gets_its_letdown_from_the_other_bottles_rise():
+    # the same ejections, but the two hands come on bottle 2 at 153, 155 or 157 s: after the
+    # second ejection began (10 % of its peak at ~152 s), before bottle 1's CUSUM decides
+    # (160-162 s). Bottle 2 saw the onset's first blocks, too few to decide on, then nothing
+    # it can read until 200 s. Blind when bottle 1's rise is reported, it gets its letdown with
+    # it, inside the letdown window, in every run (the code before lent only to a bottle blind
+    # since the evidence began: bottle 2 found nothing by 172 s in 4 of the 18)
+    ej = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.3, 30.0)]
+    for start in (153.0, 155.0, 157.0):
+        for s in range(1, 7):
+            seed(s)
+            events = session(
+                [ej, ej],
+                230,
+                press=(start, 200.0, 6.0, 1),
+                compress=(start + 1.0, 200.0, 4.0, 5.0, 1),
+            )
+            b1 = [t for t in _letdowns(events[0]) if t > 140]
+            b2 = [t for t in _letdowns(events[1]) if t > 140]
+            assert len(b1) == 1 and 158 <= b1[0] <= 172, (start, s, events)
+            assert len(b2) == 1 and b1[0] <= b2[0] <= 172, (start, s, events)
+
+
 def test_no_letdown_is_lent_to_a_bottle_that_can_see_or_never_had_milk():
     # bottle 1's second ejection alone: bottle 2 quiet (it can see there is no milk), or under
     # two hands but with no milk ever (no letdown yet: nothing says it is lactating)
