@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,8 @@ def _block(parts: list[str]) -> dict:
 def run(trace: Path, t_from: float, t_to: float, bottle: int) -> list[tuple[str, dict]]:
     """The blocks and events in [t_from, t_to] s: ("block", dict) and ("event", dict), in
     order. Raises BadInput, or RuntimeError when the firmware fails."""
+    if math.isnan(t_from) or math.isnan(t_to) or math.isinf(t_from):
+        raise BadInput("give --from and --to as seconds into the trace, e.g. --from 540 --to 580")
     if t_to < t_from:
         raise BadInput(
             "--to %g s comes before --from %g s; give the window's start first" % (t_to, t_from)

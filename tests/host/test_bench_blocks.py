@@ -72,6 +72,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         ([str(tmp_path / "missing.csv")], "no such file"),
         ([str(one), "--bottle", "2"], "has 1 bottle; give --bottle 1"),
         ([str(one), "--from", "20", "--to", "10"], "give the window's start first"),
+        ([str(one), "--to", "nan"], "as seconds into the trace"),
     ):
         p = blocks(*args)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
