@@ -1017,6 +1017,34 @@ class Detector:
             # _restart, written out
             ptr8(self._confirm)[ch] = 0  # noqa: F821
             g = (cs[cb + _C_GOOD] << sx) >> sx
+            o = 1 - ch
+            if (
+                g > 0
+                and int(self.n_channels) == 2
+                and ptr8(self._armed)[ch] != 0  # noqa: F821
+                and int(ptr32(self.letdowns)[ch]) > 0  # noqa: F821
+                and (
+                    ptr8(self.found_by)[o] == _FOUND_RISE  # noqa: F821
+                    or ptr8(self.found_by)[o] == _FOUND_WALK  # noqa: F821
+                )
+                and t_ms - ((cs[o * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx) <= 2 * int(blk.ms)
+                and ((cs[cb + _C_LAST_LD_MS] << sx) >> sx)
+                < ((cs[o * _C_SLOTS + _C_LAST_LD_MS] << sx) >> sx)
+            ):
+                # the other bottle's rise or walk letdown came within the last 2 blocks, while
+                # this one could still read its weight (no loan then: _fire), and this one goes
+                # blind before its own paths decided (a lean, a walk or a hand beginning just
+                # after the onset: few-101 of seeds 100, 4 s after it, every draw run): the
+                # loan it would have had, dated by the other bottle's onset
+                age = (t_ms - ((ptr32(self.onset_ms)[o] << sx) >> sx)) // int(blk.ms) - 1  # noqa: F821
+                cs[cb + _C_BASE_AGE] = age if age > 0 else 0
+                ptr8(self.found_by)[ch] = ptr8(self.found_by)[o]  # noqa: F821
+                self._fire(t_ms, ch)
+                fs.milk_started(
+                    (cs[cb + _C_BASE_MG] << sx) >> sx, (cs[cb + _C_BASE_AGE] << sx) >> sx
+                )
+                cs[cb + _C_GOOD] = -1
+                return _EV_LETDOWN
             cs[cb + _C_CUSUM_Q4] = 0
             cs[cb + _C_CUSUM_LEN] = 0
             cs[cb + _C_Z_BLOCK] = -1
@@ -2649,7 +2677,8 @@ class Detector:
             # on: until round 72 only a bottle blind since the evidence began got it, and a hand
             # that came on it a few seconds after the onset hid the ejection (many-103 of seeds
             # 100 with held presses at draws 0 and 115-118, low_volume-501 of seeds 500 at three
-            # of them)
+            # of them). One still reading its weight gets it if it goes blind within 2 blocks,
+            # before its own paths decide (update)
             o = 1 - ch
             age = cs[cb + _C_BASE_AGE]
             if (

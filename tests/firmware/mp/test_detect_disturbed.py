@@ -1056,6 +1056,28 @@ def test_a_bottle_that_goes_blind_after_the_onset_gets_its_letdown_from_the_othe
             assert len(b2) == 1 and b1[0] <= b2[0] <= 172, (start, s, events)
 
 
+def test_a_bottle_that_goes_blind_just_after_the_other_bottles_rise_gets_its_letdown_with_it():
+    # both breasts eject, bottle 2 3 s later and weaker (0.15 g/s); bottle 1's CUSUM decides at
+    # 160-162 s, and bottle 2, still reading its weight then, would decide 1-7 s later (the
+    # sync need). Two hands come on bottle 2 0.3 s after bottle 1's letdown: it goes blind
+    # before it can, and gets its letdown at its first blind block, within 2 s of bottle 1's
+    # (the code before: its own letdown 1-12 s after bottle 1's, within 2 s in 3 of 12 seeds)
+    a = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.3, 30.0)]
+    b = [(20.0, 12.0, 0.5, 25.0), (153.0, 15.0, 0.15, 30.0)]
+    for s in range(1, 13):
+        seed(s)
+        b1 = [t for t in _letdowns(session([a, b], 230)[0]) if t > 140]
+        assert len(b1) == 1 and 158 <= b1[0] <= 165, (s, b1)
+        start = b1[0] + 0.3
+        seed(s)
+        events = session(
+            [a, b], 230, press=(start, 200.0, 6.0, 1), compress=(start + 0.5, 200.0, 4.0, 5.0, 1)
+        )
+        assert [t for t in _letdowns(events[0]) if t > 140] == b1, (s, events)
+        b2 = [t for t in _letdowns(events[1]) if t > 140]
+        assert b2 and b1[0] <= b2[0] <= b1[0] + 2.0, (s, b1, events)
+
+
 def test_no_letdown_is_lent_to_a_bottle_that_can_see_or_never_had_milk():
     # bottle 1's second ejection alone: bottle 2 quiet (it can see there is no milk), or under
     # two hands but with no milk ever (no letdown yet: nothing says it is lactating)
