@@ -1034,7 +1034,7 @@ class Detector:
                 # the other bottle's rise or walk letdown came within the last 2 blocks, while
                 # this one could still read its weight (no loan then: _fire), and this one goes
                 # blind before its own paths decided (a lean, a walk or a hand beginning just
-                # after the onset: few-101 of seeds 100, 4 s after it, every draw run): the
+                # after the onset: few-101 of seeds 100, 4 s after it, at draws 0, 115, 117): the
                 # loan it would have had, dated by the other bottle's onset
                 age = (t_ms - ((ptr32(self.onset_ms)[o] << sx) >> sx)) // int(blk.ms) - 1  # noqa: F821
                 cs[cb + _C_BASE_AGE] = age if age > 0 else 0
