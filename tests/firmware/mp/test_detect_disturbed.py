@@ -1009,12 +1009,16 @@ def test_an_ejection_after_the_taper_is_found_as_soon_hands_free():
         assert t[0][0] <= t[1][0], (s, t)
 
 
-def _two_hands_on_bottle_2(channels, s):
-    # massage strokes (6 g, every 4 s) and held compressions (4 g, held 5 s) on bottle 2 from
-    # 135 s to 200 s: two hands, no pause between them, so its weight is never good there
+def _two_hands_on_bottle_2(channels, s, start=135.0):
+    # massage strokes (6 g, every 4 s) and held compressions (4 g, held 5 s, from 1 s later) on
+    # bottle 2 from `start` to 200 s: two hands, no pause between them, so its weight is never
+    # good there
     seed(s)
     return session(
-        channels, 230, press=(135.0, 200.0, 6.0, 1), compress=(136.0, 200.0, 4.0, 5.0, 1)
+        channels,
+        230,
+        press=(start, 200.0, 6.0, 1),
+        compress=(start + 1.0, 200.0, 4.0, 5.0, 1),
     )
 
 
@@ -1043,13 +1047,7 @@ def test_a_bottle_that_goes_blind_after_the_onset_gets_its_letdown_from_the_othe
     ej = [(20.0, 12.0, 0.5, 25.0), (150.0, 12.0, 0.3, 30.0)]
     for start in (153.0, 155.0, 157.0):
         for s in range(1, 7):
-            seed(s)
-            events = session(
-                [ej, ej],
-                230,
-                press=(start, 200.0, 6.0, 1),
-                compress=(start + 1.0, 200.0, 4.0, 5.0, 1),
-            )
+            events = _two_hands_on_bottle_2([ej, ej], s, start)
             b1 = [t for t in _letdowns(events[0]) if t > 140]
             b2 = [t for t in _letdowns(events[1]) if t > 140]
             assert len(b1) == 1 and 158 <= b1[0] <= 172, (start, s, events)
@@ -1068,11 +1066,7 @@ def test_a_bottle_that_goes_blind_just_after_the_other_bottles_rise_gets_its_let
         seed(s)
         b1 = [t for t in _letdowns(session([a, b], 230)[0]) if t > 140]
         assert len(b1) == 1 and 158 <= b1[0] <= 165, (s, b1)
-        start = b1[0] + 0.3
-        seed(s)
-        events = session(
-            [a, b], 230, press=(start, 200.0, 6.0, 1), compress=(start + 0.5, 200.0, 4.0, 5.0, 1)
-        )
+        events = _two_hands_on_bottle_2([a, b], s, b1[0] + 0.3)
         assert [t for t in _letdowns(events[0]) if t > 140] == b1, (s, events)
         b2 = [t for t in _letdowns(events[1]) if t > 140]
         assert b2 and b1[0] <= b2[0] <= b1[0] + 2.0, (s, b1, events)
