@@ -43,16 +43,17 @@
 # never while moving. The block record's `still` says which of the motion's blocks were not
 # quiet for being its first alone (_STILL_SETTLING) and which fell (_STILL_PRESSED): the
 # detector carries a bottle's evidence through the first when it sees a hand on the other.
-# A hold ends when blocks return to the prediction; a new level that stays put for `flow_rebase_s`
-# (half that for a level under every level milk allows, on quiet blocks: a tilt with no
-# accelerometer, round 62) is taken as an offset (the milk during the hold is credited at the flow
-# from before it), unless the block itself is back at the prediction (the lower envelope holds a
-# fall's low for a few blocks after the weight is back). A held block that the prediction explains
-# in the frame before the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact that rebase
-# absorbed (a bottle standing up again after a tilt with no accelerometer, a hand let go after a
-# long press): the offset goes back at once instead of after another `flow_rebase_s`; after a fall,
-# as soon as the block itself (not its lower envelope) fits that frame. A steady tilt the
-# accelerometer reports, its level off the prediction by no more than the correction's possible
+# A hold ends when blocks return to the prediction, or lie between it and the level before the hold
+# (the flow may have decayed meanwhile; milk never leaves: round 73); a new level that stays put
+# for `flow_rebase_s` (half that for a level under every level milk allows, on quiet blocks: a tilt
+# with no accelerometer, round 62) is taken as an offset (the milk during the hold is credited at
+# the flow from before it), unless the block itself is back at the prediction (the lower envelope
+# holds a fall's low for a few blocks after the weight is back). A held block that the prediction
+# explains in the frame before the last rebase (within _UNDO_MAX_BLOCKS of it) ends the artifact
+# that rebase absorbed (a bottle standing up again after a tilt with no accelerometer, a hand let
+# go after a long press): the offset goes back at once instead of after another `flow_rebase_s`;
+# after a fall, as soon as the block itself (not its lower envelope) fits that frame. A steady tilt
+# the accelerometer reports, its level off the prediction by no more than the correction's possible
 # error (`bottle_mg` is a guess of the bottle), is that error: rebased after _TILT_REBASE_BLOCKS on
 # the prediction, so the weight's changes within the tilt are milk at once; upright again
 # (_UPRIGHT_BLOCKS), the offset is undone; blocks turning in between are held (in neither frame),
@@ -837,7 +838,17 @@ class FlowStage:
             # envelope 1.7 g in 5 blocks, accepted on the slack as 0.35 g/s of milk, and that
             # flow stood through the hold after it, 30 s, while 9 mg/s came)
             slack = 0
-        if ok and -tol <= r <= tol + slack:
+        # after a hold, the weight may lie anywhere from the level before it (milk never
+        # leaves; the flow may have stopped meanwhile) up to the prediction and its slack:
+        # a flow that decayed during a walk settles below the prediction at its old flow,
+        # and was held until the rebase, 10 quiet blocks and more in which the detector
+        # saw nothing (many-001 of the fixed set at draw 119: a new ejection on a decaying
+        # flow, 21 blocks held after the walk; round 73 in docs/detection-history.md). Not
+        # while unsettled (a hand) or just after rough blocks (a walk's swing)
+        lo = -tol
+        if dt > 1 and self.unsettled == 0 and st[_S_ROUGH_HANG] == 0:
+            lo = self.level_mg - pred - tol
+        if ok and lo <= r <= tol + slack:
             if dt == 1:
                 a = r if r >= 0 else -r
                 if a > 4 * tol:
