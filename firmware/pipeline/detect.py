@@ -279,8 +279,9 @@ _TILT_WAIT = const(_SLOW_SPAN)
 # Resume path (milk that arrived during a disturbance: a hold, massage strokes, walking, a tilt,
 # a gap): the level of the last good stretch (>= _PRE_BLOCKS good blocks) and its flow are
 # kept (the weight itself: v_mg + offset_mg, so what the flow stage absorbed as offsets does
-# not matter). When the weight is good again for _POST_BLOCKS blocks, and at each good block
-# after up to _POST_LAST, its level is compared with the level before projected by the flow
+# not matter). When the weight is good again for _POST_BLOCKS blocks (one fewer when the extra
+# milk, the flow after and its rise are twice what the test asks), and at each good block after
+# up to _POST_LAST, its level is compared with the level before projected by the flow
 # before (the tilt correction's possible error added to the margin when the tilt changed
 # between the two). Milk never leaves and a hand only adds
 # weight, so a settled level above the projection by more than the noise allows, with milk
@@ -1133,7 +1134,11 @@ class Detector:
             resumed = 0  # the resume path (either branch) found milk
             if settle:
                 self._letdown(t_ms, ch, k)  # (the CUSUM's evidence; no decision yet)
-            elif good >= _PRE_BLOCKS and (good < 8 or pre != 0) and self._resume(ch, k, bms, blk):
+            elif (
+                good >= _PRE_BLOCKS - 1
+                and (good < 8 or pre != 0)
+                and self._resume(ch, k, bms, blk)
+            ):
                 resumed = 1
             elif self._letdown(t_ms, ch, k):
                 how = _FOUND_RISE
@@ -1642,15 +1647,57 @@ class Detector:
     def _resume(self, ch, k, bms, blk):
         # The resume path (module constants above): True when the milk that came during the
         # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
-        # Called by update with _PRE_BLOCKS .. 7 good blocks (update does its part after).
+        # Called by update with _PRE_BLOCKS - 1 .. 7 good blocks (update does its part after).
         cs = self._cs
         cb = ch * _C_SLOTS
         good = cs[cb + _C_GOOD]
-        if good < _PRE_BLOCKS:
-            return False
         fired = False
         off = blk.offset_mg
-        if (
+        if good < _PRE_BLOCKS:
+            # one block before the first test (the weight calm as long): the level test
+            # alone, on those blocks' line, with twice its margins (the extra milk, the flow
+            # after, its rise over the flow before). Most of the path's finds come at its
+            # first test, and 15 of its 24 late finds at draw 119 came 0-2 s past the 20 s
+            # (round 73 in docs/detection-history.md): milk that clear shows a block sooner
+            if (
+                good != _PRE_BLOCKS - 1
+                or not self._pre_dist[ch]
+                or cs[cb + _C_PRE_K] < 0
+                or not self._armed[ch]
+                or blk.calm < good
+                or blk.flow_mg_s <= -_RESUME_MG_S
+            ):
+                return False
+            self._fit(ch, 0, good, 1)
+            now = self._fit_pred + off
+            after = self._fit_b8 * 125 // bms
+            before = cs[cb + _C_PRE_FLOW]
+            dt = k - cs[cb + _C_PRE_K]
+            if dt > _RESUME_MAX_BLOCKS or after > _SLOW_MAX_MG_S:
+                return False
+            per_blk = before * bms // 1000
+            extra = now - cs[cb + _C_PRE_MG] - per_blk * dt
+            sd = self.noise_mg[ch]
+            most = 2 * after * bms // 1000 * dt + 4 * sd
+            tilt_err = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
+            if tilt_err < 0:
+                tilt_err = -tilt_err
+            if not (
+                off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd
+                and extra >= 2 * (_RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err)
+                and after >= 2 * _RESUME_MG_S
+                and after - before >= 2 * _RESUME_RISE_MG_S
+                and extra <= most
+                and self._d2_sum(ch, good, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
+            ):
+                return False
+            back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
+            if back + 1 > _LATE_MAX_MS // bms:
+                return False
+            cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
+            cs[cb + _C_BASE_AGE] = back
+            fired = True
+        elif (
             self._pre_dist[ch]
             and _POST_BLOCKS <= good <= _POST_LAST
             and cs[cb + _C_PRE_K] >= 0

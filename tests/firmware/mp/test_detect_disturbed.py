@@ -1285,3 +1285,22 @@ def test_strokes_on_both_bottles_as_the_accelerometer_starts_moving_give_few_let
                     if [t for t in _letdowns(events[b]) if t > 60]:
                         false += 1
     assert false <= 2, false
+
+
+def test_plain_milk_after_a_tilt_past_the_correction_is_reported_a_block_before_the_first_test():
+    # an accelerometer: both bottles tilt 50 degrees from 40 to 70 s (past the correction's
+    # 45: held), and their second ejections begin inside the tilt, 14-17 s before its end (0.4
+    # g/s over a 10-s rise: 4-6 g by its end). The resume path's first test came at the 6th
+    # good block, 77 s here (21-24 s after the onsets; at draw 119, 15 of its 24 late finds
+    # were at +20-22 s). With the extra milk and the flow's rise twice what that test asks, it
+    # now decides a block sooner: at 76 s in 14 of these 16 bottles (the code before: none)
+    early = 0
+    for on in (53.0, 56.0):
+        for s in (1, 2, 3, 4):
+            seed(s)
+            ejs = [(10.0, 8.0, 0.3, 15.0), (on, 10.0, 0.4, 60.0)]
+            for events in session([ejs, ejs], 140, accel_tilt=(40.0, 70.0, 50.0, 125.0)):
+                lds = _letdowns(events)
+                assert len(lds) == 2 and 70 < lds[1] <= 77, (on, s, lds)
+                early += lds[1] <= 76
+    assert early >= 12, early
