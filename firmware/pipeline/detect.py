@@ -1135,7 +1135,7 @@ class Detector:
             if settle:
                 self._letdown(t_ms, ch, k)  # (the CUSUM's evidence; no decision yet)
             elif (
-                good >= _PRE_BLOCKS - 1
+                good >= _POST_BLOCKS - 1
                 and (good < 8 or pre != 0)
                 and self._resume(ch, k, bms, blk)
             ):
@@ -1647,7 +1647,7 @@ class Detector:
     def _resume(self, ch, k, bms, blk):
         # The resume path (module constants above): True when the milk that came during the
         # disturbance just ended is an ejection's; sets the baseline and its age for _fire.
-        # Called by update with _PRE_BLOCKS - 1 .. 7 good blocks (update does its part after).
+        # Called by update with _POST_BLOCKS - 1 .. 7 good blocks (update does its part after).
         cs = self._cs
         cb = ch * _C_SLOTS
         good = cs[cb + _C_GOOD]
@@ -1660,7 +1660,7 @@ class Detector:
             # first test, and 15 of its 24 late finds at draw 119 came 0-2 s past the 20 s
             # (round 73 in docs/detection-history.md): milk that clear shows a block sooner
             if (
-                good != _PRE_BLOCKS - 1
+                good != _POST_BLOCKS - 1
                 or not self._pre_dist[ch]
                 or cs[cb + _C_PRE_K] < 0
                 or not self._armed[ch]
