@@ -2513,20 +2513,39 @@ class Detector:
 
     def weighing(self):
         """1 while a rise is being weighed as an onset on an armed bottle: its CUSUM holds a
-        third of its threshold or more, or the floor path's extra rise, tested at its newest
-        block, half its need (under massage strokes). The session's coach waits for it
-        (session.py)."""
+        third of its threshold or more; or the resume path has yet to test the good blocks
+        after a disturbance (fewer than _POST_LAST) and the weight stands _RESUME_MIN_MG over
+        the level before it, projected by the flow before; or the floor path's extra rise,
+        tested at its newest block, half its need (under massage strokes). The session's
+        coach waits for it (session.py)."""
         part = int(self._k[_K_THRESH_Q4]) // 3
         cs = self._cs
         fq = self._fs
         for ch in range(int(self.n_channels)):
             if not self._armed[ch]:
                 continue
-            if cs[ch * _C_SLOTS + _C_CUSUM_Q4] >= part:
+            cb = ch * _C_SLOTS
+            if cs[cb + _C_CUSUM_Q4] >= part:
                 return 1
+            g = cs[cb + _C_GOOD]
+            if self._pre_dist[ch] and 0 < g < _POST_LAST and cs[cb + _C_PRE_K] >= 0:
+                # milk that came during the disturbance just ended, still to be tested: an
+                # ejection that began in a hold is reported at the resume path's first tests,
+                # 5-12 good blocks after it, and the coach's next step given before then lands
+                # in its flow (low_volume-202 of seeds 200 at draw 124: `hand_express` 14 s
+                # into an ejection that began in a 41-degree tilt, 1 s before its letdown)
+                x = cs[cb + _C_SEEN] - cs[cb + _C_PRE_K]
+                if x <= _RESUME_MAX_BLOCKS and (
+                    self._ring[ch * _RING + cs[cb + _C_POS]]
+                    + cs[cb + _C_FRAME_OFF]
+                    - cs[cb + _C_PRE_MG]
+                    - cs[cb + _C_PRE_FLOW] * self._k[_K_BLOCK_MS] // 1000 * x
+                    >= _RESUME_MIN_MG
+                ):
+                    return 1
             b = ch * _F_SLOTS
             if (
-                fq[b + _F_K] == cs[ch * _C_SLOTS + _C_SEEN]
+                fq[b + _F_K] == cs[cb + _C_SEEN]
                 and fq[b + _F_EXTRA] > 0
                 and 2 * fq[b + _F_EXTRA] >= fq[b + _F_NEED]
             ):

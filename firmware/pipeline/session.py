@@ -325,7 +325,8 @@ class Session:
                 f += g
         # blind: a bottle's flow stage holds (a tilt past the correction, a knock, a hand on
         # the bottle), so the flow is not known; or the detector weighs a rise as an onset
-        # (Detector.weighing: a third of the CUSUM's threshold, half the floor path's need):
+        # (Detector.weighing: a third of the CUSUM's threshold, half the floor path's need, or
+        # milk that came during a hold that the resume path has yet to test):
         # a new ejection shows in the flow estimates seconds after that (low_volume-604 of
         # seeds 600: `done` came 9 s into an ejection on both bottles, found 3 s later). The
         # coach's next step waits as it does for a strong flow, at most _BLIND_MAX_MS

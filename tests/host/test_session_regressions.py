@@ -590,3 +590,21 @@ def test_an_ejection_whose_rise_fills_the_first_baseline_after_a_walk_is_found(t
     events = _letdowns(tmp_path, sc.generate(300, "many", noise_draw=95, ripple_scale=2))
     found = [e["t_s"] for e in events if e["channel"] == 1 and 145 < e["t_s"] < 175]
     assert len(found) == 1 and found[0] <= 149.4 + 20, events
+
+
+def test_the_next_step_waits_for_milk_a_held_tilt_hid_until_it_is_tested(tmp_path):
+    # low_volume-202 of seeds 200 at noise draw 124 (`bench.draws`; 80 Hz, two bottles, an
+    # accelerometer): the massage round's time ran out during a 41-degree tilt (422-442 s)
+    # past the correction, and an ejection began in it (423 s). The coach waited while the
+    # flow stages held, then gave `hand_express` at 437 s with the true flow at 0.27 g/s; the
+    # resume path's letdown came at 438 s. The weight stood grams over the level before the
+    # tilt from its first good block: Detector.weighing says so now, and the step waits for
+    # the letdown (back to expressing)
+    scn = sc.generate(202, "low_volume", noise_draw=124)
+    breasts = sc.breasts_from_params(scn.params)
+    events = _replayed(tmp_path, scn)
+    steps = [e["t_s"] for e in events if e.get("cue") in ("massage", "hand_express")]
+    assert steps, events
+    for t in steps:
+        flow = sum(b.flow_g_s(t) for b in breasts)
+        assert flow < 0.15, (t, flow)
