@@ -609,13 +609,19 @@ _K_HIGH = const(15)
 _K_HIGH_BLOCKS = const(16)
 _K_TAPER = const(17)
 _K_TAPER_BLOCKS = const(18)
-_K_SLOTS = const(19)
+# ... and two integers of state, not settings: the joint CUSUM, and a joint crossing waiting for
+# its confirming block. In this array, not attributes of their own: a Detector with 24
+# attributes grows its attribute table to 29 slots (464 B in one block at session start, the
+# ROMFS app run's heap then fragmented: its MemoryError in 64 KB, round 74)
+_K_JOINT_Q4 = const(19)
+_K_JCONF = const(20)
+_K_SLOTS = const(21)
 
 
 class Detector:
     def __init__(self, cfg, n_channels):
         g = cfg.get
-        self._k = array("i", bytes(4 * _K_SLOTS))  # the settings (_K_*)
+        self._k = array("i", bytes(4 * _K_SLOTS))  # the settings (_K_*; and two of state)
         self._k[_K_BASE] = min(max(g("ld_base_blocks", 20), 10), _MAX_WIN)
         self._k[_K_MIN_BASE] = min(max(g("ld_min_base_blocks", 10), 4), self._k[_K_BASE])
         self._k[_K_GUARD] = max(g("ld_guard_blocks", 2), 0)
@@ -646,10 +652,12 @@ class Detector:
         # the per-channel integers: one array('i'), _C_SLOTS slots per channel (_C_*)
         self._cs = array("i", bytes(4 * n * _C_SLOTS))
         self.noise_mg = array("i", [0] * n)  # block noise (sd), mg
-        self._joint_cusum_q4 = 0  # joint CUSUM
-        self._jconf = 0  # a joint crossing waits for its confirming block
         self._armed = bytearray(n)
-        self._pending = bytearray(n)
+        # pending[ch]: a joint decision left for ch (FOUND_*). For the caller, read-only (the
+        # fast path): update(t_ms, ch, fs) changes nothing and returns EV_NONE unless
+        # fs.block was written since its last call for ch or pending[ch] is set, so a caller
+        # may skip it then
+        self.pending = bytearray(n)
         self._confirm = bytearray(n)  # a lone crossing waits one block for its confirmation
         self._in_high = bytearray(n)
         self.letdowns = array("i", [0] * n)
@@ -687,10 +695,6 @@ class Detector:
             self._cs[ch * _C_SLOTS + _C_PRE_K] = -1
             self._cs[ch * _C_SLOTS + _C_D2_ABS_Q4] = 160 * 16  # ~100 mg until learned
             self._cs[ch * _C_SLOTS + _C_RES_ABS_Q4] = 120 * 16
-        # Fast path for the caller (read-only): update(t_ms, ch, fs) changes nothing and
-        # returns EV_NONE unless fs.block was written since its last call for ch or
-        # pending[ch] is set (a joint decision left for ch), so a caller may skip it then
-        self.pending = self._pending
         # set by the session from the coach's phase: True while the wearer pumps hands-free
         # (before the coach asks for stimulation, and after a letdown until it asks for
         # massage); a lone bottle's crossing then needs no confirmation block (it guards
@@ -707,7 +711,7 @@ class Detector:
         cs = ptr32(self._cs)  # noqa: F821 (viper built-in)
         sx = int(WORD_SX)
         cb = ch * _C_SLOTS
-        pend = ptr8(self._pending)  # noqa: F821
+        pend = ptr8(self.pending)  # noqa: F821
         if pend[ch]:
             # a lone crossing confirmed a block later, or the other bottle's joint call
             ptr8(self.found_by)[ch] = pend[ch]  # noqa: F821
@@ -1437,7 +1441,7 @@ class Detector:
                 lim = res
         if res > lim or fall > 4 * sd:
             self._restart(ch)
-            self._joint_cusum_q4 = 0
+            self._k[_K_JOINT_Q4] = 0
             return 0
         # the evidence's unit is at least _SD_MIN_MG (the rules above keep the scale: a
         # larger one let a slow dip's fall pass as noise and its return count as milk)
@@ -1467,7 +1471,7 @@ class Detector:
             if ((cs[_C_Z_BLOCK] << sx) >> sx) == k and armed[0] != 0:
                 if tb[2] == 0 and tb[3] == 0 and tb[4] == 0 and tb[5] == 0:
                     sj = (
-                        int(self._joint_cusum_q4)
+                        int(self._k[_K_JOINT_Q4])
                         + (((cs[_C_Z_Q4] << sx) >> sx) + z) * 181 // 256
                         - allow
                     )
@@ -1476,8 +1480,8 @@ class Detector:
             # a joint crossing while hands may be on the bottles waits one block, as a lone
             # one does: milk never leaves, so neither weight may have fallen since (a stroke
             # on both breasts at once rises like an onset for 1-2 s, then falls)
-            jc = int(self._jconf)
-            self._jconf = 0
+            jc = int(self._k[_K_JCONF])
+            self._k[_K_JCONF] = 0
             p0 = int(cs[_C_POS]) & (_RING - 1)
             if jc:
                 sd0 = (cs[_C_SD] << sx) >> sx
@@ -1485,24 +1489,24 @@ class Detector:
                     v < ((cs[_C_SLOTS + _C_CONFIRM_V] << sx) >> sx) - 2 * sd
                 ):
                     sj = 0
-            self._joint_cusum_q4 = sj
+            self._k[_K_JOINT_Q4] = sj
             if sj >= thresh and self._above_low(1, v, end, n, sd) and self._rising(1):
                 if jc == 0 and not self.hands_free and cs[_C_SLOTS + _C_CUSUM_LEN] <= _JOINT_FAST:
-                    self._jconf = 1
+                    self._k[_K_JCONF] = 1
                     cs[_C_CONFIRM_V] = ring[p0]
                     cs[_C_SLOTS + _C_CONFIRM_V] = v
                 else:
                     part = int(self._k[_K_PART_Q4])
                     fired = 0
                     if ((cs[_C_CUSUM_Q4] << sx) >> sx) >= part and armed[0] != 0:
-                        ptr8(self._pending)[0] = _FOUND_RISE  # noqa: F821
+                        ptr8(self.pending)[0] = _FOUND_RISE  # noqa: F821
                         armed[0] = 0
                         fired = 1
                     if ((cs[_C_SLOTS + _C_CUSUM_Q4] << sx) >> sx) >= part:
-                        self._joint_cusum_q4 = 0
+                        self._k[_K_JOINT_Q4] = 0
                         return 1
                     if fired:
-                        self._joint_cusum_q4 = 0
+                        self._k[_K_JOINT_Q4] = 0
         need = thresh
         sync_ms = int(self._k[_K_SYNC_MS])
         o = 0
@@ -2504,7 +2508,7 @@ class Detector:
         cs[cb + _C_BASE_AGE] = fq[fqb + _F_AGE]
         if joint:
             # the other bottle's letdown too, by the same evidence (at its next call)
-            ptr8(self._pending)[0] = _FOUND_FLOOR  # noqa: F821
+            ptr8(self.pending)[0] = _FOUND_FLOOR  # noqa: F821
             armed[0] = 0
             fq[_F_RUN] = 0
             cs[_C_BASE_MG] = fq[_F_BASE]
@@ -2712,7 +2716,7 @@ class Detector:
         self.onset_ms[ch] = t_ms - (cs[cb + _C_BASE_AGE] + 1) * self._k[_K_BLOCK_MS]
         self._armed[ch] = 0
         self._confirm[ch] = 0
-        self._pending[ch] = 0  # one ejection, one event (a milk-path report may be waiting)
+        self.pending[ch] = 0  # one ejection, one event (a milk-path report may be waiting)
         cs[cb + _C_CUSUM_Q4] = 0
         cs[cb + _C_CUSUM_LEN] = 0
         cs[cb + _C_PEAK] = cs[cb + _C_FAST]
@@ -2751,9 +2755,9 @@ class Detector:
                 self._armed[o]
                 and self.letdowns[o] > 0
                 and cs[o * _C_SLOTS + _C_GOOD] < 0
-                and not self._pending[o]
+                and not self.pending[o]
             ):
-                self._pending[o] = how
+                self.pending[o] = how
                 self._armed[o] = 0
                 cs[o * _C_SLOTS + _C_BASE_AGE] = age
 
@@ -2859,7 +2863,7 @@ class Detector:
             ):
                 back = int(self._milk_back(ch, flow))
                 if back >= 0:
-                    ptr8(self._pending)[ch] = _FOUND_MILK  # noqa: F821
+                    ptr8(self.pending)[ch] = _FOUND_MILK  # noqa: F821
                     cs[cb + _C_BASE_AGE] = back
                     cs[cb + _C_MILK_TRY] = 0
         lr = (cs[cb + _C_LOW_RUN] << sx) >> sx
