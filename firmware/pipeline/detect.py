@@ -1050,6 +1050,27 @@ class Detector:
                 )
                 cs[cb + _C_GOOD] = -1
                 return _EV_LETDOWN
+            if (
+                g >= 8
+                and ptr8(self._pre_dist)[ch] != 0  # noqa: F821
+                and d == 0
+                and off == ((cs[cb + _C_PRE_OFF] << sx) >> sx)
+            ):
+                # a good stretch of 8-12 blocks ends, tested by the resume path against a
+                # reference from before an older disturbance. When its flow is no higher than
+                # that reference's (the flow decayed: no new ejection began in it), it is the
+                # reference for the disturbance beginning here, as update writes it from 8 good
+                # blocks on: the older one, projected by its own flow over tens of blocks, runs
+                # past a flow that decayed since. Not when the flow stage re-based since that
+                # reference, or at this block: the stretch may lie in another frame
+                self._fit(ch, 0, 8, 1)
+                f = int(self._fit_b8) * 125 // bms
+                if f <= int(cs[cb + _C_PRE_FLOW]):
+                    cs[cb + _C_PRE_MG] = int(self._fit_pred) + off
+                    cs[cb + _C_PRE_FLOW] = f if f > 0 else 0
+                    cs[cb + _C_PRE_K] = k - 1
+                    cs[cb + _C_PRE_TILT] = cs[cb + _C_TE_HI]
+                    cs[cb + _C_PRE_OFF] = off
             cs[cb + _C_CUSUM_Q4] = 0
             cs[cb + _C_CUSUM_LEN] = 0
             cs[cb + _C_Z_BLOCK] = -1

@@ -608,3 +608,20 @@ def test_the_next_step_waits_for_milk_a_held_tilt_hid_until_it_is_tested(tmp_pat
     for t in steps:
         flow = sum(b.flow_g_s(t) for b in breasts)
         assert flow < 0.15, (t, flow)
+
+
+def test_an_ejection_in_a_tilt_after_a_decayed_flow_gets_its_letdown_within_30_s(tmp_path):
+    # late_lactation-203 of seeds 200 (`bench --seeds 200`; 10 Hz, two bottles, an
+    # accelerometer): bottle 2's reference for the resume path was its level at 175 s, flowing
+    # at 100 mg/s, kept through presses on bottle 1 while its own good stretches broke off at
+    # 9-10 blocks. Its next ejection began at 232.6 s inside a tilt (215-239 s); after it the
+    # weight rose at 0.2 g/s, 4 g over the level of its last good stretch (207-215 s, flowing at
+    # 0-40 mg/s), but 1.7 g under the old reference projected over 79 s: no letdown at all, and
+    # the coach, in its massage round, never said `letdown`. That stretch is the reference now:
+    # a `late` letdown at 254 s
+    scn = sc.generate(203, "late_lactation")
+    events = _replayed(tmp_path, scn)
+    lds = [e for e in events if e["event"] == "letdown" and e["channel"] == 2]
+    assert [e for e in lds if 232.6 < e["t_s"] <= 262.6], lds
+    cues = [e["t_s"] for e in events if e.get("cue") == "letdown"]
+    assert [t for t in cues if 232.6 < t <= 262.6], cues

@@ -1306,6 +1306,31 @@ def test_plain_milk_after_a_tilt_past_the_correction_is_reported_a_block_before_
     assert early >= 12, early
 
 
+def test_an_ejection_in_a_second_hold_is_weighed_against_the_good_stretch_between_the_holds():
+    # one bottle, an accelerometer: an ejection decays (0.5 g/s, tau 40 s); a hand presses it
+    # from 40 to 55 s; its weight is good again for 8-11 blocks; then a 50-degree tilt (past
+    # the correction: held) from 75 or 77 s to 100 s, and the next ejection begins inside it,
+    # at 85 or 90 s. The resume path kept the level from before the press for its reference:
+    # projected by the flow then (~0.3 g/s) over 60 s, it runs 4-8 g past the milk that came
+    # as that flow decayed, and hid the new ejection's 3-5 g (late_lactation-203 of seeds 200:
+    # no letdown at all, `missed_letdown` in the coach's massage round). The good stretch
+    # between the holds, tested against it and found empty, is the reference when the tilt
+    # begins: found by 108 s in 12 of these 12 bottles (the code before: 2)
+    found = 0
+    for start in (75.0, 77.0):
+        for on in (85.0, 90.0):
+            for s in (1, 2, 3):
+                seed(s)
+                ejs = [(5.0, 8.0, 0.5, 40.0), (on, 10.0, 0.3, 60.0)]
+                events = session(
+                    [ejs], 160, press=(40.0, 55.0, 3.0), accel_tilt=(start, 100.0, 50.0, 125.0)
+                )[0]
+                lds = _letdowns(events)
+                assert len(lds) <= 2 and lds[0] < 30, (start, on, s, lds)
+                found += len(lds) == 2 and 100 < lds[1] <= 108
+    assert found >= 10, found
+
+
 def test_milk_that_came_during_a_held_tilt_is_weighed_until_the_resume_path_decides():
     # the tilt of test_plain_milk_after_a_tilt_past_the_correction_... (50 degrees, held from
     # 40 to 70 s, ejections from 53 or 56 s), both bottles: from the first good block after
