@@ -121,11 +121,13 @@
 # flow, is an onset (constants _WK_* below); found "walk".
 #
 # Resume path (milk that arrived during a disturbance, issue 12): the weight (v_mg +
-# offset_mg) and flow of the last good stretch are kept; 6 good blocks after a disturbance the
-# level is compared with that level projected by that flow. Extra milk beyond the noise, with
-# the flow after clearly above the flow before, is a letdown at once; its onset (onset_ms, the
-# event's onset_t_s) from the extra milk and the rise in flow. Not reported when that onset is
-# more than 30 s back (a `letdown` cue then is a wrong cue).
+# offset_mg) and flow of the last good stretch are kept (one of 8-12 good blocks between two
+# disturbances too, when its flow is no higher than the one kept and in the same frame); 6 good
+# blocks after a disturbance the level is compared with that level projected by that flow.
+# Extra milk beyond the noise, with the flow after clearly above the flow before, is a letdown
+# at once; its onset (onset_ms, the event's onset_t_s) from the extra milk and the rise in
+# flow. Not reported when that onset is more than 30 s back (a `letdown` cue then is a wrong
+# cue).
 #
 # Milk path (issue 12, round 15 in docs/detection-history.md): after a taper only a new ejection
 # brings the flow back. In the first _MILK_TRY_BLOCKS blocks of a new high-flow period (the
