@@ -510,8 +510,7 @@ def _run(
         "import %s" % name, heap=heap, timeout_s=600, extra_path=extra_path, romfs=image
     )
     if proc.returncode != 0:
-        err = proc.stderr.strip() or proc.stdout.strip()
-        return None, err.splitlines()[-1] if err else "exit %d" % proc.returncode
+        return None, _failure(proc.stderr.strip() or proc.stdout.strip(), proc.returncode)
     lines = proc.stdout.strip().splitlines()
     try:
         out = json.loads(lines[-1])
@@ -528,6 +527,19 @@ def _run(
             out.setdefault("qstrs_seen", []).append(out["qstrs"])  # every one, in order
             out.setdefault("qstr_pool_bytes_seen", []).append(out["qstr_pool_bytes"])
     return out, ""
+
+
+def _failure(output: str, returncode: int) -> str:
+    """A failed run's error for the bench's line: the traceback's last line, and where it was
+    raised (its innermost frame), when the port printed one. A MemoryError's size alone does
+    not say what asked for the block: round 74's ROMFS app run failed allocating 464 B, and
+    only the frame (`pipeline.detect`, `__init__`) showed it was the detector's attribute
+    table, grown at session start."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        return "exit %d" % returncode
+    where = [line for line in lines[:-1] if line.startswith("File ")]
+    return lines[-1] + (" (%s)" % where[-1] if where else "")
 
 
 def _smallest_heap_kb(
