@@ -1680,60 +1680,23 @@ class Detector:
         good = cs[cb + _C_GOOD]
         fired = False
         off = blk.offset_mg
-        if good < _PRE_BLOCKS:
-            # one block before the first test (the weight calm as long): the level test
-            # alone, on those blocks' line, with twice its margins (the extra milk, the flow
-            # after, its rise over the flow before). Most of the path's finds come at its
-            # first test, and 15 of its 24 late finds at draw 119 came 0-2 s past the 20 s
-            # (round 73 in docs/detection-history.md): milk that clear shows a block sooner
-            if (
-                good != _POST_BLOCKS - 1
-                or not self._pre_dist[ch]
-                or cs[cb + _C_PRE_K] < 0
-                or not self._armed[ch]
-                or blk.calm < good
-                or blk.flow_mg_s <= -_RESUME_MG_S
-            ):
-                return False
-            self._fit(ch, 0, good, 1)
-            now = self._fit_pred + off
-            after = self._fit_b8 * 125 // bms
-            before = cs[cb + _C_PRE_FLOW]
-            dt = k - cs[cb + _C_PRE_K]
-            if dt > _RESUME_MAX_BLOCKS or after > _SLOW_MAX_MG_S:
-                return False
-            per_blk = before * bms // 1000
-            extra = now - cs[cb + _C_PRE_MG] - per_blk * dt
-            sd = self.noise_mg[ch]
-            most = 2 * after * bms // 1000 * dt + 4 * sd
-            tilt_err = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
-            if tilt_err < 0:
-                tilt_err = -tilt_err
-            if not (
-                off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd
-                and extra >= 2 * (_RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err)
-                and after >= 2 * _RESUME_MG_S
-                and after - before >= 2 * _RESUME_RISE_MG_S
-                and extra <= most
-                and self._d2_sum(ch, good, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
-            ):
-                return False
-            back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
-            if back + 1 > _LATE_MAX_MS // bms:
-                return False
-            cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
-            cs[cb + _C_BASE_AGE] = back
-            fired = True
-        elif (
+        # one block before the first test (the weight calm as long), the level test alone, on
+        # those blocks' line, with twice its margins (m: the extra milk, the flow after, its
+        # rise over the flow before). Most of the path's finds come at its first test, and 15
+        # of its 24 late finds at draw 119 came 0-2 s past the 20 s (round 73 in
+        # docs/detection-history.md): milk that clear shows a block sooner
+        m = 2 if good < _POST_BLOCKS else 1
+        n = _POST_BLOCKS + 1 - m  # the blocks of the line tested
+        if (
             self._pre_dist[ch]
-            and _POST_BLOCKS <= good <= _POST_LAST
+            and _POST_BLOCKS - 1 <= good <= _POST_LAST
             and cs[cb + _C_PRE_K] >= 0
             # the flow stage accepted the stretch after without a hold, and does not see the
             # weight falling (milk never leaves: a fall is a disturbance still settling)
-            and blk.calm >= _POST_BLOCKS
+            and blk.calm >= n
             and blk.flow_mg_s > -_RESUME_MG_S
         ):
-            self._fit(ch, 0, _POST_BLOCKS, 1)
+            self._fit(ch, 0, n, 1)
             now = self._fit_pred + off  # the weight now (fit), mg
             after = self._fit_b8 * 125 // bms  # mg/s
             before = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
@@ -1766,7 +1729,7 @@ class Detector:
                 # rose). The first test is at the 6th good block, or the 6th calm one: the
                 # block that re-based was counted good in the frame before it, one ahead
                 # (continuous-402 of seeds 400 at draw 67)
-                frame = good == _POST_BLOCKS or blk.calm == _POST_BLOCKS
+                frame = good <= _POST_BLOCKS or blk.calm == _POST_BLOCKS
                 # the whole good stretch's flow, and the block scatter (E|d2| = 1.6 sd) in
                 # mg/s: the frame test's, and the third branch's date from the milk below
                 whole = after
@@ -1800,14 +1763,14 @@ class Detector:
                 same = off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd
                 if (
                     same
-                    and extra >= _RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err
-                    and after >= _RESUME_MG_S
-                    and after - before >= _RESUME_RISE_MG_S
+                    and extra >= m * (_RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err)
+                    and after >= m * _RESUME_MG_S
+                    and after - before >= m * _RESUME_RISE_MG_S
                     and extra <= most
                     # and the good stretch rises smoothly: a massage stroke that begins in it
                     # (just after a tilt) steps the weight faster than milk's flow changes,
                     # and its slope read as the flow after (control-205 of seeds 200, round 49)
-                    and self._d2_sum(ch, _POST_BLOCKS, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
+                    and self._d2_sum(ch, n, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
                 ):
                     back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
                     if back + 1 <= _LATE_MAX_MS // bms:
@@ -1815,7 +1778,8 @@ class Detector:
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
                 elif (
-                    (extra < -(_RESUME_MIN_MG + 4 * sd) or tilt_err > _RESUME_MIN_MG)
+                    m == 1
+                    and (extra < -(_RESUME_MIN_MG + 4 * sd) or tilt_err > _RESUME_MIN_MG)
                     and after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
                     and dt <= _LATE_MAX_MS // bms
@@ -1840,7 +1804,8 @@ class Detector:
                     cs[cb + _C_BASE_AGE] = dt
                     fired = True
                 elif (
-                    same
+                    m == 1
+                    and same
                     and after >= _RESUME_FRAME_MG_S
                     and after - before >= _RESUME_FRAME_MG_S
                     and -(_RESUME_MIN_MG + 4 * sd) <= now - cs[cb + _C_PRE_MG] <= most
@@ -1912,7 +1877,7 @@ class Detector:
                         cs[cb + _C_BASE_MG] = vn - per_blk * back - rise
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
-        if self._pre_dist[ch] and good < _POST_LAST and not fired:
+        if not fired and (good < _POST_BLOCKS or self._pre_dist[ch] and good < _POST_LAST):
             return False  # the reference from before stays for the next good block's test
         # the newest good stretch's level and flow: the reference for the next disturbance
         # (update writes it itself from 8 good blocks on)
