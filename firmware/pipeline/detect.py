@@ -290,8 +290,14 @@ _TILT_WAIT = const(_SLOW_SPAN)
 # still arriving faster than before, is milk only an ejection explains: a letdown at once,
 # its onset estimated from the extra milk and the rise in flow (_onset_back). Not when the
 # onset lies more than _LATE_MAX_MS back, nor when it is not after the bottle's last letdown
-# (that letdown's ejection, its rise gone on through the hold: round 59). The flow before is
-# the newest 8 good blocks' line;
+# (that letdown's ejection, its rise gone on through the hold: round 59). After a taper (one
+# since the bottle's last letdown, the flow before under the taper threshold) the flow before is
+# an ejection's tail, which only decays: it is projected over _DECAY_MS at most and taken to
+# have ended after that, so the ejection is dated from the whole flow after. Projected over a
+# 55-s hold, a tail of 57 mg/s (time constant 40 s) ran 1.4-1.7 g past the milk it brought and
+# hid the next ejection's (round 75 in docs/detection-history.md). The flow after must still
+# rise above the flow before, as a decaying tail does not. The flow before is the newest 8 good
+# blocks' line;
 # while the CUSUM holds evidence there, its baseline's slope when that is lower (round 58 in
 # docs/detection-history.md: an ejection that began just before a tilt lifted the 8-block line
 # by its first seconds, and the flow in the tilt was then too little above it), until a letdown
@@ -353,6 +359,7 @@ _MILK_GOOD = const(4)  # milk path (_milk_back): the newest blocks good, this ma
 _MILK_TRY_BLOCKS = const(10)  # ... tried in the first blocks of a high-flow period
 _RISE_HALF_MS = const(8000)  # half an ejection's typical rise (8-25 s)
 _RAMP_MG_S = const(60)  # a baseline rising this fast lies on an ejection's rise (mg/s)
+_DECAY_MS = const(30000)  # a tapered flow before: projected over this at most (module comment)
 _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: a `letdown`
 # cue half a minute after the milk came is a wrong cue (issue 12), and the flow stage's own
 # 60 mg/s rule has already counted the milk. The event's onset is (_C_BASE_AGE + 1) blocks
@@ -1703,7 +1710,11 @@ class Detector:
             dt = k - cs[cb + _C_PRE_K]  # blocks
             if self._armed[ch] and dt <= _RESUME_MAX_BLOCKS and after <= _SLOW_MAX_MG_S:
                 per_blk = before * bms // 1000  # mg per block
-                extra = now - cs[cb + _C_PRE_MG] - per_blk * dt  # <= 2000 x 300
+                span = dt  # the blocks the flow before is projected over (module comment)
+                if before < self._k[_K_TAPER] and cs[cb + _C_TAPERED] != 0:
+                    if span > _DECAY_MS // bms:
+                        span = _DECAY_MS // bms
+                extra = now - cs[cb + _C_PRE_MG] - per_blk * span  # <= 2000 x 300
                 sd = self.noise_mg[ch]
                 most = 2 * after * bms // 1000 * dt + 4 * sd  # the most milk can bring
                 # a tilt the accelerometer corrects leaves an error of (bottle_mg - the true
@@ -1772,9 +1783,15 @@ class Detector:
                     # and its slope read as the flow after (control-205 of seeds 200, round 49)
                     and self._d2_sum(ch, n, self._k[_K_ACCEL_MAX_MG] + 6 * sd) >= 0
                 ):
-                    back = self._onset_back(extra, (after - before) * bms // 1000, dt, bms)
+                    # (past the projection's span the flow before is taken to have ended:
+                    # the ejection brings all of the flow after)
+                    df = after if span < dt else after - before
+                    back = self._onset_back(extra, df * bms // 1000, dt, bms)
                     if back + 1 <= _LATE_MAX_MS // bms:
-                        cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * (dt - back) - off
+                        x = dt - back  # the blocks from the reference to the onset
+                        if x > span:
+                            x = span
+                        cs[cb + _C_BASE_MG] = cs[cb + _C_PRE_MG] + per_blk * x - off
                         cs[cb + _C_BASE_AGE] = back
                         fired = True
                 elif (
@@ -2046,7 +2063,10 @@ class Detector:
             # stretch's, from before the walk, projected by its flow (module comment)
             b = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
             per_b = b * bms // 1000
-            x = level - cs[cb + _C_PRE_MG] - per_b * dk  # both in the raw frame
+            pj = dk  # after a taper, over _DECAY_MS at most (the resume path's comment)
+            if b < self._k[_K_TAPER] and cs[cb + _C_TAPERED] != 0 and pj > _DECAY_MS // bms:
+                pj = _DECAY_MS // bms
+            x = level - cs[cb + _C_PRE_MG] - per_b * pj  # both in the raw frame
             te = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
             if te < 0:
                 te = -te
@@ -2061,6 +2081,10 @@ class Detector:
                 extra = x
                 before = b
                 per_blk = per_b
+                if pj < dk:
+                    # past the projection's span the flow before is taken to have ended
+                    before = 0
+                    per_blk = 0
                 span = dk
         if ok:
             cs[cb + _C_WALK_RUN] += 1
