@@ -1710,10 +1710,7 @@ class Detector:
             dt = k - cs[cb + _C_PRE_K]  # blocks
             if self._armed[ch] and dt <= _RESUME_MAX_BLOCKS and after <= _SLOW_MAX_MG_S:
                 per_blk = before * bms // 1000  # mg per block
-                span = dt  # the blocks the flow before is projected over (module comment)
-                if before < self._k[_K_TAPER] and cs[cb + _C_TAPERED] != 0:
-                    if span > _DECAY_MS // bms:
-                        span = _DECAY_MS // bms
+                span = self._span(ch, before, dt, bms)
                 extra = now - cs[cb + _C_PRE_MG] - per_blk * span  # <= 2000 x 300
                 sd = self.noise_mg[ch]
                 most = 2 * after * bms // 1000 * dt + 4 * sd  # the most milk can bring
@@ -2063,9 +2060,7 @@ class Detector:
             # stretch's, from before the walk, projected by its flow (module comment)
             b = cs[cb + _C_PRE_FLOW]  # mg/s, 0 .. 2000
             per_b = b * bms // 1000
-            pj = dk  # after a taper, over _DECAY_MS at most (the resume path's comment)
-            if b < self._k[_K_TAPER] and cs[cb + _C_TAPERED] != 0 and pj > _DECAY_MS // bms:
-                pj = _DECAY_MS // bms
+            pj = self._span(ch, b, dk, bms)
             x = level - cs[cb + _C_PRE_MG] - per_b * pj  # both in the raw frame
             te = blk.tilt_err_mg - cs[cb + _C_PRE_TILT]
             if te < 0:
@@ -2100,6 +2095,16 @@ class Detector:
         cs[cb + _C_BASE_MG] = level - extra - per_blk * back - blk.offset_mg
         cs[cb + _C_BASE_AGE] = back + 1
         return True
+
+    def _span(self, ch, flow, dt, bms):
+        # the blocks of the dt since a reference that its flow (mg/s) is projected over: all of
+        # them, but after a taper (one since the bottle's last letdown, the flow under the taper
+        # threshold: a tail, which only decays) _DECAY_MS at most (the resume path's comment)
+        if flow < self._k[_K_TAPER] and self._cs[ch * _C_SLOTS + _C_TAPERED] != 0:
+            x = _DECAY_MS // bms
+            if dt > x:
+                return x
+        return dt
 
     def _onset_back(self, extra, df, dt, bms):
         # Blocks back to the onset of an ejection that brought `extra` mg more than the flow
