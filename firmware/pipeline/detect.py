@@ -2536,9 +2536,9 @@ class Detector:
         """1 while a rise is being weighed as an onset on an armed bottle: its CUSUM holds a
         third of its threshold or more; or the resume path has yet to test the good blocks
         after a disturbance (fewer than _POST_LAST) and the weight stands _RESUME_MIN_MG over
-        the level before it, projected by the flow before; or the floor path's extra rise,
-        tested at its newest block, half its need (under massage strokes). The session's
-        coach waits for it (session.py)."""
+        the level before it, projected by the flow before as that path projects it (_span);
+        or the floor path's extra rise, tested at its newest block, half its need (under
+        massage strokes). The session's coach waits for it (session.py)."""
         part = int(self._k[_K_THRESH_Q4]) // 3
         cs = self._cs
         fq = self._fs
@@ -2556,11 +2556,13 @@ class Detector:
                 # in its flow (low_volume-202 of seeds 200 at draw 124: `hand_express` 14 s
                 # into an ejection that began in a 41-degree tilt, 1 s before its letdown)
                 x = cs[cb + _C_SEEN] - cs[cb + _C_PRE_K]
+                bms = self._k[_K_BLOCK_MS]
+                pf = cs[cb + _C_PRE_FLOW]
                 if x <= _RESUME_MAX_BLOCKS and (
                     self._ring[ch * _RING + cs[cb + _C_POS]]
                     + cs[cb + _C_FRAME_OFF]
                     - cs[cb + _C_PRE_MG]
-                    - cs[cb + _C_PRE_FLOW] * self._k[_K_BLOCK_MS] // 1000 * x
+                    - pf * bms // 1000 * self._span(ch, pf, x, bms)
                     >= _RESUME_MIN_MG
                 ):
                     return 1

@@ -1367,8 +1367,13 @@ def test_a_new_ejection_in_a_long_hold_after_a_taper_is_not_hidden_by_the_tails_
     # ejection's 2-4 g (many-200 of seeds 200 at draw 127, late_lactation-704 of seeds 700:
     # round 75 in docs/detection-history.md). Projected over 30 s at most, and the ejection
     # dated from the whole flow after: found by 177 s with its onset within 8 s of the truth
-    # in 15 of these 15 bottles (the code before: 7); with no second ejection, nothing
+    # in 15 of these 15 bottles (the code before: 7); with no second ejection, nothing.
+    # Detector.weighing projects the same way (round 76): from the first good block after the
+    # tilt to the letdown the coach's next step waits in 15 of 15 (projected over the whole
+    # hold: 9); with no second ejection, where the tail outlasted the 30 s, the wait ends with
+    # the resume path's tests (12 blocks at most)
     found = 0
+    waited = 0
     for on in (148.0, 151.0, 154.0, None):
         for s in (1, 2, 3, 4, 5):
             seed(s)
@@ -1376,12 +1381,20 @@ def test_a_new_ejection_in_a_long_hold_after_a_taper_is_not_hidden_by_the_tails_
             if on:
                 ejs.append((on, 10.0, 0.25, 60.0))
             onsets = []
-            events = session([ejs], 220, accel_tilt=(110.0, 165.0, 50.0, 125.0), onsets=onsets)[0]
+            weighed = []
+            tilt = (110.0, 165.0, 50.0, 125.0)
+            events = session([ejs], 220, accel_tilt=tilt, onsets=onsets, weighing=weighed)[0]
             lds = _letdowns(events)
             assert lds[0] < 30, (on, s, lds)
             if on is None:
                 assert len(lds) == 1, (s, lds)
+                after = [w for w in weighed if w >= 165]
+                assert not after or after[-1] <= 166 + 12, (s, after)
             else:
                 assert len(lds) <= 2, (on, s, lds)
                 found += len(lds) == 2 and lds[1] <= 177 and abs(onsets[1] - on) <= 8
+                if len(lds) == 2:
+                    waited += all(w in weighed for w in range(167, int(lds[1])))
     assert found >= 13, found
+    assert waited >= 14, waited
+
