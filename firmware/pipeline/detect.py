@@ -1767,8 +1767,11 @@ class Detector:
                 # undone a fall it absorbed: with its offset up since the reference, a tilt's
                 # return with no accelerometer, the reference taken inside the tilt, reads as
                 # milk (a synthetic 19-degree tilt over a steady flow: 3 letdowns in 8 bottles
-                # at its return once the flow stage re-based such tilts sooner, round 62)
-                same = off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd
+                # at its return once the flow stage re-based such tilts sooner, round 62).
+                # In a steady tilt the accelerometer reports, the offset is the correction's
+                # error, which tilt_err holds: the levels compare (late_lactation-003 of the
+                # fixed set at draw 128: +20.4 s on the frame branch, +17.4 s so; round 76)
+                same = off - cs[cb + _C_PRE_OFF] <= _RESUME_MIN_MG + 4 * sd or blk.steady_tilt
                 if (
                     same
                     and extra >= m * (_RESUME_MIN_MG + 4 * sd + dt * sd // 4 + tilt_err)

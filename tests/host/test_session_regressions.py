@@ -625,3 +625,18 @@ def test_an_ejection_in_a_tilt_after_a_decayed_flow_gets_its_letdown_within_30_s
     assert [e for e in lds if 232.6 < e["t_s"] <= 262.6], lds
     cues = [e["t_s"] for e in events if e.get("cue") == "letdown"]
     assert [t for t in cues if 232.6 < t <= 262.6], cues
+
+
+def test_an_ejection_in_a_steady_tilt_is_weighed_across_the_tilts_rebase(tmp_path):
+    # late_lactation-003 of the fixed set at noise draw 128 (`bench.sets --draw 128`; 10 Hz, two
+    # bottles, an accelerometer): bottle 2's ejection began at 575.6 s, 1 s before an
+    # 18.7-degree tilt (576.6-598.4 s). The flow stage re-based the steady tilt (its offset the
+    # correction's error), and the resume path's level test, which compares levels only when
+    # the offset has not moved since its reference, waited for the frame branch: the letdown
+    # came at +20.4 s. In a steady tilt the accelerometer reports, the offset is the
+    # correction's error, which the level test's margin already holds: the levels compare, and
+    # the letdown comes at 593 s (+17.4 s)
+    entry = next(e for e in sc.bench_set() if e["kind"] == "late_lactation" and e["seed"] == 3)
+    scn = sc.generate(**entry, noise_draw=128)
+    lds = [e for e in _letdowns(tmp_path, scn) if e["channel"] == 2]
+    assert [e for e in lds if 575.6 < e["t_s"] <= 595.6], lds
