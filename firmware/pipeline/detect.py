@@ -383,7 +383,8 @@ _LATE_MAX_MS = const(30000)  # an onset further back than this is not reported: 
 # after it), or _FL_WAIT blocks. A one-block rise of the floor beyond _FL_JUMP_MG + 4 noise is
 # pressure with no pause between strokes (two hands, a hand resting): it restarts too. A
 # letdown is, for _FL_RUN blocks in a row (one when the other bottle's floor rises by at least
-# half this need too: the breasts eject together, a hand presses each on its own): the floor's
+# half this need too, or its letdown just came with its onset fresh: the breasts eject
+# together, a hand presses each on its own): the floor's
 # rise over the newest _FL_D blocks beyond the rise its slope over the _FL_B blocks before
 # projects by _FL_MIN_MG + 4 noise units (x _FL_LONE_PCT % when the other bottle's floor shows
 # under half of that), spread over the window (no one-block rise of the floor above
@@ -2490,6 +2491,14 @@ class Detector:
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
                 own = need * int(self._k[_K_SYNC_PCT]) // 100
+                if t_ms - ((ptr32(self.onset_ms)[1 - ch] << sx) >> sx) <= 2 * int(  # noqa: F821
+                    self._k[_K_SYNC_MS]
+                ):
+                    # ... and with its onset fresh (not a late find), in one block, as when
+                    # the other bottle's floor rises too: the second block came 1 s past the
+                    # 20 s (many-006 of the fixed set: bottle 1's rise letdown at 175 s, bottle
+                    # 2's floor at 181 s for an onset at 160.1 s; round 77)
+                    runs = 1
             if ch == 1 and ((fq[_F_K] << sx) >> sx) == k and armed[0] != 0:
                 # the joint test sums the two bottles' extras over the same window: the one
                 # bottle 1 took (its baseline's age says which: _FL_D, or _FL_L while hands
