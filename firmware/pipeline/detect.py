@@ -1301,11 +1301,7 @@ class Detector:
             # fallen yet (its peak hidden by a hold, a slow decay: many-001, 128 s, bottle 2
             # read 490-505 mg/s for 30 s and its next ejection, 13.5 g in 20 s, went unseen)
             other = t_ms - self._cs[(1 - ch) * _C_SLOTS + _C_LAST_LD_MS]
-            if (
-                other < since
-                and other <= self._k[_K_SYNC_MS]
-                and t_ms - self.onset_ms[1 - ch] <= 2 * self._k[_K_SYNC_MS]
-            ):
+            if other < since and self._other_fresh(t_ms, ch):
                 return True
         if (
             at >= 0
@@ -2100,6 +2096,17 @@ class Detector:
         cs[cb + _C_BASE_AGE] = back + 1
         return True
 
+    def _other_fresh(self, t_ms, ch):
+        # the other bottle's letdown came within ld_sync_s, its onset within twice that (fresh,
+        # not a late find): the breasts ejected together (it re-arms this bottle, and lets the
+        # floor path decide in one block)
+        sync = self._k[_K_SYNC_MS]
+        o = 1 - ch
+        return (
+            t_ms - self._cs[o * _C_SLOTS + _C_LAST_LD_MS] <= sync
+            and t_ms - self.onset_ms[o] <= 2 * sync
+        )
+
     def _span(self, ch, flow, dt, bms):
         # the blocks of the dt since a reference that its flow (mg/s) is projected over: all of
         # them, but after a taper (one since the bottle's last letdown, the flow under the taper
@@ -2491,9 +2498,7 @@ class Detector:
                 # the other bottle's letdown just came (by any path): the breasts eject
                 # together, so this one's rise needs as much less evidence as the CUSUM's
                 own = need * int(self._k[_K_SYNC_PCT]) // 100
-                if t_ms - ((ptr32(self.onset_ms)[1 - ch] << sx) >> sx) <= 2 * int(  # noqa: F821
-                    self._k[_K_SYNC_MS]
-                ):
+                if self._other_fresh(t_ms, ch):
                     # ... and with its onset fresh (not a late find), in one block, as when
                     # the other bottle's floor rises too: the second block came 1 s past the
                     # 20 s (many-006 of the fixed set: bottle 1's rise letdown at 175 s, bottle
