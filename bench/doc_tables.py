@@ -24,7 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.sets import SETS, _closing_json
+from bench.sets import SETS, STDERR_MARK, closing_json
 
 HEADLINE = ("fixed", "100", "200", "300")
 LABELS = {
@@ -79,8 +79,8 @@ def read(folder: Path) -> dict[str, dict]:
         log = folder / (name + ".log")
         if not log.is_file():
             continue
-        stdout = log.read_text(errors="replace").split("\n--- stderr ---\n")[0]
-        closing = _closing_json(stdout)
+        stdout = log.read_text(errors="replace").split(STDERR_MARK)[0]
+        closing = closing_json(stdout)
         if closing is None:
             raise Unusable(
                 "%s does not end with the bench's closing JSON (the set's run failed?): run "

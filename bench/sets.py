@@ -68,6 +68,7 @@ SETS: dict[str, list[str]] = {
     "gait": ["--seeds", "200", "--gait", "wide"],
 }
 DEFAULT_OUT = REPO / "bench" / "out" / "sets"
+STDERR_MARK = "\n--- stderr ---\n"  # a set's log: its stdout, this, its stderr
 SET_TIMEOUT_S = 1800  # one set takes about a minute here; a hung replay must not hang this
 
 # the figures kept per set (from the closing JSON), in the table's order
@@ -297,7 +298,7 @@ def moved(old: dict, new: dict) -> list[str]:
     return out
 
 
-def _closing_json(text: str) -> dict | None:
+def closing_json(text: str) -> dict | None:
     """The last line of a bench run's stdout, if it is its closing JSON object."""
     lines = text.strip().splitlines()
     if not lines:
@@ -342,10 +343,10 @@ def run_set(
             x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
             for x in (e.stdout, e.stderr)
         ]
-        log.write_text(got[0] + "\n--- stderr ---\n" + got[1])
+        log.write_text(got[0] + STDERR_MARK + got[1])
         return None, "no result within %d s (see %s)" % (SET_TIMEOUT_S, log)
-    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
-    closing = _closing_json(proc.stdout)
+    log.write_text(proc.stdout + STDERR_MARK + proc.stderr)
+    closing = closing_json(proc.stdout)
     if proc.returncode != 0 or closing is None:
         return None, "exit status %d (see %s)" % (proc.returncode, log)
     found = sorted((out / name).glob("**/detection_sessions.json"))
