@@ -2143,17 +2143,31 @@ class Detector:
             j += 1
         return e
 
-    def _ring_mean(self, ch, age, n):
-        # the mean of the channel's ring values at ages age .. age + n - 1 (n >= 1)
+    def _floor_base(self, ch):
+        # The floor path's baseline and its age, handed on with its letdown on channel ch.
+        # A bottle's first letdown sets its tare (FlowStage.milk_started), a level in the block
+        # values' frame; the floor is the lowest bins', below them by the pump's ripple and the
+        # noise (few-102 of seeds 100, 5 Hz: the bottle read 1.70 mL high). With no hand on
+        # the bottle and the weight settled, the mean of the block values over the floor's own
+        # blocks is that level; under strokes they carry the hand, and the floor stands
+        # (round 78)
+        cs = self._cs
+        cb = ch * _C_SLOTS
+        fq = self._fs
+        age = fq[ch * _F_SLOTS + _F_AGE]
+        cs[cb + _C_BASE_AGE] = age
+        if self.letdowns[ch] or not self.hands_free or cs[cb + _C_SETTLED_N] < _SETTLED:
+            cs[cb + _C_BASE_MG] = fq[ch * _F_SLOTS + _F_BASE]
+            return
         r = self._ring
         b = ch * _RING
-        p = self._cs[ch * _C_SLOTS + _C_POS] - age
+        p = cs[cb + _C_POS] - (age - (_FL_E >> 1))  # the floor's newest block
         t = 0
         j = 0
-        while j < n:
+        while j < _FL_E:
             t += r[b + (p - j) % _RING]
             j += 1
-        return t // n
+        cs[cb + _C_BASE_MG] = t // _FL_E
 
     def _milk_back(self, ch, flow):
         # A high-flow period after a taper with no letdown for it (_taper_check): blocks back
@@ -2550,26 +2564,13 @@ class Detector:
             return 0
         fq[fqb + _F_RUN] = 0
         fq[fqb + _F_PEAK] = flow
-        cs[cb + _C_BASE_MG] = fq[fqb + _F_BASE]
-        cs[cb + _C_BASE_AGE] = fq[fqb + _F_AGE]
-        if lds[ch] == 0 and self.hands_free and cs[cb + _C_SETTLED_N] >= _SETTLED:
-            # the bottle's first letdown sets its tare (FlowStage.milk_started), a level in
-            # the block values' frame. The floor is the lowest bins', below them by the pump's
-            # ripple and the noise (few-102 of seeds 100, 5 Hz: the bottle read 1.70 mL high).
-            # With no hand on the bottle and the weight settled the block values over the
-            # floor's own blocks are that level; under strokes they carry the hand, and the
-            # floor stands (round 78)
-            cs[cb + _C_BASE_MG] = int(self._ring_mean(ch, wl, _FL_E))
+        self._floor_base(ch)
         if joint:
             # the other bottle's letdown too, by the same evidence (at its next call)
             ptr8(self.pending)[0] = _FOUND_FLOOR  # noqa: F821
             armed[0] = 0
             fq[_F_RUN] = 0
-            cs[_C_BASE_MG] = fq[_F_BASE]
-            cs[_C_BASE_AGE] = fq[_F_AGE]
-            if lds[0] == 0 and self.hands_free and cs[_C_SETTLED_N] >= _SETTLED:
-                # (its first letdown's tare as this bottle's, above, over the window it took)
-                cs[_C_BASE_MG] = int(self._ring_mean(0, int(fq[_F_AGE]) - (_FL_E >> 1), _FL_E))
+            self._floor_base(0)
         return 1
 
     def weighing(self):
